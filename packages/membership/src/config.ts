@@ -1,0 +1,87 @@
+import Consul from "consul";
+
+/** Where the Consul HTTP API is and how to authenticate to it. */
+export interface ConsulConfig {
+  /** Host name or IP of the agent. */
+  readonly host: string;
+  readonly port: number;
+  /** True for https. */
+  readonly secure: boolean;
+  /** ACL token sent as X-Consul-Token; the npm client never reads CONSUL_HTTP_TOKEN by itself. */
+  readonly token?: string;
+}
+
+/** The address the consul CLI itself uses when CONSUL_HTTP_ADDR is unset. */
+export const DEFAULT_CONSUL_ADDR = "127.0.0.1:8500";
+
+/** Raised for a CONSUL_HTTP_ADDR that neither the consul CLI nor zkv could use. */
+export class ConsulAddressError extends Error {
+  readonly code = "INVALID_CONSUL_ADDR";
+  constructor(readonly addr: string) {
+    super(`invalid Consul address "${addr}": expected host:port or http(s)://host:port`);
+    this.name = "ConsulAddressError";
+  }
+}
+
+/**
+ * Parses an address the way the consul CLI accepts it: `host:port`, `http://host:port` or
+ * `https://host:port` (CONSUL_HTTP_SSL=true also selects https for a bare host:port).
+ */
+export function parseConsulAddr(addr: string, ssl = false): Pick<ConsulConfig, "host" | "port" | "secure"> {
+  const trimmed = addr.trim();
+  const withScheme = /^[a-z]+:\/\//i.test(trimmed) ? trimmed : `${ssl ? "https" : "http"}://${trimmed}`;
+  let url: URL;
+  try {
+    url = new URL(withScheme);
+  } catch {
+    throw new ConsulAddressError(addr);
+  }
+  if ((url.protocol !== "http:" && url.protocol !== "https:") || url.hostname === "") {
+    throw new ConsulAddressError(addr);
+  }
+  const secure = url.protocol === "https:";
+  const port = url.port === "" ? (secure ? 443 : 8500) : Number(url.port);
+  // URL keeps IPv6 literals bracketed; node's http wants them bare.
+  const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+  return { host, port, secure };
+}
+
+/** Reads CONSUL_HTTP_ADDR, CONSUL_HTTP_SSL and CONSUL_HTTP_TOKEN, as every Consul tool does. */
+export function consulConfigFromEnv(env: NodeJS.ProcessEnv = process.env): ConsulConfig {
+  const ssl = /^(1|true)$/i.test(env.CONSUL_HTTP_SSL ?? "");
+  const parsed = parseConsulAddr(env.CONSUL_HTTP_ADDR || DEFAULT_CONSUL_ADDR, ssl);
+  const token = env.CONSUL_HTTP_TOKEN || undefined;
+  return token === undefined ? parsed : { ...parsed, token };
+}
+
+/** Formats a config back into the `http(s)://host:port` form, for logs and child processes. */
+export function formatConsulAddr(config: ConsulConfig): string {
+  const host = config.host.includes(":") ? `[${config.host}]` : config.host;
+  return `${config.secure ? "https" : "http"}://${host}:${config.port}`;
+}
+
+const clients = new Map<string, Consul>();
+
+/**
+ * The npm `consul` client for a config, one per agent address and token per process. Each client
+ * owns a keep-alive HTTP agent: creating one per call leaks sockets until Consul's per-client
+ * connection limit (200) answers 429.
+ */
+export function createConsulClient(config: ConsulConfig): Consul {
+  const key = `${formatConsulAddr(config)}|${config.token ?? ""}`;
+  let client = clients.get(key);
+  if (!client) {
+    client = newClient(config);
+    clients.set(key, client);
+  }
+  return client;
+}
+
+function newClient(config: ConsulConfig): Consul {
+  return new Consul({
+    host: config.host,
+    port: config.port,
+    secure: config.secure,
+    ...(config.token === undefined ? {} : { defaults: { token: config.token } }),
+  });
+}

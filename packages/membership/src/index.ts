@@ -1,0 +1,38 @@
+/**
+ * @zkv/membership: everything zkv says to Consul. Nodes register and heartbeat; launchers,
+ * nodes and clients read cluster settings from KV and get membership pushed to them through
+ * blocking queries.
+ */
+export {
+  ConsulAddressError,
+  type ConsulConfig,
+  consulConfigFromEnv,
+  createConsulClient,
+  DEFAULT_CONSUL_ADDR,
+  formatConsulAddr,
+  parseConsulAddr,
+} from "./config.js";
+export { ConsulPermissionError, ConsulUnavailableError, InvalidSettingError } from "./errors.js";
+export { type MembershipLogger, silentLogger } from "./logger.js";
+export {
+  checkIdOf,
+  type Health,
+  type Member,
+  membersFromHealth,
+  membershipFingerprint,
+  SERVICE_NAME,
+  serviceIdOf,
+} from "./members.js";
+export { listMembers, MembershipWatcher, type MembershipWatchOptions } from "./membership.js";
+export { NodeRegistration, type RegistrationOptions } from "./registration.js";
+export {
+  CLUSTER_SIZE_KEY,
+  ClusterSettings,
+  HASHING_KEY,
+  HASHING_MODES,
+  type HashingMode,
+  KV_PREFIX,
+  parseClusterSize,
+  parseHashing,
+} from "./settings.js";
+export { BlockingWatch, type BlockingWatchOptions } from "./watch.js";

@@ -1,0 +1,99 @@
+import type Consul from "consul";
+import { type ConsulConfig, createConsulClient } from "./config.js";
+import { InvalidSettingError, wrapConsulError } from "./errors.js";
+import type { MembershipLogger } from "./logger.js";
+import { BlockingWatch } from "./watch.js";
+
+/** The KV key holding the initial cluster size, as the seed defines it. */
+export const CLUSTER_SIZE_KEY = "cluster_size";
+/** Prefix of every other key zkv keeps in Consul KV (an ACL policy can grant just this). */
+export const KV_PREFIX = "zkv/";
+/** The KV key holding the cluster's hashing algorithm. */
+export const HASHING_KEY = `${KV_PREFIX}hashing`;
+
+/** Placement algorithms a cluster can use. */
+export type HashingMode = "ring" | "hrw";
+export const HASHING_MODES: readonly HashingMode[] = ["ring", "hrw"];
+
+/** Cluster-wide settings in Consul KV, read by the launcher, nodes and clients alike. */
+export class ClusterSettings {
+  readonly #consul: Consul;
+
+  constructor(
+    config: ConsulConfig,
+    private readonly timeoutMs = 5000,
+  ) {
+    this.#consul = createConsulClient(config);
+  }
+
+  /** Reads a raw KV value; undefined when the key does not exist. */
+  async get(key: string): Promise<string | undefined> {
+    try {
+      const item = await this.#consul.kv.get({ key, timeout: this.timeoutMs } as never);
+      return item?.Value ?? undefined;
+    } catch (err) {
+      throw wrapConsulError(`reading KV "${key}"`, err);
+    }
+  }
+
+  async set(key: string, value: string): Promise<void> {
+    try {
+      const ok = await this.#consul.kv.set({ key, value, timeout: this.timeoutMs } as never);
+      if (!ok) throw new Error("Consul refused the write");
+    } catch (err) {
+      throw wrapConsulError(`writing KV "${key}"`, err);
+    }
+  }
+
+  /** The cluster size, or undefined when unset; InvalidSettingError for anything but a positive integer. */
+  async clusterSize(): Promise<number | undefined> {
+    const raw = await this.get(CLUSTER_SIZE_KEY);
+    return raw === undefined ? undefined : parseClusterSize(raw);
+  }
+
+  async setClusterSize(size: number): Promise<void> {
+    if (!Number.isInteger(size) || size < 1)
+      throw new InvalidSettingError(CLUSTER_SIZE_KEY, String(size), "a positive integer");
+    await this.set(CLUSTER_SIZE_KEY, String(size));
+  }
+
+  /** The hashing mode; "ring" when unset, so a cluster that never chose agrees with itself. */
+  async hashing(): Promise<HashingMode> {
+    const raw = await this.get(HASHING_KEY);
+    return raw === undefined ? "ring" : parseHashing(raw);
+  }
+
+  async setHashing(mode: HashingMode): Promise<void> {
+    await this.set(HASHING_KEY, parseHashing(mode));
+  }
+
+  /** Push notifications of one KV key's value (undefined when deleted). */
+  watchKey(key: string, logger?: MembershipLogger): BlockingWatch<string | undefined> {
+    const consul = this.#consul;
+    return new BlockingWatch<string | undefined>({
+      consul,
+      method: consul.kv.get as never,
+      options: { key },
+      transform: (data) => (data as { Value?: string | null } | null)?.Value ?? undefined,
+      fingerprint: (v) => (v === undefined ? "\u0000absent" : `=${v}`),
+      label: `KV ${key}`,
+      ...(logger ? { logger } : {}),
+    });
+  }
+}
+
+/** Parses `cluster_size`: a positive integer, surrounding whitespace allowed. */
+export function parseClusterSize(raw: string): number {
+  const trimmed = raw.trim();
+  const n = Number(trimmed);
+  if (!/^\d+$/.test(trimmed) || !Number.isSafeInteger(n) || n < 1) {
+    throw new InvalidSettingError(CLUSTER_SIZE_KEY, raw, "a positive integer");
+  }
+  return n;
+}
+
+export function parseHashing(raw: string): HashingMode {
+  const mode = raw.trim().toLowerCase();
+  if (mode !== "ring" && mode !== "hrw") throw new InvalidSettingError(HASHING_KEY, raw, '"ring" or "hrw"');
+  return mode;
+}

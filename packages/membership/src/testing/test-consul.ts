@@ -1,0 +1,128 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import type { ConsulConfig } from "../config.js";
+import { findConsulBinary } from "./consul-binary.js";
+import { trackPid, untrackPid } from "./pids.js";
+import { freePorts } from "./ports.js";
+
+/** A throwaway `consul agent -dev` owned by one test (or one test file). */
+export interface TestConsul {
+  /** `http://127.0.0.1:PORT`, the form CONSUL_HTTP_ADDR takes. */
+  readonly addr: string;
+  readonly config: ConsulConfig;
+  /** Environment for child processes: CONSUL_HTTP_ADDR pointing at this agent. */
+  readonly env: Record<string, string>;
+  readonly pid: number;
+  /** What the agent printed, for failure messages. */
+  output(): string;
+  /** SIGSTOP: the agent hangs, as a partitioned one would. */
+  pause(): void;
+  /** SIGCONT after pause(). */
+  resume(): void;
+  /** Stops the agent (SIGINT, then SIGKILL after a grace period); safe to call twice. */
+  stop(): Promise<void>;
+  /** Stops and starts the agent again on the same ports; a dev agent comes back empty. */
+  restart(): Promise<void>;
+}
+
+export interface TestConsulOptions {
+  /** How long to wait for a leader. Default 30 s. */
+  readonly readyTimeoutMs?: number;
+  /** Grace period between SIGINT and SIGKILL. Default 5 s. */
+  readonly stopGraceMs?: number;
+}
+
+/**
+ * Starts a real dev agent bound to 127.0.0.1 on free ports (HTTP, serf LAN/WAN, server RPC; DNS
+ * and gRPC off, since parallel dev agents collide on their fixed defaults otherwise) and waits
+ * until the API answers and a leader is known. Its pid is recorded for the vitest global teardown
+ * (see globalSetup), so no agent outlives a test run even when a worker dies.
+ */
+export async function startTestConsul(options: TestConsulOptions = {}): Promise<TestConsul> {
+  const bin = findConsulBinary();
+  const [http, serfLan, serfWan, server] = (await freePorts(4)) as [number, number, number, number];
+  const args = [
+    "agent",
+    "-dev",
+    "-bind=127.0.0.1",
+    "-client=127.0.0.1",
+    `-http-port=${http}`,
+    `-serf-lan-port=${serfLan}`,
+    `-serf-wan-port=${serfWan}`,
+    `-server-port=${server}`,
+    "-dns-port=-1",
+    "-grpc-port=-1",
+    "-grpc-tls-port=-1",
+    `-node=zkv-test-${http}`,
+    "-log-level=warn",
+  ];
+  const addr = `http://127.0.0.1:${http}`;
+  let child: ChildProcess;
+  let output = "";
+  let stopped = false;
+
+  const launch = async () => {
+    child = spawn(bin, args, { stdio: ["ignore", "pipe", "pipe"] });
+    child.stdout?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    child.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
+    trackPid(child.pid);
+    try {
+      await waitForLeader(addr, child, options.readyTimeoutMs ?? 30_000, () => output);
+    } catch (err) {
+      await kill();
+      throw err;
+    }
+  };
+
+  const kill = async () => {
+    const c = child;
+    if (c.exitCode === null && c.signalCode === null) {
+      const exited = new Promise((resolve) => c.once("exit", resolve));
+      c.kill("SIGCONT");
+      c.kill("SIGINT");
+      const timer = setTimeout(() => c.kill("SIGKILL"), options.stopGraceMs ?? 5000);
+      await exited;
+      clearTimeout(timer);
+    }
+    untrackPid(c.pid);
+  };
+
+  await launch();
+  return {
+    addr,
+    config: { host: "127.0.0.1", port: http, secure: false },
+    env: { CONSUL_HTTP_ADDR: addr },
+    get pid() {
+      return child.pid ?? -1;
+    },
+    output: () => output,
+    pause: () => child.kill("SIGSTOP"),
+    resume: () => child.kill("SIGCONT"),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await kill();
+    },
+    async restart() {
+      await kill();
+      await launch();
+    },
+  };
+}
+
+async function waitForLeader(addr: string, child: ChildProcess, timeoutMs: number, output: () => string) {
+  const deadline = Date.now() + timeoutMs;
+  let last = "no answer yet";
+  while (Date.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`consul agent exited with ${child.exitCode}:\n${output()}`);
+    try {
+      const res = await fetch(`${addr}/v1/status/leader`, { signal: AbortSignal.timeout(1000) });
+      const leader = (await res.json()) as string;
+      if (res.ok && leader) return;
+      last = `leader "${leader}"`;
+    } catch (err) {
+      last = (err as Error).message;
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`consul agent at ${addr} had no leader after ${timeoutMs} ms (${last}):\n${output()}`);
+}
