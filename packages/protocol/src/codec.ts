@@ -1,0 +1,65 @@
+import { ErrorCode, ZkvError } from "./errors.js";
+import { parseFrames } from "./frames.js";
+import { zodErrorToZkv } from "./issues.js";
+import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import {
+  type ErrorReply,
+  ErrorReplySchema,
+  REPLY_SCHEMA_BY_OP,
+  type Reply,
+  type ReplyFor,
+  ReplySchema,
+} from "./schemas/replies.js";
+import type { Op, Request } from "./schemas/requests.js";
+
+/**
+ * A request as one UTF-8 JSON frame, ready for `socket.send`.
+ *
+ * Why no validation: the type already guarantees the shape and the server
+ * validates anyway; `JSON.stringify` escapes lone surrogates, so the bytes
+ * are always valid UTF-8 and omit `undefined` fields such as an absent id.
+ */
+export function encodeRequest(request: Request): Buffer {
+  return Buffer.from(JSON.stringify(request), "utf8");
+}
+
+/** A reply (success or error) as one UTF-8 JSON frame; see {@link encodeRequest} for why unvalidated. */
+export function encodeReply(reply: Reply): Buffer {
+  return Buffer.from(JSON.stringify(reply), "utf8");
+}
+
+/**
+ * Client-side decoding of one reply message. Returns the validated reply
+ * (an error reply is a normal return: check `isErrorReply`) and throws
+ * ZkvError only when the message itself is garbage: BAD_FRAMES, TOO_LARGE,
+ * BAD_JSON with the same rules as requests, or INVALID_REQUEST (with
+ * `field`) when the JSON is not a reply of the expected shape.
+ *
+ * Pass the `op` of the request being answered whenever known: replies carry
+ * no op, and checking against that op's one reply shape is both stricter and
+ * typed (`decodeReply(buf, "GET_ONE")` returns `GetOneReply | ErrorReply`).
+ * Without it, the reply is matched against every shape, most specific first.
+ */
+export function decodeReply<O extends Op = Op>(
+  frames: readonly Uint8Array[] | Uint8Array,
+  op?: O,
+  limits: Limits = DEFAULT_LIMITS,
+): ReplyFor<O> | ErrorReply {
+  const parsed = parseFrames(frames, limits);
+  if (!parsed.ok) throw parsed.error;
+  const value = parsed.value;
+  const schema = pickReplySchema(value, op);
+  const result = schema.safeParse(value);
+  if (!result.success) throw zodErrorToZkv(result.error, "reply");
+  return result.data as ReplyFor<O> | ErrorReply;
+}
+
+/** The one schema a reply is checked against, given what the caller knows about its op. */
+function pickReplySchema(value: unknown, op: Op | undefined) {
+  if (op === undefined) return ReplySchema;
+  if (typeof value === "object" && value !== null && Object.hasOwn(value, "error")) return ErrorReplySchema;
+  if (!Object.hasOwn(REPLY_SCHEMA_BY_OP, op)) {
+    throw new ZkvError(ErrorCode.INVALID_REQUEST, `unknown op ${JSON.stringify(op)}`, { field: "op" });
+  }
+  return REPLY_SCHEMA_BY_OP[op];
+}

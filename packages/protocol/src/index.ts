@@ -1,0 +1,58 @@
+/**
+ * @zkv/protocol: the wire contract between zkv servers and clients.
+ *
+ * Everything either side needs to speak zkv is exported here and nowhere
+ * else: schemas, inferred types, limits, error codes and the codecs.
+ */
+
+export { decodeReply, encodeReply, encodeRequest } from "./codec.js";
+export { decodeCursor, encodeCursor } from "./cursor.js";
+export { type DecodeRequestResult, decodeRequest } from "./decode-request.js";
+export { errorFromReply, isErrorReply, toErrorReply } from "./error-reply.js";
+export { ERROR_CODES, ErrorCode, isZkvError, ZkvError, type ZkvErrorOptions } from "./errors.js";
+export { type JsonParseResult, parseJsonSafe } from "./json.js";
+export { DEFAULT_LIMITS, effectivePageSize, type Limits, LimitsSchema, resolveLimits } from "./limits.js";
+export {
+  KeySchema,
+  type KeyValue,
+  KeyValueSchema,
+  MAX_ID_LENGTH,
+  type RequestId,
+  RequestIdSchema,
+  ValueSchema,
+} from "./schemas/common.js";
+export {
+  type DeleteReply,
+  DeleteReplySchema,
+  type ErrorReply,
+  ErrorReplySchema,
+  type GetAllReply,
+  GetAllReplySchema,
+  type GetOneReply,
+  GetOneReplySchema,
+  type PingReply,
+  PingReplySchema,
+  type PutReply,
+  PutReplySchema,
+  REPLY_SCHEMA_BY_OP,
+  type Reply,
+  type ReplyFor,
+  ReplySchema,
+} from "./schemas/replies.js";
+export {
+  CursorSchema,
+  type DeleteRequest,
+  DeleteRequestSchema,
+  type GetAllRequest,
+  GetAllRequestSchema,
+  type GetOneRequest,
+  GetOneRequestSchema,
+  OPS,
+  type Op,
+  type PingRequest,
+  PingRequestSchema,
+  type PutRequest,
+  PutRequestSchema,
+  type Request,
+  RequestSchema,
+} from "./schemas/requests.js";

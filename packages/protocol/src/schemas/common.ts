@@ -1,0 +1,41 @@
+import { z } from "zod";
+
+/** Longest string request id, in UTF-16 code units (JavaScript `length`). */
+export const MAX_ID_LENGTH = 64;
+
+/**
+ * Optional correlation id: a string of at most 64 characters or a safe integer.
+ *
+ * Why: DEALER clients keep many requests in flight on one socket and match
+ * replies by this id, which the server echoes verbatim. Bounded so a client
+ * cannot make the server echo arbitrary amounts of data.
+ */
+export const RequestIdSchema = z.union([z.string().max(MAX_ID_LENGTH), z.number().int()]);
+
+/** A request id as it travels on the wire. */
+export type RequestId = z.infer<typeof RequestIdSchema>;
+
+/**
+ * Keys are arbitrary strings, the empty string included. Byte limits are
+ * runtime configuration, so they are enforced by `decodeRequest`, not here.
+ */
+export const KeySchema = z.string();
+
+/** Values are arbitrary strings; size limits are enforced by `decodeRequest`. */
+export const ValueSchema = z.string();
+
+/** One stored entry, as listed in a GET_ALL reply. */
+export const KeyValueSchema = z.object({ key: KeySchema, value: ValueSchema });
+
+/** One stored entry: the element type of `GetAllReply["collection"]`. */
+export type KeyValue = z.infer<typeof KeyValueSchema>;
+
+/**
+ * True when `value` is a valid {@link RequestId}. Hand-written rather than a
+ * zod parse because `decodeRequest` calls it on every failed request to
+ * recover the id for the error reply, and it must agree exactly with
+ * {@link RequestIdSchema} (a test checks that).
+ */
+export function isRequestId(value: unknown): value is RequestId {
+  return typeof value === "string" ? value.length <= MAX_ID_LENGTH : Number.isSafeInteger(value);
+}

@@ -1,0 +1,79 @@
+import { z } from "zod";
+import { ERROR_CODES } from "../errors.js";
+import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
+import type { Op } from "./requests.js";
+
+const id = RequestIdSchema.optional();
+
+/** Acknowledges a PUT: `{"ok":true}`. */
+export const PutReplySchema = z.object({ ok: z.literal(true), id });
+
+/** The value of a GET_ONE: `{"key":"k","value":"v"}`. */
+export const GetOneReplySchema = z.object({ key: KeySchema, value: ValueSchema, id });
+
+/** Result of a DELETE: `{"ok":true,"deleted":bool}`, `deleted` false when the key was absent. */
+export const DeleteReplySchema = z.object({ ok: z.literal(true), deleted: z.boolean(), id });
+
+/**
+ * One GET_ALL page. A present `cursor` means more entries may follow and is
+ * passed back verbatim; its absence marks the last page. Clients treat it as
+ * opaque, so only non-emptiness is checked here.
+ */
+export const GetAllReplySchema = z.object({
+  collection: z.array(KeyValueSchema),
+  cursor: z.string().min(1).optional(),
+  id,
+});
+
+/** Answer to PING: `{"ok":true,"node":"<node id>"}`. */
+export const PingReplySchema = z.object({ ok: z.literal(true), node: z.string(), id });
+
+/**
+ * Any failure: `{"error":{"code","message","field"?}}`. `code` is one of the
+ * stable {@link ERROR_CODES}; `message` is for humans and may change.
+ */
+export const ErrorReplySchema = z.object({
+  error: z.object({ code: z.enum(ERROR_CODES), message: z.string(), field: z.string().optional() }),
+  id,
+});
+
+/**
+ * Any reply. Replies carry no op, so options are tried most specific first:
+ * the bare ack `{"ok":true}` comes last because DELETE and PING replies also
+ * match it once extra fields are stripped. When the op is known, prefer
+ * `decodeReply(buf, op)`, which checks against that op's reply only.
+ */
+export const ReplySchema = z.union([
+  ErrorReplySchema,
+  GetAllReplySchema,
+  GetOneReplySchema,
+  DeleteReplySchema,
+  PingReplySchema,
+  PutReplySchema,
+]);
+
+/** Reply schema for each op's success case, so clients can validate against exactly one shape. */
+export const REPLY_SCHEMA_BY_OP = {
+  PUT: PutReplySchema,
+  GET_ONE: GetOneReplySchema,
+  DELETE: DeleteReplySchema,
+  GET_ALL: GetAllReplySchema,
+  PING: PingReplySchema,
+} as const satisfies Record<Op, z.ZodType>;
+
+/** Reply to a PUT (the plain ack). */
+export type PutReply = z.infer<typeof PutReplySchema>;
+/** Reply to a GET_ONE that found the key. */
+export type GetOneReply = z.infer<typeof GetOneReplySchema>;
+/** Reply to a DELETE. */
+export type DeleteReply = z.infer<typeof DeleteReplySchema>;
+/** One GET_ALL page. */
+export type GetAllReply = z.infer<typeof GetAllReplySchema>;
+/** Reply to a PING. */
+export type PingReply = z.infer<typeof PingReplySchema>;
+/** Any error reply. */
+export type ErrorReply = z.infer<typeof ErrorReplySchema>;
+/** Any reply; use `isErrorReply` to split failures from successes. */
+export type Reply = z.infer<typeof ReplySchema>;
+/** The success reply type of op `O`, so typed clients get `GetOneReply` back from a GET_ONE. */
+export type ReplyFor<O extends Op> = z.infer<(typeof REPLY_SCHEMA_BY_OP)[O]>;

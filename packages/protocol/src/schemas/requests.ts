@@ -1,0 +1,95 @@
+import { z } from "zod";
+import { tryDecodeCursor } from "../cursor.js";
+import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
+
+/**
+ * Every operation name, in documentation order.
+ *
+ * Why exported: the server builds its dispatch table from it and tests
+ * iterate it, so adding an op here is the one place that makes it "known".
+ */
+export const OPS = ["PUT", "GET_ONE", "DELETE", "GET_ALL", "PING"] as const;
+
+/** An operation name. */
+export type Op = (typeof OPS)[number];
+
+const id = RequestIdSchema.optional();
+
+/** PUT stores `value` under `key`, replacing any previous value. Reply: `PutReply`. */
+export const PutRequestSchema = z.object({ op: z.literal("PUT"), key: KeySchema, value: ValueSchema, id });
+
+/** GET_ONE reads one key. Reply: `GetOneReply`, or error NOT_FOUND. */
+export const GetOneRequestSchema = z.object({ op: z.literal("GET_ONE"), key: KeySchema, id });
+
+/** DELETE removes one key, reporting whether it existed. Reply: `DeleteReply`. */
+export const DeleteRequestSchema = z.object({ op: z.literal("DELETE"), key: KeySchema, id });
+
+/**
+ * A GET_ALL cursor: must be a string produced by `encodeCursor`, so garbage
+ * is refused at the wire boundary (INVALID_REQUEST, field "cursor") rather
+ * than deep inside the store.
+ */
+export const CursorSchema = z
+  .string()
+  .refine((cursor) => tryDecodeCursor(cursor) !== undefined, { message: "not a valid cursor" });
+
+/**
+ * GET_ALL lists entries in pages. `limit` caps the page (the server also caps
+ * it at `maxPageSize`; without it only the message size bounds a page);
+ * `cursor` resumes after the previous page.
+ */
+export const GetAllRequestSchema = z.object({
+  op: z.literal("GET_ALL"),
+  limit: z.number().int().positive().optional(),
+  cursor: CursorSchema.optional(),
+  id,
+});
+
+/** PING checks liveness and reports the node id. Reply: `PingReply`. */
+export const PingRequestSchema = z.object({ op: z.literal("PING"), id });
+
+/**
+ * Any request, discriminated on `op`.
+ *
+ * Why a discriminated union: one lookup on `op` selects the one object
+ * schema to run, instead of trying each in turn; and the inferred type lets
+ * `switch (request.op)` narrow exhaustively.
+ */
+export const RequestSchema = z.discriminatedUnion("op", [
+  PutRequestSchema,
+  GetOneRequestSchema,
+  DeleteRequestSchema,
+  GetAllRequestSchema,
+  PingRequestSchema,
+]);
+
+/** A PUT request. */
+export type PutRequest = z.infer<typeof PutRequestSchema>;
+/** A GET_ONE request. */
+export type GetOneRequest = z.infer<typeof GetOneRequestSchema>;
+/** A DELETE request. */
+export type DeleteRequest = z.infer<typeof DeleteRequestSchema>;
+/** A GET_ALL request. */
+export type GetAllRequest = z.infer<typeof GetAllRequestSchema>;
+/** A PING request. */
+export type PingRequest = z.infer<typeof PingRequestSchema>;
+/** Any request; narrow with `switch (request.op)`. */
+export type Request = z.infer<typeof RequestSchema>;
+
+type RequestSchemaEntry = readonly [Op, z.ZodType<Request>];
+
+const requestSchemaEntries: readonly RequestSchemaEntry[] = [
+  ["PUT", PutRequestSchema],
+  ["GET_ONE", GetOneRequestSchema],
+  ["DELETE", DeleteRequestSchema],
+  ["GET_ALL", GetAllRequestSchema],
+  ["PING", PingRequestSchema],
+];
+
+/**
+ * Per-op request schema, for `decodeRequest`'s own dispatch.
+ *
+ * Why a Map: a plain object would answer `"constructor"` or `"__proto__"`
+ * with inherited members; a Map only knows the five ops.
+ */
+export const REQUEST_SCHEMA_BY_OP: ReadonlyMap<string, z.ZodType<Request>> = new Map(requestSchemaEntries);

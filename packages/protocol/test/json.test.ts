@@ -1,0 +1,62 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { ErrorCode, parseJsonSafe } from "../src/index.js";
+
+/** Reference depth of a parsed JSON value: every array or object adds one level. */
+function depthOf(value: unknown): number {
+  if (Array.isArray(value)) return 1 + Math.max(0, ...value.map(depthOf));
+  if (typeof value === "object" && value !== null)
+    return 1 + Math.max(0, ...Object.values(value).map(depthOf));
+  return 0;
+}
+
+/** Strings full of the characters a naive depth scanner gets wrong. */
+const trickyString = fc.string({ unit: fc.constantFrom('"', "\\", "[", "]", "{", "}", "a", "\n", "é") });
+
+const trickyJson = fc.letrec((tie) => ({
+  value: fc.oneof(
+    { depthSize: "small", withCrossShrink: true },
+    trickyString,
+    fc.integer(),
+    fc.array(tie("value")),
+    fc.dictionary(trickyString, tie("value")),
+  ),
+})).value;
+
+describe("parseJsonSafe", () => {
+  it("accepts exactly the texts whose nesting is within maxDepth", () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), trickyJson), fc.integer({ min: 0, max: 6 }), (value, maxDepth) => {
+        const text = JSON.stringify(value);
+        const result = parseJsonSafe(text, maxDepth);
+        expect(result.ok).toBe(depthOf(value) <= maxDepth);
+        if (result.ok) expect(result.value).toEqual(JSON.parse(text));
+        else expect(result.error.code).toBe(ErrorCode.BAD_JSON);
+      }),
+    );
+  });
+
+  it("ignores brackets inside strings, including after escaped quotes and backslashes", () => {
+    expect(parseJsonSafe('["[[[[\\"[[[["]', 1).ok).toBe(true);
+    expect(parseJsonSafe('["\\\\",[1]]', 1).ok).toBe(false);
+    expect(parseJsonSafe('["\\\\\\"]]]"]', 1).ok).toBe(true);
+  });
+
+  it("turns syntax errors into BAD_JSON values without throwing", () => {
+    fc.assert(
+      fc.property(fc.string(), (text) => {
+        const result = parseJsonSafe(text, 32);
+        if (!result.ok) expect(result.error.code).toBe(ErrorCode.BAD_JSON);
+      }),
+    );
+  });
+
+  it("rejects hostile nesting in linear time", () => {
+    const huge = "[".repeat(1_000_000);
+    const started = performance.now();
+    expect(parseJsonSafe(huge, 32).ok).toBe(false);
+    expect(parseJsonSafe(`"${"\\\\".repeat(500_000)}"${"]".repeat(10)}`, 32).ok).toBe(false);
+    expect(parseJsonSafe(`${'"\\"'.repeat(300_000)}"`, 32).ok).toBe(false);
+    expect(performance.now() - started).toBeLessThan(200);
+  });
+});
