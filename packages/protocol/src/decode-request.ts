@@ -54,7 +54,9 @@ function validateRequest(value: unknown, limits: Limits): DecodeRequestResult {
   }
   const schema = REQUEST_SCHEMA_BY_OP.get(op);
   if (schema === undefined) {
-    const error = new ZkvError(ErrorCode.UNKNOWN_OP, `unknown op ${JSON.stringify(op)}`, { field: "op" });
+    // Quote at most 64 characters of the op: an error reply must never echo a huge input back.
+    const shown = op.length > 64 ? `${JSON.stringify(op.slice(0, 64))}…` : JSON.stringify(op);
+    const error = new ZkvError(ErrorCode.UNKNOWN_OP, `unknown op ${shown}`, { field: "op" });
     return { ok: false, error, ...echo };
   }
   const result = schema.safeParse(fields);
