@@ -1,0 +1,248 @@
+import { fileURLToPath } from "node:url";
+import {
+  ClusterSettings,
+  type ConsulConfig,
+  ConsulPermissionError,
+  ConsulUnavailableError,
+  consulConfigFromEnv,
+  formatConsulAddr,
+  type HashingMode,
+  parseHashing,
+} from "@zkv/membership";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { ExitCode } from "./exit-codes.js";
+import { ClusterLauncher } from "./launcher.js";
+import { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
+import { ZkvNode } from "./node.js";
+import { waitForPings } from "./ping.js";
+
+interface ServerFlags {
+  nodes?: number;
+  nodeId?: string;
+  port?: number;
+  host: string;
+  advertise?: string;
+  basePort: number;
+  weight: number;
+  hashing?: HashingMode;
+  clusterSize?: number;
+  ttl: number;
+  logLevel: string;
+}
+
+const positiveInt = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
+  return n;
+};
+
+function buildProgram(): Command {
+  return new Command("zkv-server")
+    .description("Start a zkv cluster (the launcher) or one zkv node.")
+    .addHelpText(
+      "after",
+      `
+Modes:
+  (default)        read cluster_size from Consul KV and start that many nodes,
+                   node-i on port base-port+i; supervise them until Ctrl-C
+  --nodes N        phase 1: N nodes with static membership, no Consul
+  --node-id ID     one node in this process (one node per container)
+
+Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port,
+default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
+
+Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable.`,
+    )
+    .option("--nodes <n>", "phase 1: start n nodes without Consul", positiveInt("--nodes"))
+    .option("--node-id <id>", "run a single node with this id")
+    .option(
+      "--port <port>",
+      "single node: port (default base-port + the number in the id)",
+      positiveInt("--port"),
+    )
+    .option("--host <host>", "interface to bind", "127.0.0.1")
+    .option("--advertise <host>", "address announced in Consul (default: --host)")
+    .option(
+      "--base-port <port>",
+      "port of node-0; node i listens on base-port + i",
+      positiveInt("--base-port"),
+      2000,
+    )
+    .option("--weight <w>", "single node: hashing weight", positiveInt("--weight"), 1)
+    .addOption(
+      new Option(
+        "--hashing <mode>",
+        "placement algorithm, stored in Consul KV for the whole cluster",
+      ).choices(["ring", "hrw"]),
+    )
+    .option(
+      "--cluster-size <n>",
+      "write cluster_size to Consul KV before starting",
+      positiveInt("--cluster-size"),
+    )
+    .option("--ttl <seconds>", "TTL of each node's Consul health check", positiveInt("--ttl"), 10)
+    .addOption(
+      new Option("--log-level <level>", "log level")
+        .choices(LOG_LEVELS)
+        .default(process.env.ZKV_LOG_LEVEL ?? "info")
+        .env("ZKV_LOG_LEVEL"),
+    )
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+}
+
+/** Parses argv and runs the chosen mode; resolves to the process exit code. */
+export async function runServerCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  // pnpm hands a typed `--` through literally: ignore a leading one.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  let flags: ServerFlags;
+  try {
+    flags = program.parse(args, { from: "user" }).opts<ServerFlags>();
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    throw err;
+  }
+  if (flags.nodes !== undefined && flags.nodeId !== undefined) {
+    process.stderr.write("error: --nodes and --node-id are different modes; pick one\n");
+    return ExitCode.USAGE;
+  }
+  try {
+    if (flags.nodeId !== undefined) return await runSingleNode(flags, flags.nodeId);
+    return await runLauncher(flags);
+  } catch (err) {
+    if (err instanceof ConsulUnavailableError || err instanceof ConsulPermissionError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return ExitCode.UNAVAILABLE;
+    }
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return ExitCode.FAILURE;
+  }
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM. Later signals are absorbed: on Ctrl-C a terminal
+ * signals the whole process group and the launcher then sends SIGTERM too, and neither may cut
+ * a clean shutdown short (the launcher escalates to SIGKILL itself after a grace period).
+ */
+function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let first: NodeJS.Signals | undefined;
+    const on = (signal: NodeJS.Signals) => {
+      if (first === undefined) {
+        first = signal;
+        resolve(signal);
+      }
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+}
+
+function defaultPort(flags: ServerFlags, nodeId: string): number {
+  if (flags.port !== undefined) return flags.port;
+  const index = /(\d+)$/.exec(nodeId)?.[1];
+  if (index === undefined) throw new InvalidArgumentError(`--port is required for node id "${nodeId}"`);
+  return flags.basePort + Number(index);
+}
+
+async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number> {
+  const log = createLogger(flags.logLevel, { node: nodeId });
+  // Static-mode nodes (started by a --nodes launcher) run without Consul.
+  const consul: ConsulConfig | undefined = process.env.ZKV_STATIC === "1" ? undefined : consulConfigFromEnv();
+  const node = new ZkvNode({
+    nodeId,
+    host: flags.host,
+    port: defaultPort(flags, nodeId),
+    ...(flags.advertise ? { advertise: flags.advertise } : {}),
+    weight: flags.weight,
+    ...(consul ? { consul } : {}),
+    ttlSeconds: flags.ttl,
+    logger: log,
+  });
+  const stop = untilSignal();
+  await node.start();
+  const signal = await stop;
+  log.info({ signal }, "shutting down");
+  await node.close();
+  return ExitCode.OK;
+}
+
+async function runLauncher(flags: ServerFlags): Promise<number> {
+  const log = createLogger(flags.logLevel, { role: "launcher" });
+  const entry = process.argv[1] ?? fileURLToPath(new URL("./main.ts", import.meta.url));
+  const nodeArgs = ["--host", flags.host, "--ttl", String(flags.ttl), "--log-level", flags.logLevel];
+  if (flags.advertise) nodeArgs.push("--advertise", flags.advertise);
+
+  if (flags.nodes !== undefined) {
+    const nodes = nodeSpecs(flags.nodes, flags.basePort);
+    const launcher = new ClusterLauncher({ nodes, entry, nodeArgs, logger: log, env: { ZKV_STATIC: "1" } });
+    const stop = untilSignal();
+    await launcher.start();
+    const missing = await waitForPings(
+      flags.host,
+      nodes.map((n) => n.port),
+      30_000,
+    );
+    if (missing.length > 0) {
+      await launcher.close();
+      throw new Error(`nodes on ports ${missing.join(", ")} never answered`);
+    }
+    printTable(nodes.map((n) => ({ id: n.id, address: flags.host, port: n.port, health: "serving" })));
+    process.stdout.write(`static cluster of ${nodes.length} nodes ready (no Consul); Ctrl-C stops it\n`);
+    return finish(launcher, await stop, log);
+  }
+
+  const consul = consulConfigFromEnv();
+  const settings = new ClusterSettings(consul);
+  if (flags.clusterSize !== undefined) await settings.setClusterSize(flags.clusterSize);
+  const size = await settings.clusterSize();
+  if (size === undefined) {
+    throw new Error(
+      `cluster_size is not set in Consul KV at ${formatConsulAddr(consul)}: ` +
+        "set it with `consul kv put cluster_size 4`, or pass --cluster-size 4",
+    );
+  }
+  if (flags.hashing !== undefined) await settings.setHashing(parseHashing(flags.hashing));
+  const hashing = await settings.hashing();
+  log.info({ clusterSize: size, hashing, consul: formatConsulAddr(consul) }, "starting cluster");
+  const launcher = new ClusterLauncher({
+    nodes: nodeSpecs(size, flags.basePort),
+    entry,
+    nodeArgs,
+    consul,
+    logger: log,
+  });
+  const stop = untilSignal();
+  let members: Awaited<ReturnType<ClusterLauncher["start"]>>;
+  try {
+    members = await launcher.start();
+  } catch (err) {
+    await launcher.close();
+    throw err;
+  }
+  printTable(members ?? []);
+  process.stdout.write(`cluster of ${size} nodes ready (hashing: ${hashing}); Ctrl-C stops it\n`);
+  return finish(launcher, await stop, log);
+}
+
+async function finish(launcher: ClusterLauncher, signal: NodeJS.Signals, log: Logger): Promise<number> {
+  log.info({ signal }, "stopping cluster");
+  await launcher.close();
+  return ExitCode.OK;
+}
+
+function nodeSpecs(count: number, basePort: number) {
+  return Array.from({ length: count }, (_, i) => ({ id: `node-${i}`, port: basePort + i }));
+}
+
+function printTable(
+  rows: ReadonlyArray<{ id: string; address: string; port: number; health: string }>,
+): void {
+  const lines = [
+    ["NODE", "ADDRESS", "HEALTH"],
+    ...rows.map((r) => [r.id, `${r.address}:${r.port}`, r.health]),
+  ];
+  const widths = [0, 1, 2].map((c) => Math.max(...lines.map((l) => l[c]!.length)));
+  for (const l of lines) process.stdout.write(`${l.map((cell, c) => cell.padEnd(widths[c]!)).join("  ")}\n`);
+}

@@ -1,0 +1,10 @@
+/** Exit codes of zkv's commands, so scripts can tell a typo from an outage. */
+export const ExitCode = {
+  OK: 0,
+  /** Something failed at run time (a node would not start, a request failed). */
+  FAILURE: 1,
+  /** Bad flags or arguments. */
+  USAGE: 2,
+  /** Consul (or the cluster) could not be reached (EX_UNAVAILABLE). */
+  UNAVAILABLE: 69,
+} as const;

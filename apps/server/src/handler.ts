@@ -1,0 +1,90 @@
+import {
+  decodeCursor,
+  ErrorCode,
+  effectivePageSize,
+  encodeCursor,
+  type GetAllRequest,
+  type KeyValue,
+  type Limits,
+  type Reply,
+  type Request,
+  toErrorReply,
+  ZkvError,
+} from "@zkv/protocol";
+import type { Store } from "./store.js";
+
+/** What request handling needs to know about the node it runs in. */
+export interface HandlerContext {
+  readonly nodeId: string;
+  readonly store: Store;
+  readonly limits: Limits;
+}
+
+/** Room left in a GET_ALL reply for the envelope: `{"collection":[…],"cursor":"…","id":…}`. */
+const PAGE_ENVELOPE_BYTES = 512;
+
+/**
+ * Applies one decoded request to the store and returns its reply. Pure apart from the store, so
+ * it is tested without sockets; never throws for a valid request (store failures become
+ * INTERNAL in the caller).
+ */
+export function handleRequest(request: Request, ctx: HandlerContext): Reply {
+  const id = request.id;
+  switch (request.op) {
+    case "PUT":
+      ctx.store.put(request.key, request.value);
+      return withId({ ok: true }, id);
+    case "GET_ONE": {
+      const value = ctx.store.get(request.key);
+      if (value === undefined) {
+        return toErrorReply(
+          new ZkvError(ErrorCode.NOT_FOUND, `key not found: ${JSON.stringify(request.key)}`),
+          id,
+        );
+      }
+      return withId({ key: request.key, value }, id);
+    }
+    case "DELETE":
+      return withId({ ok: true, deleted: ctx.store.delete(request.key) }, id);
+    case "GET_ALL":
+      return withId(getAllPage(request, ctx), id);
+    case "PING":
+      return withId({ ok: true, node: ctx.nodeId }, id);
+  }
+}
+
+/**
+ * One GET_ALL page: at most the effective page size in entries and at most a message's worth of
+ * bytes, the cursor included; a partial page carries the cursor to continue from. A page always
+ * holds at least one entry when any remain, so paging makes progress even past a huge value (such
+ * a lone entry is sent even if it and its cursor exceed the byte budget).
+ */
+export function getAllPage(
+  request: GetAllRequest,
+  ctx: HandlerContext,
+): { collection: KeyValue[]; cursor?: string } {
+  const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
+  const maxEntries = effectivePageSize(request, ctx.limits);
+  const budget = ctx.limits.maxMessageBytes - PAGE_ENVELOPE_BYTES;
+  const collection: KeyValue[] = [];
+  let bytes = 0;
+  for (const entry of ctx.store.scan(after)) {
+    const size =
+      Buffer.byteLength(JSON.stringify(entry.key)) + Buffer.byteLength(JSON.stringify(entry.value)) + 20;
+    // An entry joins only if the page still fits with the cursor that would follow it (a long key
+    // makes a cursor of several KiB), so whichever entry ends the page, its cursor has room.
+    if (
+      collection.length > 0 &&
+      (collection.length >= maxEntries || bytes + size + encodeCursor(entry.key).length > budget)
+    ) {
+      return { collection, cursor: encodeCursor(collection[collection.length - 1]!.key) };
+    }
+    collection.push({ key: entry.key, value: entry.value });
+    bytes += size;
+  }
+  return { collection };
+}
+
+function withId<T extends object>(reply: T, id: Request["id"]): T {
+  return id === undefined ? reply : { ...reply, id };
+}

@@ -1,0 +1,4 @@
+#!/usr/bin/env node
+import { runServerCli } from "./cli.js";
+
+process.exitCode = await runServerCli(process.argv.slice(2));

@@ -1,0 +1,193 @@
+import { type ConsulConfig, NodeRegistration } from "@zkv/membership";
+import {
+  DEFAULT_LIMITS,
+  decodeRequest,
+  ErrorCode,
+  encodeReply,
+  isErrorReply,
+  isZkvError,
+  type Limits,
+  type Reply,
+  toErrorReply,
+  ZkvError,
+} from "@zkv/protocol";
+import { Router } from "zeromq";
+import { handleRequest } from "./handler.js";
+import type { Logger } from "./logger.js";
+import { MemoryStore, type Store } from "./store.js";
+
+/** Everything one node needs to serve. */
+export interface NodeOptions {
+  readonly nodeId: string;
+  /** Interface to bind (default 127.0.0.1: nothing is exposed unless asked). */
+  readonly host: string;
+  readonly port: number;
+  /** Address announced in Consul for clients; defaults to `host`. */
+  readonly advertise?: string;
+  readonly weight?: number;
+  /** Consul to register in; undefined for static (phase 1) clusters. */
+  readonly consul?: ConsulConfig;
+  readonly limits?: Limits;
+  readonly store?: Store;
+  readonly logger: Logger;
+  readonly ttlSeconds?: number;
+}
+
+/** How long a closing socket keeps trying to deliver the replies it still holds. */
+const LINGER_MS = 1000;
+/**
+ * Longest error message sent, in UTF-16 code units. Messages may quote client input (an unknown op
+ * is echoed whole by the protocol's decoder, a missing key by NOT_FOUND), and an error reply must
+ * stay well under maxMessageBytes, or clients refuse it as TOO_LARGE, whatever the request held.
+ */
+const MAX_ERROR_MESSAGE_CHARS = 256;
+/** Longest a closing node keeps answering requests that keep arriving. */
+const DRAIN_MS = 2000;
+/**
+ * How often an idle serve loop wakes to notice a shutdown request; also how long a closing node
+ * must see no request before it stops (requests already sent may still be in flight).
+ */
+const IDLE_WAKE_MS = 100;
+
+/**
+ * One zkv node: a ZeroMQ ROUTER on tcp://host:port serving REQ and DEALER clients, a store, and
+ * (in Consul mode) a registration with a TTL health check. `close()` answers requests until none
+ * has arrived for IDLE_WAKE_MS (at most DRAIN_MS), deregisters, and closes the socket.
+ */
+export class ZkvNode {
+  readonly store: Store;
+  readonly limits: Limits;
+  readonly #socket: Router;
+  readonly #log: Logger;
+  #registration: NodeRegistration | undefined;
+  #serving: Promise<void> | undefined;
+  #draining = false;
+  #drainDeadline = 0;
+  #closing: Promise<void> | undefined;
+  /** Requests answered since start, errors included. */
+  opsServed = 0;
+  readonly startedAt = Date.now();
+
+  constructor(private readonly options: NodeOptions) {
+    this.store = options.store ?? new MemoryStore();
+    this.limits = options.limits ?? DEFAULT_LIMITS;
+    this.#log = options.logger;
+    this.#socket = new Router({
+      linger: LINGER_MS,
+      receiveTimeout: IDLE_WAKE_MS,
+      // Twice the protocol limit: a message between the two gets a TOO_LARGE reply; beyond it
+      // ZeroMQ drops the connection before buffering the whole thing.
+      maxMessageSize: this.limits.maxMessageBytes * 2,
+      // ZMTP heartbeats, so a vanished peer's pipe (and its queued replies) is reclaimed.
+      heartbeatInterval: 5000,
+      heartbeatTimeout: 15_000,
+      heartbeatTimeToLive: 15_000,
+      handshakeInterval: 10_000,
+      sendHighWaterMark: 10_000,
+      receiveHighWaterMark: 10_000,
+    });
+  }
+
+  /** `tcp://host:port` the node is bound to. */
+  get endpoint(): string {
+    return `tcp://${this.options.host}:${this.options.port}`;
+  }
+
+  /** Binds, registers in Consul (when configured) and starts serving. */
+  async start(): Promise<void> {
+    await this.#socket.bind(this.endpoint);
+    this.#serving = this.#serve();
+    if (this.options.consul) {
+      this.#registration = new NodeRegistration({
+        consul: this.options.consul,
+        nodeId: this.options.nodeId,
+        address: this.options.advertise ?? this.options.host,
+        port: this.options.port,
+        weight: this.options.weight ?? 1,
+        logger: this.#log,
+        ...(this.options.ttlSeconds ? { ttlSeconds: this.options.ttlSeconds } : {}),
+      });
+      try {
+        await this.#registration.start();
+      } catch (err) {
+        await this.close();
+        throw err;
+      }
+    }
+    this.#log.info({ endpoint: this.endpoint, consul: Boolean(this.options.consul) }, "node serving");
+  }
+
+  /** Drains, deregisters and closes; safe to call twice (both calls wait for the same close). */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    this.#drainDeadline = Date.now() + DRAIN_MS;
+    this.#draining = true;
+    await this.#serving;
+    await this.#registration?.close();
+    this.#socket.close();
+    this.#log.info({ opsServed: this.opsServed }, "node stopped");
+  }
+
+  async #serve(): Promise<void> {
+    for (;;) {
+      let frames: Buffer[];
+      try {
+        frames = await this.#socket.receive();
+      } catch (err) {
+        if ((err as { code?: string }).code === "EAGAIN" && !this.#draining) continue;
+        if (this.#draining || this.#socket.closed) return;
+        this.#log.error({ err }, "receive failed");
+        continue;
+      }
+      const reply = this.#answer(frames);
+      try {
+        await this.#socket.send(reply);
+      } catch (err) {
+        this.#log.warn({ err }, "reply not sent");
+      }
+      // Draining answers until the socket has been quiet for IDLE_WAKE_MS (the receive above then
+      // fails with EAGAIN), but under endless traffic only for so long. Stopping as soon as nothing
+      // is queued would drop requests a client already sent that are still crossing the network.
+      if (this.#draining && Date.now() > this.#drainDeadline) return;
+    }
+  }
+
+  /**
+   * Builds the reply frames for one incoming message. The envelope is everything up to and
+   * including the first empty frame (REQ, and DEALERs that mimic it), or just the routing id for
+   * DEALERs that send no delimiter; what follows must be exactly one JSON frame.
+   */
+  #answer(frames: Buffer[]): Buffer[] {
+    this.opsServed++;
+    let split = frames.findIndex((f, i) => i > 0 && f.length === 0);
+    split = split === -1 ? 1 : split + 1;
+    const envelope = frames.slice(0, split);
+    return [...envelope, encodeReply(boundErrorMessage(this.#reply(frames.slice(split))))];
+  }
+
+  #reply(body: Buffer[]): Reply {
+    const decoded = decodeRequest(body, this.limits);
+    if (!decoded.ok) return toErrorReply(decoded.error, decoded.id);
+    const { request } = decoded;
+    try {
+      return handleRequest(request, { nodeId: this.options.nodeId, store: this.store, limits: this.limits });
+    } catch (err) {
+      if (isZkvError(err)) return toErrorReply(err, request.id);
+      this.#log.error({ err, op: request.op }, "request failed");
+      return toErrorReply(new ZkvError(ErrorCode.INTERNAL, "internal error"), request.id);
+    }
+  }
+}
+
+/** `reply` with an over-long error message cut to MAX_ERROR_MESSAGE_CHARS (never mid surrogate pair). */
+function boundErrorMessage(reply: Reply): Reply {
+  if (!isErrorReply(reply) || reply.error.message.length <= MAX_ERROR_MESSAGE_CHARS) return reply;
+  let message = reply.error.message.slice(0, MAX_ERROR_MESSAGE_CHARS);
+  const last = message.charCodeAt(message.length - 1);
+  if (last >= 0xd800 && last <= 0xdbff) message = message.slice(0, -1);
+  return { ...reply, error: { ...reply.error, message: `${message}…` } };
+}

@@ -1,0 +1,82 @@
+import { freePorts } from "@zkv/membership/testing";
+import { decodeReply, type Limits, type Reply } from "@zkv/protocol";
+import { Dealer, Request } from "zeromq";
+import { createLogger } from "../src/logger.js";
+import { ZkvNode } from "../src/node.js";
+
+/** Longest a test waits for any one reply before failing (instead of hanging until the test timeout). */
+export const REPLY_TIMEOUT_MS = 5000;
+
+export const EMPTY = Buffer.alloc(0);
+
+/** Text → one frame. */
+export function frame(text: string): Buffer {
+  return Buffer.from(text, "utf8");
+}
+
+/**
+ * Owns every node and socket a test creates, so `cleanup()` in afterEach/afterAll closes them all
+ * even when the test failed halfway.
+ */
+export class Harness {
+  readonly #nodes: ZkvNode[] = [];
+  readonly #sockets: (Dealer | Request)[] = [];
+
+  /** A started node on a free port of 127.0.0.1, without Consul. */
+  async node(limits?: Limits): Promise<ZkvNode> {
+    const [port] = (await freePorts(1)) as [number];
+    const node = new ZkvNode({
+      nodeId: `test-${port}`,
+      host: "127.0.0.1",
+      port,
+      logger: createLogger("silent", {}),
+      ...(limits === undefined ? {} : { limits }),
+    });
+    this.#nodes.push(node);
+    await node.start();
+    return node;
+  }
+
+  /** A DEALER connected to `node`; receive() fails after REPLY_TIMEOUT_MS rather than hanging. */
+  dealer(node: ZkvNode): Dealer {
+    const socket = new Dealer({ linger: 0, receiveTimeout: REPLY_TIMEOUT_MS, sendHighWaterMark: 0 });
+    this.#sockets.push(socket);
+    socket.connect(node.endpoint);
+    return socket;
+  }
+
+  /** A plain REQ socket connected to `node`, as the simplest client would use. */
+  req(node: ZkvNode): Request {
+    const socket = new Request({ linger: 0, receiveTimeout: REPLY_TIMEOUT_MS });
+    this.#sockets.push(socket);
+    socket.connect(node.endpoint);
+    return socket;
+  }
+
+  async cleanup(): Promise<void> {
+    for (const socket of this.#sockets.splice(0)) socket.close();
+    await Promise.all(this.#nodes.splice(0).map((n) => n.close()));
+  }
+}
+
+/** The last frame of a reply message (what follows the envelope) as text. */
+export function replyText(frames: Buffer[]): string {
+  return frames[frames.length - 1]!.toString("utf8");
+}
+
+/** Sends one request as [empty, json] over a DEALER and returns the decoded reply. */
+export async function call(dealer: Dealer, request: object, limits?: Limits): Promise<Reply> {
+  await dealer.send([EMPTY, frame(JSON.stringify(request))]);
+  const frames = await dealer.receive();
+  expectEnvelope(frames);
+  return decodeReply(frames[1]!, undefined, limits);
+}
+
+/** A DEALER that sent [empty, body] gets exactly [empty, reply] back. */
+export function expectEnvelope(frames: Buffer[]): void {
+  if (frames.length !== 2 || frames[0]!.length !== 0) {
+    throw new Error(
+      `expected [empty, reply], got ${frames.length} frames: ${frames.map(String).join(" | ")}`,
+    );
+  }
+}

@@ -1,0 +1,240 @@
+import { DEFAULT_LIMITS, decodeReply, ErrorCode, encodeCursor, type Reply } from "@zkv/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { call, EMPTY, expectEnvelope, frame, Harness, replyText } from "./helpers.js";
+
+const harness = new Harness();
+afterEach(() => harness.cleanup());
+
+function errorCode(reply: Reply): string | undefined {
+  return "error" in reply ? reply.error.code : undefined;
+}
+
+describe("ZkvNode with a plain REQ client", () => {
+  it("answers the seed's exact requests with the exact documented bytes", async () => {
+    const node = await harness.node();
+    const req = harness.req(node);
+
+    await req.send(frame('{"op":"PUT","key":"k","value":"v"}'));
+    expect(replyText(await req.receive())).toBe('{"ok":true}');
+
+    await req.send(frame('{"op":"GET_ONE","key":"k"}'));
+    expect(replyText(await req.receive())).toBe('{"key":"k","value":"v"}');
+
+    await req.send(frame('{"op":"GET_ALL"}'));
+    expect(replyText(await req.receive())).toBe('{"collection":[{"key":"k","value":"v"}]}');
+
+    await req.send(frame('{"op":"GET_ONE","key":"nope"}'));
+    const missing = JSON.parse(replyText(await req.receive()));
+    expect(missing).toEqual({ error: { code: "NOT_FOUND", message: expect.any(String) } });
+
+    await req.send(frame('{"op":"DELETE","key":"k"}'));
+    expect(replyText(await req.receive())).toBe('{"ok":true,"deleted":true}');
+  });
+
+  it("keeps serving a REQ client after it sent garbage", async () => {
+    const node = await harness.node();
+    const req = harness.req(node);
+    await req.send(frame("not json"));
+    expect(JSON.parse(replyText(await req.receive()))).toMatchObject({ error: { code: "BAD_JSON" } });
+    await req.send(frame('{"op":"PING","id":1}'));
+    expect(JSON.parse(replyText(await req.receive()))).toEqual({ ok: true, node: expect.any(String), id: 1 });
+  });
+});
+
+describe("ZkvNode with DEALER clients", () => {
+  it("answers 1000 requests in flight on one DEALER, each reply carrying its request's id", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    const n = 1000;
+    for (let i = 0; i < n; i++) {
+      const request =
+        i % 2 === 0 ? { op: "PUT", key: `k${i}`, value: `v${i}`, id: i } : { op: "PING", id: `p${i}` };
+      await dealer.send([EMPTY, frame(JSON.stringify(request))]);
+    }
+    const replies = new Map<unknown, Reply>();
+    for (let i = 0; i < n; i++) {
+      const frames = await dealer.receive();
+      expectEnvelope(frames);
+      const reply = decodeReply(frames[1]!);
+      expect(replies.has(reply.id)).toBe(false);
+      replies.set(reply.id, reply);
+    }
+    for (let i = 0; i < n; i++) {
+      if (i % 2 === 0) expect(replies.get(i)).toEqual({ ok: true, id: i });
+      else
+        expect(replies.get(`p${i}`)).toEqual({
+          ok: true,
+          node: `test-${node.endpoint.split(":")[2]}`,
+          id: `p${i}`,
+        });
+    }
+    expect(node.store.size).toBe(n / 2);
+    expect(await call(dealer, { op: "GET_ONE", key: "k998", id: "last" })).toEqual({
+      key: "k998",
+      value: "v998",
+      id: "last",
+    });
+  });
+
+  it("answers a DEALER that sends no empty delimiter with a single-frame reply", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    await dealer.send(frame('{"op":"PUT","key":"a","value":"1","id":"x"}'));
+    const put = await dealer.receive();
+    expect(put.map(String)).toEqual(['{"ok":true,"id":"x"}']);
+    await dealer.send([frame('{"op":"GET_ONE","key":"a"}')]);
+    expect((await dealer.receive()).map(String)).toEqual(['{"key":"a","value":"1"}']);
+  });
+
+  it("answers wrong frame counts with BAD_FRAMES and keeps serving", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    const malformed: Buffer[][] = [
+      [EMPTY],
+      [EMPTY, frame('{"op":"PING"}'), frame('{"op":"PING"}')],
+      [EMPTY, EMPTY],
+      [EMPTY, frame("a"), frame("b"), frame("c")],
+    ];
+    for (const message of malformed) {
+      await dealer.send(message);
+      const frames = await dealer.receive();
+      expectEnvelope(frames);
+      const reply = decodeReply(frames[1]!);
+      expect(reply).toEqual({ error: { code: ErrorCode.BAD_FRAMES, message: expect.any(String) } });
+    }
+    expect(await call(dealer, { op: "PUT", key: "still", value: "here" })).toEqual({ ok: true });
+    expect(await call(dealer, { op: "GET_ONE", key: "still" })).toEqual({ key: "still", value: "here" });
+  });
+
+  it("refuses a GET_ALL cursor it did not issue with INVALID_REQUEST, echoing the id", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    const reply = await call(dealer, { op: "GET_ALL", cursor: "garbage", id: 9 });
+    expect(reply).toMatchObject({ error: { code: ErrorCode.INVALID_REQUEST, field: "cursor" }, id: 9 });
+  });
+
+  it("pages a GET_ALL over the wire with the cursors it hands out", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    const keys = Array.from({ length: 25 }, (_, i) => `key-${String(i).padStart(2, "0")}`);
+    for (const key of [...keys].reverse()) await call(dealer, { op: "PUT", key, value: key });
+    const seen: string[] = [];
+    let cursor: string | undefined;
+    do {
+      const reply = await call(dealer, { op: "GET_ALL", limit: 10, ...(cursor ? { cursor } : {}) });
+      if (!("collection" in reply)) throw new Error(`unexpected reply ${JSON.stringify(reply)}`);
+      expect(reply.collection.length).toBeLessThanOrEqual(10);
+      seen.push(...reply.collection.map((e) => e.key));
+      cursor = reply.cursor;
+    } while (cursor !== undefined);
+    expect(seen).toEqual(keys);
+    // A cursor past the end is valid and yields an empty last page.
+    expect(await call(dealer, { op: "GET_ALL", cursor: encodeCursor("zzz") })).toEqual({ collection: [] });
+  });
+});
+
+describe("ZkvNode message size limits", () => {
+  it("answers a message over maxMessageBytes (but under the socket cap) with TOO_LARGE", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    const value = "x".repeat(DEFAULT_LIMITS.maxMessageBytes + 1000);
+    const reply = await call(dealer, { op: "PUT", key: "big", value, id: "big" });
+    expect(errorCode(reply)).toBe(ErrorCode.TOO_LARGE);
+    // The id cannot be echoed: the message was refused before it was parsed.
+    expect(reply).not.toHaveProperty("id");
+    expect(node.store.get("big")).toBeUndefined();
+    expect(await call(dealer, { op: "PING", id: 1 })).toMatchObject({ ok: true, id: 1 });
+  });
+
+  it("answers a value over maxValueBytes in a message under maxMessageBytes with TOO_LARGE on field value", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    const value = "x".repeat(DEFAULT_LIMITS.maxValueBytes + 1);
+    const reply = await call(dealer, { op: "PUT", key: "v", value, id: 2 });
+    expect(reply).toMatchObject({ error: { code: ErrorCode.TOO_LARGE, field: "value" }, id: 2 });
+    expect(node.store.size).toBe(0);
+  });
+
+  it("stores and returns a value of exactly maxValueBytes", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    const value = "é".repeat(DEFAULT_LIMITS.maxValueBytes / 2);
+    expect(await call(dealer, { op: "PUT", key: "max", value })).toEqual({ ok: true });
+    expect(await call(dealer, { op: "GET_ONE", key: "max" })).toEqual({ key: "max", value });
+  });
+
+  it("keeps error replies small when the message quotes a huge client input (unknown op)", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    // 1 MiB of backslashes: 2 MiB of JSON, which quoted in an error message would escape to 4 MiB+.
+    const op = "\\".repeat(1024 * 1024);
+    await dealer.send([EMPTY, frame(JSON.stringify({ op, id: "huge-op" }))]);
+    const frames = await dealer.receive();
+    expectEnvelope(frames);
+    expect(frames[1]!.length).toBeLessThan(2048);
+    const reply = decodeReply(frames[1]!, undefined, DEFAULT_LIMITS);
+    expect(reply).toMatchObject({ error: { code: ErrorCode.UNKNOWN_OP, field: "op" }, id: "huge-op" });
+  });
+
+  it("survives a message beyond the socket cap: the sender is disconnected, everyone else is served", async () => {
+    const node = await harness.node();
+    const bystander = harness.dealer(node);
+    expect(await call(bystander, { op: "PUT", key: "k", value: "v" })).toEqual({ ok: true });
+
+    const abuser = harness.dealer(node);
+    const events = abuser.events;
+    await abuser.send([EMPTY, Buffer.alloc(DEFAULT_LIMITS.maxMessageBytes * 2 + 1, 0x20)]);
+    // Wait for the node to drop the connection rather than sleeping.
+    for (;;) {
+      const event = await events.receive();
+      if (event.type === "disconnect") break;
+    }
+
+    expect(await call(bystander, { op: "GET_ONE", key: "k" })).toEqual({ key: "k", value: "v" });
+    // The abuser's socket reconnects and is served again; its oversized message got no reply.
+    expect(await call(abuser, { op: "PING", id: "after" })).toMatchObject({ ok: true, id: "after" });
+  });
+});
+
+describe("ZkvNode.close()", () => {
+  it("answers every request sent before close() was called", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    // Make sure the connection is up, so "sent" means on its way to the node.
+    expect(await call(dealer, { op: "PING" })).toMatchObject({ ok: true });
+    const n = 500;
+    for (let i = 0; i < n; i++) {
+      await dealer.send([EMPTY, frame(JSON.stringify({ op: "PUT", key: `k${i}`, value: "v", id: i }))]);
+    }
+    const closing = node.close();
+    const ids = new Set<unknown>();
+    for (let i = 0; i < n; i++) {
+      const frames = await dealer.receive();
+      expectEnvelope(frames);
+      const reply = decodeReply(frames[1]!, "PUT");
+      expect(reply).toEqual({ ok: true, id: reply.id });
+      ids.add(reply.id);
+    }
+    expect(ids.size).toBe(n);
+    await closing;
+    expect(node.store.size).toBe(n);
+  });
+
+  it("can be called twice, both calls resolving once the node is closed", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    expect(await call(dealer, { op: "PING" })).toMatchObject({ ok: true });
+    const first = node.close();
+    const second = node.close();
+    await expect(Promise.all([first, second])).resolves.toEqual([undefined, undefined]);
+    await expect(node.close()).resolves.toBeUndefined();
+  });
+
+  it("closes promptly when idle", async () => {
+    const node = await harness.node();
+    const started = Date.now();
+    await node.close();
+    // The serve loop wakes every 100 ms to notice; well under the 2 s drain ceiling.
+    expect(Date.now() - started).toBeLessThan(1000);
+  });
+});
