@@ -1,0 +1,257 @@
+import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
+import { ErrorCode, isZkvError } from "@zkv/protocol";
+import { SingleBar } from "cli-progress";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { type ClientOptions, ZkvClient } from "./client.js";
+import { ExitCode } from "./exit-codes.js";
+import { runLoad } from "./load.js";
+import { err, exitQuietlyOnEpipe, out, table, write } from "./output.js";
+
+interface GlobalFlags {
+  nodes?: number;
+  hashing: HashingMode;
+  host: string;
+  basePort: number;
+  timeout: number;
+  json?: boolean;
+}
+
+const positiveInt = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
+  return n;
+};
+
+/** Thrown by a command to end with a specific exit code and message. */
+class CliExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+function clientOptions(flags: GlobalFlags): ClientOptions {
+  const common = { timeoutMs: flags.timeout };
+  if (flags.nodes !== undefined) {
+    return {
+      ...common,
+      static: { nodes: flags.nodes, host: flags.host, basePort: flags.basePort, hashing: flags.hashing },
+    };
+  }
+  return { ...common, consul: consulConfigFromEnv() };
+}
+
+/** Runs `body` with a connected client and closes it whatever happens. */
+async function withClient(
+  cmd: Command,
+  body: (client: ZkvClient, flags: GlobalFlags) => Promise<void>,
+): Promise<void> {
+  const flags = cmd.optsWithGlobals<GlobalFlags>();
+  const client = await ZkvClient.connect(clientOptions(flags));
+  try {
+    await body(client, flags);
+  } finally {
+    client.close();
+  }
+}
+
+function buildProgram(): Command {
+  const program = new Command("zkv")
+    .description("zkv command line: read and write keys, inspect and load a zkv cluster.")
+    .option(
+      "--nodes <n>",
+      "phase 1: a static cluster of n nodes on host:base-port+i, no Consul",
+      positiveInt("--nodes"),
+    )
+    .addOption(
+      new Option("--hashing <mode>", "placement in phase 1 (Consul clusters store their own)")
+        .choices(["ring", "hrw"])
+        .default("ring"),
+    )
+    .option("--host <host>", "phase 1: host of the nodes", "127.0.0.1")
+    .option("--base-port <port>", "phase 1: port of node-0", positiveInt("--base-port"), 2000)
+    .option("--timeout <ms>", "per-request timeout in milliseconds", positiveInt("--timeout"), 5000)
+    .option("--json", "machine-readable output")
+    .addHelpText(
+      "after",
+      `
+Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port, default
+127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
+
+Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 69 Consul or node unavailable.`,
+    )
+    .exitOverride()
+    .showHelpAfterError();
+
+  program
+    .command("put <key> <value>")
+    .description("store a value under a key")
+    .action((key: string, value: string, _o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        await client.put(key, value);
+        out(flags.json ? JSON.stringify({ ok: true, key, node: client.locate(key).id }) : "OK");
+      }),
+    );
+
+  program
+    .command("get <key>")
+    .description("print the value of a key")
+    .action((key: string, _o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const value = await client.get(key);
+        if (value === undefined) throw new CliExit(ExitCode.NOT_FOUND, `not found: ${key}`);
+        out(flags.json ? JSON.stringify({ key, value }) : value);
+      }),
+    );
+
+  program
+    .command("delete <key>")
+    .description("delete a key")
+    .action((key: string, _o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const deleted = await client.delete(key);
+        out(
+          flags.json
+            ? JSON.stringify({ ok: true, deleted })
+            : deleted
+              ? "deleted"
+              : "not found (nothing to delete)",
+        );
+      }),
+    );
+
+  program
+    .command("all")
+    .description("every key and value in the cluster, in key order (streamed from all nodes)")
+    .action((_o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        let n = 0;
+        if (flags.json) await write('{"collection":[');
+        for await (const kv of client.scan()) {
+          await write(flags.json ? `${n > 0 ? "," : ""}${JSON.stringify(kv)}` : `${kv.key}\t${kv.value}\n`);
+          n++;
+        }
+        if (flags.json) out("]}");
+        else err(`${n} keys`);
+      }),
+    );
+
+  program
+    .command("locate <key>")
+    .description("which node owns a key")
+    .action((key: string, _o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const m = client.locate(key);
+        out(
+          flags.json
+            ? JSON.stringify({ key, node: m.id, address: m.address, port: m.port, hashing: client.hashing })
+            : `${m.id}\t${m.address}:${m.port}`,
+        );
+      }),
+    );
+
+  program
+    .command("nodes")
+    .description("members with health, address, weight and key count")
+    .action((_o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const rows = [];
+        for (const m of client.members) {
+          let keys: number | null = null;
+          if (m.health !== "critical") {
+            keys = 0;
+            try {
+              for await (const _ of client.scanNode(m.id)) keys++;
+            } catch {
+              keys = null;
+            }
+          }
+          rows.push({
+            id: m.id,
+            address: `${m.address}:${m.port}`,
+            health: m.health,
+            weight: m.weight,
+            keys,
+          });
+        }
+        if (flags.json) out(JSON.stringify({ hashing: client.hashing, members: rows }));
+        else
+          table(
+            ["NODE", "ADDRESS", "HEALTH", "WEIGHT", "KEYS"],
+            rows.map((r) => [
+              r.id,
+              r.address,
+              r.health,
+              String(r.weight),
+              r.keys === null ? "?" : String(r.keys),
+            ]),
+          );
+      }),
+    );
+
+  program
+    .command("load")
+    .description("the seed's producer: PUT generated records, then print where they went")
+    .option("--count <n>", "records to write", positiveInt("--count"), 1000)
+    .option("--prefix <prefix>", "key prefix", "key-")
+    .option("--concurrency <n>", "requests in flight", positiveInt("--concurrency"), 256)
+    .action((o: { count: number; prefix: string; concurrency: number }, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const bar =
+          process.stderr.isTTY && !flags.json
+            ? new SingleBar({
+                format: "load [{bar}] {value}/{total} keys | {eta}s left",
+                stream: process.stderr,
+              })
+            : undefined;
+        bar?.start(o.count, 0);
+        const result = await runLoad(client, { ...o, onProgress: (done) => bar?.update(done) });
+        bar?.stop();
+        if (flags.json) out(JSON.stringify({ ...result, hashing: client.hashing }));
+        else {
+          out(
+            `wrote ${result.written} keys in ${result.seconds.toFixed(2)} s (${Math.round(result.written / result.seconds)} keys/s), hashing ${client.hashing}`,
+          );
+          table(
+            ["NODE", "KEYS", "SHARE"],
+            Object.entries(result.perNode).map(([id, n]) => [
+              id,
+              String(n),
+              `${((100 * n) / Math.max(1, result.written)).toFixed(1)}%`,
+            ]),
+          );
+        }
+        if (result.failed > 0)
+          throw new CliExit(ExitCode.FAILURE, `${result.failed} writes failed (first: ${result.firstError})`);
+      }),
+    );
+  return program;
+}
+
+/** Parses argv, runs the command and resolves to the exit code. */
+export async function runClientCli(argv: readonly string[]): Promise<number> {
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  const program = buildProgram();
+  exitQuietlyOnEpipe();
+  if (args.length === 0) {
+    program.outputHelp();
+    return ExitCode.USAGE;
+  }
+  try {
+    await program.parseAsync(args, { from: "user" });
+    return ExitCode.OK;
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    if (e instanceof CliExit) {
+      err(e.message);
+      return e.exitCode;
+    }
+    const code = (e as { code?: string }).code;
+    err(`error: ${(e as Error).message}`);
+    if (code === "CONSUL_UNAVAILABLE" || (isZkvError(e) && e.code === ErrorCode.NODE_UNAVAILABLE))
+      return ExitCode.UNAVAILABLE;
+    return ExitCode.FAILURE;
+  }
+}

@@ -1,0 +1,12 @@
+/** Exit codes of the zkv CLI, so scripts can tell a missing key from an outage. */
+export const ExitCode = {
+  OK: 0,
+  /** The command failed (a request was refused, a write timed out). */
+  FAILURE: 1,
+  /** Bad flags or arguments. */
+  USAGE: 2,
+  /** `get` of a key that does not exist. */
+  NOT_FOUND: 3,
+  /** Consul or the node that owns the key could not be reached (EX_UNAVAILABLE). */
+  UNAVAILABLE: 69,
+} as const;

@@ -1,0 +1,181 @@
+import {
+  DEFAULT_LIMITS,
+  decodeReply,
+  ErrorCode,
+  encodeRequest,
+  errorFromReply,
+  isErrorReply,
+  type Reply,
+  type Request,
+  ZkvError,
+} from "@zkv/protocol";
+import { Dealer } from "zeromq";
+
+interface Pending {
+  resolve(reply: Reply): void;
+  reject(err: ZkvError): void;
+  timer: NodeJS.Timeout;
+}
+
+/** A request without its id: the connection assigns one. */
+export type OutgoingRequest = Request extends infer R
+  ? R extends { id?: unknown }
+    ? Omit<R, "id">
+    : never
+  : never;
+
+/**
+ * One DEALER socket to one node with many requests in flight, matched to replies by request id.
+ * zeromq.js allows one send at a time per socket, so sends go through a queue. `immediate` keeps
+ * ZeroMQ from queueing messages for a peer that is not connected: a request to a node that is down
+ * fails at once with NODE_UNAVAILABLE instead of waiting for its timeout.
+ */
+export class NodeConnection {
+  readonly #socket: Dealer;
+  readonly #pending = new Map<number, Pending>();
+  readonly #sendQueue: Buffer[][] = [];
+  #sending = false;
+  #nextId = 1;
+  #connected = false;
+  #closed = false;
+  #connectWaiters: Array<() => void> = [];
+
+  constructor(
+    readonly nodeId: string,
+    readonly endpoint: string,
+    private readonly timeoutMs: number,
+  ) {
+    this.#socket = new Dealer({
+      linger: 0,
+      immediate: true,
+      sendTimeout: 0,
+      reconnectInterval: 100,
+      reconnectMaxInterval: 2000,
+      maxMessageSize: DEFAULT_LIMITS.maxMessageBytes * 8,
+      heartbeatInterval: 2000,
+      heartbeatTimeout: 6000,
+      sendHighWaterMark: 100_000,
+      receiveHighWaterMark: 100_000,
+    });
+    // With `immediate`, a pipe takes messages only after the ZMTP handshake, not at TCP connect.
+    this.#socket.events.on("handshake", () => this.#onConnect());
+    this.#socket.events.on("disconnect", () => this.#onDisconnect());
+    this.#socket.connect(endpoint);
+    void this.#receiveLoop();
+  }
+
+  /** True while ZeroMQ holds a live connection to the node. */
+  get connected(): boolean {
+    return this.#connected;
+  }
+
+  /** Resolves true once connected, false if `timeoutMs` passes first. */
+  waitConnected(timeoutMs: number): Promise<boolean> {
+    if (this.#connected) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(false), timeoutMs);
+      this.#connectWaiters.push(() => {
+        clearTimeout(timer);
+        resolve(true);
+      });
+    });
+  }
+
+  /** Sends one request; resolves with its reply, rejects with a ZkvError (error replies included). */
+  request(request: OutgoingRequest, timeoutMs = this.timeoutMs): Promise<Reply> {
+    if (this.#closed) return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, "client is closed"));
+    if (!this.#connected) return Promise.reject(this.#unavailable("not connected"));
+    const id = this.#nextId++;
+    const frame = encodeRequest({ ...request, id } as Request);
+    return new Promise<Reply>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#pending.delete(id);
+        reject(new ZkvError(ErrorCode.TIMEOUT, `node ${this.nodeId} did not answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#pending.set(id, { resolve, reject, timer });
+      this.#sendQueue.push([Buffer.alloc(0), frame]);
+      void this.#pump();
+    });
+  }
+
+  /** Closes the socket; requests still in flight fail with NODE_UNAVAILABLE. Safe to call twice. */
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.#failAll("connection closed");
+    this.#socket.close();
+  }
+
+  async #pump(): Promise<void> {
+    if (this.#sending) return;
+    this.#sending = true;
+    try {
+      while (this.#sendQueue.length > 0 && !this.#closed) {
+        const frames = this.#sendQueue.shift()!;
+        try {
+          await this.#socket.send(frames);
+        } catch {
+          this.#failOne(frames[1]!, "not connected");
+        }
+      }
+    } finally {
+      this.#sending = false;
+    }
+  }
+
+  async #receiveLoop(): Promise<void> {
+    for await (const frames of this.#socket) {
+      const body = frames[frames.length - 1];
+      if (!body) continue;
+      let reply: Reply;
+      try {
+        reply = decodeReply(body);
+      } catch {
+        continue; // not a zkv reply: nothing to match it to
+      }
+      const id = (reply as { id?: unknown }).id;
+      const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
+      if (!pending || typeof id !== "number") continue;
+      this.#pending.delete(id);
+      clearTimeout(pending.timer);
+      if (isErrorReply(reply)) pending.reject(errorFromReply(reply));
+      else pending.resolve(reply);
+    }
+  }
+
+  #onConnect(): void {
+    this.#connected = true;
+    for (const wake of this.#connectWaiters.splice(0)) wake();
+  }
+
+  #onDisconnect(): void {
+    this.#connected = false;
+    // Replies to what was in flight will not come over this connection.
+    this.#failAll("connection lost; the request may or may not have been applied");
+  }
+
+  #failOne(frame: Buffer, why: string): void {
+    const id = (JSON.parse(frame.toString()) as { id: number }).id;
+    const pending = this.#pending.get(id);
+    if (!pending) return;
+    this.#pending.delete(id);
+    clearTimeout(pending.timer);
+    pending.reject(this.#unavailable(why));
+  }
+
+  #failAll(why: string): void {
+    for (const [id, pending] of this.#pending) {
+      this.#pending.delete(id);
+      clearTimeout(pending.timer);
+      pending.reject(this.#unavailable(why));
+    }
+    this.#sendQueue.length = 0;
+  }
+
+  #unavailable(why: string): ZkvError {
+    return new ZkvError(
+      ErrorCode.NODE_UNAVAILABLE,
+      `node ${this.nodeId} (${this.endpoint}) unavailable: ${why}`,
+    );
+  }
+}

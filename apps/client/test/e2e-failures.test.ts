@@ -1,0 +1,130 @@
+import { execFileSync } from "node:child_process";
+import { ClusterSettings, listMembers } from "@zkv/membership";
+import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { ErrorCode, ZkvError } from "@zkv/protocol";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { ZkvClient } from "../src/index.js";
+import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
+
+/** Pid of the node process serving `nodeId` in a test cluster. */
+function nodePid(cluster: TestCluster, nodeId: string): number {
+  const port = cluster.basePort + Number(nodeId.split("-")[1]);
+  const out = execFileSync("pgrep", ["-f", "--", `--node-id ${nodeId} --port ${port} `], {
+    encoding: "utf8",
+  });
+  return Number(out.trim().split("\n")[0]);
+}
+
+/** A key that `nodeId` owns, and one it does not. */
+function keysOf(client: ZkvClient, nodeId: string): { mine: string; other: string } {
+  let mine: string | undefined;
+  let other: string | undefined;
+  for (let i = 0; !(mine && other); i++) {
+    const key = `probe-${i}`;
+    if (client.locate(key).id === nodeId) mine ??= key;
+    else other ??= key;
+  }
+  return { mine, other };
+}
+
+describe("failures", () => {
+  let consul: TestConsul;
+  let cluster: TestCluster;
+  let client: ZkvClient | undefined;
+
+  beforeAll(async () => {
+    consul = await startTestConsul();
+    await new ClusterSettings(consul.config).setClusterSize(4);
+    // A short TTL so "critical" is reached in seconds, as a test can afford.
+    cluster = await startCluster(consul.env, ["--ttl", "2"]);
+  });
+  afterEach(() => {
+    client?.close();
+    client = undefined;
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await consul?.stop();
+  });
+
+  it("a SIGKILLed node's keys fail fast with NODE_UNAVAILABLE, other keys are served, and the launcher restarts it", async () => {
+    client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    const { mine, other } = keysOf(client, "node-1");
+    await client.put(other, "still here");
+    const pid = nodePid(cluster, "node-1");
+    process.kill(pid, "SIGKILL");
+
+    // Placement follows membership, not health: node-1 still owns its keys, and says so fast.
+    await eventually(
+      async () => {
+        const started = Date.now();
+        const failure = await client!.put(mine, "v").catch((e: unknown) => e);
+        return (
+          failure instanceof ZkvError &&
+          failure.code === ErrorCode.NODE_UNAVAILABLE &&
+          Date.now() - started < 1000
+        );
+      },
+      5000,
+      20,
+    );
+    expect(client.locate(mine).id).toBe("node-1");
+    expect(await client.get(other)).toBe("still here");
+
+    // The launcher restarts it under the same id; it registers and passes again.
+    await eventually(async () => {
+      const m = (await listMembers(consul.config)).find((x) => x.id === "node-1");
+      return m?.health === "passing" && nodePid(cluster, "node-1") !== pid;
+    }, 30_000);
+    await eventually(async () => {
+      await client!.put(mine, "back");
+      return (await client!.get(mine)) === "back";
+    }, 15_000);
+  });
+
+  it("a hung node (SIGSTOP) turns critical by TTL and its keys fail fast instead of hanging", async () => {
+    client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 30_000 });
+    const { mine, other } = keysOf(client, "node-2");
+    const pid = nodePid(cluster, "node-2");
+    process.kill(pid, "SIGSTOP");
+    try {
+      await eventually(
+        () => client!.members.some((m) => m.id === "node-2" && m.health === "critical"),
+        20_000,
+      );
+      const started = Date.now();
+      const failure = await client.get(mine).catch((e: unknown) => e);
+      expect((failure as ZkvError).code).toBe(ErrorCode.NODE_UNAVAILABLE);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(client.locate(mine).id).toBe("node-2");
+      await client.put(other, "served");
+      expect(await client.get(other)).toBe("served");
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
+    await eventually(() => client!.members.some((m) => m.id === "node-2" && m.health === "passing"), 20_000);
+    await client.put(mine, "ok");
+    expect(await client.get(mine)).toBe("ok");
+  });
+
+  it("keeps serving reads and writes while Consul hangs, and catches up when it returns", async () => {
+    client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    consul.pause();
+    try {
+      for (let i = 0; i < 200; i++) await client.put(`outage-${i}`, `v${i}`);
+      for (let i = 0; i < 200; i++) expect(await client.get(`outage-${i}`)).toBe(`v${i}`);
+      // Long enough for every TTL (2 s) to lapse inside the frozen agent.
+      await new Promise((r) => setTimeout(r, 4000));
+      for (let i = 0; i < 200; i += 10) expect(await client.get(`outage-${i}`)).toBe(`v${i}`);
+    } finally {
+      consul.resume();
+    }
+    // Membership catches up: every node passing again, and a fresh CLI sees the data.
+    await eventually(async () => {
+      const members = await listMembers(consul.config);
+      return members.length === 4 && members.every((m) => m.health === "passing");
+    }, 20_000);
+    const got = await runCli(["get", "outage-7"], consul.env);
+    expect(got.stdout.trim()).toBe("v7");
+  });
+});
