@@ -105,10 +105,15 @@ go build -v -trimpath -ldflags='-s -w -checklinkname=0' -o "$work/consul-bin" . 
   while IFS= read -r line; do
     case "$line" in
       '#'*|*.go:[0-9]*|go:*|*'cannot find'*) printf '\n%s\n' "$line" >&2 ;;
-      *) count=$((count + 1)); (( count % 25 == 0 )) && printf '\rconsul.sh:       compiled %d packages' "$count" >&2 ;;
+      *)
+        count=$((count + 1))
+        # A live counter on a terminal; a line every 250 packages in a log (CI).
+        if [[ -t 2 ]]; then (( count % 25 == 0 )) && printf '\rconsul.sh:       compiled %d packages' "$count" >&2
+        else (( count % 250 == 0 )) && printf 'consul.sh:       compiled %d packages\n' "$count" >&2
+        fi ;;
     esac
   done
-printf '\n' >&2
+[[ -t 2 ]] && printf '\n' >&2
 [[ -x "$work/consul-bin" ]] || die "go build failed (see above)"
 
 built=$(binary_version "$work/consul-bin")
