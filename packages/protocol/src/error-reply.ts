@@ -13,7 +13,12 @@ import type { ErrorReply, Reply } from "./schemas/replies.js";
 export function toErrorReply(err: unknown, id?: RequestId): ErrorReply {
   const error: ErrorReply["error"] =
     err instanceof ZkvError
-      ? { code: err.code, message: err.message, ...(err.field === undefined ? {} : { field: err.field }) }
+      ? {
+          code: err.code,
+          message: err.message,
+          ...(err.field === undefined ? {} : { field: err.field }),
+          ...(err.owner === undefined ? {} : { owner: err.owner }),
+        }
       : { code: ErrorCode.INTERNAL, message: "internal error" };
   return id === undefined ? { error } : { error, id };
 }
@@ -25,8 +30,11 @@ export function toErrorReply(err: unknown, id?: RequestId): ErrorReply {
  * raised, so application code branches on `err.code` whichever side failed.
  */
 export function errorFromReply(reply: ErrorReply): ZkvError {
-  const { code, message, field } = reply.error;
-  return new ZkvError(code, message, field === undefined ? {} : { field });
+  const { code, message, field, owner } = reply.error;
+  return new ZkvError(code, message, {
+    ...(field === undefined ? {} : { field }),
+    ...(owner === undefined ? {} : { owner }),
+  });
 }
 
 /**

@@ -26,8 +26,15 @@ export const ErrorCode = {
   NODE_UNAVAILABLE: "NODE_UNAVAILABLE",
   /** Client-side: no reply arrived in time. */
   TIMEOUT: "TIMEOUT",
-  /** Reserved for rebalancing: the key is not owned by this node. */
+  /** The key is not held by this node; `owner` names the node to ask (with `asking: true`). */
   WRONG_NODE: "WRONG_NODE",
+  /**
+   * The key is moving to `owner` and is no longer (or not yet) held here: retry there once with
+   * `asking: true` (Redis Cluster's ASK). Unlike WRONG_NODE, the client's placement stays as it is.
+   */
+  ASK: "ASK",
+  /** The key is being moved right now; retry in a few milliseconds. */
+  TRY_AGAIN: "TRY_AGAIN",
   /** A bug or unexpected failure; details stay in the node's logs. */
   INTERNAL: "INTERNAL",
 } as const;
@@ -42,6 +49,8 @@ export const ERROR_CODES = Object.values(ErrorCode) as [ErrorCode, ...ErrorCode[
 export interface ZkvErrorOptions {
   /** Name of the offending request field (e.g. `"key"`), so callers can point at it. */
   readonly field?: string;
+  /** With WRONG_NODE: the node that should be asked instead. */
+  readonly owner?: string;
   /** The underlying failure (zod error, SyntaxError…), kept for logs, never sent on the wire. */
   readonly cause?: unknown;
 }
@@ -61,12 +70,15 @@ export class ZkvError extends Error {
    * initialised, so errors without a field have no `field` property at all.
    */
   declare readonly field?: string;
+  /** With WRONG_NODE: the node to ask instead. Absent otherwise. */
+  declare readonly owner?: string;
 
   constructor(code: ErrorCode, message: string, options: ZkvErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "ZkvError";
     this.code = code;
     if (options.field !== undefined) this.field = options.field;
+    if (options.owner !== undefined) this.owner = options.owner;
   }
 }
 

@@ -13,6 +13,27 @@ export { ERROR_CODES, ErrorCode, isZkvError, ZkvError, type ZkvErrorOptions } fr
 export { type JsonParseResult, parseJsonSafe } from "./json.js";
 export { DEFAULT_LIMITS, effectivePageSize, type Limits, LimitsSchema, resolveLimits } from "./limits.js";
 export {
+  type ImportRequest,
+  ImportRequestSchema,
+  type MigrateCommitRequest,
+  MigrateCommitRequestSchema,
+  type MigrateCountReply,
+  MigrateCountReplySchema,
+  type MigrateFetchReply,
+  MigrateFetchReplySchema,
+  type MigrateFetchRequest,
+  MigrateFetchRequestSchema,
+  type MigrationRequest,
+  MigrationRequestSchema,
+  type MovedEntry,
+  MovedEntrySchema,
+  type PlacementMember,
+  PlacementMemberSchema,
+  type PlacementSpec,
+  PlacementSpecSchema,
+  RunIdSchema,
+} from "./schemas/cluster.js";
+export {
   KeySchema,
   type KeyValue,
   KeyValueSchema,

@@ -124,7 +124,19 @@ describe("decodeRequest classifies malformed objects", () => {
           expect([result.error.code, result.error.field]).toEqual([ErrorCode.UNKNOWN_OP, "op"]);
         } else {
           expect(result.error.code).toBe(ErrorCode.INVALID_REQUEST);
-          expect(["key", "value", "limit", "cursor", "id"]).toContain(result.error.field);
+          expect([
+            "key",
+            "value",
+            "limit",
+            "cursor",
+            "id",
+            "asking",
+            "run",
+            "phase",
+            "placement",
+            "keys",
+            "entries",
+          ]).toContain(result.error.field);
         }
         if (isRequestId(value.id)) expect(result.id).toEqual(value.id);
         else expect(result).not.toHaveProperty("id");

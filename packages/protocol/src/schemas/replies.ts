@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
+import { MigrateCountReplySchema, MigrateFetchReplySchema } from "./cluster.js";
 import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
 import type { Op } from "./requests.js";
 
@@ -33,7 +34,13 @@ export const PingReplySchema = z.object({ ok: z.literal(true), node: z.string(),
  * stable {@link ERROR_CODES}; `message` is for humans and may change.
  */
 export const ErrorReplySchema = z.object({
-  error: z.object({ code: z.enum(ERROR_CODES), message: z.string(), field: z.string().optional() }),
+  error: z.object({
+    code: z.enum(ERROR_CODES),
+    message: z.string(),
+    field: z.string().optional(),
+    /** With WRONG_NODE: the id of the node to ask instead. */
+    owner: z.string().optional(),
+  }),
   id,
 });
 
@@ -45,6 +52,8 @@ export const ErrorReplySchema = z.object({
  */
 export const ReplySchema = z.union([
   ErrorReplySchema,
+  MigrateFetchReplySchema,
+  MigrateCountReplySchema,
   GetAllReplySchema,
   GetOneReplySchema,
   DeleteReplySchema,
@@ -59,6 +68,10 @@ export const REPLY_SCHEMA_BY_OP = {
   DELETE: DeleteReplySchema,
   GET_ALL: GetAllReplySchema,
   PING: PingReplySchema,
+  MIGRATION: PingReplySchema,
+  MIGRATE_FETCH: MigrateFetchReplySchema,
+  MIGRATE_COMMIT: MigrateCountReplySchema,
+  IMPORT: MigrateCountReplySchema,
 } as const satisfies Record<Op, z.ZodType>;
 
 /** Reply to a PUT (the plain ack). */

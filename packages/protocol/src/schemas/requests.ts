@@ -1,5 +1,11 @@
 import { z } from "zod";
 import { tryDecodeCursor } from "../cursor.js";
+import {
+  ImportRequestSchema,
+  MigrateCommitRequestSchema,
+  MigrateFetchRequestSchema,
+  MigrationRequestSchema,
+} from "./cluster.js";
 import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
 
 /**
@@ -8,21 +14,43 @@ import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
  * Why exported: the server builds its dispatch table from it and tests
  * iterate it, so adding an op here is the one place that makes it "known".
  */
-export const OPS = ["PUT", "GET_ONE", "DELETE", "GET_ALL", "PING"] as const;
+export const OPS = [
+  "PUT",
+  "GET_ONE",
+  "DELETE",
+  "GET_ALL",
+  "PING",
+  "MIGRATION",
+  "MIGRATE_FETCH",
+  "MIGRATE_COMMIT",
+  "IMPORT",
+] as const;
 
 /** An operation name. */
 export type Op = (typeof OPS)[number];
 
 const id = RequestIdSchema.optional();
+/**
+ * Set by a client following a WRONG_NODE redirect during a rebalance (like Redis Cluster's
+ * ASKING): the node serves the key even though the cluster's current placement does not yet
+ * give it to this node.
+ */
+const asking = z.boolean().optional();
 
 /** PUT stores `value` under `key`, replacing any previous value. Reply: `PutReply`. */
-export const PutRequestSchema = z.object({ op: z.literal("PUT"), key: KeySchema, value: ValueSchema, id });
+export const PutRequestSchema = z.object({
+  op: z.literal("PUT"),
+  key: KeySchema,
+  value: ValueSchema,
+  asking,
+  id,
+});
 
 /** GET_ONE reads one key. Reply: `GetOneReply`, or error NOT_FOUND. */
-export const GetOneRequestSchema = z.object({ op: z.literal("GET_ONE"), key: KeySchema, id });
+export const GetOneRequestSchema = z.object({ op: z.literal("GET_ONE"), key: KeySchema, asking, id });
 
 /** DELETE removes one key, reporting whether it existed. Reply: `DeleteReply`. */
-export const DeleteRequestSchema = z.object({ op: z.literal("DELETE"), key: KeySchema, id });
+export const DeleteRequestSchema = z.object({ op: z.literal("DELETE"), key: KeySchema, asking, id });
 
 /**
  * A GET_ALL cursor: must be a string produced by `encodeCursor`, so garbage
@@ -61,6 +89,10 @@ export const RequestSchema = z.discriminatedUnion("op", [
   DeleteRequestSchema,
   GetAllRequestSchema,
   PingRequestSchema,
+  MigrationRequestSchema,
+  MigrateFetchRequestSchema,
+  MigrateCommitRequestSchema,
+  ImportRequestSchema,
 ]);
 
 /** A PUT request. */
@@ -84,12 +116,16 @@ const requestSchemaEntries: readonly RequestSchemaEntry[] = [
   ["DELETE", DeleteRequestSchema],
   ["GET_ALL", GetAllRequestSchema],
   ["PING", PingRequestSchema],
+  ["MIGRATION", MigrationRequestSchema],
+  ["MIGRATE_FETCH", MigrateFetchRequestSchema],
+  ["MIGRATE_COMMIT", MigrateCommitRequestSchema],
+  ["IMPORT", ImportRequestSchema],
 ];
 
 /**
  * Per-op request schema, for `decodeRequest`'s own dispatch.
  *
  * Why a Map: a plain object would answer `"constructor"` or `"__proto__"`
- * with inherited members; a Map only knows the five ops.
+ * with inherited members; a Map only knows the real ops.
  */
 export const REQUEST_SCHEMA_BY_OP: ReadonlyMap<string, z.ZodType<Request>> = new Map(requestSchemaEntries);
