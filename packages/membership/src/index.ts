@@ -13,6 +13,7 @@ export {
   parseConsulAddr,
 } from "./config.js";
 export { ConsulPermissionError, ConsulUnavailableError, InvalidSettingError } from "./errors.js";
+export { ConsulLock, LockHeldError, REBALANCE_LOCK_KEY } from "./lock.js";
 export { type MembershipLogger, silentLogger } from "./logger.js";
 export {
   checkIdOf,
@@ -24,6 +25,15 @@ export {
   serviceIdOf,
 } from "./members.js";
 export { listMembers, MembershipWatcher, type MembershipWatchOptions } from "./membership.js";
+export {
+  type DesiredNode,
+  desiredNodes,
+  initialPlacement,
+  PLACEMENT_KEY,
+  type PlacementRecord,
+  parsePlacementRecord,
+  type Transition,
+} from "./placement-record.js";
 export { NodeRegistration, type RegistrationOptions } from "./registration.js";
 export {
   CLUSTER_SIZE_KEY,

@@ -2,6 +2,12 @@ import type Consul from "consul";
 import { type ConsulConfig, createConsulClient } from "./config.js";
 import { InvalidSettingError, wrapConsulError } from "./errors.js";
 import type { MembershipLogger } from "./logger.js";
+import {
+  initialPlacement,
+  PLACEMENT_KEY,
+  type PlacementRecord,
+  parsePlacementRecord,
+} from "./placement-record.js";
 import { BlockingWatch } from "./watch.js";
 
 /** The KV key holding the initial cluster size, as the seed defines it. */
@@ -65,6 +71,69 @@ export class ClusterSettings {
 
   async setHashing(mode: HashingMode): Promise<void> {
     await this.set(HASHING_KEY, parseHashing(mode));
+  }
+
+  /** The stored placement record and its ModifyIndex (for a check-and-set); index 0 when absent. */
+  async placementRecord(): Promise<{ record: PlacementRecord | undefined; index: number }> {
+    let item: { Value?: string | null; ModifyIndex?: number } | null;
+    try {
+      item = (await this.#consul.kv.get({
+        key: PLACEMENT_KEY,
+        timeout: this.timeoutMs,
+      } as never)) as typeof item;
+    } catch (err) {
+      throw wrapConsulError(`reading KV "${PLACEMENT_KEY}"`, err);
+    }
+    if (!item?.Value) return { record: undefined, index: 0 };
+    return { record: parsePlacementRecord(item.Value), index: item.ModifyIndex ?? 0 };
+  }
+
+  /**
+   * The placement in force: the stored record, or the one every party derives from
+   * `cluster_size` before any node was added or removed. Undefined when neither exists.
+   */
+  async placement(): Promise<PlacementRecord | undefined> {
+    const { record } = await this.placementRecord();
+    if (record) return record;
+    const size = await this.clusterSize();
+    return size === undefined ? undefined : initialPlacement(size);
+  }
+
+  /**
+   * Writes the placement record only if it is still at `index` (0: only if absent), and keeps
+   * `cluster_size` equal to the member count. False when someone else wrote first.
+   */
+  async writePlacement(record: PlacementRecord, index: number): Promise<boolean> {
+    try {
+      const ok = await this.#consul.kv.set({
+        key: PLACEMENT_KEY,
+        value: JSON.stringify(record),
+        cas: index,
+        timeout: this.timeoutMs,
+      } as never);
+      if (!ok) return false;
+    } catch (err) {
+      throw wrapConsulError(`writing KV "${PLACEMENT_KEY}"`, err);
+    }
+    await this.setClusterSize(record.members.length);
+    return true;
+  }
+
+  /** Push notifications of the placement record (undefined while absent). */
+  watchPlacement(logger?: MembershipLogger): BlockingWatch<PlacementRecord | undefined> {
+    const consul = this.#consul;
+    return new BlockingWatch<PlacementRecord | undefined>({
+      consul,
+      method: consul.kv.get as never,
+      options: { key: PLACEMENT_KEY },
+      transform: (data) => {
+        const raw = (data as { Value?: string | null } | null)?.Value;
+        return raw ? parsePlacementRecord(raw) : undefined;
+      },
+      fingerprint: (r) => JSON.stringify(r ?? null),
+      label: `KV ${PLACEMENT_KEY}`,
+      ...(logger ? { logger } : {}),
+    });
   }
 
   /** Push notifications of one KV key's value (undefined when deleted). */

@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ClusterSettings,
+  ConsulLock,
   ConsulUnavailableError,
   createConsulClient,
+  initialPlacement,
   listMembers,
   type Member,
   MembershipWatcher,
@@ -162,5 +164,38 @@ describe("cluster settings", () => {
     expect(await pushed).toBe("hrw");
     expect(await settings.hashing()).toBe("hrw");
     watch.close();
+  });
+});
+
+describe("placement record and rebalance lock", () => {
+  it("derives the initial placement from cluster_size, then CAS-writes records and keeps cluster_size true", async () => {
+    const settings = new ClusterSettings(consul.config);
+    await settings.setClusterSize(3);
+    expect((await settings.placement())?.members.map((m) => [m.id, m.port])).toEqual([
+      ["node-0", 2000],
+      ["node-1", 2001],
+      ["node-2", 2002],
+    ]);
+    const { record, index } = await settings.placementRecord();
+    expect([record, index]).toEqual([undefined, 0]);
+    const next = initialPlacement(4);
+    expect(await settings.writePlacement(next, 0)).toBe(true);
+    expect(await settings.writePlacement(next, 0)).toBe(false); // already exists: CAS refuses
+    const stored = await settings.placementRecord();
+    expect(stored.record).toEqual(next);
+    expect(await settings.clusterSize()).toBe(4);
+    expect(await settings.writePlacement({ ...next, epoch: 1 }, stored.index)).toBe(true);
+  });
+
+  it("lets one holder at a time take the lock, and frees it on release", async () => {
+    const first = await ConsulLock.acquire(consul.config, "first");
+    await expect(ConsulLock.acquire(consul.config, "second")).rejects.toMatchObject({
+      code: "LOCK_HELD",
+      holder: "first",
+    });
+    await first.release();
+    const second = await ConsulLock.acquire(consul.config, "second");
+    await second.release();
+    await second.release();
   });
 });
