@@ -5,8 +5,11 @@ import {
   ConsulPermissionError,
   ConsulUnavailableError,
   consulConfigFromEnv,
+  desiredNodes,
   formatConsulAddr,
   type HashingMode,
+  initialPlacement,
+  listMembers,
   parseHashing,
 } from "@zkv/membership";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -15,6 +18,9 @@ import { ClusterLauncher } from "./launcher.js";
 import { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
 import { ZkvNode } from "./node.js";
 import { waitForPings } from "./ping.js";
+
+/** How long a removed node keeps answering (with redirects) before it exits. */
+const REMOVED_GRACE_MS = 2000;
 
 interface ServerFlags {
   nodes?: number;
@@ -162,8 +168,15 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
   });
   const stop = untilSignal();
   await node.start();
-  const signal = await stop;
-  log.info({ signal }, "shutting down");
+  const reason = await Promise.race([
+    stop,
+    // Removed by remove-node: keep redirecting stragglers briefly, then leave for good (exit 0,
+    // so the launcher does not restart it).
+    node.removed.then(
+      () => new Promise<string>((r) => setTimeout(() => r("removed from the cluster"), REMOVED_GRACE_MS)),
+    ),
+  ]);
+  log.info({ reason }, "shutting down");
   await node.close();
   return ExitCode.OK;
 }
@@ -196,23 +209,15 @@ async function runLauncher(flags: ServerFlags): Promise<number> {
   const consul = consulConfigFromEnv();
   const settings = new ClusterSettings(consul);
   if (flags.clusterSize !== undefined) await settings.setClusterSize(flags.clusterSize);
-  const size = await settings.clusterSize();
-  if (size === undefined) {
-    throw new Error(
-      `cluster_size is not set in Consul KV at ${formatConsulAddr(consul)}: ` +
-        "set it with `consul kv put cluster_size 4`, or pass --cluster-size 4",
-    );
-  }
   if (flags.hashing !== undefined) await settings.setHashing(parseHashing(flags.hashing));
   const hashing = await settings.hashing();
-  log.info({ clusterSize: size, hashing, consul: formatConsulAddr(consul) }, "starting cluster");
-  const launcher = new ClusterLauncher({
-    nodes: nodeSpecs(size, flags.basePort),
-    entry,
-    nodeArgs,
-    consul,
-    logger: log,
-  });
+  const record = await bootstrapPlacement(settings, flags, consul);
+  const nodes = desiredNodes(record).map((n) => ({ id: n.id, port: n.port }));
+  log.info(
+    { nodes: nodes.length, epoch: record.epoch, hashing, consul: formatConsulAddr(consul) },
+    "starting cluster",
+  );
+  const launcher = new ClusterLauncher({ nodes, entry, nodeArgs, consul, logger: log });
   const stop = untilSignal();
   let members: Awaited<ReturnType<ClusterLauncher["start"]>>;
   try {
@@ -222,8 +227,41 @@ async function runLauncher(flags: ServerFlags): Promise<number> {
     throw err;
   }
   printTable(members ?? []);
-  process.stdout.write(`cluster of ${size} nodes ready (hashing: ${hashing}); Ctrl-C stops it\n`);
-  return finish(launcher, await stop, log);
+  process.stdout.write(`cluster of ${nodes.length} nodes ready (hashing: ${hashing}); Ctrl-C stops it\n`);
+  // add-node arrives as a push: the placement record names a node nobody runs yet.
+  const watch = settings.watchPlacement(log);
+  await watch.start();
+  watch.on("change", (next) => {
+    for (const n of next ? desiredNodes(next) : []) {
+      if (launcher.ensure({ id: n.id, port: n.port }))
+        log.info({ node: n.id, port: n.port }, "launching added node");
+    }
+  });
+  const signal = await stop;
+  watch.close();
+  return finish(launcher, signal, log);
+}
+
+/**
+ * The placement to launch. On a cold start (no zkv node registered, no rebalance in progress)
+ * it is derived afresh from `cluster_size`, as the seed defines; otherwise the stored record,
+ * which add-node and remove-node keep, wins.
+ */
+async function bootstrapPlacement(settings: ClusterSettings, flags: ServerFlags, consul: ConsulConfig) {
+  const size = await settings.clusterSize();
+  const { record, index } = await settings.placementRecord();
+  const cold = !record?.transition && (await listMembers(consul)).length === 0;
+  if (record && !cold) return record;
+  if (size === undefined) {
+    throw new Error(
+      `cluster_size is not set in Consul KV at ${formatConsulAddr(consul)}: ` +
+        "set it with `consul kv put cluster_size 4`, or pass --cluster-size 4",
+    );
+  }
+  const fresh = initialPlacement(size, flags.host, flags.basePort);
+  if (!(await settings.writePlacement(fresh, index)))
+    throw new Error("placement record changed while starting; retry");
+  return fresh;
 }
 
 async function finish(launcher: ClusterLauncher, signal: NodeJS.Signals, log: Logger): Promise<number> {

@@ -11,6 +11,8 @@ import {
   toErrorReply,
   ZkvError,
 } from "@zkv/protocol";
+import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
+import type { ClusterView } from "./ownership.js";
 import type { Store } from "./store.js";
 
 /** What request handling needs to know about the node it runs in. */
@@ -18,6 +20,8 @@ export interface HandlerContext {
   readonly nodeId: string;
   readonly store: Store;
   readonly limits: Limits;
+  /** Who owns what; without one (unit tests, static clusters) every key is served here. */
+  readonly cluster?: ClusterView;
 }
 
 /** Room left in a GET_ALL reply for the envelope: `{"collection":[…],"cursor":"…","id":…}`. */
@@ -30,8 +34,16 @@ const PAGE_ENVELOPE_BYTES = 512;
  */
 export function handleRequest(request: Request, ctx: HandlerContext): Reply {
   const id = request.id;
+  if ("key" in request) {
+    const decision = ctx.cluster?.decide(request.key, request.asking, ctx.store) ?? "serve";
+    if (decision !== "serve") return toErrorReply(decision, id);
+  }
+  // While a key waits to move, its deletion must move too: it leaves a tombstone.
+  const migration = "key" in request ? ctx.cluster?.migration : undefined;
+  const moving = migration !== undefined && "key" in request && migration.leaving(request.key);
   switch (request.op) {
     case "PUT":
+      if (moving) migration.clearTombstone(request.key);
       ctx.store.put(request.key, request.value);
       return withId({ ok: true }, id);
     case "GET_ONE": {
@@ -44,12 +56,39 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply {
       }
       return withId({ key: request.key, value }, id);
     }
-    case "DELETE":
-      return withId({ ok: true, deleted: ctx.store.delete(request.key) }, id);
+    case "DELETE": {
+      const deleted = ctx.store.delete(request.key);
+      if (moving) migration.tombstone(request.key);
+      return withId({ ok: true, deleted }, id);
+    }
     case "GET_ALL":
       return withId(getAllPage(request, ctx), id);
     case "PING":
       return withId({ ok: true, node: ctx.nodeId }, id);
+    default:
+      return withId(clusterOp(request, ctx), id);
+  }
+}
+
+function clusterOp(
+  request: Extract<Request, { op: "MIGRATION" | "MIGRATE_FETCH" | "MIGRATE_COMMIT" | "IMPORT" }>,
+  ctx: HandlerContext,
+): Reply {
+  if (ctx.cluster === undefined) {
+    throw new ZkvError(ErrorCode.INVALID_REQUEST, "this node is not part of a managed cluster", {
+      field: "op",
+    });
+  }
+  const clusterCtx = { ...ctx, cluster: ctx.cluster };
+  switch (request.op) {
+    case "MIGRATION":
+      return migration(request, clusterCtx);
+    case "MIGRATE_FETCH":
+      return migrateFetch(request, clusterCtx);
+    case "MIGRATE_COMMIT":
+      return migrateCommit(request, clusterCtx);
+    case "IMPORT":
+      return importEntries(request, clusterCtx);
   }
 }
 

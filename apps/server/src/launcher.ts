@@ -53,7 +53,17 @@ export class ClusterLauncher {
   async start(): Promise<Member[] | undefined> {
     for (const spec of this.options.nodes) this.#spawn(spec, 0);
     if (!this.options.consul) return undefined;
-    return this.#waitForConsul(this.options.consul);
+    return this.waitForConsul(this.options.consul);
+  }
+
+  /**
+   * Starts a node that the cluster now wants (an add-node pushed from Consul); a node this
+   * launcher already runs, or is about to restart, is left as it is.
+   */
+  ensure(spec: NodeSpec): boolean {
+    if (this.#stopping || this.#nodes.has(spec.id)) return false;
+    this.#spawn(spec, 0);
+    return true;
   }
 
   /** Pid of a node's current process, for operators and tests. */
@@ -113,8 +123,12 @@ export class ClusterLauncher {
     }, delay);
   }
 
-  async #waitForConsul(consul: ConsulConfig): Promise<Member[]> {
-    const ids = new Set(this.options.nodes.map((n) => n.id));
+  /** Resolves once every node in `nodes` is registered and passing in Consul. */
+  async waitForConsul(
+    consul: ConsulConfig,
+    nodes: readonly NodeSpec[] = this.options.nodes,
+  ): Promise<Member[]> {
+    const ids = new Set(nodes.map((n) => n.id));
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
     let last: Member[] = [];
     while (Date.now() < deadline) {

@@ -12,8 +12,10 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import { Router } from "zeromq";
+import { ClusterFollower } from "./cluster-follower.js";
 import { handleRequest } from "./handler.js";
 import type { Logger } from "./logger.js";
+import { ClusterView } from "./ownership.js";
 import { MemoryStore, type Store } from "./store.js";
 
 /** Everything one node needs to serve. */
@@ -60,6 +62,12 @@ export class ZkvNode {
   readonly #socket: Router;
   readonly #log: Logger;
   #registration: NodeRegistration | undefined;
+  #follower: ClusterFollower | undefined;
+  /** Who owns what: set in Consul mode, where placement is known; static nodes serve every key. */
+  readonly cluster: ClusterView | undefined;
+  /** Resolves when the cluster removed this node (remove-node finished): time to shut down. */
+  readonly removed: Promise<void>;
+  #onRemoved: () => void = () => {};
   #serving: Promise<void> | undefined;
   #draining = false;
   #drainDeadline = 0;
@@ -72,6 +80,10 @@ export class ZkvNode {
     this.store = options.store ?? new MemoryStore();
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.#log = options.logger;
+    this.cluster = options.consul ? new ClusterView(options.nodeId) : undefined;
+    this.removed = new Promise((resolve) => {
+      this.#onRemoved = resolve;
+    });
     this.#socket = new Router({
       linger: LINGER_MS,
       receiveTimeout: IDLE_WAKE_MS,
@@ -97,7 +109,12 @@ export class ZkvNode {
   async start(): Promise<void> {
     await this.#socket.bind(this.endpoint);
     this.#serving = this.#serve();
-    if (this.options.consul) {
+    if (this.options.consul && this.cluster) {
+      this.#follower = new ClusterFollower(this.options.consul, this.cluster, this.#log);
+      this.#follower.on("removed", () => {
+        this.#log.info({}, "removed from the cluster's placement");
+        this.#onRemoved();
+      });
       this.#registration = new NodeRegistration({
         consul: this.options.consul,
         nodeId: this.options.nodeId,
@@ -108,6 +125,7 @@ export class ZkvNode {
         ...(this.options.ttlSeconds ? { ttlSeconds: this.options.ttlSeconds } : {}),
       });
       try {
+        await this.#follower.start();
         await this.#registration.start();
       } catch (err) {
         await this.close();
@@ -127,6 +145,7 @@ export class ZkvNode {
     this.#drainDeadline = Date.now() + DRAIN_MS;
     this.#draining = true;
     await this.#serving;
+    this.#follower?.close();
     await this.#registration?.close();
     this.#socket.close();
     this.#log.info({ opsServed: this.opsServed }, "node stopped");
@@ -174,7 +193,12 @@ export class ZkvNode {
     if (!decoded.ok) return toErrorReply(decoded.error, decoded.id);
     const { request } = decoded;
     try {
-      return handleRequest(request, { nodeId: this.options.nodeId, store: this.store, limits: this.limits });
+      return handleRequest(request, {
+        nodeId: this.options.nodeId,
+        store: this.store,
+        limits: this.limits,
+        ...(this.cluster ? { cluster: this.cluster } : {}),
+      });
     } catch (err) {
       if (isZkvError(err)) return toErrorReply(err, request.id);
       this.#log.error({ err, op: request.op }, "request failed");

@@ -1,0 +1,88 @@
+import { createPlacement, type Placement } from "@zkv/hashring";
+import { ErrorCode, type PlacementSpec, ZkvError } from "@zkv/protocol";
+import { Migration } from "./migration.js";
+import type { Store } from "./store.js";
+
+/** What a node decides for a key request: serve it here, or answer with this error. */
+export type Decision = "serve" | ZkvError;
+
+/** Builds a placement from its wire form. */
+export function placementOf(spec: PlacementSpec): Placement {
+  return createPlacement(spec.hashing, spec.members);
+}
+
+/**
+ * A node's view of who owns what: the cluster's current placement and, during a rebalance, the
+ * migration towards the next one. Without a placement (a phase-1 static cluster) the node serves
+ * every key it is sent. The rules, for a key k with current owner `cur` and next owner `next`:
+ *
+ * - `asking` (sent only after an ASK from k's current owner): serve;
+ * - `cur` is another node: WRONG_NODE, owner `cur` (the client's placement is stale);
+ * - no migration, or k stays here: serve;
+ * - k is fenced (fetched, not yet committed): TRY_AGAIN;
+ * - k is still held here (value or tombstone): serve, so its move carries the latest write;
+ * - otherwise k has moved (or is new): ASK, owner `next`.
+ */
+export class ClusterView {
+  #current: Placement | undefined;
+  #epoch = -1;
+  #migration: Migration | undefined;
+
+  constructor(readonly self: string) {}
+
+  get placement(): Placement | undefined {
+    return this.#current;
+  }
+
+  /** The epoch of the current placement; -1 before any is known. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  get migration(): Migration | undefined {
+    return this.#migration;
+  }
+
+  /**
+   * Adopts the cluster's placement at `epoch`, ending any migration. Older news (a lower epoch,
+   * or the same epoch while a migration of it runs) is ignored: the rebalancer's messages and
+   * Consul's pushes arrive by different paths, and a late one must never undo a newer state.
+   */
+  setPlacement(epoch: number, placement: Placement): boolean {
+    if (epoch < this.#epoch || (epoch === this.#epoch && this.#migration !== undefined)) return false;
+    this.#current = placement;
+    this.#epoch = epoch;
+    this.#migration = undefined;
+    return true;
+  }
+
+  /**
+   * Starts (or resumes, under a new run id) moving from `epoch` towards `next`. The same run again
+   * is a no-op, so the rebalancer's message and the Consul push can both deliver it.
+   */
+  beginMigration(run: string, epoch: number, current: Placement, next: Placement): Migration | undefined {
+    if (epoch < this.#epoch) return undefined;
+    if (epoch > this.#epoch || this.#current === undefined) {
+      this.#current = current;
+      this.#epoch = epoch;
+      this.#migration = undefined;
+    }
+    if (this.#migration === undefined) this.#migration = new Migration(run, next, this.self);
+    else if (this.#migration.run !== run) this.#migration.takeOver(run);
+    return this.#migration;
+  }
+
+  decide(key: string, asking: boolean | undefined, store: Store): Decision {
+    if (asking || this.#current === undefined) return "serve";
+    const cur = this.#current.locate(key);
+    if (cur !== this.self) {
+      return new ZkvError(ErrorCode.WRONG_NODE, `key belongs to ${cur}`, { owner: cur });
+    }
+    const m = this.#migration;
+    if (m === undefined || !m.leaving(key)) return "serve";
+    if (m.fenced(key)) return new ZkvError(ErrorCode.TRY_AGAIN, "key is being moved; retry shortly");
+    if (m.hasTombstone(key) || store.get(key) !== undefined) return "serve";
+    const next = m.next.locate(key);
+    return new ZkvError(ErrorCode.ASK, `key has moved to ${next}`, { owner: next });
+  }
+}
