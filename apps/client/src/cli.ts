@@ -2,6 +2,7 @@ import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
 import { ErrorCode, isZkvError } from "@zkv/protocol";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { RebalanceError, registerRebalanceCommands } from "./cli-rebalance.js";
 import { type ClientOptions, ZkvClient } from "./client.js";
 import { ExitCode } from "./exit-codes.js";
 import { runLoad } from "./load.js";
@@ -80,7 +81,8 @@ function buildProgram(): Command {
 Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port, default
 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
 
-Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 69 Consul or node unavailable.`,
+Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
+69 Consul or node unavailable.`,
     )
     .exitOverride()
     .showHelpAfterError();
@@ -154,39 +156,35 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 69 Consul or node unav
 
   program
     .command("nodes")
-    .description("members with health, address, weight and key count")
+    .description("desired members (the placement) and live ones (Consul), with health, weight and key count")
     .action((_o, cmd: Command) =>
       withClient(cmd, async (client, flags) => {
-        const rows = [];
-        for (const m of client.members) {
-          let keys: number | null = null;
-          if (m.health !== "critical") {
-            keys = 0;
-            try {
-              for await (const _ of client.scanNode(m.id)) keys++;
-            } catch {
-              keys = null;
-            }
-          }
-          rows.push({
-            id: m.id,
-            address: `${m.address}:${m.port}`,
-            health: m.health,
-            weight: m.weight,
-            keys,
-          });
-        }
-        if (flags.json) out(JSON.stringify({ hashing: client.hashing, members: rows }));
-        else
-          table(
-            ["NODE", "ADDRESS", "HEALTH", "WEIGHT", "KEYS"],
-            rows.map((r) => [
-              r.id,
-              r.address,
-              r.health,
-              String(r.weight),
-              r.keys === null ? "?" : String(r.keys),
-            ]),
+        const rows = await nodeRows(client);
+        const t = client.placementRecord?.transition;
+        if (flags.json)
+          return out(
+            JSON.stringify({
+              hashing: client.hashing,
+              epoch: client.placementRecord?.epoch,
+              transition: t,
+              members: rows,
+            }),
+          );
+        table(
+          ["NODE", "DESIRED", "LIVE", "ADDRESS", "HEALTH", "WEIGHT", "KEYS"],
+          rows.map((r) => [
+            r.id,
+            r.desired,
+            r.live ? "yes" : "no",
+            r.address ?? "-",
+            r.health ?? "-",
+            String(r.weight),
+            r.keys === null ? "?" : String(r.keys),
+          ]),
+        );
+        if (t)
+          err(
+            `rebalance in progress: ${t.kind} ${t.node} (started ${t.startedAt}); rerun its command to finish it`,
           );
       }),
     );
@@ -227,7 +225,43 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 69 Consul or node unav
           throw new CliExit(ExitCode.FAILURE, `${result.failed} writes failed (first: ${result.firstError})`);
       }),
     );
+  registerRebalanceCommands(program);
   return program;
+}
+
+/** One row of `zkv nodes`: every node that is desired, live, or both. */
+async function nodeRows(client: ZkvClient) {
+  const record = client.placementRecord;
+  const desired = new Map<string, string>();
+  for (const m of record?.members ?? client.members) desired.set(m.id, "member");
+  const t = record?.transition;
+  if (t?.kind === "add") desired.set(t.node, "adding");
+  if (t?.kind === "remove") desired.set(t.node, "removing");
+  const ids = [...new Set([...desired.keys(), ...client.members.map((m) => m.id)])].sort();
+  const rows = [];
+  for (const id of ids) {
+    const live = client.members.find((m) => m.id === id);
+    const weight = record?.members.find((m) => m.id === id)?.weight ?? live?.weight ?? 1;
+    let keys: number | null = null;
+    if (live && live.health !== "critical") {
+      try {
+        keys = 0;
+        for await (const _ of client.scanNode(id, 10_000)) keys++;
+      } catch {
+        keys = null;
+      }
+    }
+    rows.push({
+      id,
+      desired: desired.get(id) ?? "no",
+      live: Boolean(live),
+      address: live ? `${live.address}:${live.port}` : undefined,
+      health: live?.health,
+      weight,
+      keys,
+    });
+  }
+  return rows;
 }
 
 /** Parses argv, runs the command and resolves to the exit code. */
@@ -250,6 +284,7 @@ export async function runClientCli(argv: readonly string[]): Promise<number> {
     }
     const code = (e as { code?: string }).code;
     err(`error: ${(e as Error).message}`);
+    if (e instanceof RebalanceError || code === "LOCK_HELD") return ExitCode.REFUSED;
     if (code === "CONSUL_UNAVAILABLE" || (isZkvError(e) && e.code === ErrorCode.NODE_UNAVAILABLE))
       return ExitCode.UNAVAILABLE;
     return ExitCode.FAILURE;

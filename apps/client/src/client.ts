@@ -1,16 +1,21 @@
 import type { Placement } from "@zkv/hashring";
 import {
+  type BlockingWatch,
   ClusterSettings,
   type ConsulConfig,
   type HashingMode,
   type Member,
   type MembershipLogger,
   MembershipWatcher,
+  type PlacementRecord,
 } from "@zkv/membership";
 import { ErrorCode, type KeyValue, type Reply, ZkvError } from "@zkv/protocol";
 import { mergeSorted } from "./merge.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
 import { placementFor, placementKey, staticMembers } from "./routing.js";
+
+/** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
+const MAX_REDIRECTS = 8;
 
 /** Where the client learns the cluster from: Consul (phase 2) or a fixed list (phase 1). */
 export type ClusterSource =
@@ -44,6 +49,8 @@ export class ZkvClient {
   #placement: Placement | undefined;
   #placementKey = "";
   #watcher: MembershipWatcher | undefined;
+  #placementWatch: BlockingWatch<PlacementRecord | undefined> | undefined;
+  #record: PlacementRecord | undefined;
   #closed = false;
   readonly #timeoutMs: number;
 
@@ -62,29 +69,49 @@ export class ZkvClient {
       await client.#apply(staticMembers(s.nodes, s.host ?? "127.0.0.1", s.basePort ?? 2000), options);
       return client;
     }
-    const hashing = await new ClusterSettings(options.consul).hashing();
+    const settings = new ClusterSettings(options.consul);
+    const hashing = await settings.hashing();
     const client = new ZkvClient(hashing, options);
-    const watcher = new MembershipWatcher({
-      consul: options.consul,
-      ...(options.logger ? { logger: options.logger } : {}),
-    });
+    const logger = options.logger ? { logger: options.logger } : {};
+    const watcher = new MembershipWatcher({ consul: options.consul, ...logger });
     client.#watcher = watcher;
     const members = await watcher.start();
+    const placementWatch = settings.watchPlacement(options.logger);
+    client.#placementWatch = placementWatch;
+    client.#record = (await placementWatch.start()) ?? (await settings.placement());
     watcher.on("change", (m) => void client.#apply(m, options));
+    placementWatch.on("change", (record) => {
+      if (!record) return;
+      client.#record = record;
+      void client.#apply(client.#members, options);
+    });
     await client.#apply(members, options);
     return client;
   }
 
-  /** The members as last seen (Consul's view, or the static list). */
+  /** The registered members as last seen (Consul's view, or the static list). */
   get members(): readonly Member[] {
     return this.#members;
   }
 
-  /** The node that owns `key` under the current placement. */
-  locate(key: string): Member {
+  /** The desired membership (Consul's placement record); undefined for a static cluster. */
+  get placementRecord(): PlacementRecord | undefined {
+    return this.#record;
+  }
+
+  /** The id of the node that owns `key` under the current placement. */
+  ownerOf(key: string): string {
     if (!this.#placement) throw new ZkvError(ErrorCode.NODE_UNAVAILABLE, "the cluster has no members");
-    const id = this.#placement.locate(key);
-    return this.#members.find((m) => m.id === id)!;
+    return this.#placement.locate(key);
+  }
+
+  /** The node that owns `key`, as registered (NODE_UNAVAILABLE when it is not registered). */
+  locate(key: string): Member {
+    const id = this.ownerOf(key);
+    const member = this.#members.find((m) => m.id === id);
+    if (!member)
+      throw new ZkvError(ErrorCode.NODE_UNAVAILABLE, `node ${id} owns the key but is not registered`);
+    return member;
   }
 
   async put(key: string, value: string): Promise<void> {
@@ -129,6 +156,14 @@ export class ZkvClient {
     return mergeSorted(sources, (kv) => kv.key);
   }
 
+  /**
+   * Sends one request to one named node, with no routing or redirects: for the rebalancing ops
+   * and for tools that address nodes directly. Error replies reject with their ZkvError.
+   */
+  request(nodeId: string, request: OutgoingRequest, timeoutMs = this.#timeoutMs): Promise<Reply> {
+    return this.#toNode(nodeId, request, timeoutMs);
+  }
+
   /** Answers PING from one node: true when it is serving. */
   async ping(nodeId: string): Promise<boolean> {
     const reply = (await this.#toNode(nodeId, { op: "PING" })) as { ok?: boolean };
@@ -140,6 +175,7 @@ export class ZkvClient {
     if (this.#closed) return;
     this.#closed = true;
     this.#watcher?.close();
+    this.#placementWatch?.close();
     for (const c of this.#connections.values()) c.close();
     this.#connections.clear();
   }
@@ -148,11 +184,44 @@ export class ZkvClient {
     this.close();
   }
 
-  #toOwner(key: string, request: OutgoingRequest): Promise<Reply> {
-    return this.#toNode(this.locate(key).id, request);
+  /**
+   * Sends a key request to its owner and follows the cluster through a rebalance: WRONG_NODE
+   * (our placement is stale) goes to the named owner, ASK (the key moved mid-rebalance) goes to
+   * the named node with `asking`, TRY_AGAIN (the key is being copied) is retried after a short
+   * pause, and a node that vanished is retried where the placement now puts the key.
+   */
+  async #toOwner(key: string, request: OutgoingRequest): Promise<Reply> {
+    const deadline = Date.now() + this.#timeoutMs;
+    let target = this.ownerOf(key);
+    let asking = false;
+    let redirects = 0;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.#toNode(
+          target,
+          asking ? ({ ...request, asking: true } as OutgoingRequest) : request,
+        );
+      } catch (err) {
+        if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
+        if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
+          if (++redirects > MAX_REDIRECTS || err.owner === undefined) throw err;
+          target = err.owner;
+          asking = err.code === ErrorCode.ASK;
+        } else if (err.code === ErrorCode.TRY_AGAIN) {
+          await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
+          target = this.ownerOf(key);
+          asking = false;
+        } else if (err.code === ErrorCode.NODE_UNAVAILABLE && this.ownerOf(key) !== target) {
+          target = this.ownerOf(key);
+          asking = false;
+        } else {
+          throw err;
+        }
+      }
+    }
   }
 
-  #toNode(nodeId: string, request: OutgoingRequest): Promise<Reply> {
+  #toNode(nodeId: string, request: OutgoingRequest, timeoutMs = this.#timeoutMs): Promise<Reply> {
     if (this.#closed) return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, "client is closed"));
     const member = this.#members.find((m) => m.id === nodeId);
     const connection = this.#connections.get(nodeId);
@@ -167,15 +236,18 @@ export class ZkvClient {
         ),
       );
     }
-    return connection.request(request, this.#timeoutMs);
+    return connection.request(request, timeoutMs);
   }
 
   /** Adopts a membership view: placement, then sockets (new nodes connected, gone ones closed). */
   async #apply(members: Member[], options: ClientOptions): Promise<void> {
     if (this.#closed) return;
-    const key = placementKey(this.hashing, members);
+    // Keys are placed by the desired membership when the cluster has one (Consul), else by the
+    // static list; never by who is registered or healthy right now.
+    const owners = this.#record?.members ?? ("consul" in options ? [] : members);
+    const key = placementKey(this.hashing, owners);
     if (key !== this.#placementKey) {
-      this.#placement = placementFor(this.hashing, members);
+      this.#placement = placementFor(this.hashing, owners);
       this.#placementKey = key;
     }
     this.#members = members;

@@ -7,6 +7,8 @@ export const ExitCode = {
   USAGE: 2,
   /** `get` of a key that does not exist. */
   NOT_FOUND: 3,
+  /** A membership change was refused (unknown node, last node, id exists, another rebalance runs). */
+  REFUSED: 4,
   /** Consul or the node that owns the key could not be reached (EX_UNAVAILABLE). */
   UNAVAILABLE: 69,
 } as const;

@@ -35,7 +35,7 @@ export async function runLoad(client: ZkvClient, options: LoadOptions): Promise<
       const i = next++;
       const key = `${prefix}${i}`;
       try {
-        const owner = client.locate(key).id;
+        const owner = client.ownerOf(key);
         await client.put(key, `value-${i}`);
         perNode[owner] = (perNode[owner] ?? 0) + 1;
         written++;

@@ -1,11 +1,17 @@
 import { createPlacement, type Placement } from "@zkv/hashring";
 import type { HashingMode, Member } from "@zkv/membership";
 
+/** What placement needs of a node: its id and hashing weight. */
+export interface Owner {
+  readonly id: string;
+  readonly weight: number;
+}
+
 /**
  * The placement for a membership view. Only ids and weights matter: health never moves a key
  * (a critical node keeps its keys and its requests fail fast instead).
  */
-export function placementFor(hashing: HashingMode, members: readonly Member[]): Placement | undefined {
+export function placementFor(hashing: HashingMode, members: readonly Owner[]): Placement | undefined {
   if (members.length === 0) return undefined;
   return createPlacement(
     hashing,
@@ -14,7 +20,7 @@ export function placementFor(hashing: HashingMode, members: readonly Member[]): 
 }
 
 /** A fingerprint of what placement depends on, to rebuild it only when that changes. */
-export function placementKey(hashing: HashingMode, members: readonly Member[]): string {
+export function placementKey(hashing: HashingMode, members: readonly Owner[]): string {
   return `${hashing}|${members.map((m) => `${m.id}*${m.weight}`).join(",")}`;
 }
 

@@ -1,0 +1,97 @@
+import { consulConfigFromEnv } from "@zkv/membership";
+import { SingleBar } from "cli-progress";
+import { type Command, InvalidArgumentError } from "commander";
+import { err, out, table } from "./output.js";
+import { type MembershipChange, RebalanceError } from "./rebalance/plan.js";
+import { planOnly, rebalance } from "./rebalance/rebalance.js";
+
+const positive = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a positive number`);
+  return n;
+};
+
+interface RebalanceFlags {
+  plan?: boolean;
+  wait: number;
+  json?: boolean;
+}
+
+/** Runs add-node / remove-node with a progress bar (on a terminal) and a summary. */
+async function run(change: MembershipChange, flags: RebalanceFlags): Promise<void> {
+  const consul = consulConfigFromEnv();
+  if (flags.plan) {
+    const plan = await planOnly(consul, change);
+    if (flags.json) return out(JSON.stringify(plan));
+    out(
+      `${plan.kind} ${plan.node}: ${plan.moving} of ${plan.keys} keys would move (${((100 * plan.moving) / Math.max(1, plan.keys)).toFixed(1)}%)`,
+    );
+    return table(
+      ["FROM", "TO", "KEYS"],
+      plan.transfers.map((t) => [t.from, t.to, String(t.keys)]),
+    );
+  }
+  const bar =
+    process.stderr.isTTY && !flags.json
+      ? new SingleBar({
+          format: "{phase} [{bar}] {value}/{total} keys | {speed} keys/s | ETA {eta_formatted}",
+          stream: process.stderr,
+        })
+      : undefined;
+  let barStarted = false;
+  const started = Date.now();
+  const result = await rebalance({
+    consul,
+    change,
+    lockWaitMs: flags.wait * 1000,
+    onProgress: (p) => {
+      if (p.phase === "waiting-for-node")
+        return err(`waiting for ${p.node} to register and pass its health check…`);
+      if (p.phase !== "moving" || !bar) return;
+      const speed = Math.round(p.done / Math.max(0.001, (Date.now() - started) / 1000));
+      if (!barStarted) bar.start(p.total, 0, { phase: "moving", speed: 0 });
+      barStarted = true;
+      bar.update(p.done, { phase: "moving", speed });
+    },
+  });
+  if (barStarted) bar?.stop();
+  if (flags.json) return out(JSON.stringify(result));
+  out(
+    `${result.kind === "add" ? "added" : "removed"} ${result.node}${result.resumed ? " (resumed)" : ""}: moved ${result.moved} of ${result.scanned} keys ` +
+      `in ${result.seconds.toFixed(1)} s (planned ${result.planned}, swept ${result.swept}); placement epoch ${result.epoch}`,
+  );
+  table(
+    ["FROM", "TO", "KEYS"],
+    result.transfers.map((t) => [t.from, t.to, String(t.keys)]),
+  );
+}
+
+/** Registers `add-node` and `remove-node`; errors surface through the CLI's exit-code mapping. */
+export function registerRebalanceCommands(program: Command): void {
+  program
+    .command("add-node")
+    .description(
+      "add a node: the launcher starts it (pushed through Consul) and its share of the data moves to it",
+    )
+    .option("--id <id>", "node id (default: the next node-<n>)")
+    .option("--weight <w>", "hashing weight", positive("--weight"), 1)
+    .option("--port <port>", "port (default: one past the highest in use)", positive("--port"))
+    .option("--plan", "dry run: print how many keys would move where")
+    .option("--wait <seconds>", "wait this long for another rebalance's lock", positive("--wait"), 0)
+    .action((o: RebalanceFlags & { id?: string; weight: number; port?: number }, cmd: Command) =>
+      run(
+        { kind: "add", ...(o.id ? { id: o.id } : {}), weight: o.weight, ...(o.port ? { port: o.port } : {}) },
+        { ...o, json: cmd.optsWithGlobals().json },
+      ),
+    );
+  program
+    .command("remove-node <id>")
+    .description("remove a node: its data moves to the nodes that own it next, then it deregisters and exits")
+    .option("--plan", "dry run: print how many keys would move where")
+    .option("--wait <seconds>", "wait this long for another rebalance's lock", positive("--wait"), 0)
+    .action((id: string, o: RebalanceFlags, cmd: Command) =>
+      run({ kind: "remove", id }, { ...o, json: cmd.optsWithGlobals().json }),
+    );
+}
+
+export { RebalanceError };

@@ -1,0 +1,144 @@
+import { randomUUID } from "node:crypto";
+import { hostname } from "node:os";
+import { createPlacement, planRebalance } from "@zkv/hashring";
+import {
+  ClusterSettings,
+  type ConsulConfig,
+  ConsulLock,
+  listMembers,
+  type PlacementRecord,
+} from "@zkv/membership";
+import { ZkvClient } from "../client.js";
+import { eventuallyTrue } from "../wait.js";
+import { finishMove, type MoveProgress, type MoveResult, moveData } from "./mover.js";
+import { type MembershipChange, nextMembers, RebalanceError, sameChange } from "./plan.js";
+
+export interface RebalanceOptions {
+  readonly consul: ConsulConfig;
+  readonly change: MembershipChange;
+  /** How long to wait for a previous run's lock (a killed run's session expires within 10 s). */
+  readonly lockWaitMs?: number;
+  /** How long an added node may take to register and pass its health check. */
+  readonly joinTimeoutMs?: number;
+  readonly onProgress?: (p: MoveProgress | { phase: "waiting-for-node"; node: string }) => void;
+}
+
+export interface RebalanceResult extends MoveResult {
+  readonly kind: "add" | "remove";
+  readonly node: string;
+  readonly resumed: boolean;
+  readonly epoch: number;
+  readonly seconds: number;
+}
+
+/**
+ * Adds or removes a node with its data moved and nothing lost. Under the cluster-wide lock it
+ * records the transition in Consul (the launcher is pushed an add and starts the node), moves the
+ * data, then makes the new membership the cluster's in one write (a removed node sees that and
+ * exits). A transition left by a killed run is resumed by the same command.
+ */
+export async function rebalance(options: RebalanceOptions): Promise<RebalanceResult> {
+  const started = Date.now();
+  const settings = new ClusterSettings(options.consul);
+  const holder = `${options.change.kind} ${"id" in options.change ? (options.change.id ?? "") : ""} by pid ${process.pid}@${hostname()} since ${new Date().toISOString()}`;
+  const lock = await ConsulLock.acquire(options.consul, holder, options.lockWaitMs ?? 0);
+  try {
+    const { record, resumed } = await startTransition(settings, options.change);
+    const t = record.transition!;
+    if (t.kind === "add") {
+      options.onProgress?.({ phase: "waiting-for-node", node: t.node });
+      const joined = await eventuallyTrue(async () => {
+        const m = (await listMembers(options.consul)).find((x) => x.id === t.node);
+        return m?.health === "passing";
+      }, options.joinTimeoutMs ?? 60_000);
+      if (!joined)
+        throw new RebalanceError(
+          "NODE_NOT_READY",
+          `${t.node} did not register and pass its health check; is the launcher running?`,
+        );
+    }
+    const hashing = await settings.hashing();
+    const client = await ZkvClient.connect({ consul: options.consul, timeoutMs: 30_000 });
+    try {
+      await eventuallyTrue(
+        () => [...record.members, ...t.next].every((n) => client.members.some((m) => m.id === n.id)),
+        10_000,
+      );
+      const moved = await moveData(client, record, hashing, options.onProgress);
+      const epoch = record.epoch + 1;
+      const nodes = [...new Set([...record.members, ...t.next].map((n) => n.id))];
+      await finishMove(client, nodes, t.run, epoch, {
+        hashing,
+        members: t.next.map((n) => ({ id: n.id, weight: n.weight })),
+      });
+      const done: PlacementRecord = { version: 1, epoch, members: t.next };
+      const { index } = await settings.placementRecord();
+      if (!(await settings.writePlacement(done, index)))
+        throw new Error("the placement record changed under the lock");
+      return { ...moved, kind: t.kind, node: t.node, resumed, epoch, seconds: (Date.now() - started) / 1000 };
+    } finally {
+      client.close();
+    }
+  } finally {
+    await lock.release();
+  }
+}
+
+/** Writes the transition into the placement record, or adopts the unfinished one it matches. */
+async function startTransition(settings: ClusterSettings, change: MembershipChange) {
+  const stored = await settings.placementRecord();
+  const current = stored.record ?? (await settings.placement());
+  if (!current) throw new RebalanceError("NO_CLUSTER", "no cluster: cluster_size is not set in Consul");
+  const run = randomUUID();
+  if (current.transition) {
+    if (!sameChange(current, change)) {
+      const t = current.transition;
+      throw new RebalanceError(
+        "REBALANCE_IN_PROGRESS",
+        `an unfinished rebalance is recorded (${t.kind} ${t.node}); run \`zkv ${t.kind}-node ${t.kind === "add" ? `--id ${t.node}` : t.node}\` to finish it first`,
+      );
+    }
+    const record = { ...current, transition: { ...current.transition, run } };
+    if (!(await settings.writePlacement(record, stored.index)))
+      throw new Error("the placement record changed under the lock");
+    return { record, resumed: true };
+  }
+  const { node, next } = nextMembers(current, change);
+  const record: PlacementRecord = {
+    ...current,
+    transition: { kind: change.kind, node, run, next, startedAt: new Date().toISOString() },
+  };
+  if (!(await settings.writePlacement(record, stored.index)))
+    throw new Error("the placement record changed under the lock");
+  return { record, resumed: false };
+}
+
+/** A dry run: how many keys would move where, without changing anything. */
+export async function planOnly(consul: ConsulConfig, change: MembershipChange) {
+  const settings = new ClusterSettings(consul);
+  const current = await settings.placement();
+  if (!current) throw new RebalanceError("NO_CLUSTER", "no cluster: cluster_size is not set in Consul");
+  const { node, next } = current.transition
+    ? { node: current.transition.node, next: current.transition.next }
+    : nextMembers(current, change);
+  const hashing = await settings.hashing();
+  const client = await ZkvClient.connect({ consul, timeoutMs: 30_000 });
+  try {
+    const keys: string[] = [];
+    for (const m of current.members) for await (const kv of client.scanNode(m.id, 10_000)) keys.push(kv.key);
+    const plan = planRebalance(
+      createPlacement(hashing, current.members),
+      createPlacement(hashing, next),
+      keys,
+    );
+    return {
+      kind: change.kind,
+      node,
+      keys: keys.length,
+      moving: plan.reduce((n, p) => n + p.keys.length, 0),
+      transfers: plan.map((p) => ({ from: p.from, to: p.to, keys: p.keys.length })),
+    };
+  } finally {
+    client.close();
+  }
+}

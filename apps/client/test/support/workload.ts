@@ -1,0 +1,65 @@
+import type { ZkvClient } from "../../src/index.js";
+
+/** What a workload saw: acknowledged writes, and reads that returned something older. */
+export interface WorkloadReport {
+  readonly acked: number;
+  readonly failedWrites: number;
+  readonly reads: number;
+  readonly staleReads: string[];
+  /** The newest acknowledged sequence number per key. */
+  readonly latest: ReadonlyMap<string, number>;
+}
+
+/**
+ * A writer and a reader running until stopped: the writer overwrites `keys` keys with
+ * increasing sequence numbers (`<seq>`), remembering the newest acknowledged one per key; the
+ * reader checks each read returns at least the sequence acknowledged before the read began. A
+ * write that fails is not acknowledged, so it may or may not land; one that succeeded must never
+ * be lost or go back in time.
+ */
+export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
+  const latest = new Map<string, number>();
+  const staleReads: string[] = [];
+  let acked = 0;
+  let failedWrites = 0;
+  let reads = 0;
+  let running = true;
+  const writer = (async () => {
+    for (let seq = 1; running; seq++) {
+      const key = `${prefix}${seq % keys}`;
+      try {
+        await client.put(key, String(seq));
+        latest.set(key, seq);
+        acked++;
+      } catch {
+        failedWrites++;
+      }
+    }
+  })();
+  const reader = (async () => {
+    while (running) {
+      const known = [...latest.keys()];
+      if (known.length === 0) {
+        await new Promise((r) => setTimeout(r, 5));
+        continue;
+      }
+      const key = known[Math.floor(Math.random() * known.length)]!;
+      const floor = latest.get(key)!;
+      try {
+        const value = await client.get(key);
+        reads++;
+        if (value === undefined || Number(value) < floor)
+          staleReads.push(`${key}: read ${value}, acknowledged ${floor}`);
+      } catch {
+        // a failed read says nothing about durability
+      }
+    }
+  })();
+  return {
+    async stop(): Promise<WorkloadReport> {
+      running = false;
+      await Promise.all([writer, reader]);
+      return { acked, failedWrites, reads, staleReads, latest };
+    },
+  };
+}
