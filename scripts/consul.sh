@@ -99,21 +99,32 @@ while read -r path ver; do
 done <<<"$mods"
 
 say "[4/4] compiling (CGO_ENABLED=0)"
-# Newer Go toolchains refuse some old //go:linkname uses; -checklinkname=0 is the documented escape.
-count=0
-go build -v -trimpath -ldflags='-s -w -checklinkname=0' -o "$work/consul-bin" . 2>&1 |
+# Turns `go build -v` output into a progress count; compiler errors pass through. Always
+# succeeds, so the build's own exit status (PIPESTATUS) is what decides.
+show_progress() {
+  local count=0 line
   while IFS= read -r line; do
     case "$line" in
-      '#'*|*.go:[0-9]*|go:*|*'cannot find'*) printf '\n%s\n' "$line" >&2 ;;
+      '#'*|*.go:[0-9]*|go:*|*'cannot find'*|*error*:*) printf '\n%s\n' "$line" >&2 ;;
       *)
         count=$((count + 1))
         # A live counter on a terminal; a line every 250 packages in a log (CI).
-        if [[ -t 2 ]]; then (( count % 25 == 0 )) && printf '\rconsul.sh:       compiled %d packages' "$count" >&2
-        else (( count % 250 == 0 )) && printf 'consul.sh:       compiled %d packages\n' "$count" >&2
+        if [[ -t 2 ]]; then
+          if (( count % 25 == 0 )); then printf '\rconsul.sh:       compiled %d packages' "$count" >&2; fi
+        elif (( count % 250 == 0 )); then
+          printf 'consul.sh:       compiled %d packages\n' "$count" >&2
         fi ;;
     esac
   done
-[[ -t 2 ]] && printf '\n' >&2
+  if [[ -t 2 ]]; then printf '\n' >&2; fi
+  return 0
+}
+set +o pipefail
+# Newer Go toolchains refuse some old //go:linkname uses; -checklinkname=0 is the documented escape.
+go build -v -trimpath -ldflags='-s -w -checklinkname=0' -o "$work/consul-bin" . 2>&1 | show_progress
+build_status=${PIPESTATUS[0]}
+set -o pipefail
+(( build_status == 0 )) || die "go build failed with status $build_status (see above)"
 [[ -x "$work/consul-bin" ]] || die "go build failed (see above)"
 
 built=$(binary_version "$work/consul-bin")
