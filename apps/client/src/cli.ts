@@ -172,7 +172,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
             }),
           );
         table(
-          ["NODE", "DESIRED", "LIVE", "ADDRESS", "HEALTH", "WEIGHT", "KEYS"],
+          ["NODE", "DESIRED", "LIVE", "ADDRESS", "HEALTH", "WEIGHT", "KEYS", "BYTES", "OPS", "UPTIME"],
           rows.map((r) => [
             r.id,
             r.desired,
@@ -180,7 +180,10 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
             r.address ?? "-",
             r.health ?? "-",
             String(r.weight),
-            r.keys === null ? "?" : String(r.keys),
+            r.stats ? String(r.stats.keys) : "?",
+            r.stats ? String(r.stats.bytes) : "?",
+            r.stats ? String(r.stats.opsServed) : "?",
+            r.stats ? `${Math.round(r.stats.uptimeSeconds)}s` : "?",
           ]),
         );
         if (t)

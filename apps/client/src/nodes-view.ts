@@ -1,36 +1,50 @@
+import type { StatsReply } from "@zkv/protocol";
 import type { ZkvClient } from "./client.js";
 
 /** One row of `zkv nodes`: every node that is desired, live, or both. */
-export async function nodeRows(client: ZkvClient) {
+export interface NodeRow {
+  readonly id: string;
+  /** "member", "adding", "removing", or "no" for a live node the placement does not name. */
+  readonly desired: string;
+  readonly live: boolean;
+  readonly address: string | undefined;
+  readonly health: string | undefined;
+  readonly weight: number;
+  /** From the node's STATS; undefined when it could not be asked. */
+  readonly stats: Omit<StatsReply, "id" | "node"> | undefined;
+}
+
+/** Joins the placement record (desired) with Consul's registrations (live) and each node's STATS. */
+export async function nodeRows(client: ZkvClient): Promise<NodeRow[]> {
   const record = client.placementRecord;
   const desired = new Map<string, string>();
   for (const m of record?.members ?? client.members) desired.set(m.id, "member");
   const t = record?.transition;
-  if (t?.kind === "add") desired.set(t.node, "adding");
-  if (t?.kind === "remove") desired.set(t.node, "removing");
+  if (t) desired.set(t.node, t.kind === "add" ? "adding" : "removing");
   const ids = [...new Set([...desired.keys(), ...client.members.map((m) => m.id)])].sort();
-  const rows = [];
-  for (const id of ids) {
-    const live = client.members.find((m) => m.id === id);
-    const weight = record?.members.find((m) => m.id === id)?.weight ?? live?.weight ?? 1;
-    let keys: number | null = null;
-    if (live && live.health !== "critical") {
-      try {
-        keys = 0;
-        for await (const _ of client.scanNode(id, 10_000)) keys++;
-      } catch {
-        keys = null;
+  return Promise.all(
+    ids.map(async (id) => {
+      const live = client.members.find((m) => m.id === id);
+      let stats: NodeRow["stats"];
+      if (live && live.health !== "critical") {
+        try {
+          const { keys, bytes, opsServed, uptimeSeconds } = (await client.request(id, {
+            op: "STATS",
+          })) as StatsReply;
+          stats = { keys, bytes, opsServed, uptimeSeconds };
+        } catch {
+          stats = undefined;
+        }
       }
-    }
-    rows.push({
-      id,
-      desired: desired.get(id) ?? "no",
-      live: Boolean(live),
-      address: live ? `${live.address}:${live.port}` : undefined,
-      health: live?.health,
-      weight,
-      keys,
-    });
-  }
-  return rows;
+      return {
+        id,
+        desired: desired.get(id) ?? "no",
+        live: Boolean(live),
+        address: live ? `${live.address}:${live.port}` : undefined,
+        health: live?.health,
+        weight: record?.members.find((m) => m.id === id)?.weight ?? live?.weight ?? 1,
+        stats,
+      };
+    }),
+  );
 }

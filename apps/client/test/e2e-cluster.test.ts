@@ -57,6 +57,27 @@ describe.each(["ring", "hrw"] as const)("a %s cluster launched from cluster_size
     }
   });
 
+  it("`zkv nodes` shows every member desired, live and passing, with its key count from STATS", async () => {
+    const nodes = await runCli(["nodes", "--json"], consul.env);
+    expect(nodes.code, nodes.stderr).toBe(0);
+    const view = JSON.parse(nodes.stdout) as {
+      hashing: string;
+      members: Array<{
+        id: string;
+        desired: string;
+        live: boolean;
+        health: string;
+        stats: { keys: number; bytes: number };
+      }>;
+    };
+    expect(view.hashing).toBe(hashing);
+    expect(view.members.map((m) => [m.id, m.desired, m.live, m.health])).toEqual(
+      [0, 1, 2, 3].map((i) => [`node-${i}`, "member", true, "passing"]),
+    );
+    expect(view.members.reduce((n, m) => n + m.stats.keys, 0)).toBe(KEYS);
+    for (const m of view.members) expect(m.stats.bytes).toBeGreaterThan(m.stats.keys * 10);
+  });
+
   it("answers every GET_ONE with its value", async () => {
     const c = client ?? (await ZkvClient.connect({ consul: consul.config }));
     const wrong: string[] = [];

@@ -22,6 +22,8 @@ export interface HandlerContext {
   readonly limits: Limits;
   /** Who owns what; without one (unit tests, static clusters) every key is served here. */
   readonly cluster?: ClusterView;
+  /** The node's counters, for STATS. */
+  readonly counters?: { readonly opsServed: number; readonly startedAt: number };
 }
 
 /** Room left in a GET_ALL reply for the envelope: `{"collection":[…],"cursor":"…","id":…}`. */
@@ -65,6 +67,17 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply {
       return withId(getAllPage(request, ctx), id);
     case "PING":
       return withId({ ok: true, node: ctx.nodeId }, id);
+    case "STATS":
+      return withId(
+        {
+          node: ctx.nodeId,
+          keys: ctx.store.size,
+          bytes: ctx.store.bytes,
+          opsServed: ctx.counters?.opsServed ?? 0,
+          uptimeSeconds: ctx.counters ? (Date.now() - ctx.counters.startedAt) / 1000 : 0,
+        },
+        id,
+      );
     default:
       return withId(clusterOp(request, ctx), id);
   }

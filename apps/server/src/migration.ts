@@ -100,7 +100,7 @@ export class Migration {
   commit(store: Store, keys: readonly string[]): number {
     let removed = 0;
     for (const key of keys) {
-      if (!this.#fences.delete(key)) continue; // never fetched by this run, or its lease ran out
+      if (!this.fenced(key) || !this.#fences.delete(key)) continue; // never fetched by this run, or its lease ran out
       if (store.delete(key)) removed++;
       if (this.#tombstones.delete(key)) removed++;
     }

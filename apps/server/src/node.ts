@@ -197,6 +197,7 @@ export class ZkvNode {
         nodeId: this.options.nodeId,
         store: this.store,
         limits: this.limits,
+        counters: this,
         ...(this.cluster ? { cluster: this.cluster } : {}),
       });
     } catch (err) {

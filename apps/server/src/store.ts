@@ -15,6 +15,8 @@ export interface Store {
   /** True when the key existed. */
   delete(key: string): boolean;
   readonly size: number;
+  /** UTF-8 bytes of every key and value held, for STATS and (later) a memory budget. */
+  readonly bytes: number;
   scan(afterKey: string | undefined): Iterable<Entry>;
 }
 
@@ -25,20 +27,35 @@ export interface Store {
 export class MemoryStore implements Store {
   readonly #map = new Map<string, string>();
   #sorted: string[] | undefined;
+  #bytes = 0;
 
   get(key: string): string | undefined {
     return this.#map.get(key);
   }
 
   put(key: string, value: string): void {
-    if (!this.#map.has(key)) this.#sorted = undefined;
+    const old = this.#map.get(key);
+    if (old === undefined) {
+      this.#sorted = undefined;
+      this.#bytes += Buffer.byteLength(key);
+    } else {
+      this.#bytes -= Buffer.byteLength(old);
+    }
+    this.#bytes += Buffer.byteLength(value);
     this.#map.set(key, value);
   }
 
   delete(key: string): boolean {
-    const existed = this.#map.delete(key);
-    if (existed) this.#sorted = undefined;
-    return existed;
+    const old = this.#map.get(key);
+    if (old === undefined) return false;
+    this.#map.delete(key);
+    this.#sorted = undefined;
+    this.#bytes -= Buffer.byteLength(key) + Buffer.byteLength(old);
+    return true;
+  }
+
+  get bytes(): number {
+    return this.#bytes;
   }
 
   get size(): number {

@@ -59,6 +59,8 @@ export {
   type Reply,
   type ReplyFor,
   ReplySchema,
+  type StatsReply,
+  StatsReplySchema,
 } from "./schemas/replies.js";
 export {
   CursorSchema,
@@ -76,4 +78,6 @@ export {
   PutRequestSchema,
   type Request,
   RequestSchema,
+  type StatsRequest,
+  StatsRequestSchema,
 } from "./schemas/requests.js";

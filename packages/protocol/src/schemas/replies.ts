@@ -30,6 +30,19 @@ export const GetAllReplySchema = z.object({
 export const PingReplySchema = z.object({ ok: z.literal(true), node: z.string(), id });
 
 /**
+ * Answer to STATS: entries held, their bytes (UTF-8, keys plus values), requests answered since
+ * start (errors included), and seconds since start.
+ */
+export const StatsReplySchema = z.object({
+  node: z.string(),
+  keys: z.number().int().nonnegative(),
+  bytes: z.number().int().nonnegative(),
+  opsServed: z.number().int().nonnegative(),
+  uptimeSeconds: z.number().nonnegative(),
+  id,
+});
+
+/**
  * Any failure: `{"error":{"code","message","field"?}}`. `code` is one of the
  * stable {@link ERROR_CODES}; `message` is for humans and may change.
  */
@@ -54,6 +67,7 @@ export const ReplySchema = z.union([
   ErrorReplySchema,
   MigrateFetchReplySchema,
   MigrateCountReplySchema,
+  StatsReplySchema,
   GetAllReplySchema,
   GetOneReplySchema,
   DeleteReplySchema,
@@ -68,6 +82,7 @@ export const REPLY_SCHEMA_BY_OP = {
   DELETE: DeleteReplySchema,
   GET_ALL: GetAllReplySchema,
   PING: PingReplySchema,
+  STATS: StatsReplySchema,
   MIGRATION: PingReplySchema,
   MIGRATE_FETCH: MigrateFetchReplySchema,
   MIGRATE_COMMIT: MigrateCountReplySchema,
@@ -84,6 +99,8 @@ export type DeleteReply = z.infer<typeof DeleteReplySchema>;
 export type GetAllReply = z.infer<typeof GetAllReplySchema>;
 /** Reply to a PING. */
 export type PingReply = z.infer<typeof PingReplySchema>;
+/** Reply to a STATS. */
+export type StatsReply = z.infer<typeof StatsReplySchema>;
 /** Any error reply. */
 export type ErrorReply = z.infer<typeof ErrorReplySchema>;
 /** Any reply; use `isErrorReply` to split failures from successes. */

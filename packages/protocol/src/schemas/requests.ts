@@ -20,6 +20,7 @@ export const OPS = [
   "DELETE",
   "GET_ALL",
   "PING",
+  "STATS",
   "MIGRATION",
   "MIGRATE_FETCH",
   "MIGRATE_COMMIT",
@@ -76,6 +77,9 @@ export const GetAllRequestSchema = z.object({
 /** PING checks liveness and reports the node id. Reply: `PingReply`. */
 export const PingRequestSchema = z.object({ op: z.literal("PING"), id });
 
+/** STATS reports what the node holds and has done, for operators (`zkv nodes`). Reply: `StatsReply`. */
+export const StatsRequestSchema = z.object({ op: z.literal("STATS"), id });
+
 /**
  * Any request, discriminated on `op`.
  *
@@ -89,6 +93,7 @@ export const RequestSchema = z.discriminatedUnion("op", [
   DeleteRequestSchema,
   GetAllRequestSchema,
   PingRequestSchema,
+  StatsRequestSchema,
   MigrationRequestSchema,
   MigrateFetchRequestSchema,
   MigrateCommitRequestSchema,
@@ -105,6 +110,8 @@ export type DeleteRequest = z.infer<typeof DeleteRequestSchema>;
 export type GetAllRequest = z.infer<typeof GetAllRequestSchema>;
 /** A PING request. */
 export type PingRequest = z.infer<typeof PingRequestSchema>;
+/** A STATS request. */
+export type StatsRequest = z.infer<typeof StatsRequestSchema>;
 /** Any request; narrow with `switch (request.op)`. */
 export type Request = z.infer<typeof RequestSchema>;
 
@@ -116,6 +123,7 @@ const requestSchemaEntries: readonly RequestSchemaEntry[] = [
   ["DELETE", DeleteRequestSchema],
   ["GET_ALL", GetAllRequestSchema],
   ["PING", PingRequestSchema],
+  ["STATS", StatsRequestSchema],
   ["MIGRATION", MigrationRequestSchema],
   ["MIGRATE_FETCH", MigrateFetchRequestSchema],
   ["MIGRATE_COMMIT", MigrateCommitRequestSchema],
