@@ -1,4 +1,6 @@
 import {
+  type BatchRequest,
+  decodeBatchOp,
   decodeCursor,
   ErrorCode,
   effectivePageSize,
@@ -67,6 +69,8 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply {
       return withId(getAllPage(request, ctx), id);
     case "PING":
       return withId({ ok: true, node: ctx.nodeId }, id);
+    case "BATCH":
+      return withId({ results: batch(request, ctx) }, id);
     case "STATS":
       return withId(
         {
@@ -81,6 +85,23 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply {
     default:
       return withId(clusterOp(request, ctx), id);
   }
+}
+
+/**
+ * Applies a BATCH element by element, in order: each is validated and answered exactly as if it
+ * had come on its own, so one bad element gets its own error and the others still apply.
+ */
+function batch(request: BatchRequest, ctx: HandlerContext): Reply[] {
+  const results: Reply[] = new Array(request.ops.length);
+  for (let i = 0; i < request.ops.length; i++) {
+    const decoded = decodeBatchOp(request.ops[i], ctx.limits);
+    try {
+      results[i] = decoded.ok ? handleRequest(decoded.request, ctx) : toErrorReply(decoded.error, decoded.id);
+    } catch (err) {
+      results[i] = toErrorReply(err); // a ZkvError keeps its code; anything else becomes INTERNAL
+    }
+  }
+  return results;
 }
 
 function clusterOp(

@@ -54,6 +54,17 @@ export function decodeReply<O extends Op = Op>(
   return result.data as ReplyFor<O> | ErrorReply;
 }
 
+/**
+ * Like {@link decodeReply} for a reply whose JSON is already parsed: a client that must read the
+ * `id` first (to learn which request, and so which op, a reply answers) parses once and then
+ * checks the shape against that op only.
+ */
+export function validateReply<O extends Op = Op>(value: unknown, op?: O): ReplyFor<O> | ErrorReply {
+  const result = pickReplySchema(value, op).safeParse(value);
+  if (!result.success) throw zodErrorToZkv(result.error, "reply");
+  return result.data as ReplyFor<O> | ErrorReply;
+}
+
 /** The one schema a reply is checked against, given what the caller knows about its op. */
 function pickReplySchema(value: unknown, op: Op | undefined) {
   if (op === undefined) return ReplySchema;

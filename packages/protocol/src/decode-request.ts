@@ -68,6 +68,28 @@ function validateRequest(value: unknown, limits: Limits): DecodeRequestResult {
   return sizeError === undefined ? { ok: true, request } : { ok: false, error: sizeError, ...echo };
 }
 
+/** The ops a BATCH may carry. */
+const BATCHABLE = new Set(["PUT", "GET_ONE", "DELETE"]);
+
+/**
+ * Validates one element of a BATCH exactly as a request of its own (schema, byte limits), and
+ * refuses ops that cannot be batched. Never throws.
+ */
+export function decodeBatchOp(value: unknown, limits: Limits = DEFAULT_LIMITS): DecodeRequestResult {
+  const op = typeof value === "object" && value !== null ? (value as { op?: unknown }).op : undefined;
+  if (typeof op === "string" && REQUEST_SCHEMA_BY_OP.has(op) && !BATCHABLE.has(op)) {
+    return {
+      ok: false,
+      error: new ZkvError(ErrorCode.INVALID_REQUEST, `${op} cannot be batched`, { field: "op" }),
+    };
+  }
+  try {
+    return validateRequest(value, limits);
+  } catch (cause) {
+    return { ok: false, error: new ZkvError(ErrorCode.INTERNAL, "request decoding failed", { cause }) };
+  }
+}
+
 /** Own property lookup, so an absent field never resolves through the prototype chain. */
 function ownField(fields: Record<string, unknown>, name: string): unknown {
   return Object.hasOwn(fields, name) ? fields[name] : undefined;

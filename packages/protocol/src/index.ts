@@ -5,13 +5,20 @@
  * else: schemas, inferred types, limits, error codes and the codecs.
  */
 
-export { decodeReply, encodeReply, encodeRequest } from "./codec.js";
+export { decodeReply, encodeReply, encodeRequest, validateReply } from "./codec.js";
 export { decodeCursor, encodeCursor } from "./cursor.js";
-export { type DecodeRequestResult, decodeRequest } from "./decode-request.js";
+export { type DecodeRequestResult, decodeBatchOp, decodeRequest } from "./decode-request.js";
 export { errorFromReply, isErrorReply, toErrorReply } from "./error-reply.js";
 export { ERROR_CODES, ErrorCode, isZkvError, ZkvError, type ZkvErrorOptions } from "./errors.js";
 export { type JsonParseResult, parseJsonSafe } from "./json.js";
 export { DEFAULT_LIMITS, effectivePageSize, type Limits, LimitsSchema, resolveLimits } from "./limits.js";
+export {
+  type BatchReply,
+  BatchReplySchema,
+  type BatchRequest,
+  BatchRequestSchema,
+  MAX_BATCH_OPS,
+} from "./schemas/batch.js";
 export {
   type ImportRequest,
   ImportRequestSchema,

@@ -136,6 +136,7 @@ describe("decodeRequest classifies malformed objects", () => {
             "placement",
             "keys",
             "entries",
+            "ops",
           ]).toContain(result.error.field);
         }
         if (isRequestId(value.id)) expect(result.id).toEqual(value.id);

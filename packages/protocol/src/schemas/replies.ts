@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
+import { BatchReplySchema } from "./batch.js";
 import { MigrateCountReplySchema, MigrateFetchReplySchema } from "./cluster.js";
 import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
 import type { Op } from "./requests.js";
@@ -68,6 +69,7 @@ export const ReplySchema = z.union([
   MigrateFetchReplySchema,
   MigrateCountReplySchema,
   StatsReplySchema,
+  BatchReplySchema,
   GetAllReplySchema,
   GetOneReplySchema,
   DeleteReplySchema,
@@ -83,6 +85,7 @@ export const REPLY_SCHEMA_BY_OP = {
   GET_ALL: GetAllReplySchema,
   PING: PingReplySchema,
   STATS: StatsReplySchema,
+  BATCH: BatchReplySchema,
   MIGRATION: PingReplySchema,
   MIGRATE_FETCH: MigrateFetchReplySchema,
   MIGRATE_COMMIT: MigrateCountReplySchema,

@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { tryDecodeCursor } from "../cursor.js";
+import { BatchRequestSchema } from "./batch.js";
 import {
   ImportRequestSchema,
   MigrateCommitRequestSchema,
@@ -21,6 +22,7 @@ export const OPS = [
   "GET_ALL",
   "PING",
   "STATS",
+  "BATCH",
   "MIGRATION",
   "MIGRATE_FETCH",
   "MIGRATE_COMMIT",
@@ -94,6 +96,7 @@ export const RequestSchema = z.discriminatedUnion("op", [
   GetAllRequestSchema,
   PingRequestSchema,
   StatsRequestSchema,
+  BatchRequestSchema,
   MigrationRequestSchema,
   MigrateFetchRequestSchema,
   MigrateCommitRequestSchema,
@@ -124,6 +127,7 @@ const requestSchemaEntries: readonly RequestSchemaEntry[] = [
   ["GET_ALL", GetAllRequestSchema],
   ["PING", PingRequestSchema],
   ["STATS", StatsRequestSchema],
+  ["BATCH", BatchRequestSchema],
   ["MIGRATION", MigrationRequestSchema],
   ["MIGRATE_FETCH", MigrateFetchRequestSchema],
   ["MIGRATE_COMMIT", MigrateCommitRequestSchema],
