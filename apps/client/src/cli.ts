@@ -198,7 +198,12 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
     .description("the seed's producer: PUT generated records, then print where they went")
     .option("--count <n>", "records to write", positiveInt("--count"), 1000)
     .option("--prefix <prefix>", "key prefix", "key-")
-    .option("--concurrency <n>", "requests in flight", positiveInt("--concurrency"), 256)
+    .option(
+      "--concurrency <n>",
+      "writes outstanding (coalesced into batches)",
+      positiveInt("--concurrency"),
+      20_000,
+    )
     .action((o: { count: number; prefix: string; concurrency: number }, cmd: Command) =>
       withClient(cmd, async (client, flags) => {
         const bar =

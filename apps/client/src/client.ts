@@ -9,10 +9,25 @@ import {
   MembershipWatcher,
   type PlacementRecord,
 } from "@zkv/membership";
-import { ErrorCode, type KeyValue, type Reply, ZkvError } from "@zkv/protocol";
+import {
+  type BatchReply,
+  ErrorCode,
+  type ErrorReply,
+  errorFromReply,
+  type KeyValue,
+  type Reply,
+  ZkvError,
+} from "@zkv/protocol";
+import { Batcher, type KeyOp } from "./batcher.js";
 import { mergeSorted } from "./merge.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
 import { placementFor, placementKey, staticMembers } from "./routing.js";
+import { Window } from "./window.js";
+
+/** Entries per BATCH message in putMany/getMany. */
+const BULK_BATCH = 1000;
+/** Per-entry errors of a bulk message that the entry is retried for, on its own, with routing. */
+const RETRY_SINGLY = new Set<string>([ErrorCode.WRONG_NODE, ErrorCode.ASK, ErrorCode.TRY_AGAIN]);
 
 /** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
 const MAX_REDIRECTS = 8;
@@ -45,6 +60,8 @@ export type ClientOptions = ClusterSource & {
  */
 export class ZkvClient {
   readonly #connections = new Map<string, NodeConnection>();
+  /** One batcher per connection: key operations go through it, everything else directly. */
+  readonly #batchers = new WeakMap<NodeConnection, Batcher>();
   #members: Member[] = [];
   #placement: Placement | undefined;
   #placementKey = "";
@@ -133,6 +150,103 @@ export class ZkvClient {
   async delete(key: string): Promise<boolean> {
     const reply = (await this.#toOwner(key, { op: "DELETE", key })) as { deleted: boolean };
     return reply.deleted;
+  }
+
+  /**
+   * Writes many entries in bulk: grouped by owner into BATCH messages of 1000 sent straight to
+   * each node, at most `window` messages in flight, so memory stays bounded for any input size
+   * and no per-entry promise is made. Entries a node redirects (a rebalance in progress) are
+   * retried one by one through put(). Rejects with the first failure once all have settled.
+   */
+  async putMany(
+    entries: Iterable<readonly [string, string]>,
+    onProgress?: (done: number) => void,
+    window = 16,
+  ): Promise<void> {
+    const ops = (function* () {
+      for (const [key, value] of entries) yield { op: "PUT" as const, key, value };
+    })();
+    await this.#bulk(ops, window, (_op, _result) => {}, onProgress);
+  }
+
+  /** Reads many keys in bulk, like putMany; undefined for keys that do not exist. */
+  async getMany(keys: readonly string[], window = 16): Promise<Array<string | undefined>> {
+    const values = new Array<string | undefined>(keys.length);
+    const index = new Map<KeyOp, number>();
+    const ops = (function* () {
+      for (let i = 0; i < keys.length; i++) {
+        const op = { op: "GET_ONE" as const, key: keys[i]! };
+        index.set(op, i);
+        yield op;
+      }
+    })();
+    await this.#bulk(ops, window, (op, result) => {
+      values[index.get(op)!] = (result as { value?: string } | undefined)?.value;
+    });
+    return values;
+  }
+
+  /** The bulk engine behind putMany/getMany: per-owner BATCH messages, redirects retried singly. */
+  async #bulk(
+    ops: Iterable<KeyOp>,
+    window: number,
+    onResult: (op: KeyOp, result: Reply | undefined) => void,
+    onProgress?: (done: number) => void,
+  ): Promise<void> {
+    const slots = new Window(window);
+    const pending = new Map<string, KeyOp[]>();
+    const retries: Array<Promise<void>> = [];
+    let first: unknown;
+    let done = 0;
+    const single = (op: KeyOp) =>
+      this.#toOwner(op.key, op).then(
+        (r) => onResult(op, r),
+        (err: unknown) => {
+          if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) onResult(op, undefined);
+          else first ??= err;
+        },
+      );
+    const send = async (nodeId: string, batch: KeyOp[]) => {
+      await slots.acquire();
+      this.#toNode(nodeId, { op: "BATCH", ops: batch })
+        .then(
+          (reply) => {
+            const results = (reply as BatchReply).results;
+            batch.forEach((op, i) => {
+              const r = results[i] as Reply | undefined;
+              const code = (r as { error?: { code?: string } } | undefined)?.error?.code;
+              if (code === undefined) onResult(op, r);
+              else if (code === ErrorCode.NOT_FOUND) onResult(op, undefined);
+              else if (RETRY_SINGLY.has(code)) retries.push(single(op));
+              else first ??= errorFromReply(r as ErrorReply);
+            });
+          },
+          (err: unknown) => {
+            // The whole message failed (node down, timeout): each entry gets its own chance.
+            for (const op of batch) retries.push(single(op));
+            if (!(err instanceof ZkvError)) first ??= err;
+          },
+        )
+        .finally(() => {
+          slots.release();
+          done += batch.length;
+          onProgress?.(done);
+        });
+    };
+    for (const op of ops) {
+      const owner = this.ownerOf(op.key);
+      const batch = pending.get(owner) ?? [];
+      if (batch.length === 0) pending.set(owner, batch);
+      batch.push(op);
+      if (batch.length >= BULK_BATCH) {
+        pending.delete(owner);
+        await send(owner, batch);
+      }
+    }
+    for (const [owner, batch] of pending) await send(owner, batch);
+    await slots.drain();
+    await Promise.all(retries);
+    if (first !== undefined) throw first;
   }
 
   /** Every entry one node holds, page by page (the node's own GET_ALL). */
@@ -236,6 +350,9 @@ export class ZkvClient {
         ),
       );
     }
+    if (request.op === "PUT" || request.op === "GET_ONE" || request.op === "DELETE") {
+      return this.#batchers.get(connection)!.submit(request as KeyOp, timeoutMs);
+    }
     return connection.request(request, timeoutMs);
   }
 
@@ -259,6 +376,7 @@ export class ZkvClient {
       existing?.close();
       const connection = new NodeConnection(m.id, endpoint, this.#timeoutMs);
       this.#connections.set(m.id, connection);
+      this.#batchers.set(connection, new Batcher(connection));
       if (m.health !== "critical") waits.push(connection.waitConnected(options.connectTimeoutMs ?? 3000));
     }
     for (const [id, connection] of this.#connections) {

@@ -1,4 +1,5 @@
 import type { ZkvClient } from "./client.js";
+import { Window } from "./window.js";
 
 /** The outcome of a `load` run: what was written where, and how fast. */
 export interface LoadResult {
@@ -13,40 +14,44 @@ export interface LoadResult {
 export interface LoadOptions {
   readonly count: number;
   readonly prefix?: string;
-  /** Requests kept in flight at once. Default 256. */
+  /** Writes outstanding at once (the client coalesces them into BATCH messages). Default 20,000. */
   readonly concurrency?: number;
   readonly onProgress?: (done: number) => void;
 }
 
 /**
  * The seed's producer: PUTs `count` records `<prefix><i>` → `value-<i>` with a bounded number of
- * requests in flight, counting per node which keys each acknowledged.
+ * writes outstanding (coalesced per node into BATCH messages), counting per node which keys each
+ * acknowledged.
  */
 export async function runLoad(client: ZkvClient, options: LoadOptions): Promise<LoadResult> {
   const prefix = options.prefix ?? "key-";
   const perNode: Record<string, number> = Object.fromEntries(client.members.map((m) => [m.id, 0]));
-  let next = 0;
   let written = 0;
   let failed = 0;
   let firstError: string | undefined;
   const started = process.hrtime.bigint();
-  const worker = async () => {
-    while (next < options.count) {
-      const i = next++;
-      const key = `${prefix}${i}`;
-      try {
+  const slots = new Window(options.concurrency ?? 20_000);
+  for (let i = 0; i < options.count; i++) {
+    const key = `${prefix}${i}`;
+    await slots.acquire();
+    client.put(key, `value-${i}`).then(
+      () => {
         const owner = client.ownerOf(key);
-        await client.put(key, `value-${i}`);
         perNode[owner] = (perNode[owner] ?? 0) + 1;
         written++;
-      } catch (err) {
+        slots.release();
+        options.onProgress?.(written + failed);
+      },
+      (err: unknown) => {
         failed++;
         firstError ??= (err as Error).message;
-      }
-      options.onProgress?.(written + failed);
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 256, options.count) }, worker));
+        slots.release();
+        options.onProgress?.(written + failed);
+      },
+    );
+  }
+  await slots.drain();
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   return { written, failed, seconds, perNode, ...(firstError ? { firstError } : {}) };
 }

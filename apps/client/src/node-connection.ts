@@ -1,17 +1,20 @@
 import {
   DEFAULT_LIMITS,
-  decodeReply,
   ErrorCode,
   encodeRequest,
   errorFromReply,
   isErrorReply,
+  type Op,
+  parseJsonSafe,
   type Reply,
   type Request,
+  validateReply,
   ZkvError,
 } from "@zkv/protocol";
 import { Dealer } from "zeromq";
 
 interface Pending {
+  readonly op: Op;
   resolve(reply: Reply): void;
   reject(err: ZkvError): void;
   timer: NodeJS.Timeout;
@@ -92,7 +95,7 @@ export class NodeConnection {
         this.#pending.delete(id);
         reject(new ZkvError(ErrorCode.TIMEOUT, `node ${this.nodeId} did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
-      this.#pending.set(id, { resolve, reject, timer });
+      this.#pending.set(id, { op: request.op, resolve, reject, timer });
       this.#sendQueue.push([Buffer.alloc(0), frame]);
       void this.#pump();
     });
@@ -127,17 +130,21 @@ export class NodeConnection {
     for await (const frames of this.#socket) {
       const body = frames[frames.length - 1];
       if (!body) continue;
-      let reply: Reply;
-      try {
-        reply = decodeReply(body);
-      } catch {
-        continue; // not a zkv reply: nothing to match it to
-      }
-      const id = (reply as { id?: unknown }).id;
+      // Parse once, find the request by id, then check the shape against that request's op only.
+      const parsed = parseJsonSafe(body.toString("utf8"), DEFAULT_LIMITS.maxJsonDepth);
+      if (!parsed.ok) continue; // not a zkv reply: nothing to match it to
+      const id = (parsed.value as { id?: unknown } | null)?.id;
       const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
       if (!pending || typeof id !== "number") continue;
       this.#pending.delete(id);
       clearTimeout(pending.timer);
+      let reply: Reply;
+      try {
+        reply = validateReply(parsed.value, pending.op);
+      } catch (err) {
+        pending.reject(err as ZkvError);
+        continue;
+      }
       if (isErrorReply(reply)) pending.reject(errorFromReply(reply));
       else pending.resolve(reply);
     }

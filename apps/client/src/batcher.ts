@@ -1,0 +1,152 @@
+import {
+  type BatchReply,
+  ErrorCode,
+  type ErrorReply,
+  errorFromReply,
+  MAX_BATCH_OPS,
+  type Reply,
+  ZkvError,
+} from "@zkv/protocol";
+import type { NodeConnection, OutgoingRequest } from "./node-connection.js";
+
+/** A key operation, the only kind a BATCH carries. */
+export type KeyOp = Extract<OutgoingRequest, { op: "PUT" | "GET_ONE" | "DELETE" }>;
+
+export interface BatcherOptions {
+  /** Most operations per message. Default 1000. */
+  readonly maxOps?: number;
+  /** Rough cap on a message's size, keys and values counted. Default 1 MiB. */
+  readonly maxBytes?: number;
+  /** Messages in flight to the node at once; more waits. Default 8. */
+  readonly window?: number;
+  /** Operations queued beyond the window before callers are made to wait. Default 100,000. */
+  readonly maxQueued?: number;
+}
+
+interface Queued {
+  readonly op: KeyOp;
+  readonly bytes: number;
+  readonly deadline: number;
+  resolve(reply: Reply): void;
+  reject(err: ZkvError): void;
+}
+
+/**
+ * Coalesces concurrent key operations for one node into BATCH messages: what turns thousands of
+ * small calls into a few round trips. Operations issued in the same turn of the event loop (and
+ * any that queue while the window is full) go out together, in order, so writes to one key keep
+ * their order. A bounded window of messages in flight and a bounded queue give backpressure: past
+ * them, `submit` waits. Each operation has its own deadline and its own result or error.
+ */
+export class Batcher {
+  /** Queued operations from #head on: shift() on a long array is O(n), an index is O(1). */
+  #queue: Queued[] = [];
+  #head = 0;
+  readonly #spaceWaiters: Array<() => void> = [];
+  #inFlight = 0;
+  #scheduled = false;
+  readonly #maxOps: number;
+  readonly #maxBytes: number;
+  readonly #window: number;
+  readonly #maxQueued: number;
+
+  constructor(
+    private readonly connection: NodeConnection,
+    options: BatcherOptions = {},
+  ) {
+    this.#maxOps = Math.min(options.maxOps ?? 1000, MAX_BATCH_OPS);
+    this.#maxBytes = options.maxBytes ?? 1024 * 1024;
+    this.#window = options.window ?? 8;
+    this.#maxQueued = options.maxQueued ?? 100_000;
+  }
+
+  /** Queues one operation; resolves with its reply, rejects with its ZkvError. */
+  async submit(op: KeyOp, timeoutMs: number): Promise<Reply> {
+    const deadline = Date.now() + timeoutMs;
+    while (this.#queued() >= this.#maxQueued) {
+      await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+    }
+    return new Promise<Reply>((resolve, reject) => {
+      const bytes = op.key.length + ("value" in op ? op.value.length : 0) + 32;
+      this.#queue.push({ op, bytes, deadline, resolve, reject });
+      this.#schedule();
+    });
+  }
+
+  #queued(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  #schedule(): void {
+    if (this.#scheduled) return;
+    this.#scheduled = true;
+    // After the current turn: every call made in it joins the same message.
+    setImmediate(() => {
+      this.#scheduled = false;
+      this.#flush();
+    });
+  }
+
+  #flush(): void {
+    while (this.#queued() > 0 && this.#inFlight < this.#window) {
+      const batch = this.#take();
+      if (batch.length === 0) continue;
+      this.#inFlight++;
+      void this.#send(batch).finally(() => {
+        this.#inFlight--;
+        if (this.#queued() > 0) this.#schedule();
+      });
+    }
+    for (const wake of this.#spaceWaiters.splice(0)) wake();
+  }
+
+  /** The next operations to send, dropping (with TIMEOUT) any whose deadline passed in the queue. */
+  #take(): Queued[] {
+    const now = Date.now();
+    const batch: Queued[] = [];
+    let bytes = 0;
+    while (this.#queued() > 0 && batch.length < this.#maxOps) {
+      const next = this.#queue[this.#head]!;
+      if (batch.length > 0 && bytes + next.bytes > this.#maxBytes) break;
+      this.#head++;
+      if (next.deadline <= now) {
+        next.reject(
+          new ZkvError(ErrorCode.TIMEOUT, `${this.connection.nodeId}: timed out waiting to be sent`),
+        );
+        continue;
+      }
+      batch.push(next);
+      bytes += next.bytes;
+    }
+    if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    return batch;
+  }
+
+  async #send(batch: Queued[]): Promise<void> {
+    const timeout = Math.max(1, Math.max(...batch.map((q) => q.deadline)) - Date.now());
+    if (batch.length === 1) {
+      const [only] = batch as [Queued];
+      await this.connection.request(only.op, timeout).then(only.resolve, only.reject);
+      return;
+    }
+    let reply: BatchReply;
+    try {
+      reply = (await this.connection.request(
+        { op: "BATCH", ops: batch.map((q) => q.op) },
+        timeout,
+      )) as BatchReply;
+    } catch (err) {
+      for (const q of batch) q.reject(err as ZkvError);
+      return;
+    }
+    batch.forEach((q, i) => {
+      const result = reply.results[i];
+      if (result === undefined) q.reject(new ZkvError(ErrorCode.INTERNAL, "BATCH reply is missing a result"));
+      else if ("error" in result) q.reject(errorFromReply(result as ErrorReply));
+      else q.resolve(result as Reply);
+    });
+  }
+}

@@ -1,0 +1,102 @@
+import { freePorts } from "@zkv/membership/testing";
+import { ErrorCode, type StatsReply, type ZkvError } from "@zkv/protocol";
+import { createLogger, ZkvNode } from "@zkv/server";
+import { afterEach, describe, expect, it } from "vitest";
+import { Router } from "zeromq";
+import { ZkvClient } from "../src/index.js";
+
+const opened: Array<{ close(): unknown }> = [];
+afterEach(async () => {
+  for (const o of opened.splice(0).reverse()) await o.close();
+});
+
+/** A real node in this process and a client in static mode pointed at it. */
+async function nodeAndClient(timeoutMs = 5000) {
+  const [port] = (await freePorts(1)) as [number];
+  const node = new ZkvNode({ nodeId: "node-0", host: "127.0.0.1", port, logger: createLogger("silent", {}) });
+  await node.start();
+  opened.push(node);
+  const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs });
+  opened.push(client);
+  return { node, client };
+}
+
+const messagesServed = async (client: ZkvClient) =>
+  ((await client.request("node-0", { op: "STATS" })) as StatsReply).opsServed;
+
+describe("the auto-batching client", () => {
+  it("coalesces 5000 concurrent writes into a handful of BATCH messages", async () => {
+    const { client } = await nodeAndClient();
+    const before = await messagesServed(client);
+    await Promise.all(Array.from({ length: 5000 }, (_, i) => client.put(`k${i}`, `v${i}`)));
+    const messages = (await messagesServed(client)) - before - 1; // minus this STATS
+    expect(messages).toBeLessThanOrEqual(20);
+    expect(await client.getMany(["k0", "k2500", "k4999", "nope"])).toEqual([
+      "v0",
+      "v2500",
+      "v4999",
+      undefined,
+    ]);
+  });
+
+  it("keeps writes to one key in the order they were issued", async () => {
+    const { client } = await nodeAndClient();
+    const writes = Array.from({ length: 2000 }, (_, i) => client.put(`hot-${i % 3}`, String(i)));
+    await Promise.all(writes);
+    expect(await client.getMany(["hot-0", "hot-1", "hot-2"])).toEqual(["1998", "1999", "1997"]);
+  });
+
+  it("fails only the bad operation of a batch; the others apply", async () => {
+    const { client } = await nodeAndClient();
+    const results = await Promise.allSettled([
+      client.put("good-1", "a"),
+      client.put("x".repeat(5000), "too long a key"),
+      client.get("never-written"),
+      client.delete("never-written"),
+      client.put("good-2", "b"),
+    ]);
+    expect(results.map((r) => r.status)).toEqual([
+      "fulfilled",
+      "rejected",
+      "fulfilled",
+      "fulfilled",
+      "fulfilled",
+    ]);
+    expect(((results[1] as PromiseRejectedResult).reason as ZkvError).code).toBe(ErrorCode.TOO_LARGE);
+    expect((results[2] as PromiseFulfilledResult<unknown>).value).toBeUndefined();
+    expect((results[3] as PromiseFulfilledResult<unknown>).value).toBe(false);
+    expect(await client.getMany(["good-1", "good-2"])).toEqual(["a", "b"]);
+  });
+
+  it("times out every operation of a batch the node never answers, and promptly", async () => {
+    const [port] = (await freePorts(1)) as [number];
+    const silent = new Router();
+    await silent.bind(`tcp://127.0.0.1:${port}`);
+    opened.push(silent);
+    const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 300 });
+    opened.push(client);
+    const started = Date.now();
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => client.put(`t${i}`, "v")));
+    expect(
+      results.every((r) => r.status === "rejected" && (r.reason as ZkvError).code === ErrorCode.TIMEOUT),
+    ).toBe(true);
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it("streams 50,000 entries through putMany with a bounded window of writes outstanding", async () => {
+    const { client } = await nodeAndClient();
+    let progress = 0;
+    function* entries() {
+      for (let i = 0; i < 50_000; i++) yield [`bulk-${i}`, `v${i}`] as const;
+    }
+    await client.putMany(
+      entries(),
+      (done) => {
+        progress = done;
+      },
+      5000,
+    );
+    expect(progress).toBe(50_000);
+    expect(((await client.request("node-0", { op: "STATS" })) as StatsReply).keys).toBe(50_000);
+  });
+});
