@@ -4,6 +4,8 @@ export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
     setupFiles: ["test/setup.ts"],
+    // Kills any Consul agent or process a test started and left behind.
+    globalSetup: ["@zkv/membership/testing/global-setup"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
   },

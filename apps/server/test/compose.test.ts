@@ -1,0 +1,183 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+
+/**
+ * docker-compose.yml can't be run here (no Docker engine), so this checks what it says: the
+ * services, their wiring and ordering, ports and ids that agree, and, where a compose
+ * implementation is installed, that compose itself accepts the file.
+ */
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const COMPOSE_FILE = `${ROOT}docker-compose.yml`;
+const NODES = ["node-0", "node-1", "node-2", "node-3"];
+const BASE_PORT = 2000;
+
+interface Service {
+  image?: string;
+  build?: { context?: string; dockerfile?: string };
+  command?: string | string[];
+  entrypoint?: string | string[];
+  environment?: Record<string, string> | string[];
+  depends_on?: string[] | Record<string, { condition?: string }>;
+  ports?: Array<string | { published?: string | number; target?: number }>;
+  healthcheck?: { test?: string | string[] };
+}
+
+// Compose allows YAML merge keys (`<<: *anchor`), which YAML 1.2 parsers resolve only when asked.
+const compose = parse(readFileSync(COMPOSE_FILE, "utf8"), { merge: true }) as {
+  services: Record<string, Service>;
+};
+const services = compose.services;
+
+function service(name: string): Service {
+  const s = services[name];
+  if (!s) throw new Error(`docker-compose.yml has no service ${name}`);
+  return s;
+}
+
+function environment(s: Service): Record<string, string> {
+  if (Array.isArray(s.environment)) {
+    return Object.fromEntries(
+      s.environment.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const),
+    );
+  }
+  return s.environment ?? {};
+}
+
+function dependencies(s: Service): Record<string, string> {
+  if (Array.isArray(s.depends_on)) return Object.fromEntries(s.depends_on.map((d) => [d, "service_started"]));
+  return Object.fromEntries(
+    Object.entries(s.depends_on ?? {}).map(([d, v]) => [d, v.condition ?? "service_started"]),
+  );
+}
+
+/** The value after `flag` in an argv-style command. */
+function flag(argv: readonly string[], name: string): string | undefined {
+  const i = argv.indexOf(name);
+  return i === -1 ? undefined : argv[i + 1];
+}
+
+/** [host, container] port pairs of a service. */
+function ports(s: Service): Array<[number, number]> {
+  return (s.ports ?? []).map((p) => {
+    if (typeof p === "object") return [Number(p.published), Number(p.target)];
+    const parts = p.split(":");
+    return [Number(parts.at(-2)), Number(parts.at(-1))];
+  });
+}
+
+function text(value: string | string[] | undefined): string {
+  return Array.isArray(value) ? value.join(" ") : (value ?? "");
+}
+
+describe("docker-compose.yml", () => {
+  it("has the consul, cluster-init, node-0 … node-3 and client services", () => {
+    expect(Object.keys(services).sort()).toEqual(["client", "cluster-init", "consul", ...NODES].sort());
+  });
+
+  it("runs Consul 1.14.x (the last MPL-2.0 line) as a health-checked dev agent on port 8500", () => {
+    const consul = service("consul");
+    expect(consul.image).toMatch(/^hashicorp\/consul:1\.14\.\d+$/);
+    expect(text(consul.command)).toMatch(/\bagent\b.*-dev/);
+    expect(text(consul.command)).toMatch(/-client[ =]0\.0\.0\.0/);
+    expect(consul.healthcheck?.test).toBeDefined();
+    expect(ports(consul)).toContainEqual([8500, 8500]);
+  });
+
+  it("sets cluster_size to the number of node services, and the hashing, once Consul is healthy", () => {
+    const init = service("cluster-init");
+    expect(init.image).toBe(service("consul").image);
+    const script = `${text(init.entrypoint)} ${text(init.command)}`;
+    expect(script).toContain(`kv put cluster_size ${NODES.length}`);
+    expect(script).toContain("kv put zkv/hashing");
+    expect(environment(init).CONSUL_HTTP_ADDR).toMatch(/^(http:\/\/)?consul:8500$/);
+    expect(dependencies(init)).toEqual({ consul: "service_healthy" });
+  });
+
+  describe.each(NODES.map((name, i) => [name, i] as const))("%s", (name, i) => {
+    const node = service(name);
+    const argv = Array.isArray(node.command) ? node.command : (node.command ?? "").split(/\s+/);
+
+    it("runs one node of the server image whose id, port and advertised address match the service", () => {
+      expect(node.build?.dockerfile).toBe("apps/server/Dockerfile");
+      expect(flag(argv, "--node-id")).toBe(name);
+      expect(flag(argv, "--port")).toBe(String(BASE_PORT + i));
+      expect(flag(argv, "--host")).toBe("0.0.0.0");
+      // The service name is what other containers resolve: never a loopback address.
+      expect(flag(argv, "--advertise")).toBe(name);
+      expect(ports(node)).toEqual([[BASE_PORT + i, BASE_PORT + i]]);
+    });
+
+    it("finds Consul through CONSUL_HTTP_ADDR and starts after Consul is healthy and cluster-init done", () => {
+      expect(environment(node).CONSUL_HTTP_ADDR).toBe("http://consul:8500");
+      expect(dependencies(node)).toEqual({
+        consul: "service_healthy",
+        "cluster-init": "service_completed_successfully",
+      });
+    });
+
+    it("is health-checked on its own port and its own Consul registration", () => {
+      const test = text(node.healthcheck?.test);
+      expect(test).toContain(`pingNode('127.0.0.1', ${BASE_PORT + i},`);
+      expect(test).toContain(`/v1/agent/health/service/id/zkv-${name}'`);
+    });
+  });
+
+  it("publishes no host port twice and gives every node its own container port", () => {
+    const hostPorts = Object.values(services).flatMap((s) => ports(s).map(([host]) => host));
+    expect(new Set(hostPorts).size).toBe(hostPorts.length);
+    const nodePorts = NODES.map((n) => ports(service(n))[0]?.[1]);
+    expect(new Set(nodePorts).size).toBe(NODES.length);
+  });
+
+  it("runs the client's load once every node is healthy, then shows the distribution", () => {
+    const client = service("client");
+    expect(client.build?.dockerfile).toBe("apps/client/Dockerfile");
+    expect(environment(client).CONSUL_HTTP_ADDR).toBe("http://consul:8500");
+    expect(dependencies(client)).toEqual(Object.fromEntries(NODES.map((n) => [n, "service_healthy"])));
+    const script = text(client.command);
+    expect(script).toMatch(/dist\/main\.js load --count 10000 && node dist\/main\.js nodes$/);
+  });
+
+  it("builds from Dockerfiles that exist and run the built app on Node 20 as a non-root user", () => {
+    for (const file of ["apps/server/Dockerfile", "apps/client/Dockerfile"]) {
+      expect(existsSync(`${ROOT}${file}`), file).toBe(true);
+      const dockerfile = readFileSync(`${ROOT}${file}`, "utf8");
+      expect(dockerfile).toContain("ARG NODE_IMAGE=node:20-bookworm-slim");
+      expect(dockerfile).toMatch(/^USER node$/m);
+      expect(dockerfile).toContain('ENTRYPOINT ["node", "dist/main.js"]');
+      expect(dockerfile).toContain("node scripts/deploy.mjs");
+    }
+    const ignore = readFileSync(`${ROOT}.dockerignore`, "utf8").split("\n");
+    for (const entry of [".git", "**/node_modules", "**/dist", "**/.turbo"]) expect(ignore).toContain(entry);
+  });
+});
+
+/** `docker compose` (v2 plugin) if installed, else `docker-compose` (v1), else undefined. */
+function composeCommand(): string[] | undefined {
+  for (const candidate of [["docker", "compose"], ["docker-compose"]]) {
+    const probe = spawnSync(candidate[0]!, [...candidate.slice(1), "version"], { encoding: "utf8" });
+    if (probe.status === 0) return candidate;
+  }
+  return undefined;
+}
+
+const composeCli = composeCommand();
+
+describe("compose's own validation", () => {
+  if (composeCli === undefined) {
+    console.warn("compose.test.ts: no compose implementation installed, `config -q` not run");
+    it.skip("`docker compose config -q`: SKIPPED, no compose implementation installed (neither the docker compose plugin nor docker-compose)", () => {});
+    return;
+  }
+  it(`\`${composeCli.join(" ")} config -q\` accepts docker-compose.yml`, () => {
+    const run = spawnSync(composeCli[0]!, [...composeCli.slice(1), "-f", COMPOSE_FILE, "config", "-q"], {
+      cwd: ROOT,
+      encoding: "utf8",
+    });
+    expect(run.stderr).toBe("");
+    expect(run.status).toBe(0);
+  });
+});
