@@ -1,0 +1,108 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { ZkvClient } from "@zkv/client";
+import { freePortRange } from "@zkv/membership/testing";
+
+const SERVER_MAIN = fileURLToPath(new URL("../apps/server/src/main.ts", import.meta.url));
+
+/** A static zkv cluster (phase 1: no Consul needed) and a client connected to it. */
+export async function startZkv(nodes: number) {
+  const basePort = await freePortRange(nodes);
+  const launcher: ChildProcess = spawn(
+    process.execPath,
+    ["--import", "tsx", SERVER_MAIN, "--nodes", String(nodes), "--base-port", String(basePort), "--log-level", "warn"],
+    { stdio: ["ignore", "pipe", "inherit"], detached: true },
+  );
+  let out = "";
+  await new Promise<void>((resolve, reject) => {
+    launcher.stdout?.on("data", (d: Buffer) => {
+      out += d.toString();
+      if (out.includes("ready")) resolve();
+    });
+    launcher.once("exit", (code) => reject(new Error(`zkv launcher exited ${code}`)));
+  });
+  const client = await ZkvClient.connect({ static: { nodes, basePort }, timeoutMs: 30_000 });
+  return {
+    client,
+    /** Resident memory of every node process, in bytes (what the OS gives the store). */
+    rss(): number {
+      const pids = childPids(launcher.pid!);
+      return pids.reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024, 0);
+    },
+    stop() {
+      client.close();
+      try {
+        process.kill(-launcher.pid!, "SIGTERM");
+      } catch {
+        // already gone
+      }
+    },
+  };
+}
+
+function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return [];
+  }
+}
+
+/** Percentile of sorted samples. */
+export function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+
+/** One caller, one request at a time: per-request latencies in ms. */
+export async function sequential(client: ZkvClient, n: number): Promise<{ rps: number; p50ms: number; p99ms: number }> {
+  const lat: number[] = [];
+  const start = performance.now();
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    await client.put(`seq:${String(i).padStart(12, "0")}`, "x".repeat(100));
+    lat.push(performance.now() - t);
+  }
+  const seconds = (performance.now() - start) / 1000;
+  lat.sort((a, b) => a - b);
+  return { rps: n / seconds, p50ms: percentile(lat, 50), p99ms: percentile(lat, 99) };
+}
+
+/** `callers` concurrent callers, each with one request outstanding at a time. */
+export async function concurrent(client: ZkvClient, callers: number, n: number): Promise<number> {
+  let next = 0;
+  const value = "x".repeat(100);
+  const start = performance.now();
+  await Promise.all(
+    Array.from({ length: callers }, async () => {
+      while (next < n) {
+        const i = next++;
+        await client.put(`con:${String(i).padStart(12, "0")}`, value);
+      }
+    }),
+  );
+  return n / ((performance.now() - start) / 1000);
+}
+
+/** Bulk PUT then bulk GET of `n` keys: 16-byte keys, 100-byte values. */
+export async function bulk(client: ZkvClient, n: number, onProgress: (what: string, done: number) => void) {
+  const value = "v".repeat(100);
+  const key = (i: number) => `key:${String(i).padStart(12, "0")}`;
+  let start = performance.now();
+  await client.putMany(
+    (function* () {
+      for (let i = 0; i < n; i++) yield [key(i), value] as const;
+    })(),
+    (done) => done % 50_000 === 0 && onProgress("bulk PUT", done),
+  );
+  const put = n / ((performance.now() - start) / 1000);
+  start = performance.now();
+  const chunk = 50_000;
+  for (let i = 0; i < n; i += chunk) {
+    const values = await client.getMany(Array.from({ length: Math.min(chunk, n - i) }, (_, j) => key(i + j)));
+    if (values.some((v) => v !== value)) throw new Error("bulk GET returned a wrong value");
+    onProgress("bulk GET", i + chunk);
+  }
+  const get = n / ((performance.now() - start) / 1000);
+  return { put, get };
+}
