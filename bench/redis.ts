@@ -10,25 +10,44 @@ export interface RedisRow {
 
 /** Finds redis-server and redis-benchmark, installing Debian's packages when root and missing. */
 export function findRedis(): boolean {
-  const has = () => spawnSync("sh", ["-c", "command -v redis-server && command -v redis-benchmark"]).status === 0;
+  const has = () =>
+    spawnSync("sh", ["-c", "command -v redis-server && command -v redis-benchmark"]).status === 0;
   if (has()) return true;
   if (process.getuid?.() === 0 && spawnSync("sh", ["-c", "command -v apt-get"]).status === 0) {
     console.error("bench: installing redis-server and redis-tools (Debian) for the reference run…");
-    spawnSync("sh", ["-c", "apt-get install -y redis-server redis-tools || (apt-get update && apt-get install -y redis-server redis-tools)"], {
-      stdio: "ignore",
-    });
+    spawnSync(
+      "sh",
+      [
+        "-c",
+        "apt-get install -y redis-server redis-tools || (apt-get update && apt-get install -y redis-server redis-tools)",
+      ],
+      {
+        stdio: "ignore",
+      },
+    );
   }
   if (has()) return true;
-  console.error("bench: no redis-server/redis-benchmark; install them (Debian: apt-get install redis-server redis-tools) for the Redis column");
+  console.error(
+    "bench: no redis-server/redis-benchmark; install them (Debian: apt-get install redis-server redis-tools) for the Redis column",
+  );
   return false;
 }
 
 /** A throwaway redis-server on a free port, persistence off (zkv's store is in memory too). */
 export async function startRedis(): Promise<{ port: number; stop(): void }> {
   const [port] = (await freePorts(1)) as [number];
-  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--save", "", "--appendonly", "no"], { stdio: "ignore" });
+  const child: ChildProcess = spawn(
+    "redis-server",
+    ["--port", String(port), "--save", "", "--appendonly", "no"],
+    { stdio: "ignore" },
+  );
   for (let i = 0; i < 100; i++) {
-    if (spawnSync("redis-cli", ["-p", String(port), "ping"]).stdout?.toString().includes("PONG")) break;
+    if (
+      spawnSync("redis-cli", ["-p", String(port), "ping"])
+        .stdout?.toString()
+        .includes("PONG")
+    )
+      break;
     await new Promise((r) => setTimeout(r, 50));
   }
   return { port, stop: () => child.kill("SIGKILL") };
@@ -36,7 +55,10 @@ export async function startRedis(): Promise<{ port: number; stop(): void }> {
 
 /** Runs redis-benchmark with `args` and returns its CSV rows by test name (SET, GET). */
 export function redisBenchmark(port: number, args: readonly string[]): Record<string, RedisRow> {
-  const csv = execFileSync("redis-benchmark", ["-p", String(port), "--csv", ...args], { encoding: "utf8", maxBuffer: 1 << 24 });
+  const csv = execFileSync("redis-benchmark", ["-p", String(port), "--csv", ...args], {
+    encoding: "utf8",
+    maxBuffer: 1 << 24,
+  });
   const rows: Record<string, RedisRow> = {};
   for (const line of csv.trim().split("\n").slice(1)) {
     const cells = line.split(",").map((c) => c.replaceAll('"', ""));

@@ -52,13 +52,15 @@ const results: Record<string, Row> = {};
 try {
   step(`1/4 one caller, ${seqN} sequential PUTs`);
   const seq = await sequential(zkv.client, seqN);
-  const rSeq: RedisRow | undefined = redis && redisBenchmark(redis.port, ["-t", "set", "-c", "1", "-n", String(seqN), "-d", "100"]).SET;
+  const rSeq: RedisRow | undefined =
+    redis && redisBenchmark(redis.port, ["-t", "set", "-c", "1", "-n", String(seqN), "-d", "100"]).SET;
   results.single_p50 = row(seq.p50ms, rSeq?.p50ms ?? null, "ms", false);
   results.single_p99 = row(seq.p99ms, rSeq?.p99ms ?? null, "ms", false);
 
   step(`2/4 50 concurrent callers, ${conN} PUTs`);
   const con = await concurrent(zkv.client, 50, conN);
-  const rCon = redis && redisBenchmark(redis.port, ["-t", "set", "-c", "50", "-n", String(conN), "-d", "100"]).SET;
+  const rCon =
+    redis && redisBenchmark(redis.port, ["-t", "set", "-c", "50", "-n", String(conN), "-d", "100"]).SET;
   results.concurrent_ops = row(con, rCon?.rps ?? null, "ops/s", true);
 
   if (redis) flushRedis(redis.port);
@@ -66,14 +68,28 @@ try {
   const redisBefore = redis && redisMemory(redis.port);
   step(`3/4 bulk PUT and GET of ${keys} keys`);
   const b = await bulk(zkv.client, keys, (what, done) => step(`    ${what} ${Math.min(done, keys)}/${keys}`));
-  const rBulk = redis && redisBenchmark(redis.port, ["-t", "set,get", "-P", "16", "-n", String(keys), "-r", String(keys), "-d", "100"]);
+  const rBulk =
+    redis &&
+    redisBenchmark(redis.port, [
+      "-t",
+      "set,get",
+      "-P",
+      "16",
+      "-n",
+      String(keys),
+      "-r",
+      String(keys),
+      "-d",
+      "100",
+    ]);
   results.bulk_put = row(b.put, rBulk?.SET?.rps ?? null, "ops/s", true);
   results.bulk_get = row(b.get, rBulk?.GET?.rps ?? null, "ops/s", true);
 
   step("4/4 memory per key");
   const zkvPerKey = (zkv.rss() - rssBefore) / keys;
   const after = redis && redisMemory(redis.port);
-  const redisPerKey = after && redisBefore ? (after.usedMemory - redisBefore.usedMemory) / Math.max(1, after.keys) : null;
+  const redisPerKey =
+    after && redisBefore ? (after.usedMemory - redisBefore.usedMemory) / Math.max(1, after.keys) : null;
   results.memory_per_key = row(zkvPerKey, redisPerKey, "bytes", false);
 } finally {
   zkv.stop();
@@ -81,14 +97,33 @@ try {
 }
 
 const fmt = (n: number | null, unit: string) =>
-  n === null ? "-" : unit === "ms" ? n.toFixed(3) : n >= 1000 ? Math.round(n).toLocaleString("en-US") : n.toFixed(1);
-console.log(`\nzkv vs Redis — ${keys.toLocaleString("en-US")} keys, ${nodes} zkv node(s), ${cpus().length} cores (${cpus()[0]?.model ?? "?"})`);
-console.log(["workload".padEnd(16), "zkv".padStart(12), "redis".padStart(12), "unit".padEnd(6), "ratio"].join("  "));
+  n === null
+    ? "-"
+    : unit === "ms"
+      ? n.toFixed(3)
+      : n >= 1000
+        ? Math.round(n).toLocaleString("en-US")
+        : n.toFixed(1);
+console.log(
+  `\nzkv vs Redis — ${keys.toLocaleString("en-US")} keys, ${nodes} zkv node(s), ${cpus().length} cores (${cpus()[0]?.model ?? "?"})`,
+);
+console.log(
+  ["workload".padEnd(16), "zkv".padStart(12), "redis".padStart(12), "unit".padEnd(6), "ratio"].join("  "),
+);
 for (const [name, r] of Object.entries(results)) {
   console.log(
-    [name.padEnd(16), fmt(r.zkv, r.unit).padStart(12), fmt(r.redis, r.unit).padStart(12), r.unit.padEnd(6), r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`].join("  "),
+    [
+      name.padEnd(16),
+      fmt(r.zkv, r.unit).padStart(12),
+      fmt(r.redis, r.unit).padStart(12),
+      r.unit.padEnd(6),
+      r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
+    ].join("  "),
   );
 }
 const file = fileURLToPath(new URL("./results.json", import.meta.url));
-writeFileSync(file, `${JSON.stringify({ keys, nodes, quick, at: new Date().toISOString(), ...results }, null, 2)}\n`);
+writeFileSync(
+  file,
+  `${JSON.stringify({ keys, nodes, quick, at: new Date().toISOString(), ...results }, null, 2)}\n`,
+);
 console.log(`\nratio > 1 means zkv is better; written to ${file}`);

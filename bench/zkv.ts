@@ -11,7 +11,17 @@ export async function startZkv(nodes: number) {
   const basePort = await freePortRange(nodes);
   const launcher: ChildProcess = spawn(
     process.execPath,
-    ["--import", "tsx", SERVER_MAIN, "--nodes", String(nodes), "--base-port", String(basePort), "--log-level", "warn"],
+    [
+      "--import",
+      "tsx",
+      SERVER_MAIN,
+      "--nodes",
+      String(nodes),
+      "--base-port",
+      String(basePort),
+      "--log-level",
+      "warn",
+    ],
     { stdio: ["ignore", "pipe", "inherit"], detached: true },
   );
   let out = "";
@@ -28,7 +38,11 @@ export async function startZkv(nodes: number) {
     /** Resident memory of every node process, in bytes (what the OS gives the store). */
     rss(): number {
       const pids = childPids(launcher.pid!);
-      return pids.reduce((sum, pid) => sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024, 0);
+      return pids.reduce(
+        (sum, pid) =>
+          sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024,
+        0,
+      );
     },
     stop() {
       client.close();
@@ -43,7 +57,11 @@ export async function startZkv(nodes: number) {
 
 function childPids(pid: number): number[] {
   try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8").trim().split(/\s+/).filter(Boolean).map(Number);
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
+      .trim()
+      .split(/\s+/)
+      .filter(Boolean)
+      .map(Number);
   } catch {
     return [];
   }
@@ -55,7 +73,10 @@ export function percentile(sorted: readonly number[], p: number): number {
 }
 
 /** One caller, one request at a time: per-request latencies in ms. */
-export async function sequential(client: ZkvClient, n: number): Promise<{ rps: number; p50ms: number; p99ms: number }> {
+export async function sequential(
+  client: ZkvClient,
+  n: number,
+): Promise<{ rps: number; p50ms: number; p99ms: number }> {
   const lat: number[] = [];
   const start = performance.now();
   for (let i = 0; i < n; i++) {
