@@ -77,8 +77,13 @@ export function migrateCommit(request: MigrateCommitRequest, ctx: ClusterOpsCont
   return { ok: true, count: m.commit(ctx.store, request.keys) };
 }
 
-/** IMPORT: store moved values and apply moved deletions on their new owner. */
+/**
+ * IMPORT: store moved values and apply moved deletions on their new owner. Only for the run in
+ * progress: a late IMPORT from a run that was taken over could otherwise overwrite a newer value
+ * that the new run already moved.
+ */
 export function importEntries(request: ImportRequest, ctx: ClusterOpsContext): Reply {
+  activeMigration(ctx, request.run);
   for (const entry of request.entries) {
     if ("value" in entry) ctx.store.put(entry.key, entry.value);
     else ctx.store.delete(entry.key);

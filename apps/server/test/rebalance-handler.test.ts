@@ -697,3 +697,28 @@ describe("add-node move under concurrent client requests (property)", () => {
     );
   });
 });
+
+describe("IMPORT from a run that was taken over", () => {
+  it("is refused, so a late copy can never overwrite what the new run moved", () => {
+    const cluster = new ClusterView("b");
+    const spec = { hashing: "ring" as const, members: [{ id: "a", weight: 1 }] };
+    const next = {
+      hashing: "ring" as const,
+      members: [
+        { id: "a", weight: 1 },
+        { id: "b", weight: 1 },
+      ],
+    };
+    const ctx = { nodeId: "b", store: new MemoryStore(), limits: DEFAULT_LIMITS, cluster };
+    const begin = (run: string) =>
+      handleRequest({ op: "MIGRATION", phase: "begin", run, epoch: 0, placement: next, current: spec }, ctx);
+    begin("run-1");
+    begin("run-2");
+    const late = () =>
+      handleRequest({ op: "IMPORT", run: "run-1", entries: [{ key: "k", value: "old" }] }, ctx);
+    expect(late).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_REQUEST, field: "run" }));
+    expect(ctx.store.get("k")).toBeUndefined();
+    const current = handleRequest({ op: "IMPORT", run: "run-2", entries: [{ key: "k", value: "new" }] }, ctx);
+    expect(current).toEqual({ ok: true, count: 1 });
+  });
+});
