@@ -69,7 +69,10 @@ export class Batcher {
     return new Promise<Reply>((resolve, reject) => {
       const bytes = op.key.length + ("value" in op ? op.value.length : 0) + 32;
       this.#queue.push({ op, bytes, deadline, resolve, reject });
-      this.#schedule();
+      // An idle connection sends at once (no batching delay for a lone caller); calls made
+      // while messages are in flight wait for the end of the turn and go out together.
+      if (this.#inFlight === 0 && this.#queued() === 1) this.#flush();
+      else this.#schedule();
     });
   }
 
