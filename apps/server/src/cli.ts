@@ -16,6 +16,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { ExitCode } from "./exit-codes.js";
 import { ClusterLauncher } from "./launcher.js";
 import { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
+import { METRICS_PORT_OFFSET } from "./metrics.js";
 import { ZkvNode } from "./node.js";
 import { waitForPings } from "./ping.js";
 
@@ -33,12 +34,20 @@ interface ServerFlags {
   hashing?: HashingMode;
   clusterSize?: number;
   ttl: number;
+  metricsPort?: number;
   logLevel: string;
 }
 
 const positiveInt = (what: string) => (raw: string) => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
+  return n;
+};
+
+const portOrZero = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535)
+    throw new InvalidArgumentError(`${what} must be a port number (0 to 65535)`);
   return n;
 };
 
@@ -53,6 +62,9 @@ Modes:
                    node-i on port base-port+i; supervise them until Ctrl-C
   --nodes N        phase 1: N nodes with static membership, no Consul
   --node-id ID     one node in this process (one node per container)
+
+Every node serves Prometheus metrics on http://<host>:<port + ${METRICS_PORT_OFFSET}>/metrics
+(node-0 on 2000 → 9000), registered in Consul as meta metrics_port.
 
 Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port,
 default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
@@ -87,6 +99,11 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable.`,
       positiveInt("--cluster-size"),
     )
     .option("--ttl <seconds>", "TTL of each node's Consul health check", positiveInt("--ttl"), 10)
+    .option(
+      "--metrics-port <port>",
+      `single node: Prometheus metrics port (default: port + ${METRICS_PORT_OFFSET}; 0 disables)`,
+      portOrZero("--metrics-port"),
+    )
     .addOption(
       new Option("--log-level <level>", "log level")
         .choices(LOG_LEVELS)
@@ -111,6 +128,12 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
   }
   if (flags.nodes !== undefined && flags.nodeId !== undefined) {
     process.stderr.write("error: --nodes and --node-id are different modes; pick one\n");
+    return ExitCode.USAGE;
+  }
+  if (flags.metricsPort !== undefined && flags.nodeId === undefined) {
+    process.stderr.write(
+      `error: --metrics-port is for a single node (--node-id); launched nodes use their port + ${METRICS_PORT_OFFSET}\n`,
+    );
     return ExitCode.USAGE;
   }
   try {
@@ -152,14 +175,32 @@ function defaultPort(flags: ServerFlags, nodeId: string): number {
   return flags.basePort + Number(index);
 }
 
+/**
+ * --metrics-port, else the node's port + METRICS_PORT_OFFSET, so a launcher's nodes never share
+ * one. A derived port is best effort (a node is not refused for want of metrics); one asked for
+ * must be bound.
+ */
+function metricsOptions(flags: ServerFlags, port: number, log: Logger) {
+  if (flags.metricsPort !== undefined) return { metricsPort: flags.metricsPort };
+  const derived = port + METRICS_PORT_OFFSET;
+  if (derived <= 65_535) return { metricsPort: derived, metricsBestEffort: true };
+  log.warn(
+    { port },
+    `port + ${METRICS_PORT_OFFSET} is past 65535: no metrics unless --metrics-port is given`,
+  );
+  return {};
+}
+
 async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number> {
   const log = createLogger(flags.logLevel, { node: nodeId });
+  const port = defaultPort(flags, nodeId);
   // Static-mode nodes (started by a --nodes launcher) run without Consul.
   const consul: ConsulConfig | undefined = process.env.ZKV_STATIC === "1" ? undefined : consulConfigFromEnv();
   const node = new ZkvNode({
     nodeId,
     host: flags.host,
-    port: defaultPort(flags, nodeId),
+    port,
+    ...metricsOptions(flags, port, log),
     ...(flags.advertise ? { advertise: flags.advertise } : {}),
     weight: flags.weight,
     ...(consul ? { consul } : {}),

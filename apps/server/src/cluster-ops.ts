@@ -8,6 +8,7 @@ import {
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
+import type { RequestObserver } from "./metrics.js";
 import { type ClusterView, placementOf } from "./ownership.js";
 import type { Store } from "./store.js";
 
@@ -17,6 +18,8 @@ export interface ClusterOpsContext {
   readonly store: Store;
   readonly limits: Limits;
   readonly cluster: ClusterView;
+  /** Counts keys moved in (IMPORT) and out (MIGRATE_COMMIT). */
+  readonly metrics?: RequestObserver;
 }
 
 /** Most entries one sweep returns when the request names no limit. */
@@ -74,7 +77,9 @@ export function migrateFetch(request: MigrateFetchRequest, ctx: ClusterOpsContex
 /** MIGRATE_COMMIT: the new owner has these; delete them here. */
 export function migrateCommit(request: MigrateCommitRequest, ctx: ClusterOpsContext): Reply {
   const m = activeMigration(ctx, request.run);
-  return { ok: true, count: m.commit(ctx.store, request.keys) };
+  const count = m.commit(ctx.store, request.keys);
+  ctx.metrics?.movedOut(count);
+  return { ok: true, count };
 }
 
 /**
@@ -88,5 +93,6 @@ export function importEntries(request: ImportRequest, ctx: ClusterOpsContext): R
     if ("value" in entry) ctx.store.put(entry.key, entry.value);
     else ctx.store.delete(entry.key);
   }
+  ctx.metrics?.movedIn(request.entries.length);
   return { ok: true, count: request.entries.length };
 }

@@ -14,6 +14,7 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
+import { INVALID_OP, type RequestObserver } from "./metrics.js";
 import type { ClusterView } from "./ownership.js";
 import type { Store } from "./store.js";
 
@@ -26,6 +27,11 @@ export interface HandlerContext {
   readonly cluster?: ClusterView;
   /** The node's counters, for STATS. */
   readonly counters?: { readonly opsServed: number; readonly startedAt: number };
+  /**
+   * Told of each BATCH element and of keys moved by rebalancing. Single requests are counted by
+   * the caller, which alone sees the errors they throw.
+   */
+  readonly metrics?: RequestObserver;
 }
 
 /** Room left in a GET_ALL reply for the envelope: `{"collection":[…],"cursor":"…","id":…}`. */
@@ -100,6 +106,7 @@ function batch(request: BatchRequest, ctx: HandlerContext): Reply[] {
     } catch (err) {
       results[i] = toErrorReply(err); // a ZkvError keeps its code; anything else becomes INTERNAL
     }
+    ctx.metrics?.request(decoded.ok ? decoded.request.op : INVALID_OP, results[i]!);
   }
   return results;
 }

@@ -8,13 +8,15 @@ import {
   isZkvError,
   type Limits,
   type Reply,
+  type Request,
   toErrorReply,
   ZkvError,
 } from "@zkv/protocol";
 import { Router } from "zeromq";
 import { ClusterFollower } from "./cluster-follower.js";
-import { handleRequest } from "./handler.js";
+import { type HandlerContext, handleRequest } from "./handler.js";
 import type { Logger } from "./logger.js";
+import { INVALID_OP, MetricsServer, NodeMetrics } from "./metrics.js";
 import { ClusterView } from "./ownership.js";
 import { MemoryStore, type Store } from "./store.js";
 
@@ -33,6 +35,16 @@ export interface NodeOptions {
   readonly store?: Store;
   readonly logger: Logger;
   readonly ttlSeconds?: number;
+  /**
+   * Port of the Prometheus endpoint (http://host:metricsPort/metrics), registered in Consul as
+   * meta `metrics_port`; 0 or absent serves none. The CLI defaults it to port + 7000.
+   */
+  readonly metricsPort?: number;
+  /**
+   * When the metrics port cannot be bound, log a warning and serve without metrics instead of
+   * failing start(): for a port derived from the node's, not one the operator asked for.
+   */
+  readonly metricsBestEffort?: boolean;
 }
 
 /** How long a closing socket keeps trying to deliver the replies it still holds. */
@@ -72,6 +84,10 @@ export class ZkvNode {
   #draining = false;
   #drainDeadline = 0;
   #closing: Promise<void> | undefined;
+  /** Counters, latency histogram and gauges; kept even when no metrics port is served. */
+  readonly metrics: NodeMetrics;
+  #metricsServer: MetricsServer | undefined;
+  readonly #handlerContext: HandlerContext;
   /** Requests answered since start, errors included. */
   opsServed = 0;
   readonly startedAt = Date.now();
@@ -84,6 +100,20 @@ export class ZkvNode {
     this.removed = new Promise((resolve) => {
       this.#onRemoved = resolve;
     });
+    const metricsPort = options.metricsPort || undefined;
+    this.metrics = new NodeMetrics(this.store, options.nodeId, metricsPort !== undefined);
+    this.#metricsServer =
+      metricsPort === undefined
+        ? undefined
+        : new MetricsServer(this.metrics.registry, options.host, metricsPort);
+    this.#handlerContext = {
+      nodeId: options.nodeId,
+      store: this.store,
+      limits: this.limits,
+      counters: this,
+      metrics: this.metrics,
+      ...(this.cluster ? { cluster: this.cluster } : {}),
+    };
     this.#socket = new Router({
       linger: LINGER_MS,
       receiveTimeout: IDLE_WAKE_MS,
@@ -105,10 +135,28 @@ export class ZkvNode {
     return `tcp://${this.options.host}:${this.options.port}`;
   }
 
-  /** Binds, registers in Consul (when configured) and starts serving. */
+  /** Port of the Prometheus endpoint, or undefined when the node serves none. */
+  get metricsPort(): number | undefined {
+    return this.#metricsServer?.port;
+  }
+
+  /** Binds, starts the metrics endpoint, registers in Consul (when configured) and starts serving. */
   async start(): Promise<void> {
     await this.#socket.bind(this.endpoint);
     this.#serving = this.#serve();
+    try {
+      await this.#metricsServer?.listen();
+    } catch (err) {
+      if (!this.options.metricsBestEffort) {
+        await this.close();
+        throw err;
+      }
+      this.#log.warn(
+        { err, metricsPort: this.options.metricsPort },
+        "metrics port unavailable; no metrics served",
+      );
+      this.#metricsServer = undefined;
+    }
     if (this.options.consul && this.cluster) {
       this.#follower = new ClusterFollower(this.options.consul, this.cluster, this.#log);
       this.#follower.on("removed", () => {
@@ -123,6 +171,7 @@ export class ZkvNode {
         weight: this.options.weight ?? 1,
         logger: this.#log,
         ...(this.options.ttlSeconds ? { ttlSeconds: this.options.ttlSeconds } : {}),
+        ...(this.#metricsServer ? { meta: { metrics_port: String(this.#metricsServer.port) } } : {}),
       });
       try {
         await this.#follower.start();
@@ -132,7 +181,10 @@ export class ZkvNode {
         throw err;
       }
     }
-    this.#log.info({ endpoint: this.endpoint, consul: Boolean(this.options.consul) }, "node serving");
+    this.#log.info(
+      { endpoint: this.endpoint, consul: Boolean(this.options.consul), metricsPort: this.metricsPort },
+      "node serving",
+    );
   }
 
   /** Drains, deregisters and closes; safe to call twice (both calls wait for the same close). */
@@ -147,6 +199,7 @@ export class ZkvNode {
     await this.#serving;
     this.#follower?.close();
     await this.#registration?.close();
+    await this.#metricsServer?.close();
     this.#socket.close();
     this.#log.info({ opsServed: this.opsServed }, "node stopped");
   }
@@ -181,25 +234,32 @@ export class ZkvNode {
    * DEALERs that send no delimiter; what follows must be exactly one JSON frame.
    */
   #answer(frames: Buffer[]): Buffer[] {
+    const started = performance.now();
     this.opsServed++;
     let split = frames.findIndex((f, i) => i > 0 && f.length === 0);
     split = split === -1 ? 1 : split + 1;
     const envelope = frames.slice(0, split);
-    return [...envelope, encodeReply(boundErrorMessage(this.#reply(frames.slice(split))))];
+    const decoded = decodeRequest(frames.slice(split), this.limits);
+    let op: string;
+    let reply: Reply;
+    if (decoded.ok) {
+      op = decoded.request.op;
+      reply = this.#reply(decoded.request);
+    } else {
+      op = INVALID_OP;
+      reply = toErrorReply(decoded.error, decoded.id);
+    }
+    // A BATCH's elements were counted one by one as they were applied; the BATCH itself only
+    // when it failed as a whole.
+    if (op !== "BATCH" || isErrorReply(reply)) this.metrics.request(op, reply);
+    const out = [...envelope, encodeReply(boundErrorMessage(reply))];
+    this.metrics.observe(op, (performance.now() - started) / 1000);
+    return out;
   }
 
-  #reply(body: Buffer[]): Reply {
-    const decoded = decodeRequest(body, this.limits);
-    if (!decoded.ok) return toErrorReply(decoded.error, decoded.id);
-    const { request } = decoded;
+  #reply(request: Request): Reply {
     try {
-      return handleRequest(request, {
-        nodeId: this.options.nodeId,
-        store: this.store,
-        limits: this.limits,
-        counters: this,
-        ...(this.cluster ? { cluster: this.cluster } : {}),
-      });
+      return handleRequest(request, this.#handlerContext);
     } catch (err) {
       if (isZkvError(err)) return toErrorReply(err, request.id);
       this.#log.error({ err, op: request.op }, "request failed");
