@@ -25,6 +25,11 @@ export interface TestConsul {
 }
 
 export interface TestConsulOptions {
+  /**
+   * Address the agent binds and serves HTTP on. Default 127.0.0.1; a test that runs nodes in
+   * network namespaces passes its bridge address so they can reach the agent.
+   */
+  readonly address?: string;
   /** How long to wait for a leader. Default 30 s. */
   readonly readyTimeoutMs?: number;
   /** Grace period between SIGINT and SIGKILL. Default 5 s. */
@@ -32,19 +37,20 @@ export interface TestConsulOptions {
 }
 
 /**
- * Starts a real dev agent bound to 127.0.0.1 on free ports (HTTP, serf LAN/WAN, server RPC; DNS
+ * Starts a real dev agent bound to 127.0.0.1 (or `options.address`) on free ports (HTTP, serf LAN/WAN, server RPC; DNS
  * and gRPC off, since parallel dev agents collide on their fixed defaults otherwise) and waits
  * until the API answers and a leader is known. Its pid is recorded for the vitest global teardown
  * (see globalSetup), so no agent outlives a test run even when a worker dies.
  */
 export async function startTestConsul(options: TestConsulOptions = {}): Promise<TestConsul> {
   const bin = findConsulBinary();
+  const address = options.address ?? "127.0.0.1";
   const [http, serfLan, serfWan, server] = (await freePorts(4)) as [number, number, number, number];
   const args = [
     "agent",
     "-dev",
-    "-bind=127.0.0.1",
-    "-client=127.0.0.1",
+    `-bind=${address}`,
+    `-client=${address}`,
     `-http-port=${http}`,
     `-serf-lan-port=${serfLan}`,
     `-serf-wan-port=${serfWan}`,
@@ -55,7 +61,7 @@ export async function startTestConsul(options: TestConsulOptions = {}): Promise<
     `-node=zkv-test-${http}`,
     "-log-level=warn",
   ];
-  const addr = `http://127.0.0.1:${http}`;
+  const addr = `http://${address}:${http}`;
   let child: ChildProcess;
   let output = "";
   let stopped = false;
@@ -89,7 +95,7 @@ export async function startTestConsul(options: TestConsulOptions = {}): Promise<
   await launch();
   return {
     addr,
-    config: { host: "127.0.0.1", port: http, secure: false },
+    config: { host: address, port: http, secure: false },
     env: { CONSUL_HTTP_ADDR: addr },
     get pid() {
       return child.pid ?? -1;
