@@ -149,14 +149,13 @@ export function getAllPage(
   const collection: KeyValue[] = [];
   let bytes = 0;
   for (const entry of ctx.store.scan(after)) {
-    const size =
-      Buffer.byteLength(JSON.stringify(entry.key)) + Buffer.byteLength(JSON.stringify(entry.value)) + 20;
+    const keyBytes = Buffer.byteLength(JSON.stringify(entry.key));
+    const size = keyBytes + Buffer.byteLength(JSON.stringify(entry.value)) + 20;
     // An entry joins only if the page still fits with the cursor that would follow it (a long key
-    // makes a cursor of several KiB), so whichever entry ends the page, its cursor has room.
-    if (
-      collection.length > 0 &&
-      (collection.length >= maxEntries || bytes + size + encodeCursor(entry.key).length > budget)
-    ) {
+    // makes a cursor of several KiB), so whichever entry ends the page, its cursor has room. The
+    // cursor is base64url of `{"v":1,"after":<key JSON>}`: bounded here, encoded only once at the end.
+    const cursorBound = Math.ceil(((keyBytes + 16) * 4) / 3) + 4;
+    if (collection.length > 0 && (collection.length >= maxEntries || bytes + size + cursorBound > budget)) {
       return { collection, cursor: encodeCursor(collection[collection.length - 1]!.key) };
     }
     collection.push({ key: entry.key, value: entry.value });

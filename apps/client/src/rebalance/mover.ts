@@ -72,11 +72,18 @@ export async function moveData(
     ),
   );
 
-  const keys: string[] = [];
-  for (const m of record.members) {
-    for await (const kv of client.scanNode(m.id, 10_000)) keys.push(kv.key);
-    onProgress({ phase: "scanning", done: keys.length, total: keys.length });
-  }
+  // Every node is listed at once: one at a time left the nodes idle most of the read.
+  let scanned = 0;
+  const perNode = await Promise.all(
+    record.members.map(async (m) => {
+      const held: string[] = [];
+      for await (const kv of client.scanNode(m.id, 10_000)) held.push(kv.key);
+      scanned += held.length;
+      onProgress({ phase: "scanning", done: scanned, total: scanned });
+      return held;
+    }),
+  );
+  const keys = perNode.flat();
   const plan = planRebalance(current, next, keys);
   const planned = plan.reduce((n, p) => n + p.keys.length, 0);
 
