@@ -1,4 +1,5 @@
 import { type ChildProcess, spawn } from "node:child_process";
+import { readFileSync } from "node:fs";
 import type { ConsulConfig } from "../config.js";
 import { findConsulBinary } from "./consul-binary.js";
 import { trackPid, untrackPid } from "./pids.js";
@@ -14,7 +15,7 @@ export interface TestConsul {
   readonly pid: number;
   /** What the agent printed, for failure messages. */
   output(): string;
-  /** SIGSTOP: the agent hangs, as a partitioned one would. */
+  /** SIGSTOP: the agent hangs, as a partitioned one would (returns once it has stopped). */
   pause(): void;
   /** SIGCONT after pause(). */
   resume(): void;
@@ -101,7 +102,10 @@ export async function startTestConsul(options: TestConsulOptions = {}): Promise<
       return child.pid ?? -1;
     },
     output: () => output,
-    pause: () => child.kill("SIGSTOP"),
+    pause: () => {
+      child.kill("SIGSTOP");
+      waitUntilStopped(child.pid);
+    },
     resume: () => child.kill("SIGCONT"),
     async stop() {
       if (stopped) return;
@@ -131,4 +135,21 @@ async function waitForLeader(addr: string, child: ChildProcess, timeoutMs: numbe
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`consul agent at ${addr} had no leader after ${timeoutMs} ms (${last}):\n${output()}`);
+}
+
+/**
+ * Signals are delivered asynchronously: until the kernel has stopped every thread, the agent may
+ * still answer a request. Waits (briefly, synchronously) until /proc says the process is stopped.
+ */
+function waitUntilStopped(pid: number | undefined): void {
+  if (!pid) return;
+  const deadline = Date.now() + 2000;
+  while (Date.now() < deadline) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+      if (/\) [tT] /.test(stat)) return;
+    } catch {
+      return; // no /proc (not Linux) or the process is gone: nothing better to wait for
+    }
+  }
 }
