@@ -3,7 +3,7 @@ import { defineConfig } from "vitest/config";
 export default defineConfig({
   test: {
     include: ["test/**/*.test.ts"],
-    setupFiles: ["test/setup.ts"],
+    setupFiles: ["../../test-support/fast-check-setup.ts"],
     // Kills any Consul agent or process a test started and left behind.
     globalSetup: ["@zkv/membership/testing/global-setup"],
     testTimeout: 60_000,

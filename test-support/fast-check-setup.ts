@@ -1,10 +1,11 @@
 import fc from "fast-check";
 
 /**
- * Lets a failing property be replayed exactly: fast-check prints the seed on
- * failure, and `FC_SEED=<seed> FC_NUM_RUNS=<n> pnpm test` reruns with it.
+ * vitest setup shared by every package with property tests: a failing property is replayed
+ * exactly, or a run made longer, without editing tests. fast-check prints the seed of any
+ * failure; `FC_SEED=<seed> FC_NUM_RUNS=<n> pnpm test` reruns with it.
  */
-function envInteger(name: string): number | undefined {
+function integerFromEnv(name: string): number | undefined {
   const raw = process.env[name];
   if (raw === undefined || raw.trim() === "") return undefined;
   const value = Number(raw);
@@ -12,9 +13,8 @@ function envInteger(name: string): number | undefined {
   return value;
 }
 
-const seed = envInteger("FC_SEED");
-const numRuns = envInteger("FC_NUM_RUNS");
-
+const seed = integerFromEnv("FC_SEED");
+const numRuns = integerFromEnv("FC_NUM_RUNS");
 fc.configureGlobal({
   ...(seed === undefined ? {} : { seed }),
   ...(numRuns === undefined ? {} : { numRuns }),
