@@ -1,22 +1,11 @@
 import { type ConsulConfig, NodeRegistration } from "@zkv/membership";
-import {
-  DEFAULT_LIMITS,
-  decodeRequest,
-  ErrorCode,
-  encodeReply,
-  isErrorReply,
-  isZkvError,
-  type Limits,
-  type Reply,
-  type Request,
-  toErrorReply,
-  ZkvError,
-} from "@zkv/protocol";
+import { DEFAULT_LIMITS, type Limits } from "@zkv/protocol";
 import { Router } from "zeromq";
+import { answerMessage } from "./answer.js";
 import { ClusterFollower } from "./cluster-follower.js";
-import { type HandlerContext, handleRequest } from "./handler.js";
+import type { HandlerContext } from "./handler.js";
 import type { Logger } from "./logger.js";
-import { INVALID_OP, MetricsServer, NodeMetrics } from "./metrics.js";
+import { MetricsServer, NodeMetrics } from "./metrics.js";
 import { ClusterView } from "./ownership.js";
 import { MemoryStore, type Store } from "./store.js";
 
@@ -49,12 +38,6 @@ export interface NodeOptions {
 
 /** How long a closing socket keeps trying to deliver the replies it still holds. */
 const LINGER_MS = 1000;
-/**
- * Longest error message sent, in UTF-16 code units. Messages may quote client input (an unknown op
- * is echoed whole by the protocol's decoder, a missing key by NOT_FOUND), and an error reply must
- * stay well under maxMessageBytes, or clients refuse it as TOO_LARGE, whatever the request held.
- */
-const MAX_ERROR_MESSAGE_CHARS = 256;
 /** Longest a closing node keeps answering requests that keep arriving. */
 const DRAIN_MS = 2000;
 /**
@@ -228,51 +211,9 @@ export class ZkvNode {
     }
   }
 
-  /**
-   * Builds the reply frames for one incoming message. The envelope is everything up to and
-   * including the first empty frame (REQ, and DEALERs that mimic it), or just the routing id for
-   * DEALERs that send no delimiter; what follows must be exactly one JSON frame.
-   */
+  /** The reply frames for one incoming message (see answerMessage). */
   #answer(frames: Buffer[]): Buffer[] {
-    const started = performance.now();
     this.opsServed++;
-    let split = frames.findIndex((f, i) => i > 0 && f.length === 0);
-    split = split === -1 ? 1 : split + 1;
-    const envelope = frames.slice(0, split);
-    const decoded = decodeRequest(frames.slice(split), this.limits);
-    let op: string;
-    let reply: Reply;
-    if (decoded.ok) {
-      op = decoded.request.op;
-      reply = this.#reply(decoded.request);
-    } else {
-      op = INVALID_OP;
-      reply = toErrorReply(decoded.error, decoded.id);
-    }
-    // A BATCH's elements were counted one by one as they were applied; the BATCH itself only
-    // when it failed as a whole.
-    if (op !== "BATCH" || isErrorReply(reply)) this.metrics.request(op, reply);
-    const out = [...envelope, encodeReply(boundErrorMessage(reply))];
-    this.metrics.observe(op, (performance.now() - started) / 1000);
-    return out;
+    return answerMessage(frames, this.#handlerContext, this.metrics, this.#log);
   }
-
-  #reply(request: Request): Reply {
-    try {
-      return handleRequest(request, this.#handlerContext);
-    } catch (err) {
-      if (isZkvError(err)) return toErrorReply(err, request.id);
-      this.#log.error({ err, op: request.op }, "request failed");
-      return toErrorReply(new ZkvError(ErrorCode.INTERNAL, "internal error"), request.id);
-    }
-  }
-}
-
-/** `reply` with an over-long error message cut to MAX_ERROR_MESSAGE_CHARS (never mid surrogate pair). */
-function boundErrorMessage(reply: Reply): Reply {
-  if (!isErrorReply(reply) || reply.error.message.length <= MAX_ERROR_MESSAGE_CHARS) return reply;
-  let message = reply.error.message.slice(0, MAX_ERROR_MESSAGE_CHARS);
-  const last = message.charCodeAt(message.length - 1);
-  if (last >= 0xd800 && last <= 0xdbff) message = message.slice(0, -1);
-  return { ...reply, error: { ...reply.error, message: `${message}…` } };
 }
