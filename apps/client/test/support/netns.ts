@@ -99,8 +99,36 @@ function pickSubnet(): string {
   throw new Error("no free 10.213.x.0/24 subnet in the root namespace");
 }
 
+/** True while a process with this pid exists. */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+/**
+ * Removes what earlier runs left when their test process died before its afterAll (the global
+ * teardown kills processes, not namespaces): every `zkvt-<pid>-*` namespace, and its bridge, whose
+ * creator is gone. Another run that is still alive keeps its lab.
+ */
+function sweepAbandonedLabs(): void {
+  const names = ip(["netns", "list"])
+    .split("\n")
+    .map((line) => line.trim().split(/\s+/)[0] ?? "");
+  for (const name of names) {
+    const pid = Number(/^zkvt-(\d+)-/.exec(name)?.[1]);
+    if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
+    ipQuiet(["netns", "del", name]);
+    ipQuiet(["link", "del", `zkvt${pid.toString(36)}br`]);
+  }
+}
+
 /** Creates the bridge and `count` namespaces; undoes whatever it did if a step fails. */
 export function createNetnsLab(count: number): NetnsLab {
+  sweepAbandonedLabs();
   const tag = process.pid.toString(36);
   const bridge = `zkvt${tag}br`;
   const hosts: NetnsHost[] = Array.from({ length: count }, (_, i) => {
