@@ -147,8 +147,9 @@ export class Batcher {
     }
     batch.forEach((q, i) => {
       const result = reply.results[i];
-      if (result === undefined) q.reject(new ZkvError(ErrorCode.INTERNAL, "BATCH reply is missing a result"));
-      else if ("error" in result) q.reject(errorFromReply(result as ErrorReply));
+      if (typeof result !== "object" || result === null) {
+        q.reject(new ZkvError(ErrorCode.INTERNAL, "BATCH reply has a missing or malformed result"));
+      } else if ("error" in result) q.reject(errorFromReply(result as ErrorReply));
       else q.resolve(result as Reply);
     });
   }

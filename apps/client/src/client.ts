@@ -214,7 +214,11 @@ export class ZkvClient {
             const results = (reply as BatchReply).results;
             batch.forEach((op, i) => {
               const r = results[i] as Reply | undefined;
-              const code = (r as { error?: { code?: string } } | undefined)?.error?.code;
+              if (typeof r !== "object" || r === null) {
+                first ??= new ZkvError(ErrorCode.INTERNAL, "BATCH reply has a missing or malformed result");
+                return;
+              }
+              const code = (r as { error?: { code?: string } }).error?.code;
               if (code === undefined) onResult(op, r);
               else if (code === ErrorCode.NOT_FOUND) onResult(op, undefined);
               else if (RETRY_SINGLY.has(code)) retries.push(single(op));

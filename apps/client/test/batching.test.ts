@@ -99,4 +99,37 @@ describe("the auto-batching client", () => {
     expect(progress).toBe(50_000);
     expect(((await client.request("node-0", { op: "STATS" })) as StatsReply).keys).toBe(50_000);
   });
+
+  it("rejects, never crashes on, a BATCH reply whose results are malformed", async () => {
+    const [port] = (await freePorts(1)) as [number];
+    const liar = new Router();
+    await liar.bind(`tcp://127.0.0.1:${port}`);
+    opened.push(liar);
+    void (async () => {
+      for await (const [identity, empty, body] of liar) {
+        const { id, op } = JSON.parse(body!.toString()) as { id: number; op: string };
+        const reply = op === "BATCH" ? { results: [7, null], id } : { ok: true, id };
+        await liar.send([identity!, empty!, JSON.stringify(reply)]);
+      }
+    })().catch(() => {});
+    const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
+    opened.push(client);
+    // An idle connection sends the first call alone; the next two go out as one BATCH.
+    const results = await Promise.allSettled([
+      client.put("a", "1"),
+      client.put("b", "2"),
+      client.put("c", "3"),
+    ]);
+    expect(results.map((r) => (r.status === "rejected" ? (r.reason as ZkvError).code : "ok"))).toEqual([
+      "ok",
+      ErrorCode.INTERNAL,
+      ErrorCode.INTERNAL,
+    ]);
+    await expect(
+      client.putMany([
+        ["c", "3"],
+        ["d", "4"],
+      ]),
+    ).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+  });
 });
