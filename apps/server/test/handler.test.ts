@@ -12,12 +12,12 @@ import {
   type Request,
   type RequestId,
   resolveLimits,
-  ZkvError,
 } from "@zkv/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { getAllPage, type HandlerContext, handleRequest } from "../src/handler.js";
 import { MemoryStore } from "../src/store.js";
+import { thrown } from "./helpers.js";
 
 function context(limits: Limits = DEFAULT_LIMITS): HandlerContext {
   return { nodeId: "node-1", store: new MemoryStore(), limits };
@@ -26,17 +26,6 @@ function context(limits: Limits = DEFAULT_LIMITS): HandlerContext {
 /** The reply as a client sees it: encoded, then decoded and validated with the op's reply schema. */
 function onTheWire(reply: Reply, op: Request["op"], limits: Limits = DEFAULT_LIMITS) {
   return decodeReply(encodeReply(reply), op, limits);
-}
-
-/** Runs `fn`, which must throw a ZkvError, and returns that error. */
-function thrown(fn: () => unknown): ZkvError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ZkvError);
-    return err as ZkvError;
-  }
-  throw new Error("expected a ZkvError to be thrown");
 }
 
 describe("handleRequest", () => {

@@ -1,5 +1,6 @@
 import { freePorts } from "@zkv/membership/testing";
-import { decodeReply, type Limits, type Reply } from "@zkv/protocol";
+import { decodeReply, type Limits, type Reply, ZkvError } from "@zkv/protocol";
+import { expect } from "vitest";
 import { Dealer, Request } from "zeromq";
 import { createLogger } from "../src/logger.js";
 import { ZkvNode } from "../src/node.js";
@@ -79,4 +80,15 @@ export function expectEnvelope(frames: Buffer[]): void {
       `expected [empty, reply], got ${frames.length} frames: ${frames.map(String).join(" | ")}`,
     );
   }
+}
+
+/** Runs `fn`, which must throw a ZkvError, and returns that error. */
+export function thrown(fn: () => unknown): ZkvError {
+  try {
+    fn();
+  } catch (err) {
+    expect(err).toBeInstanceOf(ZkvError);
+    return err as ZkvError;
+  }
+  throw new Error("expected a ZkvError to be thrown");
 }

@@ -11,7 +11,6 @@ import {
   type PlacementSpec,
   type Reply,
   type Request,
-  ZkvError,
 } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
@@ -19,6 +18,7 @@ import { type HandlerContext, handleRequest } from "../src/handler.js";
 import { FENCE_LEASE_MS } from "../src/migration.js";
 import { ClusterView } from "../src/ownership.js";
 import { MemoryStore } from "../src/store.js";
+import { thrown } from "./helpers.js";
 
 /**
  * Node b joins a one-node cluster {a}, simulated in-process: two stores, two ClusterViews, every
@@ -131,17 +131,6 @@ function expectError(reply: Reply, code: ErrorCode, owner?: string): void {
   expect(isErrorReply(reply), JSON.stringify(reply)).toBe(true);
   expect((reply as ErrorReply).error.code).toBe(code);
   expect((reply as ErrorReply).error.owner).toBe(owner);
-}
-
-/** Runs `fn`, which must throw a ZkvError, and returns it. */
-function thrown(fn: () => unknown): ZkvError {
-  try {
-    fn();
-  } catch (err) {
-    expect(err).toBeInstanceOf(ZkvError);
-    return err as ZkvError;
-  }
-  throw new Error("expected a ZkvError to be thrown");
 }
 
 describe("the hand-pinned placements", () => {
