@@ -308,33 +308,55 @@ export class ZkvClient {
    * the named node with `asking`, TRY_AGAIN (the key is being copied) is retried after a short
    * pause, and a node that vanished is retried where the placement now puts the key.
    */
-  async #toOwner(key: string, request: OutgoingRequest): Promise<Reply> {
+  #toOwner(key: string, request: OutgoingRequest): Promise<Reply> {
+    // The first attempt is a plain promise (most requests need no other): the retry loop, an
+    // async function with its extra turns, runs only after a redirect or a failure.
     const deadline = Date.now() + this.#timeoutMs;
-    let target = this.ownerOf(key);
+    let target: string;
+    try {
+      target = this.ownerOf(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#toNode(target, request).catch((err: unknown) =>
+      this.#redirected(key, request, target, err, deadline),
+    );
+  }
+
+  async #redirected(
+    key: string,
+    request: OutgoingRequest,
+    firstTarget: string,
+    firstError: unknown,
+    deadline: number,
+  ): Promise<Reply> {
+    let err = firstError;
+    let target = firstTarget;
     let asking = false;
     let redirects = 0;
     for (let attempt = 0; ; attempt++) {
+      if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
+      if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
+        if (++redirects > MAX_REDIRECTS || err.owner === undefined) throw err;
+        target = err.owner;
+        asking = err.code === ErrorCode.ASK;
+      } else if (err.code === ErrorCode.TRY_AGAIN) {
+        await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
+        target = this.ownerOf(key);
+        asking = false;
+      } else if (err.code === ErrorCode.NODE_UNAVAILABLE && this.ownerOf(key) !== target) {
+        target = this.ownerOf(key);
+        asking = false;
+      } else {
+        throw err;
+      }
       try {
         return await this.#toNode(
           target,
           asking ? ({ ...request, asking: true } as OutgoingRequest) : request,
         );
-      } catch (err) {
-        if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
-        if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
-          if (++redirects > MAX_REDIRECTS || err.owner === undefined) throw err;
-          target = err.owner;
-          asking = err.code === ErrorCode.ASK;
-        } else if (err.code === ErrorCode.TRY_AGAIN) {
-          await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
-          target = this.ownerOf(key);
-          asking = false;
-        } else if (err.code === ErrorCode.NODE_UNAVAILABLE && this.ownerOf(key) !== target) {
-          target = this.ownerOf(key);
-          asking = false;
-        } else {
-          throw err;
-        }
+      } catch (next) {
+        err = next;
       }
     }
   }
