@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { ZkvClient } from "@zkv/client";
 import { freePortRange } from "@zkv/membership/testing";
+import type { StatsReply } from "@zkv/protocol";
 
 const SERVER_MAIN = fileURLToPath(new URL("../apps/server/src/main.ts", import.meta.url));
 
@@ -12,6 +13,10 @@ export async function startZkv(nodes: number) {
   const launcher: ChildProcess = spawn(
     process.execPath,
     [
+      // --expose-gc lets STATS {"gc":true} measure live memory, like Redis' used_memory.
+      "--expose-gc",
+      // e.g. ZKV_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the nodes.
+      ...(process.env.ZKV_BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
       "--import",
       "tsx",
       SERVER_MAIN,
@@ -35,6 +40,16 @@ export async function startZkv(nodes: number) {
   const client = await ZkvClient.connect({ static: { nodes, basePort }, timeoutMs: 30_000 });
   return {
     client,
+    launcherPid: launcher.pid!,
+    /** Live V8 heap of every node after a full collection, in bytes (what Redis' used_memory is). */
+    async liveHeap(): Promise<number> {
+      let sum = 0;
+      for (let i = 0; i < nodes; i++) {
+        const stats = (await client.request(`node-${i}`, { op: "STATS", gc: true })) as StatsReply;
+        sum += stats.heapUsedBytes;
+      }
+      return sum;
+    },
     /** Resident memory of every node process, in bytes (what the OS gives the store). */
     rss(): number {
       const pids = childPids(launcher.pid!);

@@ -1,3 +1,4 @@
+import { getHeapStatistics } from "node:v8";
 import {
   type BatchRequest,
   decodeBatchOp,
@@ -78,19 +79,24 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply {
     case "BATCH":
       return withId({ results: batch(request, ctx) }, id);
     case "STATS":
-      return withId(
-        {
-          node: ctx.nodeId,
-          keys: ctx.store.size,
-          bytes: ctx.store.bytes,
-          opsServed: ctx.counters?.opsServed ?? 0,
-          uptimeSeconds: ctx.counters ? (Date.now() - ctx.counters.startedAt) / 1000 : 0,
-        },
-        id,
-      );
+      return withId(stats(ctx, request.gc === true), id);
     default:
       return withId(clusterOp(request, ctx), id);
   }
+}
+
+function stats(ctx: HandlerContext, collectFirst: boolean) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (collectFirst && gc) gc();
+  return {
+    node: ctx.nodeId,
+    keys: ctx.store.size,
+    bytes: ctx.store.bytes,
+    opsServed: ctx.counters?.opsServed ?? 0,
+    uptimeSeconds: ctx.counters ? (Date.now() - ctx.counters.startedAt) / 1000 : 0,
+    heapUsedBytes: getHeapStatistics().used_heap_size,
+    rssBytes: process.memoryUsage.rss(),
+  };
 }
 
 /**

@@ -40,6 +40,10 @@ export const StatsReplySchema = z.object({
   bytes: z.number().int().nonnegative(),
   opsServed: z.number().int().nonnegative(),
   uptimeSeconds: z.number().nonnegative(),
+  /** V8 heap in use (live data and not yet collected garbage), in bytes. */
+  heapUsedBytes: z.number().int().nonnegative(),
+  /** Resident memory of the node's process, in bytes. */
+  rssBytes: z.number().int().nonnegative(),
   id,
 });
 

@@ -80,7 +80,16 @@ export const GetAllRequestSchema = z.object({
 export const PingRequestSchema = z.object({ op: z.literal("PING"), id });
 
 /** STATS reports what the node holds and has done, for operators (`zkv nodes`). Reply: `StatsReply`. */
-export const StatsRequestSchema = z.object({ op: z.literal("STATS"), id });
+export const StatsRequestSchema = z.object({
+  op: z.literal("STATS"),
+  /**
+   * Collect garbage before measuring, so `heapUsedBytes` counts live data only. Honoured only by
+   * a node started with `node --expose-gc` (the benchmark's nodes): a full collection pauses the
+   * node, which no client should be able to ask of a production node.
+   */
+  gc: z.boolean().optional(),
+  id,
+});
 
 /**
  * Any request, discriminated on `op`.
