@@ -1,63 +1,13 @@
-import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
 import { ErrorCode, isZkvError } from "@zkv/protocol";
 import { SingleBar } from "cli-progress";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import { registerBackupCommands } from "./cli-backup.js";
+import { CliExit, positiveInt, withClient } from "./cli-common.js";
 import { RebalanceError, registerRebalanceCommands } from "./cli-rebalance.js";
-import { type ClientOptions, ZkvClient } from "./client.js";
 import { ExitCode } from "./exit-codes.js";
 import { runLoad } from "./load.js";
 import { nodeRows } from "./nodes-view.js";
 import { err, exitQuietlyOnEpipe, out, table, write } from "./output.js";
-
-interface GlobalFlags {
-  nodes?: number;
-  hashing: HashingMode;
-  host: string;
-  basePort: number;
-  timeout: number;
-  json?: boolean;
-}
-
-const positiveInt = (what: string) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
-  return n;
-};
-
-/** Thrown by a command to end with a specific exit code and message. */
-class CliExit extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function clientOptions(flags: GlobalFlags): ClientOptions {
-  const common = { timeoutMs: flags.timeout };
-  if (flags.nodes !== undefined) {
-    return {
-      ...common,
-      static: { nodes: flags.nodes, host: flags.host, basePort: flags.basePort, hashing: flags.hashing },
-    };
-  }
-  return { ...common, consul: consulConfigFromEnv() };
-}
-
-/** Runs `body` with a connected client and closes it whatever happens. */
-async function withClient(
-  cmd: Command,
-  body: (client: ZkvClient, flags: GlobalFlags) => Promise<void>,
-): Promise<void> {
-  const flags = cmd.optsWithGlobals<GlobalFlags>();
-  const client = await ZkvClient.connect(clientOptions(flags));
-  try {
-    await body(client, flags);
-  } finally {
-    client.close();
-  }
-}
 
 function buildProgram(): Command {
   const program = new Command("zkv")
@@ -83,7 +33,7 @@ Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port, defa
 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
 
 Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
-69 Consul or node unavailable.`,
+65 not a zkv backup (import), 69 Consul or node unavailable.`,
     )
     .exitOverride()
     .showHelpAfterError();
@@ -235,6 +185,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
       }),
     );
   registerRebalanceCommands(program);
+  registerBackupCommands(program);
   return program;
 }
 
