@@ -17,6 +17,7 @@ import {
 import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
 import { INVALID_OP, type RequestObserver } from "./metrics.js";
 import type { ClusterView } from "./ownership.js";
+import { type ReplicaContext, replicaOp } from "./replication/replica-ops.js";
 import type { Store } from "./store.js";
 
 /** What request handling needs to know about the node it runs in. */
@@ -33,6 +34,8 @@ export interface HandlerContext {
    * the caller, which alone sees the errors they throw.
    */
   readonly metrics?: RequestObserver;
+  /** Set when the cluster replicates (factor > 1): answers the coordinators' REPLICATE/REPLICA_GET. */
+  readonly replication?: ReplicaContext;
 }
 
 /** Room left in a GET_ALL reply for the envelope: `{"collection":[…],"cursor":"…","id":…}`. */
@@ -80,6 +83,9 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply {
       return withId({ results: batch(request, ctx) }, id);
     case "STATS":
       return withId(stats(ctx, request.gc === true), id);
+    case "REPLICATE":
+    case "REPLICA_GET":
+      return withId(replicaOp(request, ctx.replication), id);
     default:
       return withId(clusterOp(request, ctx), id);
   }

@@ -35,6 +35,16 @@ export const ErrorCode = {
   ASK: "ASK",
   /** The key is being moved right now; retry in a few milliseconds. */
   TRY_AGAIN: "TRY_AGAIN",
+  /**
+   * Fewer than the write (or read) quorum of the key's replicas are reachable, so the coordinator
+   * refused before touching any replica: nothing was written.
+   */
+  NOT_ENOUGH_REPLICAS: "NOT_ENOUGH_REPLICAS",
+  /**
+   * Not enough replicas answered in time. A write may have been applied on some of them and
+   * become visible later, exactly as after a TIMEOUT; a read returned nothing.
+   */
+  QUORUM_TIMEOUT: "QUORUM_TIMEOUT",
   /** A bug or unexpected failure; details stay in the node's logs. */
   INTERNAL: "INTERNAL",
 } as const;

@@ -50,6 +50,17 @@ export {
   ValueSchema,
 } from "./schemas/common.js";
 export {
+  type ReplicaGetReply,
+  ReplicaGetReplySchema,
+  type ReplicaGetRequest,
+  ReplicaGetRequestSchema,
+  type ReplicateRequest,
+  ReplicateRequestSchema,
+  type VersionedEntry,
+  VersionedEntrySchema,
+  VersionSchema,
+} from "./schemas/replication.js";
+export {
   type DeleteReply,
   DeleteReplySchema,
   type ErrorReply,
