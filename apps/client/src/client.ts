@@ -7,7 +7,9 @@ import {
   type Member,
   type MembershipLogger,
   MembershipWatcher,
+  NO_REPLICATION,
   type PlacementRecord,
+  type Replication,
 } from "@zkv/membership";
 import {
   type BatchReply,
@@ -41,6 +43,8 @@ export type ClusterSource =
         readonly host?: string;
         readonly basePort?: number;
         readonly hashing?: HashingMode;
+        /** Replicas per key, as the nodes were started with (`--replicas`). Default 1. */
+        readonly replicas?: number;
       };
     };
 
@@ -50,6 +54,12 @@ export type ClientOptions = ClusterSource & {
   /** How long connect() waits for the nodes' sockets. Default 3 s. */
   readonly connectTimeoutMs?: number;
   readonly logger?: MembershipLogger;
+  /**
+   * With replication, how many replicas must acknowledge each write (`w`) and answer each read
+   * (`r`); the cluster's defaults (which overlap: r + w > n) when unset.
+   */
+  readonly w?: number;
+  readonly r?: number;
 };
 
 /**
@@ -71,24 +81,35 @@ export class ZkvClient {
   #closed = false;
   readonly #timeoutMs: number;
 
+  /** Extra fields of every write and read: this client's quorums, when it sets them. */
+  readonly #writeQuorum: { w?: number };
+  readonly #readQuorum: { r?: number };
+
   private constructor(
     readonly hashing: HashingMode,
+    /** Replicas per key and the cluster's default quorums. */
+    readonly replication: Replication,
     options: ClientOptions,
   ) {
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#writeQuorum = options.w === undefined ? {} : { w: options.w };
+    this.#readQuorum = options.r === undefined ? {} : { r: options.r };
   }
 
   /** Reads membership and hashing, connects to every node, and starts following changes. */
   static async connect(options: ClientOptions): Promise<ZkvClient> {
     if ("static" in options) {
       const s = options.static;
-      const client = new ZkvClient(s.hashing ?? "ring", options);
+      const n = s.replicas ?? 1;
+      const replication =
+        n === 1 ? NO_REPLICATION : { n, w: Math.floor(n / 2) + 1, r: Math.floor(n / 2) + 1 };
+      const client = new ZkvClient(s.hashing ?? "ring", replication, options);
       await client.#apply(staticMembers(s.nodes, s.host ?? "127.0.0.1", s.basePort ?? 2000), options);
       return client;
     }
     const settings = new ClusterSettings(options.consul);
-    const hashing = await settings.hashing();
-    const client = new ZkvClient(hashing, options);
+    const [hashing, replication] = await Promise.all([settings.hashing(), settings.replication()]);
+    const client = new ZkvClient(hashing, replication, options);
     const logger = options.logger ? { logger: options.logger } : {};
     const watcher = new MembershipWatcher({ consul: options.consul, ...logger });
     client.#watcher = watcher;
@@ -122,6 +143,13 @@ export class ZkvClient {
     return this.#placement.locate(key);
   }
 
+  /** The nodes holding `key`, in the order they are tried: its owner first, then its other replicas. */
+  replicasOf(key: string): string[] {
+    if (this.replication.n === 1) return [this.ownerOf(key)];
+    if (!this.#placement) throw new ZkvError(ErrorCode.NODE_UNAVAILABLE, "the cluster has no members");
+    return this.#placement.preferenceList(key, this.replication.n);
+  }
+
   /** The node that owns `key`, as registered (NODE_UNAVAILABLE when it is not registered). */
   locate(key: string): Member {
     const id = this.ownerOf(key);
@@ -132,13 +160,15 @@ export class ZkvClient {
   }
 
   async put(key: string, value: string): Promise<void> {
-    await this.#toOwner(key, { op: "PUT", key, value });
+    await this.#toOwner(key, { op: "PUT", key, value, ...this.#writeQuorum });
   }
 
   /** The value, or undefined when the key does not exist. */
   async get(key: string): Promise<string | undefined> {
     try {
-      const reply = (await this.#toOwner(key, { op: "GET_ONE", key })) as { value: string };
+      const reply = (await this.#toOwner(key, { op: "GET_ONE", key, ...this.#readQuorum })) as {
+        value: string;
+      };
       return reply.value;
     } catch (err) {
       if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) return undefined;
@@ -148,7 +178,9 @@ export class ZkvClient {
 
   /** True when the key existed. */
   async delete(key: string): Promise<boolean> {
-    const reply = (await this.#toOwner(key, { op: "DELETE", key })) as { deleted: boolean };
+    const reply = (await this.#toOwner(key, { op: "DELETE", key, ...this.#writeQuorum })) as {
+      deleted: boolean;
+    };
     return reply.deleted;
   }
 
@@ -334,6 +366,7 @@ export class ZkvClient {
     let target = firstTarget;
     let asking = false;
     let redirects = 0;
+    const tried = new Set([firstTarget]);
     for (let attempt = 0; ; attempt++) {
       if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
       if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
@@ -344,12 +377,15 @@ export class ZkvClient {
         await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
         target = this.ownerOf(key);
         asking = false;
-      } else if (err.code === ErrorCode.NODE_UNAVAILABLE && this.ownerOf(key) !== target) {
-        target = this.ownerOf(key);
+      } else if (err.code === ErrorCode.NODE_UNAVAILABLE && this.#untried(key, tried) !== undefined) {
+        // Its owner moved (the placement changed) or, with replication, another replica can
+        // coordinate the request instead.
+        target = this.#untried(key, tried)!;
         asking = false;
       } else {
         throw err;
       }
+      tried.add(target);
       try {
         return await this.#toNode(
           target,
@@ -359,6 +395,10 @@ export class ZkvClient {
         err = next;
       }
     }
+  }
+
+  #untried(key: string, tried: ReadonlySet<string>): string | undefined {
+    return this.replicasOf(key).find((r) => !tried.has(r));
   }
 
   #toNode(nodeId: string, request: OutgoingRequest, timeoutMs = this.#timeoutMs): Promise<Reply> {

@@ -36,6 +36,13 @@ export {
 } from "./placement-record.js";
 export { NodeRegistration, type RegistrationOptions } from "./registration.js";
 export {
+  NO_REPLICATION,
+  parseReplication,
+  REPLICATION_KEY,
+  type Replication,
+  replication,
+} from "./replication-setting.js";
+export {
   CLUSTER_SIZE_KEY,
   ClusterSettings,
   HASHING_KEY,

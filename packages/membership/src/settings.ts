@@ -8,6 +8,12 @@ import {
   type PlacementRecord,
   parsePlacementRecord,
 } from "./placement-record.js";
+import {
+  NO_REPLICATION,
+  parseReplication,
+  REPLICATION_KEY,
+  type Replication,
+} from "./replication-setting.js";
 import { BlockingWatch } from "./watch.js";
 
 /** The KV key holding the initial cluster size, as the seed defines it. */
@@ -30,6 +36,16 @@ export class ClusterSettings {
     private readonly timeoutMs = 5000,
   ) {
     this.#consul = createConsulClient(config);
+  }
+
+  /** The replication settings; one copy of each key when the key is absent. */
+  async replication(): Promise<Replication> {
+    const raw = await this.get(REPLICATION_KEY);
+    return raw === undefined ? NO_REPLICATION : parseReplication(raw);
+  }
+
+  async setReplication(settings: Replication): Promise<void> {
+    await this.set(REPLICATION_KEY, JSON.stringify(settings));
   }
 
   /** Reads a raw KV value; undefined when the key does not exist. */
