@@ -16,6 +16,7 @@ export { ConsulPermissionError, ConsulUnavailableError, InvalidSettingError } fr
 export { ConsulLock, LockHeldError, REBALANCE_LOCK_KEY } from "./lock.js";
 export { type MembershipLogger, silentLogger } from "./logger.js";
 export {
+  CURVE_KEY_META,
   checkIdOf,
   type Health,
   type Member,
@@ -37,6 +38,7 @@ export {
 export { NodeRegistration, type RegistrationOptions } from "./registration.js";
 export {
   CLUSTER_SIZE_KEY,
+  CURVE_ALLOWED_CLIENTS_KEY,
   ClusterSettings,
   HASHING_KEY,
   HASHING_MODES,
