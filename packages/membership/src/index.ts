@@ -38,8 +38,8 @@ export {
 export { NodeRegistration, type RegistrationOptions } from "./registration.js";
 export {
   CLUSTER_SIZE_KEY,
-  CURVE_ALLOWED_CLIENTS_KEY,
   ClusterSettings,
+  CURVE_ALLOWED_CLIENTS_KEY,
   HASHING_KEY,
   HASHING_MODES,
   type HashingMode,
