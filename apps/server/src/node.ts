@@ -8,12 +8,11 @@ import type { HandlerContext } from "./handler.js";
 import type { Logger } from "./logger.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
 import type { NodeOptions } from "./node-options.js";
-
-export type { NodeOptions } from "./node-options.js";
-
 import { ClusterView } from "./ownership.js";
 import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
 import { MemoryStore, type Store } from "./store.js";
+
+export type { NodeOptions } from "./node-options.js";
 
 /** Longest a closing node keeps answering requests that keep arriving. */
 const DRAIN_MS = 2000;
@@ -104,11 +103,12 @@ export class ZkvNode {
     // Who may connect is settled before anyone can: allow-list loaded, ZAP handler bound.
     try {
       await this.curve?.start();
+      await this.#socket.bind(this.endpoint);
     } catch (err) {
       this.#socket.close();
+      await this.curve?.close();
       throw err;
     }
-    await this.#socket.bind(this.endpoint);
     this.#serving = this.#serve();
     try {
       await this.#metricsServer?.listen();
