@@ -1,7 +1,7 @@
 /**
  * `pnpm bench`: zkv against Redis, measured side by side in one run on this machine.
  *
- *   pnpm bench [--quick] [--keys N] [--nodes N]
+ *   pnpm bench [--quick] [--keys N] [--nodes N] [--curve]
  *
  * Workloads (each for zkv and for redis-server with redis-benchmark, 100-byte values):
  *   1. one caller, one request at a time: p50 latency       (redis-benchmark -c 1)
@@ -25,7 +25,7 @@ const flag = (name: string) => {
   return i === -1 ? undefined : args[i + 1];
 };
 if (args.includes("--help") || args.includes("-h")) {
-  console.log("usage: pnpm bench [--quick] [--keys N] [--nodes N]   (see bench/run.ts)");
+  console.log("usage: pnpm bench [--quick] [--keys N] [--nodes N] [--curve]   (see bench/run.ts)");
   process.exit(0);
 }
 const quick = args.includes("--quick");
@@ -50,7 +50,8 @@ const row = (zkv: number, redis: number | null, unit: string, higherIsBetter: bo
 
 const haveRedis = findRedis();
 const redis = haveRedis ? await startRedis() : undefined;
-const zkv = await startZkv(nodes);
+// --curve: zkv with CURVE on every connection (Redis has no equivalent; it runs as always).
+const zkv = await startZkv(nodes, { curve: args.includes("--curve") });
 const results: Record<string, Row> = {};
 let floor: { p50ms: number; p99ms: number } | undefined;
 try {

@@ -4,7 +4,8 @@
 #   - pnpm, exactly the version package.json pins (corepack and pnpm's self-switch both fail
 #     their signature checks on some machines, so the pinned version is installed with npm);
 #   - the workspace dependencies (pnpm install --frozen-lockfile);
-#   - a Consul agent (scripts/consul.sh), exported as ZKV_CONSUL_BIN.
+#   - a Consul agent (scripts/consul.sh), exported as ZKV_CONSUL_BIN;
+#   - tshark, when root (Debian's package): the capture test proves CURVE traffic shows no data.
 set -euo pipefail
 ZKV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ZKV_ROOT"
@@ -28,3 +29,13 @@ fi
 
 ZKV_CONSUL_BIN="$(bash scripts/consul.sh | tail -n 1)"
 export ZKV_CONSUL_BIN
+
+# Capturing needs root anyway, so as another user the capture test skips (saying why) and
+# nothing is installed; as root a tshark that cannot be installed makes that test fail.
+if ! command -v tshark > /dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get > /dev/null 2>&1; then
+  echo "bootstrap: installing tshark" >&2
+  # noninteractive: wireshark-common's question (setuid capture for non-root users) is answered no.
+  apt_tshark() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q tshark; }
+  { apt_tshark || { apt-get update -q && apt_tshark; }; } > /dev/null 2>&1 ||
+    echo "bootstrap: could not install tshark; the capture test will fail" >&2
+fi

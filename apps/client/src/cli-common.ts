@@ -1,9 +1,10 @@
 import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
 import { type Command, InvalidArgumentError } from "commander";
+import { type CurveFlags, curveFromFlags } from "./cli-curve.js";
 import { type ClientOptions, ZkvClient } from "./client.js";
 
 /** The options every zkv command takes (see `zkv --help`). */
-export interface GlobalFlags {
+export interface GlobalFlags extends CurveFlags {
   nodes?: number;
   hashing: HashingMode;
   host: string;
@@ -29,7 +30,8 @@ export class CliExit extends Error {
 }
 
 function clientOptions(flags: GlobalFlags): ClientOptions {
-  const common = { timeoutMs: flags.timeout };
+  const curve = curveFromFlags(flags);
+  const common = { timeoutMs: flags.timeout, ...(curve ? { curve } : {}) };
   if (flags.nodes !== undefined) {
     return {
       ...common,

@@ -3,6 +3,7 @@ import { SingleBar } from "cli-progress";
 import { Command, CommanderError, Option } from "commander";
 import { registerBackupCommands } from "./cli-backup.js";
 import { CliExit, positiveInt, withClient } from "./cli-common.js";
+import { addCurveOptions, registerKeygen } from "./cli-curve.js";
 import { RebalanceError, registerRebalanceCommands } from "./cli-rebalance.js";
 import { ExitCode } from "./exit-codes.js";
 import { runLoad } from "./load.js";
@@ -30,13 +31,20 @@ function buildProgram(): Command {
       "after",
       `
 Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port, default
-127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
+127.0.0.1:8500) and CONSUL_HTTP_TOKEN (an ACL token).
+
+CURVE: --curve-secret-key-file (or ZKV_CURVE_SECRET_KEY[_FILE]) is this client's key, whose
+public half must be on the nodes' allow-list; nodes registered in Consul publish their own
+public key. \`zkv keygen --out DIR\` makes a keypair.
 
 Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
-65 not a zkv backup (import), 69 Consul or node unavailable.`,
+65 not a zkv backup (import), 69 Consul or node unavailable, 77 a node refused this client's
+key or Consul its token, 78 bad CURVE key file.`,
     )
     .exitOverride()
     .showHelpAfterError();
+  addCurveOptions(program);
+  registerKeygen(program);
 
   program
     .command("put <key> <value>")
@@ -210,6 +218,8 @@ export async function runClientCli(argv: readonly string[]): Promise<number> {
     const code = (e as { code?: string }).code;
     err(`error: ${(e as Error).message}`);
     if (e instanceof RebalanceError || code === "LOCK_HELD") return ExitCode.REFUSED;
+    if (code === "CONSUL_PERMISSION_DENIED" || code === ErrorCode.AUTH_FAILED) return ExitCode.NO_PERMISSION;
+    if (code === "INVALID_CURVE_KEY") return ExitCode.CONFIG;
     if (code === "CONSUL_UNAVAILABLE" || (isZkvError(e) && e.code === ErrorCode.NODE_UNAVAILABLE))
       return ExitCode.UNAVAILABLE;
     return ExitCode.FAILURE;

@@ -13,6 +13,7 @@ import {
 } from "@zkv/membership";
 import {
   type BatchReply,
+  CurveKeyError,
   ErrorCode,
   type ErrorReply,
   errorFromReply,
@@ -24,6 +25,7 @@ import { Batcher, type KeyOp } from "./batcher.js";
 import { mergeSorted } from "./merge.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
 import { placementFor, placementKey, staticMembers } from "./routing.js";
+import { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";
 import { Window } from "./window.js";
 
 /** Entries per BATCH message in putMany/getMany. */
@@ -53,6 +55,8 @@ export type ClientOptions = ClusterSource & {
   readonly timeoutMs?: number;
   /** How long connect() waits for the nodes' sockets. Default 3 s. */
   readonly connectTimeoutMs?: number;
+  /** Talk CURVE to every node (see nodeSecurity); plaintext when absent. */
+  readonly curve?: ClientCurve;
   readonly logger?: MembershipLogger;
   /**
    * With replication, how many replicas must acknowledge each write (`w`) and answer each read
@@ -72,6 +76,8 @@ export class ZkvClient {
   readonly #connections = new Map<string, NodeConnection>();
   /** One batcher per connection: key operations go through it, everything else directly. */
   readonly #batchers = new WeakMap<NodeConnection, Batcher>();
+  /** Nodes this client will not talk to (a CURVE mismatch), and why. */
+  readonly #refused = new Map<string, string>();
   #members: Member[] = [];
   #placement: Placement | undefined;
   #placementKey = "";
@@ -100,6 +106,11 @@ export class ZkvClient {
   static async connect(options: ClientOptions): Promise<ZkvClient> {
     if ("static" in options) {
       const s = options.static;
+      if (options.curve && options.curve.serverKey === undefined)
+        throw new CurveKeyError(
+          "ZKV_CURVE_SERVER_KEY_FILE",
+          "a static cluster with CURVE needs the nodes' public key",
+        );
       const n = s.replicas ?? 1;
       const replication =
         n === 1 ? NO_REPLICATION : { n, w: Math.floor(n / 2) + 1, r: Math.floor(n / 2) + 1 };
@@ -403,6 +414,8 @@ export class ZkvClient {
 
   #toNode(nodeId: string, request: OutgoingRequest, timeoutMs = this.#timeoutMs): Promise<Reply> {
     if (this.#closed) return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, "client is closed"));
+    const refusal = this.#refused.get(nodeId);
+    if (refusal) return Promise.reject(new ZkvError(ErrorCode.AUTH_FAILED, refusal));
     const member = this.#members.find((m) => m.id === nodeId);
     const connection = this.#connections.get(nodeId);
     if (!member || !connection) {
@@ -437,10 +450,18 @@ export class ZkvClient {
     const waits: Array<Promise<boolean>> = [];
     for (const m of members) {
       const endpoint = `tcp://${m.address}:${m.port}`;
+      const security = nodeSecurity(m, options.curve);
       const existing = this.#connections.get(m.id);
-      if (existing?.endpoint === endpoint) continue;
+      if (security.kind === "refused") {
+        existing?.close();
+        this.#connections.delete(m.id);
+        this.#refused.set(m.id, security.reason);
+        continue;
+      }
+      this.#refused.delete(m.id);
+      if (existing?.endpoint === endpoint && sameSecurity(existing.security, security)) continue;
       existing?.close();
-      const connection = new NodeConnection(m.id, endpoint, this.#timeoutMs);
+      const connection = new NodeConnection(m.id, endpoint, this.#timeoutMs, security);
       this.#connections.set(m.id, connection);
       this.#batchers.set(connection, new Batcher(connection));
       if (m.health !== "critical") waits.push(connection.waitConnected(options.connectTimeoutMs ?? 3000));
@@ -451,6 +472,12 @@ export class ZkvClient {
         this.#connections.delete(id);
       }
     }
+    for (const id of this.#refused.keys()) if (!members.some((m) => m.id === id)) this.#refused.delete(id);
     await Promise.all(waits);
   }
+}
+
+/** A node that restarted with another key needs a new socket. */
+function sameSecurity(a: NodeSecurity, b: NodeSecurity): boolean {
+  return a.kind === b.kind && (a.kind !== "curve" || (b.kind === "curve" && a.serverKey === b.serverKey));
 }

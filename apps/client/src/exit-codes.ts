@@ -13,4 +13,8 @@ export const ExitCode = {
   DATA_ERROR: 65,
   /** Consul or the node that owns the key could not be reached (EX_UNAVAILABLE). */
   UNAVAILABLE: 69,
+  /** A node refused this client's CURVE key, or Consul refused its token (EX_NOPERM). */
+  NO_PERMISSION: 77,
+  /** A CURVE key file is missing or malformed (EX_CONFIG). */
+  CONFIG: 78,
 } as const;

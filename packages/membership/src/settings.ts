@@ -23,6 +23,12 @@ export const KV_PREFIX = "zkv/";
 /** The KV key holding the cluster's hashing algorithm. */
 export const HASHING_KEY = `${KV_PREFIX}hashing`;
 
+/**
+ * The KV key holding the client public keys every CURVE-enabled node admits, one Z85 key a line
+ * (in addition to each node's own allow-list file). Nodes watch it, so an edit applies at once.
+ */
+export const CURVE_ALLOWED_CLIENTS_KEY = `${KV_PREFIX}curve/allowed-clients`;
+
 /** Placement algorithms a cluster can use. */
 export type HashingMode = "ring" | "hrw";
 export const HASHING_MODES: readonly HashingMode[] = ["ring", "hrw"];

@@ -47,6 +47,11 @@ export const ErrorCode = {
   QUORUM_TIMEOUT: "QUORUM_TIMEOUT",
   /** A bug or unexpected failure; details stay in the node's logs. */
   INTERNAL: "INTERNAL",
+  /**
+   * Client-side: the CURVE handshake with the node failed: this client's key is not on the node's
+   * allow-list, or the client has no key for a node that requires one (or the reverse).
+   */
+  AUTH_FAILED: "AUTH_FAILED",
 } as const;
 
 /** Union of every wire error code, so switches over codes are exhaustive. */

@@ -99,3 +99,14 @@ export {
   type StatsRequest,
   StatsRequestSchema,
 } from "./schemas/requests.js";
+export { parseAllowList } from "./security/allow-list.js";
+export {
+  CURVE_KEY_LENGTH,
+  CurveKeyError,
+  type CurveKeyPair,
+  curveKeyToZ85,
+  parseCurveKey,
+  publicKeyOf,
+} from "./security/curve-key.js";
+export { type KeySource, loadAllowListFile, loadCurveIdentity, loadCurveKey } from "./security/key-files.js";
+export { z85Decode, z85Encode } from "./security/z85.js";
