@@ -45,11 +45,9 @@ describe("encoding and JSON", () => {
     expectFailure(decodeRequest(frame), ErrorCode.BAD_JSON);
   });
 
-  it("refuses 10,000 nested arrays with BAD_JSON, quickly", () => {
-    const started = performance.now();
+  it("refuses 10,000 nested arrays with BAD_JSON", () => {
     expectFailure(decodeRequest(bytes("[".repeat(10_000) + "]".repeat(10_000))), ErrorCode.BAD_JSON);
     expectFailure(decodeRequest(bytes(`{"op":"PING","x":${'{"a":'.repeat(10_000)}`)), ErrorCode.BAD_JSON);
-    expect(performance.now() - started).toBeLessThan(100);
   });
 
   it("accepts nesting up to maxJsonDepth in ignored fields and refuses one more", () => {

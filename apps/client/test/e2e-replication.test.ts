@@ -1,0 +1,112 @@
+import { execFileSync } from "node:child_process";
+import { ClusterSettings, listMembers, replication } from "@zkv/membership";
+import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { ErrorCode, type ZkvError } from "@zkv/protocol";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ZkvClient } from "../src/index.js";
+import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
+
+/** Pid of the node process serving `nodeId` in a test cluster. */
+function nodePid(cluster: TestCluster, nodeId: string): number {
+  const port = cluster.basePort + Number(nodeId.split("-")[1]);
+  const out = execFileSync("pgrep", ["-f", "--", `--node-id ${nodeId} --port ${port} `], { encoding: "utf8" });
+  return Number(out.trim().split("\n")[0]);
+}
+
+const allPassing = async (consul: TestConsul, n: number) => {
+  const members = await listMembers(consul.config);
+  return members.length === n && members.every((m) => m.health === "passing");
+};
+
+/**
+ * Jepsen's set test, for zkv with 3 replicas per key (w = r = 2) on 4 nodes: writers add
+ * distinct keys while a nemesis SIGKILLs one node again and again (the launcher restarts it)
+ * and then freezes another (SIGSTOP) for longer than the request timeout. After healing, every
+ * acknowledged key must read back with its value. A write that failed is "unknown": it may or
+ * may not have landed, and either is correct.
+ */
+describe("replication (n=3, w=2, r=2)", () => {
+  let consul: TestConsul;
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    consul = await startTestConsul();
+    const settings = new ClusterSettings(consul.config);
+    await settings.setClusterSize(4);
+    await settings.setReplication(replication(3));
+    cluster = await startCluster(consul.env, ["--ttl", "2"]);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await consul?.stop();
+  });
+
+  it("loses no acknowledged write while one node is killed and restarted and another hangs", async () => {
+    const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 1500 });
+    const acked = new Map<string, string>();
+    let unknown = 0;
+    let running = true;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; running; i++) {
+        const key = `set-${w}-${i}`;
+        try {
+          await client.put(key, `v${i}`);
+          acked.set(key, `v${i}`);
+        } catch {
+          unknown++;
+        }
+      }
+    });
+    try {
+      for (let round = 0; round < 3; round++) {
+        process.kill(nodePid(cluster, "node-1"), "SIGKILL");
+        await new Promise((r) => setTimeout(r, 1200));
+      }
+      const frozen = nodePid(cluster, "node-2");
+      process.kill(frozen, "SIGSTOP");
+      await new Promise((r) => setTimeout(r, 3000)); // past the 1.5 s request timeout and the 2 s TTL
+      process.kill(frozen, "SIGCONT");
+    } finally {
+      running = false;
+      await Promise.all(writers);
+    }
+    await eventually(() => allPassing(consul, 4), 30_000);
+
+    let lost = 0;
+    const reader = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    for (const [key, value] of acked) if ((await reader.get(key)) !== value) lost++;
+    console.log(`replication set test: ${acked.size} acknowledged, ${lost} lost, ${unknown} unknown`);
+    reader.close();
+    client.close();
+    expect(acked.size).toBeGreaterThan(500);
+    expect(lost).toBe(0);
+  });
+
+  it("refuses a write that fewer than w replicas can take, and acknowledges nothing", async () => {
+    const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 3000 });
+    // A key whose three replicas include node-2 and node-3: with both frozen, one is left.
+    let key = "";
+    for (let i = 0; !key; i++) {
+      const r = client.replicasOf(`q-${i}`);
+      if (r.includes("node-2") && r.includes("node-3")) key = `q-${i}`;
+    }
+    const frozen = [nodePid(cluster, "node-2"), nodePid(cluster, "node-3")];
+    for (const pid of frozen) process.kill(pid, "SIGSTOP");
+    try {
+      await eventually(
+        () => client.members.filter((m) => m.health === "critical").length === 2,
+        20_000,
+      );
+      const failure = (await client.put(key, "x").catch((e: unknown) => e)) as ZkvError;
+      expect(failure.code).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
+      const cli = await runCli(["put", key, "x"], consul.env);
+      expect(cli.code).toBe(1);
+      expect(cli.stderr).toContain("nothing was written");
+    } finally {
+      for (const pid of frozen) process.kill(pid, "SIGCONT");
+    }
+    await eventually(() => allPassing(consul, 4), 30_000);
+    expect(await client.get(key)).toBeUndefined();
+    client.close();
+  });
+});
