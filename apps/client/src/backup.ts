@@ -38,20 +38,14 @@ export function parseBackupLine(text: string, line: number): KeyValue | undefine
   return { key: entry.key, value: entry.value };
 }
 
-/**
- * Every entry in the cluster, in key order, each key once: a key seen on two nodes (its move
- * caught mid-rebalance) is exported from the first. Progress counts entries written so far.
- */
+/** Every entry in the cluster, in key order, each key once (see ZkvClient.scan). */
 export async function exportEntries(
   client: ZkvClient,
   sink: (line: string) => Promise<void>,
   onProgress?: (done: number) => void,
 ): Promise<number> {
   let done = 0;
-  let last: string | undefined;
   for await (const entry of client.scan()) {
-    if (entry.key === last) continue;
-    last = entry.key;
     await sink(backupLine(entry));
     onProgress?.(++done);
   }

@@ -22,7 +22,7 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import { Batcher, type KeyOp } from "./batcher.js";
-import { mergeSorted } from "./merge.js";
+import { mergeSorted, uniqueSorted } from "./merge.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
 import { placementFor, placementKey, staticMembers } from "./routing.js";
 import { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";
@@ -311,10 +311,17 @@ export class ZkvClient {
     } while (cursor !== undefined);
   }
 
-  /** Every entry in the cluster in key order: all nodes paged concurrently and merged. */
+  /**
+   * Every entry in the cluster in key order, each key once: all nodes paged concurrently and
+   * merged. A key held by several nodes (replicas, or a move in progress) is given from the first
+   * to list it, which need not hold its newest value: use get() for a quorum read.
+   */
   scan(pageSize?: number): AsyncGenerator<KeyValue> {
     const sources = this.#members.map((m) => this.scanNode(m.id, pageSize));
-    return mergeSorted(sources, (kv) => kv.key);
+    return uniqueSorted(
+      mergeSorted(sources, (kv) => kv.key),
+      (kv) => kv.key,
+    );
   }
 
   /**

@@ -22,3 +22,22 @@ export async function* mergeSorted<T>(
     heads[best] = await sources[best]!.next();
   }
 }
+
+/**
+ * Drops items whose key equals the one before: in a merged stream, the same key from several
+ * nodes (its replicas, or both ends of a move caught mid-rebalance) comes out once.
+ */
+export async function* uniqueSorted<T>(
+  items: AsyncIterable<T>,
+  keyOf: (item: T) => string,
+): AsyncGenerator<T> {
+  let last: string | undefined;
+  let first = true;
+  for await (const item of items) {
+    const key = keyOf(item);
+    if (!first && key === last) continue;
+    first = false;
+    last = key;
+    yield item;
+  }
+}
