@@ -17,7 +17,7 @@ import {
 import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
 import { INVALID_OP, type RequestObserver } from "./metrics.js";
 import type { ClusterView } from "./ownership.js";
-import type { Store } from "./store.js";
+import type { Store } from "./store/index.js";
 
 /** What request handling needs to know about the node it runs in. */
 export interface HandlerContext {

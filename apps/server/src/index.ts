@@ -8,4 +8,13 @@ export { ClusterLauncher, type LauncherOptions, type NodeSpec } from "./launcher
 export { createLogger, type Logger } from "./logger.js";
 export { type NodeOptions, ZkvNode } from "./node.js";
 export { pingNode, waitForPings } from "./ping.js";
-export { type Entry, MemoryStore, type Store } from "./store.js";
+export {
+  DataDirError,
+  DurableStore,
+  type DurableStoreOptions,
+  type Entry,
+  MemoryStore,
+  type Store,
+  SYNC_POLICIES,
+  type SyncPolicy,
+} from "./store/index.js";

@@ -7,7 +7,7 @@ import type { HandlerContext } from "./handler.js";
 import type { Logger } from "./logger.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
 import { ClusterView } from "./ownership.js";
-import { MemoryStore, type Store } from "./store.js";
+import { MemoryStore, type Store } from "./store/index.js";
 
 /** Everything one node needs to serve. */
 export interface NodeOptions {
