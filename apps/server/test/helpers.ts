@@ -4,6 +4,7 @@ import { expect } from "vitest";
 import { Dealer, Request } from "zeromq";
 import { createLogger } from "../src/logger.js";
 import { ZkvNode } from "../src/node.js";
+import type { Store } from "../src/store/index.js";
 
 /** Longest a test waits for any one reply before failing (instead of hanging until the test timeout). */
 export const REPLY_TIMEOUT_MS = 5000;
@@ -23,8 +24,8 @@ export class Harness {
   readonly #nodes: ZkvNode[] = [];
   readonly #sockets: (Dealer | Request)[] = [];
 
-  /** A started node on a free port of 127.0.0.1, without Consul. */
-  async node(limits?: Limits): Promise<ZkvNode> {
+  /** A started node on a free port of 127.0.0.1, without Consul (on `store`, else in memory). */
+  async node(limits?: Limits, store?: Store): Promise<ZkvNode> {
     const [port] = (await freePorts(1)) as [number];
     const node = new ZkvNode({
       nodeId: `test-${port}`,
@@ -32,6 +33,7 @@ export class Harness {
       port,
       logger: createLogger("silent", {}),
       ...(limits === undefined ? {} : { limits }),
+      ...(store === undefined ? {} : { store }),
     });
     this.#nodes.push(node);
     await node.start();
