@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import {
   ClusterSettings,
@@ -18,7 +19,9 @@ import { ClusterLauncher } from "./launcher.js";
 import { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
 import { METRICS_PORT_OFFSET } from "./metrics.js";
 import { ZkvNode } from "./node.js";
+import { DEFAULT_SYNC_POLICY, openNodeStore } from "./node-store.js";
 import { waitForPings } from "./ping.js";
+import { DataDirError, SYNC_POLICIES, type SyncPolicy } from "./store/index.js";
 
 /** How long a removed node keeps answering (with redirects) before it exits. */
 const REMOVED_GRACE_MS = 2000;
@@ -35,6 +38,8 @@ interface ServerFlags {
   clusterSize?: number;
   ttl: number;
   metricsPort?: number;
+  dataDir?: string;
+  fsync?: SyncPolicy;
   logLevel: string;
 }
 
@@ -69,7 +74,15 @@ Every node serves Prometheus metrics on http://<host>:<port + ${METRICS_PORT_OFF
 Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port,
 default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
 
-Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable.`,
+Storage: without --data-dir a node keeps its data in memory only. With it, node <id>
+keeps its data in <data-dir>/<id> (every mode), reloads it on start, and locks it.
+--fsync says when a write is acknowledged:
+  always  after it is fsynced (survives a power loss)
+  batch   after it is in the OS, fsynced right behind (survives a process crash)
+  off     at once, never fsynced (a crash may lose the last writes)
+
+Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
+73 data dir unusable or in use by another process.`,
     )
     .option("--nodes <n>", "phase 1: start n nodes without Consul", positiveInt("--nodes"))
     .option("--node-id <id>", "run a single node with this id")
@@ -105,6 +118,16 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable.`,
       portOrZero("--metrics-port"),
     )
     .addOption(
+      new Option("--data-dir <dir>", "keep data on disk, node <id> in <dir>/<id> (default: memory only)").env(
+        "ZKV_DATA_DIR",
+      ),
+    )
+    .addOption(
+      new Option("--fsync <policy>", "with --data-dir: when a write is acknowledged (default: batch)")
+        .choices(SYNC_POLICIES)
+        .env("ZKV_FSYNC"),
+    )
+    .addOption(
       new Option("--log-level <level>", "log level")
         .choices(LOG_LEVELS)
         .default(process.env.ZKV_LOG_LEVEL ?? "info")
@@ -136,6 +159,10 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     );
     return ExitCode.USAGE;
   }
+  if (flags.fsync !== undefined && flags.dataDir === undefined) {
+    process.stderr.write("error: --fsync needs --data-dir (without it data is kept in memory only)\n");
+    return ExitCode.USAGE;
+  }
   try {
     if (flags.nodeId !== undefined) return await runSingleNode(flags, flags.nodeId);
     return await runLauncher(flags);
@@ -143,6 +170,10 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     if (err instanceof ConsulUnavailableError || err instanceof ConsulPermissionError) {
       process.stderr.write(`error: ${err.message}\n`);
       return ExitCode.UNAVAILABLE;
+    }
+    if (err instanceof DataDirError) {
+      process.stderr.write(`error: ${err.code}: ${err.message}\n`);
+      return ExitCode.CANT_CREATE;
     }
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return ExitCode.FAILURE;
@@ -196,6 +227,8 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
   const port = defaultPort(flags, nodeId);
   // Static-mode nodes (started by a --nodes launcher) run without Consul.
   const consul: ConsulConfig | undefined = process.env.ZKV_STATIC === "1" ? undefined : consulConfigFromEnv();
+  const store =
+    flags.dataDir === undefined ? undefined : await openNodeStore(flags.dataDir, nodeId, flags.fsync, log);
   const node = new ZkvNode({
     nodeId,
     host: flags.host,
@@ -206,9 +239,15 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
     ...(consul ? { consul } : {}),
     ttlSeconds: flags.ttl,
     logger: log,
+    ...(store ? { store } : {}),
   });
   const stop = untilSignal();
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    await store?.close(); // frees the data dir at once, not only when this process is gone
+    throw err;
+  }
   const reason = await Promise.race([
     stop,
     // Removed by remove-node: keep redirecting stragglers briefly, then leave for good (exit 0,
@@ -227,6 +266,8 @@ async function runLauncher(flags: ServerFlags): Promise<number> {
   const entry = process.argv[1] ?? fileURLToPath(new URL("./main.ts", import.meta.url));
   const nodeArgs = ["--host", flags.host, "--ttl", String(flags.ttl), "--log-level", flags.logLevel];
   if (flags.advertise) nodeArgs.push("--advertise", flags.advertise);
+  if (flags.dataDir !== undefined)
+    nodeArgs.push("--data-dir", resolve(flags.dataDir), "--fsync", flags.fsync ?? DEFAULT_SYNC_POLICY);
 
   if (flags.nodes !== undefined) {
     const nodes = nodeSpecs(flags.nodes, flags.basePort);

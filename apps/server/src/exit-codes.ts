@@ -7,4 +7,6 @@ export const ExitCode = {
   USAGE: 2,
   /** Consul (or the cluster) could not be reached (EX_UNAVAILABLE). */
   UNAVAILABLE: 69,
+  /** The data dir cannot be used: not creatable, not a zkv store, or locked by another node (EX_CANTCREAT). */
+  CANT_CREATE: 73,
 } as const;
