@@ -1,5 +1,11 @@
-import { decodeReply, type Reply } from "@zkv/protocol";
+import { createPlacement } from "@zkv/hashring";
+import { DEFAULT_LIMITS, decodeReply, type Reply } from "@zkv/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { answerMessage } from "../src/answer.js";
+import type { HandlerContext } from "../src/handler.js";
+import { createLogger } from "../src/logger.js";
+import { NodeMetrics } from "../src/metrics.js";
+import { ClusterView } from "../src/ownership.js";
 import { MemoryStore, type Store } from "../src/store/index.js";
 import { EMPTY, expectEnvelope, frame, Harness } from "./helpers.js";
 
@@ -111,5 +117,52 @@ describe("replies that wait for the disk", () => {
     const first = decodeReply((await dealer.receive())[1]!);
     expect(first).toMatchObject({ error: { code: "INTERNAL" }, id: "w" });
     expect(decodeReply((await dealer.receive())[1]!)).toEqual({ key: "k", value: "v", id: "r" });
+  });
+});
+
+describe("rebalancing writes", () => {
+  it("IMPORT and MIGRATE_COMMIT are acknowledged only once durable, so a move deletes only what is safe", async () => {
+    const ring = (ids: string[]) =>
+      createPlacement(
+        "ring",
+        ids.map((id) => ({ id })),
+      );
+    const run = "run-1";
+    // "a" is the new owner importing; "b" the old owner committing (deleting) after the import.
+    const contexts = ["a", "b"].map((nodeId) => {
+      const store = new ManualSyncStore();
+      const cluster = new ClusterView(nodeId);
+      cluster.beginMigration(run, 1, ring(["b"]), ring(["a"]));
+      const ctx: HandlerContext = { nodeId, store, limits: DEFAULT_LIMITS, cluster };
+      return { store, ctx, metrics: new NodeMetrics(store, nodeId, false) };
+    });
+    const [a, b] = contexts as [(typeof contexts)[0], (typeof contexts)[0]];
+    const log = createLogger("silent", {});
+    const message = (body: object) => [Buffer.from("peer"), EMPTY, frame(JSON.stringify(body))];
+
+    const imported = answerMessage(
+      message({ op: "IMPORT", run, entries: [{ key: "k", value: "v" }] }),
+      a.ctx,
+      a.metrics,
+      log,
+    );
+    expect(imported).toBeInstanceOf(Promise);
+    expect(a.store.commits.length).toBe(1); // applied, waiting for its commit
+    a.store.commits[0]!();
+    expect(decodeReply((await imported)[2]!)).toEqual({ ok: true, count: 1 });
+
+    b.store.put("k", "v");
+    b.store.sync(); // that PUT's own commit, already durable
+    b.ctx.cluster!.migration!.fetch(b.store, ["k"], 1 << 20);
+    const committed = answerMessage(
+      message({ op: "MIGRATE_COMMIT", run, keys: ["k"] }),
+      b.ctx,
+      b.metrics,
+      log,
+    );
+    expect(b.store.get("k")).toBeUndefined();
+    expect(committed).toBeInstanceOf(Promise);
+    b.store.commits[1]!();
+    expect(decodeReply((await committed)[2]!)).toEqual({ ok: true, count: 1 });
   });
 });
