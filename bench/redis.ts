@@ -33,14 +33,22 @@ export function findRedis(): boolean {
   return false;
 }
 
-/** A throwaway redis-server on a free port, persistence off (zkv's store is in memory too). */
-export async function startRedis(): Promise<{ port: number; stop(): void }> {
+/**
+ * A throwaway redis-server on a free port: persistence off (like zkv without --data-dir), or an
+ * append-only file in `aof.dir` fsynced as `aof.fsync` says (always, or everysec), to compare
+ * with zkv's --fsync always and batch.
+ */
+export async function startRedis(aof?: {
+  readonly dir: string;
+  readonly fsync: "always" | "everysec";
+}): Promise<{ port: number; stop(): void }> {
   const [port] = (await freePorts(1)) as [number];
-  const child: ChildProcess = spawn(
-    "redis-server",
-    ["--port", String(port), "--save", "", "--appendonly", "no"],
-    { stdio: "ignore" },
-  );
+  const persistence = aof
+    ? ["--appendonly", "yes", "--appendfsync", aof.fsync, "--dir", aof.dir]
+    : ["--appendonly", "no"];
+  const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--save", "", ...persistence], {
+    stdio: "ignore",
+  });
   for (let i = 0; i < 100; i++) {
     if (
       spawnSync("redis-cli", ["-p", String(port), "ping"])

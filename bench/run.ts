@@ -9,12 +9,15 @@
  *   3. bulk PUT then bulk GET of N 16-byte keys: ops/s      (redis-benchmark -P 16)
  *   4. memory per key after 3: zkv nodes' live heap (after a full GC) vs Redis used_memory, and
  *      resident memory (RSS) vs Redis used_memory_rss
+ *   5. durable writes: 2 and 3's PUTs again on a fresh node with --data-dir and --fsync always
+ *      (then batch) vs Redis with appendonly yes and appendfsync always (then everysec)
  * Also measures the transport's floor: a bare zeromq.js round trip between two processes.
  * Prints one table (ratio > 1 means zkv is better) and writes bench/results.json.
  */
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
+import { durableRows } from "./durable.js";
 import { findRedis, flushRedis, type RedisRow, redisBenchmark, redisMemory, startRedis } from "./redis.js";
 import { zeromqRoundTrip } from "./zeromq-floor.js";
 import { bulk, concurrent, sequential, startZkv } from "./zkv.js";
@@ -33,6 +36,8 @@ const keys = Number(flag("--keys") ?? (quick ? 100_000 : 1_000_000));
 const nodes = Number(flag("--nodes") ?? 1);
 const seqN = quick ? 5_000 : 20_000;
 const conN = quick ? 50_000 : 200_000;
+const durableConN = quick ? 20_000 : 100_000;
+const durableBulkN = Math.min(keys, quick ? 100_000 : 500_000);
 const step = (what: string) => console.error(`bench: ${what}`);
 
 interface Row {
@@ -55,17 +60,17 @@ const zkv = await startZkv(nodes, { curve: args.includes("--curve") });
 const results: Record<string, Row> = {};
 let floor: { p50ms: number; p99ms: number } | undefined;
 try {
-  step(`0/4 zeromq.js round trip alone, ${seqN} times`);
+  step(`0/5 zeromq.js round trip alone, ${seqN} times`);
   floor = await zeromqRoundTrip(seqN);
 
-  step(`1/4 one caller, ${seqN} sequential PUTs`);
+  step(`1/5 one caller, ${seqN} sequential PUTs`);
   const seq = await sequential(zkv.client, seqN);
   const rSeq: RedisRow | undefined =
     redis && redisBenchmark(redis.port, ["-t", "set", "-c", "1", "-n", String(seqN), "-d", "100"]).SET;
   results.single_p50 = row(seq.p50ms, rSeq?.p50ms ?? null, "ms", false);
   results.single_p99 = row(seq.p99ms, rSeq?.p99ms ?? null, "ms", false);
 
-  step(`2/4 50 concurrent callers, ${conN} PUTs`);
+  step(`2/5 50 concurrent callers, ${conN} PUTs`);
   const con = await concurrent(zkv.client, 50, conN);
   const rCon =
     redis && redisBenchmark(redis.port, ["-t", "set", "-c", "50", "-n", String(conN), "-d", "100"]).SET;
@@ -75,7 +80,7 @@ try {
   const rssBefore = zkv.rss();
   const heapBefore = await zkv.liveHeap();
   const redisBefore = redis && redisMemory(redis.port);
-  step(`3/4 bulk PUT and GET of ${keys} keys`);
+  step(`3/5 bulk PUT and GET of ${keys} keys`);
   const b = await bulk(zkv.client, keys, (what, done) => step(`    ${what} ${Math.min(done, keys)}/${keys}`));
   const rBulk =
     redis &&
@@ -94,7 +99,7 @@ try {
   results.bulk_put = row(b.put, rBulk?.SET?.rps ?? null, "ops/s", true);
   results.bulk_get = row(b.get, rBulk?.GET?.rps ?? null, "ops/s", true);
 
-  step("4/4 memory per key");
+  step("4/5 memory per key");
   const heapPerKey = ((await zkv.liveHeap()) - heapBefore) / keys;
   const rssPerKey = (zkv.rss() - rssBefore) / keys;
   const after = redis && redisMemory(redis.port);
@@ -113,8 +118,14 @@ try {
     false,
   );
 } finally {
-  zkv.stop();
+  await zkv.stop();
   redis?.stop();
+}
+step("5/5 durable writes (--data-dir) vs Redis' append-only file");
+for (const policy of ["always", "batch"] as const) {
+  for (const d of await durableRows(policy, durableConN, durableBulkN, haveRedis, step)) {
+    results[d.name] = row(d.zkv, d.redis, "ops/s", true);
+  }
 }
 
 const fmt = (n: number | null, unit: string) =>
@@ -129,12 +140,12 @@ console.log(
   `\nzkv vs Redis — ${keys.toLocaleString("en-US")} keys, ${nodes} zkv node(s), ${cpus().length} cores (${cpus()[0]?.model ?? "?"})`,
 );
 console.log(
-  ["workload".padEnd(16), "zkv".padStart(12), "redis".padStart(12), "unit".padEnd(6), "ratio"].join("  "),
+  ["workload".padEnd(28), "zkv".padStart(12), "redis".padStart(12), "unit".padEnd(6), "ratio"].join("  "),
 );
 for (const [name, r] of Object.entries(results)) {
   console.log(
     [
-      name.padEnd(16),
+      name.padEnd(28),
       fmt(r.zkv, r.unit).padStart(12),
       fmt(r.redis, r.unit).padStart(12),
       r.unit.padEnd(6),

@@ -42,13 +42,26 @@ function curveSetup() {
   };
 }
 
+/** How the bench's nodes run: in memory (the default) or on disk under a policy, with or without CURVE. */
+export interface ZkvOptions {
+  /** `--data-dir`: node-i writes `<dataDir>/node-i`. */
+  readonly dataDir?: string;
+  /** `--fsync`, with a data dir. */
+  readonly fsync?: "always" | "batch" | "off";
+  readonly curve?: boolean;
+}
+
 /**
  * A static zkv cluster (phase 1: no Consul needed) and a client connected to it; with `curve`,
  * every connection is CURVE-encrypted and authenticated.
  */
-export async function startZkv(nodes: number, options: { curve?: boolean } = {}) {
+export async function startZkv(nodes: number, options: ZkvOptions = {}) {
   const security = options.curve ? curveSetup() : undefined;
   const basePort = await freePortRange(nodes);
+  const storage = [
+    ...(options.dataDir ? ["--data-dir", options.dataDir] : []),
+    ...(options.fsync ? ["--fsync", options.fsync] : []),
+  ];
   const launcher: ChildProcess = spawn(
     process.execPath,
     [
@@ -65,6 +78,7 @@ export async function startZkv(nodes: number, options: { curve?: boolean } = {})
       String(basePort),
       "--log-level",
       "warn",
+      ...storage,
     ],
     { stdio: ["ignore", "pipe", "inherit"], detached: true, env: { ...process.env, ...security?.env } },
   );
@@ -75,6 +89,10 @@ export async function startZkv(nodes: number, options: { curve?: boolean } = {})
       if (out.includes("ready")) resolve();
     });
     launcher.once("exit", (code) => reject(new Error(`zkv launcher exited ${code}`)));
+  });
+  const exited = new Promise<void>((resolve) => {
+    if (launcher.exitCode !== null || launcher.signalCode !== null) resolve();
+    else launcher.once("exit", () => resolve());
   });
   const client = await ZkvClient.connect({
     static: { nodes, basePort },
@@ -102,13 +120,15 @@ export async function startZkv(nodes: number, options: { curve?: boolean } = {})
         0,
       );
     },
-    stop() {
+    /** SIGTERM to the launcher and its nodes; resolves once the launcher is gone (its data dir free). */
+    stop(): Promise<void> {
       client.close();
       try {
         process.kill(-launcher.pid!, "SIGTERM");
       } catch {
         // already gone
       }
+      return exited;
     },
   };
 }
@@ -164,7 +184,12 @@ export async function concurrent(client: ZkvClient, callers: number, n: number):
 }
 
 /** Bulk PUT then bulk GET of `n` keys: 16-byte keys, 100-byte values. */
-export async function bulk(client: ZkvClient, n: number, onProgress: (what: string, done: number) => void) {
+export async function bulk(
+  client: ZkvClient,
+  n: number,
+  onProgress: (what: string, done: number) => void,
+  options: { readonly skipGet?: boolean } = {},
+) {
   const value = "v".repeat(100);
   const key = (i: number) => `key:${String(i).padStart(12, "0")}`;
   let start = performance.now();
@@ -175,6 +200,7 @@ export async function bulk(client: ZkvClient, n: number, onProgress: (what: stri
     (done) => done % 50_000 === 0 && onProgress("bulk PUT", done),
   );
   const put = n / ((performance.now() - start) / 1000);
+  if (options.skipGet) return { put, get: Number.NaN };
   start = performance.now();
   const chunk = 50_000;
   for (let i = 0; i < n; i += chunk) {

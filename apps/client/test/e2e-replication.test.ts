@@ -9,7 +9,9 @@ import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
 /** Pid of the node process serving `nodeId` in a test cluster. */
 function nodePid(cluster: TestCluster, nodeId: string): number {
   const port = cluster.basePort + Number(nodeId.split("-")[1]);
-  const out = execFileSync("pgrep", ["-f", "--", `--node-id ${nodeId} --port ${port} `], { encoding: "utf8" });
+  const out = execFileSync("pgrep", ["-f", "--", `--node-id ${nodeId} --port ${port} `], {
+    encoding: "utf8",
+  });
   return Number(out.trim().split("\n")[0]);
 }
 
@@ -93,10 +95,7 @@ describe("replication (n=3, w=2, r=2)", () => {
     const frozen = [nodePid(cluster, "node-2"), nodePid(cluster, "node-3")];
     for (const pid of frozen) process.kill(pid, "SIGSTOP");
     try {
-      await eventually(
-        () => client.members.filter((m) => m.health === "critical").length === 2,
-        20_000,
-      );
+      await eventually(() => client.members.filter((m) => m.health === "critical").length === 2, 20_000);
       const failure = (await client.put(key, "x").catch((e: unknown) => e)) as ZkvError;
       expect(failure.code).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
       const cli = await runCli(["put", key, "x"], consul.env);

@@ -12,6 +12,7 @@ import {
 import { type HandlerContext, handleRequest } from "./handler.js";
 import type { Logger } from "./logger.js";
 import { INVALID_OP, type NodeMetrics } from "./metrics.js";
+import type { PendingReply } from "./reply-queue.js";
 
 /**
  * Longest error message sent, in UTF-16 code units. Messages may quote client input (an unknown op
@@ -25,13 +26,17 @@ const MAX_ERROR_MESSAGE_CHARS = 256;
  * including the first empty frame (REQ, and DEALERs that mimic it), or just the routing id for
  * DEALERs that send no delimiter; what follows must be exactly one JSON frame. Never throws: any
  * failure becomes an error reply, so bad input can never stop the serve loop.
+ *
+ * A request that wrote is acknowledged only once its writes are durable under the store's sync
+ * policy: its reply is then a promise (which never rejects: a failed commit becomes INTERNAL).
+ * Everything else, and every write on a store with nothing to wait for, is answered at once.
  */
 export function answerMessage(
   frames: Buffer[],
   ctx: HandlerContext,
   metrics: NodeMetrics,
   log: Logger,
-): Buffer[] {
+): PendingReply {
   const started = performance.now();
   let split = frames.findIndex((f, i) => i > 0 && f.length === 0);
   split = split === -1 ? 1 : split + 1;
@@ -49,9 +54,41 @@ export function answerMessage(
   // A BATCH's elements were counted one by one as they were applied; the BATCH itself only
   // when it failed as a whole.
   if (op !== "BATCH" || isErrorReply(reply)) metrics.request(op, reply);
-  const out = [...envelope, encodeReply(boundErrorMessage(reply))];
-  metrics.observe(op, (performance.now() - started) / 1000);
-  return out;
+  const finish = (final: Reply): Buffer[] => {
+    const out = [...envelope, encodeReply(boundErrorMessage(final))];
+    metrics.observe(op, (performance.now() - started) / 1000);
+    return out;
+  };
+  const durable = decoded.ok && wrote(decoded.request, reply) ? ctx.store.sync() : undefined;
+  if (durable === undefined) return finish(reply);
+  return durable.then(
+    () => finish(reply),
+    (err: unknown) => {
+      log.error({ err, op }, "write not durable");
+      return finish(
+        toErrorReply(
+          new ZkvError(ErrorCode.INTERNAL, "write not durable"),
+          decoded.ok ? decoded.request.id : undefined,
+        ),
+      );
+    },
+  );
+}
+
+/** Ops whose success may have changed the store. */
+const WRITE_OPS = new Set<string>(["PUT", "DELETE", "IMPORT", "MIGRATE_COMMIT"]);
+
+/**
+ * True when `request` may have written: a write op that did not fail, or a BATCH holding one.
+ * Reads never wait for the disk, even in a BATCH of reads.
+ */
+function wrote(request: Request, reply: Reply): boolean {
+  if (isErrorReply(reply)) return false;
+  if (request.op !== "BATCH") return WRITE_OPS.has(request.op);
+  return request.ops.some((o) => {
+    const op = (o as { op?: unknown } | null)?.op;
+    return op === "PUT" || op === "DELETE";
+  });
 }
 
 function replyTo(request: Request, ctx: HandlerContext, log: Logger): Reply {

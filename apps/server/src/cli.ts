@@ -11,8 +11,10 @@ import { ExitCode } from "./exit-codes.js";
 import { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
 import { METRICS_PORT_OFFSET } from "./metrics.js";
 import { ZkvNode } from "./node.js";
+import { addStorageOptions, checkStorageFlags, openNodeStore } from "./node-store.js";
 import { runLauncher } from "./run-launcher.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
+import { DataDirError } from "./store/index.js";
 
 /** How long a removed node keeps answering (with redirects) before it exits. */
 const REMOVED_GRACE_MS = 2000;
@@ -52,8 +54,16 @@ Security section for the policy it needs).
 Without --curve-secret-key-file (or ZKV_CURVE_SECRET_KEY[_FILE]) traffic is plaintext and
 unauthenticated: keep --host at 127.0.0.1 unless the network is trusted.
 
+Storage: without --data-dir a node keeps its data in memory only. With it, node <id>
+keeps its data in <data-dir>/<id> (every mode), reloads it on start, and locks it.
+--fsync says when a write is acknowledged:
+  always  after it is fsynced (survives a power loss)
+  batch   after it is in the OS, fsynced right behind (survives a process crash)
+  off     at once, never fsynced (a crash may lose the last writes)
+
 Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
-77 Consul denied permission (CONSUL_HTTP_TOKEN), 78 bad CURVE key or allow-list.`,
+73 data dir unusable or in use by another process, 77 Consul denied permission
+(CONSUL_HTTP_TOKEN), 78 bad CURVE key or allow-list.`,
     )
     .option("--nodes <n>", "phase 1: start n nodes without Consul", positiveInt("--nodes"))
     .option("--node-id <id>", "run a single node with this id")
@@ -96,7 +106,7 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  return addCurveOptions(program);
+  return addStorageOptions(addCurveOptions(program));
 }
 
 /** Parses argv and runs the chosen mode; resolves to the process exit code. */
@@ -113,6 +123,11 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
   }
   if (flags.nodes !== undefined && flags.nodeId !== undefined) {
     process.stderr.write("error: --nodes and --node-id are different modes; pick one\n");
+    return ExitCode.USAGE;
+  }
+  const storageProblem = checkStorageFlags(flags);
+  if (storageProblem) {
+    process.stderr.write(`error: ${storageProblem}\n`);
     return ExitCode.USAGE;
   }
   if (flags.metricsPort !== undefined && flags.nodeId === undefined) {
@@ -133,6 +148,10 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     if (err instanceof ConsulUnavailableError) {
       process.stderr.write(`error: ${err.message}\n`);
       return ExitCode.UNAVAILABLE;
+    }
+    if (err instanceof DataDirError) {
+      process.stderr.write(`error: ${err.code}: ${err.message}\n`);
+      return ExitCode.CANT_CREATE;
     }
     if (err instanceof CurveKeyError) {
       process.stderr.write(`error: CURVE: ${err.message}\n`);
@@ -172,6 +191,8 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
   // Static-mode nodes (started by a --nodes launcher) run without Consul.
   const consul: ConsulConfig | undefined = process.env.ZKV_STATIC === "1" ? undefined : consulConfigFromEnv();
   const curve = curveFromFlags(flags);
+  const store =
+    flags.dataDir === undefined ? undefined : await openNodeStore(flags.dataDir, nodeId, flags.fsync, log);
   const node = new ZkvNode({
     nodeId,
     host: flags.host,
@@ -183,9 +204,15 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
     ...(curve ? { curve } : {}),
     ttlSeconds: flags.ttl,
     logger: log,
+    ...(store ? { store } : {}),
   });
   const stop = untilSignal();
-  await node.start();
+  try {
+    await node.start();
+  } catch (err) {
+    await store?.close(); // frees the data dir at once, not only when this process is gone
+    throw err;
+  }
   const reason = await Promise.race([
     stop,
     // Removed by remove-node: keep redirecting stragglers briefly, then leave for good (exit 0,

@@ -10,7 +10,7 @@ import {
 } from "@zkv/protocol";
 import type { RequestObserver } from "./metrics.js";
 import { type ClusterView, placementOf } from "./ownership.js";
-import type { Store } from "./store.js";
+import type { Store } from "./store/index.js";
 
 /** What the rebalancing ops act on. */
 export interface ClusterOpsContext {

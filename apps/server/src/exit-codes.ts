@@ -7,6 +7,8 @@ export const ExitCode = {
   USAGE: 2,
   /** Consul (or the cluster) could not be reached (EX_UNAVAILABLE). */
   UNAVAILABLE: 69,
+  /** The data dir cannot be used: not creatable, not a zkv store, or locked by another node (EX_CANTCREAT). */
+  CANT_CREATE: 73,
   /** Consul refused zkv's token: missing, unknown, or its ACL policy lacks a rule (EX_NOPERM). */
   NO_PERMISSION: 77,
   /** A CURVE key or allow-list file is missing or malformed (EX_CONFIG). */

@@ -18,7 +18,7 @@ import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster
 import { INVALID_OP, type RequestObserver } from "./metrics.js";
 import type { ClusterView } from "./ownership.js";
 import { type ReplicaContext, replicaOp } from "./replication/replica-ops.js";
-import type { Store } from "./store.js";
+import type { Store } from "./store/index.js";
 
 /** What request handling needs to know about the node it runs in. */
 export interface HandlerContext {

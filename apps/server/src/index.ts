@@ -12,5 +12,14 @@ export { ZkvNode } from "./node.js";
 export type { NodeOptions } from "./node-options.js";
 export { pingNode, waitForPings } from "./ping.js";
 export { DEFAULT_SOCKET_LIMITS, type SocketLimits } from "./socket-options.js";
-export { type Entry, MemoryStore, type Store } from "./store.js";
+export {
+  DataDirError,
+  DurableStore,
+  type DurableStoreOptions,
+  type Entry,
+  MemoryStore,
+  type Store,
+  SYNC_POLICIES,
+  type SyncPolicy,
+} from "./store/index.js";
 export { decideZap, ZAP_DOMAIN, ZAP_ENDPOINT } from "./zap.js";

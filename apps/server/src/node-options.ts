@@ -3,7 +3,7 @@ import type { Limits } from "@zkv/protocol";
 import type { NodeCurveOptions } from "./curve-guard.js";
 import type { Logger } from "./logger.js";
 import type { SocketLimits } from "./socket-options.js";
-import type { Store } from "./store.js";
+import type { Store } from "./store/index.js";
 
 /** Everything one node needs to serve. */
 export interface NodeOptions {
@@ -21,6 +21,7 @@ export interface NodeOptions {
   readonly socketLimits?: Partial<SocketLimits>;
   /** Encrypt and authenticate every connection with CURVE; plaintext when absent. */
   readonly curve?: NodeCurveOptions;
+  /** Where the node keeps its data (default: a MemoryStore); the node closes it on close(). */
   readonly store?: Store;
   readonly logger: Logger;
   readonly ttlSeconds?: number;

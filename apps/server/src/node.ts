@@ -9,8 +9,9 @@ import type { Logger } from "./logger.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
 import type { NodeOptions } from "./node-options.js";
 import { ClusterView } from "./ownership.js";
+import { type PendingReply, ReplyQueue } from "./reply-queue.js";
 import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
-import { MemoryStore, type Store } from "./store.js";
+import { MemoryStore, type Store } from "./store/index.js";
 
 export type { NodeOptions } from "./node-options.js";
 
@@ -24,13 +25,16 @@ const IDLE_WAKE_MS = 100;
 
 /**
  * One zkv node: a ZeroMQ ROUTER on tcp://host:port serving REQ and DEALER clients, a store, and
- * (in Consul mode) a registration with a TTL health check. `close()` answers requests until none
- * has arrived for IDLE_WAKE_MS (at most DRAIN_MS), deregisters, and closes the socket.
+ * (in Consul mode) a registration with a TTL health check. Replies leave in request order; one
+ * that waits for the disk goes out later through a ReplyQueue while the node keeps receiving.
+ * `close()` answers requests until none has arrived for IDLE_WAKE_MS (at most DRAIN_MS), sends
+ * every reply still waiting, deregisters, closes the socket and then the store.
  */
 export class ZkvNode {
   readonly store: Store;
   readonly limits: Limits;
   readonly #socket: Router;
+  readonly #replies: ReplyQueue;
   readonly #log: Logger;
   /** CURVE only: who may connect, and the ZAP handler that asks it. */
   readonly curve: CurveGuard | undefined;
@@ -86,6 +90,7 @@ export class ZkvNode {
         curve ? { identity: curve.options.identity, context: curve.context } : undefined,
       ),
     );
+    this.#replies = new ReplyQueue((frames) => this.#send(frames));
   }
 
   /** `tcp://host:port` the node is bound to. */
@@ -171,12 +176,14 @@ export class ZkvNode {
     this.#drainDeadline = Date.now() + DRAIN_MS;
     this.#draining = true;
     await this.#serving;
+    await this.#replies.drained();
     this.#follower?.close();
     await this.#registration?.close();
     await this.#metricsServer?.close();
     // The node socket first: without a ZAP handler libzmq would admit any CURVE client.
     this.#socket.close();
     await this.curve?.close();
+    await this.store.close();
     this.#log.info({ opsServed: this.opsServed }, "node stopped");
   }
 
@@ -192,10 +199,11 @@ export class ZkvNode {
         continue;
       }
       const reply = this.#answer(frames);
-      try {
-        await this.#socket.send(reply);
-      } catch (err) {
-        this.#log.warn({ err }, "reply not sent");
+      if (this.#replies.idle && !(reply instanceof Promise)) {
+        await this.#send(reply); // nothing ahead of it: the common path, no queueing
+      } else {
+        const full = this.#replies.push(reply);
+        if (full) await full;
       }
       // Draining answers until the socket has been quiet for IDLE_WAKE_MS (the receive above then
       // fails with EAGAIN), but under endless traffic only for so long. Stopping as soon as nothing
@@ -204,8 +212,17 @@ export class ZkvNode {
     }
   }
 
-  /** The reply frames for one incoming message (see answerMessage). */
-  #answer(frames: Buffer[]): Buffer[] {
+  /** Sends one reply; a failure (the peer is gone) is logged, never thrown. */
+  async #send(frames: Buffer[]): Promise<void> {
+    try {
+      await this.#socket.send(frames);
+    } catch (err) {
+      this.#log.warn({ err }, "reply not sent");
+    }
+  }
+
+  /** The reply frames for one incoming message, now or once durable (see answerMessage). */
+  #answer(frames: Buffer[]): PendingReply {
     this.opsServed++;
     return answerMessage(frames, this.#handlerContext, this.metrics, this.#log);
   }

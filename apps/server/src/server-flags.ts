@@ -1,8 +1,9 @@
 import type { HashingMode } from "@zkv/membership";
 import type { CurveFlags } from "./cli-curve.js";
+import type { StorageFlags } from "./node-store.js";
 
 /** The server command line's flags, as commander parses them. */
-export interface ServerFlags extends CurveFlags {
+export interface ServerFlags extends CurveFlags, StorageFlags {
   nodes?: number;
   nodeId?: string;
   port?: number;

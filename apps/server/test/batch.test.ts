@@ -1,7 +1,7 @@
 import { ErrorCode, resolveLimits } from "@zkv/protocol";
 import { describe, expect, it } from "vitest";
 import { handleRequest } from "../src/handler.js";
-import { MemoryStore } from "../src/store.js";
+import { MemoryStore } from "../src/store/index.js";
 
 describe("BATCH", () => {
   const ctx = () => ({

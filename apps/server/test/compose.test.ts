@@ -23,6 +23,7 @@ interface Service {
   depends_on?: string[] | Record<string, { condition?: string }>;
   ports?: Array<string | { published?: string | number; target?: number }>;
   healthcheck?: { test?: string | string[] };
+  volumes?: Array<string | { source?: string; target?: string }>;
 }
 
 // Compose allows YAML merge keys (`<<: *anchor`), which YAML 1.2 parsers resolve only when asked.
@@ -116,6 +117,12 @@ describe("docker-compose.yml", () => {
         consul: "service_healthy",
         "cluster-init": "service_completed_successfully",
       });
+    });
+
+    it("keeps its data in a volume of its own at ZKV_DATA_DIR", () => {
+      expect(environment(node).ZKV_DATA_DIR).toBe("/data");
+      const mounts = (node.volumes ?? []).map((v) => (typeof v === "string" ? v : `${v.source}:${v.target}`));
+      expect(mounts).toEqual([`${name}-data:/data`]);
     });
 
     it("is health-checked on its own port and its own Consul registration", () => {

@@ -16,7 +16,7 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { getAllPage, type HandlerContext, handleRequest } from "../src/handler.js";
-import { MemoryStore } from "../src/store.js";
+import { MemoryStore } from "../src/store/index.js";
 import { thrown } from "./helpers.js";
 
 function context(limits: Limits = DEFAULT_LIMITS): HandlerContext {

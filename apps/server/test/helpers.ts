@@ -101,3 +101,10 @@ export function thrown(fn: () => unknown): ZkvError {
   }
   throw new Error("expected a ZkvError to be thrown");
 }
+
+/** UTF-8 bytes of every key and value in a model, as `Store.bytes` counts them. */
+export function bytesOf(model: ReadonlyMap<string, string>): number {
+  let n = 0;
+  for (const [k, v] of model) n += Buffer.byteLength(k) + Buffer.byteLength(v);
+  return n;
+}

@@ -2,7 +2,7 @@ import { createPlacement } from "@zkv/hashring";
 import type { MovedEntry } from "@zkv/protocol";
 import { describe, expect, it } from "vitest";
 import { FENCE_LEASE_MS, Migration } from "../src/migration.js";
-import { MemoryStore } from "../src/store.js";
+import { MemoryStore } from "../src/store/index.js";
 
 /**
  * A ring with one virtual node per node and a trivial hash, so every placement below can be

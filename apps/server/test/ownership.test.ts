@@ -3,7 +3,7 @@ import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { describe, expect, it } from "vitest";
 import { Migration } from "../src/migration.js";
 import { ClusterView, type Decision } from "../src/ownership.js";
-import { MemoryStore } from "../src/store.js";
+import { MemoryStore } from "../src/store/index.js";
 
 /**
  * Rings with one virtual node per node and a trivial hash, so owners can be checked by hand:

@@ -17,7 +17,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
 import { type HandlerContext, handleRequest } from "../src/handler.js";
 import { FENCE_LEASE_MS } from "../src/migration.js";
 import { ClusterView } from "../src/ownership.js";
-import { MemoryStore } from "../src/store.js";
+import { MemoryStore } from "../src/store/index.js";
 import { thrown } from "./helpers.js";
 
 /**

@@ -1,7 +1,7 @@
 import { resolveLimits } from "@zkv/protocol";
 import { describe, expect, it } from "vitest";
 import { handleRequest } from "../src/handler.js";
-import { MemoryStore } from "../src/store.js";
+import { MemoryStore } from "../src/store/index.js";
 
 describe("STATS", () => {
   it("reports keys, UTF-8 bytes of keys and values, ops served and uptime", () => {

@@ -1,9 +1,37 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import fc from "fast-check";
-import { describe, expect, it } from "vitest";
-import { type Entry, MemoryStore } from "../src/store.js";
+import { afterAll, describe, expect, it } from "vitest";
+import { DurableStore, type Entry, MemoryStore, type Store } from "../src/store/index.js";
+import { bytesOf } from "./helpers.js";
+
+/**
+ * The same behaviour is required of every engine: each test below runs against MemoryStore and
+ * DurableStore (a fresh dir each, fsync off: durability is tested elsewhere, behaviour here).
+ */
+const root = mkdtempSync(join(tmpdir(), "zkv-store-test-"));
+let dirs = 0;
+const opened: Store[] = [];
+afterAll(async () => {
+  await Promise.all(opened.map((s) => s.close()));
+  rmSync(root, { recursive: true, force: true });
+});
+
+const engines: [string, () => Promise<Store>][] = [
+  ["MemoryStore", async () => new MemoryStore()],
+  [
+    "DurableStore",
+    async () => {
+      const store = await DurableStore.open({ dir: join(root, String(dirs++)), fsync: "off" });
+      opened.push(store);
+      return store;
+    },
+  ],
+];
 
 /** Everything a scan yields, as [key, value] pairs. */
-function scanAll(store: MemoryStore, after?: string): [string, string][] {
+function scanAll(store: Store, after?: string): [string, string][] {
   return [...store.scan(after)].map((e: Entry) => [e.key, e.value]);
 }
 
@@ -14,9 +42,9 @@ function modelScan(model: Map<string, string>, after?: string): [string, string]
     .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
-describe("MemoryStore basics", () => {
-  it("stores, overwrites, reads and deletes values", () => {
-    const store = new MemoryStore();
+describe.each(engines)("%s basics", (_name, newStore) => {
+  it("stores, overwrites, reads and deletes values", async () => {
+    const store = await newStore();
     expect(store.size).toBe(0);
     expect(store.get("k")).toBeUndefined();
 
@@ -34,8 +62,8 @@ describe("MemoryStore basics", () => {
     expect(store.delete("k")).toBe(false);
   });
 
-  it("accepts the empty string as key and value", () => {
-    const store = new MemoryStore();
+  it("accepts the empty string as key and value", async () => {
+    const store = await newStore();
     store.put("", "");
     expect(store.get("")).toBe("");
     expect(scanAll(store)).toEqual([["", ""]]);
@@ -43,8 +71,8 @@ describe("MemoryStore basics", () => {
     expect(scanAll(store, "")).toEqual([]);
   });
 
-  it("treats keys that look like Object members as ordinary keys", () => {
-    const store = new MemoryStore();
+  it("treats keys that look like Object members as ordinary keys", async () => {
+    const store = await newStore();
     expect(store.get("__proto__")).toBeUndefined();
     expect(store.get("constructor")).toBeUndefined();
     store.put("__proto__", "p");
@@ -55,23 +83,23 @@ describe("MemoryStore basics", () => {
   });
 });
 
-describe("MemoryStore scan", () => {
-  it("walks keys in ascending order whatever the insertion order", () => {
-    const store = new MemoryStore();
+describe.each(engines)("%s scan", (_name, newStore) => {
+  it("walks keys in ascending order whatever the insertion order", async () => {
+    const store = await newStore();
     for (const k of ["m", "b", "z", "a", "bb", "B"]) store.put(k, `v-${k}`);
     expect(scanAll(store).map(([k]) => k)).toEqual(["B", "a", "b", "bb", "m", "z"]);
   });
 
-  it("orders by UTF-16 code units (astral characters before U+FFFF)", () => {
-    const store = new MemoryStore();
+  it("orders by UTF-16 code units (astral characters before U+FFFF)", async () => {
+    const store = await newStore();
     store.put("\uffff", "bmp");
     store.put("\u{1f600}", "astral");
     store.put("é", "latin");
     expect(scanAll(store).map(([k]) => k)).toEqual(["é", "\u{1f600}", "\uffff"]);
   });
 
-  it("resumes strictly after the given key, present or not", () => {
-    const store = new MemoryStore();
+  it("resumes strictly after the given key, present or not", async () => {
+    const store = await newStore();
     for (const k of ["a", "c", "e"]) store.put(k, k.toUpperCase());
     expect(scanAll(store, "a")).toEqual([
       ["c", "C"],
@@ -86,8 +114,8 @@ describe("MemoryStore scan", () => {
     expect(scanAll(store, "")).toEqual(scanAll(store));
   });
 
-  it("never yields deleted keys, including ones deleted after an earlier scan", () => {
-    const store = new MemoryStore();
+  it("never yields deleted keys, including ones deleted after an earlier scan", async () => {
+    const store = await newStore();
     for (const k of ["a", "b", "c", "d"]) store.put(k, k);
     expect(scanAll(store).map(([k]) => k)).toEqual(["a", "b", "c", "d"]);
     store.delete("b");
@@ -101,8 +129,8 @@ describe("MemoryStore scan", () => {
     ]);
   });
 
-  it("shows the latest value of a key overwritten after a scan", () => {
-    const store = new MemoryStore();
+  it("shows the latest value of a key overwritten after a scan", async () => {
+    const store = await newStore();
     store.put("a", "1");
     expect(scanAll(store)).toEqual([["a", "1"]]);
     store.put("a", "2");
@@ -133,11 +161,11 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
 );
 
-describe("MemoryStore against a Map model", () => {
-  it("agrees with a Map on every get, delete, size and scan of random workloads", () => {
-    fc.assert(
-      fc.property(fc.array(op, { maxLength: 200 }), (ops) => {
-        const store = new MemoryStore();
+describe.each(engines)("%s against a Map model", (_name, newStore) => {
+  it("agrees with a Map on every get, delete, size, bytes and scan of random workloads", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 200 }), async (ops) => {
+        const store = await newStore();
         const model = new Map<string, string>();
         for (const o of ops) {
           switch (o.kind) {
@@ -158,17 +186,20 @@ describe("MemoryStore against a Map model", () => {
           expect(store.size).toBe(model.size);
         }
         expect(scanAll(store)).toEqual(modelScan(model));
+        expect(store.bytes).toBe(bytesOf(model));
+        await store.close();
       }),
+      { numRuns: 50 },
     );
   });
 
-  it("paging with scan(lastKey) visits every key exactly once, in order", () => {
-    fc.assert(
-      fc.property(
+  it("paging with scan(lastKey) visits every key exactly once, in order", async () => {
+    await fc.assert(
+      fc.asyncProperty(
         fc.uniqueArray(key, { maxLength: 60 }),
         fc.integer({ min: 1, max: 7 }),
-        (keys, pageSize) => {
-          const store = new MemoryStore();
+        async (keys, pageSize) => {
+          const store = await newStore();
           for (const k of keys) store.put(k, `v:${k}`);
           const seen: string[] = [];
           let after: string | undefined;
@@ -183,8 +214,10 @@ describe("MemoryStore against a Map model", () => {
             after = page[page.length - 1];
           }
           expect(seen).toEqual([...keys].sort());
+          await store.close();
         },
       ),
+      { numRuns: 50 },
     );
   });
 });

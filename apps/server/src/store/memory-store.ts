@@ -1,28 +1,8 @@
-/** One stored entry. */
-export interface Entry {
-  readonly key: string;
-  readonly value: string;
-}
-
-/**
- * Where a node keeps its data. Small on purpose, so a durable engine can replace the in-memory
- * one without touching the request path. `scan` walks keys in ascending UTF-16 order from just
- * after `afterKey`, which is what makes GET_ALL paging stable across pages.
- */
-export interface Store {
-  get(key: string): string | undefined;
-  put(key: string, value: string): void;
-  /** True when the key existed. */
-  delete(key: string): boolean;
-  readonly size: number;
-  /** UTF-8 bytes of every key and value held, for STATS and (later) a memory budget. */
-  readonly bytes: number;
-  scan(afterKey: string | undefined): Iterable<Entry>;
-}
+import type { Entry, Store } from "./store.js";
 
 /**
  * A Map plus a sorted key index rebuilt lazily: writes stay O(1), and the first scan after writes
- * pays one sort. Good for the sizes a single in-memory node holds; an ordered engine replaces it.
+ * pays one sort. The node's store without --data-dir, and the in-memory half of DurableStore.
  */
 export class MemoryStore implements Store {
   readonly #map = new Map<string, string>();
@@ -60,6 +40,16 @@ export class MemoryStore implements Store {
 
   get size(): number {
     return this.#map.size;
+  }
+
+  /** Nothing to wait for: memory is as durable as this store gets. */
+  sync(): undefined {
+    return undefined;
+  }
+
+  /** Nothing to release; there for the Store lifecycle. */
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 
   *scan(afterKey: string | undefined): Iterable<Entry> {

@@ -1,0 +1,193 @@
+import { createHash } from "node:crypto";
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { type Database, open, type RootDatabase } from "lmdb";
+import { DataDirError } from "./errors.js";
+import { DataDirLock } from "./lock.js";
+import { MemoryStore } from "./memory-store.js";
+import { decodeKey, decodeRecord, encodeKey, encodeValue, RecordKind } from "./record.js";
+import type { Entry, Store } from "./store.js";
+
+/**
+ * When a write counts as durable (`--fsync`), like Redis' appendfsync always / everysec / no:
+ * - `always`: once its commit is fsynced; survives a process crash and an OS crash or power loss.
+ * - `batch`: once its commit is in the OS (written, not yet fsynced); LMDB fsyncs right behind
+ *   each commit, in the background. Survives a process crash; an OS crash or power loss may lose
+ *   the commits of the last fsync or so (milliseconds), never corrupts.
+ * - `off`: at once; the commit follows within the event turn, and the OS writes it back when it
+ *   likes (no fsync at all). A process crash may lose that last turn's writes; an OS crash may lose
+ *   tens of seconds and can corrupt the data dir (LMDB without sync keeps no write order).
+ */
+export type SyncPolicy = "always" | "batch" | "off";
+export const SYNC_POLICIES: readonly SyncPolicy[] = ["always", "batch", "off"];
+
+export interface DurableStoreOptions {
+  /** This store's own dir (a node uses `<data-dir>/<node-id>`); created when missing. */
+  readonly dir: string;
+  readonly fsync: SyncPolicy;
+  /** Told when a commit fails (disk full, I/O error); `sync()` rejects from then on. */
+  readonly onError?: (err: unknown) => void;
+}
+
+/** The format of the records in a data dir; a dir written in another format is refused. */
+const FORMAT = 1;
+const FORMAT_KEY = Buffer.from("format");
+/**
+ * lmdb-js' largest key with the default page size. zkv keys reach 4 KiB of UTF-8, 8 KiB as UTF-16,
+ * so a longer key lives in the `long` table under its SHA-256, with the key kept in the value.
+ */
+const MAX_DIRECT_KEY_BYTES = 1978;
+
+/**
+ * Every entry in memory (a MemoryStore answers all reads, at memory speed and in UTF-16 order)
+ * and on disk in LMDB, which only ever writes: each put or delete goes to the engine at once,
+ * writes of one event turn share one transaction (LMDB's own event-turn batching, i.e. group
+ * commit), and `sync()` tells when they are durable under the policy. Opening loads the whole dir
+ * back into memory, so `size` and `bytes` are right after a restart. The dataset must fit in
+ * memory, as with Redis: the engine is for surviving restarts, not for holding more than RAM.
+ */
+export class DurableStore implements Store {
+  readonly #mem = new MemoryStore();
+  readonly #lock: DataDirLock;
+  readonly #root: RootDatabase<Buffer, Buffer>;
+  /** Keys up to MAX_DIRECT_KEY_BYTES, by their encoding (in UTF-16 order). */
+  readonly #data: Database<Buffer, Buffer>;
+  readonly #long: Database<Buffer, Buffer>;
+  readonly #options: DurableStoreOptions;
+  /** The commit the latest write joined (lmdb-js shares one promise per transaction). */
+  #last: (Promise<boolean> & { flushed?: Promise<void> }) | undefined;
+  #failure: unknown;
+  #closing: Promise<void> | undefined;
+
+  private constructor(options: DurableStoreOptions, lock: DataDirLock, root: RootDatabase<Buffer, Buffer>) {
+    this.#options = options;
+    this.#lock = lock;
+    this.#root = root;
+    // Named tables: LMDB keeps their names in the root table, so no data goes there.
+    this.#data = root.openDB<Buffer, Buffer>({ name: "data", keyEncoding: "binary", encoding: "binary" });
+    this.#long = root.openDB<Buffer, Buffer>({ name: "long", keyEncoding: "binary", encoding: "binary" });
+  }
+
+  /** Locks the dir, opens (or creates) the engine and loads every entry into memory. */
+  static async open(options: DurableStoreOptions): Promise<DurableStore> {
+    const { dir } = options;
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new DataDirError("DATA_DIR_UNUSABLE", dir, `cannot create ${dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const lock = DataDirLock.acquire(dir);
+    let root: RootDatabase<Buffer, Buffer> | undefined;
+    try {
+      root = open<Buffer, Buffer>({
+        path: join(dir, "data.mdb"),
+        keyEncoding: "binary",
+        encoding: "binary",
+        compression: false,
+        separateFlushed: true,
+        noSync: options.fsync === "off",
+      });
+      const store = new DurableStore(options, lock, root);
+      await store.#load();
+      return store;
+    } catch (err) {
+      await root?.close().catch(() => {});
+      lock.release();
+      if (err instanceof DataDirError) throw err;
+      throw new DataDirError("DATA_DIR_UNUSABLE", dir, `cannot open ${dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+  }
+
+  async #load(): Promise<void> {
+    const meta = this.#root.openDB<Buffer, Buffer>({
+      name: "meta",
+      keyEncoding: "binary",
+      encoding: "binary",
+    });
+    const format = meta.get(FORMAT_KEY)?.[0];
+    if (format === undefined) await meta.put(FORMAT_KEY, Buffer.from([FORMAT]));
+    else if (format !== FORMAT) {
+      throw new DataDirError(
+        "DATA_DIR_UNUSABLE",
+        this.#options.dir,
+        `record format ${format}, expected ${FORMAT}`,
+      );
+    }
+    for (const { key, value } of this.#data.getRange({})) this.#restore(decodeKey(key), value);
+    for (const { value } of this.#long.getRange({})) {
+      const keyBytes = value.readUInt32BE(0);
+      this.#restore(decodeKey(value.subarray(4, 4 + keyBytes)), value.subarray(4 + keyBytes));
+    }
+  }
+
+  #restore(key: string, bytes: Buffer): void {
+    const record = decodeRecord(bytes);
+    if (record.kind === RecordKind.VALUE) this.#mem.put(key, record.value);
+  }
+
+  get(key: string): string | undefined {
+    return this.#mem.get(key);
+  }
+
+  put(key: string, value: string): void {
+    this.#mem.put(key, value);
+    const k = encodeKey(key);
+    if (k.length <= MAX_DIRECT_KEY_BYTES) this.#track(this.#data.put(k, encodeValue(value)));
+    else this.#track(this.#long.put(longKey(k), Buffer.concat([lengthOf(k), k, encodeValue(value)])));
+  }
+
+  delete(key: string): boolean {
+    if (!this.#mem.delete(key)) return false;
+    const k = encodeKey(key);
+    this.#track(k.length <= MAX_DIRECT_KEY_BYTES ? this.#data.remove(k) : this.#long.remove(longKey(k)));
+    return true;
+  }
+
+  get size(): number {
+    return this.#mem.size;
+  }
+
+  get bytes(): number {
+    return this.#mem.bytes;
+  }
+
+  scan(afterKey: string | undefined): Iterable<Entry> {
+    return this.#mem.scan(afterKey);
+  }
+
+  sync(): Promise<void> | undefined {
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const last = this.#last;
+    if (this.#options.fsync === "off" || last === undefined) return undefined;
+    return (this.#options.fsync === "always" ? (last.flushed ?? last) : last).then(() => {});
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#root.close().finally(() => this.#lock.release());
+    return this.#closing;
+  }
+
+  #track(commit: Promise<boolean>): void {
+    if (commit === this.#last) return;
+    this.#last = commit;
+    // One handler per transaction: a failed commit must neither go unnoticed nor crash the node.
+    commit.catch((err: unknown) => {
+      this.#failure ??= err;
+      this.#options.onError?.(err);
+    });
+  }
+}
+
+function longKey(encoded: Buffer): Buffer {
+  return createHash("sha256").update(encoded).digest();
+}
+
+function lengthOf(encoded: Buffer): Buffer {
+  const out = Buffer.allocUnsafe(4);
+  out.writeUInt32BE(encoded.length, 0);
+  return out;
+}

@@ -1,0 +1,23 @@
+/** Why a data dir cannot be used; the CLI maps every one to exit code 73 (EX_CANTCREAT). */
+export type DataDirErrorCode = "DATA_DIR_LOCKED" | "DATA_DIR_UNUSABLE";
+
+/**
+ * A data dir that cannot be opened: held by another live process (`DATA_DIR_LOCKED`, with its
+ * pid), or not creatable, not writable, or not a zkv store (`DATA_DIR_UNUSABLE`, with the cause).
+ */
+export class DataDirError extends Error {
+  override readonly name = "DataDirError";
+
+  constructor(
+    readonly code: DataDirErrorCode,
+    readonly dir: string,
+    message: string,
+    options?: { cause?: unknown; readonly pid?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.pid = options?.pid;
+  }
+
+  /** With DATA_DIR_LOCKED: the process holding the lock. */
+  readonly pid: number | undefined;
+}

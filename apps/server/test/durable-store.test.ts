@@ -1,0 +1,124 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
+import { DataDirError, DurableStore, LOCK_FILE, type SyncPolicy } from "../src/store/index.js";
+import { bytesOf } from "./helpers.js";
+
+const root = mkdtempSync(join(tmpdir(), "zkv-durable-test-"));
+let dirs = 0;
+const nextDir = () => join(root, String(dirs++));
+const opened: DurableStore[] = [];
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((s) => s.close()));
+});
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+async function open(dir: string, fsync: SyncPolicy = "batch"): Promise<DurableStore> {
+  const store = await DurableStore.open({ dir, fsync });
+  opened.push(store);
+  return store;
+}
+
+describe("DurableStore restart", () => {
+  it("reopens with the same entries, size and bytes after random writes (long keys included)", async () => {
+    const key = fc.oneof(
+      fc.string({ unit: fc.constantFrom("a", "b", "é", "\u{1f600}", "\ud800"), maxLength: 3 }),
+      fc.constantFrom("k".repeat(1000), "k".repeat(4096), `${"\u{1f600}".repeat(1000)}x`),
+    );
+    const write = fc.oneof(
+      fc.tuple(key, fc.string()),
+      key.map((k) => [k, undefined] as const),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(write, { maxLength: 60 }), async (writes) => {
+        const dir = nextDir();
+        const model = new Map<string, string>();
+        const first = await DurableStore.open({ dir, fsync: "batch" });
+        for (const [k, v] of writes) {
+          if (v === undefined) {
+            expect(first.delete(k)).toBe(model.delete(k));
+          } else {
+            first.put(k, v);
+            model.set(k, v);
+          }
+        }
+        await first.close();
+        const again = await DurableStore.open({ dir, fsync: "batch" });
+        expect(Object.fromEntries([...again.scan(undefined)].map((e) => [e.key, e.value]))).toEqual(
+          Object.fromEntries(model),
+        );
+        expect(again.size).toBe(model.size);
+        expect(again.bytes).toBe(bytesOf(model));
+        await again.close();
+      }),
+      { numRuns: 25 },
+    );
+  });
+});
+
+describe("DurableStore sync", () => {
+  it.each(["always", "batch"] as const)(
+    "with %s, sync() is a promise that resolves once written",
+    async (fsync) => {
+      const store = await open(nextDir(), fsync);
+      expect(store.sync()).toBeUndefined(); // nothing written yet
+      store.put("k", "v");
+      const pending = store.sync();
+      expect(pending).toBeInstanceOf(Promise);
+      await pending;
+    },
+  );
+
+  it("with off, sync() never makes anyone wait", async () => {
+    const store = await open(nextDir(), "off");
+    store.put("k", "v");
+    expect(store.sync()).toBeUndefined();
+  });
+
+  it("close() is idempotent", async () => {
+    const store = await DurableStore.open({ dir: nextDir(), fsync: "batch" });
+    await Promise.all([store.close(), store.close()]);
+    await store.close();
+  });
+});
+
+describe("data dir lock", () => {
+  it("refuses a second store on the same dir in this process, and frees it on close", async () => {
+    const dir = nextDir();
+    const first = await DurableStore.open({ dir, fsync: "batch" });
+    const err = await DurableStore.open({ dir, fsync: "batch" }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DataDirError);
+    expect((err as DataDirError).code).toBe("DATA_DIR_LOCKED");
+    await first.close();
+    await open(dir);
+  });
+
+  it("refuses a dir held by another live process, naming it, and takes it over once that died", async () => {
+    const dir = nextDir();
+    mkdirSync(dir);
+    const other = spawn(process.execPath, ["-e", "setTimeout(() => {}, 60000)"], { stdio: "ignore" });
+    const exited = new Promise((r) => other.once("exit", r));
+    try {
+      writeFileSync(join(dir, LOCK_FILE), `${other.pid}\n`);
+      const err = await DurableStore.open({ dir, fsync: "batch" }).catch((e: unknown) => e);
+      expect(err).toBeInstanceOf(DataDirError);
+      expect((err as DataDirError).code).toBe("DATA_DIR_LOCKED");
+      expect((err as DataDirError).pid).toBe(other.pid);
+    } finally {
+      other.kill("SIGKILL");
+    }
+    await exited;
+    const store = await open(dir); // its lock is stale now
+    expect(store.size).toBe(0);
+  });
+
+  it("says DATA_DIR_UNUSABLE for a dir it cannot create", async () => {
+    const file = join(root, "a-file");
+    writeFileSync(file, "");
+    const err = await DurableStore.open({ dir: join(file, "sub"), fsync: "batch" }).catch((e: unknown) => e);
+    expect((err as DataDirError).code).toBe("DATA_DIR_UNUSABLE");
+  });
+});

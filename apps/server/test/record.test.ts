@@ -1,0 +1,59 @@
+import { describe, expect, it } from "vitest";
+import {
+  decodeKey,
+  decodeRecord,
+  encodeKey,
+  encodeTombstone,
+  encodeValue,
+  RecordFormatError,
+  RecordKind,
+} from "../src/store/index.js";
+
+describe("record format", () => {
+  it("lays a value out as [kind 0][float64 version BE][UTF-8 value]", () => {
+    // 0x3ff0000000000000 is 1.0 as a big-endian float64.
+    expect(encodeValue("hé", 1).toString("hex")).toBe("00" + "3ff0000000000000" + "68c3a9");
+    expect(encodeValue("").toString("hex")).toBe("00" + "0000000000000000");
+  });
+
+  it("lays a tombstone out as [kind 1][version] with no value", () => {
+    expect(encodeTombstone(2).toString("hex")).toBe("01" + "4000000000000000");
+  });
+
+  it("decodes what it encodes, versions included", () => {
+    expect(decodeRecord(encodeValue("v", 1712345678.5))).toEqual({
+      kind: RecordKind.VALUE,
+      version: 1712345678.5,
+      value: "v",
+    });
+    expect(decodeRecord(encodeTombstone(7))).toEqual({ kind: RecordKind.TOMBSTONE, version: 7 });
+  });
+
+  it("refuses unknown kinds and short records with a typed error", () => {
+    expect(() => decodeRecord(Buffer.from("020000000000000000", "hex"))).toThrow(RecordFormatError);
+    expect(() => decodeRecord(Buffer.from("00", "hex"))).toThrow(RecordFormatError);
+    try {
+      decodeRecord(Buffer.alloc(3));
+    } catch (err) {
+      expect((err as RecordFormatError).code).toBe("BAD_RECORD");
+    }
+  });
+});
+
+describe("key encoding", () => {
+  it("is a 0 prefix byte and UTF-16 big-endian code units", () => {
+    expect(encodeKey("").toString("hex")).toBe("00");
+    expect(encodeKey("Ab").toString("hex")).toBe("00" + "0041" + "0062");
+  });
+
+  it("round-trips lone surrogates and astral characters", () => {
+    for (const key of ["\ud800", "a\udc00b", "\u{1f600}", "é", ""])
+      expect(decodeKey(encodeKey(key))).toBe(key);
+  });
+
+  it("sorts bytewise exactly as the keys sort as strings (UTF-16 order)", () => {
+    const keys = ["\uffff", "\u{1f600}", "é", "a", "", "ab", "\ud800"];
+    const byBytes = [...keys].sort((a, b) => Buffer.compare(encodeKey(a), encodeKey(b)));
+    expect(byBytes).toEqual([...keys].sort());
+  });
+});

@@ -1,0 +1,109 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { eventually, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
+import { decodeReply, type Reply } from "@zkv/protocol";
+import { Dealer } from "zeromq";
+import { pingNode } from "../../src/ping.js";
+
+const SERVER_MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+
+/** A zkv server process (a node or a launcher with its nodes, one process group) run by a test. */
+export interface ServerProcess {
+  readonly child: ChildProcess;
+  output(): string;
+  /** Resolves to the exit code (null when killed by a signal). */
+  readonly exited: Promise<number | null>;
+  /** Signals the process (SIGTERM: a clean stop), waits for it, then kills anything of its group left. */
+  stop(signal?: NodeJS.Signals): Promise<number | null>;
+}
+
+/** Runs `zkv-server <args>` the way `pnpm --filter server start` does, without waiting for anything. */
+export function runServer(args: readonly string[], env: Record<string, string> = {}): ServerProcess {
+  const child = spawn(process.execPath, ["--import", "tsx", SERVER_MAIN, "--log-level", "warn", ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: true,
+  });
+  trackProcessGroup(child.pid);
+  let output = "";
+  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
+  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
+    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+    const code = await exited;
+    try {
+      process.kill(-child.pid!, "SIGKILL");
+    } catch {
+      // the group is gone already
+    }
+    untrackPid(child.pid);
+    return code;
+  };
+  return { child, output: () => output, exited, stop };
+}
+
+/** Starts a single node (`--node-id`) and resolves once it answers PING on `port`. */
+export async function startNode(
+  nodeId: string,
+  port: number,
+  args: readonly string[],
+  env: Record<string, string> = {},
+): Promise<ServerProcess> {
+  const proc = runServer(["--node-id", nodeId, "--port", String(port), "--metrics-port", "0", ...args], env);
+  try {
+    await eventually(async () => {
+      if (proc.child.exitCode !== null)
+        throw new Error(`node exited ${proc.child.exitCode}:\n${proc.output()}`);
+      return pingNode("127.0.0.1", port, 500);
+    }, 30_000);
+  } catch (err) {
+    await proc.stop("SIGKILL");
+    throw err;
+  }
+  return proc;
+}
+
+/**
+ * A DEALER that sends requests with ids and matches replies by id, many in flight: what a
+ * pipelining client does, without the client package.
+ */
+export class IdDealer {
+  readonly #socket = new Dealer({ linger: 0, receiveTimeout: 10_000, sendHighWaterMark: 0 });
+  readonly #waiting = new Map<number, (reply: Reply) => void>();
+  #next = 0;
+  #reading: Promise<void>;
+  /** zeromq.js allows one send in flight per socket: sends are chained. */
+  #sending: Promise<void> = Promise.resolve();
+
+  constructor(port: number) {
+    this.#socket.connect(`tcp://127.0.0.1:${port}`);
+    this.#reading = this.#read();
+  }
+
+  request(body: Record<string, unknown>): Promise<Reply> {
+    const id = this.#next++;
+    const reply = new Promise<Reply>((resolve) => this.#waiting.set(id, resolve));
+    const frames = [Buffer.alloc(0), Buffer.from(JSON.stringify({ ...body, id }))];
+    this.#sending = this.#sending.then(() => this.#socket.send(frames)).catch(() => {});
+    return reply;
+  }
+
+  async #read(): Promise<void> {
+    try {
+      for (;;) {
+        const frames = await this.#socket.receive();
+        const reply = decodeReply(frames[frames.length - 1]!);
+        this.#waiting.get(reply.id as number)?.(reply);
+        this.#waiting.delete(reply.id as number);
+      }
+    } catch {
+      // closed, or no reply for 10 s (the node was killed): pending requests stay unanswered
+    }
+  }
+
+  close(): Promise<void> {
+    this.#socket.close();
+    return this.#reading;
+  }
+}
