@@ -30,20 +30,35 @@ const MAX_ERROR_MESSAGE_CHARS = 256;
  * A request that wrote is acknowledged only once its writes are durable under the store's sync
  * policy: its reply is then a promise (which never rejects: a failed commit becomes INTERNAL).
  * Everything else, and every write on a store with nothing to wait for, is answered at once.
+ *
+ * `ordered` is true for a request without an id: its client can only match replies by their
+ * order, so its reply must not overtake an earlier one. A reply to a request with an id may leave
+ * as soon as it is ready, so one slow write never holds back every other client's replies.
  */
 export function answerMessage(
   frames: Buffer[],
   ctx: HandlerContext,
   metrics: NodeMetrics,
   log: Logger,
-): PendingReply {
+): { reply: PendingReply; ordered: boolean } {
+  const reply = answer(frames, ctx, metrics, log);
+  return { reply: reply.frames, ordered: reply.id === undefined };
+}
+
+/** The reply, and the request's id (undefined: it had none, or could not be decoded). */
+function answer(
+  frames: Buffer[],
+  ctx: HandlerContext,
+  metrics: NodeMetrics,
+  log: Logger,
+): { frames: PendingReply; id: unknown } {
   const started = performance.now();
   let split = frames.findIndex((f, i) => i > 0 && f.length === 0);
   split = split === -1 ? 1 : split + 1;
   const envelope = frames.slice(0, split);
   const decoded = decodeRequest(frames.slice(split), ctx.limits);
   let op: string;
-  let reply: Reply;
+  let reply: Reply | Promise<Reply>;
   if (decoded.ok) {
     op = decoded.request.op;
     reply = replyTo(decoded.request, ctx, log);
@@ -51,32 +66,37 @@ export function answerMessage(
     op = INVALID_OP;
     reply = toErrorReply(decoded.error, decoded.id);
   }
-  // A BATCH's elements were counted one by one as they were applied; the BATCH itself only
-  // when it failed as a whole.
-  if (op !== "BATCH" || isErrorReply(reply)) metrics.request(op, reply);
   const finish = (final: Reply): Buffer[] => {
     const out = [...envelope, encodeReply(boundErrorMessage(final))];
     metrics.observe(op, (performance.now() - started) / 1000);
     return out;
   };
-  const durable = decoded.ok && wrote(decoded.request, reply) ? ctx.store.sync() : undefined;
-  if (durable === undefined) return finish(reply);
-  return durable.then(
-    () => finish(reply),
-    (err: unknown) => {
-      log.error({ err, op }, "write not durable");
-      return finish(
-        toErrorReply(
-          new ZkvError(ErrorCode.INTERNAL, "write not durable"),
-          decoded.ok ? decoded.request.id : undefined,
-        ),
-      );
-    },
-  );
+  const settle = (reply: Reply): PendingReply => {
+    // A BATCH's elements were counted one by one as they were applied; the BATCH itself only
+    // when it failed as a whole.
+    if (op !== "BATCH" || isErrorReply(reply)) metrics.request(op, reply);
+    const durable = decoded.ok && wrote(decoded.request, reply) ? ctx.store.sync() : undefined;
+    if (durable === undefined) return finish(reply);
+    return durable.then(
+      () => finish(reply),
+      (err: unknown) => {
+        log.error({ err, op }, "write not durable");
+        return finish(
+          toErrorReply(
+            new ZkvError(ErrorCode.INTERNAL, "write not durable"),
+            decoded.ok ? decoded.request.id : undefined,
+          ),
+        );
+      },
+    );
+  };
+  // A replicated key op answers once its replicas have: later, like a write waiting for the disk.
+  const id = decoded.ok ? decoded.request.id : decoded.id;
+  return { frames: reply instanceof Promise ? reply.then(settle) : settle(reply), id };
 }
 
 /** Ops whose success may have changed the store. */
-const WRITE_OPS = new Set<string>(["PUT", "DELETE", "IMPORT", "MIGRATE_COMMIT"]);
+const WRITE_OPS = new Set<string>(["PUT", "DELETE", "IMPORT", "MIGRATE_COMMIT", "REPLICATE"]);
 
 /**
  * True when `request` may have written: a write op that did not fail, or a BATCH holding one.
@@ -91,13 +111,17 @@ function wrote(request: Request, reply: Reply): boolean {
   });
 }
 
-function replyTo(request: Request, ctx: HandlerContext, log: Logger): Reply {
-  try {
-    return handleRequest(request, ctx);
-  } catch (err) {
+function replyTo(request: Request, ctx: HandlerContext, log: Logger): Reply | Promise<Reply> {
+  const failed = (err: unknown): Reply => {
     if (isZkvError(err)) return toErrorReply(err, request.id);
     log.error({ err, op: request.op }, "request failed");
     return toErrorReply(new ZkvError(ErrorCode.INTERNAL, "internal error"), request.id);
+  };
+  try {
+    const reply = handleRequest(request, ctx);
+    return reply instanceof Promise ? reply.catch(failed) : reply;
+  } catch (err) {
+    return failed(err);
   }
 }
 

@@ -1,4 +1,5 @@
 import {
+  ClusterSettings,
   type ConsulConfig,
   ConsulPermissionError,
   ConsulUnavailableError,
@@ -92,6 +93,21 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
       "write cluster_size to Consul KV before starting",
       positiveInt("--cluster-size"),
     )
+    .option(
+      "--replicas <n>",
+      "copies of each key, stored in Consul KV zkv/replication for the whole cluster (default 1)",
+      positiveInt("--replicas"),
+    )
+    .option(
+      "--write-quorum <w>",
+      "with --replicas: default w (default: a majority)",
+      positiveInt("--write-quorum"),
+    )
+    .option(
+      "--read-quorum <r>",
+      "with --replicas: default r (default: a majority)",
+      positiveInt("--read-quorum"),
+    )
     .option("--ttl <seconds>", "TTL of each node's Consul health check", positiveInt("--ttl"), 10)
     .option(
       "--metrics-port <port>",
@@ -123,6 +139,14 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
   }
   if (flags.nodes !== undefined && flags.nodeId !== undefined) {
     process.stderr.write("error: --nodes and --node-id are different modes; pick one\n");
+    return ExitCode.USAGE;
+  }
+  if (flags.replicas === undefined && (flags.writeQuorum ?? flags.readQuorum) !== undefined) {
+    process.stderr.write("error: --write-quorum and --read-quorum need --replicas\n");
+    return ExitCode.USAGE;
+  }
+  if (flags.replicas !== undefined && flags.nodes !== undefined) {
+    process.stderr.write("error: replication needs Consul (peers find each other there); drop --nodes\n");
     return ExitCode.USAGE;
   }
   const storageProblem = checkStorageFlags(flags);
@@ -191,6 +215,7 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
   // Static-mode nodes (started by a --nodes launcher) run without Consul.
   const consul: ConsulConfig | undefined = process.env.ZKV_STATIC === "1" ? undefined : consulConfigFromEnv();
   const curve = curveFromFlags(flags);
+  const replication = consul ? await new ClusterSettings(consul).replication() : undefined;
   const store =
     flags.dataDir === undefined ? undefined : await openNodeStore(flags.dataDir, nodeId, flags.fsync, log);
   const node = new ZkvNode({
@@ -202,6 +227,7 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
     weight: flags.weight,
     ...(consul ? { consul } : {}),
     ...(curve ? { curve } : {}),
+    ...(replication ? { replication } : {}),
     ttlSeconds: flags.ttl,
     logger: log,
     ...(store ? { store } : {}),

@@ -35,6 +35,8 @@ export class ClusterFollower extends EventEmitter<{ removed: [] }> {
     this.#hashing = await settings.hashing();
     const initial = await settings.placement();
     if (initial) this.#apply(initial);
+    // Loaded: with no placement at all (no record, no cluster_size) the node serves every key.
+    this.view.loaded = true;
     this.#watch = settings.watchPlacement(this.log);
     await this.#watch.start();
     this.#watch.on("change", (record) => {

@@ -17,6 +17,7 @@ import {
 import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
 import { INVALID_OP, type RequestObserver } from "./metrics.js";
 import type { ClusterView } from "./ownership.js";
+import { replicatedKeyOp } from "./replication/key-ops.js";
 import { type ReplicaContext, replicaOp } from "./replication/replica-ops.js";
 import type { Store } from "./store/index.js";
 
@@ -44,13 +45,15 @@ const PAGE_ENVELOPE_BYTES = 512;
 /**
  * Applies one decoded request to the store and returns its reply. Pure apart from the store, so
  * it is tested without sockets; never throws for a valid request (store failures become
- * INTERNAL in the caller).
+ * INTERNAL in the caller). With replication, key ops are coordinated with the key's other
+ * replicas and the reply comes later: a promise, which never rejects.
  */
-export function handleRequest(request: Request, ctx: HandlerContext): Reply {
+export function handleRequest(request: Request, ctx: HandlerContext): Reply | Promise<Reply> {
   const id = request.id;
   if ("key" in request) {
     const decision = ctx.cluster?.decide(request.key, request.asking, ctx.store) ?? "serve";
     if (decision !== "serve") return toErrorReply(decision, id);
+    if (ctx.replication) return replicatedKeyOp(request, ctx.replication);
   }
   // While a key waits to move, its deletion must move too: it leaves a tombstone.
   const migration = "key" in request ? ctx.cluster?.migration : undefined;
@@ -79,8 +82,11 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply {
       return withId(getAllPage(request, ctx), id);
     case "PING":
       return withId({ ok: true, node: ctx.nodeId }, id);
-    case "BATCH":
-      return withId({ results: batch(request, ctx) }, id);
+    case "BATCH": {
+      const results = batch(request, ctx);
+      if (!results.some((r) => r instanceof Promise)) return withId({ results: results as Reply[] }, id);
+      return Promise.all(results).then((all) => withId({ results: all }, id));
+    }
     case "STATS":
       return withId(stats(ctx, request.gc === true), id);
     case "REPLICATE":
@@ -109,16 +115,26 @@ function stats(ctx: HandlerContext, collectFirst: boolean) {
  * Applies a BATCH element by element, in order: each is validated and answered exactly as if it
  * had come on its own, so one bad element gets its own error and the others still apply.
  */
-function batch(request: BatchRequest, ctx: HandlerContext): Reply[] {
-  const results: Reply[] = new Array(request.ops.length);
+function batch(request: BatchRequest, ctx: HandlerContext): Array<Reply | Promise<Reply>> {
+  const results: Array<Reply | Promise<Reply>> = new Array(request.ops.length);
   for (let i = 0; i < request.ops.length; i++) {
     const decoded = decodeBatchOp(request.ops[i], ctx.limits);
+    const op = decoded.ok ? decoded.request.op : INVALID_OP;
+    let result: Reply | Promise<Reply>;
     try {
-      results[i] = decoded.ok ? handleRequest(decoded.request, ctx) : toErrorReply(decoded.error, decoded.id);
+      result = decoded.ok ? handleRequest(decoded.request, ctx) : toErrorReply(decoded.error, decoded.id);
     } catch (err) {
-      results[i] = toErrorReply(err); // a ZkvError keeps its code; anything else becomes INTERNAL
+      result = toErrorReply(err); // a ZkvError keeps its code; anything else becomes INTERNAL
     }
-    ctx.metrics?.request(decoded.ok ? decoded.request.op : INVALID_OP, results[i]!);
+    if (result instanceof Promise) {
+      result = result.then((r) => {
+        ctx.metrics?.request(op, r);
+        return r;
+      });
+    } else {
+      ctx.metrics?.request(op, result);
+    }
+    results[i] = result;
   }
   return results;
 }

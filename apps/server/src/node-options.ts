@@ -1,4 +1,4 @@
-import type { ConsulConfig } from "@zkv/membership";
+import type { ConsulConfig, Replication } from "@zkv/membership";
 import type { Limits } from "@zkv/protocol";
 import type { NodeCurveOptions } from "./curve-guard.js";
 import type { Logger } from "./logger.js";
@@ -21,6 +21,11 @@ export interface NodeOptions {
   readonly socketLimits?: Partial<SocketLimits>;
   /** Encrypt and authenticate every connection with CURVE; plaintext when absent. */
   readonly curve?: NodeCurveOptions;
+  /**
+   * The cluster's replication settings (Consul KV zkv/replication). With n > 1 (Consul mode only)
+   * the node coordinates the key requests it gets with the keys' other replicas.
+   */
+  readonly replication?: Replication;
   /** Where the node keeps its data (default: a MemoryStore); the node closes it on close(). */
   readonly store?: Store;
   readonly logger: Logger;

@@ -9,6 +9,7 @@ import type { Logger } from "./logger.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
 import type { NodeOptions } from "./node-options.js";
 import { ClusterView } from "./ownership.js";
+import { NodeReplication } from "./replication/node-replication.js";
 import { type PendingReply, ReplyQueue } from "./reply-queue.js";
 import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
 import { MemoryStore, type Store } from "./store/index.js";
@@ -35,11 +36,16 @@ export class ZkvNode {
   readonly limits: Limits;
   readonly #socket: Router;
   readonly #replies: ReplyQueue;
+  /** Replies to requests with ids, waiting to be sent whenever they are ready. */
+  readonly #unordered = new Set<Promise<void>>();
+  #lastSend: Promise<void> = Promise.resolve();
   readonly #log: Logger;
   /** CURVE only: who may connect, and the ZAP handler that asks it. */
   readonly curve: CurveGuard | undefined;
   #registration: NodeRegistration | undefined;
   #follower: ClusterFollower | undefined;
+  /** Set when the cluster keeps more than one copy of each key. */
+  readonly #replication: NodeReplication | undefined;
   /** Who owns what: set in Consul mode, where placement is known; static nodes serve every key. */
   readonly cluster: ClusterView | undefined;
   /** Resolves when the cluster removed this node (remove-node finished): time to shut down. */
@@ -71,6 +77,18 @@ export class ZkvNode {
       metricsPort === undefined
         ? undefined
         : new MetricsServer(this.metrics.registry, options.host, metricsPort);
+    this.#replication =
+      options.consul && this.cluster && (options.replication?.n ?? 1) > 1
+        ? new NodeReplication({
+            nodeId: options.nodeId,
+            consul: options.consul,
+            store: this.store,
+            cluster: this.cluster,
+            settings: options.replication!,
+            logger: this.#log,
+            ...(options.curve ? { curve: options.curve.identity } : {}),
+          })
+        : undefined;
     this.#handlerContext = {
       nodeId: options.nodeId,
       store: this.store,
@@ -78,6 +96,7 @@ export class ZkvNode {
       counters: this,
       metrics: this.metrics,
       ...(this.cluster ? { cluster: this.cluster } : {}),
+      ...(this.#replication ? { replication: this.#replication.context } : {}),
     };
     const socketLimits = { ...DEFAULT_SOCKET_LIMITS, ...options.socketLimits };
     const curve = options.curve ? new CurveGuard(options.curve, options.consul, this.#log) : undefined;
@@ -149,6 +168,7 @@ export class ZkvNode {
       });
       try {
         await this.#follower.start();
+        await this.#replication?.start();
         await this.#registration.start();
       } catch (err) {
         await this.close();
@@ -177,6 +197,8 @@ export class ZkvNode {
     this.#draining = true;
     await this.#serving;
     await this.#replies.drained();
+    await Promise.all(this.#unordered);
+    this.#replication?.close();
     this.#follower?.close();
     await this.#registration?.close();
     await this.#metricsServer?.close();
@@ -198,9 +220,11 @@ export class ZkvNode {
         this.#log.error({ err }, "receive failed");
         continue;
       }
-      const reply = this.#answer(frames);
-      if (this.#replies.idle && !(reply instanceof Promise)) {
-        await this.#send(reply); // nothing ahead of it: the common path, no queueing
+      const { reply, ordered } = this.#answer(frames);
+      if (!(reply instanceof Promise) && (!ordered || this.#replies.idle)) {
+        await this.#send(reply); // nothing it must wait behind: the common path, no queueing
+      } else if (!ordered) {
+        this.#track(Promise.resolve(reply).then((ready) => this.#send(ready)));
       } else {
         const full = this.#replies.push(reply);
         if (full) await full;
@@ -212,17 +236,30 @@ export class ZkvNode {
     }
   }
 
-  /** Sends one reply; a failure (the peer is gone) is logged, never thrown. */
-  async #send(frames: Buffer[]): Promise<void> {
-    try {
-      await this.#socket.send(frames);
-    } catch (err) {
-      this.#log.warn({ err }, "reply not sent");
-    }
+  /**
+   * Sends one reply, after any send in progress (zeromq.js allows one at a time per socket); a
+   * failure (the peer is gone) is logged, never thrown.
+   */
+  #send(frames: Buffer[]): Promise<void> {
+    const sent = this.#lastSend.then(async () => {
+      try {
+        await this.#socket.send(frames);
+      } catch (err) {
+        this.#log.warn({ err }, "reply not sent");
+      }
+    });
+    this.#lastSend = sent;
+    return sent;
+  }
+
+  /** Keeps an out-of-order reply in view until it is sent, so close() can wait for it. */
+  #track(sending: Promise<void>): void {
+    this.#unordered.add(sending);
+    void sending.finally(() => this.#unordered.delete(sending));
   }
 
   /** The reply frames for one incoming message, now or once durable (see answerMessage). */
-  #answer(frames: Buffer[]): PendingReply {
+  #answer(frames: Buffer[]): { reply: PendingReply; ordered: boolean } {
     this.opsServed++;
     return answerMessage(frames, this.#handlerContext, this.metrics, this.#log);
   }

@@ -27,8 +27,28 @@ export class ClusterView {
   #current: Placement | undefined;
   #epoch = -1;
   #migration: Migration | undefined;
+  /**
+   * Set once the node has read the cluster's placement from Consul, even if there is none (a
+   * lone node without cluster_size); before that a starting node cannot tell its keys.
+   */
+  loaded = false;
+  /** Copies of each key (the cluster's replication factor): a node serves every key it holds a copy of. */
+  #replicas = 1;
 
   constructor(readonly self: string) {}
+
+  get replicas(): number {
+    return this.#replicas;
+  }
+
+  set replicas(n: number) {
+    this.#replicas = n;
+  }
+
+  /** The nodes holding `key` under the current placement, owner first; undefined before one is known. */
+  replicasOf(key: string): string[] | undefined {
+    return this.#current?.preferenceList(key, this.#replicas);
+  }
 
   get placement(): Placement | undefined {
     return this.#current;
@@ -73,7 +93,21 @@ export class ClusterView {
   }
 
   decide(key: string, asking: boolean | undefined, store: Store): Decision {
-    if (asking || this.#current === undefined) return "serve";
+    if (asking) return "serve";
+    // A node (re)starting serves before Consul has told it the placement: until then it cannot
+    // know which keys are its own, and a write it took could land where no reader looks.
+    if (!this.loaded && this.#current === undefined) {
+      return new ZkvError(ErrorCode.TRY_AGAIN, "node is starting: cluster placement not known yet");
+    }
+    if (this.#current === undefined) return "serve";
+    if (this.#replicas > 1) {
+      // Rebalancing a replicated cluster is refused (for now), so no migration applies here.
+      const replicas = this.#current.preferenceList(key, this.#replicas);
+      if (replicas.includes(this.self)) return "serve";
+      return new ZkvError(ErrorCode.WRONG_NODE, `key belongs to ${replicas.join(", ")}`, {
+        owner: replicas[0]!,
+      });
+    }
     const cur = this.#current.locate(key);
     if (cur !== this.self) {
       return new ZkvError(ErrorCode.WRONG_NODE, `key belongs to ${cur}`, { owner: cur });

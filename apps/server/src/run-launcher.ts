@@ -8,6 +8,7 @@ import {
   initialPlacement,
   listMembers,
   parseHashing,
+  replication,
 } from "@zkv/membership";
 import { curveFromFlags, curveNodeArgs } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
@@ -55,7 +56,11 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   const settings = new ClusterSettings(consul);
   if (flags.clusterSize !== undefined) await settings.setClusterSize(flags.clusterSize);
   if (flags.hashing !== undefined) await settings.setHashing(parseHashing(flags.hashing));
+  if (flags.replicas !== undefined) {
+    await settings.setReplication(replication(flags.replicas, flags.writeQuorum, flags.readQuorum));
+  }
   const hashing = await settings.hashing();
+  const copies = await settings.replication();
   const record = await bootstrapPlacement(settings, flags, consul);
   const nodes = desiredNodes(record).map((n) => ({ id: n.id, port: n.port }));
   log.info(
@@ -72,7 +77,10 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
     throw err;
   }
   printTable(members ?? []);
-  process.stdout.write(`cluster of ${nodes.length} nodes ready (hashing: ${hashing}); Ctrl-C stops it\n`);
+  const replicated = copies.n > 1 ? `, ${copies.n} replicas, w=${copies.w} r=${copies.r}` : "";
+  process.stdout.write(
+    `cluster of ${nodes.length} nodes ready (hashing: ${hashing}${replicated}); Ctrl-C stops it\n`,
+  );
   // add-node arrives as a push: the placement record names a node nobody runs yet.
   const watch = settings.watchPlacement(log);
   await watch.start();

@@ -13,6 +13,10 @@ export interface ServerFlags extends CurveFlags, StorageFlags {
   weight: number;
   hashing?: HashingMode;
   clusterSize?: number;
+  /** Replication factor, and optional default quorums, written to Consul KV zkv/replication. */
+  replicas?: number;
+  writeQuorum?: number;
+  readQuorum?: number;
   ttl: number;
   metricsPort?: number;
   logLevel: string;

@@ -1,7 +1,7 @@
 import { ErrorCode, resolveLimits } from "@zkv/protocol";
 import { describe, expect, it } from "vitest";
-import { handleRequest } from "../src/handler.js";
 import { MemoryStore } from "../src/store/index.js";
+import { handleNow } from "./helpers.js";
 
 describe("BATCH", () => {
   const ctx = () => ({
@@ -12,7 +12,7 @@ describe("BATCH", () => {
 
   it("answers each element as it would alone, in order, with per-element errors", () => {
     const c = ctx();
-    const reply = handleRequest(
+    const reply = handleNow(
       {
         op: "BATCH",
         id: 4,

@@ -49,7 +49,7 @@ async function capture(port: number): Promise<{ stop(minBytes: number): Promise<
      */
     async stop(minBytes: number) {
       try {
-        await eventually(() => size() >= minBytes, 10_000);
+        await eventually(() => size() >= minBytes, 30_000);
         let last = -1;
         await eventually(async () => {
           const now = size();

@@ -6,6 +6,7 @@ import type { HandlerContext } from "../src/handler.js";
 import { createLogger } from "../src/logger.js";
 import { NodeMetrics } from "../src/metrics.js";
 import { ClusterView } from "../src/ownership.js";
+import type { Versioned } from "../src/replication/versions.js";
 import { MemoryStore, type Store } from "../src/store/index.js";
 import { EMPTY, expectEnvelope, frame, Harness } from "./helpers.js";
 
@@ -23,6 +24,11 @@ class ManualSyncStore implements Store {
   #pending: Promise<void> | undefined;
 
   get = (key: string) => this.#mem.get(key);
+  copy = (key: string) => this.#mem.copy(key);
+  apply(key: string, copy: Versioned): boolean {
+    this.#dirty = true;
+    return this.#mem.apply(key, copy);
+  }
   scan = (after: string | undefined) => this.#mem.scan(after);
   close = () => this.#mem.close();
   get size() {
@@ -94,6 +100,18 @@ describe("replies that wait for the disk", () => {
     expect(got.slice(2)).toEqual([{ ok: true }, { ok: true, node: expect.any(String) }]);
   });
 
+  it("to requests with ids leave when ready: one waiting write holds back no other reply", async () => {
+    const store = new ManualSyncStore();
+    const node = await harness.node(undefined, { store });
+    const dealer = harness.dealer(node);
+    await dealer.send([EMPTY, frame(JSON.stringify({ op: "PUT", key: "a", value: "1", id: 1 }))]);
+    await dealer.send([EMPTY, frame(JSON.stringify({ op: "PING", id: 2 }))]);
+    const first = await dealer.receive();
+    expect(decodeReply(first[1]!)).toMatchObject({ ok: true, id: 2 }); // the PING overtook the PUT
+    store.commits[0]!();
+    expect(decodeReply((await dealer.receive())[1]!)).toEqual({ ok: true, id: 1 });
+  });
+
   it("are sent before close() finishes", async () => {
     const store = new ManualSyncStore();
     const node = await harness.node(undefined, { store });
@@ -114,9 +132,11 @@ describe("replies that wait for the disk", () => {
     const dealer = harness.dealer(node);
     await dealer.send([EMPTY, frame('{"op":"PUT","key":"k","value":"v","id":"w"}')]);
     await dealer.send([EMPTY, frame('{"op":"GET_ONE","key":"k","id":"r"}')]);
-    const first = decodeReply((await dealer.receive())[1]!);
-    expect(first).toMatchObject({ error: { code: "INTERNAL" }, id: "w" });
-    expect(decodeReply((await dealer.receive())[1]!)).toEqual({ key: "k", value: "v", id: "r" });
+    // With ids, replies may come in either order: match them by id.
+    const replies = [decodeReply((await dealer.receive())[1]!), decodeReply((await dealer.receive())[1]!)];
+    const byId = new Map(replies.map((r) => [(r as { id?: unknown }).id, r]));
+    expect(byId.get("w")).toMatchObject({ error: { code: "INTERNAL" }, id: "w" });
+    expect(byId.get("r")).toEqual({ key: "k", value: "v", id: "r" });
   });
 });
 
@@ -140,7 +160,7 @@ describe("rebalancing writes", () => {
     const log = createLogger("silent", {});
     const message = (body: object) => [Buffer.from("peer"), EMPTY, frame(JSON.stringify(body))];
 
-    const imported = answerMessage(
+    const { reply: imported } = answerMessage(
       message({ op: "IMPORT", run, entries: [{ key: "k", value: "v" }] }),
       a.ctx,
       a.metrics,
@@ -154,7 +174,7 @@ describe("rebalancing writes", () => {
     b.store.put("k", "v");
     b.store.sync(); // that PUT's own commit, already durable
     b.ctx.cluster!.migration!.fetch(b.store, ["k"], 1 << 20);
-    const committed = answerMessage(
+    const { reply: committed } = answerMessage(
       message({ op: "MIGRATE_COMMIT", run, keys: ["k"] }),
       b.ctx,
       b.metrics,

@@ -15,9 +15,9 @@ import {
 } from "@zkv/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { getAllPage, type HandlerContext, handleRequest } from "../src/handler.js";
+import { getAllPage, type HandlerContext } from "../src/handler.js";
 import { MemoryStore } from "../src/store/index.js";
-import { thrown } from "./helpers.js";
+import { handleNow, thrown } from "./helpers.js";
 
 function context(limits: Limits = DEFAULT_LIMITS): HandlerContext {
   return { nodeId: "node-1", store: new MemoryStore(), limits };
@@ -31,7 +31,7 @@ function onTheWire(reply: Reply, op: Request["op"], limits: Limits = DEFAULT_LIM
 describe("handleRequest", () => {
   it("acknowledges a PUT with exactly {ok:true} and stores the value", () => {
     const ctx = context();
-    const reply = handleRequest({ op: "PUT", key: "k", value: "v" }, ctx);
+    const reply = handleNow({ op: "PUT", key: "k", value: "v" }, ctx);
     expect(reply).toStrictEqual({ ok: true });
     expect(ctx.store.get("k")).toBe("v");
     expect(onTheWire(reply, "PUT")).toStrictEqual({ ok: true });
@@ -39,22 +39,22 @@ describe("handleRequest", () => {
 
   it("overwrites on a second PUT of the same key", () => {
     const ctx = context();
-    handleRequest({ op: "PUT", key: "k", value: "old" }, ctx);
-    handleRequest({ op: "PUT", key: "k", value: "new" }, ctx);
-    expect(handleRequest({ op: "GET_ONE", key: "k" }, ctx)).toStrictEqual({ key: "k", value: "new" });
+    handleNow({ op: "PUT", key: "k", value: "old" }, ctx);
+    handleNow({ op: "PUT", key: "k", value: "new" }, ctx);
+    expect(handleNow({ op: "GET_ONE", key: "k" }, ctx)).toStrictEqual({ key: "k", value: "new" });
   });
 
   it("answers GET_ONE with exactly {key,value}", () => {
     const ctx = context();
-    handleRequest({ op: "PUT", key: "k", value: "v" }, ctx);
-    const reply = handleRequest({ op: "GET_ONE", key: "k" }, ctx);
+    handleNow({ op: "PUT", key: "k", value: "v" }, ctx);
+    const reply = handleNow({ op: "GET_ONE", key: "k" }, ctx);
     expect(reply).toStrictEqual({ key: "k", value: "v" });
     expect(encodeReply(reply).toString()).toBe('{"key":"k","value":"v"}');
   });
 
   it("answers GET_ONE of a missing key with a NOT_FOUND error reply, echoing the id", () => {
     const ctx = context();
-    const reply = handleRequest({ op: "GET_ONE", key: "missing", id: 7 }, ctx);
+    const reply = handleNow({ op: "GET_ONE", key: "missing", id: 7 }, ctx);
     expect(reply).toMatchObject({ error: { code: ErrorCode.NOT_FOUND }, id: 7 });
     const wire = onTheWire(reply, "GET_ONE");
     expect(wire).toMatchObject({ error: { code: "NOT_FOUND", message: expect.stringContaining("missing") } });
@@ -62,14 +62,14 @@ describe("handleRequest", () => {
 
   it("reports whether DELETE removed anything", () => {
     const ctx = context();
-    handleRequest({ op: "PUT", key: "k", value: "v" }, ctx);
-    expect(handleRequest({ op: "DELETE", key: "k" }, ctx)).toStrictEqual({ ok: true, deleted: true });
-    expect(handleRequest({ op: "DELETE", key: "k" }, ctx)).toStrictEqual({ ok: true, deleted: false });
-    expect(handleRequest({ op: "GET_ONE", key: "k" }, ctx)).toMatchObject({ error: { code: "NOT_FOUND" } });
+    handleNow({ op: "PUT", key: "k", value: "v" }, ctx);
+    expect(handleNow({ op: "DELETE", key: "k" }, ctx)).toStrictEqual({ ok: true, deleted: true });
+    expect(handleNow({ op: "DELETE", key: "k" }, ctx)).toStrictEqual({ ok: true, deleted: false });
+    expect(handleNow({ op: "GET_ONE", key: "k" }, ctx)).toMatchObject({ error: { code: "NOT_FOUND" } });
   });
 
   it("answers PING with the node id", () => {
-    const reply = handleRequest({ op: "PING", id: "p" }, context());
+    const reply = handleNow({ op: "PING", id: "p" }, context());
     expect(reply).toStrictEqual({ ok: true, node: "node-1", id: "p" });
     expect(onTheWire(reply, "PING")).toStrictEqual(reply);
   });
@@ -92,7 +92,7 @@ describe("handleRequest", () => {
         const ctx = context();
         ctx.store.put("present", "here");
         const withId: Request = reqId === undefined ? req : { ...req, id: reqId };
-        const reply = handleRequest(withId, ctx);
+        const reply = handleNow(withId, ctx);
         if (reqId === undefined) expect(Object.hasOwn(reply, "id")).toBe(false);
         else expect(reply.id).toBe(reqId);
         // Whatever the op and outcome, the client can decode the reply.
@@ -105,14 +105,14 @@ describe("handleRequest", () => {
 
 describe("GET_ALL", () => {
   it("returns an empty collection and no cursor for an empty store", () => {
-    const reply = handleRequest({ op: "GET_ALL" }, context());
+    const reply = handleNow({ op: "GET_ALL" }, context());
     expect(reply).toStrictEqual({ collection: [] });
   });
 
   it("returns every entry in key order, without cursor, when everything fits", () => {
     const ctx = context();
-    for (const k of ["b", "a", "c"]) handleRequest({ op: "PUT", key: k, value: k.repeat(3) }, ctx);
-    const reply = handleRequest({ op: "GET_ALL", id: "all" }, ctx);
+    for (const k of ["b", "a", "c"]) handleNow({ op: "PUT", key: k, value: k.repeat(3) }, ctx);
+    const reply = handleNow({ op: "GET_ALL", id: "all" }, ctx);
     expect(reply).toStrictEqual({
       collection: [
         { key: "a", value: "aaa" },
@@ -178,7 +178,7 @@ describe("GET_ALL", () => {
     const ctx = context();
     ctx.store.put("a", "a");
     for (const cursor of ["garbage", "", "!!!", encodeCursor("a").slice(0, -1), `${encodeCursor("a")}A`]) {
-      const err = thrown(() => handleRequest({ op: "GET_ALL", cursor }, ctx));
+      const err = thrown(() => handleNow({ op: "GET_ALL", cursor }, ctx));
       expect(err.code).toBe(ErrorCode.INVALID_REQUEST);
       expect(err.field).toBe("cursor");
       // The same request arriving from the wire is refused before it reaches the handler.
@@ -199,9 +199,7 @@ describe("GET_ALL", () => {
     const seen: string[] = [];
     let cursor: string | undefined;
     do {
-      const reply: GetAllReply = withCursor(
-        handleRequest({ op: "GET_ALL", ...withCursorField(cursor) }, ctx),
-      );
+      const reply: GetAllReply = withCursor(handleNow({ op: "GET_ALL", ...withCursorField(cursor) }, ctx));
       const bytes = encodeReply(reply).length;
       expect(bytes).toBeLessThanOrEqual(limits.maxMessageBytes);
       expect(() => decodeReply(encodeReply(reply), "GET_ALL", limits)).not.toThrow();
@@ -289,7 +287,7 @@ describe("GET_ALL paging (property)", () => {
               ...withCursorField(cursor),
               ...idField,
             };
-            const reply = withCursor(handleRequest(request, ctx));
+            const reply = withCursor(handleNow(request, ctx));
             pages++;
             const frame = encodeReply(reply);
             expect(frame.length).toBeLessThanOrEqual(limits.maxMessageBytes);

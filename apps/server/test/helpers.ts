@@ -1,7 +1,8 @@
 import { freePorts } from "@zkv/membership/testing";
-import { decodeReply, type Limits, type Reply, ZkvError } from "@zkv/protocol";
+import { decodeReply, type Limits, type Reply, ZkvError, type Request as ZkvRequest } from "@zkv/protocol";
 import { expect } from "vitest";
 import { Dealer, Request } from "zeromq";
+import { type HandlerContext, handleRequest } from "../src/handler.js";
 import { createLogger } from "../src/logger.js";
 import { type NodeOptions, ZkvNode } from "../src/node.js";
 
@@ -107,4 +108,11 @@ export function bytesOf(model: ReadonlyMap<string, string>): number {
   let n = 0;
   for (const [k, v] of model) n += Buffer.byteLength(k) + Buffer.byteLength(v);
   return n;
+}
+
+/** handleRequest on a node without replication, whose replies are never deferred. */
+export function handleNow(request: ZkvRequest, ctx: HandlerContext): Reply {
+  const reply = handleRequest(request, ctx);
+  if (reply instanceof Promise) throw new Error(`${request.op} was answered later, not at once`);
+  return reply;
 }

@@ -52,9 +52,14 @@ function migratingA() {
 }
 
 describe("ClusterView.decide", () => {
-  it("serves every key when it knows no placement (a static cluster)", () => {
+  it("answers TRY_AGAIN until Consul has told it the placement (a node starting)", () => {
     const view = new ClusterView("a");
     const store = new MemoryStore();
+    for (const key of ["50", "150", "250"]) {
+      expect((view.decide(key, undefined, store) as ZkvError).code).toBe(ErrorCode.TRY_AGAIN);
+    }
+    // Consul answered, and the cluster has no placement (a lone node without cluster_size).
+    view.loaded = true;
     for (const key of ["50", "150", "250"]) expect(view.decide(key, undefined, store)).toBe("serve");
   });
 

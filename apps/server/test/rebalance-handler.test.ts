@@ -14,11 +14,11 @@ import {
 } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import { type HandlerContext, handleRequest } from "../src/handler.js";
+import type { HandlerContext } from "../src/handler.js";
 import { FENCE_LEASE_MS } from "../src/migration.js";
 import { ClusterView } from "../src/ownership.js";
 import { MemoryStore } from "../src/store/index.js";
-import { thrown } from "./helpers.js";
+import { handleNow, thrown } from "./helpers.js";
 
 /**
  * Node b joins a one-node cluster {a}, simulated in-process: two stores, two ClusterViews, every
@@ -69,7 +69,7 @@ class SimCluster {
   }
 
   send(to: NodeId, request: Request): Reply {
-    return handleRequest(request, this.nodes[to].ctx);
+    return handleNow(request, this.nodes[to].ctx);
   }
 
   /** MIGRATION begin on both nodes, as the rebalancer (or a resumed one) sends it. */
@@ -335,17 +335,14 @@ describe("cluster ops through handleRequest", () => {
 
   it("are refused on a node outside a managed cluster", () => {
     const plain: HandlerContext = { nodeId: "a", store: new MemoryStore(), limits: DEFAULT_LIMITS };
-    const err = thrown(() => handleRequest({ op: "MIGRATE_FETCH", run: "r", keys: [] }, plain));
+    const err = thrown(() => handleNow({ op: "MIGRATE_FETCH", run: "r", keys: [] }, plain));
     expect(err.code).toBe(ErrorCode.INVALID_REQUEST);
     expect(err.field).toBe("op");
   });
 
   it("MIGRATION begin needs a current placement on a node that knows none", () => {
     const err = thrown(() =>
-      handleRequest(
-        { op: "MIGRATION", phase: "begin", run: "r", epoch: 0, placement: spec("a", "b") },
-        ctx("b"),
-      ),
+      handleNow({ op: "MIGRATION", phase: "begin", run: "r", epoch: 0, placement: spec("a", "b") }, ctx("b")),
     );
     expect(err.code).toBe(ErrorCode.INVALID_REQUEST);
     expect(err.field).toBe("current");
@@ -362,20 +359,20 @@ describe("cluster ops through handleRequest", () => {
       current: spec("a"),
       id: 7,
     } as const;
-    expect(handleRequest(begin, c)).toStrictEqual({ ok: true, node: "b", id: 7 });
+    expect(handleNow(begin, c)).toStrictEqual({ ok: true, node: "b", id: 7 });
     expect(c.cluster.migration?.run).toBe("r1");
     expect(c.cluster.epoch).toBe(4);
     expect(c.cluster.placement?.nodes).toEqual(["a"]);
 
-    const old = thrown(() => handleRequest({ ...begin, epoch: 3 }, c));
+    const old = thrown(() => handleNow({ ...begin, epoch: 3 }, c));
     expect(old.code).toBe(ErrorCode.INVALID_REQUEST);
     expect(old.field).toBe("epoch");
 
-    expect(handleRequest({ ...begin, run: "r2" }, c)).toStrictEqual({ ok: true, node: "b", id: 7 });
+    expect(handleNow({ ...begin, run: "r2" }, c)).toStrictEqual({ ok: true, node: "b", id: 7 });
     expect(c.cluster.migration?.run).toBe("r2");
 
     const end = { op: "MIGRATION", phase: "end", run: "r2", epoch: 5, placement: spec("a", "b") } as const;
-    expect(handleRequest(end, c)).toStrictEqual({ ok: true, node: "b" });
+    expect(handleNow(end, c)).toStrictEqual({ ok: true, node: "b" });
     expect(c.cluster.migration).toBeUndefined();
     expect(c.cluster.epoch).toBe(5);
     expect(c.cluster.placement?.nodes).toEqual(["a", "b"]);
@@ -383,16 +380,16 @@ describe("cluster ops through handleRequest", () => {
 
   it("MIGRATE_FETCH and MIGRATE_COMMIT need the active run", () => {
     const c = ctx();
-    const none = thrown(() => handleRequest({ op: "MIGRATE_COMMIT", run: "r1", keys: [] }, c));
+    const none = thrown(() => handleNow({ op: "MIGRATE_COMMIT", run: "r1", keys: [] }, c));
     expect(none.code).toBe(ErrorCode.INVALID_REQUEST);
-    handleRequest(
+    handleNow(
       { op: "MIGRATION", phase: "begin", run: "r1", epoch: 0, placement: spec("a", "b"), current: spec("a") },
       c,
     );
-    const other = thrown(() => handleRequest({ op: "MIGRATE_FETCH", run: "r0", sweep: true }, c));
+    const other = thrown(() => handleNow({ op: "MIGRATE_FETCH", run: "r0", sweep: true }, c));
     expect(other.code).toBe(ErrorCode.INVALID_REQUEST);
     expect(other.field).toBe("run");
-    expect(handleRequest({ op: "MIGRATE_FETCH", run: "r1", id: "x" }, c)).toStrictEqual({
+    expect(handleNow({ op: "MIGRATE_FETCH", run: "r1", id: "x" }, c)).toStrictEqual({
       entries: [],
       fetched: 0,
       id: "x",
@@ -401,13 +398,13 @@ describe("cluster ops through handleRequest", () => {
 
   it("IMPORT stores values and applies deletions", () => {
     const c = ctx("b");
-    handleRequest(
+    handleNow(
       { op: "MIGRATION", phase: "begin", run: "r1", epoch: 0, placement: spec("a", "b"), current: spec("a") },
       c,
     );
     c.store.put("gone", "stale");
     expect(
-      handleRequest(
+      handleNow(
         {
           op: "IMPORT",
           run: "r1",
@@ -700,14 +697,13 @@ describe("IMPORT from a run that was taken over", () => {
     };
     const ctx = { nodeId: "b", store: new MemoryStore(), limits: DEFAULT_LIMITS, cluster };
     const begin = (run: string) =>
-      handleRequest({ op: "MIGRATION", phase: "begin", run, epoch: 0, placement: next, current: spec }, ctx);
+      handleNow({ op: "MIGRATION", phase: "begin", run, epoch: 0, placement: next, current: spec }, ctx);
     begin("run-1");
     begin("run-2");
-    const late = () =>
-      handleRequest({ op: "IMPORT", run: "run-1", entries: [{ key: "k", value: "old" }] }, ctx);
+    const late = () => handleNow({ op: "IMPORT", run: "run-1", entries: [{ key: "k", value: "old" }] }, ctx);
     expect(late).toThrow(expect.objectContaining({ code: ErrorCode.INVALID_REQUEST, field: "run" }));
     expect(ctx.store.get("k")).toBeUndefined();
-    const current = handleRequest({ op: "IMPORT", run: "run-2", entries: [{ key: "k", value: "new" }] }, ctx);
+    const current = handleNow({ op: "IMPORT", run: "run-2", entries: [{ key: "k", value: "new" }] }, ctx);
     expect(current).toEqual({ ok: true, count: 1 });
   });
 });

@@ -18,6 +18,14 @@ export interface PeerAddress {
   readonly port: number;
   /** False while Consul reports the peer critical: it is skipped, not waited for. */
   readonly healthy: boolean;
+  /** The peer's CURVE public key (service meta), when it runs CURVE. */
+  readonly curveKey?: string;
+}
+
+/** This node's CURVE keypair, used to reach peers that run CURVE. */
+export interface CurveIdentity {
+  readonly publicKey: string;
+  readonly secretKey: string;
 }
 
 interface Pending {
@@ -50,10 +58,16 @@ class PeerLink {
   constructor(
     public peer: PeerAddress,
     readonly endpoint: string,
+    curve: CurveIdentity | undefined,
   ) {
     this.#socket = new Dealer({
+      ...(curve && peer.curveKey
+        ? { curveServerKey: peer.curveKey, curvePublicKey: curve.publicKey, curveSecretKey: curve.secretKey }
+        : {}),
       linger: 0,
       immediate: true,
+      // No waiting for a peer that is not connected: the request fails and its replica is hinted.
+      sendTimeout: 0,
       reconnectInterval: 100,
       reconnectMaxInterval: 1000,
       heartbeatInterval: 1000,
@@ -131,7 +145,10 @@ function unavailable(peer: string, why: string): ZkvError {
 export class PeerLinks {
   readonly #links = new Map<string, PeerLink>();
 
-  constructor(private readonly self: string) {}
+  constructor(
+    private readonly self: string,
+    private readonly curve?: CurveIdentity,
+  ) {}
 
   /** Adopts the members' addresses: new peers are connected, moved ones reconnected, gone ones closed. */
   update(peers: readonly PeerAddress[]): void {
@@ -139,12 +156,12 @@ export class PeerLinks {
       if (peer.id === this.self) continue;
       const endpoint = `tcp://${peer.address}:${peer.port}`;
       const link = this.#links.get(peer.id);
-      if (link?.endpoint === endpoint) {
+      if (link?.endpoint === endpoint && link.peer.curveKey === peer.curveKey) {
         link.peer = peer;
         continue;
       }
       link?.close();
-      this.#links.set(peer.id, new PeerLink(peer, endpoint));
+      this.#links.set(peer.id, new PeerLink(peer, endpoint, this.curve));
     }
     for (const [id, link] of this.#links) {
       if (!peers.some((p) => p.id === id)) {

@@ -2,10 +2,11 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
+import { supersedes, type Versioned } from "../replication/versions.js";
 import { DataDirError } from "./errors.js";
 import { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
-import { decodeKey, decodeRecord, encodeKey, encodeValue, RecordKind } from "./record.js";
+import { decodeKey, decodeRecord, encodeKey, encodeTombstone, encodeValue, RecordKind } from "./record.js";
 import type { Entry, Store } from "./store.js";
 
 /**
@@ -126,7 +127,11 @@ export class DurableStore implements Store {
 
   #restore(key: string, bytes: Buffer): void {
     const record = decodeRecord(bytes);
-    if (record.kind === RecordKind.VALUE) this.#mem.put(key, record.value);
+    if (record.version === 0 && record.kind === RecordKind.VALUE) this.#mem.put(key, record.value);
+    else {
+      const value = record.kind === RecordKind.VALUE ? record.value : undefined;
+      this.#mem.apply(key, { value, version: record.version });
+    }
   }
 
   get(key: string): string | undefined {
@@ -135,9 +140,28 @@ export class DurableStore implements Store {
 
   put(key: string, value: string): void {
     this.#mem.put(key, value);
+    this.#write(key, encodeValue(value));
+  }
+
+  copy(key: string): Versioned | undefined {
+    return this.#mem.copy(key);
+  }
+
+  /** Keeps a newer copy, tombstone included: a deletion's version must survive a restart too. */
+  apply(key: string, copy: Versioned): boolean {
+    if (!supersedes(copy, this.#mem.copy(key))) return false;
+    this.#mem.apply(key, copy);
+    this.#write(
+      key,
+      copy.value === undefined ? encodeTombstone(copy.version) : encodeValue(copy.value, copy.version),
+    );
+    return true;
+  }
+
+  #write(key: string, record: Buffer): void {
     const k = encodeKey(key);
-    if (k.length <= MAX_DIRECT_KEY_BYTES) this.#track(this.#data.put(k, encodeValue(value)));
-    else this.#track(this.#long.put(longKey(k), Buffer.concat([lengthOf(k), k, encodeValue(value)])));
+    if (k.length <= MAX_DIRECT_KEY_BYTES) this.#track(this.#data.put(k, record));
+    else this.#track(this.#long.put(longKey(k), Buffer.concat([lengthOf(k), k, record])));
   }
 
   delete(key: string): boolean {

@@ -1,3 +1,4 @@
+import { supersedes, type Versioned } from "../replication/versions.js";
 import type { Entry, Store } from "./store.js";
 
 /**
@@ -8,6 +9,11 @@ export class MemoryStore implements Store {
   readonly #map = new Map<string, string>();
   #sorted: string[] | undefined;
   #bytes = 0;
+  /**
+   * Versions, kept only for keys written through apply() (replication): a cluster with one copy
+   * per key pays nothing for them. A deleted key's version stays as its tombstone.
+   */
+  readonly #versions = new Map<string, number>();
 
   get(key: string): string | undefined {
     return this.#map.get(key);
@@ -23,6 +29,28 @@ export class MemoryStore implements Store {
     }
     this.#bytes += Buffer.byteLength(value);
     this.#map.set(key, value);
+  }
+
+  copy(key: string): Versioned | undefined {
+    const value = this.#map.get(key);
+    const version = this.#versions.get(key);
+    if (value === undefined && version === undefined) return undefined;
+    return { value, version: version ?? 0 };
+  }
+
+  apply(key: string, copy: Versioned): boolean {
+    if (!supersedes(copy, this.copy(key))) return false;
+    if (copy.value === undefined) this.delete(key);
+    else this.put(key, copy.value);
+    this.#versions.set(key, copy.version);
+    return true;
+  }
+
+  /** Tombstones held (deleted keys whose version is kept): for STATS and tests. */
+  get tombstones(): number {
+    let n = 0;
+    for (const key of this.#versions.keys()) if (!this.#map.has(key)) n++;
+    return n;
   }
 
   delete(key: string): boolean {

@@ -1,3 +1,5 @@
+import type { Versioned } from "../replication/versions.js";
+
 /** One stored entry. */
 export interface Entry {
   readonly key: string;
@@ -20,6 +22,13 @@ export interface Store {
   /** UTF-8 bytes of every key and value held, for STATS and (later) a memory budget. */
   readonly bytes: number;
   scan(afterKey: string | undefined): Iterable<Entry>;
+  /**
+   * With replication: the key's copy with its version, a deletion (tombstone) included. A key
+   * written by put() (no replication) has version 0.
+   */
+  copy(key: string): Versioned | undefined;
+  /** With replication: keeps `copy` if it supersedes the one held (see versions.ts); true if it did. */
+  apply(key: string, copy: Versioned): boolean;
   /**
    * Resolves when every write made so far is durable under the store's sync policy; undefined
    * when there is nothing to wait for (an in-memory store, or `--fsync off`), so the caller can
