@@ -4,7 +4,9 @@
 #   - pnpm, exactly the version package.json pins (corepack and pnpm's self-switch both fail
 #     their signature checks on some machines, so the pinned version is installed with npm);
 #   - the workspace dependencies (pnpm install --frozen-lockfile);
-#   - a Consul agent (scripts/consul.sh), exported as ZKV_CONSUL_BIN.
+#   - a Consul agent (scripts/consul.sh), exported as ZKV_CONSUL_BIN;
+#   - Debian's chromium, for the dashboard's browser test (playwright-core drives it; its own
+#     browser download cannot be used), when missing and when running as root with apt-get.
 set -euo pipefail
 ZKV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ZKV_ROOT"
@@ -24,6 +26,14 @@ fi
 if [[ ! -f node_modules/.modules.yaml || pnpm-lock.yaml -nt node_modules/.modules.yaml ]]; then
   echo "bootstrap: installing dependencies" >&2
   pnpm install --frozen-lockfile >&2
+fi
+
+if [[ ! -x /usr/bin/chromium && "$(id -u)" == 0 ]] && command -v apt-get > /dev/null 2>&1; then
+  echo "bootstrap: installing chromium with apt-get" >&2
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium > /dev/null 2>&1 ||
+    { apt-get update -q > /dev/null 2>&1 &&
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium > /dev/null 2>&1; } ||
+    echo "bootstrap: could not install chromium; the dashboard's browser test will fail" >&2
 fi
 
 ZKV_CONSUL_BIN="$(bash scripts/consul.sh | tail -n 1)"
