@@ -70,6 +70,7 @@ export class ZkvClient {
   #record: PlacementRecord | undefined;
   #closed = false;
   readonly #timeoutMs: number;
+  readonly #listeners = new Set<() => void>();
 
   private constructor(
     readonly hashing: HashingMode,
@@ -114,6 +115,16 @@ export class ZkvClient {
   /** The desired membership (Consul's placement record); undefined for a static cluster. */
   get placementRecord(): PlacementRecord | undefined {
     return this.#record;
+  }
+
+  /**
+   * Calls `listener` each time the client has adopted a membership or placement change (after
+   * connecting to new nodes), so a view of the cluster is pushed changes instead of polling.
+   * Returns a function that stops the calls.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The id of the node that owns `key` under the current placement. */
@@ -390,5 +401,6 @@ export class ZkvClient {
       }
     }
     await Promise.all(waits);
+    if (!this.#closed) for (const listener of this.#listeners) listener();
   }
 }
