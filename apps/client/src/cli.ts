@@ -2,6 +2,7 @@ import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
 import { ErrorCode, isZkvError } from "@zkv/protocol";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { registerDashboardCommand } from "./cli-dashboard.js";
 import { RebalanceError, registerRebalanceCommands } from "./cli-rebalance.js";
 import { type ClientOptions, ZkvClient } from "./client.js";
 import { ExitCode } from "./exit-codes.js";
@@ -235,6 +236,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
       }),
     );
   registerRebalanceCommands(program);
+  registerDashboardCommand(program);
   return program;
 }
 

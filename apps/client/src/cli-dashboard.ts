@@ -1,0 +1,35 @@
+import { once } from "node:events";
+import { consulConfigFromEnv } from "@zkv/membership";
+import { type Command, InvalidArgumentError } from "commander";
+import { Dashboard } from "./dashboard/dashboard.js";
+import { err, out } from "./output.js";
+
+const port = (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535)
+    throw new InvalidArgumentError("--port must be 0 (any free port) to 65535");
+  return n;
+};
+
+/**
+ * Registers `zkv dashboard`: serves the live dashboard until Ctrl-C or SIGTERM, then waits for a
+ * rebalance it started and stops. The URL is the first line on stdout, so scripts can read it.
+ */
+export function registerDashboardCommand(program: Command): void {
+  program
+    .command("dashboard")
+    .description("serve a live dashboard of the cluster in the browser (ring, members, rebalances)")
+    .option("--port <port>", "port to listen on (0: any free port)", port, 8080)
+    // Listed for the help only: commander gives a --host anywhere on the line to the program's
+    // own --host (same name, same 127.0.0.1 default), so that is where it is read from.
+    .option("--host <host>", "interface to bind (the page can add and remove nodes: keep it local)")
+    .action(async (o: { port: number }, cmd: Command) => {
+      const host = cmd.optsWithGlobals<{ host: string }>().host;
+      const dashboard = await Dashboard.start({ consul: consulConfigFromEnv(), port: o.port, host });
+      out(`dashboard: ${dashboard.url}`);
+      err("Ctrl-C stops it");
+      await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
+      err("stopping the dashboard…");
+      await dashboard.close();
+    });
+}
