@@ -101,16 +101,18 @@ class ZkvRing extends HTMLElement {
       }
       svg.append(g);
     }
-    const label = document.createElementNS(SVG, "text");
-    label.setAttribute("text-anchor", "middle");
-    label.setAttribute("dominant-baseline", "middle");
-    label.setAttribute("class", "ring-label");
-    label.textContent = ring.next
-      ? "outer: now · inner: next"
-      : ring.hashing === "ring"
-        ? "hash ring"
-        : "HRW shares";
-    svg.append(label);
+    const lines = ring.next
+      ? ["outer: now", "inner: after"]
+      : [ring.hashing === "ring" ? "hash ring" : "HRW shares"];
+    lines.forEach((line, i) => {
+      const label = document.createElementNS(SVG, "text");
+      label.setAttribute("text-anchor", "middle");
+      label.setAttribute("dominant-baseline", "middle");
+      label.setAttribute("class", "ring-label");
+      label.setAttribute("y", String((i - (lines.length - 1) / 2) * 0.15));
+      label.textContent = line;
+      svg.append(label);
+    });
 
     const share = shares(ring.next ?? ring.current);
     const legend = h(
