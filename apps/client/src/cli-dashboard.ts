@@ -22,7 +22,10 @@ export function registerDashboardCommand(program: Command): void {
     .option("--port <port>", "port to listen on (0: any free port)", port, 8080)
     // Listed for the help only: commander gives a --host anywhere on the line to the program's
     // own --host (same name, same 127.0.0.1 default), so that is where it is read from.
-    .option("--host <host>", "interface to bind (the page can add and remove nodes: keep it local)")
+    .option(
+      "--host <host>",
+      "interface to bind, 127.0.0.1 by default (the page adds and removes nodes: keep it local)",
+    )
     .action(async (o: { port: number }, cmd: Command) => {
       const host = cmd.optsWithGlobals<{ host: string }>().host;
       const dashboard = await Dashboard.start({ consul: consulConfigFromEnv(), port: o.port, host });

@@ -55,7 +55,8 @@ function say(text, kind = "info") {
 function render() {
   if (!state) return;
   const placed = state.members.filter((m) => m.desired === "member").length;
-  summary.textContent = `${placed} members · hashing ${state.hashing} · placement epoch ${state.epoch ?? 0}`;
+  const consul = state.consulReachable ? "" : " · Consul unreachable: showing the last known state";
+  summary.textContent = `${placed} members · hashing ${state.hashing} · placement epoch ${state.epoch ?? 0}${consul}`;
   addButton.disabled = busy();
   members.view = { state, busy: busy() };
   rebalance.rebalance = state.rebalance;
