@@ -31,8 +31,17 @@ export function registerDashboardCommand(program: Command): void {
       const dashboard = await Dashboard.start({ consul: consulConfigFromEnv(), port: o.port, host });
       out(`dashboard: ${dashboard.url}`);
       err("Ctrl-C stops it");
-      await Promise.race([once(process, "SIGINT"), once(process, "SIGTERM")]);
-      err("stopping the dashboard…");
+      // Both listeners go once one fired, so a second Ctrl-C or SIGTERM stops the process at once.
+      const signals = new AbortController();
+      await Promise.race([
+        once(process, "SIGINT", { signal: signals.signal }),
+        once(process, "SIGTERM", { signal: signals.signal }),
+      ]).finally(() => signals.abort());
+      err(
+        dashboard.busy
+          ? "stopping the dashboard once the rebalance it started is over (Ctrl-C again: stop now)…"
+          : "stopping the dashboard…",
+      );
       await dashboard.close();
     });
 }

@@ -79,7 +79,9 @@ describe("zkv dashboard in a real browser", () => {
   it("shows 4 healthy members with the key counts `zkv nodes` shows, and the ring with 4 owners", async () => {
     await page.goto(dashboard!.url);
     await expect.poll(() => page.locator('zkv-members tr[data-health="passing"]').count()).toBe(4);
-    expect(await shownMembers(page)).toEqual(await cliMembers(consul.env));
+    // The table is a STATS sample up to a second old: poll until it shows what the CLI does.
+    const expected = await cliMembers(consul.env);
+    await expect.poll(() => shownMembers(page)).toEqual(expected);
     expect(Object.values(await shownMembers(page)).reduce((n, [, keys]) => n + (keys ?? 0), 0)).toBe(KEYS);
     expect(await page.locator('zkv-ring g[data-ring="current"] path').count()).toBe(4);
   });
@@ -94,7 +96,9 @@ describe("zkv dashboard in a real browser", () => {
     });
     expect(await finishedRun(page, "Added node-4")).toEqual({ moved: planned, planned });
     await expect.poll(() => page.locator('zkv-ring g[data-ring="current"] path').count()).toBe(5);
-    expect(await shownMembers(page)).toEqual(await cliMembers(consul.env));
+    // The table is a STATS sample up to a second old: wait for the one after the change.
+    const expected = await cliMembers(consul.env);
+    await expect.poll(() => shownMembers(page)).toEqual(expected);
     mkdirSync(ARTIFACTS_DIR, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS_DIR, "dashboard.png"), fullPage: true });
   });
@@ -105,5 +109,7 @@ describe("zkv dashboard in a real browser", () => {
     expect(removed.code, removed.stderr).toBe(0);
     expect(await finishedRun(page, "Removed node-0")).toEqual({ moved: planned, planned });
     await page.waitForSelector('zkv-members tr[data-node="node-0"]', { state: "detached", timeout: 20_000 });
+    const expected = await cliMembers(consul.env);
+    await expect.poll(() => shownMembers(page)).toEqual(expected);
   });
 });

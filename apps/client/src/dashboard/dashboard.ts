@@ -85,6 +85,11 @@ export class Dashboard {
     return new Dashboard(`http://${names[0]}:${port}/`, server, feed, events, actions);
   }
 
+  /** True while a rebalance this dashboard started is running. */
+  get busy(): boolean {
+    return this.actions.busy;
+  }
+
   /**
    * Waits for a rebalance this dashboard started (never left halfway on purpose), then closes
    * the pages' streams, the server and the cluster feed. Safe to call twice.

@@ -20,6 +20,8 @@ import {
 
 /** How often node STATS are sampled (ops/s is the difference of two samples). */
 const SAMPLE_MS = 1000;
+/** A run in this process reports every batch (hundreds a second at full speed); pages need ~10. */
+const PROGRESS_MS = 100;
 
 /**
  * The live cluster as the dashboard shows it. Pushed by Consul blocking queries (membership and
@@ -36,6 +38,8 @@ export class ClusterFeed extends EventEmitter<{ state: [DashboardState]; ring: [
   #state: DashboardState | undefined;
   #ring: RingView | undefined;
   #ringKey = "";
+  #progressTimer: NodeJS.Timeout | undefined;
+  #lastProgressAt = 0;
   #refreshing: Promise<void> | undefined;
   #again = false;
   #closed = false;
@@ -63,12 +67,23 @@ export class ClusterFeed extends EventEmitter<{ state: [DashboardState]; ring: [
     return this.#ring;
   }
 
-  /** A progress report from this process (a run the dashboard started) or from the watch. */
+  /**
+   * A progress report from this process (a run the dashboard started) or from the watch. A new
+   * run or phase is pushed at once, counts at most every PROGRESS_MS (always the latest).
+   */
   report(progress: RebalanceProgress | undefined): void {
-    const shown = newerProgress(this.#progress, progress);
-    if (shown === this.#progress) return;
+    const before = this.#progress;
+    const shown = newerProgress(before, progress);
+    if (shown === before || this.#closed) return;
     this.#progress = shown;
-    if (this.#state) this.#publish({ ...this.#state, rebalance: rebalanceView(shown, Date.now()) });
+    if (shown?.run !== before?.run || shown?.phase !== before?.phase) {
+      this.#pushProgress();
+      void this.refresh(); // a phase ends with keys somewhere else: show the new counts now
+      return;
+    }
+    if (this.#progressTimer) return;
+    const wait = Math.max(0, this.#lastProgressAt + PROGRESS_MS - Date.now());
+    this.#progressTimer = setTimeout(() => this.#pushProgress(), wait);
   }
 
   /**
@@ -95,6 +110,7 @@ export class ClusterFeed extends EventEmitter<{ state: [DashboardState]; ring: [
     if (this.#closed) return;
     this.#closed = true;
     clearInterval(this.#timer);
+    clearTimeout(this.#progressTimer);
     this.#progressWatch?.close();
     this.#client?.close();
   }
@@ -122,6 +138,13 @@ export class ClusterFeed extends EventEmitter<{ state: [DashboardState]; ring: [
       consulReachable: this.#progressWatch?.reachable ?? true,
       updatedAt: now,
     });
+  }
+
+  #pushProgress(): void {
+    clearTimeout(this.#progressTimer);
+    this.#progressTimer = undefined;
+    this.#lastProgressAt = Date.now();
+    if (this.#state) this.#publish({ ...this.#state, rebalance: rebalanceView(this.#progress, Date.now()) });
   }
 
   #publish(state: DashboardState): void {
