@@ -67,12 +67,13 @@ export function redisBenchmark(port: number, args: readonly string[]): Record<st
   return rows;
 }
 
-/** Redis' own count of bytes it uses, and its key count. */
-export function redisMemory(port: number): { usedMemory: number; keys: number } {
+/** Redis' own count of the bytes it allocated, its resident memory, and its key count. */
+export function redisMemory(port: number): { usedMemory: number; rss: number; keys: number } {
   const info = execFileSync("redis-cli", ["-p", String(port), "info", "memory"], { encoding: "utf8" });
   const usedMemory = Number(/^used_memory:(\d+)/m.exec(info)?.[1]);
+  const rss = Number(/^used_memory_rss:(\d+)/m.exec(info)?.[1]);
   const keys = Number(execFileSync("redis-cli", ["-p", String(port), "dbsize"], { encoding: "utf8" }).trim());
-  return { usedMemory, keys };
+  return { usedMemory, rss, keys };
 }
 
 export function flushRedis(port: number): void {

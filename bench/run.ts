@@ -1,19 +1,22 @@
 /**
  * `pnpm bench`: zkv against Redis, measured side by side in one run on this machine.
  *
- *   pnpm bench [--quick] [--keys N] [--nodes N]
+ *   pnpm bench [--quick] [--keys N] [--nodes N] [--curve]
  *
  * Workloads (each for zkv and for redis-server with redis-benchmark, 100-byte values):
  *   1. one caller, one request at a time: p50 latency       (redis-benchmark -c 1)
  *   2. 50 concurrent callers, single-key PUTs: ops/s        (redis-benchmark -c 50)
  *   3. bulk PUT then bulk GET of N 16-byte keys: ops/s      (redis-benchmark -P 16)
- *   4. memory per key after 3: zkv node RSS vs Redis used_memory
+ *   4. memory per key after 3: zkv nodes' live heap (after a full GC) vs Redis used_memory, and
+ *      resident memory (RSS) vs Redis used_memory_rss
+ * Also measures the transport's floor: a bare zeromq.js round trip between two processes.
  * Prints one table (ratio > 1 means zkv is better) and writes bench/results.json.
  */
 import { writeFileSync } from "node:fs";
 import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { findRedis, flushRedis, type RedisRow, redisBenchmark, redisMemory, startRedis } from "./redis.js";
+import { zeromqRoundTrip } from "./zeromq-floor.js";
 import { bulk, concurrent, sequential, startZkv } from "./zkv.js";
 
 const args = process.argv.slice(2).filter((a) => a !== "--");
@@ -22,7 +25,7 @@ const flag = (name: string) => {
   return i === -1 ? undefined : args[i + 1];
 };
 if (args.includes("--help") || args.includes("-h")) {
-  console.log("usage: pnpm bench [--quick] [--keys N] [--nodes N]   (see bench/run.ts)");
+  console.log("usage: pnpm bench [--quick] [--keys N] [--nodes N] [--curve]   (see bench/run.ts)");
   process.exit(0);
 }
 const quick = args.includes("--quick");
@@ -47,9 +50,14 @@ const row = (zkv: number, redis: number | null, unit: string, higherIsBetter: bo
 
 const haveRedis = findRedis();
 const redis = haveRedis ? await startRedis() : undefined;
-const zkv = await startZkv(nodes);
+// --curve: zkv with CURVE on every connection (Redis has no equivalent; it runs as always).
+const zkv = await startZkv(nodes, { curve: args.includes("--curve") });
 const results: Record<string, Row> = {};
+let floor: { p50ms: number; p99ms: number } | undefined;
 try {
+  step(`0/4 zeromq.js round trip alone, ${seqN} times`);
+  floor = await zeromqRoundTrip(seqN);
+
   step(`1/4 one caller, ${seqN} sequential PUTs`);
   const seq = await sequential(zkv.client, seqN);
   const rSeq: RedisRow | undefined =
@@ -65,6 +73,7 @@ try {
 
   if (redis) flushRedis(redis.port);
   const rssBefore = zkv.rss();
+  const heapBefore = await zkv.liveHeap();
   const redisBefore = redis && redisMemory(redis.port);
   step(`3/4 bulk PUT and GET of ${keys} keys`);
   const b = await bulk(zkv.client, keys, (what, done) => step(`    ${what} ${Math.min(done, keys)}/${keys}`));
@@ -86,11 +95,23 @@ try {
   results.bulk_get = row(b.get, rBulk?.GET?.rps ?? null, "ops/s", true);
 
   step("4/4 memory per key");
-  const zkvPerKey = (zkv.rss() - rssBefore) / keys;
+  const heapPerKey = ((await zkv.liveHeap()) - heapBefore) / keys;
+  const rssPerKey = (zkv.rss() - rssBefore) / keys;
   const after = redis && redisMemory(redis.port);
-  const redisPerKey =
-    after && redisBefore ? (after.usedMemory - redisBefore.usedMemory) / Math.max(1, after.keys) : null;
-  results.memory_per_key = row(zkvPerKey, redisPerKey, "bytes", false);
+  const perKey = (used: (m: { usedMemory: number; rss: number }) => number) =>
+    after && redisBefore ? (used(after) - used(redisBefore)) / Math.max(1, after.keys) : null;
+  results.memory_per_key = row(
+    heapPerKey,
+    perKey((m) => m.usedMemory),
+    "bytes",
+    false,
+  );
+  results.rss_per_key = row(
+    rssPerKey,
+    perKey((m) => m.rss),
+    "bytes",
+    false,
+  );
 } finally {
   zkv.stop();
   redis?.stop();
@@ -121,9 +142,14 @@ for (const [name, r] of Object.entries(results)) {
     ].join("  "),
   );
 }
+if (floor) {
+  console.log(
+    `\nzeromq.js alone (echo between two processes, no zkv): p50 ${floor.p50ms.toFixed(3)} ms, p99 ${floor.p99ms.toFixed(3)} ms`,
+  );
+}
 const file = fileURLToPath(new URL("./results.json", import.meta.url));
 writeFileSync(
   file,
-  `${JSON.stringify({ keys, nodes, quick, at: new Date().toISOString(), ...results }, null, 2)}\n`,
+  `${JSON.stringify({ keys, nodes, quick, at: new Date().toISOString(), ...results, zeromq_floor: floor }, null, 2)}\n`,
 );
 console.log(`\nratio > 1 means zkv is better; written to ${file}`);

@@ -1,17 +1,61 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { readFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ZkvClient } from "@zkv/client";
 import { freePortRange } from "@zkv/membership/testing";
+import type { StatsReply } from "@zkv/protocol";
 
 const SERVER_MAIN = fileURLToPath(new URL("../apps/server/src/main.ts", import.meta.url));
+const CLIENT_MAIN = fileURLToPath(new URL("../apps/client/src/main.ts", import.meta.url));
 
-/** A static zkv cluster (phase 1: no Consul needed) and a client connected to it. */
-export async function startZkv(nodes: number) {
+/**
+ * Keys for a CURVE run, made with `zkv keygen` as an operator would: the nodes' pair, the
+ * client's pair, and the environment that turns CURVE on in the launcher and its nodes.
+ */
+function curveSetup() {
+  const dir = mkdtempSync(join(tmpdir(), "zkv-bench-curve-"));
+  const read = (file: string) => readFileSync(join(dir, file), "utf8").trim();
+  for (const name of ["node", "client"]) {
+    const run = spawnSync(process.execPath, [
+      "--import",
+      "tsx",
+      CLIENT_MAIN,
+      "keygen",
+      "--out",
+      dir,
+      "--name",
+      name,
+    ]);
+    if (run.status !== 0) throw new Error(`zkv keygen failed: ${run.stderr}`);
+  }
+  return {
+    env: {
+      ZKV_CURVE_SECRET_KEY_FILE: join(dir, "node.key"),
+      ZKV_CURVE_ALLOWED_CLIENTS_FILE: join(dir, "client.pub"),
+    },
+    curve: {
+      identity: { publicKey: read("client.pub"), secretKey: read("client.key") },
+      serverKey: read("node.pub"),
+    },
+  };
+}
+
+/**
+ * A static zkv cluster (phase 1: no Consul needed) and a client connected to it; with `curve`,
+ * every connection is CURVE-encrypted and authenticated.
+ */
+export async function startZkv(nodes: number, options: { curve?: boolean } = {}) {
+  const security = options.curve ? curveSetup() : undefined;
   const basePort = await freePortRange(nodes);
   const launcher: ChildProcess = spawn(
     process.execPath,
     [
+      // --expose-gc lets STATS {"gc":true} measure live memory, like Redis' used_memory.
+      "--expose-gc",
+      // e.g. ZKV_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the nodes.
+      ...(process.env.ZKV_BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
       "--import",
       "tsx",
       SERVER_MAIN,
@@ -22,7 +66,7 @@ export async function startZkv(nodes: number) {
       "--log-level",
       "warn",
     ],
-    { stdio: ["ignore", "pipe", "inherit"], detached: true },
+    { stdio: ["ignore", "pipe", "inherit"], detached: true, env: { ...process.env, ...security?.env } },
   );
   let out = "";
   await new Promise<void>((resolve, reject) => {
@@ -32,9 +76,23 @@ export async function startZkv(nodes: number) {
     });
     launcher.once("exit", (code) => reject(new Error(`zkv launcher exited ${code}`)));
   });
-  const client = await ZkvClient.connect({ static: { nodes, basePort }, timeoutMs: 30_000 });
+  const client = await ZkvClient.connect({
+    static: { nodes, basePort },
+    timeoutMs: 30_000,
+    ...(security ? { curve: security.curve } : {}),
+  });
   return {
     client,
+    launcherPid: launcher.pid!,
+    /** Live V8 heap of every node after a full collection, in bytes (what Redis' used_memory is). */
+    async liveHeap(): Promise<number> {
+      let sum = 0;
+      for (let i = 0; i < nodes; i++) {
+        const stats = (await client.request(`node-${i}`, { op: "STATS", gc: true })) as StatsReply;
+        sum += stats.heapUsedBytes;
+      }
+      return sum;
+    },
     /** Resident memory of every node process, in bytes (what the OS gives the store). */
     rss(): number {
       const pids = childPids(launcher.pid!);

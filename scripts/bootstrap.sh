@@ -5,8 +5,8 @@
 #     their signature checks on some machines, so the pinned version is installed with npm);
 #   - the workspace dependencies (pnpm install --frozen-lockfile);
 #   - a Consul agent (scripts/consul.sh), exported as ZKV_CONSUL_BIN;
-#   - Debian's chromium, for the dashboard's browser test (playwright-core drives it; its own
-#     browser download cannot be used), when missing and when running as root with apt-get.
+#   - tshark, when root (Debian's package): the capture test proves CURVE traffic shows no data;
+#   - chromium, when root (Debian's package): the dashboard's browser test drives it.
 set -euo pipefail
 ZKV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ZKV_ROOT"
@@ -28,13 +28,24 @@ if [[ ! -f node_modules/.modules.yaml || pnpm-lock.yaml -nt node_modules/.module
   pnpm install --frozen-lockfile >&2
 fi
 
-if [[ ! -x /usr/bin/chromium && "$(id -u)" == 0 ]] && command -v apt-get > /dev/null 2>&1; then
-  echo "bootstrap: installing chromium with apt-get" >&2
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium > /dev/null 2>&1 ||
-    { apt-get update -q > /dev/null 2>&1 &&
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium > /dev/null 2>&1; } ||
-    echo "bootstrap: could not install chromium; the dashboard's browser test will fail" >&2
-fi
-
 ZKV_CONSUL_BIN="$(bash scripts/consul.sh | tail -n 1)"
 export ZKV_CONSUL_BIN
+
+# Capturing needs root anyway, so as another user the capture test skips (saying why) and
+# nothing is installed; as root a tshark that cannot be installed makes that test fail.
+if ! command -v tshark > /dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get > /dev/null 2>&1; then
+  echo "bootstrap: installing tshark" >&2
+  # noninteractive: wireshark-common's question (setuid capture for non-root users) is answered no.
+  apt_tshark() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q tshark; }
+  { apt_tshark || { apt-get update -q && apt_tshark; }; } > /dev/null 2>&1 ||
+    echo "bootstrap: could not install tshark; the capture test will fail" >&2
+fi
+
+# playwright-core drives the system browser: its own browser download cannot be used here. As
+# root a chromium that cannot be installed makes the browser test fail (it never skips).
+if [[ ! -x /usr/bin/chromium && "$(id -u)" == 0 ]] && command -v apt-get > /dev/null 2>&1; then
+  echo "bootstrap: installing chromium" >&2
+  apt_chromium() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+  { apt_chromium || { apt-get update -q && apt_chromium; }; } > /dev/null 2>&1 ||
+    echo "bootstrap: could not install chromium; the dashboard's browser test will fail" >&2
+fi

@@ -61,18 +61,19 @@ export class Batcher {
   }
 
   /** Queues one operation; resolves with its reply, rejects with its ZkvError. */
-  async submit(op: KeyOp, timeoutMs: number): Promise<Reply> {
-    const deadline = Date.now() + timeoutMs;
-    while (this.#queued() >= this.#maxQueued) {
-      await new Promise<void>((resolve) => this.#spaceWaiters.push(resolve));
+  submit(op: KeyOp, timeoutMs: number): Promise<Reply> {
+    // Not async: on the common path (room in the queue) the caller's promise is the one the
+    // reply settles, with no wrapper promise and its extra turns per operation.
+    if (this.#queued() >= this.#maxQueued) {
+      return new Promise<void>((resolve) => this.#spaceWaiters.push(resolve)).then(() =>
+        this.submit(op, timeoutMs),
+      );
     }
+    const deadline = Date.now() + timeoutMs;
     return new Promise<Reply>((resolve, reject) => {
       const bytes = op.key.length + ("value" in op ? op.value.length : 0) + 32;
       this.#queue.push({ op, bytes, deadline, resolve, reject });
-      // An idle connection sends at once (no batching delay for a lone caller); calls made
-      // while messages are in flight wait for the end of the turn and go out together.
-      if (this.#inFlight === 0 && this.#queued() === 1) this.#flush();
-      else this.#schedule();
+      this.#schedule();
     });
   }
 
@@ -83,8 +84,10 @@ export class Batcher {
   #schedule(): void {
     if (this.#scheduled) return;
     this.#scheduled = true;
-    // After the current turn: every call made in it joins the same message.
-    setImmediate(() => {
+    // nextTick runs once the promise jobs queued now have run: every caller woken by the same
+    // reply (their continuations are such jobs) has queued its next operation by then, so they
+    // all share one message, and a lone caller is sent without waiting for the event loop.
+    process.nextTick(() => {
       this.#scheduled = false;
       this.#flush();
     });

@@ -1,6 +1,7 @@
 import { consulConfigFromEnv } from "@zkv/membership";
 import { SingleBar } from "cli-progress";
 import { type Command, InvalidArgumentError } from "commander";
+import { type CurveFlags, curveFromFlags } from "./cli-curve.js";
 import { err, out, table } from "./output.js";
 import { type MembershipChange, RebalanceError } from "./rebalance/plan.js";
 import { planOnly, rebalance } from "./rebalance/rebalance.js";
@@ -15,13 +16,16 @@ interface RebalanceFlags {
   plan?: boolean;
   wait: number;
   json?: boolean;
+  /** The global CURVE flags. */
+  curve: CurveFlags;
 }
 
 /** Runs add-node / remove-node with a progress bar (on a terminal) and a summary. */
 async function run(change: MembershipChange, flags: RebalanceFlags): Promise<void> {
   const consul = consulConfigFromEnv();
+  const curve = curveFromFlags(flags.curve);
   if (flags.plan) {
-    const plan = await planOnly(consul, change);
+    const plan = await planOnly(consul, change, curve);
     if (flags.json) return out(JSON.stringify(plan));
     out(
       `${plan.kind} ${plan.node}: ${plan.moving} of ${plan.keys} keys would move (${((100 * plan.moving) / Math.max(1, plan.keys)).toFixed(1)}%)`,
@@ -43,6 +47,7 @@ async function run(change: MembershipChange, flags: RebalanceFlags): Promise<voi
   const result = await rebalance({
     consul,
     change,
+    ...(curve ? { curve } : {}),
     lockWaitMs: flags.wait * 1000,
     onProgress: (p) => {
       if (p.phase === "waiting-for-node")
@@ -81,7 +86,7 @@ export function registerRebalanceCommands(program: Command): void {
     .action((o: RebalanceFlags & { id?: string; weight: number; port?: number }, cmd: Command) =>
       run(
         { kind: "add", ...(o.id ? { id: o.id } : {}), weight: o.weight, ...(o.port ? { port: o.port } : {}) },
-        { ...o, json: cmd.optsWithGlobals().json },
+        { ...o, json: cmd.optsWithGlobals().json, curve: cmd.optsWithGlobals() },
       ),
     );
   program
@@ -90,7 +95,7 @@ export function registerRebalanceCommands(program: Command): void {
     .option("--plan", "dry run: print how many keys would move where")
     .option("--wait <seconds>", "wait this long for another rebalance's lock", positive("--wait"), 0)
     .action((id: string, o: RebalanceFlags, cmd: Command) =>
-      run({ kind: "remove", id }, { ...o, json: cmd.optsWithGlobals().json }),
+      run({ kind: "remove", id }, { ...o, json: cmd.optsWithGlobals().json, curve: cmd.optsWithGlobals() }),
     );
 }
 

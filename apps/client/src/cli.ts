@@ -1,64 +1,15 @@
-import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
 import { ErrorCode, isZkvError } from "@zkv/protocol";
 import { SingleBar } from "cli-progress";
-import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { Command, CommanderError, Option } from "commander";
+import { registerBackupCommands } from "./cli-backup.js";
+import { CliExit, positiveInt, withClient } from "./cli-common.js";
+import { addCurveOptions, registerKeygen } from "./cli-curve.js";
 import { registerDashboardCommand } from "./cli-dashboard.js";
 import { RebalanceError, registerRebalanceCommands } from "./cli-rebalance.js";
-import { type ClientOptions, ZkvClient } from "./client.js";
 import { ExitCode } from "./exit-codes.js";
 import { runLoad } from "./load.js";
 import { nodeRows } from "./nodes-view.js";
 import { err, exitQuietlyOnEpipe, out, table, write } from "./output.js";
-
-interface GlobalFlags {
-  nodes?: number;
-  hashing: HashingMode;
-  host: string;
-  basePort: number;
-  timeout: number;
-  json?: boolean;
-}
-
-const positiveInt = (what: string) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
-  return n;
-};
-
-/** Thrown by a command to end with a specific exit code and message. */
-class CliExit extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
-
-function clientOptions(flags: GlobalFlags): ClientOptions {
-  const common = { timeoutMs: flags.timeout };
-  if (flags.nodes !== undefined) {
-    return {
-      ...common,
-      static: { nodes: flags.nodes, host: flags.host, basePort: flags.basePort, hashing: flags.hashing },
-    };
-  }
-  return { ...common, consul: consulConfigFromEnv() };
-}
-
-/** Runs `body` with a connected client and closes it whatever happens. */
-async function withClient(
-  cmd: Command,
-  body: (client: ZkvClient, flags: GlobalFlags) => Promise<void>,
-): Promise<void> {
-  const flags = cmd.optsWithGlobals<GlobalFlags>();
-  const client = await ZkvClient.connect(clientOptions(flags));
-  try {
-    await body(client, flags);
-  } finally {
-    client.close();
-  }
-}
 
 function buildProgram(): Command {
   const program = new Command("zkv")
@@ -81,13 +32,20 @@ function buildProgram(): Command {
       "after",
       `
 Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port, default
-127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
+127.0.0.1:8500) and CONSUL_HTTP_TOKEN (an ACL token).
+
+CURVE: --curve-secret-key-file (or ZKV_CURVE_SECRET_KEY[_FILE]) is this client's key, whose
+public half must be on the nodes' allow-list; nodes registered in Consul publish their own
+public key. \`zkv keygen --out DIR\` makes a keypair.
 
 Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
-69 Consul or node unavailable.`,
+65 not a zkv backup (import), 69 Consul or node unavailable, 77 a node refused this client's
+key or Consul its token, 78 bad CURVE key file.`,
     )
     .exitOverride()
     .showHelpAfterError();
+  addCurveOptions(program);
+  registerKeygen(program);
 
   program
     .command("put <key> <value>")
@@ -236,6 +194,7 @@ Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
       }),
     );
   registerRebalanceCommands(program);
+  registerBackupCommands(program);
   registerDashboardCommand(program);
   return program;
 }
@@ -261,6 +220,8 @@ export async function runClientCli(argv: readonly string[]): Promise<number> {
     const code = (e as { code?: string }).code;
     err(`error: ${(e as Error).message}`);
     if (e instanceof RebalanceError || code === "LOCK_HELD") return ExitCode.REFUSED;
+    if (code === "CONSUL_PERMISSION_DENIED" || code === ErrorCode.AUTH_FAILED) return ExitCode.NO_PERMISSION;
+    if (code === "INVALID_CURVE_KEY") return ExitCode.CONFIG;
     if (code === "CONSUL_UNAVAILABLE" || (isZkvError(e) && e.code === ErrorCode.NODE_UNAVAILABLE))
       return ExitCode.UNAVAILABLE;
     return ExitCode.FAILURE;

@@ -7,10 +7,13 @@ import {
   type Member,
   type MembershipLogger,
   MembershipWatcher,
+  NO_REPLICATION,
   type PlacementRecord,
+  type Replication,
 } from "@zkv/membership";
 import {
   type BatchReply,
+  CurveKeyError,
   ErrorCode,
   type ErrorReply,
   errorFromReply,
@@ -22,6 +25,7 @@ import { Batcher, type KeyOp } from "./batcher.js";
 import { mergeSorted } from "./merge.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
 import { placementFor, placementKey, staticMembers } from "./routing.js";
+import { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";
 import { Window } from "./window.js";
 
 /** Entries per BATCH message in putMany/getMany. */
@@ -41,6 +45,8 @@ export type ClusterSource =
         readonly host?: string;
         readonly basePort?: number;
         readonly hashing?: HashingMode;
+        /** Replicas per key, as the nodes were started with (`--replicas`). Default 1. */
+        readonly replicas?: number;
       };
     };
 
@@ -49,7 +55,15 @@ export type ClientOptions = ClusterSource & {
   readonly timeoutMs?: number;
   /** How long connect() waits for the nodes' sockets. Default 3 s. */
   readonly connectTimeoutMs?: number;
+  /** Talk CURVE to every node (see nodeSecurity); plaintext when absent. */
+  readonly curve?: ClientCurve;
   readonly logger?: MembershipLogger;
+  /**
+   * With replication, how many replicas must acknowledge each write (`w`) and answer each read
+   * (`r`); the cluster's defaults (which overlap: r + w > n) when unset.
+   */
+  readonly w?: number;
+  readonly r?: number;
 };
 
 /**
@@ -62,6 +76,8 @@ export class ZkvClient {
   readonly #connections = new Map<string, NodeConnection>();
   /** One batcher per connection: key operations go through it, everything else directly. */
   readonly #batchers = new WeakMap<NodeConnection, Batcher>();
+  /** Nodes this client will not talk to (a CURVE mismatch), and why. */
+  readonly #refused = new Map<string, string>();
   #members: Member[] = [];
   #placement: Placement | undefined;
   #placementKey = "";
@@ -72,24 +88,40 @@ export class ZkvClient {
   readonly #timeoutMs: number;
   readonly #listeners = new Set<() => void>();
 
+  /** Extra fields of every write and read: this client's quorums, when it sets them. */
+  readonly #writeQuorum: { w?: number };
+  readonly #readQuorum: { r?: number };
+
   private constructor(
     readonly hashing: HashingMode,
+    /** Replicas per key and the cluster's default quorums. */
+    readonly replication: Replication,
     options: ClientOptions,
   ) {
     this.#timeoutMs = options.timeoutMs ?? 5000;
+    this.#writeQuorum = options.w === undefined ? {} : { w: options.w };
+    this.#readQuorum = options.r === undefined ? {} : { r: options.r };
   }
 
   /** Reads membership and hashing, connects to every node, and starts following changes. */
   static async connect(options: ClientOptions): Promise<ZkvClient> {
     if ("static" in options) {
       const s = options.static;
-      const client = new ZkvClient(s.hashing ?? "ring", options);
+      if (options.curve && options.curve.serverKey === undefined)
+        throw new CurveKeyError(
+          "ZKV_CURVE_SERVER_KEY_FILE",
+          "a static cluster with CURVE needs the nodes' public key",
+        );
+      const n = s.replicas ?? 1;
+      const replication =
+        n === 1 ? NO_REPLICATION : { n, w: Math.floor(n / 2) + 1, r: Math.floor(n / 2) + 1 };
+      const client = new ZkvClient(s.hashing ?? "ring", replication, options);
       await client.#apply(staticMembers(s.nodes, s.host ?? "127.0.0.1", s.basePort ?? 2000), options);
       return client;
     }
     const settings = new ClusterSettings(options.consul);
-    const hashing = await settings.hashing();
-    const client = new ZkvClient(hashing, options);
+    const [hashing, replication] = await Promise.all([settings.hashing(), settings.replication()]);
+    const client = new ZkvClient(hashing, replication, options);
     const logger = options.logger ? { logger: options.logger } : {};
     const watcher = new MembershipWatcher({ consul: options.consul, ...logger });
     client.#watcher = watcher;
@@ -133,6 +165,13 @@ export class ZkvClient {
     return this.#placement.locate(key);
   }
 
+  /** The nodes holding `key`, in the order they are tried: its owner first, then its other replicas. */
+  replicasOf(key: string): string[] {
+    if (this.replication.n === 1) return [this.ownerOf(key)];
+    if (!this.#placement) throw new ZkvError(ErrorCode.NODE_UNAVAILABLE, "the cluster has no members");
+    return this.#placement.preferenceList(key, this.replication.n);
+  }
+
   /** The node that owns `key`, as registered (NODE_UNAVAILABLE when it is not registered). */
   locate(key: string): Member {
     const id = this.ownerOf(key);
@@ -143,13 +182,15 @@ export class ZkvClient {
   }
 
   async put(key: string, value: string): Promise<void> {
-    await this.#toOwner(key, { op: "PUT", key, value });
+    await this.#toOwner(key, { op: "PUT", key, value, ...this.#writeQuorum });
   }
 
   /** The value, or undefined when the key does not exist. */
   async get(key: string): Promise<string | undefined> {
     try {
-      const reply = (await this.#toOwner(key, { op: "GET_ONE", key })) as { value: string };
+      const reply = (await this.#toOwner(key, { op: "GET_ONE", key, ...this.#readQuorum })) as {
+        value: string;
+      };
       return reply.value;
     } catch (err) {
       if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) return undefined;
@@ -159,7 +200,9 @@ export class ZkvClient {
 
   /** True when the key existed. */
   async delete(key: string): Promise<boolean> {
-    const reply = (await this.#toOwner(key, { op: "DELETE", key })) as { deleted: boolean };
+    const reply = (await this.#toOwner(key, { op: "DELETE", key, ...this.#writeQuorum })) as {
+      deleted: boolean;
+    };
     return reply.deleted;
   }
 
@@ -319,39 +362,71 @@ export class ZkvClient {
    * the named node with `asking`, TRY_AGAIN (the key is being copied) is retried after a short
    * pause, and a node that vanished is retried where the placement now puts the key.
    */
-  async #toOwner(key: string, request: OutgoingRequest): Promise<Reply> {
+  #toOwner(key: string, request: OutgoingRequest): Promise<Reply> {
+    // The first attempt is a plain promise (most requests need no other): the retry loop, an
+    // async function with its extra turns, runs only after a redirect or a failure.
     const deadline = Date.now() + this.#timeoutMs;
-    let target = this.ownerOf(key);
+    let target: string;
+    try {
+      target = this.ownerOf(key);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#toNode(target, request).catch((err: unknown) =>
+      this.#redirected(key, request, target, err, deadline),
+    );
+  }
+
+  async #redirected(
+    key: string,
+    request: OutgoingRequest,
+    firstTarget: string,
+    firstError: unknown,
+    deadline: number,
+  ): Promise<Reply> {
+    let err = firstError;
+    let target = firstTarget;
     let asking = false;
     let redirects = 0;
+    const tried = new Set([firstTarget]);
     for (let attempt = 0; ; attempt++) {
+      if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
+      if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
+        if (++redirects > MAX_REDIRECTS || err.owner === undefined) throw err;
+        target = err.owner;
+        asking = err.code === ErrorCode.ASK;
+      } else if (err.code === ErrorCode.TRY_AGAIN) {
+        await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
+        target = this.ownerOf(key);
+        asking = false;
+      } else if (err.code === ErrorCode.NODE_UNAVAILABLE && this.#untried(key, tried) !== undefined) {
+        // Its owner moved (the placement changed) or, with replication, another replica can
+        // coordinate the request instead.
+        target = this.#untried(key, tried)!;
+        asking = false;
+      } else {
+        throw err;
+      }
+      tried.add(target);
       try {
         return await this.#toNode(
           target,
           asking ? ({ ...request, asking: true } as OutgoingRequest) : request,
         );
-      } catch (err) {
-        if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
-        if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
-          if (++redirects > MAX_REDIRECTS || err.owner === undefined) throw err;
-          target = err.owner;
-          asking = err.code === ErrorCode.ASK;
-        } else if (err.code === ErrorCode.TRY_AGAIN) {
-          await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
-          target = this.ownerOf(key);
-          asking = false;
-        } else if (err.code === ErrorCode.NODE_UNAVAILABLE && this.ownerOf(key) !== target) {
-          target = this.ownerOf(key);
-          asking = false;
-        } else {
-          throw err;
-        }
+      } catch (next) {
+        err = next;
       }
     }
   }
 
+  #untried(key: string, tried: ReadonlySet<string>): string | undefined {
+    return this.replicasOf(key).find((r) => !tried.has(r));
+  }
+
   #toNode(nodeId: string, request: OutgoingRequest, timeoutMs = this.#timeoutMs): Promise<Reply> {
     if (this.#closed) return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, "client is closed"));
+    const refusal = this.#refused.get(nodeId);
+    if (refusal) return Promise.reject(new ZkvError(ErrorCode.AUTH_FAILED, refusal));
     const member = this.#members.find((m) => m.id === nodeId);
     const connection = this.#connections.get(nodeId);
     if (!member || !connection) {
@@ -386,10 +461,18 @@ export class ZkvClient {
     const waits: Array<Promise<boolean>> = [];
     for (const m of members) {
       const endpoint = `tcp://${m.address}:${m.port}`;
+      const security = nodeSecurity(m, options.curve);
       const existing = this.#connections.get(m.id);
-      if (existing?.endpoint === endpoint) continue;
+      if (security.kind === "refused") {
+        existing?.close();
+        this.#connections.delete(m.id);
+        this.#refused.set(m.id, security.reason);
+        continue;
+      }
+      this.#refused.delete(m.id);
+      if (existing?.endpoint === endpoint && sameSecurity(existing.security, security)) continue;
       existing?.close();
-      const connection = new NodeConnection(m.id, endpoint, this.#timeoutMs);
+      const connection = new NodeConnection(m.id, endpoint, this.#timeoutMs, security);
       this.#connections.set(m.id, connection);
       this.#batchers.set(connection, new Batcher(connection));
       if (m.health !== "critical") waits.push(connection.waitConnected(options.connectTimeoutMs ?? 3000));
@@ -400,7 +483,13 @@ export class ZkvClient {
         this.#connections.delete(id);
       }
     }
+    for (const id of this.#refused.keys()) if (!members.some((m) => m.id === id)) this.#refused.delete(id);
     await Promise.all(waits);
     if (!this.#closed) for (const listener of this.#listeners) listener();
   }
+}
+
+/** A node that restarted with another key needs a new socket. */
+function sameSecurity(a: NodeSecurity, b: NodeSecurity): boolean {
+  return a.kind === b.kind && (a.kind !== "curve" || (b.kind === "curve" && a.serverKey === b.serverKey));
 }

@@ -9,6 +9,12 @@ export const ExitCode = {
   NOT_FOUND: 3,
   /** A membership change was refused (unknown node, last node, id exists, another rebalance runs). */
   REFUSED: 4,
+  /** `import` of a file that is not a zkv backup (EX_DATAERR); the error names the line. */
+  DATA_ERROR: 65,
   /** Consul or the node that owns the key could not be reached (EX_UNAVAILABLE). */
   UNAVAILABLE: 69,
+  /** A node refused this client's CURVE key, or Consul refused its token (EX_NOPERM). */
+  NO_PERMISSION: 77,
+  /** A CURVE key file is missing or malformed (EX_CONFIG). */
+  CONFIG: 78,
 } as const;

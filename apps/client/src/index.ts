@@ -8,3 +8,4 @@ export { type LoadOptions, type LoadResult, runLoad } from "./load.js";
 export { mergeSorted } from "./merge.js";
 export { NodeConnection } from "./node-connection.js";
 export { placementFor, staticMembers } from "./routing.js";
+export { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";

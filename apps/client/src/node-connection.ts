@@ -12,6 +12,7 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import { Dealer } from "zeromq";
+import type { NodeSecurity } from "./security.js";
 
 interface Pending {
   readonly op: Op;
@@ -31,7 +32,8 @@ export type OutgoingRequest = Request extends infer R
  * One DEALER socket to one node with many requests in flight, matched to replies by request id.
  * zeromq.js allows one send at a time per socket, so sends go through a queue. `immediate` keeps
  * ZeroMQ from queueing messages for a peer that is not connected: a request to a node that is down
- * fails at once with NODE_UNAVAILABLE instead of waiting for its timeout.
+ * fails at once with NODE_UNAVAILABLE instead of waiting for its timeout. With CURVE, a node that
+ * refuses this client's key makes requests fail at once with AUTH_FAILED.
  */
 export class NodeConnection {
   readonly #socket: Dealer;
@@ -41,12 +43,15 @@ export class NodeConnection {
   #nextId = 1;
   #connected = false;
   #closed = false;
-  #connectWaiters: Array<() => void> = [];
+  #connectWaiters: Array<(connected: boolean) => void> = [];
+  /** Why the last handshake failed, while no connection is up. */
+  #authFailure: string | undefined;
 
   constructor(
     readonly nodeId: string,
     readonly endpoint: string,
     private readonly timeoutMs: number,
+    readonly security: NodeSecurity = { kind: "plaintext" },
   ) {
     this.#socket = new Dealer({
       linger: 0,
@@ -59,9 +64,27 @@ export class NodeConnection {
       heartbeatTimeout: 6000,
       sendHighWaterMark: 100_000,
       receiveHighWaterMark: 100_000,
+      handshakeInterval: 10_000,
+      ...(security.kind === "curve"
+        ? {
+            curveServerKey: security.serverKey,
+            curvePublicKey: security.identity.publicKey,
+            curveSecretKey: security.identity.secretKey,
+          }
+        : {}),
     });
     // With `immediate`, a pipe takes messages only after the ZMTP handshake, not at TCP connect.
     this.#socket.events.on("handshake", () => this.#onConnect());
+    this.#socket.events.on("handshake:error:auth", (e) =>
+      this.#onHandshakeFailure(`the node refused this client's CURVE key (ZAP ${e.error.status})`),
+    );
+    this.#socket.events.on("handshake:error:protocol", () =>
+      this.#onHandshakeFailure(
+        this.security.kind === "curve"
+          ? "the CURVE handshake failed (does the node run CURVE with this key?)"
+          : "the handshake failed: the node requires CURVE",
+      ),
+    );
     this.#socket.events.on("disconnect", () => this.#onDisconnect());
     this.#socket.connect(endpoint);
     void this.#receiveLoop();
@@ -77,9 +100,9 @@ export class NodeConnection {
     if (this.#connected) return Promise.resolve(true);
     return new Promise((resolve) => {
       const timer = setTimeout(() => resolve(false), timeoutMs);
-      this.#connectWaiters.push(() => {
+      this.#connectWaiters.push((connected) => {
         clearTimeout(timer);
-        resolve(true);
+        resolve(connected);
       });
     });
   }
@@ -87,7 +110,14 @@ export class NodeConnection {
   /** Sends one request; resolves with its reply, rejects with a ZkvError (error replies included). */
   request(request: OutgoingRequest, timeoutMs = this.timeoutMs): Promise<Reply> {
     if (this.#closed) return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, "client is closed"));
-    if (!this.#connected) return Promise.reject(this.#unavailable("not connected"));
+    if (!this.#connected) {
+      const failure = this.#authFailure;
+      return Promise.reject(
+        failure
+          ? new ZkvError(ErrorCode.AUTH_FAILED, `node ${this.nodeId} (${this.endpoint}): ${failure}`)
+          : this.#unavailable("not connected"),
+      );
+    }
     const id = this.#nextId++;
     const frame = encodeRequest({ ...request, id } as Request);
     return new Promise<Reply>((resolve, reject) => {
@@ -152,7 +182,13 @@ export class NodeConnection {
 
   #onConnect(): void {
     this.#connected = true;
-    for (const wake of this.#connectWaiters.splice(0)) wake();
+    this.#authFailure = undefined;
+    for (const wake of this.#connectWaiters.splice(0)) wake(true);
+  }
+
+  #onHandshakeFailure(why: string): void {
+    this.#authFailure = why;
+    for (const wake of this.#connectWaiters.splice(0)) wake(false);
   }
 
   #onDisconnect(): void {

@@ -28,10 +28,14 @@ export async function nodeRows(client: ZkvClient): Promise<NodeRow[]> {
       let stats: NodeRow["stats"];
       if (live && live.health !== "critical") {
         try {
-          const { keys, bytes, opsServed, uptimeSeconds } = (await client.request(id, {
+          const {
+            id: _id,
+            node: _node,
+            ...rest
+          } = (await client.request(id, {
             op: "STATS",
           })) as StatsReply;
-          stats = { keys, bytes, opsServed, uptimeSeconds };
+          stats = rest;
         } catch {
           stats = undefined;
         }

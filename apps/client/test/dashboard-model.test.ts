@@ -20,7 +20,10 @@ function row(id: string, opsServed: number | undefined, keys = 10): NodeRow {
     address: "127.0.0.1:2000",
     health: "passing",
     weight: 1,
-    stats: opsServed === undefined ? undefined : { keys, bytes: 99, opsServed, uptimeSeconds: 5 },
+    stats:
+      opsServed === undefined
+        ? undefined
+        : { keys, bytes: 99, opsServed, uptimeSeconds: 5, heapUsedBytes: 1, rssBytes: 2 },
   };
 }
 

@@ -1,42 +1,21 @@
-import { fileURLToPath } from "node:url";
 import {
-  ClusterSettings,
   type ConsulConfig,
   ConsulPermissionError,
   ConsulUnavailableError,
   consulConfigFromEnv,
-  desiredNodes,
-  formatConsulAddr,
-  type HashingMode,
-  initialPlacement,
-  listMembers,
-  parseHashing,
 } from "@zkv/membership";
+import { CurveKeyError } from "@zkv/protocol";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { addCurveOptions, curveFromFlags } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
-import { ClusterLauncher } from "./launcher.js";
 import { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
 import { METRICS_PORT_OFFSET } from "./metrics.js";
 import { ZkvNode } from "./node.js";
-import { waitForPings } from "./ping.js";
+import { runLauncher } from "./run-launcher.js";
+import { type ServerFlags, untilSignal } from "./server-flags.js";
 
 /** How long a removed node keeps answering (with redirects) before it exits. */
 const REMOVED_GRACE_MS = 2000;
-
-interface ServerFlags {
-  nodes?: number;
-  nodeId?: string;
-  port?: number;
-  host: string;
-  advertise?: string;
-  basePort: number;
-  weight: number;
-  hashing?: HashingMode;
-  clusterSize?: number;
-  ttl: number;
-  metricsPort?: number;
-  logLevel: string;
-}
 
 const positiveInt = (what: string) => (raw: string) => {
   const n = Number(raw);
@@ -52,7 +31,7 @@ const portOrZero = (what: string) => (raw: string) => {
 };
 
 function buildProgram(): Command {
-  return new Command("zkv-server")
+  const program = new Command("zkv-server")
     .description("Start a zkv cluster (the launcher) or one zkv node.")
     .addHelpText(
       "after",
@@ -67,9 +46,14 @@ Every node serves Prometheus metrics on http://<host>:<port + ${METRICS_PORT_OFF
 (node-0 on 2000 → 9000), registered in Consul as meta metrics_port.
 
 Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port,
-default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN.
+default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN (an ACL token; see the README's
+Security section for the policy it needs).
 
-Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable.`,
+Without --curve-secret-key-file (or ZKV_CURVE_SECRET_KEY[_FILE]) traffic is plaintext and
+unauthenticated: keep --host at 127.0.0.1 unless the network is trusted.
+
+Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
+77 Consul denied permission (CONSUL_HTTP_TOKEN), 78 bad CURVE key or allow-list.`,
     )
     .option("--nodes <n>", "phase 1: start n nodes without Consul", positiveInt("--nodes"))
     .option("--node-id <id>", "run a single node with this id")
@@ -112,6 +96,7 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable.`,
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  return addCurveOptions(program);
 }
 
 /** Parses argv and runs the chosen mode; resolves to the process exit code. */
@@ -140,32 +125,22 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     if (flags.nodeId !== undefined) return await runSingleNode(flags, flags.nodeId);
     return await runLauncher(flags);
   } catch (err) {
-    if (err instanceof ConsulUnavailableError || err instanceof ConsulPermissionError) {
+    if (err instanceof ConsulPermissionError) {
+      const hint = process.env.CONSUL_HTTP_TOKEN ? "" : " (CONSUL_HTTP_TOKEN is not set)";
+      process.stderr.write(`error: ${err.message}${hint}\n`);
+      return ExitCode.NO_PERMISSION;
+    }
+    if (err instanceof ConsulUnavailableError) {
       process.stderr.write(`error: ${err.message}\n`);
       return ExitCode.UNAVAILABLE;
+    }
+    if (err instanceof CurveKeyError) {
+      process.stderr.write(`error: CURVE: ${err.message}\n`);
+      return ExitCode.CONFIG;
     }
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return ExitCode.FAILURE;
   }
-}
-
-/**
- * Resolves on the first SIGINT or SIGTERM. Later signals are absorbed: on Ctrl-C a terminal
- * signals the whole process group and the launcher then sends SIGTERM too, and neither may cut
- * a clean shutdown short (the launcher escalates to SIGKILL itself after a grace period).
- */
-function untilSignal(): Promise<NodeJS.Signals> {
-  return new Promise((resolve) => {
-    let first: NodeJS.Signals | undefined;
-    const on = (signal: NodeJS.Signals) => {
-      if (first === undefined) {
-        first = signal;
-        resolve(signal);
-      }
-    };
-    process.on("SIGINT", on);
-    process.on("SIGTERM", on);
-  });
 }
 
 function defaultPort(flags: ServerFlags, nodeId: string): number {
@@ -196,6 +171,7 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
   const port = defaultPort(flags, nodeId);
   // Static-mode nodes (started by a --nodes launcher) run without Consul.
   const consul: ConsulConfig | undefined = process.env.ZKV_STATIC === "1" ? undefined : consulConfigFromEnv();
+  const curve = curveFromFlags(flags);
   const node = new ZkvNode({
     nodeId,
     host: flags.host,
@@ -204,6 +180,7 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
     ...(flags.advertise ? { advertise: flags.advertise } : {}),
     weight: flags.weight,
     ...(consul ? { consul } : {}),
+    ...(curve ? { curve } : {}),
     ttlSeconds: flags.ttl,
     logger: log,
   });
@@ -220,108 +197,4 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
   log.info({ reason }, "shutting down");
   await node.close();
   return ExitCode.OK;
-}
-
-async function runLauncher(flags: ServerFlags): Promise<number> {
-  const log = createLogger(flags.logLevel, { role: "launcher" });
-  const entry = process.argv[1] ?? fileURLToPath(new URL("./main.ts", import.meta.url));
-  const nodeArgs = ["--host", flags.host, "--ttl", String(flags.ttl), "--log-level", flags.logLevel];
-  if (flags.advertise) nodeArgs.push("--advertise", flags.advertise);
-
-  if (flags.nodes !== undefined) {
-    const nodes = nodeSpecs(flags.nodes, flags.basePort);
-    const launcher = new ClusterLauncher({ nodes, entry, nodeArgs, logger: log, env: { ZKV_STATIC: "1" } });
-    const stop = untilSignal();
-    await launcher.start();
-    const missing = await waitForPings(
-      flags.host,
-      nodes.map((n) => n.port),
-      30_000,
-    );
-    if (missing.length > 0) {
-      await launcher.close();
-      throw new Error(`nodes on ports ${missing.join(", ")} never answered`);
-    }
-    printTable(nodes.map((n) => ({ id: n.id, address: flags.host, port: n.port, health: "serving" })));
-    process.stdout.write(`static cluster of ${nodes.length} nodes ready (no Consul); Ctrl-C stops it\n`);
-    return finish(launcher, await stop, log);
-  }
-
-  const consul = consulConfigFromEnv();
-  const settings = new ClusterSettings(consul);
-  if (flags.clusterSize !== undefined) await settings.setClusterSize(flags.clusterSize);
-  if (flags.hashing !== undefined) await settings.setHashing(parseHashing(flags.hashing));
-  const hashing = await settings.hashing();
-  const record = await bootstrapPlacement(settings, flags, consul);
-  const nodes = desiredNodes(record).map((n) => ({ id: n.id, port: n.port }));
-  log.info(
-    { nodes: nodes.length, epoch: record.epoch, hashing, consul: formatConsulAddr(consul) },
-    "starting cluster",
-  );
-  const launcher = new ClusterLauncher({ nodes, entry, nodeArgs, consul, logger: log });
-  const stop = untilSignal();
-  let members: Awaited<ReturnType<ClusterLauncher["start"]>>;
-  try {
-    members = await launcher.start();
-  } catch (err) {
-    await launcher.close();
-    throw err;
-  }
-  printTable(members ?? []);
-  process.stdout.write(`cluster of ${nodes.length} nodes ready (hashing: ${hashing}); Ctrl-C stops it\n`);
-  // add-node arrives as a push: the placement record names a node nobody runs yet.
-  const watch = settings.watchPlacement(log);
-  await watch.start();
-  watch.on("change", (next) => {
-    for (const n of next ? desiredNodes(next) : []) {
-      if (launcher.ensure({ id: n.id, port: n.port }))
-        log.info({ node: n.id, port: n.port }, "launching added node");
-    }
-  });
-  const signal = await stop;
-  watch.close();
-  return finish(launcher, signal, log);
-}
-
-/**
- * The placement to launch. On a cold start (no zkv node registered, no rebalance in progress)
- * it is derived afresh from `cluster_size`, as the seed defines; otherwise the stored record,
- * which add-node and remove-node keep, wins.
- */
-async function bootstrapPlacement(settings: ClusterSettings, flags: ServerFlags, consul: ConsulConfig) {
-  const size = await settings.clusterSize();
-  const { record, index } = await settings.placementRecord();
-  const cold = !record?.transition && (await listMembers(consul)).length === 0;
-  if (record && !cold) return record;
-  if (size === undefined) {
-    throw new Error(
-      `cluster_size is not set in Consul KV at ${formatConsulAddr(consul)}: ` +
-        "set it with `consul kv put cluster_size 4`, or pass --cluster-size 4",
-    );
-  }
-  const fresh = initialPlacement(size, flags.host, flags.basePort);
-  if (!(await settings.writePlacement(fresh, index)))
-    throw new Error("placement record changed while starting; retry");
-  return fresh;
-}
-
-async function finish(launcher: ClusterLauncher, signal: NodeJS.Signals, log: Logger): Promise<number> {
-  log.info({ signal }, "stopping cluster");
-  await launcher.close();
-  return ExitCode.OK;
-}
-
-function nodeSpecs(count: number, basePort: number) {
-  return Array.from({ length: count }, (_, i) => ({ id: `node-${i}`, port: basePort + i }));
-}
-
-function printTable(
-  rows: ReadonlyArray<{ id: string; address: string; port: number; health: string }>,
-): void {
-  const lines = [
-    ["NODE", "ADDRESS", "HEALTH"],
-    ...rows.map((r) => [r.id, `${r.address}:${r.port}`, r.health]),
-  ];
-  const widths = [0, 1, 2].map((c) => Math.max(...lines.map((l) => l[c]!.length)));
-  for (const l of lines) process.stdout.write(`${l.map((cell, c) => cell.padEnd(widths[c]!)).join("  ")}\n`);
 }

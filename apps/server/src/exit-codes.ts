@@ -7,4 +7,8 @@ export const ExitCode = {
   USAGE: 2,
   /** Consul (or the cluster) could not be reached (EX_UNAVAILABLE). */
   UNAVAILABLE: 69,
+  /** Consul refused zkv's token: missing, unknown, or its ACL policy lacks a rule (EX_NOPERM). */
+  NO_PERMISSION: 77,
+  /** A CURVE key or allow-list file is missing or malformed (EX_CONFIG). */
+  CONFIG: 78,
 } as const;

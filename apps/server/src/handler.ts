@@ -1,3 +1,4 @@
+import { getHeapStatistics } from "node:v8";
 import {
   type BatchRequest,
   decodeBatchOp,
@@ -16,6 +17,7 @@ import {
 import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
 import { INVALID_OP, type RequestObserver } from "./metrics.js";
 import type { ClusterView } from "./ownership.js";
+import { type ReplicaContext, replicaOp } from "./replication/replica-ops.js";
 import type { Store } from "./store.js";
 
 /** What request handling needs to know about the node it runs in. */
@@ -32,6 +34,8 @@ export interface HandlerContext {
    * the caller, which alone sees the errors they throw.
    */
   readonly metrics?: RequestObserver;
+  /** Set when the cluster replicates (factor > 1): answers the coordinators' REPLICATE/REPLICA_GET. */
+  readonly replication?: ReplicaContext;
 }
 
 /** Room left in a GET_ALL reply for the envelope: `{"collection":[…],"cursor":"…","id":…}`. */
@@ -78,19 +82,27 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply {
     case "BATCH":
       return withId({ results: batch(request, ctx) }, id);
     case "STATS":
-      return withId(
-        {
-          node: ctx.nodeId,
-          keys: ctx.store.size,
-          bytes: ctx.store.bytes,
-          opsServed: ctx.counters?.opsServed ?? 0,
-          uptimeSeconds: ctx.counters ? (Date.now() - ctx.counters.startedAt) / 1000 : 0,
-        },
-        id,
-      );
+      return withId(stats(ctx, request.gc === true), id);
+    case "REPLICATE":
+    case "REPLICA_GET":
+      return withId(replicaOp(request, ctx.replication), id);
     default:
       return withId(clusterOp(request, ctx), id);
   }
+}
+
+function stats(ctx: HandlerContext, collectFirst: boolean) {
+  const gc = (globalThis as { gc?: () => void }).gc;
+  if (collectFirst && gc) gc();
+  return {
+    node: ctx.nodeId,
+    keys: ctx.store.size,
+    bytes: ctx.store.bytes,
+    opsServed: ctx.counters?.opsServed ?? 0,
+    uptimeSeconds: ctx.counters ? (Date.now() - ctx.counters.startedAt) / 1000 : 0,
+    heapUsedBytes: getHeapStatistics().used_heap_size,
+    rssBytes: process.memoryUsage.rss(),
+  };
 }
 
 /**

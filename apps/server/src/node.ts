@@ -1,43 +1,19 @@
-import { type ConsulConfig, NodeRegistration } from "@zkv/membership";
+import { CURVE_KEY_META, NodeRegistration } from "@zkv/membership";
 import { DEFAULT_LIMITS, type Limits } from "@zkv/protocol";
 import { Router } from "zeromq";
 import { answerMessage } from "./answer.js";
 import { ClusterFollower } from "./cluster-follower.js";
+import { CurveGuard } from "./curve-guard.js";
 import type { HandlerContext } from "./handler.js";
 import type { Logger } from "./logger.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
+import type { NodeOptions } from "./node-options.js";
 import { ClusterView } from "./ownership.js";
+import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
 import { MemoryStore, type Store } from "./store.js";
 
-/** Everything one node needs to serve. */
-export interface NodeOptions {
-  readonly nodeId: string;
-  /** Interface to bind (default 127.0.0.1: nothing is exposed unless asked). */
-  readonly host: string;
-  readonly port: number;
-  /** Address announced in Consul for clients; defaults to `host`. */
-  readonly advertise?: string;
-  readonly weight?: number;
-  /** Consul to register in; undefined for static (phase 1) clusters. */
-  readonly consul?: ConsulConfig;
-  readonly limits?: Limits;
-  readonly store?: Store;
-  readonly logger: Logger;
-  readonly ttlSeconds?: number;
-  /**
-   * Port of the Prometheus endpoint (http://host:metricsPort/metrics), registered in Consul as
-   * meta `metrics_port`; 0 or absent serves none. The CLI defaults it to port + 7000.
-   */
-  readonly metricsPort?: number;
-  /**
-   * When the metrics port cannot be bound, log a warning and serve without metrics instead of
-   * failing start(): for a port derived from the node's, not one the operator asked for.
-   */
-  readonly metricsBestEffort?: boolean;
-}
+export type { NodeOptions } from "./node-options.js";
 
-/** How long a closing socket keeps trying to deliver the replies it still holds. */
-const LINGER_MS = 1000;
 /** Longest a closing node keeps answering requests that keep arriving. */
 const DRAIN_MS = 2000;
 /**
@@ -56,6 +32,8 @@ export class ZkvNode {
   readonly limits: Limits;
   readonly #socket: Router;
   readonly #log: Logger;
+  /** CURVE only: who may connect, and the ZAP handler that asks it. */
+  readonly curve: CurveGuard | undefined;
   #registration: NodeRegistration | undefined;
   #follower: ClusterFollower | undefined;
   /** Who owns what: set in Consul mode, where placement is known; static nodes serve every key. */
@@ -97,20 +75,17 @@ export class ZkvNode {
       metrics: this.metrics,
       ...(this.cluster ? { cluster: this.cluster } : {}),
     };
-    this.#socket = new Router({
-      linger: LINGER_MS,
-      receiveTimeout: IDLE_WAKE_MS,
-      // Twice the protocol limit: a message between the two gets a TOO_LARGE reply; beyond it
-      // ZeroMQ drops the connection before buffering the whole thing.
-      maxMessageSize: this.limits.maxMessageBytes * 2,
-      // ZMTP heartbeats, so a vanished peer's pipe (and its queued replies) is reclaimed.
-      heartbeatInterval: 5000,
-      heartbeatTimeout: 15_000,
-      heartbeatTimeToLive: 15_000,
-      handshakeInterval: 10_000,
-      sendHighWaterMark: 10_000,
-      receiveHighWaterMark: 10_000,
-    });
+    const socketLimits = { ...DEFAULT_SOCKET_LIMITS, ...options.socketLimits };
+    const curve = options.curve ? new CurveGuard(options.curve, options.consul, this.#log) : undefined;
+    this.curve = curve;
+    this.#socket = new Router(
+      routerOptions(
+        this.limits,
+        socketLimits,
+        IDLE_WAKE_MS,
+        curve ? { identity: curve.options.identity, context: curve.context } : undefined,
+      ),
+    );
   }
 
   /** `tcp://host:port` the node is bound to. */
@@ -125,7 +100,15 @@ export class ZkvNode {
 
   /** Binds, starts the metrics endpoint, registers in Consul (when configured) and starts serving. */
   async start(): Promise<void> {
-    await this.#socket.bind(this.endpoint);
+    // Who may connect is settled before anyone can: allow-list loaded, ZAP handler bound.
+    try {
+      await this.curve?.start();
+      await this.#socket.bind(this.endpoint);
+    } catch (err) {
+      this.#socket.close();
+      await this.curve?.close();
+      throw err;
+    }
     this.#serving = this.#serve();
     try {
       await this.#metricsServer?.listen();
@@ -154,7 +137,10 @@ export class ZkvNode {
         weight: this.options.weight ?? 1,
         logger: this.#log,
         ...(this.options.ttlSeconds ? { ttlSeconds: this.options.ttlSeconds } : {}),
-        ...(this.#metricsServer ? { meta: { metrics_port: String(this.#metricsServer.port) } } : {}),
+        meta: {
+          ...(this.#metricsServer ? { metrics_port: String(this.#metricsServer.port) } : {}),
+          ...(this.curve ? { [CURVE_KEY_META]: this.curve.publicKey } : {}),
+        },
       });
       try {
         await this.#follower.start();
@@ -165,7 +151,12 @@ export class ZkvNode {
       }
     }
     this.#log.info(
-      { endpoint: this.endpoint, consul: Boolean(this.options.consul), metricsPort: this.metricsPort },
+      {
+        endpoint: this.endpoint,
+        consul: Boolean(this.options.consul),
+        metricsPort: this.metricsPort,
+        curve: this.curve ? { allowedClients: this.curve.allowedClients } : false,
+      },
       "node serving",
     );
   }
@@ -183,7 +174,9 @@ export class ZkvNode {
     this.#follower?.close();
     await this.#registration?.close();
     await this.#metricsServer?.close();
+    // The node socket first: without a ZAP handler libzmq would admit any CURVE client.
     this.#socket.close();
+    await this.curve?.close();
     this.#log.info({ opsServed: this.opsServed }, "node stopped");
   }
 

@@ -3,7 +3,7 @@ import { decodeReply, type Limits, type Reply, ZkvError } from "@zkv/protocol";
 import { expect } from "vitest";
 import { Dealer, Request } from "zeromq";
 import { createLogger } from "../src/logger.js";
-import { ZkvNode } from "../src/node.js";
+import { type NodeOptions, ZkvNode } from "../src/node.js";
 
 /** Longest a test waits for any one reply before failing (instead of hanging until the test timeout). */
 export const REPLY_TIMEOUT_MS = 5000;
@@ -23,8 +23,8 @@ export class Harness {
   readonly #nodes: ZkvNode[] = [];
   readonly #sockets: (Dealer | Request)[] = [];
 
-  /** A started node on a free port of 127.0.0.1, without Consul. */
-  async node(limits?: Limits): Promise<ZkvNode> {
+  /** A started node on a free port of 127.0.0.1, without Consul (unless `extra` says so). */
+  async node(limits?: Limits, extra: Partial<NodeOptions> = {}): Promise<ZkvNode> {
     const [port] = (await freePorts(1)) as [number];
     const node = new ZkvNode({
       nodeId: `test-${port}`,
@@ -32,15 +32,24 @@ export class Harness {
       port,
       logger: createLogger("silent", {}),
       ...(limits === undefined ? {} : { limits }),
+      ...extra,
     });
     this.#nodes.push(node);
     await node.start();
     return node;
   }
 
-  /** A DEALER connected to `node`; receive() fails after REPLY_TIMEOUT_MS rather than hanging. */
-  dealer(node: ZkvNode): Dealer {
-    const socket = new Dealer({ linger: 0, receiveTimeout: REPLY_TIMEOUT_MS, sendHighWaterMark: 0 });
+  /**
+   * A DEALER connected to `node`; receive() fails after REPLY_TIMEOUT_MS (or `options`'
+   * receiveTimeout) rather than hanging. `options` adds socket options, e.g. CURVE keys.
+   */
+  dealer(node: ZkvNode, options: ConstructorParameters<typeof Dealer>[0] = {}): Dealer {
+    const socket = new Dealer({
+      linger: 0,
+      receiveTimeout: REPLY_TIMEOUT_MS,
+      sendHighWaterMark: 0,
+      ...options,
+    });
     this.#sockets.push(socket);
     socket.connect(node.endpoint);
     return socket;

@@ -16,6 +16,7 @@ export { ConsulPermissionError, ConsulUnavailableError, InvalidSettingError } fr
 export { ConsulLock, LockHeldError, REBALANCE_LOCK_KEY } from "./lock.js";
 export { type MembershipLogger, silentLogger } from "./logger.js";
 export {
+  CURVE_KEY_META,
   checkIdOf,
   type Health,
   type Member,
@@ -43,8 +44,16 @@ export {
 } from "./rebalance-progress.js";
 export { NodeRegistration, type RegistrationOptions } from "./registration.js";
 export {
+  NO_REPLICATION,
+  parseReplication,
+  REPLICATION_KEY,
+  type Replication,
+  replication,
+} from "./replication-setting.js";
+export {
   CLUSTER_SIZE_KEY,
   ClusterSettings,
+  CURVE_ALLOWED_CLIENTS_KEY,
   HASHING_KEY,
   HASHING_MODES,
   type HashingMode,

@@ -1,6 +1,12 @@
 /** The Consul service name every zkv node registers under. */
 export const SERVICE_NAME = "zkv";
 
+/**
+ * Service meta under which a CURVE-enabled node publishes its public key, so clients learn it
+ * with the node's address; a node without it speaks plaintext.
+ */
+export const CURVE_KEY_META = "curve_public_key";
+
 /** Health of a member as Consul's checks report it (worst check wins). */
 export type Health = "passing" | "warning" | "critical";
 

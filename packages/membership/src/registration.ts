@@ -14,7 +14,7 @@ export interface RegistrationOptions {
   readonly weight?: number;
   /** TTL of the health check; the node passes it every third of this. Default 10 s. */
   readonly ttlSeconds?: number;
-  /** Extra service meta (e.g. a CURVE public key later). */
+  /** Extra service meta (the metrics port, a CURVE public key). */
   readonly meta?: Readonly<Record<string, string>>;
   readonly logger?: MembershipLogger;
   /** Per-request timeout, so a hung agent never stalls the node. Default 5 s. */

@@ -8,6 +8,12 @@ import {
   type PlacementRecord,
   parsePlacementRecord,
 } from "./placement-record.js";
+import {
+  NO_REPLICATION,
+  parseReplication,
+  REPLICATION_KEY,
+  type Replication,
+} from "./replication-setting.js";
 import { BlockingWatch } from "./watch.js";
 
 /** The KV key holding the initial cluster size, as the seed defines it. */
@@ -16,6 +22,12 @@ export const CLUSTER_SIZE_KEY = "cluster_size";
 export const KV_PREFIX = "zkv/";
 /** The KV key holding the cluster's hashing algorithm. */
 export const HASHING_KEY = `${KV_PREFIX}hashing`;
+
+/**
+ * The KV key holding the client public keys every CURVE-enabled node admits, one Z85 key a line
+ * (in addition to each node's own allow-list file). Nodes watch it, so an edit applies at once.
+ */
+export const CURVE_ALLOWED_CLIENTS_KEY = `${KV_PREFIX}curve/allowed-clients`;
 
 /** Placement algorithms a cluster can use. */
 export type HashingMode = "ring" | "hrw";
@@ -30,6 +42,16 @@ export class ClusterSettings {
     private readonly timeoutMs = 5000,
   ) {
     this.#consul = createConsulClient(config);
+  }
+
+  /** The replication settings; one copy of each key when the key is absent. */
+  async replication(): Promise<Replication> {
+    const raw = await this.get(REPLICATION_KEY);
+    return raw === undefined ? NO_REPLICATION : parseReplication(raw);
+  }
+
+  async setReplication(settings: Replication): Promise<void> {
+    await this.set(REPLICATION_KEY, JSON.stringify(settings));
   }
 
   /** Reads a raw KV value; undefined when the key does not exist. */

@@ -38,7 +38,8 @@ afterAll(async () => {
 
 describe("the throwaway agent harness", () => {
   it("runs a real agent: TTL-checked service is healthy, cluster_size round-trips, deregister removes it", async () => {
-    const client = createConsulClient(consul.config);
+    // A service other than zkv: only the operator's token may register it.
+    const client = createConsulClient(consul.managementConfig);
     await client.agent.service.register({
       name: "harness-probe",
       id: "harness-probe-1",

@@ -1,6 +1,7 @@
 import { ErrorCode, ZkvError } from "./errors.js";
 import { parseFrames } from "./frames.js";
 import { zodErrorToZkv } from "./issues.js";
+import { fastKeyOp } from "./key-op-fast-path.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
 import { isRequestId, type RequestId } from "./schemas/common.js";
 import { REQUEST_SCHEMA_BY_OP, type Request } from "./schemas/requests.js";
@@ -41,6 +42,12 @@ export function decodeRequest(
 
 /** Parsed JSON → validated request: object check, op dispatch, schema parse, byte limits. */
 function validateRequest(value: unknown, limits: Limits): DecodeRequestResult {
+  const fast = fastKeyOp(value);
+  if (fast !== undefined) {
+    const sizeError = checkSizes(fast, limits);
+    if (sizeError === undefined) return { ok: true, request: fast };
+    return { ok: false, error: sizeError, ...(fast.id === undefined ? {} : { id: fast.id }) };
+  }
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, error: new ZkvError(ErrorCode.INVALID_REQUEST, "request must be a JSON object") };
   }

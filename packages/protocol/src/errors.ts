@@ -35,8 +35,23 @@ export const ErrorCode = {
   ASK: "ASK",
   /** The key is being moved right now; retry in a few milliseconds. */
   TRY_AGAIN: "TRY_AGAIN",
+  /**
+   * Fewer than the write (or read) quorum of the key's replicas are reachable, so the coordinator
+   * refused before touching any replica: nothing was written.
+   */
+  NOT_ENOUGH_REPLICAS: "NOT_ENOUGH_REPLICAS",
+  /**
+   * Not enough replicas answered in time. A write may have been applied on some of them and
+   * become visible later, exactly as after a TIMEOUT; a read returned nothing.
+   */
+  QUORUM_TIMEOUT: "QUORUM_TIMEOUT",
   /** A bug or unexpected failure; details stay in the node's logs. */
   INTERNAL: "INTERNAL",
+  /**
+   * Client-side: the CURVE handshake with the node failed: this client's key is not on the node's
+   * allow-list, or the client has no key for a node that requires one (or the reverse).
+   */
+  AUTH_FAILED: "AUTH_FAILED",
 } as const;
 
 /** Union of every wire error code, so switches over codes are exhaustive. */

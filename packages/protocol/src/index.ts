@@ -50,6 +50,17 @@ export {
   ValueSchema,
 } from "./schemas/common.js";
 export {
+  type ReplicaGetReply,
+  ReplicaGetReplySchema,
+  type ReplicaGetRequest,
+  ReplicaGetRequestSchema,
+  type ReplicateRequest,
+  ReplicateRequestSchema,
+  type VersionedEntry,
+  VersionedEntrySchema,
+  VersionSchema,
+} from "./schemas/replication.js";
+export {
   type DeleteReply,
   DeleteReplySchema,
   type ErrorReply,
@@ -88,3 +99,14 @@ export {
   type StatsRequest,
   StatsRequestSchema,
 } from "./schemas/requests.js";
+export { parseAllowList } from "./security/allow-list.js";
+export {
+  CURVE_KEY_LENGTH,
+  CurveKeyError,
+  type CurveKeyPair,
+  curveKeyToZ85,
+  parseCurveKey,
+  publicKeyOf,
+} from "./security/curve-key.js";
+export { type KeySource, loadAllowListFile, loadCurveIdentity, loadCurveKey } from "./security/key-files.js";
+export { z85Decode, z85Encode } from "./security/z85.js";

@@ -11,6 +11,7 @@ import {
   type RebalanceProgress,
 } from "@zkv/membership";
 import { ZkvClient } from "../client.js";
+import type { ClientCurve } from "../security.js";
 import { eventuallyTrue } from "../wait.js";
 import { finishMove, type MoveResult, moveData } from "./mover.js";
 import { type MembershipChange, nextMembers, RebalanceError, sameChange } from "./plan.js";
@@ -19,6 +20,8 @@ import { ProgressReporter, type RunEvent } from "./progress.js";
 export interface RebalanceOptions {
   readonly consul: ConsulConfig;
   readonly change: MembershipChange;
+  /** The CURVE keys to reach the nodes with, when they run CURVE. */
+  readonly curve?: ClientCurve;
   /** How long to wait for a previous run's lock (a killed run's session expires within 10 s). */
   readonly lockWaitMs?: number;
   /** How long an added node may take to register and pass its health check. */
@@ -73,7 +76,11 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
         );
     }
     const hashing = await settings.hashing();
-    const client = await ZkvClient.connect({ consul: options.consul, timeoutMs: 30_000 });
+    const client = await ZkvClient.connect({
+      consul: options.consul,
+      timeoutMs: 30_000,
+      ...(options.curve ? { curve: options.curve } : {}),
+    });
     try {
       await eventuallyTrue(
         () => [...record.members, ...t.next].every((n) => client.members.some((m) => m.id === n.id)),
@@ -134,7 +141,7 @@ async function startTransition(settings: ClusterSettings, change: MembershipChan
 }
 
 /** A dry run: how many keys would move where, without changing anything. */
-export async function planOnly(consul: ConsulConfig, change: MembershipChange) {
+export async function planOnly(consul: ConsulConfig, change: MembershipChange, curve?: ClientCurve) {
   const settings = new ClusterSettings(consul);
   const current = await settings.placement();
   if (!current) throw new RebalanceError("NO_CLUSTER", "no cluster: cluster_size is not set in Consul");
@@ -142,7 +149,7 @@ export async function planOnly(consul: ConsulConfig, change: MembershipChange) {
     ? { node: current.transition.node, next: current.transition.next }
     : nextMembers(current, change);
   const hashing = await settings.hashing();
-  const client = await ZkvClient.connect({ consul, timeoutMs: 30_000 });
+  const client = await ZkvClient.connect({ consul, timeoutMs: 30_000, ...(curve ? { curve } : {}) });
   try {
     const keys: string[] = [];
     for (const m of current.members) for await (const kv of client.scanNode(m.id, 10_000)) keys.push(kv.key);

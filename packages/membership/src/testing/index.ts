@@ -3,6 +3,7 @@
  * guarantees none outlives a test run. Not part of the runtime surface (import
  * `@zkv/membership/testing`).
  */
+export { ZKV_ACL_POLICY_FILE } from "./acl.js";
 export { CONSUL_VERSION, ConsulBinaryNotFoundError, findConsulBinary } from "./consul-binary.js";
 export { eventually } from "./eventually.js";
 export { trackPid, trackProcessGroup, untrackPid } from "./pids.js";

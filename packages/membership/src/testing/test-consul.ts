@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import type { ConsulConfig } from "../config.js";
+import { aclAgentConfig, installZkvPolicy, newAclTokens } from "./acl.js";
 import { findConsulBinary } from "./consul-binary.js";
 import { trackPid, untrackPid } from "./pids.js";
 import { freePorts } from "./ports.js";
@@ -9,9 +10,16 @@ import { freePorts } from "./ports.js";
 export interface TestConsul {
   /** `http://127.0.0.1:PORT`, the form CONSUL_HTTP_ADDR takes. */
   readonly addr: string;
+  /** What zkv uses: with ACLs, carries the token of zkv's documented policy (and only that). */
   readonly config: ConsulConfig;
-  /** Environment for child processes: CONSUL_HTTP_ADDR pointing at this agent. */
+  /** Environment for child processes: CONSUL_HTTP_ADDR (and CONSUL_HTTP_TOKEN) for this agent. */
   readonly env: Record<string, string>;
+  /** True when the agent enforces ACLs (default deny). */
+  readonly acl: boolean;
+  /** The zkv policy's token; undefined without ACLs. */
+  readonly token: string | undefined;
+  /** For test steps that play the operator (writing the CURVE allow-list); never for zkv itself. */
+  readonly managementConfig: ConsulConfig;
   readonly pid: number;
   /** What the agent printed, for failure messages. */
   output(): string;
@@ -35,13 +43,20 @@ export interface TestConsulOptions {
   readonly readyTimeoutMs?: number;
   /** Grace period between SIGINT and SIGKILL. Default 5 s. */
   readonly stopGraceMs?: number;
+  /**
+   * ACLs on, default deny, and a token of zkv's documented policy (deploy/consul-acl-policy.hcl)
+   * in `config` and `env`. Default true, so every suite proves that policy is enough.
+   */
+  readonly acl?: boolean;
 }
 
 /**
  * Starts a real dev agent bound to 127.0.0.1 (or `options.address`) on free ports (HTTP, serf LAN/WAN, server RPC; DNS
  * and gRPC off, since parallel dev agents collide on their fixed defaults otherwise) and waits
  * until the API answers and a leader is known. Its pid is recorded for the vitest global teardown
- * (see globalSetup), so no agent outlives a test run even when a worker dies.
+ * (see globalSetup), so no agent outlives a test run even when a worker dies. With `acl` (the
+ * default) the agent denies by default and zkv's policy and token are installed before it is
+ * handed out, and again after restart().
  */
 export async function startTestConsul(options: TestConsulOptions = {}): Promise<TestConsul> {
   const bin = findConsulBinary();
@@ -62,6 +77,9 @@ export async function startTestConsul(options: TestConsulOptions = {}): Promise<
     `-node=zkv-test-${http}`,
     "-log-level=warn",
   ];
+  const acl = options.acl ?? true;
+  const tokens = newAclTokens();
+  if (acl) args.push(`-hcl=${aclAgentConfig(tokens)}`);
   const addr = `http://${address}:${http}`;
   let child: ChildProcess;
   let output = "";
@@ -73,7 +91,9 @@ export async function startTestConsul(options: TestConsulOptions = {}): Promise<
     child.stderr?.on("data", (d: Buffer) => (output = (output + d.toString()).slice(-20_000)));
     trackPid(child.pid);
     try {
+      const deadline = Date.now() + (options.readyTimeoutMs ?? 30_000);
       await waitForLeader(addr, child, options.readyTimeoutMs ?? 30_000, () => output);
+      if (acl) await installZkvPolicy(addr, tokens, deadline);
     } catch (err) {
       await kill();
       throw err;
@@ -94,10 +114,14 @@ export async function startTestConsul(options: TestConsulOptions = {}): Promise<
   };
 
   await launch();
+  const plain: ConsulConfig = { host: address, port: http, secure: false };
   return {
     addr,
-    config: { host: address, port: http, secure: false },
-    env: { CONSUL_HTTP_ADDR: addr },
+    config: acl ? { ...plain, token: tokens.zkv } : plain,
+    env: acl ? { CONSUL_HTTP_ADDR: addr, CONSUL_HTTP_TOKEN: tokens.zkv } : { CONSUL_HTTP_ADDR: addr },
+    acl,
+    token: acl ? tokens.zkv : undefined,
+    managementConfig: acl ? { ...plain, token: tokens.management } : plain,
     get pid() {
       return child.pid ?? -1;
     },

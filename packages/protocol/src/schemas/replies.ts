@@ -3,6 +3,7 @@ import { ERROR_CODES } from "../errors.js";
 import { BatchReplySchema } from "./batch.js";
 import { MigrateCountReplySchema, MigrateFetchReplySchema } from "./cluster.js";
 import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
+import { ReplicaGetReplySchema } from "./replication.js";
 import type { Op } from "./requests.js";
 
 const id = RequestIdSchema.optional();
@@ -40,6 +41,10 @@ export const StatsReplySchema = z.object({
   bytes: z.number().int().nonnegative(),
   opsServed: z.number().int().nonnegative(),
   uptimeSeconds: z.number().nonnegative(),
+  /** V8 heap in use (live data and not yet collected garbage), in bytes. */
+  heapUsedBytes: z.number().int().nonnegative(),
+  /** Resident memory of the node's process, in bytes. */
+  rssBytes: z.number().int().nonnegative(),
   id,
 });
 
@@ -66,6 +71,7 @@ export const ErrorReplySchema = z.object({
  */
 export const ReplySchema = z.union([
   ErrorReplySchema,
+  ReplicaGetReplySchema,
   MigrateFetchReplySchema,
   MigrateCountReplySchema,
   StatsReplySchema,
@@ -90,6 +96,8 @@ export const REPLY_SCHEMA_BY_OP = {
   MIGRATE_FETCH: MigrateFetchReplySchema,
   MIGRATE_COMMIT: MigrateCountReplySchema,
   IMPORT: MigrateCountReplySchema,
+  REPLICATE: PutReplySchema,
+  REPLICA_GET: ReplicaGetReplySchema,
 } as const satisfies Record<Op, z.ZodType>;
 
 /** Reply to a PUT (the plain ack). */

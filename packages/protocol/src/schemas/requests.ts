@@ -8,6 +8,7 @@ import {
   MigrationRequestSchema,
 } from "./cluster.js";
 import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
+import { ReplicaGetRequestSchema, ReplicateRequestSchema } from "./replication.js";
 
 /**
  * Every operation name, in documentation order.
@@ -27,6 +28,8 @@ export const OPS = [
   "MIGRATE_FETCH",
   "MIGRATE_COMMIT",
   "IMPORT",
+  "REPLICATE",
+  "REPLICA_GET",
 ] as const;
 
 /** An operation name. */
@@ -39,6 +42,12 @@ const id = RequestIdSchema.optional();
  * give it to this node.
  */
 const asking = z.boolean().optional();
+/**
+ * With replication, how many of the key's replicas must acknowledge a write (`w`) or answer a read
+ * (`r`) before the reply; the cluster's defaults when absent. More than the replication factor
+ * is refused (INVALID_REQUEST).
+ */
+const quorum = z.number().int().min(1).max(64).optional();
 
 /** PUT stores `value` under `key`, replacing any previous value. Reply: `PutReply`. */
 export const PutRequestSchema = z.object({
@@ -46,14 +55,27 @@ export const PutRequestSchema = z.object({
   key: KeySchema,
   value: ValueSchema,
   asking,
+  w: quorum,
   id,
 });
 
 /** GET_ONE reads one key. Reply: `GetOneReply`, or error NOT_FOUND. */
-export const GetOneRequestSchema = z.object({ op: z.literal("GET_ONE"), key: KeySchema, asking, id });
+export const GetOneRequestSchema = z.object({
+  op: z.literal("GET_ONE"),
+  key: KeySchema,
+  asking,
+  r: quorum,
+  id,
+});
 
 /** DELETE removes one key, reporting whether it existed. Reply: `DeleteReply`. */
-export const DeleteRequestSchema = z.object({ op: z.literal("DELETE"), key: KeySchema, asking, id });
+export const DeleteRequestSchema = z.object({
+  op: z.literal("DELETE"),
+  key: KeySchema,
+  asking,
+  w: quorum,
+  id,
+});
 
 /**
  * A GET_ALL cursor: must be a string produced by `encodeCursor`, so garbage
@@ -80,7 +102,16 @@ export const GetAllRequestSchema = z.object({
 export const PingRequestSchema = z.object({ op: z.literal("PING"), id });
 
 /** STATS reports what the node holds and has done, for operators (`zkv nodes`). Reply: `StatsReply`. */
-export const StatsRequestSchema = z.object({ op: z.literal("STATS"), id });
+export const StatsRequestSchema = z.object({
+  op: z.literal("STATS"),
+  /**
+   * Collect garbage before measuring, so `heapUsedBytes` counts live data only. Honoured only by
+   * a node started with `node --expose-gc` (the benchmark's nodes): a full collection pauses the
+   * node, which no client should be able to ask of a production node.
+   */
+  gc: z.boolean().optional(),
+  id,
+});
 
 /**
  * Any request, discriminated on `op`.
@@ -101,6 +132,8 @@ export const RequestSchema = z.discriminatedUnion("op", [
   MigrateFetchRequestSchema,
   MigrateCommitRequestSchema,
   ImportRequestSchema,
+  ReplicateRequestSchema,
+  ReplicaGetRequestSchema,
 ]);
 
 /** A PUT request. */
@@ -129,6 +162,8 @@ const requestSchemaEntries: readonly RequestSchemaEntry[] = [
   ["STATS", StatsRequestSchema],
   ["BATCH", BatchRequestSchema],
   ["MIGRATION", MigrationRequestSchema],
+  ["REPLICATE", ReplicateRequestSchema],
+  ["REPLICA_GET", ReplicaGetRequestSchema],
   ["MIGRATE_FETCH", MigrateFetchRequestSchema],
   ["MIGRATE_COMMIT", MigrateCommitRequestSchema],
   ["IMPORT", ImportRequestSchema],

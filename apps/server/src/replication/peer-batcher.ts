@@ -1,0 +1,102 @@
+import type { ReplicaGetReply, Reply, VersionedEntry } from "@zkv/protocol";
+import type { PeerRequest } from "./peer-links.js";
+import type { Versioned } from "./versions.js";
+
+/** What the batcher needs of the links: one request to one peer. */
+export interface PeerTransport {
+  request(peer: string, request: PeerRequest, timeoutMs: number): Promise<Reply>;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(err: unknown): void;
+}
+
+interface Outbox {
+  copies: VersionedEntry[];
+  copyWaiters: Array<Waiter<void>>;
+  reads: string[];
+  readWaiters: Array<Waiter<Versioned | undefined>>;
+}
+
+/**
+ * Coalesces what a coordinator sends each peer in one turn: a BATCH of 1000 writes to keys that
+ * share replicas becomes one REPLICATE per peer, not 1000, since on ZeroMQ each message costs
+ * far more than each entry in it. Flushed on process.nextTick, like the client's batcher.
+ */
+export class PeerBatcher {
+  readonly #outboxes = new Map<string, Outbox>();
+  #scheduled = false;
+
+  constructor(
+    private readonly transport: PeerTransport,
+    private readonly timeoutMs: number,
+  ) {}
+
+  /** Sends `copy` of `key` to `peer`; resolves once the peer has applied it. */
+  replicate(peer: string, key: string, copy: Versioned): Promise<void> {
+    const box = this.#outbox(peer);
+    box.copies.push(copy.value === undefined ? { key, version: copy.version } : { key, ...copy });
+    return new Promise((resolve, reject) => box.copyWaiters.push({ resolve, reject }));
+  }
+
+  /** `peer`'s copy of `key` (undefined when it has none). */
+  read(peer: string, key: string): Promise<Versioned | undefined> {
+    const box = this.#outbox(peer);
+    box.reads.push(key);
+    return new Promise((resolve, reject) => box.readWaiters.push({ resolve, reject }));
+  }
+
+  #outbox(peer: string): Outbox {
+    let box = this.#outboxes.get(peer);
+    if (!box) {
+      box = { copies: [], copyWaiters: [], reads: [], readWaiters: [] };
+      this.#outboxes.set(peer, box);
+    }
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      process.nextTick(() => this.#flush());
+    }
+    return box;
+  }
+
+  #flush(): void {
+    this.#scheduled = false;
+    const boxes = [...this.#outboxes];
+    this.#outboxes.clear();
+    for (const [peer, box] of boxes) {
+      if (box.copies.length > 0) this.#sendCopies(peer, box.copies, box.copyWaiters);
+      if (box.reads.length > 0) this.#sendReads(peer, box.reads, box.readWaiters);
+    }
+  }
+
+  #sendCopies(peer: string, entries: VersionedEntry[], waiters: Array<Waiter<void>>): void {
+    this.transport.request(peer, { op: "REPLICATE", entries }, this.timeoutMs).then(
+      () => {
+        for (const w of waiters) w.resolve();
+      },
+      (err: unknown) => {
+        for (const w of waiters) w.reject(err);
+      },
+    );
+  }
+
+  #sendReads(peer: string, keys: string[], waiters: Array<Waiter<Versioned | undefined>>): void {
+    this.transport.request(peer, { op: "REPLICA_GET", keys }, this.timeoutMs).then(
+      (reply) => {
+        const entries = (reply as ReplicaGetReply).entries;
+        waiters.forEach((w, i) => {
+          const e = entries[i];
+          if (e === undefined || e.key !== keys[i]) {
+            w.reject(new Error(`peer ${peer} answered REPLICA_GET out of order`));
+          } else {
+            w.resolve(e.version === undefined ? undefined : { value: e.value, version: e.version });
+          }
+        });
+      },
+      (err: unknown) => {
+        for (const w of waiters) w.reject(err);
+      },
+    );
+  }
+}

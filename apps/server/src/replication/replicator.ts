@@ -1,0 +1,139 @@
+import { ErrorCode, ZkvError } from "@zkv/protocol";
+import { Hints } from "./hints.js";
+import type { PeerBatcher } from "./peer-batcher.js";
+import { awaitQuorum } from "./quorum.js";
+import { HybridClock, newest, supersedes, type Versioned } from "./versions.js";
+
+/** A replica's store as replication sees it: versioned copies, tombstones included. */
+export interface ReplicaStore {
+  copy(key: string): Versioned | undefined;
+  /** Keeps `copy` when it supersedes the copy held; true when it did. */
+  apply(key: string, copy: Versioned): boolean;
+}
+
+/** The cluster's replication settings: factor, and default write and read quorums. */
+export interface ReplicationSettings {
+  readonly n: number;
+  readonly w: number;
+  readonly r: number;
+}
+
+export interface ReplicatorOptions {
+  readonly self: string;
+  readonly store: ReplicaStore;
+  readonly peers: { isUp(peer: string): boolean };
+  readonly batcher: PeerBatcher;
+  /** The key's replicas, in preference order (this node among them). */
+  readonly replicasOf: (key: string) => readonly string[];
+  readonly settings: () => ReplicationSettings;
+  readonly timeoutMs: number;
+  readonly clock?: HybridClock;
+}
+
+/**
+ * A key's coordinator (any of its replicas the client reached). A write gets a version from the
+ * clock, is applied here, and is sent to the other replicas; it is acknowledged once `w` of them
+ * (this one included) hold it. A read asks `r` replicas, answers with the newest copy and repairs
+ * the stale ones. Replicas that miss a write get it later from the hints. Nothing here waits on
+ * a replica known to be down: with too few up, it refuses before writing anything.
+ */
+export class Replicator {
+  readonly clock: HybridClock;
+  readonly hints: Hints;
+
+  constructor(private readonly o: ReplicatorOptions) {
+    this.clock = o.clock ?? new HybridClock();
+    this.hints = new Hints(o.store, o.peers, o.batcher);
+  }
+
+  /** Writes `value` (undefined: deletes) with quorum `w`; resolves to whether a live value existed. */
+  async write(key: string, value: string | undefined, w?: number): Promise<{ existed: boolean }> {
+    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w");
+    const up = others.filter((p) => this.o.peers.isUp(p));
+    if (1 + up.length < needed) throw notEnough(key, needed, 1 + up.length, "write");
+    const before = this.o.store.copy(key);
+    const copy: Versioned = { value, version: this.clock.next(before?.version) };
+    this.o.store.apply(key, copy);
+    for (const p of others) if (!up.includes(p)) this.hints.add(p, key);
+    const sends = new Map(
+      up.map((p) => {
+        const sent = this.o.batcher.replicate(p, key, copy);
+        sent.catch(() => this.hints.add(p, key));
+        return [p, sent] as const;
+      }),
+    );
+    const outcome = await awaitQuorum(sends, needed - 1, this.o.timeoutMs);
+    if (!outcome.ok) {
+      throw new ZkvError(
+        ErrorCode.QUORUM_TIMEOUT,
+        `only ${1 + outcome.answers.size} of ${needed} replicas acknowledged the write in time`,
+      );
+    }
+    return { existed: before?.value !== undefined };
+  }
+
+  /** Reads with quorum `r`: the newest copy among the replicas asked (undefined: none has it). */
+  async read(key: string, r?: number): Promise<Versioned | undefined> {
+    const { others, needed } = this.#plan(key, r ?? this.o.settings().r, "r");
+    const local = this.o.store.copy(key);
+    if (needed <= 1) return local;
+    const up = others.filter((p) => this.o.peers.isUp(p));
+    if (1 + up.length < needed) throw notEnough(key, needed, 1 + up.length, "read");
+    const asks = new Map(up.map((p) => [p, this.o.batcher.read(p, key)] as const));
+    const outcome = await awaitQuorum(asks, needed - 1, this.o.timeoutMs, (p, late) =>
+      this.#repair(key, newest([local, late]), new Map([[p, late]])),
+    );
+    if (!outcome.ok) {
+      throw new ZkvError(
+        ErrorCode.QUORUM_TIMEOUT,
+        `only ${1 + outcome.answers.size} of ${needed} replicas answered the read in time`,
+      );
+    }
+    const best = newest([local, ...outcome.answers.values()]);
+    this.#repair(key, best, outcome.answers);
+    return best;
+  }
+
+  /** A copy sent by a coordinator: kept if newer. */
+  applyCopy(key: string, copy: Versioned): void {
+    this.clock.observe(copy.version);
+    this.o.store.apply(key, copy);
+  }
+
+  close(): void {
+    this.hints.close();
+  }
+
+  /** Read repair: the newest copy goes to this node and to every replica that answered with less. */
+  #repair(key: string, best: Versioned | undefined, answers: ReadonlyMap<string, Versioned | undefined>) {
+    if (best === undefined) return;
+    this.clock.observe(best.version);
+    this.o.store.apply(key, best);
+    for (const [p, theirs] of answers) {
+      if (supersedes(best, theirs)) {
+        this.o.batcher.replicate(p, key, best).catch(() => this.hints.add(p, key));
+      }
+    }
+  }
+
+  #plan(key: string, wanted: number, what: "w" | "r") {
+    const replicas = this.o.replicasOf(key);
+    if (wanted > replicas.length) {
+      throw new ZkvError(
+        ErrorCode.INVALID_REQUEST,
+        `${what}=${wanted} exceeds the key's ${replicas.length} replicas`,
+        { field: what },
+      );
+    }
+    return { others: replicas.filter((p) => p !== this.o.self), needed: wanted };
+  }
+}
+
+function notEnough(key: string, needed: number, up: number, what: "write" | "read"): ZkvError {
+  const shown = JSON.stringify(key).slice(0, 80);
+  const tail = what === "write" ? "; nothing was written" : "";
+  return new ZkvError(
+    ErrorCode.NOT_ENOUGH_REPLICAS,
+    `${what} of ${shown} needs ${needed} replicas, ${up} reachable${tail}`,
+  );
+}

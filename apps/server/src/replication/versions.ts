@@ -1,0 +1,49 @@
+/**
+ * Versions order the writes of one key across replicas. A version is a number from a hybrid
+ * logical clock: the coordinator's wall clock in microseconds, but never less than one past any
+ * version the node has issued or seen, so a write that follows another (on any coordinator that
+ * knew of it) always carries a higher version, whatever the clocks say. Two coordinators can still
+ * issue the same version to concurrent writes of one key; then the larger value wins (a deletion
+ * counts as the smallest), a rule every replica applies alike, so they all converge on one value.
+ */
+
+/** A replica's copy of a key: its value (undefined for a deletion, a tombstone) and version. */
+export interface Versioned {
+  readonly value: string | undefined;
+  readonly version: number;
+}
+
+/** True when `a` supersedes `b` (b undefined: the replica has never seen the key). */
+export function supersedes(a: Versioned, b: Versioned | undefined): boolean {
+  if (b === undefined) return true;
+  if (a.version !== b.version) return a.version > b.version;
+  if (a.value === b.value) return false;
+  if (b.value === undefined) return true;
+  return a.value !== undefined && a.value > b.value;
+}
+
+/** The newest of several copies; undefined when there are none. */
+export function newest(copies: Iterable<Versioned | undefined>): Versioned | undefined {
+  let best: Versioned | undefined;
+  for (const c of copies) if (c !== undefined && supersedes(c, best)) best = c;
+  return best;
+}
+
+/** A node's hybrid logical clock. */
+export class HybridClock {
+  #last = 0;
+
+  constructor(private readonly nowMs: () => number = Date.now) {}
+
+  /** A version above every one issued or observed here, and above `after` (the key's current one). */
+  next(after = 0): number {
+    const v = Math.max(Math.floor(this.nowMs() * 1000), this.#last + 1, after + 1);
+    this.#last = v;
+    return v;
+  }
+
+  /** Remembers a version seen from another node, so later ones issued here are higher. */
+  observe(version: number): void {
+    if (version > this.#last) this.#last = version;
+  }
+}

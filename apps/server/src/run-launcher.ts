@@ -1,0 +1,130 @@
+import { fileURLToPath } from "node:url";
+import {
+  ClusterSettings,
+  type ConsulConfig,
+  consulConfigFromEnv,
+  desiredNodes,
+  formatConsulAddr,
+  initialPlacement,
+  listMembers,
+  parseHashing,
+} from "@zkv/membership";
+import { curveFromFlags, curveNodeArgs } from "./cli-curve.js";
+import { ExitCode } from "./exit-codes.js";
+import { ClusterLauncher } from "./launcher.js";
+import { createLogger, type Logger } from "./logger.js";
+import { waitForPings } from "./ping.js";
+import { type ServerFlags, untilSignal } from "./server-flags.js";
+
+/**
+ * The launcher mode of the server CLI (the seed's server_consumer): a static cluster (--nodes)
+ * or the Consul cluster of the placement record, supervised until a signal stops it.
+ */
+export async function runLauncher(flags: ServerFlags): Promise<number> {
+  const log = createLogger(flags.logLevel, { role: "launcher" });
+  const entry = process.argv[1] ?? fileURLToPath(new URL("./main.ts", import.meta.url));
+  const nodeArgs = ["--host", flags.host, "--ttl", String(flags.ttl), "--log-level", flags.logLevel];
+  if (flags.advertise) nodeArgs.push("--advertise", flags.advertise);
+  // Checked here so a bad key fails the launcher once, not every node in a restart loop.
+  const curve = curveFromFlags(flags);
+  nodeArgs.push(...curveNodeArgs(flags));
+
+  if (flags.nodes !== undefined) {
+    const nodes = nodeSpecs(flags.nodes, flags.basePort);
+    const launcher = new ClusterLauncher({ nodes, entry, nodeArgs, logger: log, env: { ZKV_STATIC: "1" } });
+    const stop = untilSignal();
+    await launcher.start();
+    // The launcher holds the nodes' key, and a node always admits its own key.
+    const missing = await waitForPings(
+      flags.host,
+      nodes.map((n) => n.port),
+      30_000,
+      curve?.identity,
+    );
+    if (missing.length > 0) {
+      await launcher.close();
+      throw new Error(`nodes on ports ${missing.join(", ")} never answered`);
+    }
+    printTable(nodes.map((n) => ({ id: n.id, address: flags.host, port: n.port, health: "serving" })));
+    process.stdout.write(`static cluster of ${nodes.length} nodes ready (no Consul); Ctrl-C stops it\n`);
+    return finish(launcher, await stop, log);
+  }
+
+  const consul = consulConfigFromEnv();
+  const settings = new ClusterSettings(consul);
+  if (flags.clusterSize !== undefined) await settings.setClusterSize(flags.clusterSize);
+  if (flags.hashing !== undefined) await settings.setHashing(parseHashing(flags.hashing));
+  const hashing = await settings.hashing();
+  const record = await bootstrapPlacement(settings, flags, consul);
+  const nodes = desiredNodes(record).map((n) => ({ id: n.id, port: n.port }));
+  log.info(
+    { nodes: nodes.length, epoch: record.epoch, hashing, consul: formatConsulAddr(consul) },
+    "starting cluster",
+  );
+  const launcher = new ClusterLauncher({ nodes, entry, nodeArgs, consul, logger: log });
+  const stop = untilSignal();
+  let members: Awaited<ReturnType<ClusterLauncher["start"]>>;
+  try {
+    members = await launcher.start();
+  } catch (err) {
+    await launcher.close();
+    throw err;
+  }
+  printTable(members ?? []);
+  process.stdout.write(`cluster of ${nodes.length} nodes ready (hashing: ${hashing}); Ctrl-C stops it\n`);
+  // add-node arrives as a push: the placement record names a node nobody runs yet.
+  const watch = settings.watchPlacement(log);
+  await watch.start();
+  watch.on("change", (next) => {
+    for (const n of next ? desiredNodes(next) : []) {
+      if (launcher.ensure({ id: n.id, port: n.port }))
+        log.info({ node: n.id, port: n.port }, "launching added node");
+    }
+  });
+  const signal = await stop;
+  watch.close();
+  return finish(launcher, signal, log);
+}
+
+/**
+ * The placement to launch. On a cold start (no zkv node registered, no rebalance in progress)
+ * it is derived afresh from `cluster_size`, as the seed defines; otherwise the stored record,
+ * which add-node and remove-node keep, wins.
+ */
+async function bootstrapPlacement(settings: ClusterSettings, flags: ServerFlags, consul: ConsulConfig) {
+  const size = await settings.clusterSize();
+  const { record, index } = await settings.placementRecord();
+  const cold = !record?.transition && (await listMembers(consul)).length === 0;
+  if (record && !cold) return record;
+  if (size === undefined) {
+    throw new Error(
+      `cluster_size is not set in Consul KV at ${formatConsulAddr(consul)}: ` +
+        "set it with `consul kv put cluster_size 4`, or pass --cluster-size 4",
+    );
+  }
+  const fresh = initialPlacement(size, flags.host, flags.basePort);
+  if (!(await settings.writePlacement(fresh, index)))
+    throw new Error("placement record changed while starting; retry");
+  return fresh;
+}
+
+async function finish(launcher: ClusterLauncher, signal: NodeJS.Signals, log: Logger): Promise<number> {
+  log.info({ signal }, "stopping cluster");
+  await launcher.close();
+  return ExitCode.OK;
+}
+
+function nodeSpecs(count: number, basePort: number) {
+  return Array.from({ length: count }, (_, i) => ({ id: `node-${i}`, port: basePort + i }));
+}
+
+function printTable(
+  rows: ReadonlyArray<{ id: string; address: string; port: number; health: string }>,
+): void {
+  const lines = [
+    ["NODE", "ADDRESS", "HEALTH"],
+    ...rows.map((r) => [r.id, `${r.address}:${r.port}`, r.health]),
+  ];
+  const widths = [0, 1, 2].map((c) => Math.max(...lines.map((l) => l[c]!.length)));
+  for (const l of lines) process.stdout.write(`${l.map((cell, c) => cell.padEnd(widths[c]!)).join("  ")}\n`);
+}

@@ -1,0 +1,37 @@
+import type { HashingMode } from "@zkv/membership";
+import type { CurveFlags } from "./cli-curve.js";
+
+/** The server command line's flags, as commander parses them. */
+export interface ServerFlags extends CurveFlags {
+  nodes?: number;
+  nodeId?: string;
+  port?: number;
+  host: string;
+  advertise?: string;
+  basePort: number;
+  weight: number;
+  hashing?: HashingMode;
+  clusterSize?: number;
+  ttl: number;
+  metricsPort?: number;
+  logLevel: string;
+}
+
+/**
+ * Resolves on the first SIGINT or SIGTERM. Later signals are absorbed: on Ctrl-C a terminal
+ * signals the whole process group and the launcher then sends SIGTERM too, and neither may cut
+ * a clean shutdown short (the launcher escalates to SIGKILL itself after a grace period).
+ */
+export function untilSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    let first: NodeJS.Signals | undefined;
+    const on = (signal: NodeJS.Signals) => {
+      if (first === undefined) {
+        first = signal;
+        resolve(signal);
+      }
+    };
+    process.on("SIGINT", on);
+    process.on("SIGTERM", on);
+  });
+}

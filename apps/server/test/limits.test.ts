@@ -1,0 +1,63 @@
+import { connect } from "node:net";
+import { afterEach, describe, expect, it } from "vitest";
+import { DEFAULT_SOCKET_LIMITS } from "../src/socket-options.js";
+import { call, EMPTY, frame, Harness } from "./helpers.js";
+
+const harness = new Harness();
+afterEach(() => harness.cleanup());
+
+/** Milliseconds until the node closes a TCP connection that never says anything. */
+function silentConnectionLifetime(port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const started = Date.now();
+    const socket = connect(port, "127.0.0.1");
+    socket.on("data", () => {}); // the node's ZMTP greeting; we never answer it
+    socket.once("close", () => resolve(Date.now() - started));
+    socket.once("error", reject);
+    setTimeout(() => {
+      socket.destroy();
+      reject(new Error("the node kept a silent connection open for 10 s"));
+    }, 10_000).unref();
+  });
+}
+
+describe("limits that protect a node", () => {
+  it("documents its defaults", () => {
+    expect(DEFAULT_SOCKET_LIMITS).toEqual({
+      maxQueuedPerPeer: 1000,
+      maxRepliesPerPeer: 10_000,
+      handshakeIntervalMs: 10_000,
+      heartbeatIntervalMs: 5000,
+      heartbeatTimeoutMs: 15_000,
+    });
+  });
+
+  it("drops a connection that does not finish its handshake within handshakeInterval", async () => {
+    const node = await harness.node(undefined, { socketLimits: { handshakeIntervalMs: 300 } });
+    const lifetime = await silentConnectionLifetime(Number(node.endpoint.split(":").pop()));
+    expect(lifetime).toBeGreaterThanOrEqual(250);
+    expect(lifetime).toBeLessThan(5000);
+  });
+
+  it("keeps answering other peers promptly while one peer floods it and never reads a reply", async () => {
+    const node = await harness.node(undefined, { socketLimits: { maxQueuedPerPeer: 100 } });
+    const flooder = harness.dealer(node);
+    const polite = harness.dealer(node);
+    expect(await call(polite, { op: "PING" })).toMatchObject({ ok: true });
+    const value = "x".repeat(1000);
+    const flood = (async () => {
+      for (let i = 0; i < 20_000; i++)
+        await flooder.send([EMPTY, frame(JSON.stringify({ op: "PUT", key: `f${i}`, value }))]);
+    })();
+    const latencies: number[] = [];
+    for (let i = 0; i < 20; i++) {
+      const started = performance.now();
+      expect(await call(polite, { op: "PING", id: i })).toMatchObject({ ok: true, id: i });
+      latencies.push(performance.now() - started);
+    }
+    await flood;
+    latencies.sort((a, b) => a - b);
+    // Fair queueing: each PING waits behind at most one flood message per turn, not the whole flood.
+    expect(latencies[10]).toBeLessThan(200);
+  });
+});

@@ -1,0 +1,185 @@
+import { ErrorCode, type ReplicaGetReply, type Reply } from "@zkv/protocol";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { PeerBatcher } from "../src/replication/peer-batcher.js";
+import type { PeerRequest } from "../src/replication/peer-links.js";
+import { Replicator } from "../src/replication/replicator.js";
+import { HybridClock, newest, supersedes, type Versioned } from "../src/replication/versions.js";
+
+const versioned = fc.record({
+  value: fc.option(fc.string({ maxLength: 3 }), { nil: undefined }),
+  version: fc.integer({ min: 0, max: 5 }),
+});
+
+describe("versions", () => {
+  it("order copies totally: exactly one of two different copies supersedes the other", () => {
+    fc.assert(
+      fc.property(versioned, versioned, (a, b) => {
+        const same = a.version === b.version && a.value === b.value;
+        expect(supersedes(a, b) !== supersedes(b, a) || same).toBe(true);
+        if (same) expect(supersedes(a, b)).toBe(false);
+      }),
+    );
+  });
+
+  it("pick the same newest copy whatever order replicas answer in", () => {
+    fc.assert(
+      fc.property(fc.array(versioned, { minLength: 1, maxLength: 6 }), (copies) => {
+        expect(newest([...copies].reverse())).toEqual(newest(copies));
+      }),
+    );
+  });
+
+  it("the clock issues increasing versions, above anything observed, even if wall time goes back", () => {
+    let now = 1_000;
+    const clock = new HybridClock(() => now);
+    const a = clock.next();
+    now = 500;
+    const b = clock.next();
+    clock.observe(b + 1_000_000);
+    const c = clock.next();
+    expect(a < b && b < c && c > b + 1_000_000).toBe(true);
+    expect(clock.next(c + 5)).toBe(c + 6);
+  });
+});
+
+/** N in-process replicas wired by a fake transport that can lose or black-hole peers. */
+class FakeCluster {
+  readonly stores = new Map<string, Map<string, Versioned>>();
+  readonly replicators = new Map<string, Replicator>();
+  readonly down = new Set<string>();
+  /** Up by every sign, but never answers. */
+  readonly silent = new Set<string>();
+
+  constructor(
+    readonly ids: string[],
+    settings = { n: 3, w: 2, r: 2 },
+  ) {
+    for (const self of ids) {
+      const map = new Map<string, Versioned>();
+      this.stores.set(self, map);
+      const store = {
+        copy: (k: string) => map.get(k),
+        apply: (k: string, c: Versioned) => {
+          if (!supersedes(c, map.get(k))) return false;
+          map.set(k, c);
+          return true;
+        },
+      };
+      const transport = { request: (peer: string, req: PeerRequest) => this.#deliver(peer, req) };
+      const replicator = new Replicator({
+        self,
+        store,
+        peers: { isUp: (p) => !this.down.has(p) },
+        batcher: new PeerBatcher(transport, 200),
+        replicasOf: () => ids.slice(0, settings.n),
+        settings: () => settings,
+        timeoutMs: 200,
+      });
+      this.replicators.set(self, replicator);
+    }
+  }
+
+  get(id: string): Replicator {
+    return this.replicators.get(id)!;
+  }
+
+  async #deliver(peer: string, req: PeerRequest): Promise<Reply> {
+    if (this.down.has(peer)) throw new Error(`${peer} is down`);
+    if (this.silent.has(peer)) return new Promise<Reply>(() => {});
+    const target = this.get(peer);
+    const map = this.stores.get(peer)!;
+    if (req.op === "REPLICATE") {
+      for (const e of req.entries) target.applyCopy(e.key, { value: e.value, version: e.version });
+      return { ok: true };
+    }
+    const entries = req.keys.map((key) => ({ key, ...map.get(key) }));
+    return { entries } as ReplicaGetReply;
+  }
+
+  close(): void {
+    for (const r of this.replicators.values()) r.close();
+  }
+}
+
+describe("Replicator", () => {
+  let cluster: FakeCluster;
+  afterEach(() => cluster?.close());
+
+  it("acknowledges a write once w replicas hold it, and hands it to a replica that was down", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    cluster.down.add("c");
+    await cluster.get("a").write("k", "v1");
+    expect(cluster.stores.get("b")!.get("k")?.value).toBe("v1");
+    expect(cluster.stores.get("c")!.get("k")).toBeUndefined();
+    expect(cluster.get("a").hints.pending()).toEqual({ c: 1 });
+    cluster.down.delete("c");
+    await cluster.get("a").hints.replay();
+    expect(cluster.stores.get("c")!.get("k")?.value).toBe("v1");
+    expect(cluster.get("a").hints.pending()).toEqual({});
+  });
+
+  it("refuses a write with fewer than w replicas up, and writes nothing anywhere", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    cluster.down.add("b").add("c");
+    await expect(cluster.get("a").write("k", "v")).rejects.toMatchObject({
+      code: ErrorCode.NOT_ENOUGH_REPLICAS,
+    });
+    for (const store of cluster.stores.values()) expect(store.size).toBe(0);
+    await expect(cluster.get("a").write("k", "v", 1)).resolves.toEqual({ existed: false });
+  });
+
+  it("fails with QUORUM_TIMEOUT when replicas that look up do not answer", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    cluster.silent.add("b").add("c");
+    await expect(cluster.get("a").write("k", "v")).rejects.toMatchObject({ code: ErrorCode.QUORUM_TIMEOUT });
+  });
+
+  it("refuses a quorum larger than the replica set", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    await expect(cluster.get("a").write("k", "v", 4)).rejects.toMatchObject({
+      code: ErrorCode.INVALID_REQUEST,
+    });
+  });
+
+  it("reads the newest copy among r replicas and repairs the stale one", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    cluster.down.add("a");
+    await cluster.get("b").write("k", "new");
+    cluster.down.delete("a");
+    cluster.stores.get("a")!.set("k", { value: "old", version: 1 });
+    const read = await cluster.get("a").read("k", 3);
+    expect(read?.value).toBe("new");
+    expect(cluster.stores.get("a")!.get("k")?.value).toBe("new");
+  });
+
+  it("a deletion is a versioned tombstone that an older copy cannot undo", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    await cluster.get("a").write("k", "v");
+    const stale = cluster.stores.get("c")!.get("k")!;
+    expect(await cluster.get("b").write("k", undefined)).toEqual({ existed: true });
+    cluster.get("c").applyCopy("k", stale); // a late, older copy
+    expect((await cluster.get("c").read("k", 3))?.value).toBeUndefined();
+  });
+
+  it("concurrent writers on different coordinators converge on one value everywhere", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(fc.tuple(fc.constantFrom("a", "b", "c"), fc.string({ maxLength: 4 })), {
+          minLength: 1,
+          maxLength: 8,
+        }),
+        async (writes) => {
+          const c = new FakeCluster(["a", "b", "c"], { n: 3, w: 3, r: 1 });
+          try {
+            await Promise.all(writes.map(([coordinator, value]) => c.get(coordinator).write("k", value)));
+            const finals = [...c.stores.values()].map((s) => s.get("k"));
+            expect(new Set(finals.map((f) => JSON.stringify(f))).size).toBe(1);
+          } finally {
+            c.close();
+          }
+        },
+      ),
+    );
+  });
+});

@@ -1,0 +1,47 @@
+/**
+ * The transport's own floor: round trips of a tiny message between a zeromq.js DEALER here and
+ * an echo ROUTER in another Node process, with nothing of zkv in between. zkv's single-caller
+ * latency cannot go below this, whatever the store or the protocol do.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { freePortRange } from "@zkv/membership/testing";
+import { Dealer } from "zeromq";
+import { percentile } from "./zkv.js";
+
+const ECHO = `
+const { Router } = require("zeromq");
+const socket = new Router();
+socket.bind("tcp://127.0.0.1:" + process.argv[1]).then(async () => {
+  process.stdout.write("ready\\n");
+  for await (const frames of socket) await socket.send(frames);
+});`;
+
+/** p50 and p99 in ms of `n` sequential round trips of a 100-byte message. */
+export async function zeromqRoundTrip(n: number): Promise<{ p50ms: number; p99ms: number }> {
+  const port = await freePortRange(1);
+  const echo: ChildProcess = spawn(process.execPath, ["-e", ECHO, String(port)], {
+    stdio: ["ignore", "pipe", "inherit"],
+    cwd: new URL(".", import.meta.url),
+  });
+  const dealer = new Dealer({ linger: 0 });
+  try {
+    await new Promise<void>((resolve, reject) => {
+      echo.stdout?.once("data", () => resolve());
+      echo.once("exit", (code) => reject(new Error(`echo server exited ${code}`)));
+    });
+    dealer.connect(`tcp://127.0.0.1:${port}`);
+    const body = Buffer.alloc(100, "x");
+    const lat: number[] = [];
+    for (let i = 0; i < n + 100; i++) {
+      const t = performance.now();
+      await dealer.send(body);
+      await dealer.receive();
+      if (i >= 100) lat.push(performance.now() - t); // the first hundred warm up
+    }
+    lat.sort((a, b) => a - b);
+    return { p50ms: percentile(lat, 50), p99ms: percentile(lat, 99) };
+  } finally {
+    dealer.close();
+    echo.kill("SIGKILL");
+  }
+}

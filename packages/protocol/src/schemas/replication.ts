@@ -1,0 +1,50 @@
+import { z } from "zod";
+import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
+
+/**
+ * What a key's coordinator exchanges with the key's other replicas (replication factor > 1).
+ * Versions are numbers from the coordinator's hybrid logical clock (see the server's
+ * replication/versions.ts): a replica keeps whichever copy of a key has the higher version.
+ */
+
+const id = RequestIdSchema.optional();
+
+/** A version: a non-negative safe integer. */
+export const VersionSchema = z.number().int().nonnegative();
+
+/** A key's copy at some version: its value, or a deletion (tombstone) when `value` is absent. */
+export const VersionedEntrySchema = z.object({
+  key: KeySchema,
+  value: ValueSchema.optional(),
+  version: VersionSchema,
+});
+
+/**
+ * REPLICATE applies copies on a replica: each is kept if it is newer than what the replica holds
+ * (a stale or repeated copy changes nothing), so it is safe to resend. Reply: `{"ok":true}`.
+ */
+export const ReplicateRequestSchema = z.object({
+  op: z.literal("REPLICATE"),
+  entries: z.array(VersionedEntrySchema).max(10_000),
+  id,
+});
+
+/** REPLICA_GET reads this replica's copies of `keys`, tombstones included. Reply: `ReplicaGetReply`. */
+export const ReplicaGetRequestSchema = z.object({
+  op: z.literal("REPLICA_GET"),
+  keys: z.array(KeySchema).min(1).max(10_000),
+  id,
+});
+
+/** One answer per requested key, in order: the copy, or `{key}` alone when the replica has none. */
+export const ReplicaGetReplySchema = z.object({
+  entries: z.array(
+    z.object({ key: KeySchema, value: ValueSchema.optional(), version: VersionSchema.optional() }),
+  ),
+  id,
+});
+
+export type VersionedEntry = z.infer<typeof VersionedEntrySchema>;
+export type ReplicateRequest = z.infer<typeof ReplicateRequestSchema>;
+export type ReplicaGetRequest = z.infer<typeof ReplicaGetRequestSchema>;
+export type ReplicaGetReply = z.infer<typeof ReplicaGetReplySchema>;
