@@ -1,6 +1,7 @@
 import { once } from "node:events";
 import { consulConfigFromEnv } from "@zkv/membership";
 import { type Command, InvalidArgumentError } from "commander";
+import { type CurveFlags, curveFromFlags } from "./cli-curve.js";
 import { Dashboard } from "./dashboard/dashboard.js";
 import { err, out } from "./output.js";
 
@@ -27,8 +28,14 @@ export function registerDashboardCommand(program: Command): void {
       "interface to bind, 127.0.0.1 by default (the page adds and removes nodes: keep it local)",
     )
     .action(async (o: { port: number }, cmd: Command) => {
-      const host = cmd.optsWithGlobals<{ host: string }>().host;
-      const dashboard = await Dashboard.start({ consul: consulConfigFromEnv(), port: o.port, host });
+      const flags = cmd.optsWithGlobals<CurveFlags & { host: string }>();
+      const curve = curveFromFlags(flags);
+      const dashboard = await Dashboard.start({
+        consul: consulConfigFromEnv(),
+        port: o.port,
+        host: flags.host,
+        ...(curve ? { curve } : {}),
+      });
       out(`dashboard: ${dashboard.url}`);
       err("Ctrl-C stops it");
       // Both listeners go once one fired, so a second Ctrl-C or SIGTERM stops the process at once.

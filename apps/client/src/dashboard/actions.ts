@@ -1,6 +1,7 @@
 import type { ConsulConfig, RebalanceProgress } from "@zkv/membership";
 import { type MembershipChange, RebalanceError } from "../rebalance/plan.js";
 import { type RebalanceResult, rebalance } from "../rebalance/rebalance.js";
+import type { ClientCurve } from "../security.js";
 
 /** How a run the dashboard started ended. */
 export type ActionOutcome =
@@ -19,6 +20,7 @@ export class RebalanceActions {
 
   constructor(
     private readonly consul: ConsulConfig,
+    private readonly curve: ClientCurve | undefined,
     private readonly onReport: (p: RebalanceProgress) => void,
     private readonly onOutcome: (outcome: ActionOutcome) => void = () => {},
   ) {}
@@ -40,6 +42,7 @@ export class RebalanceActions {
       const run = rebalance({
         consul: this.consul,
         change,
+        ...(this.curve ? { curve: this.curve } : {}),
         onReport: (p) => {
           this.onReport(p);
           if (started) return;

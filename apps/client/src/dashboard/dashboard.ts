@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ConsulConfig } from "@zkv/membership";
+import type { ClientCurve } from "../security.js";
 import { type ActionOutcome, RebalanceActions } from "./actions.js";
 import { loadAssets } from "./assets.js";
 import { ClusterFeed } from "./feed.js";
@@ -15,6 +16,8 @@ export interface DashboardOptions {
   readonly host?: string;
   /** Port to listen on; 0 picks a free one. */
   readonly port?: number;
+  /** The CURVE keys to reach the nodes with, when they run CURVE. */
+  readonly curve?: ClientCurve;
   /** Where the page's files are (tests); the app's own by default. */
   readonly webDir?: string;
 }
@@ -38,13 +41,14 @@ export class Dashboard {
   /** Connects to the cluster, then listens; resolves once the page can be opened at `url`. */
   static async start(options: DashboardOptions): Promise<Dashboard> {
     const assets = await loadAssets(options.webDir);
-    const feed = new ClusterFeed(options.consul);
+    const feed = new ClusterFeed(options.consul, options.curve);
     const events = new SseChannel(() => [
       ["ring", feed.ring],
       ["state", feed.state],
     ]);
     const actions = new RebalanceActions(
       options.consul,
+      options.curve,
       (p) => feed.report(p),
       (outcome: ActionOutcome) => events.send("outcome", outcome),
     );

@@ -8,6 +8,7 @@ import {
 import { ZkvClient } from "../client.js";
 import { nodeRows } from "../nodes-view.js";
 import { placementKey } from "../routing.js";
+import type { ClientCurve } from "../security.js";
 import {
   type DashboardState,
   memberViews,
@@ -44,12 +45,16 @@ export class ClusterFeed extends EventEmitter<{ state: [DashboardState]; ring: [
   #again = false;
   #closed = false;
 
-  constructor(private readonly consul: ConsulConfig) {
+  constructor(
+    private readonly consul: ConsulConfig,
+    private readonly curve?: ClientCurve,
+  ) {
     super();
   }
 
   async start(): Promise<void> {
-    this.#client = await ZkvClient.connect({ consul: this.consul, timeoutMs: 2000 });
+    const curve = this.curve ? { curve: this.curve } : {};
+    this.#client = await ZkvClient.connect({ consul: this.consul, timeoutMs: 2000, ...curve });
     this.#progressWatch = watchRebalanceProgress(this.consul);
     this.#progress = await this.#progressWatch.start();
     this.#progressWatch.on("change", (p) => this.report(p));
