@@ -24,7 +24,8 @@ key "cluster_size" {
   policy = "write"
 }
 
-# Everything else zkv keeps in KV: zkv/hashing, zkv/placement, zkv/rebalance-lock.
+# Everything else zkv keeps in KV: zkv/hashing, zkv/placement, zkv/rebalance-lock and
+# zkv/rebalance-progress (what a running add/remove reports, for the dashboard).
 key_prefix "zkv/" {
   policy = "write"
 }

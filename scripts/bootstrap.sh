@@ -5,7 +5,8 @@
 #     their signature checks on some machines, so the pinned version is installed with npm);
 #   - the workspace dependencies (pnpm install --frozen-lockfile);
 #   - a Consul agent (scripts/consul.sh), exported as ZKV_CONSUL_BIN;
-#   - tshark, when root (Debian's package): the capture test proves CURVE traffic shows no data.
+#   - tshark, when root (Debian's package): the capture test proves CURVE traffic shows no data;
+#   - chromium, when root (Debian's package): the dashboard's browser test drives it.
 set -euo pipefail
 ZKV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ZKV_ROOT"
@@ -38,4 +39,13 @@ if ! command -v tshark > /dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v a
   apt_tshark() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q tshark; }
   { apt_tshark || { apt-get update -q && apt_tshark; }; } > /dev/null 2>&1 ||
     echo "bootstrap: could not install tshark; the capture test will fail" >&2
+fi
+
+# playwright-core drives the system browser: its own browser download cannot be used here. As
+# root a chromium that cannot be installed makes the browser test fail (it never skips).
+if [[ ! -x /usr/bin/chromium && "$(id -u)" == 0 ]] && command -v apt-get > /dev/null 2>&1; then
+  echo "bootstrap: installing chromium" >&2
+  apt_chromium() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium; }
+  { apt_chromium || { apt-get update -q && apt_chromium; }; } > /dev/null 2>&1 ||
+    echo "bootstrap: could not install chromium; the dashboard's browser test will fail" >&2
 fi

@@ -4,6 +4,7 @@ import { Command, CommanderError, Option } from "commander";
 import { registerBackupCommands } from "./cli-backup.js";
 import { CliExit, positiveInt, withClient } from "./cli-common.js";
 import { addCurveOptions, registerKeygen } from "./cli-curve.js";
+import { registerDashboardCommand } from "./cli-dashboard.js";
 import { RebalanceError, registerRebalanceCommands } from "./cli-rebalance.js";
 import { ExitCode } from "./exit-codes.js";
 import { runLoad } from "./load.js";
@@ -194,6 +195,7 @@ key or Consul its token, 78 bad CURVE key file.`,
     );
   registerRebalanceCommands(program);
   registerBackupCommands(program);
+  registerDashboardCommand(program);
   return program;
 }
 

@@ -86,6 +86,7 @@ export class ZkvClient {
   #record: PlacementRecord | undefined;
   #closed = false;
   readonly #timeoutMs: number;
+  readonly #listeners = new Set<() => void>();
 
   /** Extra fields of every write and read: this client's quorums, when it sets them. */
   readonly #writeQuorum: { w?: number };
@@ -146,6 +147,16 @@ export class ZkvClient {
   /** The desired membership (Consul's placement record); undefined for a static cluster. */
   get placementRecord(): PlacementRecord | undefined {
     return this.#record;
+  }
+
+  /**
+   * Calls `listener` each time the client has adopted a membership or placement change (after
+   * connecting to new nodes), so a view of the cluster is pushed changes instead of polling.
+   * Returns a function that stops the calls.
+   */
+  onChange(listener: () => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   /** The id of the node that owns `key` under the current placement. */
@@ -481,6 +492,7 @@ export class ZkvClient {
     }
     for (const id of this.#refused.keys()) if (!members.some((m) => m.id === id)) this.#refused.delete(id);
     await Promise.all(waits);
+    if (!this.#closed) for (const listener of this.#listeners) listener();
   }
 }
 

@@ -122,6 +122,19 @@ describe.each([
   });
 });
 
+describe("the deployed client", () => {
+  it("ships the dashboard's page where the built dashboard looks for it, without its tsconfig", () => {
+    const script =
+      "const { loadAssets } = await import('./dist/dashboard/assets.js'); console.log([...(await loadAssets()).keys()].sort().join(' '))";
+    const listed = run("node", ["--input-type=module", "-e", script], out.client);
+    expect(listed.stderr).toBe("");
+    expect(listed.stdout.trim().split(" ")).toEqual(
+      expect.arrayContaining(["app.js", "index.html", "ring.js"]),
+    );
+    expect(existsSync(join(out.client, "web/tsconfig.json"))).toBe(false);
+  });
+});
+
 describe.skipIf(process.platform !== "linux")("the deployed apps against a real Consul", () => {
   let consul: TestConsul;
   let node: ChildProcess | undefined;

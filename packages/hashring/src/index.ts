@@ -19,5 +19,5 @@ export { hash32, murmur3Bytes } from "./murmur3.js";
 export type { Algorithm, NodeSpec, Placement, PlacementOptions } from "./placement.js";
 export { planRebalance, type Transfer } from "./rebalance.js";
 export { RendezvousHash } from "./rendezvous.js";
-export { ConsistentHashRing, DEFAULT_VNODES } from "./ring.js";
+export { ConsistentHashRing, DEFAULT_VNODES, type RingArc } from "./ring.js";
 export { vnodeLabel } from "./tokens.js";

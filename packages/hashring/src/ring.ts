@@ -17,6 +17,16 @@ import { checkPreferenceArgs } from "./validate.js";
 export const DEFAULT_VNODES = 1024;
 
 /**
+ * A stretch of the ring owned by one node: every key whose hash is in `[start, end)` belongs to
+ * `node`. Positions are on the 32-bit circle, `end` at most 2^32.
+ */
+export interface RingArc {
+  readonly start: number;
+  readonly end: number;
+  readonly node: string;
+}
+
+/**
  * Consistent hashing (Karger et al.) on a 32-bit ring with weighted virtual nodes. A key belongs
  * to the first token at or after its hash, wrapping past 2^32 - 1 to the first token. Adding a
  * node only takes keys for itself; removing one only hands its keys to its ring successors.
@@ -85,6 +95,29 @@ export class ConsistentHashRing implements Placement {
       if (seen[owner] === 0) result.push(this.nodes[owner]!);
     }
     return result;
+  }
+
+  /**
+   * The ring cut into arcs by owner, clockwise from 0, consecutive tokens of one node merged: what
+   * a picture of the ring draws. A key hashing to h belongs to the first token >= h, so the arc
+   * ending at a token (inclusive) is that token's owner's; the stretch past the last token wraps
+   * to the first token's owner. Adjacent arcs share their boundary and together cover [0, 2^32).
+   */
+  arcs(): RingArc[] {
+    const arcs: RingArc[] = [];
+    const count = this.tokens.length;
+    let start = 0;
+    for (let i = 0; count > 0 && i <= count; i++) {
+      // Index `count` is the wrapped stretch (last token, 2^32), owned like the first token.
+      const end = i === count ? 2 ** 32 : this.tokens[i]! + 1;
+      if (end <= start) continue; // the last token is 2^32 - 1: nothing wraps
+      const node = this.nodes[this.owners[i === count ? 0 : i]!]!;
+      const last = arcs[arcs.length - 1];
+      if (last?.node === node) arcs[arcs.length - 1] = { start: last.start, end, node };
+      else arcs.push({ start, end, node });
+      start = end;
+    }
+    return arcs;
   }
 
   weightOf(id: string): number {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { ConsistentHashRing, DEFAULT_VNODES, vnodeLabel } from "../src/index.js";
+import { ConsistentHashRing, DEFAULT_VNODES, hash32, vnodeLabel } from "../src/index.js";
 
 /**
  * Ring tests with an injected trivial hash (after groupcache's consistenthash_test.go), so the
@@ -57,6 +57,37 @@ describe("ConsistentHashRing with a trivial hash", () => {
     expect(light.tokenCount).toBe(1); // never fewer than one token
   });
 
+  it("cuts the ring into arcs ending just past each token, the stretch after the last one wrapping to a", () => {
+    const MAX = 2 ** 32;
+    expect(ring.arcs().map((a) => [a.start, a.end, a.node])).toEqual([
+      [0, 3, "a"], //      hashes 0..2  -> token 2
+      [3, 5, "b"],
+      [5, 7, "c"],
+      [7, 13, "a"],
+      [13, 15, "b"],
+      [15, 17, "c"],
+      [17, 23, "a"],
+      [23, 25, "b"],
+      [25, 27, "c"],
+      [27, MAX, "a"], //  past 26: wraps to token 2
+    ]);
+    expect(new ConsistentHashRing([], { vnodes: 3, hash: trivialHash }).arcs()).toEqual([]);
+  });
+
+  it("merges consecutive tokens of one owner into one arc: a at weight 2 holds 32, 42, 52 and the wrap", () => {
+    const heavy = new ConsistentHashRing([{ id: "a", weight: 2 }, "b"], { vnodes: 3, hash: trivialHash });
+    // tokens 2a 4b 12a 14b 22a 24b 32a 42a 52a
+    expect(heavy.arcs().map((a) => [a.start, a.end, a.node])).toEqual([
+      [0, 3, "a"],
+      [3, 5, "b"],
+      [5, 13, "a"],
+      [13, 15, "b"],
+      [15, 23, "a"],
+      [23, 25, "b"],
+      [25, 2 ** 32, "a"],
+    ]);
+  });
+
   it("walks clockwise for the preference list, skipping owners already listed", () => {
     expect(ring.preferenceList("5", 3)).toEqual(["c", "a", "b"]); // 6(c) 12(a) 14(b)
     expect(ring.preferenceList("27", 2)).toEqual(["a", "b"]); // wraps: 2(a) 4(b)
@@ -103,6 +134,30 @@ describe("virtual-node labels", () => {
       fc.property(pair, pair, ([id1, i1], [id2, i2]) => {
         fc.pre(id1 !== id2 || i1 !== i2);
         expect(vnodeLabel(id1, i1)).not.toBe(vnodeLabel(id2, i2));
+      }),
+    );
+  });
+});
+
+describe("ConsistentHashRing arcs at the default hash", () => {
+  const ring = new ConsistentHashRing(["node-0", "node-1", { id: "node-2", weight: 2 }]);
+  const arcs = ring.arcs();
+
+  it("cover the circle without gaps, and no two neighbours share an owner", () => {
+    expect(arcs[0]!.start).toBe(0);
+    expect(arcs[arcs.length - 1]!.end).toBe(2 ** 32);
+    for (let i = 1; i < arcs.length; i++) {
+      expect(arcs[i]!.start).toBe(arcs[i - 1]!.end);
+      expect(arcs[i]!.node).not.toBe(arcs[i - 1]!.node);
+    }
+  });
+
+  it("name the node locate() gives any key whose hash falls in them", () => {
+    fc.assert(
+      fc.property(fc.string(), (key) => {
+        const h = hash32(key);
+        const arc = arcs.find((a) => a.start <= h && h < a.end)!;
+        expect(arc.node).toBe(ring.locate(key));
       }),
     );
   });

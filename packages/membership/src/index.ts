@@ -35,6 +35,13 @@ export {
   parsePlacementRecord,
   type Transition,
 } from "./placement-record.js";
+export {
+  ProgressPublisher,
+  parseRebalanceProgress,
+  REBALANCE_PROGRESS_KEY,
+  type RebalanceProgress,
+  watchRebalanceProgress,
+} from "./rebalance-progress.js";
 export { NodeRegistration, type RegistrationOptions } from "./registration.js";
 export {
   NO_REPLICATION,

@@ -9,6 +9,10 @@ import {
   type Member,
   MembershipWatcher,
   NodeRegistration,
+  ProgressPublisher,
+  REBALANCE_PROGRESS_KEY,
+  type RebalanceProgress,
+  watchRebalanceProgress,
 } from "../src/index.js";
 import { eventually, startTestConsul, type TestConsul } from "../src/testing/index.js";
 
@@ -198,5 +202,57 @@ describe("placement record and rebalance lock", () => {
     const second = await ConsulLock.acquire(consul.config, "second");
     await second.release();
     await second.release();
+  });
+});
+
+describe("rebalance progress reports", () => {
+  const report = (moved: number): RebalanceProgress => ({
+    version: 1,
+    run: "run-1",
+    kind: "add",
+    node: "node-4",
+    phase: moved === 100 ? "done" : "moving",
+    planned: 100,
+    moved,
+    swept: 0,
+    scanned: 500,
+    rate: 10,
+    startedAt: 1,
+    updatedAt: 1 + moved,
+    holder: "test",
+  });
+
+  it("writes the first report at once, a burst as one more write per interval, and the last on flush()", async () => {
+    const watch = watchRebalanceProgress(consul.config);
+    expect(await watch.start()).toBeUndefined();
+    const seen: Array<number | undefined> = [];
+    watch.on("change", (p) => seen.push(p?.moved));
+    const publisher = new ProgressPublisher(consul.config, { intervalMs: 60_000 });
+    try {
+      for (let moved = 1; moved <= 99; moved++) publisher.publish(report(moved));
+      await eventually(() => seen.length === 1);
+      // An interval of a minute: everything after the first waits for it, or for flush().
+      publisher.publish(report(100));
+      await publisher.flush();
+      await eventually(() => seen.length === 2);
+      expect(seen).toEqual([1, 100]);
+      expect(watch.current()).toEqual(report(100));
+    } finally {
+      publisher.close();
+      watch.close();
+    }
+  });
+
+  it("shows a report it cannot read as none, and keeps watching", async () => {
+    const settings = new ClusterSettings(consul.config);
+    await settings.set(REBALANCE_PROGRESS_KEY, "{not json");
+    const watch = watchRebalanceProgress(consul.config);
+    try {
+      expect(await watch.start()).toBeUndefined();
+      await settings.set(REBALANCE_PROGRESS_KEY, JSON.stringify(report(7)));
+      await eventually(() => watch.current()?.moved === 7);
+    } finally {
+      watch.close();
+    }
   });
 });

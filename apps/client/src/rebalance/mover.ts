@@ -86,6 +86,7 @@ export async function moveData(
   const keys = perNode.flat();
   const plan = planRebalance(current, next, keys);
   const planned = plan.reduce((n, p) => n + p.keys.length, 0);
+  onProgress({ phase: "moving", done: 0, total: planned }); // the total is known before the first batch
 
   let moved = 0;
   let done = 0;

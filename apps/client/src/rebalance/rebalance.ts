@@ -7,12 +7,15 @@ import {
   ConsulLock,
   listMembers,
   type PlacementRecord,
+  ProgressPublisher,
+  type RebalanceProgress,
 } from "@zkv/membership";
 import { ZkvClient } from "../client.js";
 import type { ClientCurve } from "../security.js";
 import { eventuallyTrue } from "../wait.js";
-import { finishMove, type MoveProgress, type MoveResult, moveData } from "./mover.js";
+import { finishMove, type MoveResult, moveData } from "./mover.js";
 import { type MembershipChange, nextMembers, RebalanceError, sameChange } from "./plan.js";
+import { ProgressReporter, type RunEvent } from "./progress.js";
 
 export interface RebalanceOptions {
   readonly consul: ConsulConfig;
@@ -23,7 +26,12 @@ export interface RebalanceOptions {
   readonly lockWaitMs?: number;
   /** How long an added node may take to register and pass its health check. */
   readonly joinTimeoutMs?: number;
-  readonly onProgress?: (p: MoveProgress | { phase: "waiting-for-node"; node: string }) => void;
+  readonly onProgress?: (p: RunEvent) => void;
+  /**
+   * The run's report at every event, as it is published (throttled) to Consul KV for other
+   * processes: for a caller that shows the run itself, such as the dashboard.
+   */
+  readonly onReport?: (p: RebalanceProgress) => void;
 }
 
 export interface RebalanceResult extends MoveResult {
@@ -45,11 +53,18 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
   const settings = new ClusterSettings(options.consul);
   const holder = `${options.change.kind} ${"id" in options.change ? (options.change.id ?? "") : ""} by pid ${process.pid}@${hostname()} since ${new Date().toISOString()}`;
   const lock = await ConsulLock.acquire(options.consul, holder, options.lockWaitMs ?? 0);
+  const publisher = new ProgressPublisher(options.consul);
+  let reporter: ProgressReporter | undefined;
   try {
     const { record, resumed } = await startTransition(settings, options.change);
     const t = record.transition!;
+    reporter = new ProgressReporter(t, publisher, options.onReport);
+    const onProgress = (p: RunEvent) => {
+      reporter?.update(p);
+      options.onProgress?.(p);
+    };
     if (t.kind === "add") {
-      options.onProgress?.({ phase: "waiting-for-node", node: t.node });
+      onProgress({ phase: "waiting-for-node", node: t.node });
       const joined = await eventuallyTrue(async () => {
         const m = (await listMembers(options.consul)).find((x) => x.id === t.node);
         return m?.health === "passing";
@@ -71,7 +86,7 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
         () => [...record.members, ...t.next].every((n) => client.members.some((m) => m.id === n.id)),
         10_000,
       );
-      const moved = await moveData(client, record, hashing, options.onProgress);
+      const moved = await moveData(client, record, hashing, onProgress);
       const epoch = record.epoch + 1;
       const nodes = [...new Set([...record.members, ...t.next].map((n) => n.id))];
       await finishMove(client, nodes, t.run, epoch, {
@@ -82,11 +97,16 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
       const { index } = await settings.placementRecord();
       if (!(await settings.writePlacement(done, index)))
         throw new Error("the placement record changed under the lock");
+      await reporter.done(moved);
       return { ...moved, kind: t.kind, node: t.node, resumed, epoch, seconds: (Date.now() - started) / 1000 };
     } finally {
       client.close();
     }
+  } catch (err) {
+    await reporter?.failed(err);
+    throw err;
   } finally {
+    publisher.close();
     await lock.release();
   }
 }
