@@ -114,4 +114,56 @@ describe("replication (n=3, w=2, r=2)", () => {
     expect(await client.get(key)).toBeUndefined();
     client.close();
   });
+
+  it("adds and removes a node under live writes: nothing acknowledged is lost, and every key ends on exactly its replicas", async () => {
+    const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    const acked = new Map<string, string>();
+    let unknown = 0;
+    let running = true;
+    const writers = Array.from({ length: 4 }, async (_, w) => {
+      for (let i = 0; running; i++) {
+        const key = `move-${w}-${i}`;
+        try {
+          await client.put(key, `v${i}`);
+          acked.set(key, `v${i}`);
+        } catch {
+          unknown++;
+        }
+      }
+    });
+    let add: Awaited<ReturnType<typeof runCli>>;
+    let remove: Awaited<ReturnType<typeof runCli>>;
+    try {
+      await new Promise((r) => setTimeout(r, 500));
+      add = await runCli(["add-node", "--json"], consul.env);
+      remove = await runCli(["remove-node", "node-0", "--json"], consul.env);
+    } finally {
+      running = false;
+      await Promise.all(writers);
+    }
+    expect(add.code, add.stderr).toBe(0);
+    expect(remove.code, remove.stderr).toBe(0);
+    client.close();
+
+    const reader = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    await eventually(() => !reader.members.some((m) => m.id === "node-0"), 20_000);
+    let lost = 0;
+    for (const [key, value] of acked) if ((await reader.get(key)) !== value) lost++;
+    console.log(
+      `replicated add + remove: ${acked.size} acknowledged, ${lost} lost, ${unknown} unknown; ${add.stdout.trim()} ${remove.stdout.trim()}`,
+    );
+    expect(lost).toBe(0);
+    // Trimmed: each node holds exactly the keys whose replicas include it.
+    for (const m of reader.members) {
+      for await (const { key } of reader.scanNode(m.id)) {
+        if (!reader.replicasOf(key).includes(m.id)) throw new Error(`${m.id} still holds ${key}`);
+      }
+    }
+    const copies = new Map<string, number>();
+    for (const m of reader.members) {
+      for await (const { key } of reader.scanNode(m.id)) copies.set(key, (copies.get(key) ?? 0) + 1);
+    }
+    for (const key of acked.keys()) expect(copies.get(key)).toBe(3);
+    reader.close();
+  });
 });

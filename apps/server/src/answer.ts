@@ -96,7 +96,7 @@ function answer(
 }
 
 /** Ops whose success may have changed the store. */
-const WRITE_OPS = new Set<string>(["PUT", "DELETE", "IMPORT", "MIGRATE_COMMIT", "REPLICATE"]);
+const WRITE_OPS = new Set<string>(["PUT", "DELETE", "IMPORT", "MIGRATE_COMMIT", "REPLICATE", "TRIM"]);
 
 /**
  * True when `request` may have written: a write op that did not fail, or a BATCH holding one.

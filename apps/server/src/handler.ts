@@ -17,6 +17,7 @@ import {
 import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
 import { INVALID_OP, type RequestObserver } from "./metrics.js";
 import type { ClusterView } from "./ownership.js";
+import { type HandoffContext, handoff, trim } from "./replication/handoff.js";
 import { replicatedKeyOp } from "./replication/key-ops.js";
 import { type ReplicaContext, replicaOp } from "./replication/replica-ops.js";
 import type { Store } from "./store/index.js";
@@ -92,6 +93,10 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply | Pr
     case "REPLICATE":
     case "REPLICA_GET":
       return withId(replicaOp(request, ctx.replication), id);
+    case "REPLICA_HANDOFF":
+      return handoff(request, handoffContext(ctx)).then((r) => withId(r, id));
+    case "TRIM":
+      return withId(trim(request, handoffContext(ctx)), id);
     default:
       return withId(clusterOp(request, ctx), id);
   }
@@ -137,6 +142,15 @@ function batch(request: BatchRequest, ctx: HandlerContext): Array<Reply | Promis
     results[i] = result;
   }
   return results;
+}
+
+function handoffContext(ctx: HandlerContext): HandoffContext {
+  if (ctx.cluster === undefined || ctx.replication === undefined) {
+    throw new ZkvError(ErrorCode.INVALID_REQUEST, "this node does not replicate (replication factor 1)", {
+      field: "op",
+    });
+  }
+  return { ...ctx, cluster: ctx.cluster, replicator: ctx.replication.replicator };
 }
 
 function clusterOp(

@@ -45,9 +45,16 @@ export class ClusterView {
     this.#replicas = n;
   }
 
-  /** The nodes holding `key` under the current placement, owner first; undefined before one is known. */
+  /**
+   * The nodes holding `key`, owner first; during a rebalance, those of the current placement and
+   * then those the key gains, so writes reach both and neither set misses one. Undefined before
+   * a placement is known.
+   */
   replicasOf(key: string): string[] | undefined {
-    return this.#current?.preferenceList(key, this.#replicas);
+    const now = this.#current?.preferenceList(key, this.#replicas);
+    const next = this.#migration?.next.preferenceList(key, this.#replicas);
+    if (now === undefined || next === undefined) return now;
+    return [...now, ...next.filter((n) => !now.includes(n))];
   }
 
   get placement(): Placement | undefined {
@@ -101,8 +108,9 @@ export class ClusterView {
     }
     if (this.#current === undefined) return "serve";
     if (this.#replicas > 1) {
-      // Rebalancing a replicated cluster is refused (for now), so no migration applies here.
-      const replicas = this.#current.preferenceList(key, this.#replicas);
+      // Replicas move by handoff and trim, not by fences: a node serves every key it holds a
+      // copy of now or will hold after the rebalance.
+      const replicas = this.replicasOf(key)!;
       if (replicas.includes(this.self)) return "serve";
       return new ZkvError(ErrorCode.WRONG_NODE, `key belongs to ${replicas.join(", ")}`, {
         owner: replicas[0]!,

@@ -25,6 +25,11 @@ class ManualSyncStore implements Store {
 
   get = (key: string) => this.#mem.get(key);
   copy = (key: string) => this.#mem.copy(key);
+  tombstoneKeys = () => this.#mem.tombstoneKeys();
+  drop(key: string): void {
+    this.#dirty = true;
+    this.#mem.drop(key);
+  }
   apply(key: string, copy: Versioned): boolean {
     this.#dirty = true;
     return this.#mem.apply(key, copy);

@@ -53,24 +53,7 @@ export async function moveData(
   if (!t) throw new Error("no transition to move data for");
   const current = createPlacement(hashing, record.members);
   const next = createPlacement(hashing, t.next);
-  const everyone = [...new Set([...record.members, ...t.next].map((n) => n.id))];
-  const placement = spec(hashing, t.next);
-  await Promise.all(
-    everyone.map((node) =>
-      client.request(
-        node,
-        {
-          op: "MIGRATION",
-          phase: "begin",
-          run: t.run,
-          epoch: record.epoch,
-          placement,
-          current: spec(hashing, record.members),
-        },
-        OP_TIMEOUT_MS,
-      ),
-    ),
-  );
+  await announce(client, record, hashing);
 
   // Every node is listed at once: one at a time left the nodes idle most of the read.
   let scanned = 0;
@@ -114,6 +97,29 @@ export async function moveData(
     scanned: keys.length,
     transfers: plan.map((p) => ({ from: p.from, to: p.to, keys: p.keys.length })),
   };
+}
+
+/** MIGRATION begin to every node involved: where keys are going, and from which placement. */
+export async function announce(client: ZkvClient, record: PlacementRecord, hashing: HashingMode) {
+  const t = record.transition!;
+  const everyone = [...new Set([...record.members, ...t.next].map((n) => n.id))];
+  const placement = spec(hashing, t.next);
+  await Promise.all(
+    everyone.map((node) =>
+      client.request(
+        node,
+        {
+          op: "MIGRATION",
+          phase: "begin",
+          run: t.run,
+          epoch: record.epoch,
+          placement,
+          current: spec(hashing, record.members),
+        },
+        OP_TIMEOUT_MS,
+      ),
+    ),
+  );
 }
 
 /** Tells every node the move is over: `placement` is now the cluster's, at `epoch`. */

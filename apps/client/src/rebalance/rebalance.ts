@@ -16,6 +16,7 @@ import { eventuallyTrue } from "../wait.js";
 import { finishMove, type MoveResult, moveData } from "./mover.js";
 import { type MembershipChange, nextMembers, RebalanceError, sameChange } from "./plan.js";
 import { ProgressReporter, type RunEvent } from "./progress.js";
+import { moveReplicas, trimReplicas } from "./replica-mover.js";
 
 export interface RebalanceOptions {
   readonly consul: ConsulConfig;
@@ -86,7 +87,9 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
         () => [...record.members, ...t.next].every((n) => client.members.some((m) => m.id === n.id)),
         10_000,
       );
-      const moved = await moveData(client, record, hashing, onProgress);
+      // One copy per key: move primaries with fences; several: hand replicas off, trim after.
+      const replicated = client.replication.n > 1;
+      const moved = await (replicated ? moveReplicas : moveData)(client, record, hashing, onProgress);
       const epoch = record.epoch + 1;
       const nodes = [...new Set([...record.members, ...t.next].map((n) => n.id))];
       await finishMove(client, nodes, t.run, epoch, {
@@ -97,6 +100,11 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
       const { index } = await settings.placementRecord();
       if (!(await settings.writePlacement(done, index)))
         throw new Error("the placement record changed under the lock");
+      if (replicated)
+        await trimReplicas(
+          client,
+          t.next.map((n) => n.id),
+        );
       await reporter.done(moved);
       return { ...moved, kind: t.kind, node: t.node, resumed, epoch, seconds: (Date.now() - started) / 1000 };
     } finally {

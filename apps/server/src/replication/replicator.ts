@@ -94,6 +94,11 @@ export class Replicator {
     return best;
   }
 
+  /** Sends this node's `copy` of `key` to `replica` (a handoff); resolves once it was applied. */
+  push(replica: string, key: string, copy: Versioned): Promise<void> {
+    return this.o.batcher.replicate(replica, key, copy);
+  }
+
   /** A copy sent by a coordinator: kept if newer. */
   applyCopy(key: string, copy: Versioned): void {
     this.clock.observe(copy.version);

@@ -158,6 +158,17 @@ export class DurableStore implements Store {
     return true;
   }
 
+  tombstoneKeys(): Iterable<string> {
+    return this.#mem.tombstoneKeys();
+  }
+
+  drop(key: string): void {
+    if (this.#mem.copy(key) === undefined) return;
+    this.#mem.drop(key);
+    const k = encodeKey(key);
+    this.#track(k.length <= MAX_DIRECT_KEY_BYTES ? this.#data.remove(k) : this.#long.remove(longKey(k)));
+  }
+
   #write(key: string, record: Buffer): void {
     const k = encodeKey(key);
     if (k.length <= MAX_DIRECT_KEY_BYTES) this.#track(this.#data.put(k, record));

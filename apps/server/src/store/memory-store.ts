@@ -46,11 +46,13 @@ export class MemoryStore implements Store {
     return true;
   }
 
-  /** Tombstones held (deleted keys whose version is kept): for STATS and tests. */
-  get tombstones(): number {
-    let n = 0;
-    for (const key of this.#versions.keys()) if (!this.#map.has(key)) n++;
-    return n;
+  *tombstoneKeys(): Iterable<string> {
+    for (const key of [...this.#versions.keys()]) if (!this.#map.has(key)) yield key;
+  }
+
+  drop(key: string): void {
+    this.delete(key);
+    this.#versions.delete(key);
   }
 
   delete(key: string): boolean {

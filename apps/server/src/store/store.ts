@@ -29,6 +29,10 @@ export interface Store {
   copy(key: string): Versioned | undefined;
   /** With replication: keeps `copy` if it supersedes the one held (see versions.ts); true if it did. */
   apply(key: string, copy: Versioned): boolean;
+  /** Keys held only as a deletion (tombstone), in no particular order. */
+  tombstoneKeys(): Iterable<string>;
+  /** Forgets the key entirely, value or tombstone: for a node that no longer replicates it. */
+  drop(key: string): void;
   /**
    * Resolves when every write made so far is durable under the store's sync policy; undefined
    * when there is nothing to wait for (an in-memory store, or `--fsync off`), so the caller can

@@ -48,3 +48,35 @@ export type VersionedEntry = z.infer<typeof VersionedEntrySchema>;
 export type ReplicateRequest = z.infer<typeof ReplicateRequestSchema>;
 export type ReplicaGetRequest = z.infer<typeof ReplicaGetRequestSchema>;
 export type ReplicaGetReply = z.infer<typeof ReplicaGetReplySchema>;
+
+/**
+ * REPLICA_HANDOFF (during an add-node or remove-node of a replicated cluster, run `run`): this
+ * node sends each key it holds, from just after `after`, to the replicas the key gains under the
+ * placement being migrated to, up to `limit` keys. Reply: `ReplicaHandoffReply`; its `after` is
+ * where to continue, absent once every key (and deletion) has been handed off. Idempotent: a
+ * replica keeps a copy only if newer.
+ */
+export const ReplicaHandoffRequestSchema = z.object({
+  op: z.literal("REPLICA_HANDOFF"),
+  run: z.string().min(1).max(64),
+  after: KeySchema.optional(),
+  limit: z.number().int().positive().max(10_000).optional(),
+  id,
+});
+
+export const ReplicaHandoffReplySchema = z.object({
+  scanned: z.number().int().nonnegative(),
+  pushed: z.number().int().nonnegative(),
+  after: KeySchema.optional(),
+  id,
+});
+
+/**
+ * TRIM (after a replicated cluster's add-node or remove-node has ended): this node forgets every
+ * key it no longer replicates under the cluster's placement. Reply: `{"ok":true,"count":n}`.
+ */
+export const TrimRequestSchema = z.object({ op: z.literal("TRIM"), id });
+
+export type ReplicaHandoffRequest = z.infer<typeof ReplicaHandoffRequestSchema>;
+export type ReplicaHandoffReply = z.infer<typeof ReplicaHandoffReplySchema>;
+export type TrimRequest = z.infer<typeof TrimRequestSchema>;

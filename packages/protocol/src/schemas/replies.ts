@@ -3,7 +3,7 @@ import { ERROR_CODES } from "../errors.js";
 import { BatchReplySchema } from "./batch.js";
 import { MigrateCountReplySchema, MigrateFetchReplySchema } from "./cluster.js";
 import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
-import { ReplicaGetReplySchema } from "./replication.js";
+import { ReplicaGetReplySchema, ReplicaHandoffReplySchema } from "./replication.js";
 import type { Op } from "./requests.js";
 
 const id = RequestIdSchema.optional();
@@ -72,6 +72,7 @@ export const ErrorReplySchema = z.object({
 export const ReplySchema = z.union([
   ErrorReplySchema,
   ReplicaGetReplySchema,
+  ReplicaHandoffReplySchema,
   MigrateFetchReplySchema,
   MigrateCountReplySchema,
   StatsReplySchema,
@@ -98,6 +99,8 @@ export const REPLY_SCHEMA_BY_OP = {
   IMPORT: MigrateCountReplySchema,
   REPLICATE: PutReplySchema,
   REPLICA_GET: ReplicaGetReplySchema,
+  REPLICA_HANDOFF: ReplicaHandoffReplySchema,
+  TRIM: MigrateCountReplySchema,
 } as const satisfies Record<Op, z.ZodType>;
 
 /** Reply to a PUT (the plain ack). */

@@ -8,7 +8,12 @@ import {
   MigrationRequestSchema,
 } from "./cluster.js";
 import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
-import { ReplicaGetRequestSchema, ReplicateRequestSchema } from "./replication.js";
+import {
+  ReplicaGetRequestSchema,
+  ReplicaHandoffRequestSchema,
+  ReplicateRequestSchema,
+  TrimRequestSchema,
+} from "./replication.js";
 
 /**
  * Every operation name, in documentation order.
@@ -30,6 +35,8 @@ export const OPS = [
   "IMPORT",
   "REPLICATE",
   "REPLICA_GET",
+  "REPLICA_HANDOFF",
+  "TRIM",
 ] as const;
 
 /** An operation name. */
@@ -134,6 +141,8 @@ export const RequestSchema = z.discriminatedUnion("op", [
   ImportRequestSchema,
   ReplicateRequestSchema,
   ReplicaGetRequestSchema,
+  ReplicaHandoffRequestSchema,
+  TrimRequestSchema,
 ]);
 
 /** A PUT request. */
@@ -164,6 +173,8 @@ const requestSchemaEntries: readonly RequestSchemaEntry[] = [
   ["MIGRATION", MigrationRequestSchema],
   ["REPLICATE", ReplicateRequestSchema],
   ["REPLICA_GET", ReplicaGetRequestSchema],
+  ["REPLICA_HANDOFF", ReplicaHandoffRequestSchema],
+  ["TRIM", TrimRequestSchema],
   ["MIGRATE_FETCH", MigrateFetchRequestSchema],
   ["MIGRATE_COMMIT", MigrateCommitRequestSchema],
   ["IMPORT", ImportRequestSchema],

@@ -1,0 +1,84 @@
+import type { HashingMode, PlacementRecord } from "@zkv/membership";
+import type { MigrateCountReply, ReplicaHandoffReply, StatsReply } from "@zkv/protocol";
+import type { ZkvClient } from "../client.js";
+import { announce, type MoveProgress, type MoveResult } from "./mover.js";
+
+/** Keys one REPLICA_HANDOFF call goes through. */
+const HANDOFF_KEYS = 2000;
+const OP_TIMEOUT_MS = 30_000;
+/** Attempts per call: a replica restarting mid-handoff fails a call, and the next one resumes. */
+const ATTEMPTS = 5;
+
+/**
+ * Moves replicas for a cluster with more than one copy per key: every node of the current
+ * placement hands each key it holds to the replicas the key gains (node to node, so the data
+ * crosses the network once per copy, not through this process), while coordinators write to old
+ * and new replicas alike. Nothing is deleted here: trimReplicas() does that once the new
+ * placement is the cluster's.
+ */
+export async function moveReplicas(
+  client: ZkvClient,
+  record: PlacementRecord,
+  hashing: HashingMode,
+  onProgress: (p: MoveProgress) => void = () => {},
+): Promise<MoveResult> {
+  const t = record.transition!;
+  await announce(client, record, hashing);
+  const counts = await Promise.all(
+    record.members.map((m) =>
+      client.request(m.id, { op: "STATS" }, OP_TIMEOUT_MS).then((r) => (r as StatsReply).keys),
+    ),
+  );
+  const total = counts.reduce((a, b) => a + b, 0);
+  let scanned = 0;
+  let pushed = 0;
+  onProgress({ phase: "moving", done: 0, total });
+  await Promise.all(
+    record.members.map(async (m) => {
+      let after: string | undefined;
+      do {
+        const reply = await withRetries(() =>
+          client.request(
+            m.id,
+            {
+              op: "REPLICA_HANDOFF",
+              run: t.run,
+              limit: HANDOFF_KEYS,
+              ...(after === undefined ? {} : { after }),
+            },
+            OP_TIMEOUT_MS,
+          ),
+        );
+        const r = reply as ReplicaHandoffReply;
+        scanned += r.scanned;
+        pushed += r.pushed;
+        after = r.after;
+        onProgress({ phase: "moving", done: Math.min(scanned, total), total: Math.max(total, scanned) });
+      } while (after !== undefined);
+    }),
+  );
+  return { planned: pushed, moved: pushed, swept: 0, scanned, transfers: [] };
+}
+
+/** After the switch: every node of the new placement forgets the keys it no longer replicates. */
+export async function trimReplicas(client: ZkvClient, nodes: readonly string[]): Promise<number> {
+  const counts = await Promise.all(
+    nodes.map((node) =>
+      withRetries(() => client.request(node, { op: "TRIM" }, OP_TIMEOUT_MS)).then(
+        (r) => (r as MigrateCountReply).count,
+      ),
+    ),
+  );
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+async function withRetries<T>(call: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await call();
+    } catch (err) {
+      if (attempt >= ATTEMPTS) throw err;
+      await new Promise((r) => setTimeout(r, 200 * attempt));
+    }
+  }
+}
