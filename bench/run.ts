@@ -11,6 +11,8 @@
  *      resident memory (RSS) vs Redis used_memory_rss
  *   5. durable writes: 2 and 3's PUTs again on a fresh node with --data-dir and --fsync always
  *      (then batch) vs Redis with appendonly yes and appendfsync always (then everysec)
+ *   6. replication: 2 and 3's PUTs again on 3 nodes keeping 3 copies (n=3, w=2), against the same
+ *      single Redis as 2 and 3 (the price of surviving a crashed machine)
  * Also measures the transport's floor: a bare zeromq.js round trip between two processes.
  * Prints one table (ratio > 1 means zkv is better) and writes bench/results.json.
  */
@@ -19,6 +21,7 @@ import { cpus } from "node:os";
 import { fileURLToPath } from "node:url";
 import { durableRows } from "./durable.js";
 import { findRedis, flushRedis, type RedisRow, redisBenchmark, redisMemory, startRedis } from "./redis.js";
+import { replicatedRows } from "./replicated.js";
 import { zeromqRoundTrip } from "./zeromq-floor.js";
 import { bulk, concurrent, sequential, startZkv } from "./zkv.js";
 
@@ -58,29 +61,32 @@ const redis = haveRedis ? await startRedis() : undefined;
 // --curve: zkv with CURVE on every connection (Redis has no equivalent; it runs as always).
 const zkv = await startZkv(nodes, { curve: args.includes("--curve") });
 const results: Record<string, Row> = {};
+let redisCon: number | null = null;
+let redisBulkPut: number | null = null;
 let floor: { p50ms: number; p99ms: number } | undefined;
 try {
-  step(`0/5 zeromq.js round trip alone, ${seqN} times`);
+  step(`0/6 zeromq.js round trip alone, ${seqN} times`);
   floor = await zeromqRoundTrip(seqN);
 
-  step(`1/5 one caller, ${seqN} sequential PUTs`);
+  step(`1/6 one caller, ${seqN} sequential PUTs`);
   const seq = await sequential(zkv.client, seqN);
   const rSeq: RedisRow | undefined =
     redis && redisBenchmark(redis.port, ["-t", "set", "-c", "1", "-n", String(seqN), "-d", "100"]).SET;
   results.single_p50 = row(seq.p50ms, rSeq?.p50ms ?? null, "ms", false);
   results.single_p99 = row(seq.p99ms, rSeq?.p99ms ?? null, "ms", false);
 
-  step(`2/5 50 concurrent callers, ${conN} PUTs`);
+  step(`2/6 50 concurrent callers, ${conN} PUTs`);
   const con = await concurrent(zkv.client, 50, conN);
   const rCon =
     redis && redisBenchmark(redis.port, ["-t", "set", "-c", "50", "-n", String(conN), "-d", "100"]).SET;
   results.concurrent_ops = row(con, rCon?.rps ?? null, "ops/s", true);
+  redisCon = rCon?.rps ?? null;
 
   if (redis) flushRedis(redis.port);
   const rssBefore = zkv.rss();
   const heapBefore = await zkv.liveHeap();
   const redisBefore = redis && redisMemory(redis.port);
-  step(`3/5 bulk PUT and GET of ${keys} keys`);
+  step(`3/6 bulk PUT and GET of ${keys} keys`);
   const b = await bulk(zkv.client, keys, (what, done) => step(`    ${what} ${Math.min(done, keys)}/${keys}`));
   const rBulk =
     redis &&
@@ -98,8 +104,9 @@ try {
     ]);
   results.bulk_put = row(b.put, rBulk?.SET?.rps ?? null, "ops/s", true);
   results.bulk_get = row(b.get, rBulk?.GET?.rps ?? null, "ops/s", true);
+  redisBulkPut = rBulk?.SET?.rps ?? null;
 
-  step("4/5 memory per key");
+  step("4/6 memory per key");
   const heapPerKey = ((await zkv.liveHeap()) - heapBefore) / keys;
   const rssPerKey = (zkv.rss() - rssBefore) / keys;
   const after = redis && redisMemory(redis.port);
@@ -121,11 +128,16 @@ try {
   await zkv.stop();
   redis?.stop();
 }
-step("5/5 durable writes (--data-dir) vs Redis' append-only file");
+step("5/6 durable writes (--data-dir) vs Redis' append-only file");
 for (const policy of ["always", "batch"] as const) {
   for (const d of await durableRows(policy, durableConN, durableBulkN, haveRedis, step)) {
     results[d.name] = row(d.zkv, d.redis, "ops/s", true);
   }
+}
+
+step("6/6 replication: 3 nodes, 3 copies of each key (n=3, w=2)");
+for (const r of await replicatedRows(durableConN, durableBulkN, step)) {
+  results[r.name] = row(r.zkv, r.name.startsWith("bulk") ? redisBulkPut : redisCon, "ops/s", true);
 }
 
 const fmt = (n: number | null, unit: string) =>

@@ -183,3 +183,20 @@ describe("Replicator", () => {
     );
   });
 });
+
+describe("PeerBatcher", () => {
+  it("coalesces one turn's copies per peer, in messages of at most 1000 entries", async () => {
+    const sizes: number[] = [];
+    const transport = {
+      request: async (_peer: string, req: PeerRequest): Promise<Reply> => {
+        if (req.op === "REPLICATE") sizes.push(req.entries.length);
+        return { ok: true };
+      },
+    };
+    const batcher = new PeerBatcher(transport, 1000);
+    await Promise.all(
+      Array.from({ length: 2500 }, (_, i) => batcher.replicate("b", `k${i}`, { value: "v", version: i + 1 })),
+    );
+    expect(sizes).toEqual([1000, 1000, 500]);
+  });
+});

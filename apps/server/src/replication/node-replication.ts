@@ -14,7 +14,7 @@ import type { ReplicaContext } from "./replica-ops.js";
 import { Replicator } from "./replicator.js";
 
 /** How long a coordinator waits for its replicas before answering QUORUM_TIMEOUT. */
-export const REPLICA_TIMEOUT_MS = 1000;
+export const REPLICA_TIMEOUT_MS = 2000;
 
 export interface NodeReplicationOptions {
   readonly nodeId: string;

@@ -12,6 +12,11 @@ interface Waiter<T> {
   reject(err: unknown): void;
 }
 
+/** Most entries (or keys) per REPLICATE / REPLICA_GET message, well inside the protocol's caps. */
+const MAX_ENTRIES = 1000;
+/** Rough cap on a REPLICATE's size, keys and values counted, well inside maxMessageBytes. */
+const MAX_BYTES = 1024 * 1024;
+
 interface Outbox {
   copies: VersionedEntry[];
   copyWaiters: Array<Waiter<void>>;
@@ -65,8 +70,21 @@ export class PeerBatcher {
     const boxes = [...this.#outboxes];
     this.#outboxes.clear();
     for (const [peer, box] of boxes) {
-      if (box.copies.length > 0) this.#sendCopies(peer, box.copies, box.copyWaiters);
-      if (box.reads.length > 0) this.#sendReads(peer, box.reads, box.readWaiters);
+      let from = 0;
+      let bytes = 0;
+      for (let i = 0; i < box.copies.length; i++) {
+        const e = box.copies[i]!;
+        bytes += e.key.length + (e.value?.length ?? 0) + 48;
+        if (i + 1 - from === MAX_ENTRIES || bytes >= MAX_BYTES || i === box.copies.length - 1) {
+          this.#sendCopies(peer, box.copies.slice(from, i + 1), box.copyWaiters.slice(from, i + 1));
+          from = i + 1;
+          bytes = 0;
+        }
+      }
+      for (let i = 0; i < box.reads.length; i += MAX_ENTRIES) {
+        const end = i + MAX_ENTRIES;
+        this.#sendReads(peer, box.reads.slice(i, end), box.readWaiters.slice(i, end));
+      }
     }
   }
 
