@@ -33,7 +33,10 @@ export async function replicatedRows(
     const basePort = await freePortRange(3);
     launcher = spawn(
       process.execPath,
-      ["--import", "tsx", SERVER_MAIN, "--base-port", String(basePort), "--log-level", "warn"],
+      [
+        ...(process.env.ZKV_BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
+        ...["--import", "tsx", SERVER_MAIN, "--base-port", String(basePort), "--log-level", "warn"],
+      ],
       { stdio: ["ignore", "pipe", "inherit"], detached: true, env: { ...process.env, ...consul.env } },
     );
     let out = "";

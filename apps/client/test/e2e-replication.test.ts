@@ -166,4 +166,32 @@ describe("replication (n=3, w=2, r=2)", () => {
     for (const key of acked.keys()) expect(copies.get(key)).toBe(3);
     reader.close();
   });
+
+  it("replaces a node whose disk is lost: remove it while it is down, add a fresh one, every key keeps 3 copies", async () => {
+    const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    const keys = Array.from({ length: 3000 }, (_, i) => `lost-${i}`);
+    await client.putMany(keys.map((k) => [k, `v-${k}`] as const));
+    const victim = client.members.find((m) => m.id !== "node-0")!.id; // node-0 was removed above
+    const pid = nodePid(cluster, victim);
+    process.kill(pid, "SIGSTOP"); // down for good, as far as the cluster can tell
+    try {
+      await eventually(() => client.members.some((m) => m.id === victim && m.health === "critical"), 20_000);
+      const remove = await runCli(["remove-node", victim, "--json"], consul.env);
+      expect(remove.code, remove.stderr).toBe(0);
+      const add = await runCli(["add-node", "--json"], consul.env);
+      expect(add.code, add.stderr).toBe(0);
+    } finally {
+      process.kill(pid, "SIGKILL");
+    }
+    const reader = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    await eventually(() => !reader.members.some((m) => m.id === victim), 20_000);
+    for (const k of keys) expect(await reader.get(k)).toBe(`v-${k}`);
+    const copies = new Map<string, number>();
+    for (const m of reader.members) {
+      for await (const { key } of reader.scanNode(m.id)) copies.set(key, (copies.get(key) ?? 0) + 1);
+    }
+    for (const k of keys) expect(copies.get(k)).toBe(3);
+    reader.close();
+    client.close();
+  });
 });

@@ -34,7 +34,7 @@ export class ClusterFollower extends EventEmitter<{ removed: [] }> {
     const settings = new ClusterSettings(this.consul);
     this.#hashing = await settings.hashing();
     const initial = await settings.placement();
-    if (initial) this.#apply(initial);
+    if (initial) this.#apply(initial, true);
     // Loaded: with no placement at all (no record, no cluster_size) the node serves every key.
     this.view.loaded = true;
     this.#watch = settings.watchPlacement(this.log);
@@ -48,7 +48,8 @@ export class ClusterFollower extends EventEmitter<{ removed: [] }> {
     this.#watch?.close();
   }
 
-  #apply(record: PlacementRecord): void {
+  /** `first`: the placement found at start; a node it does not name was removed while away. */
+  #apply(record: PlacementRecord, first = false): void {
     const place = (members: PlacementRecord["members"]) => createPlacement(this.#hashing, members);
     const t = record.transition;
     if (t) this.view.beginMigration(t.run, record.epoch, place(record.members), place(t.next));
@@ -57,7 +58,7 @@ export class ClusterFollower extends EventEmitter<{ removed: [] }> {
     }
     const member = desiredNodes(record).some((n) => n.id === this.view.self);
     if (member) this.#wasMember = true;
-    else if (this.#wasMember) {
+    else if (this.#wasMember || first) {
       this.#wasMember = false;
       this.emit("removed");
     }

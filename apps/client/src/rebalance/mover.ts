@@ -99,10 +99,20 @@ export async function moveData(
   };
 }
 
-/** MIGRATION begin to every node involved: where keys are going, and from which placement. */
-export async function announce(client: ZkvClient, record: PlacementRecord, hashing: HashingMode) {
+/**
+ * MIGRATION begin to every node involved (but those `skip` names): where keys are going, and from
+ * which placement.
+ */
+export async function announce(
+  client: ZkvClient,
+  record: PlacementRecord,
+  hashing: HashingMode,
+  skip: ReadonlySet<string> = new Set(),
+) {
   const t = record.transition!;
-  const everyone = [...new Set([...record.members, ...t.next].map((n) => n.id))];
+  const everyone = [...new Set([...record.members, ...t.next].map((n) => n.id))].filter(
+    (id) => !skip.has(id),
+  );
   const placement = spec(hashing, t.next);
   await Promise.all(
     everyone.map((node) =>

@@ -91,7 +91,10 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
       const replicated = client.replication.n > 1;
       const moved = await (replicated ? moveReplicas : moveData)(client, record, hashing, onProgress);
       const epoch = record.epoch + 1;
-      const nodes = [...new Set([...record.members, ...t.next].map((n) => n.id))];
+      // With replicas, a member that is down (being replaced) is left out: it holds nothing others lack.
+      const nodes = [...new Set([...record.members, ...t.next].map((n) => n.id))].filter(
+        (id) => !replicated || client.members.some((m) => m.id === id && m.health !== "critical"),
+      );
       await finishMove(client, nodes, t.run, epoch, {
         hashing,
         members: t.next.map((n) => ({ id: n.id, weight: n.weight })),

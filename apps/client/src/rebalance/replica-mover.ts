@@ -23,9 +23,17 @@ export async function moveReplicas(
   onProgress: (p: MoveProgress) => void = () => {},
 ): Promise<MoveResult> {
   const t = record.transition!;
-  await announce(client, record, hashing);
+  // A member that is down (its disk lost, say) hands nothing off: every key it held has other
+  // replicas, and they hand it off instead.
+  const down = new Set(
+    record.members
+      .filter((m) => !client.members.some((live) => live.id === m.id && live.health !== "critical"))
+      .map((m) => m.id),
+  );
+  await announce(client, record, hashing, down);
+  const sources = record.members.filter((m) => !down.has(m.id));
   const counts = await Promise.all(
-    record.members.map((m) =>
+    sources.map((m) =>
       client.request(m.id, { op: "STATS" }, OP_TIMEOUT_MS).then((r) => (r as StatsReply).keys),
     ),
   );
@@ -34,7 +42,7 @@ export async function moveReplicas(
   let pushed = 0;
   onProgress({ phase: "moving", done: 0, total });
   await Promise.all(
-    record.members.map(async (m) => {
+    sources.map(async (m) => {
       let after: string | undefined;
       do {
         const reply = await withRetries(() =>
