@@ -4,7 +4,9 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PeerBatcher } from "../src/replication/peer-batcher.js";
 import type { PeerRequest } from "../src/replication/peer-links.js";
 import { Replicator } from "../src/replication/replicator.js";
+import { purgeTombstones } from "../src/replication/tombstones.js";
 import { HybridClock, newest, supersedes, type Versioned } from "../src/replication/versions.js";
+import { MemoryStore } from "../src/store/index.js";
 
 const versioned = fc.record({
   value: fc.option(fc.string({ maxLength: 3 }), { nil: undefined }),
@@ -198,5 +200,21 @@ describe("PeerBatcher", () => {
       Array.from({ length: 2500 }, (_, i) => batcher.replicate("b", `k${i}`, { value: "v", version: i + 1 })),
     );
     expect(sizes).toEqual([1000, 1000, 500]);
+  });
+});
+
+describe("purgeTombstones", () => {
+  it("forgets deletions older than the ttl, unless a hint still has to deliver them", () => {
+    const store = new MemoryStore();
+    const nowMs = 10_000_000;
+    store.apply("old", { value: undefined, version: (nowMs - 5000) * 1000 });
+    store.apply("young", { value: undefined, version: (nowMs - 500) * 1000 });
+    store.apply("hinted", { value: undefined, version: (nowMs - 5000) * 1000 });
+    store.apply("live", { value: "v", version: (nowMs - 5000) * 1000 });
+    expect(purgeTombstones(store, nowMs, 1000, (k) => k === "hinted")).toBe(1);
+    expect(store.copy("old")).toBeUndefined();
+    expect(store.copy("young")).toEqual({ value: undefined, version: (nowMs - 500) * 1000 });
+    expect(store.copy("hinted")?.value).toBeUndefined();
+    expect(store.get("live")).toBe("v");
   });
 });

@@ -34,6 +34,12 @@ export class Hints {
     else this.#byReplica.set(replica, new Set([key]));
   }
 
+  /** True while some replica still has to be sent `key`. */
+  has(key: string): boolean {
+    for (const keys of this.#byReplica.values()) if (keys.has(key)) return true;
+    return false;
+  }
+
   /** Hints pending, per replica: for STATS and tests. */
   pending(): Record<string, number> {
     return Object.fromEntries([...this.#byReplica].map(([r, keys]) => [r, keys.size]));

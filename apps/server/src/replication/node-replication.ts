@@ -12,6 +12,7 @@ import { PeerBatcher } from "./peer-batcher.js";
 import { type CurveIdentity, PeerLinks } from "./peer-links.js";
 import type { ReplicaContext } from "./replica-ops.js";
 import { Replicator } from "./replicator.js";
+import { DEFAULT_TOMBSTONE_TTL_MS, TombstonePurger } from "./tombstones.js";
 
 /** How long a coordinator waits for its replicas before answering QUORUM_TIMEOUT. */
 export const REPLICA_TIMEOUT_MS = 2000;
@@ -25,6 +26,8 @@ export interface NodeReplicationOptions {
   /** With CURVE, peers are reached with the node's own keypair (see README, Security). */
   readonly curve?: CurveIdentity;
   readonly logger: Logger;
+  /** How long deletions are remembered (default 24 h). */
+  readonly tombstoneTtlMs?: number;
 }
 
 /**
@@ -37,6 +40,7 @@ export class NodeReplication {
   readonly #peers: PeerLinks;
   readonly #watcher: MembershipWatcher;
   readonly #replicator: Replicator;
+  readonly #purger: TombstonePurger;
 
   constructor(private readonly o: NodeReplicationOptions) {
     o.cluster.replicas = o.settings.n;
@@ -52,6 +56,10 @@ export class NodeReplication {
       timeoutMs: REPLICA_TIMEOUT_MS,
     });
     this.context = { replicator: this.#replicator, store: o.store };
+    const hints = this.#replicator.hints;
+    this.#purger = new TombstonePurger(o.store, o.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, (key) =>
+      hints.has(key),
+    );
   }
 
   /** Hints waiting per replica, for STATS. */
@@ -66,6 +74,7 @@ export class NodeReplication {
   }
 
   close(): void {
+    this.#purger.close();
     this.#watcher.close();
     this.#replicator.close();
     this.#peers.close();
