@@ -1,4 +1,7 @@
 import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ClusterSettings, listMembers, replication } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { ErrorCode, type ZkvError } from "@zkv/protocol";
@@ -21,7 +24,7 @@ const allPassing = async (consul: TestConsul, n: number) => {
 };
 
 /**
- * Jepsen's set test, for zkv with 3 replicas per key (w = r = 2) on 4 nodes: writers add
+ * Jepsen's set test, for zkv with 3 replicas per key (w = r = 2) on 4 durable nodes: writers add
  * distinct keys while a nemesis SIGKILLs one node again and again (the launcher restarts it)
  * and then freezes another (SIGSTOP) for longer than the request timeout. After healing, every
  * acknowledged key must read back with its value. A write that failed is "unknown": it may or
@@ -30,17 +33,22 @@ const allPassing = async (consul: TestConsul, n: number) => {
 describe("replication (n=3, w=2, r=2)", () => {
   let consul: TestConsul;
   let cluster: TestCluster;
+  let dataDir: string;
 
   beforeAll(async () => {
     consul = await startTestConsul();
     const settings = new ClusterSettings(consul.config);
     await settings.setClusterSize(4);
     await settings.setReplication(replication(3));
-    cluster = await startCluster(consul.env, ["--ttl", "2"]);
+    // Durable nodes (fsync always), as the README recommends with replication: a node the nemesis
+    // kills comes back with what it had acknowledged.
+    dataDir = mkdtempSync(join(tmpdir(), "zkv-replication-"));
+    cluster = await startCluster(consul.env, ["--ttl", "2", "--data-dir", dataDir, "--fsync", "always"]);
   });
   afterAll(async () => {
     await cluster?.stop();
     await consul?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("loses no acknowledged write while one node is killed and restarted and another hangs", async () => {
