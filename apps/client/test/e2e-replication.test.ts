@@ -18,6 +18,39 @@ function nodePid(cluster: TestCluster, nodeId: string): number {
   return Number(out.trim().split("\n")[0]);
 }
 
+/**
+ * Four writers adding distinct keys until stopped: what was acknowledged (key → value), and how
+ * many writes failed by error code (unknown: they may or may not have landed).
+ */
+function startWriters(client: ZkvClient, prefix: string) {
+  const acked = new Map<string, string>();
+  const failures = new Map<string, number>();
+  let running = true;
+  const loops = Array.from({ length: 4 }, async (_, w) => {
+    for (let i = 0; running; i++) {
+      const key = `${prefix}-${w}-${i}`;
+      try {
+        await client.put(key, `v${i}`);
+        acked.set(key, `v${i}`);
+      } catch (err) {
+        const code = (err as ZkvError).code ?? String(err);
+        failures.set(code, (failures.get(code) ?? 0) + 1);
+      }
+    }
+  });
+  return {
+    acked,
+    failures,
+    get unknown() {
+      return [...failures.values()].reduce((a, b) => a + b, 0);
+    },
+    async stop() {
+      running = false;
+      await Promise.all(loops);
+    },
+  };
+}
+
 const allPassing = async (consul: TestConsul, n: number) => {
   const members = await listMembers(consul.config);
   return members.length === n && members.every((m) => m.health === "passing");
@@ -53,23 +86,7 @@ describe("replication (n=3, w=2, r=2)", () => {
 
   it("loses no acknowledged write while one node is killed and restarted and another hangs", async () => {
     const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 2500 });
-    const acked = new Map<string, string>();
-    let unknown = 0;
-    const failures = new Map<string, number>();
-    let running = true;
-    const writers = Array.from({ length: 4 }, async (_, w) => {
-      for (let i = 0; running; i++) {
-        const key = `set-${w}-${i}`;
-        try {
-          await client.put(key, `v${i}`);
-          acked.set(key, `v${i}`);
-        } catch (err) {
-          unknown++;
-          const code = (err as ZkvError).code ?? String(err);
-          failures.set(code, (failures.get(code) ?? 0) + 1);
-        }
-      }
-    });
+    const writers = startWriters(client, "set");
     try {
       for (let round = 0; round < 3; round++) {
         process.kill(nodePid(cluster, "node-1"), "SIGKILL");
@@ -80,9 +97,9 @@ describe("replication (n=3, w=2, r=2)", () => {
       await new Promise((r) => setTimeout(r, 3500)); // past the 2.5 s request timeout and the 2 s TTL
       process.kill(frozen, "SIGCONT");
     } finally {
-      running = false;
-      await Promise.all(writers);
+      await writers.stop();
     }
+    const { acked, unknown, failures } = writers;
     await eventually(() => allPassing(consul, 4), 30_000);
 
     let lost = 0;
@@ -125,20 +142,7 @@ describe("replication (n=3, w=2, r=2)", () => {
 
   it("adds and removes a node under live writes: nothing acknowledged is lost, and every key ends on exactly its replicas", async () => {
     const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
-    const acked = new Map<string, string>();
-    let unknown = 0;
-    let running = true;
-    const writers = Array.from({ length: 4 }, async (_, w) => {
-      for (let i = 0; running; i++) {
-        const key = `move-${w}-${i}`;
-        try {
-          await client.put(key, `v${i}`);
-          acked.set(key, `v${i}`);
-        } catch {
-          unknown++;
-        }
-      }
-    });
+    const writers = startWriters(client, "move");
     let add: Awaited<ReturnType<typeof runCli>>;
     let remove: Awaited<ReturnType<typeof runCli>>;
     try {
@@ -146,9 +150,9 @@ describe("replication (n=3, w=2, r=2)", () => {
       add = await runCli(["add-node", "--json"], consul.env);
       remove = await runCli(["remove-node", "node-0", "--json"], consul.env);
     } finally {
-      running = false;
-      await Promise.all(writers);
+      await writers.stop();
     }
+    const { acked, unknown } = writers;
     expect(add.code, add.stderr).toBe(0);
     expect(remove.code, remove.stderr).toBe(0);
     client.close();
