@@ -202,6 +202,9 @@ export class ZkvNode {
     this.#follower?.close();
     await this.#registration?.close();
     await this.#metricsServer?.close();
+    // Unbind and wait: libzmq releases the port in the background after close(), and a node
+    // restarted at once on the same port must find it free.
+    await this.#socket.unbind(this.endpoint).catch(() => {});
     // The node socket first: without a ZAP handler libzmq would admit any CURVE client.
     this.#socket.close();
     await this.curve?.close();
