@@ -30,7 +30,7 @@ describe("record format", () => {
   });
 
   it("refuses unknown kinds and short records with a typed error", () => {
-    expect(() => decodeRecord(Buffer.from("020000000000000000", "hex"))).toThrow(RecordFormatError);
+    expect(() => decodeRecord(Buffer.from("030000000000000000", "hex"))).toThrow(RecordFormatError);
     expect(() => decodeRecord(Buffer.from("00", "hex"))).toThrow(RecordFormatError);
     try {
       decodeRecord(Buffer.alloc(3));

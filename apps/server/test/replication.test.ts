@@ -126,7 +126,7 @@ describe("Replicator", () => {
       code: ErrorCode.NOT_ENOUGH_REPLICAS,
     });
     for (const store of cluster.stores.values()) expect(store.size).toBe(0);
-    await expect(cluster.get("a").write("k", "v", 1)).resolves.toEqual({ existed: false });
+    await expect(cluster.get("a").write("k", "v", 1)).resolves.toMatchObject({ existed: false });
   });
 
   it("fails with QUORUM_TIMEOUT when replicas that look up do not answer", async () => {
@@ -157,7 +157,7 @@ describe("Replicator", () => {
     cluster = new FakeCluster(["a", "b", "c"]);
     await cluster.get("a").write("k", "v");
     const stale = cluster.stores.get("c")!.get("k")!;
-    expect(await cluster.get("b").write("k", undefined)).toEqual({ existed: true });
+    expect(await cluster.get("b").write("k", undefined)).toMatchObject({ existed: true });
     cluster.get("c").applyCopy("k", stale); // a late, older copy
     expect((await cluster.get("c").read("k", 3))?.value).toBeUndefined();
   });

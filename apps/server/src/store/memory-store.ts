@@ -1,65 +1,126 @@
-import { supersedes, type Versioned } from "../replication/versions.js";
-import type { Entry, Store } from "./store.js";
+import { HybridClock, supersedes, type Versioned } from "../replication/versions.js";
+import { ExpiryIndex } from "./expiry-index.js";
+import type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
+
+/** One value and its version: a class, so every entry shares one hidden class (the bench counts bytes). */
+class Slot {
+  constructor(
+    public value: string,
+    public version: number,
+  ) {}
+}
+
+export interface MemoryStoreOptions {
+  /** The store's clock, ms since the epoch (default Date.now): tests inject one to move time. */
+  readonly now?: () => number;
+}
 
 /**
  * A Map plus a sorted key index rebuilt lazily: writes stay O(1), and the first scan after writes
  * pays one sort. The node's store without --data-dir, and the in-memory half of DurableStore.
+ * Expiry lives in an ExpiryIndex beside the map, so keys without a TTL pay nothing for it.
  */
 export class MemoryStore implements Store {
-  readonly #map = new Map<string, string>();
+  readonly #map = new Map<string, Slot>();
+  readonly #expiry = new ExpiryIndex();
+  /** Versions of deleted keys (replication only: apply() and reclaim keep them). */
+  readonly #tombstones = new Map<string, number>();
   #sorted: string[] | undefined;
   #bytes = 0;
-  /**
-   * Versions, kept only for keys written through apply() (replication): a cluster with one copy
-   * per key pays nothing for them. A deleted key's version stays as its tombstone.
-   */
-  readonly #versions = new Map<string, number>();
+  readonly now: () => number;
+  readonly clock: HybridClock;
 
-  get(key: string): string | undefined {
-    return this.#map.get(key);
+  constructor(options: MemoryStoreOptions = {}) {
+    this.now = options.now ?? Date.now;
+    this.clock = new HybridClock(this.now);
   }
 
-  put(key: string, value: string): void {
-    const old = this.#map.get(key);
-    if (old === undefined) {
-      this.#sorted = undefined;
-      this.#bytes += Buffer.byteLength(key);
-    } else {
-      this.#bytes -= Buffer.byteLength(old);
+  get(key: string): string | undefined {
+    const slot = this.#map.get(key);
+    if (slot === undefined || this.#expired(key)) return undefined;
+    return slot.value;
+  }
+
+  entry(key: string): StoredEntry | undefined {
+    const slot = this.#map.get(key);
+    if (slot === undefined || this.#expired(key)) return undefined;
+    const expiresAt = this.#expiry.get(key);
+    return expiresAt === undefined
+      ? { value: slot.value, version: slot.version }
+      : { value: slot.value, version: slot.version, expiresAt };
+  }
+
+  put(key: string, value: string, expiresAt?: number, version?: number): number {
+    const slot = this.#map.get(key);
+    let v: number;
+    if (version === undefined) v = this.clock.next(slot?.version ?? this.#tombstones.get(key));
+    else {
+      this.clock.observe(version);
+      v = version;
     }
-    this.#bytes += Buffer.byteLength(value);
-    this.#map.set(key, value);
+    if (slot === undefined) {
+      this.#sorted = undefined;
+      this.#bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+      this.#map.set(key, new Slot(value, v));
+      if (this.#tombstones.size > 0) this.#tombstones.delete(key);
+    } else {
+      this.#bytes += Buffer.byteLength(value) - Buffer.byteLength(slot.value);
+      slot.value = value;
+      slot.version = v;
+    }
+    if (expiresAt !== undefined) this.#expiry.set(key, expiresAt);
+    else if (this.#expiry.size > 0) this.#expiry.delete(key);
+    return v;
   }
 
   copy(key: string): Versioned | undefined {
-    const value = this.#map.get(key);
-    const version = this.#versions.get(key);
-    if (value === undefined && version === undefined) return undefined;
-    return { value, version: version ?? 0 };
+    const slot = this.#map.get(key);
+    if (slot === undefined) {
+      const version = this.#tombstones.get(key);
+      return version === undefined ? undefined : { value: undefined, version };
+    }
+    const expiresAt = this.#expiry.get(key);
+    return expiresAt === undefined
+      ? { value: slot.value, version: slot.version }
+      : { value: slot.value, version: slot.version, expiresAt };
   }
 
   apply(key: string, copy: Versioned): boolean {
     if (!supersedes(copy, this.copy(key))) return false;
-    if (copy.value === undefined) this.delete(key);
-    else this.put(key, copy.value);
-    this.#versions.set(key, copy.version);
+    if (copy.value === undefined) {
+      this.#remove(key);
+      this.#tombstones.set(key, copy.version);
+      this.clock.observe(copy.version);
+    } else this.put(key, copy.value, copy.expiresAt, copy.version);
     return true;
   }
 
   /** Tombstones held (deleted keys whose version is kept): for STATS and tests. */
   get tombstones(): number {
-    let n = 0;
-    for (const key of this.#versions.keys()) if (!this.#map.has(key)) n++;
-    return n;
+    return this.#tombstones.size;
   }
 
   delete(key: string): boolean {
-    const old = this.#map.get(key);
-    if (old === undefined) return false;
-    this.#map.delete(key);
-    this.#sorted = undefined;
-    this.#bytes -= Buffer.byteLength(key) + Buffer.byteLength(old);
-    return true;
+    const live = this.#map.has(key) && !this.#expired(key);
+    this.#remove(key);
+    return live;
+  }
+
+  reclaim(max: number, keepTombstones: boolean): number {
+    return this.reclaimKeys(max, keepTombstones).length;
+  }
+
+  /** reclaim(), telling which keys went (and their versions), for a store that mirrors them on disk. */
+  reclaimKeys(max: number, keepTombstones: boolean): Reclaimed[] {
+    if (this.#expiry.size === 0) return [];
+    const out: Reclaimed[] = [];
+    for (const key of this.#expiry.take(this.now(), max)) {
+      const version = this.#map.get(key)?.version ?? 0;
+      this.#remove(key);
+      if (keepTombstones) this.#tombstones.set(key, version);
+      out.push({ key, version });
+    }
+    return out;
   }
 
   get bytes(): number {
@@ -86,10 +147,27 @@ export class MemoryStore implements Store {
     let i = afterKey === undefined ? 0 : upperBound(keys, afterKey);
     for (; i < keys.length; i++) {
       const key = keys[i]!;
-      const value = this.#map.get(key);
-      // A key deleted since the index was built is skipped, not returned stale.
-      if (value !== undefined) yield { key, value };
+      const slot = this.#map.get(key);
+      // A key deleted since the index was built is skipped, not returned stale; so is an expired one.
+      if (slot !== undefined && !this.#expired(key)) yield { key, value: slot.value };
     }
+  }
+
+  /** True when `key` has an expiry that has passed (checked only while some key expires at all). */
+  #expired(key: string): boolean {
+    if (this.#expiry.size === 0) return false;
+    const at = this.#expiry.get(key);
+    return at !== undefined && at <= this.now();
+  }
+
+  /** Drops the key's value and expiry (not its tombstone). */
+  #remove(key: string): void {
+    const slot = this.#map.get(key);
+    if (slot === undefined) return;
+    this.#map.delete(key);
+    this.#sorted = undefined;
+    this.#bytes -= Buffer.byteLength(key) + Buffer.byteLength(slot.value);
+    this.#expiry.delete(key);
   }
 }
 
