@@ -27,7 +27,7 @@ import {
  */
 export function localKeyOp(
   request: PutRequest | GetOneRequest | DeleteRequest,
-  ctx: BudgetContext,
+  ctx: BudgetContext & { readonly store: Store },
   migration: Migration | undefined,
 ): Reply {
   const { store } = ctx;

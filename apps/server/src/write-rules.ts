@@ -6,7 +6,7 @@ const RECLAIM_WHEN_FULL = 1000;
 
 /** What the memory budget is checked against. */
 export interface BudgetContext {
-  readonly store: Store;
+  readonly store: Pick<Store, "bytes" | "reclaim" | "copy">;
   /** The node's budget for `store.bytes` (`--max-memory`); undefined: unlimited. */
   readonly maxBytes?: number | undefined;
   /** Replicated: reclaimed keys leave tombstones (see Store.reclaim). */
@@ -20,7 +20,8 @@ export interface BudgetContext {
  */
 export function expiryOf(request: PutRequest, now: number): number | undefined {
   if (request.expiresAt !== undefined) return request.expiresAt;
-  if (request.ttl !== undefined) return Math.ceil(now + request.ttl * 1000);
+  // Whole milliseconds (0.007 s is 7 ms, not the 7.000000000000001 of float arithmetic), at least 1.
+  if (request.ttl !== undefined) return Math.floor(now) + Math.max(1, Math.round(request.ttl * 1000));
   return undefined;
 }
 
@@ -51,7 +52,7 @@ export function checkCondition(request: PutRequest, current: { readonly version:
 }
 
 /** Bytes `store.bytes` would grow by if `key` were set to `value` (negative when it shrinks). */
-export function growthOf(store: Store, key: string, value: string): number {
+export function growthOf(store: Pick<Store, "copy">, key: string, value: string): number {
   const old = store.copy(key)?.value;
   return Buffer.byteLength(value) - (old === undefined ? -Buffer.byteLength(key) : Buffer.byteLength(old));
 }

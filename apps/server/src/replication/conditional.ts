@@ -9,7 +9,7 @@ export interface ConditionalWritesOptions {
   /** The key's primary: the first of its preference list (undefined before a placement is known). */
   readonly primaryOf: (key: string) => string | undefined;
   readonly replicator: Replicator;
-  readonly store: Store;
+  readonly store: Pick<Store, "now" | "copy" | "bytes" | "reclaim">;
   readonly maxBytes?: number | undefined;
 }
 
