@@ -142,6 +142,19 @@ describe("the hand-pinned placements", () => {
 });
 
 describe("an add-node move through handleRequest", () => {
+  it("moves a key's expiry and version with it; an expired key is not moved", () => {
+    const c = new SimCluster();
+    const expiresAt = Date.now() + 60_000;
+    c.route({ op: "PUT", key: "150", value: "v", expiresAt });
+    c.route({ op: "PUT", key: "160", value: "gone", expiresAt: Date.now() - 1 });
+    const { version } = c.a.store.entry("150")!;
+    c.begin("run-1");
+    const fetched = c.fetch("run-1", ["150", "160"]);
+    expect(fetched.entries).toStrictEqual([{ key: "150", value: "v", version, expiresAt }]);
+    c.import("run-1", fetched.entries);
+    expect(c.b.store.entry("150")).toEqual({ value: "v", version, expiresAt });
+  });
+
   it("moves the leaving keys from a to b, serving every request correctly at each step", () => {
     const c = new SimCluster();
     for (const [key, value] of [
