@@ -2,14 +2,6 @@ import { HybridClock, supersedes, type Versioned } from "../replication/versions
 import { ExpiryIndex } from "./expiry-index.js";
 import type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
 
-/** One value and its version: a class, so every entry shares one hidden class (the bench counts bytes). */
-class Slot {
-  constructor(
-    public value: string,
-    public version: number,
-  ) {}
-}
-
 export interface MemoryStoreOptions {
   /** The store's clock, ms since the epoch (default Date.now): tests inject one to move time. */
   readonly now?: () => number;
@@ -18,10 +10,20 @@ export interface MemoryStoreOptions {
 /**
  * A Map plus a sorted key index rebuilt lazily: writes stay O(1), and the first scan after writes
  * pays one sort. The node's store without --data-dir, and the in-memory half of DurableStore.
- * Expiry lives in an ExpiryIndex beside the map, so keys without a TTL pay nothing for it.
+ *
+ * Every entry has a version, so the layout is a slab: the Map gives each key a slot number (a
+ * small integer, stored unboxed), and the slot indexes a plain array of values and a plain array
+ * of versions (V8 keeps an all-number array as raw doubles, 8 bytes each). That costs ~20 bytes
+ * a key over a bare Map<string, string>, where an object per entry holding a value and a boxed
+ * float64 costs ~55 (measured, Node 20). Freed slots are reused. Expiry lives in an ExpiryIndex
+ * beside it, so keys without a TTL pay nothing for it.
  */
 export class MemoryStore implements Store {
-  readonly #map = new Map<string, Slot>();
+  readonly #slots = new Map<string, number>();
+  readonly #values: Array<string | undefined> = [];
+  /** Only numbers are ever written here (never a hole or undefined), so it stays a double array. */
+  readonly #versions: number[] = [];
+  readonly #free: number[] = [];
   readonly #expiry = new ExpiryIndex();
   /** Versions of deleted keys (replication only: apply() and reclaim keep them). */
   readonly #tombstones = new Map<string, number>();
@@ -36,37 +38,38 @@ export class MemoryStore implements Store {
   }
 
   get(key: string): string | undefined {
-    const slot = this.#map.get(key);
+    const slot = this.#slots.get(key);
     if (slot === undefined || this.#expired(key)) return undefined;
-    return slot.value;
+    return this.#values[slot];
   }
 
   entry(key: string): StoredEntry | undefined {
-    const slot = this.#map.get(key);
+    const slot = this.#slots.get(key);
     if (slot === undefined || this.#expired(key)) return undefined;
-    const expiresAt = this.#expiry.get(key);
-    return expiresAt === undefined
-      ? { value: slot.value, version: slot.version }
-      : { value: slot.value, version: slot.version, expiresAt };
+    return this.#copyAt(key, slot) as StoredEntry;
   }
 
   put(key: string, value: string, expiresAt?: number, version?: number): number {
-    const slot = this.#map.get(key);
+    let slot = this.#slots.get(key);
     let v: number;
-    if (version === undefined) v = this.clock.next(slot?.version ?? this.#tombstones.get(key));
-    else {
+    if (version === undefined) {
+      v = this.clock.next(slot === undefined ? this.#tombstones.get(key) : this.#versions[slot]);
+    } else {
       this.clock.observe(version);
       v = version;
     }
     if (slot === undefined) {
+      slot = this.#free.pop() ?? this.#values.length;
+      this.#values[slot] = value;
+      this.#versions[slot] = v;
+      this.#slots.set(key, slot);
       this.#sorted = undefined;
       this.#bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
-      this.#map.set(key, new Slot(value, v));
       if (this.#tombstones.size > 0) this.#tombstones.delete(key);
     } else {
-      this.#bytes += Buffer.byteLength(value) - Buffer.byteLength(slot.value);
-      slot.value = value;
-      slot.version = v;
+      this.#bytes += Buffer.byteLength(value) - Buffer.byteLength(this.#values[slot]!);
+      this.#values[slot] = value;
+      this.#versions[slot] = v;
     }
     if (expiresAt !== undefined) this.#expiry.set(key, expiresAt);
     else if (this.#expiry.size > 0) this.#expiry.delete(key);
@@ -74,15 +77,17 @@ export class MemoryStore implements Store {
   }
 
   copy(key: string): Versioned | undefined {
-    const slot = this.#map.get(key);
-    if (slot === undefined) {
-      const version = this.#tombstones.get(key);
-      return version === undefined ? undefined : { value: undefined, version };
-    }
+    const slot = this.#slots.get(key);
+    if (slot !== undefined) return this.#copyAt(key, slot);
+    const version = this.#tombstones.get(key);
+    return version === undefined ? undefined : { value: undefined, version };
+  }
+
+  #copyAt(key: string, slot: number): Versioned {
+    const value = this.#values[slot];
+    const version = this.#versions[slot]!;
     const expiresAt = this.#expiry.get(key);
-    return expiresAt === undefined
-      ? { value: slot.value, version: slot.version }
-      : { value: slot.value, version: slot.version, expiresAt };
+    return expiresAt === undefined ? { value, version } : { value, version, expiresAt };
   }
 
   apply(key: string, copy: Versioned): boolean {
@@ -101,7 +106,7 @@ export class MemoryStore implements Store {
   }
 
   delete(key: string): boolean {
-    const live = this.#map.has(key) && !this.#expired(key);
+    const live = this.#slots.has(key) && !this.#expired(key);
     this.#remove(key);
     return live;
   }
@@ -115,7 +120,8 @@ export class MemoryStore implements Store {
     if (this.#expiry.size === 0) return [];
     const out: Reclaimed[] = [];
     for (const key of this.#expiry.take(this.now(), max)) {
-      const version = this.#map.get(key)?.version ?? 0;
+      const slot = this.#slots.get(key);
+      const version = slot === undefined ? 0 : this.#versions[slot]!;
       this.#remove(key);
       if (keepTombstones) this.#tombstones.set(key, version);
       out.push({ key, version });
@@ -128,7 +134,7 @@ export class MemoryStore implements Store {
   }
 
   get size(): number {
-    return this.#map.size;
+    return this.#slots.size;
   }
 
   /** Nothing to wait for: memory is as durable as this store gets. */
@@ -142,14 +148,14 @@ export class MemoryStore implements Store {
   }
 
   *scan(afterKey: string | undefined): Iterable<Entry> {
-    this.#sorted ??= [...this.#map.keys()].sort();
+    this.#sorted ??= [...this.#slots.keys()].sort();
     const keys = this.#sorted;
     let i = afterKey === undefined ? 0 : upperBound(keys, afterKey);
     for (; i < keys.length; i++) {
       const key = keys[i]!;
-      const slot = this.#map.get(key);
+      const slot = this.#slots.get(key);
       // A key deleted since the index was built is skipped, not returned stale; so is an expired one.
-      if (slot !== undefined && !this.#expired(key)) yield { key, value: slot.value };
+      if (slot !== undefined && !this.#expired(key)) yield { key, value: this.#values[slot]! };
     }
   }
 
@@ -162,11 +168,13 @@ export class MemoryStore implements Store {
 
   /** Drops the key's value and expiry (not its tombstone). */
   #remove(key: string): void {
-    const slot = this.#map.get(key);
+    const slot = this.#slots.get(key);
     if (slot === undefined) return;
-    this.#map.delete(key);
+    this.#bytes -= Buffer.byteLength(key) + Buffer.byteLength(this.#values[slot]!);
+    this.#slots.delete(key);
+    this.#values[slot] = undefined; // the value can be collected; the slot is reused
+    this.#free.push(slot);
     this.#sorted = undefined;
-    this.#bytes -= Buffer.byteLength(key) + Buffer.byteLength(slot.value);
     this.#expiry.delete(key);
   }
 }
