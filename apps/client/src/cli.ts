@@ -5,10 +5,11 @@ import { registerBackupCommands } from "./cli-backup.js";
 import { CliExit, positiveInt, withClient } from "./cli-common.js";
 import { addCurveOptions, registerKeygen } from "./cli-curve.js";
 import { registerDashboardCommand } from "./cli-dashboard.js";
+import { registerDataCommands } from "./cli-data.js";
 import { RebalanceError, registerRebalanceCommands } from "./cli-rebalance.js";
 import { ExitCode } from "./exit-codes.js";
 import { runLoad } from "./load.js";
-import { nodeRows } from "./nodes-view.js";
+import { bytesCell, nodeRows } from "./nodes-view.js";
 import { err, exitQuietlyOnEpipe, out, table, write } from "./output.js";
 
 function buildProgram(): Command {
@@ -38,35 +39,18 @@ CURVE: --curve-secret-key-file (or ZKV_CURVE_SECRET_KEY[_FILE]) is this client's
 public half must be on the nodes' allow-list; nodes registered in Consul publish their own
 public key. \`zkv keygen --out DIR\` makes a keypair.
 
-Exit codes: 0 ok, 1 failed, 2 bad usage, 3 key not found, 4 change refused,
-65 not a zkv backup (import), 69 Consul or node unavailable, 77 a node refused this client's
-key or Consul its token, 78 bad CURVE key file.`,
+Exit codes: 0 ok, 1 failed (OUT_OF_MEMORY included: the node's --max-memory budget is
+reached), 2 bad usage, 3 key not found, 4 change refused, 5 conflict (put --if-absent of a key
+that exists, cas or put --if-version at another version), 65 not a zkv backup (import),
+69 Consul or node unavailable, 77 a node refused this client's key or Consul its token,
+78 bad CURVE key file.`,
     )
     .exitOverride()
     .showHelpAfterError();
   addCurveOptions(program);
   registerKeygen(program);
 
-  program
-    .command("put <key> <value>")
-    .description("store a value under a key")
-    .action((key: string, value: string, _o, cmd: Command) =>
-      withClient(cmd, async (client, flags) => {
-        await client.put(key, value);
-        out(flags.json ? JSON.stringify({ ok: true, key, node: client.locate(key).id }) : "OK");
-      }),
-    );
-
-  program
-    .command("get <key>")
-    .description("print the value of a key")
-    .action((key: string, _o, cmd: Command) =>
-      withClient(cmd, async (client, flags) => {
-        const value = await client.get(key);
-        if (value === undefined) throw new CliExit(ExitCode.NOT_FOUND, `not found: ${key}`);
-        out(flags.json ? JSON.stringify({ key, value }) : value);
-      }),
-    );
+  registerDataCommands(program);
 
   program
     .command("delete <key>")
@@ -116,7 +100,9 @@ key or Consul its token, 78 bad CURVE key file.`,
 
   program
     .command("nodes")
-    .description("desired members (the placement) and live ones (Consul), with health, weight and key count")
+    .description(
+      "desired members (the placement) and live ones (Consul), with health, weight, keys and bytes (used/budget with --max-memory)",
+    )
     .action((_o, cmd: Command) =>
       withClient(cmd, async (client, flags) => {
         const rows = await nodeRows(client);
@@ -140,7 +126,7 @@ key or Consul its token, 78 bad CURVE key file.`,
             r.health ?? "-",
             String(r.weight),
             r.stats ? String(r.stats.keys) : "?",
-            r.stats ? String(r.stats.bytes) : "?",
+            r.stats ? bytesCell(r.stats) : "?",
             r.stats ? String(r.stats.opsServed) : "?",
             r.stats ? `${Math.round(r.stats.uptimeSeconds)}s` : "?",
           ]),
@@ -218,7 +204,9 @@ export async function runClientCli(argv: readonly string[]): Promise<number> {
       return e.exitCode;
     }
     const code = (e as { code?: string }).code;
-    err(`error: ${(e as Error).message}`);
+    const named = code === ErrorCode.CONFLICT || code === ErrorCode.OUT_OF_MEMORY ? `${code}: ` : "";
+    err(`error: ${named}${(e as Error).message}`);
+    if (code === ErrorCode.CONFLICT) return ExitCode.CONFLICT;
     if (e instanceof RebalanceError || code === "LOCK_HELD") return ExitCode.REFUSED;
     if (code === "CONSUL_PERMISSION_DENIED" || code === ErrorCode.AUTH_FAILED) return ExitCode.NO_PERMISSION;
     if (code === "INVALID_CURVE_KEY") return ExitCode.CONFIG;

@@ -17,6 +17,7 @@ import {
   ErrorCode,
   type ErrorReply,
   errorFromReply,
+  type GetOneReply,
   type KeyValue,
   type Reply,
   ZkvError,
@@ -24,6 +25,7 @@ import {
 import { Batcher, type KeyOp } from "./batcher.js";
 import { mergeSorted, uniqueSorted } from "./merge.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
+import { isConditional, type PutOptions, putRequest, type VersionedValue } from "./put-options.js";
 import { placementFor, placementKey, staticMembers } from "./routing.js";
 import { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";
 import { Window } from "./window.js";
@@ -181,8 +183,27 @@ export class ZkvClient {
     return member;
   }
 
-  async put(key: string, value: string): Promise<void> {
-    await this.#toOwner(key, { op: "PUT", key, value, ...this.#writeQuorum });
+  /**
+   * Stores `value` under `key`, with an expiry or a condition when `options` say so (see
+   * PutOptions). Resolves to the new version when the node reported it (conditional writes);
+   * rejects with CONFLICT when a condition failed and OUT_OF_MEMORY when the node is full.
+   */
+  async put(key: string, value: string, options?: PutOptions): Promise<number | undefined> {
+    const reply = await this.#toOwner(key, { ...putRequest(key, value, options), ...this.#writeQuorum });
+    return (reply as { version?: number }).version;
+  }
+
+  /** The value with its version (and expiry), for a compare-and-set; undefined when the key does not exist. */
+  async getWithVersion(key: string): Promise<VersionedValue | undefined> {
+    try {
+      const request = { op: "GET_ONE" as const, key, withVersion: true, ...this.#readQuorum };
+      const { value, version, expiresAt } = (await this.#toOwner(key, request)) as GetOneReply;
+      if (version === undefined) throw new ZkvError(ErrorCode.INTERNAL, "the node sent no version");
+      return expiresAt === undefined ? { value, version } : { value, version, expiresAt };
+    } catch (err) {
+      if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) return undefined;
+      throw err;
+    }
   }
 
   /** The value, or undefined when the key does not exist. */
@@ -406,7 +427,11 @@ export class ZkvClient {
         await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
         target = this.ownerOf(key);
         asking = false;
-      } else if (err.code === ErrorCode.NODE_UNAVAILABLE && this.#untried(key, tried) !== undefined) {
+      } else if (
+        err.code === ErrorCode.NODE_UNAVAILABLE &&
+        !isConditional(request) && // decided by the key's primary alone: no failover
+        this.#untried(key, tried) !== undefined
+      ) {
         // Its owner moved (the placement changed) or, with replication, another replica can
         // coordinate the request instead.
         target = this.#untried(key, tried)!;

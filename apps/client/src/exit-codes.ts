@@ -9,6 +9,8 @@ export const ExitCode = {
   NOT_FOUND: 3,
   /** A membership change was refused (unknown node, last node, id exists, another rebalance runs). */
   REFUSED: 4,
+  /** A conditional write's condition failed (CONFLICT): the key exists, or is at another version. */
+  CONFLICT: 5,
   /** `import` of a file that is not a zkv backup (EX_DATAERR); the error names the line. */
   DATA_ERROR: 65,
   /** Consul or the node that owns the key could not be reached (EX_UNAVAILABLE). */

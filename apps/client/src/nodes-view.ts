@@ -52,3 +52,13 @@ export async function nodeRows(client: ZkvClient): Promise<NodeRow[]> {
     }),
   );
 }
+
+/** `zkv nodes`' BYTES cell: the bytes held, and against the node's budget when it has one. */
+export function bytesCell(stats: {
+  readonly bytes: number;
+  readonly maxBytes?: number | null | undefined;
+}): string {
+  if (stats.maxBytes === undefined || stats.maxBytes === null) return String(stats.bytes);
+  const share = Math.floor((100 * stats.bytes) / stats.maxBytes);
+  return `${stats.bytes}/${stats.maxBytes} (${share}%)`;
+}

@@ -10,6 +10,7 @@ import { Command, CommanderError, InvalidArgumentError, Option } from "commander
 import { addCurveOptions, curveFromFlags } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
 import { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
+import { addMemoryOption } from "./memory-flags.js";
 import { METRICS_PORT_OFFSET } from "./metrics.js";
 import { ZkvNode } from "./node.js";
 import { addStorageOptions, checkStorageFlags, openNodeStore } from "./node-store.js";
@@ -61,6 +62,10 @@ keeps its data in <data-dir>/<id> (every mode), reloads it on start, and locks i
   always  after it is fsynced (survives a power loss)
   batch   after it is in the OS, fsynced right behind (survives a process crash)
   off     at once, never fsynced (a crash may lose the last writes)
+
+Memory: --max-memory 64mb gives each node a budget for its keys and values (UTF-8 bytes,
+as STATS reports them; k=1000, kb=1024, as in redis.conf). A write past it is refused with
+OUT_OF_MEMORY and nothing is dropped; reads, deletes and shrinking writes still work.
 
 Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
 73 data dir unusable or in use by another process, 77 Consul denied permission
@@ -122,7 +127,7 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  return addStorageOptions(addCurveOptions(program));
+  return addMemoryOption(addStorageOptions(addCurveOptions(program)));
 }
 
 /** Parses argv and runs the chosen mode; resolves to the process exit code. */
@@ -229,6 +234,7 @@ async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number
     ...(curve ? { curve } : {}),
     ...(replication ? { replication } : {}),
     ttlSeconds: flags.ttl,
+    ...(flags.maxMemory === undefined ? {} : { maxBytes: flags.maxMemory }),
     logger: log,
     ...(store ? { store } : {}),
   });

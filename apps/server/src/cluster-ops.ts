@@ -11,6 +11,7 @@ import {
 import type { RequestObserver } from "./metrics.js";
 import { type ClusterView, placementOf } from "./ownership.js";
 import type { Store } from "./store/index.js";
+import { checkBudget, growthOf } from "./write-rules.js";
 
 /** What the rebalancing ops act on. */
 export interface ClusterOpsContext {
@@ -20,6 +21,8 @@ export interface ClusterOpsContext {
   readonly cluster: ClusterView;
   /** Counts keys moved in (IMPORT) and out (MIGRATE_COMMIT). */
   readonly metrics?: RequestObserver;
+  /** The node's memory budget, which an IMPORT must fit in as a whole. */
+  readonly maxBytes?: number;
 }
 
 /** Most entries one sweep returns when the request names no limit. */
@@ -89,8 +92,14 @@ export function migrateCommit(request: MigrateCommitRequest, ctx: ClusterOpsCont
  */
 export function importEntries(request: ImportRequest, ctx: ClusterOpsContext): Reply {
   activeMigration(ctx, request.run);
+  // All or nothing against the memory budget: a refused IMPORT fails the rebalance, which then
+  // deletes nothing on the old owner (its MIGRATE_COMMIT never comes), so no data is lost.
+  let growth = 0;
+  for (const e of request.entries) if ("value" in e) growth += growthOf(ctx.store, e.key, e.value);
+  checkBudget(ctx, growth);
   for (const entry of request.entries) {
-    if ("value" in entry) ctx.store.put(entry.key, entry.value);
+    // A moved value keeps its version and expiry: a CAS or a TTL means the same on the new owner.
+    if ("value" in entry) ctx.store.put(entry.key, entry.value, entry.expiresAt, entry.version);
     else ctx.store.delete(entry.key);
   }
   ctx.metrics?.movedIn(request.entries.length);

@@ -15,6 +15,7 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
+import { localKeyOp } from "./local-key-ops.js";
 import { INVALID_OP, type RequestObserver } from "./metrics.js";
 import type { ClusterView } from "./ownership.js";
 import { type HandoffContext, handoff, trim } from "./replication/handoff.js";
@@ -38,6 +39,10 @@ export interface HandlerContext {
   readonly metrics?: RequestObserver;
   /** Set when the cluster replicates (factor > 1): answers the coordinators' REPLICATE/REPLICA_GET. */
   readonly replication?: ReplicaContext;
+  /** The node's memory budget for `store.bytes` (`--max-memory`); unlimited when absent. */
+  readonly maxBytes?: number;
+  /** Reclaimed keys leave tombstones (a replicated cluster). */
+  readonly keepTombstones?: boolean;
 }
 
 /** Room left in a GET_ALL reply for the envelope: `{"collection":[…],"cursor":"…","id":…}`. */
@@ -55,30 +60,11 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply | Pr
     const decision = ctx.cluster?.decide(request.key, request.asking, ctx.store) ?? "serve";
     if (decision !== "serve") return toErrorReply(decision, id);
     if (ctx.replication) return replicatedKeyOp(request, ctx.replication);
+    // While a key waits to move, its deletion must move too: it leaves a tombstone.
+    const migration = ctx.cluster?.migration;
+    return localKeyOp(request, ctx, migration?.leaving(request.key) ? migration : undefined);
   }
-  // While a key waits to move, its deletion must move too: it leaves a tombstone.
-  const migration = "key" in request ? ctx.cluster?.migration : undefined;
-  const moving = migration !== undefined && "key" in request && migration.leaving(request.key);
   switch (request.op) {
-    case "PUT":
-      if (moving) migration.clearTombstone(request.key);
-      ctx.store.put(request.key, request.value);
-      return withId({ ok: true }, id);
-    case "GET_ONE": {
-      const value = ctx.store.get(request.key);
-      if (value === undefined) {
-        return toErrorReply(
-          new ZkvError(ErrorCode.NOT_FOUND, `key not found: ${JSON.stringify(request.key)}`),
-          id,
-        );
-      }
-      return withId({ key: request.key, value }, id);
-    }
-    case "DELETE": {
-      const deleted = ctx.store.delete(request.key);
-      if (moving) migration.tombstone(request.key);
-      return withId({ ok: true, deleted }, id);
-    }
     case "GET_ALL":
       return withId(getAllPage(request, ctx), id);
     case "PING":
@@ -113,6 +99,7 @@ function stats(ctx: HandlerContext, collectFirst: boolean) {
     uptimeSeconds: ctx.counters ? (Date.now() - ctx.counters.startedAt) / 1000 : 0,
     heapUsedBytes: getHeapStatistics().used_heap_size,
     rssBytes: process.memoryUsage.rss(),
+    ...(ctx.maxBytes === undefined ? {} : { maxBytes: ctx.maxBytes }),
   };
 }
 

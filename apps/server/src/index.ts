@@ -18,6 +18,7 @@ export {
   type DurableStoreOptions,
   type Entry,
   MemoryStore,
+  Reclaimer,
   type Store,
   SYNC_POLICIES,
   type SyncPolicy,

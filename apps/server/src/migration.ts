@@ -109,7 +109,7 @@ export class Migration {
 
   #entryOf(store: Store, key: string): MovedEntry | undefined {
     if (this.#tombstones.has(key)) return { key, deleted: true };
-    const value = store.get(key);
-    return value === undefined ? undefined : { key, value };
+    const entry = store.entry(key); // an expired key is not moved: its old owner reclaims it
+    return entry === undefined ? undefined : { key, ...entry };
   }
 }

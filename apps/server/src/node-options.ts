@@ -26,6 +26,11 @@ export interface NodeOptions {
    * the node coordinates the key requests it gets with the keys' other replicas.
    */
   readonly replication?: Replication;
+  /**
+   * Memory budget for the store's bytes (keys and values, UTF-8, as STATS reports them): a write
+   * that would pass it is refused with OUT_OF_MEMORY. Unlimited when absent.
+   */
+  readonly maxBytes?: number;
   /** Where the node keeps its data (default: a MemoryStore); the node closes it on close(). */
   readonly store?: Store;
   readonly logger: Logger;

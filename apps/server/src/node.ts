@@ -12,7 +12,7 @@ import { ClusterView } from "./ownership.js";
 import { NodeReplication } from "./replication/node-replication.js";
 import { type PendingReply, ReplyQueue } from "./reply-queue.js";
 import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
-import { MemoryStore, type Store } from "./store/index.js";
+import { MemoryStore, Reclaimer, type Store } from "./store/index.js";
 
 export type { NodeOptions } from "./node-options.js";
 
@@ -59,6 +59,8 @@ export class ZkvNode {
   readonly metrics: NodeMetrics;
   #metricsServer: MetricsServer | undefined;
   readonly #handlerContext: HandlerContext;
+  /** Removes expired entries in the background while the node serves. */
+  readonly #reclaimer: Reclaimer;
   /** Requests answered since start, errors included. */
   opsServed = 0;
   readonly startedAt = Date.now();
@@ -86,6 +88,7 @@ export class ZkvNode {
             cluster: this.cluster,
             settings: options.replication!,
             logger: this.#log,
+            maxBytes: options.maxBytes,
             ...(options.curve ? { curve: options.curve.identity } : {}),
           })
         : undefined;
@@ -96,8 +99,10 @@ export class ZkvNode {
       counters: this,
       metrics: this.metrics,
       ...(this.cluster ? { cluster: this.cluster } : {}),
-      ...(this.#replication ? { replication: this.#replication.context } : {}),
+      ...(this.#replication ? { replication: this.#replication.context, keepTombstones: true } : {}),
+      ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     };
+    this.#reclaimer = new Reclaimer(this.store, { keepTombstones: this.#replication !== undefined });
     const socketLimits = { ...DEFAULT_SOCKET_LIMITS, ...options.socketLimits };
     const curve = options.curve ? new CurveGuard(options.curve, options.consul, this.#log) : undefined;
     this.curve = curve;
@@ -134,6 +139,7 @@ export class ZkvNode {
       throw err;
     }
     this.#serving = this.#serve();
+    this.#reclaimer.start();
     try {
       await this.#metricsServer?.listen();
     } catch (err) {
@@ -198,6 +204,7 @@ export class ZkvNode {
     await this.#serving;
     await this.#replies.drained();
     await Promise.all(this.#unordered);
+    this.#reclaimer.close();
     this.#replication?.close();
     this.#follower?.close();
     await this.#registration?.close();

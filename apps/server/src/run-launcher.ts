@@ -14,6 +14,7 @@ import { curveFromFlags, curveNodeArgs } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
 import { ClusterLauncher } from "./launcher.js";
 import { createLogger, type Logger } from "./logger.js";
+import { memoryNodeArgs } from "./memory-flags.js";
 import { storageNodeArgs } from "./node-store.js";
 import { waitForPings } from "./ping.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
@@ -29,7 +30,7 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   if (flags.advertise) nodeArgs.push("--advertise", flags.advertise);
   // Checked here so a bad key fails the launcher once, not every node in a restart loop.
   const curve = curveFromFlags(flags);
-  nodeArgs.push(...curveNodeArgs(flags), ...storageNodeArgs(flags));
+  nodeArgs.push(...curveNodeArgs(flags), ...storageNodeArgs(flags), ...memoryNodeArgs(flags));
 
   if (flags.nodes !== undefined) {
     const nodes = nodeSpecs(flags.nodes, flags.basePort);

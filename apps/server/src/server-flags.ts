@@ -19,6 +19,8 @@ export interface ServerFlags extends CurveFlags, StorageFlags {
   readQuorum?: number;
   ttl: number;
   metricsPort?: number;
+  /** --max-memory, in bytes: each node's budget for its keys and values. */
+  maxMemory?: number;
   logLevel: string;
 }
 

@@ -24,6 +24,10 @@ class ManualSyncStore implements Store {
   #pending: Promise<void> | undefined;
 
   get = (key: string) => this.#mem.get(key);
+  entry = (key: string) => this.#mem.entry(key);
+  now = () => this.#mem.now();
+  clock = this.#mem.clock;
+  reclaim = (max: number, keep: boolean) => this.#mem.reclaim(max, keep);
   copy = (key: string) => this.#mem.copy(key);
   tombstoneKeys = () => this.#mem.tombstoneKeys();
   drop(key: string): void {
@@ -42,9 +46,9 @@ class ManualSyncStore implements Store {
   get bytes() {
     return this.#mem.bytes;
   }
-  put(key: string, value: string): void {
-    this.#mem.put(key, value);
+  put(key: string, value: string, expiresAt?: number, version?: number): number {
     this.#dirty = true;
+    return this.#mem.put(key, value, expiresAt, version);
   }
   delete(key: string): boolean {
     this.#dirty = true;

@@ -142,6 +142,19 @@ describe("the hand-pinned placements", () => {
 });
 
 describe("an add-node move through handleRequest", () => {
+  it("moves a key's expiry and version with it; an expired key is not moved", () => {
+    const c = new SimCluster();
+    const expiresAt = Date.now() + 60_000;
+    c.route({ op: "PUT", key: "150", value: "v", expiresAt });
+    c.route({ op: "PUT", key: "160", value: "gone", expiresAt: Date.now() - 1 });
+    const { version } = c.a.store.entry("150")!;
+    c.begin("run-1");
+    const fetched = c.fetch("run-1", ["150", "160"]);
+    expect(fetched.entries).toStrictEqual([{ key: "150", value: "v", version, expiresAt }]);
+    c.import("run-1", fetched.entries);
+    expect(c.b.store.entry("150")).toEqual({ value: "v", version, expiresAt });
+  });
+
   it("moves the leaving keys from a to b, serving every request correctly at each step", () => {
     const c = new SimCluster();
     for (const [key, value] of [
@@ -169,7 +182,9 @@ describe("an add-node move through handleRequest", () => {
     expectError(c.send("b", { op: "GET_ONE", key: "170" }), ErrorCode.WRONG_NODE, "a");
 
     const fetched = c.fetch("run-1", ["150", "160", "50", "250"]);
-    expect(fetched).toStrictEqual({
+    const versionOnA = c.a.store.entry("150")!.version;
+    // Entries move with their versions (a compare-and-set means the same on the new owner).
+    expect(fetched).toMatchObject({
       entries: [
         { key: "150", value: "v2" },
         { key: "160", value: "v1" },
@@ -185,6 +200,7 @@ describe("an add-node move through handleRequest", () => {
     expect(c.import("run-1", fetched.entries)).toStrictEqual({ ok: true, count: 2 });
     expect(c.commit("run-1", ["150", "160"])).toStrictEqual({ ok: true, count: 2 });
     expect(c.a.store.get("150")).toBeUndefined();
+    expect(c.b.store.entry("150")?.version).toBe(versionOnA);
 
     // a now ASKs for the moved keys; b serves them to asking requests only.
     expectError(c.send("a", { op: "GET_ONE", key: "150" }), ErrorCode.ASK, "b");
@@ -238,7 +254,7 @@ describe("an add-node move through handleRequest", () => {
     c.route({ op: "DELETE", key: "150" });
     expect(c.route({ op: "PUT", key: "150", value: "v2" }).path).toEqual(["a"]); // tombstone: still a's
     expect(c.a.cluster.migration?.hasTombstone("150")).toBe(false);
-    expect(c.fetch("run-1", ["150"]).entries).toStrictEqual([{ key: "150", value: "v2" }]);
+    expect(c.fetch("run-1", ["150"]).entries).toMatchObject([{ key: "150", value: "v2" }]);
   });
 
   it("a DELETE of a staying key leaves no tombstone", () => {

@@ -29,8 +29,22 @@ describe("record format", () => {
     expect(decodeRecord(encodeTombstone(7))).toEqual({ kind: RecordKind.TOMBSTONE, version: 7 });
   });
 
+  it("lays a value that expires out as [kind 2][version][float64 expiresAt BE][UTF-8 value]", () => {
+    // 0x4000000000000000 is 2.0: version 1, expires at 2 ms.
+    expect(encodeValue("a", 1, 2).toString("hex")).toBe(
+      "02" + "3ff0000000000000" + "4000000000000000" + "61",
+    );
+    expect(decodeRecord(encodeValue("v", 9, 1_700_000_000_123))).toEqual({
+      kind: RecordKind.VALUE,
+      version: 9,
+      value: "v",
+      expiresAt: 1_700_000_000_123,
+    });
+    expect(() => decodeRecord(Buffer.from(`02${"00".repeat(12)}`, "hex"))).toThrow(RecordFormatError);
+  });
+
   it("refuses unknown kinds and short records with a typed error", () => {
-    expect(() => decodeRecord(Buffer.from("020000000000000000", "hex"))).toThrow(RecordFormatError);
+    expect(() => decodeRecord(Buffer.from("030000000000000000", "hex"))).toThrow(RecordFormatError);
     expect(() => decodeRecord(Buffer.from("00", "hex"))).toThrow(RecordFormatError);
     try {
       decodeRecord(Buffer.alloc(3));

@@ -1,12 +1,12 @@
-import { ErrorCode, type ReplicaGetReply, type Reply } from "@zkv/protocol";
+import { ErrorCode, type Reply } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { PeerBatcher } from "../src/replication/peer-batcher.js";
 import type { PeerRequest } from "../src/replication/peer-links.js";
-import { Replicator } from "../src/replication/replicator.js";
 import { purgeTombstones } from "../src/replication/tombstones.js";
-import { HybridClock, newest, supersedes, type Versioned } from "../src/replication/versions.js";
+import { HybridClock, newest, supersedes } from "../src/replication/versions.js";
 import { MemoryStore } from "../src/store/index.js";
+import { FakeCluster } from "./support/fake-cluster.js";
 
 const versioned = fc.record({
   value: fc.option(fc.string({ maxLength: 3 }), { nil: undefined }),
@@ -45,65 +45,6 @@ describe("versions", () => {
   });
 });
 
-/** N in-process replicas wired by a fake transport that can lose or black-hole peers. */
-class FakeCluster {
-  readonly stores = new Map<string, Map<string, Versioned>>();
-  readonly replicators = new Map<string, Replicator>();
-  readonly down = new Set<string>();
-  /** Up by every sign, but never answers. */
-  readonly silent = new Set<string>();
-
-  constructor(
-    readonly ids: string[],
-    settings = { n: 3, w: 2, r: 2 },
-  ) {
-    for (const self of ids) {
-      const map = new Map<string, Versioned>();
-      this.stores.set(self, map);
-      const store = {
-        copy: (k: string) => map.get(k),
-        apply: (k: string, c: Versioned) => {
-          if (!supersedes(c, map.get(k))) return false;
-          map.set(k, c);
-          return true;
-        },
-      };
-      const transport = { request: (peer: string, req: PeerRequest) => this.#deliver(peer, req) };
-      const replicator = new Replicator({
-        self,
-        store,
-        peers: { isUp: (p) => !this.down.has(p) },
-        batcher: new PeerBatcher(transport, 200),
-        replicasOf: () => ids.slice(0, settings.n),
-        settings: () => settings,
-        timeoutMs: 200,
-      });
-      this.replicators.set(self, replicator);
-    }
-  }
-
-  get(id: string): Replicator {
-    return this.replicators.get(id)!;
-  }
-
-  async #deliver(peer: string, req: PeerRequest): Promise<Reply> {
-    if (this.down.has(peer)) throw new Error(`${peer} is down`);
-    if (this.silent.has(peer)) return new Promise<Reply>(() => {});
-    const target = this.get(peer);
-    const map = this.stores.get(peer)!;
-    if (req.op === "REPLICATE") {
-      for (const e of req.entries) target.applyCopy(e.key, { value: e.value, version: e.version });
-      return { ok: true };
-    }
-    const entries = req.keys.map((key) => ({ key, ...map.get(key) }));
-    return { entries } as ReplicaGetReply;
-  }
-
-  close(): void {
-    for (const r of this.replicators.values()) r.close();
-  }
-}
-
 describe("Replicator", () => {
   let cluster: FakeCluster;
   afterEach(() => cluster?.close());
@@ -128,7 +69,7 @@ describe("Replicator", () => {
       code: ErrorCode.NOT_ENOUGH_REPLICAS,
     });
     for (const store of cluster.stores.values()) expect(store.size).toBe(0);
-    await expect(cluster.get("a").write("k", "v", 1)).resolves.toEqual({ existed: false });
+    await expect(cluster.get("a").write("k", "v", 1)).resolves.toMatchObject({ existed: false });
   });
 
   it("fails with QUORUM_TIMEOUT when replicas that look up do not answer", async () => {
@@ -159,7 +100,7 @@ describe("Replicator", () => {
     cluster = new FakeCluster(["a", "b", "c"]);
     await cluster.get("a").write("k", "v");
     const stale = cluster.stores.get("c")!.get("k")!;
-    expect(await cluster.get("b").write("k", undefined)).toEqual({ existed: true });
+    expect(await cluster.get("b").write("k", undefined)).toMatchObject({ existed: true });
     cluster.get("c").applyCopy("k", stale); // a late, older copy
     expect((await cluster.get("c").read("k", 3))?.value).toBeUndefined();
   });

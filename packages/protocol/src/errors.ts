@@ -45,6 +45,16 @@ export const ErrorCode = {
    * become visible later, exactly as after a TIMEOUT; a read returned nothing.
    */
   QUORUM_TIMEOUT: "QUORUM_TIMEOUT",
+  /**
+   * A conditional PUT's condition failed (`ifAbsent`: the key exists; `ifVersion`: the key's
+   * version is another, or the key does not exist); the message says which. Nothing was written.
+   */
+  CONFLICT: "CONFLICT",
+  /**
+   * The node's memory budget (`--max-memory`) would be exceeded by this write; nothing was
+   * written. Reads, deletes and writes that do not grow the data still work.
+   */
+  OUT_OF_MEMORY: "OUT_OF_MEMORY",
   /** A bug or unexpected failure; details stay in the node's logs. */
   INTERNAL: "INTERNAL",
   /**

@@ -50,6 +50,7 @@ export {
   ValueSchema,
 } from "./schemas/common.js";
 export {
+  ExpiresAtSchema,
   type ReplicaGetReply,
   ReplicaGetReplySchema,
   type ReplicaGetRequest,
@@ -94,6 +95,7 @@ export {
   GetAllRequestSchema,
   type GetOneRequest,
   GetOneRequestSchema,
+  MAX_TTL_SECONDS,
   OPS,
   type Op,
   type PingRequest,

@@ -30,6 +30,12 @@ const nearKeyOp = fc.record(
     key: fc.oneof(fc.string(), fieldValue),
     value: fc.oneof(fc.string(), fieldValue),
     asking: fc.oneof(fc.boolean(), fieldValue),
+    // The data features' fields: the fast path must leave every one of them to the schema.
+    ttl: fc.oneof(fc.double({ min: 0.001, max: 1e6, noNaN: true }), fieldValue),
+    expiresAt: fc.oneof(fc.integer({ min: 1 }), fieldValue),
+    ifAbsent: fc.oneof(fc.boolean(), fieldValue),
+    ifVersion: fc.oneof(fc.nat(), fieldValue),
+    withVersion: fc.oneof(fc.boolean(), fieldValue),
     id: fc.oneof(fc.integer(), fc.string({ maxLength: 80 }), fieldValue),
     extra: fieldValue,
   },
@@ -63,6 +69,8 @@ describe("fastKeyOp", () => {
 
   it("leaves a request with a field it does not know to the schema", () => {
     expect(fastKeyOp({ op: "PUT", key: "k", value: "v", ttl: 5 })).toBeUndefined();
+    expect(fastKeyOp({ op: "PUT", key: "k", value: "v", ifVersion: 3 })).toBeUndefined();
+    expect(fastKeyOp({ op: "GET_ONE", key: "k", withVersion: true })).toBeUndefined();
     expect(fastKeyOp(JSON.parse('{"op":"GET_ONE","key":"k","__proto__":{"x":1}}'))).toBeUndefined();
   });
 });

@@ -1,30 +1,48 @@
 import {
   type DeleteRequest,
-  ErrorCode,
   type GetOneRequest,
   type PutRequest,
   type Reply,
   toErrorReply,
-  ZkvError,
 } from "@zkv/protocol";
+import { notFound } from "../local-key-ops.js";
+import { checkBudget, expiryOf, growthOf, isConditional } from "../write-rules.js";
 import type { ReplicaContext } from "./replica-ops.js";
+import { isLive } from "./versions.js";
 
 /**
  * PUT, GET_ONE and DELETE on a replicated cluster: this node coordinates them through its
- * Replicator, and the reply is the seed's (versions stay off the wire). Never rejects: a
- * replication failure becomes the request's error reply.
+ * Replicator (conditional PUTs through the key's primary, see ConditionalWrites), and the reply
+ * is the seed's, with versions only when asked. Never rejects: a replication failure becomes the
+ * request's error reply.
  */
 export function replicatedKeyOp(
   request: PutRequest | GetOneRequest | DeleteRequest,
   replication: ReplicaContext,
 ): Promise<Reply> {
-  const { replicator } = replication;
+  const { replicator, store } = replication;
   const id = request.id === undefined ? {} : { id: request.id };
   let reply: Promise<Reply>;
   switch (request.op) {
-    case "PUT":
-      reply = replicator.write(request.key, request.value, request.w).then(() => ({ ok: true, ...id }));
+    case "PUT": {
+      if (isConditional(request)) {
+        reply = replication.conditional.write(request).then((version) => ({ ok: true, version, ...id }));
+        break;
+      }
+      try {
+        checkBudget(
+          { store, maxBytes: replication.maxBytes, keepTombstones: true },
+          growthOf(store, request.key, request.value),
+        );
+      } catch (err) {
+        return Promise.resolve(toErrorReply(err, request.id));
+      }
+      const expiresAt = expiryOf(request, store.now());
+      reply = replicator
+        .write(request.key, request.value, request.w, expiresAt)
+        .then(({ version }) => (request.withVersion ? { ok: true, version, ...id } : { ok: true, ...id }));
       break;
+    }
     case "DELETE":
       reply = replicator
         .write(request.key, undefined, request.w)
@@ -32,11 +50,10 @@ export function replicatedKeyOp(
       break;
     case "GET_ONE":
       reply = replicator.read(request.key, request.r).then((copy) => {
-        if (copy?.value === undefined) {
-          const shown = JSON.stringify(request.key);
-          return toErrorReply(new ZkvError(ErrorCode.NOT_FOUND, `key not found: ${shown}`), request.id);
-        }
-        return { key: request.key, value: copy.value, ...id };
+        if (!isLive(copy, store.now())) return toErrorReply(notFound(request.key), request.id);
+        if (!request.withVersion) return { key: request.key, value: copy.value, ...id };
+        const expiry = copy.expiresAt === undefined ? {} : { expiresAt: copy.expiresAt };
+        return { key: request.key, value: copy.value, version: copy.version, ...expiry, ...id };
       });
       break;
   }

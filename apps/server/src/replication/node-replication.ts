@@ -8,6 +8,7 @@ import {
 import type { Logger } from "../logger.js";
 import type { ClusterView } from "../ownership.js";
 import type { Store } from "../store/index.js";
+import { ConditionalWrites } from "./conditional.js";
 import { PeerBatcher } from "./peer-batcher.js";
 import { type CurveIdentity, PeerLinks } from "./peer-links.js";
 import type { ReplicaContext } from "./replica-ops.js";
@@ -28,6 +29,8 @@ export interface NodeReplicationOptions {
   readonly logger: Logger;
   /** How long deletions are remembered (default 24 h). */
   readonly tombstoneTtlMs?: number;
+  /** The node's memory budget (`--max-memory`), checked by the coordinator of each write. */
+  readonly maxBytes?: number | undefined;
 }
 
 /**
@@ -54,8 +57,22 @@ export class NodeReplication {
       replicasOf: (key) => o.cluster.replicasOf(key) ?? [o.nodeId],
       settings: () => o.settings,
       timeoutMs: REPLICA_TIMEOUT_MS,
+      clock: o.store.clock,
+      now: () => o.store.now(),
     });
-    this.context = { replicator: this.#replicator, store: o.store };
+    const conditional = new ConditionalWrites({
+      self: o.nodeId,
+      primaryOf: (key) => o.cluster.replicasOf(key)?.[0],
+      replicator: this.#replicator,
+      store: o.store,
+      maxBytes: o.maxBytes,
+    });
+    this.context = {
+      replicator: this.#replicator,
+      store: o.store,
+      conditional,
+      ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
+    };
     const hints = this.#replicator.hints;
     this.#purger = new TombstonePurger(o.store, o.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, (key) =>
       hints.has(key),

@@ -41,7 +41,13 @@ export class PeerBatcher {
   /** Sends `copy` of `key` to `peer`; resolves once the peer has applied it. */
   replicate(peer: string, key: string, copy: Versioned): Promise<void> {
     const box = this.#outbox(peer);
-    box.copies.push(copy.value === undefined ? { key, version: copy.version } : { key, ...copy });
+    box.copies.push(
+      copy.value === undefined
+        ? { key, version: copy.version }
+        : copy.expiresAt === undefined
+          ? { key, value: copy.value, version: copy.version }
+          : { key, value: copy.value, version: copy.version, expiresAt: copy.expiresAt },
+    );
     return new Promise((resolve, reject) => box.copyWaiters.push({ resolve, reject }));
   }
 
@@ -108,7 +114,7 @@ export class PeerBatcher {
           if (e === undefined || e.key !== keys[i]) {
             w.reject(new Error(`peer ${peer} answered REPLICA_GET out of order`));
           } else {
-            w.resolve(e.version === undefined ? undefined : { value: e.value, version: e.version });
+            w.resolve(e.version === undefined ? undefined : copyOf({ ...e, version: e.version }));
           }
         });
       },
@@ -117,4 +123,15 @@ export class PeerBatcher {
       },
     );
   }
+}
+
+/** A copy as it travels (REPLICATE, REPLICA_GET) → the store's form, its expiry kept. */
+export function copyOf(e: {
+  readonly value?: string | undefined;
+  readonly version: number;
+  readonly expiresAt?: number | undefined;
+}): Versioned {
+  return e.expiresAt === undefined
+    ? { value: e.value, version: e.version }
+    : { value: e.value, version: e.version, expiresAt: e.expiresAt };
 }

@@ -5,12 +5,19 @@ import {
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
-import type { ReplicaStore, Replicator } from "./replicator.js";
+import type { Store } from "../store/index.js";
+import type { ConditionalWrites } from "./conditional.js";
+import { copyOf } from "./peer-batcher.js";
+import type { Replicator } from "./replicator.js";
 
 /** What a node needs to answer its peers' replication requests. */
 export interface ReplicaContext {
   readonly replicator: Replicator;
-  readonly store: ReplicaStore;
+  readonly store: Store;
+  /** Compare-and-set and put-if-absent, decided by each key's primary. */
+  readonly conditional: ConditionalWrites;
+  /** The node's memory budget, checked by the coordinator of a write. */
+  readonly maxBytes?: number;
 }
 
 /** Answers REPLICATE and REPLICA_GET from a key's coordinator. */
@@ -24,18 +31,19 @@ export function replicaOp(
     });
   }
   if (request.op === "REPLICATE") {
-    for (const e of request.entries) {
-      replication.replicator.applyCopy(e.key, { value: e.value, version: e.version });
-    }
+    // Copies are applied even past this node's memory budget: the coordinator already checked its
+    // own, and a replica that refused would only diverge (see the README, Memory budget).
+    for (const e of request.entries) replication.replicator.applyCopy(e.key, copyOf(e));
     return { ok: true };
   }
   return {
     entries: request.keys.map((key) => {
       const copy = replication.store.copy(key);
       if (copy === undefined) return { key };
-      return copy.value === undefined
-        ? { key, version: copy.version }
-        : { key, value: copy.value, version: copy.version };
+      if (copy.value === undefined) return { key, version: copy.version };
+      return copy.expiresAt === undefined
+        ? { key, value: copy.value, version: copy.version }
+        : { key, value: copy.value, version: copy.version, expiresAt: copy.expiresAt };
     }),
   };
 }

@@ -2,7 +2,7 @@ import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { Hints } from "./hints.js";
 import type { PeerBatcher } from "./peer-batcher.js";
 import { awaitQuorum } from "./quorum.js";
-import { HybridClock, newest, supersedes, type Versioned } from "./versions.js";
+import { HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
 
 /** A replica's store as replication sees it: versioned copies, tombstones included. */
 export interface ReplicaStore {
@@ -27,7 +27,10 @@ export interface ReplicatorOptions {
   readonly replicasOf: (key: string) => readonly string[];
   readonly settings: () => ReplicationSettings;
   readonly timeoutMs: number;
+  /** The node's clock (its store's), so every write on the node is versioned by one clock. */
   readonly clock?: HybridClock;
+  /** Ms since the epoch, for telling expired copies (default Date.now). */
+  readonly now?: () => number;
 }
 
 /**
@@ -46,13 +49,23 @@ export class Replicator {
     this.hints = new Hints(o.store, o.peers, o.batcher);
   }
 
-  /** Writes `value` (undefined: deletes) with quorum `w`; resolves to whether a live value existed. */
-  async write(key: string, value: string | undefined, w?: number): Promise<{ existed: boolean }> {
+  /**
+   * Writes `value` (undefined: deletes), expiring at `expiresAt` if given, with quorum `w`;
+   * resolves to whether a live value existed and the version written.
+   */
+  async write(
+    key: string,
+    value: string | undefined,
+    w?: number,
+    expiresAt?: number,
+  ): Promise<{ existed: boolean; version: number }> {
     const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w");
     const up = others.filter((p) => this.o.peers.isUp(p));
     if (1 + up.length < needed) throw notEnough(key, needed, 1 + up.length, "write");
     const before = this.o.store.copy(key);
-    const copy: Versioned = { value, version: this.clock.next(before?.version) };
+    const version = this.clock.next(before?.version);
+    const copy: Versioned =
+      value !== undefined && expiresAt !== undefined ? { value, version, expiresAt } : { value, version };
     this.o.store.apply(key, copy);
     for (const p of others) if (!up.includes(p)) this.hints.add(p, key);
     const sends = new Map(
@@ -69,7 +82,7 @@ export class Replicator {
         `only ${1 + outcome.answers.size} of ${needed} replicas acknowledged the write in time`,
       );
     }
-    return { existed: before?.value !== undefined };
+    return { existed: isLive(before, (this.o.now ?? Date.now)()), version };
   }
 
   /** Reads with quorum `r`: the newest copy among the replicas asked (undefined: none has it). */

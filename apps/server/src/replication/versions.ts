@@ -7,10 +7,20 @@
  * counts as the smallest), a rule every replica applies alike, so they all converge on one value.
  */
 
-/** A replica's copy of a key: its value (undefined for a deletion, a tombstone) and version. */
+/**
+ * A replica's copy of a key: its value (undefined for a deletion, a tombstone), its version, and
+ * when the value expires (ms since the epoch; absent: never). Expiry is part of the write that
+ * set it, so two copies of one version carry the same expiry.
+ */
 export interface Versioned {
   readonly value: string | undefined;
   readonly version: number;
+  readonly expiresAt?: number | undefined;
+}
+
+/** True when `copy` holds a value that has not expired at `now` (ms): a key a reader can see. */
+export function isLive(copy: Versioned | undefined, now: number): copy is Versioned & { value: string } {
+  return copy?.value !== undefined && (copy.expiresAt === undefined || copy.expiresAt > now);
 }
 
 /** True when `a` supersedes `b` (b undefined: the replica has never seen the key). */

@@ -2,12 +2,12 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { supersedes, type Versioned } from "../replication/versions.js";
+import { type HybridClock, supersedes, type Versioned } from "../replication/versions.js";
 import { DataDirError } from "./errors.js";
 import { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
 import { decodeKey, decodeRecord, encodeKey, encodeTombstone, encodeValue, RecordKind } from "./record.js";
-import type { Entry, Store } from "./store.js";
+import type { Entry, Store, StoredEntry } from "./store.js";
 
 /**
  * When a write counts as durable (`--fsync`), like Redis' appendfsync always / everysec / no:
@@ -28,6 +28,8 @@ export interface DurableStoreOptions {
   readonly fsync: SyncPolicy;
   /** Told when a commit fails (disk full, I/O error); `sync()` rejects from then on. */
   readonly onError?: (err: unknown) => void;
+  /** The store's clock, ms since the epoch (default Date.now), for expiry and versions. */
+  readonly now?: () => number;
 }
 
 /** The format of the records in a data dir; a dir written in another format is refused. */
@@ -48,7 +50,7 @@ const MAX_DIRECT_KEY_BYTES = 1978;
  * memory, as with Redis: the engine is for surviving restarts, not for holding more than RAM.
  */
 export class DurableStore implements Store {
-  readonly #mem = new MemoryStore();
+  readonly #mem: MemoryStore;
   readonly #lock: DataDirLock;
   readonly #root: RootDatabase<Buffer, Buffer>;
   /** Keys up to MAX_DIRECT_KEY_BYTES, by their encoding (in UTF-16 order). */
@@ -62,6 +64,7 @@ export class DurableStore implements Store {
 
   private constructor(options: DurableStoreOptions, lock: DataDirLock, root: RootDatabase<Buffer, Buffer>) {
     this.#options = options;
+    this.#mem = new MemoryStore(options.now ? { now: options.now } : {});
     this.#lock = lock;
     this.#root = root;
     // Named tables: LMDB keeps their names in the root table, so no data goes there.
@@ -125,22 +128,33 @@ export class DurableStore implements Store {
     }
   }
 
+  /** Versions come back as they were (the clock observes them); an expired entry too, for reclaim. */
   #restore(key: string, bytes: Buffer): void {
     const record = decodeRecord(bytes);
-    if (record.version === 0 && record.kind === RecordKind.VALUE) this.#mem.put(key, record.value);
-    else {
-      const value = record.kind === RecordKind.VALUE ? record.value : undefined;
-      this.#mem.apply(key, { value, version: record.version });
-    }
+    if (record.kind === RecordKind.VALUE) this.#mem.put(key, record.value, record.expiresAt, record.version);
+    else this.#mem.apply(key, { value: undefined, version: record.version });
+  }
+
+  now(): number {
+    return this.#mem.now();
+  }
+
+  get clock(): HybridClock {
+    return this.#mem.clock;
   }
 
   get(key: string): string | undefined {
     return this.#mem.get(key);
   }
 
-  put(key: string, value: string): void {
-    this.#mem.put(key, value);
-    this.#write(key, encodeValue(value));
+  entry(key: string): StoredEntry | undefined {
+    return this.#mem.entry(key);
+  }
+
+  put(key: string, value: string, expiresAt?: number, version?: number): number {
+    const v = this.#mem.put(key, value, expiresAt, version);
+    this.#write(key, encodeValue(value, v, expiresAt));
+    return v;
   }
 
   copy(key: string): Versioned | undefined {
@@ -153,7 +167,9 @@ export class DurableStore implements Store {
     this.#mem.apply(key, copy);
     this.#write(
       key,
-      copy.value === undefined ? encodeTombstone(copy.version) : encodeValue(copy.value, copy.version),
+      copy.value === undefined
+        ? encodeTombstone(copy.version)
+        : encodeValue(copy.value, copy.version, copy.expiresAt),
     );
     return true;
   }
@@ -165,8 +181,17 @@ export class DurableStore implements Store {
   drop(key: string): void {
     if (this.#mem.copy(key) === undefined) return;
     this.#mem.drop(key);
-    const k = encodeKey(key);
-    this.#track(k.length <= MAX_DIRECT_KEY_BYTES ? this.#data.remove(k) : this.#long.remove(longKey(k)));
+    this.#remove(key);
+  }
+
+  /** Reclaims in memory, then on disk the same way: removed, or a tombstone written. */
+  reclaim(max: number, keepTombstones: boolean): number {
+    const gone = this.#mem.reclaimKeys(max, keepTombstones);
+    for (const { key, version } of gone) {
+      if (keepTombstones) this.#write(key, encodeTombstone(version));
+      else this.#remove(key);
+    }
+    return gone.length;
   }
 
   #write(key: string, record: Buffer): void {
@@ -176,10 +201,15 @@ export class DurableStore implements Store {
   }
 
   delete(key: string): boolean {
-    if (!this.#mem.delete(key)) return false;
+    const held = this.#mem.copy(key)?.value !== undefined; // an expired value is still on disk
+    const live = this.#mem.delete(key);
+    if (held) this.#remove(key);
+    return live;
+  }
+
+  #remove(key: string): void {
     const k = encodeKey(key);
     this.#track(k.length <= MAX_DIRECT_KEY_BYTES ? this.#data.remove(k) : this.#long.remove(longKey(k)));
-    return true;
   }
 
   get size(): number {

@@ -2,7 +2,8 @@
 export { DurableStore, type DurableStoreOptions, SYNC_POLICIES, type SyncPolicy } from "./durable-store.js";
 export { DataDirError, type DataDirErrorCode } from "./errors.js";
 export { LOCK_FILE } from "./lock.js";
-export { MemoryStore } from "./memory-store.js";
+export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
+export { Reclaimer, type ReclaimerOptions } from "./reclaimer.js";
 export {
   decodeKey,
   decodeRecord,
@@ -14,4 +15,4 @@ export {
   RecordKind,
   type StoredRecord,
 } from "./record.js";
-export type { Entry, Store } from "./store.js";
+export type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";

@@ -2,25 +2,35 @@
  * The on-disk form of one stored key and record, kept in one pure module so the format has one
  * definition and its tests. A record is
  *
- *   [kind: u8][version: float64 big-endian][value: UTF-8]
+ *   kind 0, a value:               [0][version: float64 BE][value: UTF-8]
+ *   kind 1, a tombstone:           [1][version: float64 BE]
+ *   kind 2, a value that expires:  [2][version: float64 BE][expiresAt: float64 BE, ms][value: UTF-8]
  *
- * kind 0 is a value; kind 1 is reserved for tombstones (a deleted key that keeps its version, for
- * replication), which carry no value. The version is a hybrid-logical-clock number, 0 until
- * versions exist. An unknown kind is refused rather than guessed at, so a newer format read by an
- * older node fails loudly.
+ * A tombstone is a deleted key that keeps its version (replication). The version is a
+ * hybrid-logical-clock number (0 in records written before every write had one). Kind 2 is how
+ * expiry was added without a format bump: a dir written before it holds kinds 0 and 1 only and
+ * reads as it always did. An unknown kind is refused rather than guessed at, so a newer record read
+ * by an older node fails loudly (an older node refuses a dir holding kind 2).
  */
 
-/** What a record holds. */
-export const RecordKind = { VALUE: 0, TOMBSTONE: 1 } as const;
+/** What a record holds, as its first byte. */
+export const RecordKind = { VALUE: 0, TOMBSTONE: 1, EXPIRING_VALUE: 2 } as const;
 export type RecordKind = (typeof RecordKind)[keyof typeof RecordKind];
 
-/** A decoded record: a value, or a tombstone (no value). */
+/** A decoded record: a value (with its expiry, if it has one), or a tombstone (no value). */
 export type StoredRecord =
-  | { readonly kind: typeof RecordKind.VALUE; readonly version: number; readonly value: string }
+  | {
+      readonly kind: typeof RecordKind.VALUE;
+      readonly version: number;
+      readonly value: string;
+      readonly expiresAt?: number;
+    }
   | { readonly kind: typeof RecordKind.TOMBSTONE; readonly version: number };
 
 /** Bytes before the value: the kind and the version. */
 export const RECORD_HEADER_BYTES = 9;
+/** Bytes before the value of an expiring value: the kind, the version and the expiry. */
+const EXPIRING_HEADER_BYTES = RECORD_HEADER_BYTES + 8;
 
 /** A record that is too short or of a kind this node does not know. */
 export class RecordFormatError extends Error {
@@ -28,16 +38,18 @@ export class RecordFormatError extends Error {
   override readonly name = "RecordFormatError";
 }
 
-/** A value record. */
-export function encodeValue(value: string, version = 0): Buffer {
-  const out = Buffer.allocUnsafe(RECORD_HEADER_BYTES + Buffer.byteLength(value));
-  out[0] = RecordKind.VALUE;
+/** A value record: kind 0, or kind 2 when it expires. */
+export function encodeValue(value: string, version = 0, expiresAt?: number): Buffer {
+  const header = expiresAt === undefined ? RECORD_HEADER_BYTES : EXPIRING_HEADER_BYTES;
+  const out = Buffer.allocUnsafe(header + Buffer.byteLength(value));
+  out[0] = expiresAt === undefined ? RecordKind.VALUE : RecordKind.EXPIRING_VALUE;
   out.writeDoubleBE(version, 1);
-  out.write(value, RECORD_HEADER_BYTES, "utf8");
+  if (expiresAt !== undefined) out.writeDoubleBE(expiresAt, RECORD_HEADER_BYTES);
+  out.write(value, header, "utf8");
   return out;
 }
 
-/** A tombstone record (reserved: nothing writes one yet). */
+/** A tombstone record: a deleted key's version. */
 export function encodeTombstone(version: number): Buffer {
   const out = Buffer.allocUnsafe(RECORD_HEADER_BYTES);
   out[0] = RecordKind.TOMBSTONE;
@@ -56,6 +68,14 @@ export function decodeRecord(bytes: Uint8Array): StoredRecord {
       return { kind: RecordKind.VALUE, version, value: buf.toString("utf8", RECORD_HEADER_BYTES) };
     case RecordKind.TOMBSTONE:
       return { kind: RecordKind.TOMBSTONE, version };
+    case RecordKind.EXPIRING_VALUE: {
+      if (bytes.length < EXPIRING_HEADER_BYTES) {
+        throw new RecordFormatError(`expiring record of ${bytes.length} bytes is shorter than its header`);
+      }
+      const expiresAt = buf.readDoubleBE(RECORD_HEADER_BYTES);
+      const value = buf.toString("utf8", EXPIRING_HEADER_BYTES);
+      return { kind: RecordKind.VALUE, version, value, expiresAt };
+    }
     default:
       throw new RecordFormatError(`unknown record kind ${buf[0]}`);
   }

@@ -1,9 +1,23 @@
-import type { Versioned } from "../replication/versions.js";
+import type { HybridClock, Versioned } from "../replication/versions.js";
 
 /** One stored entry. */
 export interface Entry {
   readonly key: string;
   readonly value: string;
+}
+
+/** A live entry with what a conditional write and `GET_ONE withVersion` need. */
+export interface StoredEntry {
+  readonly value: string;
+  readonly version: number;
+  /** Ms since the epoch; absent: never expires. */
+  readonly expiresAt?: number;
+}
+
+/** A key removed by the background reclaim, and the version it had. */
+export interface Reclaimed {
+  readonly key: string;
+  readonly version: number;
 }
 
 /**
@@ -12,20 +26,33 @@ export interface Entry {
  * them, durable yet or not; `sync()` says when those writes have reached the disk. `scan` walks
  * keys in ascending UTF-16 order from just after `afterKey`, which is what makes GET_ALL paging
  * stable across pages.
+ *
+ * Every write gets a version from the store's hybrid logical clock (what compare-and-set
+ * compares), and may carry an expiry. An expired entry is invisible at once to get, entry and
+ * scan (against `now()`), but is only removed, and stops counting in `size` and `bytes`, when
+ * `reclaim` gets to it.
  */
 export interface Store {
+  /** The store's time, ms since the epoch: injectable, so tests can move it. */
+  now(): number;
+  /** Issues the versions of this node's writes (the replicator shares it). */
+  readonly clock: HybridClock;
   get(key: string): string | undefined;
-  put(key: string, value: string): void;
-  /** True when the key existed. */
+  /** The live entry with its version and expiry; undefined when absent or expired. */
+  entry(key: string): StoredEntry | undefined;
+  /**
+   * Stores `value`, expiring at `expiresAt` (undefined: never). Its version is `version` when
+   * given (an entry moved here keeps its own), else the clock's next one above the key's current
+   * version. Returns the version.
+   */
+  put(key: string, value: string, expiresAt?: number, version?: number): number;
+  /** True when a live (unexpired) value existed. */
   delete(key: string): boolean;
   readonly size: number;
-  /** UTF-8 bytes of every key and value held, for STATS and (later) a memory budget. */
+  /** UTF-8 bytes of every key and value held, for STATS and the memory budget. */
   readonly bytes: number;
   scan(afterKey: string | undefined): Iterable<Entry>;
-  /**
-   * With replication: the key's copy with its version, a deletion (tombstone) included. A key
-   * written by put() (no replication) has version 0.
-   */
+  /** The key's copy with its version and expiry (expired ones too), a deletion (tombstone) included. */
   copy(key: string): Versioned | undefined;
   /** With replication: keeps `copy` if it supersedes the one held (see versions.ts); true if it did. */
   apply(key: string, copy: Versioned): boolean;
@@ -33,6 +60,12 @@ export interface Store {
   tombstoneKeys(): Iterable<string>;
   /** Forgets the key entirely, value or tombstone: for a node that no longer replicates it. */
   drop(key: string): void;
+  /**
+   * Removes up to `max` expired entries; a small slice, so the node never pauses for it. With
+   * `keepTombstones` (replication) each leaves a tombstone at its version, so an older copy on a
+   * replica cannot come back through read repair. Returns how many were removed.
+   */
+  reclaim(max: number, keepTombstones: boolean): number;
   /**
    * Resolves when every write made so far is durable under the store's sync policy; undefined
    * when there is nothing to wait for (an in-memory store, or `--fsync off`), so the caller can

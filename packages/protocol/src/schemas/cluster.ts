@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
+import { ExpiresAtSchema, VersionSchema } from "./replication.js";
 
 /**
  * The requests zkv's own parties exchange while moving data (add-node, remove-node). They are
@@ -26,10 +27,16 @@ export const PlacementSpecSchema = z.object({
 
 /**
  * One moved entry: a value, or a tombstone (`deleted: true`) for a key deleted on the source
- * while its move was pending, so a stale copy on the target can never come back.
+ * while its move was pending, so a stale copy on the target can never come back. A value keeps
+ * its `version` (so a compare-and-set works across the move) and its `expiresAt`, when it has one.
  */
 export const MovedEntrySchema = z.union([
-  z.object({ key: KeySchema, value: ValueSchema }),
+  z.object({
+    key: KeySchema,
+    value: ValueSchema,
+    version: VersionSchema.optional(),
+    expiresAt: ExpiresAtSchema.optional(),
+  }),
   z.object({ key: KeySchema, deleted: z.literal(true) }),
 ]);
 

@@ -12,11 +12,18 @@ const id = RequestIdSchema.optional();
 /** A version: a non-negative safe integer. */
 export const VersionSchema = z.number().int().nonnegative();
 
-/** A key's copy at some version: its value, or a deletion (tombstone) when `value` is absent. */
+/** When a key expires: ms since the epoch (absent: never). An absolute time, so copies agree. */
+export const ExpiresAtSchema = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+/**
+ * A key's copy at some version: its value, or a deletion (tombstone) when `value` is absent, and
+ * when the value expires, if it does.
+ */
 export const VersionedEntrySchema = z.object({
   key: KeySchema,
   value: ValueSchema.optional(),
   version: VersionSchema,
+  expiresAt: ExpiresAtSchema.optional(),
 });
 
 /**
@@ -39,7 +46,12 @@ export const ReplicaGetRequestSchema = z.object({
 /** One answer per requested key, in order: the copy, or `{key}` alone when the replica has none. */
 export const ReplicaGetReplySchema = z.object({
   entries: z.array(
-    z.object({ key: KeySchema, value: ValueSchema.optional(), version: VersionSchema.optional() }),
+    z.object({
+      key: KeySchema,
+      value: ValueSchema.optional(),
+      version: VersionSchema.optional(),
+      expiresAt: ExpiresAtSchema.optional(),
+    }),
   ),
   id,
 });

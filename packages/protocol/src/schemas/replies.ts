@@ -3,16 +3,30 @@ import { ERROR_CODES } from "../errors.js";
 import { BatchReplySchema } from "./batch.js";
 import { MigrateCountReplySchema, MigrateFetchReplySchema } from "./cluster.js";
 import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
-import { ReplicaGetReplySchema, ReplicaHandoffReplySchema } from "./replication.js";
+import {
+  ExpiresAtSchema,
+  ReplicaGetReplySchema,
+  ReplicaHandoffReplySchema,
+  VersionSchema,
+} from "./replication.js";
 import type { Op } from "./requests.js";
 
 const id = RequestIdSchema.optional();
 
-/** Acknowledges a PUT: `{"ok":true}`. */
-export const PutReplySchema = z.object({ ok: z.literal(true), id });
+/** Acknowledges a PUT: `{"ok":true}`, with the new `version` when asked (`withVersion`, conditions). */
+export const PutReplySchema = z.object({ ok: z.literal(true), version: VersionSchema.optional(), id });
 
-/** The value of a GET_ONE: `{"key":"k","value":"v"}`. */
-export const GetOneReplySchema = z.object({ key: KeySchema, value: ValueSchema, id });
+/**
+ * The value of a GET_ONE: `{"key":"k","value":"v"}`; with `withVersion`, also the key's `version`
+ * and, for a key that expires, `expiresAt`.
+ */
+export const GetOneReplySchema = z.object({
+  key: KeySchema,
+  value: ValueSchema,
+  version: VersionSchema.optional(),
+  expiresAt: ExpiresAtSchema.optional(),
+  id,
+});
 
 /** Result of a DELETE: `{"ok":true,"deleted":bool}`, `deleted` false when the key was absent. */
 export const DeleteReplySchema = z.object({ ok: z.literal(true), deleted: z.boolean(), id });
@@ -45,6 +59,8 @@ export const StatsReplySchema = z.object({
   heapUsedBytes: z.number().int().nonnegative(),
   /** Resident memory of the node's process, in bytes. */
   rssBytes: z.number().int().nonnegative(),
+  /** The node's memory budget for `bytes` (`--max-memory`); absent or null when unlimited. */
+  maxBytes: z.number().int().positive().nullable().optional(),
   id,
 });
 

@@ -13,6 +13,7 @@ import {
   ReplicaHandoffRequestSchema,
   ReplicateRequestSchema,
   TrimRequestSchema,
+  VersionSchema,
 } from "./replication.js";
 
 /**
@@ -56,20 +57,49 @@ const asking = z.boolean().optional();
  */
 const quorum = z.number().int().min(1).max(64).optional();
 
-/** PUT stores `value` under `key`, replacing any previous value. Reply: `PutReply`. */
-export const PutRequestSchema = z.object({
-  op: z.literal("PUT"),
-  key: KeySchema,
-  value: ValueSchema,
-  asking,
-  w: quorum,
-  id,
-});
+/** Longest `ttl` a PUT may ask for: ten years, in seconds (far enough, and safe as a time). */
+export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
 
-/** GET_ONE reads one key. Reply: `GetOneReply`, or error NOT_FOUND. */
+/**
+ * PUT stores `value` under `key`, replacing any previous value. Reply: `PutReply`.
+ *
+ * Optional, all additive to the seed's form: `ttl` (seconds from now) or `expiresAt` (an absolute
+ * time, ms since the epoch) makes the key expire; `ifAbsent` writes only when the key does not
+ * exist, `ifVersion` only when its current version is that one (compare-and-set); a failed
+ * condition is the error CONFLICT and writes nothing. `withVersion` asks for the new version in
+ * the reply (conditional writes always get it).
+ */
+export const PutRequestSchema = z
+  .object({
+    op: z.literal("PUT"),
+    key: KeySchema,
+    value: ValueSchema,
+    ttl: z.number().positive().max(MAX_TTL_SECONDS).optional(),
+    expiresAt: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
+    ifAbsent: z.boolean().optional(),
+    ifVersion: VersionSchema.optional(),
+    withVersion: z.boolean().optional(),
+    asking,
+    w: quorum,
+    id,
+  })
+  .refine((r) => r.ttl === undefined || r.expiresAt === undefined, {
+    message: "give ttl or expiresAt, not both",
+    path: ["expiresAt"],
+  })
+  .refine((r) => r.ifAbsent !== true || r.ifVersion === undefined, {
+    message: "give ifAbsent or ifVersion, not both",
+    path: ["ifVersion"],
+  });
+
+/**
+ * GET_ONE reads one key. Reply: `GetOneReply`, or error NOT_FOUND (an expired key is not found).
+ * `withVersion` adds the key's `version` (and `expiresAt`, when it expires) to the reply.
+ */
 export const GetOneRequestSchema = z.object({
   op: z.literal("GET_ONE"),
   key: KeySchema,
+  withVersion: z.boolean().optional(),
   asking,
   r: quorum,
   id,

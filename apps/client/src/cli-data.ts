@@ -1,0 +1,108 @@
+import { type Command, InvalidArgumentError } from "commander";
+import { CliExit, withClient } from "./cli-common.js";
+import { ExitCode } from "./exit-codes.js";
+import { out } from "./output.js";
+import type { PutOptions } from "./put-options.js";
+
+const seconds = (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError("--ttl must be a positive number of seconds");
+  return n;
+};
+
+const version = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 0)
+    throw new InvalidArgumentError(`${what} must be a version (a number from get --version)`);
+  return n;
+};
+
+const epochMs = (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isSafeInteger(n) || n < 1)
+    throw new InvalidArgumentError("--expires-at must be ms since the epoch");
+  return n;
+};
+
+interface PutFlags {
+  ttl?: number;
+  expiresAt?: number;
+  ifAbsent?: boolean;
+  ifVersion?: number;
+}
+
+/** The key commands: put (with TTL and conditions), get (optionally with its version), cas. */
+export function registerDataCommands(program: Command): void {
+  program
+    .command("put <key> <value>")
+    .description("store a value under a key (optionally expiring, or only if absent / at a version)")
+    .option("--ttl <seconds>", "the key expires this many seconds from now", seconds)
+    .option("--expires-at <ms>", "the key expires at this time (ms since the epoch)", epochMs)
+    .option("--if-absent", "write only if the key does not exist (else exit 5, CONFLICT)")
+    .option(
+      "--if-version <version>",
+      "write only if the key is at this version (else exit 5)",
+      version("--if-version"),
+    )
+    .action((key: string, value: string, o: PutFlags, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        if (o.ttl !== undefined && o.expiresAt !== undefined)
+          throw usage("give --ttl or --expires-at, not both");
+        if (o.ifAbsent && o.ifVersion !== undefined)
+          throw usage("give --if-absent or --if-version, not both");
+        const options: PutOptions = {
+          ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
+          ...(o.expiresAt === undefined ? {} : { expiresAt: o.expiresAt }),
+          ...(o.ifAbsent ? { ifAbsent: true } : {}),
+          ...(o.ifVersion === undefined ? {} : { ifVersion: o.ifVersion }),
+        };
+        const written = await client.put(key, value, options);
+        const node = client.locate(key).id;
+        if (flags.json)
+          out(
+            JSON.stringify({ ok: true, key, node, ...(written === undefined ? {} : { version: written }) }),
+          );
+        else out(written === undefined ? "OK" : `OK version ${written}`);
+      }),
+    );
+
+  program
+    .command("get <key>")
+    .description("print the value of a key (with --version: and its version and expiry)")
+    .option("--version", "also print the key's version (for `zkv cas`) and when it expires")
+    .action((key: string, o: { version?: boolean }, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        if (!o.version) {
+          const value = await client.get(key);
+          if (value === undefined) throw new CliExit(ExitCode.NOT_FOUND, `not found: ${key}`);
+          return out(flags.json ? JSON.stringify({ key, value }) : value);
+        }
+        const entry = await client.getWithVersion(key);
+        if (entry === undefined) throw new CliExit(ExitCode.NOT_FOUND, `not found: ${key}`);
+        if (flags.json) return out(JSON.stringify({ key, ...entry }));
+        out(entry.value);
+        out(`version ${entry.version}`);
+        if (entry.expiresAt !== undefined) out(`expires ${new Date(entry.expiresAt).toISOString()}`);
+      }),
+    );
+
+  program
+    .command("cas <key> <expected-version> <value>")
+    .description("compare-and-set: write only if the key is at <expected-version> (else exit 5, CONFLICT)")
+    .option("--ttl <seconds>", "the new value expires this many seconds from now", seconds)
+    .action((key: string, expected: string, value: string, o: { ttl?: number }, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const ifVersion = version("<expected-version>")(expected);
+        const written = await client.put(key, value, {
+          ifVersion,
+          ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
+        });
+        out(flags.json ? JSON.stringify({ ok: true, key, version: written }) : `OK version ${written}`);
+      }),
+    );
+}
+
+function usage(message: string): CliExit {
+  return new CliExit(ExitCode.USAGE, `error: ${message}`);
+}

@@ -1,0 +1,44 @@
+import type { PutRequest } from "@zkv/protocol";
+
+/**
+ * Options of `ZkvClient.put`, each one a PUT field on the wire (see the protocol README):
+ * expiry (`ttl` in seconds, or `expiresAt` in ms since the epoch; not both) and a condition
+ * (`ifAbsent`, or `ifVersion`: compare-and-set; not both). A failed condition rejects with a
+ * ZkvError of code CONFLICT and writes nothing.
+ */
+export interface PutOptions {
+  readonly ttl?: number;
+  readonly expiresAt?: number;
+  readonly ifAbsent?: boolean;
+  readonly ifVersion?: number;
+}
+
+/** A value with what a compare-and-set needs: its version, and when it expires if it does. */
+export interface VersionedValue {
+  readonly value: string;
+  readonly version: number;
+  readonly expiresAt?: number;
+}
+
+/** The PUT for `put(key, value, options)`; a conditional one asks for the new version. */
+export function putRequest(key: string, value: string, options: PutOptions = {}): Omit<PutRequest, "id"> {
+  const request: Omit<PutRequest, "id"> = { op: "PUT", key, value };
+  if (options.ttl !== undefined) request.ttl = options.ttl;
+  if (options.expiresAt !== undefined) request.expiresAt = options.expiresAt;
+  if (options.ifAbsent) request.ifAbsent = true;
+  if (options.ifVersion !== undefined) request.ifVersion = options.ifVersion;
+  if (isConditional(request)) request.withVersion = true;
+  return request;
+}
+
+/**
+ * True for a put-if-absent or compare-and-set. Such a write is decided by the key's primary
+ * alone, so the client does not fail it over to another replica when the primary is down.
+ */
+export function isConditional(request: {
+  readonly op: string;
+  readonly ifAbsent?: boolean;
+  readonly ifVersion?: number;
+}) {
+  return request.op === "PUT" && (request.ifAbsent === true || request.ifVersion !== undefined);
+}

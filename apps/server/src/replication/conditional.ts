@@ -1,0 +1,65 @@
+import { ErrorCode, type PutRequest, ZkvError } from "@zkv/protocol";
+import type { Store } from "../store/index.js";
+import { checkBudget, checkCondition, expiryOf, growthOf } from "../write-rules.js";
+import type { Replicator } from "./replicator.js";
+import { isLive } from "./versions.js";
+
+export interface ConditionalWritesOptions {
+  readonly self: string;
+  /** The key's primary: the first of its preference list (undefined before a placement is known). */
+  readonly primaryOf: (key: string) => string | undefined;
+  readonly replicator: Replicator;
+  readonly store: Pick<Store, "now" | "copy" | "bytes" | "reclaim">;
+  readonly maxBytes?: number | undefined;
+}
+
+/**
+ * Put-if-absent and compare-and-set on a replicated cluster. Last-write-wins cannot decide them
+ * (two coordinators would each see the old version and both "win"), so each key has one decider:
+ * its primary, the first node of its preference list. Another replica answers WRONG_NODE naming
+ * the primary, and the client follows; while the primary is down, conditional writes of its keys
+ * fail rather than being decided elsewhere. The primary runs a key's conditional writes one after
+ * another (a promise chain per key): each reads the current version with the read quorum, checks
+ * its condition, and writes with the write quorum before the next one reads.
+ */
+export class ConditionalWrites {
+  readonly #chains = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly o: ConditionalWritesOptions) {}
+
+  /** Decides `request` here if this node is the key's primary; resolves to the version written. */
+  write(request: PutRequest): Promise<number> {
+    const primary = this.o.primaryOf(request.key);
+    if (primary !== undefined && primary !== this.o.self) {
+      return Promise.reject(
+        new ZkvError(ErrorCode.WRONG_NODE, `conditional writes of this key are decided by ${primary}`, {
+          owner: primary,
+        }),
+      );
+    }
+    const key = request.key;
+    const previous = this.#chains.get(key) ?? Promise.resolve();
+    const run = previous.then(() => this.#decide(request));
+    const tail = run.catch(() => undefined); // a failed write does not block the next one
+    this.#chains.set(key, tail);
+    void tail.then(() => {
+      if (this.#chains.get(key) === tail) this.#chains.delete(key);
+    });
+    return run;
+  }
+
+  /** Keys with conditional writes queued or running: for tests. */
+  get pending(): number {
+    return this.#chains.size;
+  }
+
+  async #decide(request: PutRequest): Promise<number> {
+    const { replicator, store } = this.o;
+    const current = await replicator.read(request.key);
+    checkCondition(request, isLive(current, store.now()) ? current : undefined);
+    checkBudget(this.o, growthOf(store, request.key, request.value));
+    const expiresAt = expiryOf(request, store.now());
+    const { version } = await replicator.write(request.key, request.value, request.w, expiresAt);
+    return version;
+  }
+}

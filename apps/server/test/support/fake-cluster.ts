@@ -1,0 +1,72 @@
+import type { ReplicaGetReply, Reply } from "@zkv/protocol";
+import { ConditionalWrites } from "../../src/replication/conditional.js";
+import { copyOf, PeerBatcher } from "../../src/replication/peer-batcher.js";
+import type { PeerRequest } from "../../src/replication/peer-links.js";
+import { Replicator } from "../../src/replication/replicator.js";
+import { supersedes, type Versioned } from "../../src/replication/versions.js";
+
+/** N in-process replicas wired by a fake transport that can lose or black-hole peers. */
+export class FakeCluster {
+  readonly stores = new Map<string, Map<string, Versioned>>();
+  readonly replicators = new Map<string, Replicator>();
+  /** Each node's conditional writes; the key's primary is the first id, as in a preference list. */
+  readonly conditionals = new Map<string, ConditionalWrites>();
+  readonly down = new Set<string>();
+  /** Up by every sign, but never answers. */
+  readonly silent = new Set<string>();
+
+  constructor(
+    readonly ids: string[],
+    settings = { n: 3, w: 2, r: 2 },
+  ) {
+    for (const self of ids) {
+      const map = new Map<string, Versioned>();
+      this.stores.set(self, map);
+      const store = {
+        copy: (k: string) => map.get(k),
+        apply: (k: string, c: Versioned) => {
+          if (!supersedes(c, map.get(k))) return false;
+          map.set(k, c);
+          return true;
+        },
+      };
+      const transport = { request: (peer: string, req: PeerRequest) => this.#deliver(peer, req) };
+      const replicator = new Replicator({
+        self,
+        store,
+        peers: { isUp: (p) => !this.down.has(p) },
+        batcher: new PeerBatcher(transport, 200),
+        replicasOf: () => ids.slice(0, settings.n),
+        settings: () => settings,
+        timeoutMs: 200,
+      });
+      this.replicators.set(self, replicator);
+      const conditionalStore = { now: Date.now, copy: store.copy, bytes: 0, reclaim: () => 0 };
+      this.conditionals.set(
+        self,
+        new ConditionalWrites({ self, primaryOf: () => ids[0], replicator, store: conditionalStore }),
+      );
+    }
+  }
+
+  get(id: string): Replicator {
+    return this.replicators.get(id)!;
+  }
+
+  async #deliver(peer: string, req: PeerRequest): Promise<Reply> {
+    if (this.down.has(peer)) throw new Error(`${peer} is down`);
+    if (this.silent.has(peer)) return new Promise<Reply>(() => {});
+    const target = this.get(peer);
+    const map = this.stores.get(peer)!;
+    if (req.op === "REPLICATE") {
+      for (const e of req.entries) target.applyCopy(e.key, copyOf(e));
+      return { ok: true };
+    }
+    const entries = req.keys.map((key) => ({ key, ...map.get(key) }));
+    return { entries } as ReplicaGetReply;
+  }
+
+  close(): void {
+    for (const r of this.replicators.values()) r.close();
+  }
+}
