@@ -211,7 +211,13 @@ export class ZkvNode {
     await this.#metricsServer?.close();
     // Unbind and wait: libzmq releases the port in the background after close(), and a node
     // restarted at once on the same port must find it free.
-    await this.#socket.unbind(this.endpoint).catch(() => {});
+    if (!this.#socket.closed) {
+      try {
+        await this.#socket.unbind(this.endpoint);
+      } catch {
+        // never bound (start failed early): nothing to release
+      }
+    }
     // The node socket first: without a ZAP handler libzmq would admit any CURVE client.
     this.#socket.close();
     await this.curve?.close();
