@@ -1,5 +1,5 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { eventually } from "@zkv/membership/testing";
@@ -28,41 +28,46 @@ afterEach(() => harness.cleanup());
 const dir = mkdtempSync(join(tmpdir(), "zkv-capture-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** A running tshark writing every packet to or from `port` on loopback into a file. */
+/**
+ * A running tshark printing the TCP payload of every packet to or from `port` on loopback, one
+ * hex line per packet, flushed per packet (-l): the test sees each packet as it is captured,
+ * where a capture file is written in blocks and may lag behind by any amount.
+ */
 async function capture(port: number): Promise<{ stop(minBytes: number): Promise<Buffer> }> {
-  const file = join(dir, `capture-${port}.pcapng`);
-  const child: ChildProcess = spawn(tshark!, ["-i", "lo", "-f", `tcp port ${port}`, "-w", file], {
-    stdio: ["ignore", "ignore", "pipe"],
-  });
+  const child: ChildProcess = spawn(
+    tshark!,
+    ["-i", "lo", "-f", `tcp port ${port}`, "-l", "-T", "fields", "-e", "tcp.payload"],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
   let stderr = "";
+  let pending = "";
+  const payloads: Buffer[] = [];
+  let bytes = 0;
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  child.stdout?.on("data", (d: Buffer) => {
+    pending += d.toString();
+    const lines = pending.split("\n");
+    pending = lines.pop() ?? "";
+    for (const line of lines) {
+      const payload = Buffer.from(line.replaceAll(":", "").trim(), "hex");
+      payloads.push(payload);
+      bytes += payload.length;
+    }
+  });
   const exited = new Promise((resolve) => child.once("exit", resolve));
   await eventually(() => {
     if (child.exitCode !== null) throw new Error(`tshark exited ${child.exitCode}: ${stderr}`);
     return /Capturing on/.test(stderr);
   }, 20_000);
-  const size = () => (existsSync(file) ? statSync(file).size : 0);
   return {
-    /**
-     * dumpcap writes packets some time after they crossed the wire, and SIGINT drops what it has
-     * not written yet: wait until at least `minBytes` are in the file and it stopped growing.
-     */
     async stop(minBytes: number) {
       try {
-        await eventually(() => size() >= minBytes, 30_000);
-        let last = -1;
-        await eventually(async () => {
-          const now = size();
-          const settled = now === last;
-          last = now;
-          await new Promise((r) => setTimeout(r, 300));
-          return settled;
-        }, 10_000);
+        await eventually(() => bytes >= minBytes, 30_000);
       } finally {
         child.kill("SIGINT");
         await exited;
       }
-      return readFileSync(file);
+      return Buffer.concat(payloads);
     },
   };
 }
