@@ -12,31 +12,21 @@ import {
   type Replication,
 } from "@zkv/membership";
 import {
-  type BatchReply,
   CurveKeyError,
   ErrorCode,
-  type ErrorReply,
-  errorFromReply,
   type GetOneReply,
   type KeyValue,
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
 import { Batcher, type KeyOp } from "./batcher.js";
+import { runBulk } from "./bulk.js";
 import { mergeSorted, uniqueSorted } from "./merge.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
-import { isConditional, type PutOptions, putRequest, type VersionedValue } from "./put-options.js";
+import { type PutOptions, putRequest, type VersionedValue } from "./put-options.js";
+import { type KeyRouter, routeToOwner } from "./redirects.js";
 import { placementFor, placementKey, staticMembers } from "./routing.js";
 import { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";
-import { Window } from "./window.js";
-
-/** Entries per BATCH message in putMany/getMany. */
-const BULK_BATCH = 1000;
-/** Per-entry errors of a bulk message that the entry is retried for, on its own, with routing. */
-const RETRY_SINGLY = new Set<string>([ErrorCode.WRONG_NODE, ErrorCode.ASK, ErrorCode.TRY_AGAIN]);
-
-/** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
-const MAX_REDIRECTS = 8;
 
 /** Where the client learns the cluster from: Consul (phase 2) or a fixed list (phase 1). */
 export type ClusterSource =
@@ -88,6 +78,13 @@ export class ZkvClient {
   #record: PlacementRecord | undefined;
   #closed = false;
   readonly #timeoutMs: number;
+  /** What routing and the bulk engine need of this client. */
+  readonly #router: KeyRouter = {
+    ownerOf: (key) => this.ownerOf(key),
+    replicasOf: (key) => this.replicasOf(key),
+    toNode: (nodeId, request) => this.#toNode(nodeId, request),
+    toOwner: (key, request) => this.#toOwner(key, request),
+  };
   readonly #listeners = new Set<() => void>();
 
   /** Extra fields of every write and read: this client's quorums, when it sets them. */
@@ -241,7 +238,7 @@ export class ZkvClient {
     const ops = (function* () {
       for (const [key, value] of entries) yield { op: "PUT" as const, key, value };
     })();
-    await this.#bulk(ops, window, (_op, _result) => {}, onProgress);
+    await runBulk(this.#router, ops, window, (_op, _result) => {}, onProgress);
   }
 
   /** Reads many keys in bulk, like putMany; undefined for keys that do not exist. */
@@ -255,77 +252,10 @@ export class ZkvClient {
         yield op;
       }
     })();
-    await this.#bulk(ops, window, (op, result) => {
+    await runBulk(this.#router, ops, window, (op, result) => {
       values[index.get(op)!] = (result as { value?: string } | undefined)?.value;
     });
     return values;
-  }
-
-  /** The bulk engine behind putMany/getMany: per-owner BATCH messages, redirects retried singly. */
-  async #bulk(
-    ops: Iterable<KeyOp>,
-    window: number,
-    onResult: (op: KeyOp, result: Reply | undefined) => void,
-    onProgress?: (done: number) => void,
-  ): Promise<void> {
-    const slots = new Window(window);
-    const pending = new Map<string, KeyOp[]>();
-    const retries: Array<Promise<void>> = [];
-    let first: unknown;
-    let done = 0;
-    const single = (op: KeyOp) =>
-      this.#toOwner(op.key, op).then(
-        (r) => onResult(op, r),
-        (err: unknown) => {
-          if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) onResult(op, undefined);
-          else first ??= err;
-        },
-      );
-    const send = async (nodeId: string, batch: KeyOp[]) => {
-      await slots.acquire();
-      this.#toNode(nodeId, { op: "BATCH", ops: batch })
-        .then(
-          (reply) => {
-            const results = (reply as BatchReply).results;
-            batch.forEach((op, i) => {
-              const r = results[i] as Reply | undefined;
-              if (typeof r !== "object" || r === null) {
-                first ??= new ZkvError(ErrorCode.INTERNAL, "BATCH reply has a missing or malformed result");
-                return;
-              }
-              const code = (r as { error?: { code?: string } }).error?.code;
-              if (code === undefined) onResult(op, r);
-              else if (code === ErrorCode.NOT_FOUND) onResult(op, undefined);
-              else if (RETRY_SINGLY.has(code)) retries.push(single(op));
-              else first ??= errorFromReply(r as ErrorReply);
-            });
-          },
-          (err: unknown) => {
-            // The whole message failed (node down, timeout): each entry gets its own chance.
-            for (const op of batch) retries.push(single(op));
-            if (!(err instanceof ZkvError)) first ??= err;
-          },
-        )
-        .finally(() => {
-          slots.release();
-          done += batch.length;
-          onProgress?.(done);
-        });
-    };
-    for (const op of ops) {
-      const owner = this.ownerOf(op.key);
-      const batch = pending.get(owner) ?? [];
-      if (batch.length === 0) pending.set(owner, batch);
-      batch.push(op);
-      if (batch.length >= BULK_BATCH) {
-        pending.delete(owner);
-        await send(owner, batch);
-      }
-    }
-    for (const [owner, batch] of pending) await send(owner, batch);
-    await slots.drain();
-    await Promise.all(retries);
-    if (first !== undefined) throw first;
   }
 
   /** Every entry one node holds, page by page (the node's own GET_ALL). */
@@ -384,75 +314,9 @@ export class ZkvClient {
     this.close();
   }
 
-  /**
-   * Sends a key request to its owner and follows the cluster through a rebalance: WRONG_NODE
-   * (our placement is stale) goes to the named owner, ASK (the key moved mid-rebalance) goes to
-   * the named node with `asking`, TRY_AGAIN (the key is being copied) is retried after a short
-   * pause, and a node that vanished is retried where the placement now puts the key.
-   */
+  /** Sends a key request to its owner, following redirects (see routeToOwner). */
   #toOwner(key: string, request: OutgoingRequest): Promise<Reply> {
-    // The first attempt is a plain promise (most requests need no other): the retry loop, an
-    // async function with its extra turns, runs only after a redirect or a failure.
-    const deadline = Date.now() + this.#timeoutMs;
-    let target: string;
-    try {
-      target = this.ownerOf(key);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.#toNode(target, request).catch((err: unknown) =>
-      this.#redirected(key, request, target, err, deadline),
-    );
-  }
-
-  async #redirected(
-    key: string,
-    request: OutgoingRequest,
-    firstTarget: string,
-    firstError: unknown,
-    deadline: number,
-  ): Promise<Reply> {
-    let err = firstError;
-    let target = firstTarget;
-    let asking = false;
-    let redirects = 0;
-    const tried = new Set([firstTarget]);
-    for (let attempt = 0; ; attempt++) {
-      if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
-      if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
-        if (++redirects > MAX_REDIRECTS || err.owner === undefined) throw err;
-        target = err.owner;
-        asking = err.code === ErrorCode.ASK;
-      } else if (err.code === ErrorCode.TRY_AGAIN) {
-        await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
-        target = this.ownerOf(key);
-        asking = false;
-      } else if (
-        err.code === ErrorCode.NODE_UNAVAILABLE &&
-        !isConditional(request) && // decided by the key's primary alone: no failover
-        this.#untried(key, tried) !== undefined
-      ) {
-        // Its owner moved (the placement changed) or, with replication, another replica can
-        // coordinate the request instead.
-        target = this.#untried(key, tried)!;
-        asking = false;
-      } else {
-        throw err;
-      }
-      tried.add(target);
-      try {
-        return await this.#toNode(
-          target,
-          asking ? ({ ...request, asking: true } as OutgoingRequest) : request,
-        );
-      } catch (next) {
-        err = next;
-      }
-    }
-  }
-
-  #untried(key: string, tried: ReadonlySet<string>): string | undefined {
-    return this.replicasOf(key).find((r) => !tried.has(r));
+    return routeToOwner(this.#router, key, request, this.#timeoutMs);
   }
 
   #toNode(nodeId: string, request: OutgoingRequest, timeoutMs = this.#timeoutMs): Promise<Reply> {

@@ -1,0 +1,92 @@
+import { ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
+import type { OutgoingRequest } from "./node-connection.js";
+import { isConditional } from "./put-options.js";
+
+/** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
+const MAX_REDIRECTS = 8;
+
+/** What following a key to its node needs of the client. */
+export interface KeyRouter {
+  ownerOf(key: string): string;
+  /** The key's owner, then its other replicas: the order a request tries them in. */
+  replicasOf(key: string): string[];
+  /** One request to one named node, no redirects. */
+  toNode(nodeId: string, request: OutgoingRequest): Promise<Reply>;
+  /** One request to the key's owner, following redirects (routeToOwner). */
+  toOwner(key: string, request: OutgoingRequest): Promise<Reply>;
+}
+
+/**
+ * Sends a key request to its owner and follows the cluster through a rebalance: WRONG_NODE
+ * (our placement is stale) goes to the named owner, ASK (the key moved mid-rebalance) goes to
+ * the named node with `asking`, TRY_AGAIN (the key is being copied) is retried after a short
+ * pause, and a node that vanished is retried where the placement now puts the key, or, with
+ * replication, on the key's next replica.
+ */
+export function routeToOwner(
+  router: KeyRouter,
+  key: string,
+  request: OutgoingRequest,
+  timeoutMs: number,
+): Promise<Reply> {
+  // The first attempt is a plain promise (most requests need no other): the retry loop, an
+  // async function with its extra turns, runs only after a redirect or a failure.
+  const deadline = Date.now() + timeoutMs;
+  let target: string;
+  try {
+    target = router.ownerOf(key);
+  } catch (err) {
+    return Promise.reject(err);
+  }
+  return router
+    .toNode(target, request)
+    .catch((err: unknown) => redirected(router, key, request, target, err, deadline));
+}
+
+async function redirected(
+  router: KeyRouter,
+  key: string,
+  request: OutgoingRequest,
+  firstTarget: string,
+  firstError: unknown,
+  deadline: number,
+): Promise<Reply> {
+  let err = firstError;
+  let target = firstTarget;
+  let asking = false;
+  let redirects = 0;
+  const tried = new Set([firstTarget]);
+  const untried = () => router.replicasOf(key).find((r) => !tried.has(r));
+  for (let attempt = 0; ; attempt++) {
+    if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
+    if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
+      if (++redirects > MAX_REDIRECTS || err.owner === undefined) throw err;
+      target = err.owner;
+      asking = err.code === ErrorCode.ASK;
+    } else if (err.code === ErrorCode.TRY_AGAIN) {
+      await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
+      target = router.ownerOf(key);
+      asking = false;
+    } else if (
+      err.code === ErrorCode.NODE_UNAVAILABLE &&
+      !isConditional(request) && // decided by the key's primary alone: no failover
+      untried() !== undefined
+    ) {
+      // Its owner moved (the placement changed) or, with replication, another replica can
+      // coordinate the request instead.
+      target = untried()!;
+      asking = false;
+    } else {
+      throw err;
+    }
+    tried.add(target);
+    try {
+      return await router.toNode(
+        target,
+        asking ? ({ ...request, asking: true } as OutgoingRequest) : request,
+      );
+    } catch (next) {
+      err = next;
+    }
+  }
+}
