@@ -1,25 +1,16 @@
-import {
-  ClusterSettings,
-  type ConsulConfig,
-  ConsulPermissionError,
-  ConsulUnavailableError,
-  consulConfigFromEnv,
-} from "@zkv/membership";
+import { ConsulPermissionError, ConsulUnavailableError } from "@zkv/membership";
 import { CurveKeyError } from "@zkv/protocol";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { addCurveOptions, curveFromFlags } from "./cli-curve.js";
+import { addCurveOptions } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
-import { createLogger, LOG_LEVELS, type Logger } from "./logger.js";
+import { LOG_LEVELS } from "./logger.js";
 import { addMemoryOption } from "./memory-flags.js";
 import { METRICS_PORT_OFFSET } from "./metrics.js";
-import { ZkvNode } from "./node.js";
-import { addStorageOptions, checkStorageFlags, openNodeStore } from "./node-store.js";
+import { addStorageOptions, checkStorageFlags } from "./node-store.js";
 import { runLauncher } from "./run-launcher.js";
-import { type ServerFlags, untilSignal } from "./server-flags.js";
+import { runSingleNode } from "./run-node.js";
+import type { ServerFlags } from "./server-flags.js";
 import { DataDirError } from "./store/index.js";
-
-/** How long a removed node keeps answering (with redirects) before it exits. */
-const REMOVED_GRACE_MS = 2000;
 
 const positiveInt = (what: string) => (raw: string) => {
   const n = Number(raw);
@@ -189,71 +180,4 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     process.stderr.write(`error: ${(err as Error).message}\n`);
     return ExitCode.FAILURE;
   }
-}
-
-function defaultPort(flags: ServerFlags, nodeId: string): number {
-  if (flags.port !== undefined) return flags.port;
-  const index = /(\d+)$/.exec(nodeId)?.[1];
-  if (index === undefined) throw new InvalidArgumentError(`--port is required for node id "${nodeId}"`);
-  return flags.basePort + Number(index);
-}
-
-/**
- * --metrics-port, else the node's port + METRICS_PORT_OFFSET, so a launcher's nodes never share
- * one. A derived port is best effort (a node is not refused for want of metrics); one asked for
- * must be bound.
- */
-function metricsOptions(flags: ServerFlags, port: number, log: Logger) {
-  if (flags.metricsPort !== undefined) return { metricsPort: flags.metricsPort };
-  const derived = port + METRICS_PORT_OFFSET;
-  if (derived <= 65_535) return { metricsPort: derived, metricsBestEffort: true };
-  log.warn(
-    { port },
-    `port + ${METRICS_PORT_OFFSET} is past 65535: no metrics unless --metrics-port is given`,
-  );
-  return {};
-}
-
-async function runSingleNode(flags: ServerFlags, nodeId: string): Promise<number> {
-  const log = createLogger(flags.logLevel, { node: nodeId });
-  const port = defaultPort(flags, nodeId);
-  // Static-mode nodes (started by a --nodes launcher) run without Consul.
-  const consul: ConsulConfig | undefined = process.env.ZKV_STATIC === "1" ? undefined : consulConfigFromEnv();
-  const curve = curveFromFlags(flags);
-  const replication = consul ? await new ClusterSettings(consul).replication() : undefined;
-  const store =
-    flags.dataDir === undefined ? undefined : await openNodeStore(flags.dataDir, nodeId, flags.fsync, log);
-  const node = new ZkvNode({
-    nodeId,
-    host: flags.host,
-    port,
-    ...metricsOptions(flags, port, log),
-    ...(flags.advertise ? { advertise: flags.advertise } : {}),
-    weight: flags.weight,
-    ...(consul ? { consul } : {}),
-    ...(curve ? { curve } : {}),
-    ...(replication ? { replication } : {}),
-    ttlSeconds: flags.ttl,
-    ...(flags.maxMemory === undefined ? {} : { maxBytes: flags.maxMemory }),
-    logger: log,
-    ...(store ? { store } : {}),
-  });
-  const stop = untilSignal();
-  try {
-    await node.start();
-  } catch (err) {
-    await store?.close(); // frees the data dir at once, not only when this process is gone
-    throw err;
-  }
-  const reason = await Promise.race([
-    stop,
-    // Removed by remove-node: keep redirecting stragglers briefly, then leave for good (exit 0,
-    // so the launcher does not restart it).
-    node.removed.then(
-      () => new Promise<string>((r) => setTimeout(() => r("removed from the cluster"), REMOVED_GRACE_MS)),
-    ),
-  ]);
-  log.info({ reason }, "shutting down");
-  await node.close();
-  return ExitCode.OK;
 }
