@@ -10,7 +10,8 @@ import { MetricsServer, NodeMetrics } from "./metrics.js";
 import type { NodeOptions } from "./node-options.js";
 import { ClusterView } from "./ownership.js";
 import { NodeReplication } from "./replication/node-replication.js";
-import { type PendingReply, ReplyQueue } from "./reply-queue.js";
+import type { PendingReply } from "./reply-queue.js";
+import { ReplySender } from "./reply-sender.js";
 import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
 import { MemoryStore, Reclaimer, type Store } from "./store/index.js";
 
@@ -27,7 +28,7 @@ const IDLE_WAKE_MS = 100;
 /**
  * One zkv node: a ZeroMQ ROUTER on tcp://host:port serving REQ and DEALER clients, a store, and
  * (in Consul mode) a registration with a TTL health check. Replies leave in request order; one
- * that waits for the disk goes out later through a ReplyQueue while the node keeps receiving.
+ * that waits for the disk goes out later through its ReplySender while the node keeps receiving.
  * `close()` answers requests until none has arrived for IDLE_WAKE_MS (at most DRAIN_MS), sends
  * every reply still waiting, deregisters, closes the socket and then the store.
  */
@@ -35,10 +36,7 @@ export class ZkvNode {
   readonly store: Store;
   readonly limits: Limits;
   readonly #socket: Router;
-  readonly #replies: ReplyQueue;
-  /** Replies to requests with ids, waiting to be sent whenever they are ready. */
-  readonly #unordered = new Set<Promise<void>>();
-  #lastSend: Promise<void> = Promise.resolve();
+  readonly #replies: ReplySender;
   readonly #log: Logger;
   /** CURVE only: who may connect, and the ZAP handler that asks it. */
   readonly curve: CurveGuard | undefined;
@@ -114,7 +112,7 @@ export class ZkvNode {
         curve ? { identity: curve.options.identity, context: curve.context } : undefined,
       ),
     );
-    this.#replies = new ReplyQueue((frames) => this.#send(frames));
+    this.#replies = new ReplySender(this.#socket, this.#log);
   }
 
   /** `tcp://host:port` the node is bound to. */
@@ -203,7 +201,6 @@ export class ZkvNode {
     this.#draining = true;
     await this.#serving;
     await this.#replies.drained();
-    await Promise.all(this.#unordered);
     this.#reclaimer.close();
     this.#replication?.close();
     this.#follower?.close();
@@ -237,41 +234,13 @@ export class ZkvNode {
         continue;
       }
       const { reply, ordered } = this.#answer(frames);
-      if (!(reply instanceof Promise) && (!ordered || this.#replies.idle)) {
-        await this.#send(reply); // nothing it must wait behind: the common path, no queueing
-      } else if (!ordered) {
-        this.#track(Promise.resolve(reply).then((ready) => this.#send(ready)));
-      } else {
-        const full = this.#replies.push(reply);
-        if (full) await full;
-      }
+      const wait = this.#replies.deliver(reply, ordered);
+      if (wait) await wait;
       // Draining answers until the socket has been quiet for IDLE_WAKE_MS (the receive above then
       // fails with EAGAIN), but under endless traffic only for so long. Stopping as soon as nothing
       // is queued would drop requests a client already sent that are still crossing the network.
       if (this.#draining && Date.now() > this.#drainDeadline) return;
     }
-  }
-
-  /**
-   * Sends one reply, after any send in progress (zeromq.js allows one at a time per socket); a
-   * failure (the peer is gone) is logged, never thrown.
-   */
-  #send(frames: Buffer[]): Promise<void> {
-    const sent = this.#lastSend.then(async () => {
-      try {
-        await this.#socket.send(frames);
-      } catch (err) {
-        this.#log.warn({ err }, "reply not sent");
-      }
-    });
-    this.#lastSend = sent;
-    return sent;
-  }
-
-  /** Keeps an out-of-order reply in view until it is sent, so close() can wait for it. */
-  #track(sending: Promise<void>): void {
-    this.#unordered.add(sending);
-    void sending.finally(() => this.#unordered.delete(sending));
   }
 
   /** The reply frames for one incoming message, now or once durable (see answerMessage). */
