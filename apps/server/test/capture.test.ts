@@ -13,13 +13,16 @@ import { call, Harness } from "./helpers.js";
  * that port. Capturing needs root: as another user the suite says why it skips; as root (CI) a
  * missing tshark fails the test, since scripts/bootstrap.sh installs it.
  */
-const tshark = (() => {
+const find = (tool: string) => {
   try {
-    return execFileSync("sh", ["-c", "command -v tshark"], { encoding: "utf8" }).trim() || undefined;
+    return execFileSync("sh", ["-c", `command -v ${tool}`], { encoding: "utf8" }).trim() || undefined;
   } catch {
     return undefined;
   }
-})();
+};
+const tshark = find("tshark");
+/** Installed with tshark (wireshark-common): the capture engine, used here directly. */
+const dumpcap = find("dumpcap");
 const root = process.getuid?.() === 0;
 if (!root) console.warn("capture.test.ts skipped: capturing packets needs root (CI runs it as root)");
 
@@ -29,35 +32,28 @@ const dir = mkdtempSync(join(tmpdir(), "zkv-capture-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /**
- * A running tshark printing the TCP payload of every packet to or from `port` on loopback, one
- * hex line per packet, flushed per packet (-l): the test sees each packet as it is captured,
- * where a capture file is written in blocks and may lag behind by any amount.
+ * A running dumpcap (tshark's capture engine) writing every packet to or from `port` on loopback
+ * to its stdout as pcap, which it flushes per packet: the test sees each packet as it is
+ * captured, where tshark's own output (and a capture file) can lag by any amount. The raw pcap
+ * holds every byte that crossed the port, headers included.
  */
 async function capture(port: number): Promise<{ stop(minBytes: number): Promise<Buffer> }> {
-  const child: ChildProcess = spawn(
-    tshark!,
-    ["-i", "lo", "-f", `tcp port ${port}`, "-l", "-T", "fields", "-e", "tcp.payload"],
-    { stdio: ["ignore", "pipe", "pipe"] },
-  );
+  const child: ChildProcess = spawn(dumpcap!, ["-q", "-i", "lo", "-f", `tcp port ${port}`, "-P", "-w", "-"], {
+    stdio: ["ignore", "pipe", "pipe"],
+  });
   let stderr = "";
-  let pending = "";
-  const payloads: Buffer[] = [];
+  const chunks: Buffer[] = [];
   let bytes = 0;
   child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
   child.stdout?.on("data", (d: Buffer) => {
-    pending += d.toString();
-    const lines = pending.split("\n");
-    pending = lines.pop() ?? "";
-    for (const line of lines) {
-      const payload = Buffer.from(line.replaceAll(":", "").trim(), "hex");
-      payloads.push(payload);
-      bytes += payload.length;
-    }
+    chunks.push(d);
+    bytes += d.length;
   });
   const exited = new Promise((resolve) => child.once("exit", resolve));
+  // The pcap file header comes first, once the capture is running.
   await eventually(() => {
-    if (child.exitCode !== null) throw new Error(`tshark exited ${child.exitCode}: ${stderr}`);
-    return /Capturing on/.test(stderr);
+    if (child.exitCode !== null) throw new Error(`dumpcap exited ${child.exitCode}: ${stderr}`);
+    return bytes >= 24;
   }, 20_000);
   return {
     async stop(minBytes: number) {
@@ -67,7 +63,7 @@ async function capture(port: number): Promise<{ stop(minBytes: number): Promise<
         child.kill("SIGINT");
         await exited;
       }
-      return Buffer.concat(payloads);
+      return Buffer.concat(chunks);
     },
   };
 }
@@ -102,6 +98,7 @@ describe.skipIf(!root)("traffic captured on a node's port", () => {
       tshark,
       "tshark is missing: apt-get install tshark, or run scripts/bootstrap.sh as root",
     ).toBeDefined();
+    expect(dumpcap, "dumpcap (installed with tshark) is missing").toBeDefined();
   });
 
   it("shows keys and values in plaintext without CURVE (so the capture itself is proven to work)", async () => {
