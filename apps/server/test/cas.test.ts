@@ -1,19 +1,10 @@
-import { DEFAULT_LIMITS, ErrorCode, type Reply, type Request, toErrorReply, ZkvError } from "@zkv/protocol";
+import { DEFAULT_LIMITS, ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { type HandlerContext, handleRequest } from "../src/handler.js";
+import type { HandlerContext } from "../src/handler.js";
 import { MemoryStore } from "../src/store/index.js";
+import { answerNow } from "./helpers.js";
 import { FakeCluster } from "./support/fake-cluster.js";
-
-function answer(request: Request, ctx: HandlerContext): Reply {
-  try {
-    const reply = handleRequest(request, ctx);
-    if (reply instanceof Promise) throw new Error("answered later");
-    return reply;
-  } catch (err) {
-    return toErrorReply(err);
-  }
-}
 
 /** A few turns of the event loop's microtask queue: where another writer can get in. */
 async function turns(n: number): Promise<void> {
@@ -45,9 +36,9 @@ describe("conditional writes on one node (n = 1)", () => {
 
   it("put-if-absent writes once; the second gets CONFLICT naming the version", () => {
     const c = ctx();
-    const first = answer({ op: "PUT", key: "k", value: "a", ifAbsent: true }, c) as { version: number };
+    const first = answerNow({ op: "PUT", key: "k", value: "a", ifAbsent: true }, c) as { version: number };
     expect(first).toEqual({ ok: true, version: expect.any(Number) });
-    const second = answer({ op: "PUT", key: "k", value: "b", ifAbsent: true }, c);
+    const second = answerNow({ op: "PUT", key: "k", value: "b", ifAbsent: true }, c);
     expect(second).toMatchObject({ error: { code: ErrorCode.CONFLICT } });
     expect(JSON.stringify(second)).toContain(`version ${first.version}`);
     expect(c.store.get("k")).toBe("a");
@@ -55,21 +46,21 @@ describe("conditional writes on one node (n = 1)", () => {
 
   it("compare-and-set writes only at the expected version, and says the current one", () => {
     const c = ctx();
-    const { version } = answer({ op: "PUT", key: "k", value: "a", withVersion: true }, c) as {
+    const { version } = answerNow({ op: "PUT", key: "k", value: "a", withVersion: true }, c) as {
       version: number;
     };
-    expect(answer({ op: "GET_ONE", key: "k", withVersion: true }, c)).toEqual({
+    expect(answerNow({ op: "GET_ONE", key: "k", withVersion: true }, c)).toEqual({
       key: "k",
       value: "a",
       version,
     });
-    const stale = answer({ op: "PUT", key: "k", value: "x", ifVersion: version - 1 }, c);
+    const stale = answerNow({ op: "PUT", key: "k", value: "x", ifVersion: version - 1 }, c);
     expect(stale).toMatchObject({
       error: { code: ErrorCode.CONFLICT, message: expect.stringContaining(`${version}`) },
     });
-    const won = answer({ op: "PUT", key: "k", value: "b", ifVersion: version }, c) as { version: number };
+    const won = answerNow({ op: "PUT", key: "k", value: "b", ifVersion: version }, c) as { version: number };
     expect(won.version).toBeGreaterThan(version);
-    expect(answer({ op: "PUT", key: "gone", value: "x", ifVersion: 1 }, c)).toMatchObject({
+    expect(answerNow({ op: "PUT", key: "gone", value: "x", ifVersion: 1 }, c)).toMatchObject({
       error: { code: ErrorCode.CONFLICT, message: expect.stringContaining("does not exist") },
     });
   });
@@ -78,22 +69,22 @@ describe("conditional writes on one node (n = 1)", () => {
     let now = 1_000_000;
     const store = new MemoryStore({ now: () => now });
     const c: HandlerContext = { nodeId: "n", store, limits: DEFAULT_LIMITS };
-    const { version } = answer({ op: "PUT", key: "lock", value: "a", ttl: 1, ifAbsent: true }, c) as {
+    const { version } = answerNow({ op: "PUT", key: "lock", value: "a", ttl: 1, ifAbsent: true }, c) as {
       version: number;
     };
-    expect(answer({ op: "PUT", key: "lock", value: "b", ifAbsent: true }, c)).toMatchObject({
+    expect(answerNow({ op: "PUT", key: "lock", value: "b", ifAbsent: true }, c)).toMatchObject({
       error: { code: ErrorCode.CONFLICT },
     });
     now += 1000;
-    expect(answer({ op: "PUT", key: "lock", value: "x", ifVersion: version }, c)).toMatchObject({
+    expect(answerNow({ op: "PUT", key: "lock", value: "x", ifVersion: version }, c)).toMatchObject({
       error: { code: ErrorCode.CONFLICT },
     });
-    expect(answer({ op: "PUT", key: "lock", value: "b", ifAbsent: true }, c)).toMatchObject({ ok: true });
+    expect(answerNow({ op: "PUT", key: "lock", value: "b", ifAbsent: true }, c)).toMatchObject({ ok: true });
   });
 
   it("a failed condition in a BATCH fails only its own element", () => {
     const c = ctx();
-    const reply = answer(
+    const reply = answerNow(
       {
         op: "BATCH",
         ops: [
@@ -122,7 +113,7 @@ describe("conditional writes on one node (n = 1)", () => {
           await Promise.all(
             Array.from({ length: writers }, async () => {
               for (;;) {
-                const read = answer({ op: "GET_ONE", key: "n", withVersion: true }, c) as {
+                const read = answerNow({ op: "GET_ONE", key: "n", withVersion: true }, c) as {
                   value?: string;
                   version?: number;
                 };
@@ -130,7 +121,7 @@ describe("conditional writes on one node (n = 1)", () => {
                 const next = String(Number(read.value ?? "0") + 1);
                 const condition =
                   read.version === undefined ? { ifAbsent: true } : { ifVersion: read.version };
-                const reply = answer({ op: "PUT", key: "n", value: next, ...condition }, c);
+                const reply = answerNow({ op: "PUT", key: "n", value: next, ...condition }, c);
                 const won = !("error" in reply);
                 attempts.push({ expected: read.version ?? "absent", won });
                 if (won) return;

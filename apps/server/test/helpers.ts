@@ -1,5 +1,12 @@
 import { freePorts } from "@zkv/membership/testing";
-import { decodeReply, type Limits, type Reply, ZkvError, type Request as ZkvRequest } from "@zkv/protocol";
+import {
+  decodeReply,
+  type Limits,
+  type Reply,
+  toErrorReply,
+  ZkvError,
+  type Request as ZkvRequest,
+} from "@zkv/protocol";
 import { expect } from "vitest";
 import { Dealer, Request } from "zeromq";
 import { type HandlerContext, handleRequest } from "../src/handler.js";
@@ -108,6 +115,15 @@ export function bytesOf(model: ReadonlyMap<string, string>): number {
   let n = 0;
   for (const [k, v] of model) n += Buffer.byteLength(k) + Buffer.byteLength(v);
   return n;
+}
+
+/** The reply a client would get from handleNow, thrown errors included (as the node's answer path does). */
+export function answerNow(request: ZkvRequest, ctx: HandlerContext): Reply {
+  try {
+    return handleNow(request, ctx);
+  } catch (err) {
+    return toErrorReply(err);
+  }
 }
 
 /** handleRequest on a node without replication, whose replies are never deferred. */

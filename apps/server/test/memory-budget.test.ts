@@ -1,28 +1,12 @@
 import { createPlacement } from "@zkv/hashring";
-import {
-  DEFAULT_LIMITS,
-  ErrorCode,
-  type Reply,
-  type Request,
-  type StatsReply,
-  toErrorReply,
-} from "@zkv/protocol";
+import { DEFAULT_LIMITS, ErrorCode, type StatsReply } from "@zkv/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { type HandlerContext, handleRequest } from "../src/handler.js";
+import type { HandlerContext } from "../src/handler.js";
 import { parseByteSize } from "../src/memory-flags.js";
 import { ClusterView } from "../src/ownership.js";
 import { MemoryStore } from "../src/store/index.js";
-
-function answer(request: Request, ctx: HandlerContext): Reply {
-  try {
-    const reply = handleRequest(request, ctx);
-    if (reply instanceof Promise) throw new Error("answered later");
-    return reply;
-  } catch (err) {
-    return toErrorReply(err);
-  }
-}
+import { answerNow } from "./helpers.js";
 
 /** A node whose budget is `maxBytes`: "k1"+"12345678" is 10 bytes, so 30 holds three such keys. */
 function budgeted(maxBytes: number, now?: () => number): HandlerContext {
@@ -35,34 +19,34 @@ describe("the memory budget (--max-memory)", () => {
   it("refuses the write that would pass it, writing nothing, while reads keep working", () => {
     const ctx = budgeted(30);
     for (const k of ["k1", "k2", "k3"])
-      expect(answer({ op: "PUT", key: k, value: "12345678" }, ctx)).toEqual({ ok: true });
+      expect(answerNow({ op: "PUT", key: k, value: "12345678" }, ctx)).toEqual({ ok: true });
     expect(ctx.store.bytes).toBe(30);
-    const refused = answer({ op: "PUT", key: "k4", value: "x" }, ctx);
+    const refused = answerNow({ op: "PUT", key: "k4", value: "x" }, ctx);
     expect(refused).toMatchObject(oom);
     expect(JSON.stringify(refused)).toContain("nothing written");
     expect(ctx.store.get("k4")).toBeUndefined();
-    expect(answer({ op: "PUT", key: "k1", value: "123456789" }, ctx)).toMatchObject(oom); // grows by 1
-    expect(answer({ op: "GET_ONE", key: "k1" }, ctx)).toEqual({ key: "k1", value: "12345678" });
+    expect(answerNow({ op: "PUT", key: "k1", value: "123456789" }, ctx)).toMatchObject(oom); // grows by 1
+    expect(answerNow({ op: "GET_ONE", key: "k1" }, ctx)).toEqual({ key: "k1", value: "12345678" });
     expect(ctx.store.bytes).toBe(30);
   });
 
   it("lets deletes and shrinking or same-size overwrites through, and takes writes again after", () => {
     const ctx = budgeted(30);
-    for (const k of ["k1", "k2", "k3"]) answer({ op: "PUT", key: k, value: "12345678" }, ctx);
-    expect(answer({ op: "PUT", key: "k1", value: "abcdefgh" }, ctx)).toEqual({ ok: true });
-    expect(answer({ op: "PUT", key: "k2", value: "1" }, ctx)).toEqual({ ok: true });
-    expect(answer({ op: "DELETE", key: "k3" }, ctx)).toEqual({ ok: true, deleted: true });
-    expect(answer({ op: "PUT", key: "k4", value: "12345678" }, ctx)).toEqual({ ok: true });
+    for (const k of ["k1", "k2", "k3"]) answerNow({ op: "PUT", key: k, value: "12345678" }, ctx);
+    expect(answerNow({ op: "PUT", key: "k1", value: "abcdefgh" }, ctx)).toEqual({ ok: true });
+    expect(answerNow({ op: "PUT", key: "k2", value: "1" }, ctx)).toEqual({ ok: true });
+    expect(answerNow({ op: "DELETE", key: "k3" }, ctx)).toEqual({ ok: true, deleted: true });
+    expect(answerNow({ op: "PUT", key: "k4", value: "12345678" }, ctx)).toEqual({ ok: true });
     expect(ctx.store.bytes).toBeLessThanOrEqual(30);
   });
 
   it("reclaims expired entries at once when full, before refusing", () => {
     let now = 1_000_000;
     const ctx = budgeted(30, () => now);
-    for (const k of ["k1", "k2", "k3"]) answer({ op: "PUT", key: k, value: "12345678", ttl: 1 }, ctx);
+    for (const k of ["k1", "k2", "k3"]) answerNow({ op: "PUT", key: k, value: "12345678", ttl: 1 }, ctx);
     now += 1000; // expired, not yet reclaimed: they still count
     expect(ctx.store.bytes).toBe(30);
-    expect(answer({ op: "PUT", key: "k4", value: "12345678" }, ctx)).toEqual({ ok: true });
+    expect(answerNow({ op: "PUT", key: "k4", value: "12345678" }, ctx)).toEqual({ ok: true });
     expect(ctx.store.bytes).toBe(10);
   });
 
@@ -75,18 +59,18 @@ describe("the memory budget (--max-memory)", () => {
       { key: "k2", value: "12345678" },
       { key: "k3", value: "12345678" },
     ];
-    expect(answer({ op: "IMPORT", run: "r", entries }, ctx)).toMatchObject(oom);
+    expect(answerNow({ op: "IMPORT", run: "r", entries }, ctx)).toMatchObject(oom);
     expect(ctx.store.size).toBe(0);
-    expect(answer({ op: "IMPORT", run: "r", entries: entries.slice(0, 2) }, ctx)).toMatchObject({
+    expect(answerNow({ op: "IMPORT", run: "r", entries: entries.slice(0, 2) }, ctx)).toMatchObject({
       ok: true,
       count: 2,
     });
   });
 
   it("STATS reports the budget, and nothing when unlimited", () => {
-    expect((answer({ op: "STATS" }, budgeted(1024)) as StatsReply).maxBytes).toBe(1024);
+    expect((answerNow({ op: "STATS" }, budgeted(1024)) as StatsReply).maxBytes).toBe(1024);
     const unlimited = { nodeId: "n", store: new MemoryStore(), limits: DEFAULT_LIMITS };
-    expect(answer({ op: "STATS" }, unlimited)).not.toHaveProperty("maxBytes");
+    expect(answerNow({ op: "STATS" }, unlimited)).not.toHaveProperty("maxBytes");
   });
 
   it("never holds more than the budget, and never loses an acknowledged write (property)", () => {
@@ -100,11 +84,11 @@ describe("the memory budget (--max-memory)", () => {
         const model = new Map<string, string>();
         for (const o of ops) {
           if ("put" in o) {
-            const reply = answer({ op: "PUT", key: o.put, value: o.value }, ctx);
+            const reply = answerNow({ op: "PUT", key: o.put, value: o.value }, ctx);
             if ("error" in reply) expect(reply).toMatchObject(oom);
             else model.set(o.put, o.value);
           } else {
-            answer({ op: "DELETE", key: o.del }, ctx);
+            answerNow({ op: "DELETE", key: o.del }, ctx);
             model.delete(o.del);
           }
           expect(ctx.store.bytes).toBeLessThanOrEqual(max);

@@ -1,28 +1,18 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { DEFAULT_LIMITS, type Reply, type Request, toErrorReply } from "@zkv/protocol";
+import { DEFAULT_LIMITS } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { getAllPage, type HandlerContext, handleRequest } from "../src/handler.js";
+import { getAllPage, type HandlerContext } from "../src/handler.js";
 import { ExpiryIndex } from "../src/store/expiry-index.js";
 import { DurableStore, MemoryStore, Reclaimer } from "../src/store/index.js";
+import { answerNow } from "./helpers.js";
 
 /** A clock a test moves by hand. */
 function manualClock(start = 1_700_000_000_000) {
   const clock = { t: start, now: () => clock.t };
   return clock;
-}
-
-/** The reply a client would get, thrown errors included (as the node's answer path does). */
-function answer(request: Request, ctx: HandlerContext): Reply {
-  try {
-    const reply = handleRequest(request, ctx);
-    if (reply instanceof Promise) throw new Error("answered later");
-    return reply;
-  } catch (err) {
-    return toErrorReply(err);
-  }
 }
 
 const root = mkdtempSync(join(tmpdir(), "zkv-ttl-test-"));
@@ -95,20 +85,20 @@ describe("TTL visibility (property, injected clock)", () => {
         for (const step of steps) {
           if (step.kind === "put") {
             const ttl = step.ttlMs === undefined ? {} : { ttl: step.ttlMs / 1000 };
-            expect(answer({ op: "PUT", key: step.key, value: step.value, ...ttl }, ctx)).toEqual({
+            expect(answerNow({ op: "PUT", key: step.key, value: step.value, ...ttl }, ctx)).toEqual({
               ok: true,
             });
             const expiresAt = step.ttlMs === undefined ? undefined : clock.t + step.ttlMs;
             model.set(step.key, { value: step.value, expiresAt });
           } else if (step.kind === "delete") {
-            const reply = answer({ op: "DELETE", key: step.key }, ctx);
+            const reply = answerNow({ op: "DELETE", key: step.key }, ctx);
             expect(reply).toEqual({ ok: true, deleted: live(step.key) !== undefined });
             model.delete(step.key);
           } else if (step.kind === "advance") clock.t += step.ms;
           else store.reclaim(step.max, false);
           for (const key of ["a", "b", "c", "d"]) {
             const want = live(key);
-            const got = answer({ op: "GET_ONE", key, withVersion: true }, ctx);
+            const got = answerNow({ op: "GET_ONE", key, withVersion: true }, ctx);
             if (want === undefined) expect(got).toMatchObject({ error: { code: "NOT_FOUND" } });
             else {
               const expiry = want.expiresAt === undefined ? {} : { expiresAt: want.expiresAt };
@@ -132,14 +122,14 @@ describe("TTL visibility (property, injected clock)", () => {
     const clock = manualClock();
     const store = new MemoryStore({ now: clock.now });
     const ctx: HandlerContext = { nodeId: "n", store, limits: DEFAULT_LIMITS };
-    answer({ op: "PUT", key: "k", value: "v", expiresAt: clock.t + 500 }, ctx);
-    answer({ op: "PUT", key: "gone", value: "v", expiresAt: clock.t - 1 }, ctx);
+    answerNow({ op: "PUT", key: "k", value: "v", expiresAt: clock.t + 500 }, ctx);
+    answerNow({ op: "PUT", key: "gone", value: "v", expiresAt: clock.t - 1 }, ctx);
     expect(store.entry("k")?.expiresAt).toBe(clock.t + 500);
     expect(store.get("gone")).toBeUndefined();
     clock.t += 500;
-    expect(answer({ op: "GET_ONE", key: "k" }, ctx)).toMatchObject({ error: { code: "NOT_FOUND" } });
+    expect(answerNow({ op: "GET_ONE", key: "k" }, ctx)).toMatchObject({ error: { code: "NOT_FOUND" } });
     // A PUT without a ttl makes a key permanent again.
-    answer({ op: "PUT", key: "k", value: "again" }, ctx);
+    answerNow({ op: "PUT", key: "k", value: "again" }, ctx);
     clock.t += 10_000_000;
     expect(store.get("k")).toBe("again");
   });
