@@ -3,6 +3,7 @@ import { CurveKeyError } from "@zkv/protocol";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
 import { addCurveOptions } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
+import { LaunchRefusedError } from "./launch-placement.js";
 import { LOG_LEVELS } from "./logger.js";
 import { addMemoryOption } from "./memory-flags.js";
 import { METRICS_PORT_OFFSET } from "./metrics.js";
@@ -168,6 +169,10 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     if (err instanceof ConsulUnavailableError) {
       process.stderr.write(`error: ${err.message}\n`);
       return ExitCode.UNAVAILABLE;
+    }
+    if (err instanceof LaunchRefusedError) {
+      process.stderr.write(`error: ${err.code}: ${err.message}\n`);
+      return ExitCode.REFUSED;
     }
     if (err instanceof DataDirError) {
       process.stderr.write(`error: ${err.code}: ${err.message}\n`);

@@ -5,6 +5,11 @@ export const ExitCode = {
   FAILURE: 1,
   /** Bad flags or arguments. */
   USAGE: 2,
+  /**
+   * The launcher refused: a cluster is already running on these ports or against this Consul, or
+   * the flags contradict the cluster's stored placement or settings.
+   */
+  REFUSED: 4,
   /** Consul (or the cluster) could not be reached (EX_UNAVAILABLE). */
   UNAVAILABLE: 69,
   /** The data dir cannot be used: not creatable, not a zkv store, or locked by another node (EX_CANTCREAT). */

@@ -99,7 +99,9 @@ export class ClusterLauncher {
     ];
     const env = { ...process.env, ...this.options.env };
     if (this.options.consul) env.CONSUL_HTTP_ADDR = formatConsulAddr(this.options.consul);
-    const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit"], env });
+    // The IPC channel is how a node notices that its launcher died (see run-node's launcherGone).
+    const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit", "ipc"], env });
+    child.channel?.unref();
     const exited = new Promise<void>((resolve) => child.once("exit", () => resolve()));
     const node: Supervised = { spec, child, crashes, startedAt: Date.now(), exited };
     this.#nodes.set(spec.id, node);

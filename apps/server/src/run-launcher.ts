@@ -1,17 +1,8 @@
 import { fileURLToPath } from "node:url";
-import {
-  ClusterSettings,
-  type ConsulConfig,
-  consulConfigFromEnv,
-  desiredNodes,
-  formatConsulAddr,
-  initialPlacement,
-  listMembers,
-  parseHashing,
-  replication,
-} from "@zkv/membership";
+import { ClusterSettings, consulConfigFromEnv, desiredNodes, formatConsulAddr } from "@zkv/membership";
 import { curveFromFlags, curveNodeArgs } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
+import { launchPlacement, refuseIfRunning } from "./launch-placement.js";
 import { ClusterLauncher } from "./launcher.js";
 import { createLogger, type Logger } from "./logger.js";
 import { memoryNodeArgs } from "./memory-flags.js";
@@ -55,14 +46,10 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
 
   const consul = consulConfigFromEnv();
   const settings = new ClusterSettings(consul);
-  if (flags.clusterSize !== undefined) await settings.setClusterSize(flags.clusterSize);
-  if (flags.hashing !== undefined) await settings.setHashing(parseHashing(flags.hashing));
-  if (flags.replicas !== undefined) {
-    await settings.setReplication(replication(flags.replicas, flags.writeQuorum, flags.readQuorum));
-  }
+  const record = await launchPlacement(settings, flags, consul);
+  await refuseIfRunning(record, consul, flags.host);
   const hashing = await settings.hashing();
   const copies = await settings.replication();
-  const record = await bootstrapPlacement(settings, flags, consul);
   const nodes = desiredNodes(record).map((n) => ({ id: n.id, port: n.port }));
   log.info(
     { nodes: nodes.length, epoch: record.epoch, hashing, consul: formatConsulAddr(consul) },
@@ -94,28 +81,6 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   const signal = await stop;
   watch.close();
   return finish(launcher, signal, log);
-}
-
-/**
- * The placement to launch. On a cold start (no zkv node registered, no rebalance in progress)
- * it is derived afresh from `cluster_size`, as the seed defines; otherwise the stored record,
- * which add-node and remove-node keep, wins.
- */
-async function bootstrapPlacement(settings: ClusterSettings, flags: ServerFlags, consul: ConsulConfig) {
-  const size = await settings.clusterSize();
-  const { record, index } = await settings.placementRecord();
-  const cold = !record?.transition && (await listMembers(consul)).length === 0;
-  if (record && !cold) return record;
-  if (size === undefined) {
-    throw new Error(
-      `cluster_size is not set in Consul KV at ${formatConsulAddr(consul)}: ` +
-        "set it with `consul kv put cluster_size 4`, or pass --cluster-size 4",
-    );
-  }
-  const fresh = initialPlacement(size, flags.host, flags.basePort);
-  if (!(await settings.writePlacement(fresh, index)))
-    throw new Error("placement record changed while starting; retry");
-  return fresh;
 }
 
 async function finish(launcher: ClusterLauncher, signal: NodeJS.Signals, log: Logger): Promise<number> {

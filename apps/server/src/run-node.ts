@@ -68,6 +68,7 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
   }
   const reason = await Promise.race([
     stop,
+    launcherGone(),
     // Removed by remove-node: keep redirecting stragglers briefly, then leave for good (exit 0,
     // so the launcher does not restart it).
     node.removed.then(
@@ -77,4 +78,16 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
   log.info({ reason }, "shutting down");
   await node.close();
   return ExitCode.OK;
+}
+
+/**
+ * Resolves when the launcher that started this node is gone (its IPC channel closed: the kernel
+ * closes it when the launcher dies, even by SIGKILL). A node must not outlive its supervisor:
+ * orphans would keep the ports and Consul entries that the next launcher needs. Never resolves
+ * for a node started on its own (no channel).
+ */
+function launcherGone(): Promise<string> {
+  if (!process.channel) return new Promise(() => {});
+  process.channel.unref(); // the channel alone must not keep a node running
+  return new Promise((resolve) => process.once("disconnect", () => resolve("launcher is gone")));
 }

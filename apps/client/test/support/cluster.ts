@@ -58,15 +58,44 @@ export function runCli(
   args: readonly string[],
   env: Record<string, string>,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runToExit(CLIENT_MAIN, args, env);
+}
+
+/**
+ * Runs the server CLI to its exit, for starts that must be refused; a start that succeeds is
+ * killed (with its nodes) after `timeoutMs`, so the test fails instead of leaking a cluster.
+ */
+export function runServer(
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs = 30_000,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return runToExit(SERVER_MAIN, args, env, timeoutMs);
+}
+
+function runToExit(
+  main: string,
+  args: readonly string[],
+  env: Record<string, string>,
+  timeoutMs?: number,
+): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", CLIENT_MAIN, ...args], {
+    const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
       env: { ...process.env, ...env },
       stdio: ["ignore", "pipe", "pipe"],
+      detached: timeoutMs !== undefined,
     });
+    if (timeoutMs !== undefined) trackProcessGroup(child.pid);
+    const timer =
+      timeoutMs === undefined ? undefined : setTimeout(() => process.kill(-child.pid!, "SIGKILL"), timeoutMs);
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
     child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("exit", (code) => resolve({ code, stdout, stderr }));
+    child.once("exit", (code) => {
+      clearTimeout(timer);
+      if (timeoutMs !== undefined) untrackPid(child.pid);
+      resolve({ code, stdout, stderr });
+    });
   });
 }

@@ -1,0 +1,119 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { ClusterSettings, listMembers } from "@zkv/membership";
+import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ZkvClient } from "../src/index.js";
+import { runCli, runServer, startCluster, type TestCluster } from "./support/cluster.js";
+
+const KEYS = 1000;
+
+/** Keys of 0..count-1 that do not read back as `value-<i>`. */
+async function missing(client: ZkvClient, count: number): Promise<string[]> {
+  const lost: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const value = await client.get(`key-${i}`).catch(() => undefined);
+    if (value !== `value-${i}`) lost.push(`key-${i}`);
+  }
+  return lost;
+}
+
+/**
+ * A clean restart is the most ordinary thing an operator does: once the membership has changed,
+ * the placement record (not `cluster_size`) says which nodes hold the data, on every start.
+ */
+describe("a restarted cluster serves what it acknowledged before", () => {
+  let consul: TestConsul;
+  let cluster: TestCluster | undefined;
+  let dataDir: string;
+
+  beforeAll(async () => {
+    consul = await startTestConsul();
+    dataDir = mkdtempSync(join(tmpdir(), "zkv-restart-"));
+  });
+  afterAll(async () => {
+    await cluster?.stop("SIGKILL");
+    await consul?.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it("after add-node and remove-node node-0, a restart brings back node-1 and node-2 with every key", async () => {
+    const durable = ["--data-dir", dataDir, "--fsync", "always"];
+    cluster = await startCluster(consul.env, ["--cluster-size", "2", ...durable]);
+    expect((await runCli(["load", "--count", String(KEYS)], consul.env)).code).toBe(0);
+    const add = await runCli(["add-node"], consul.env);
+    expect(add.code, add.stderr).toBe(0);
+    const remove = await runCli(["remove-node", "node-0"], consul.env);
+    expect(remove.code, remove.stderr).toBe(0);
+    expect(await cluster.stop("SIGTERM")).toBe(0);
+    await eventually(async () => (await listMembers(consul.config)).length === 0, 20_000);
+
+    cluster = await startCluster(consul.env, durable); // the same flags, without --cluster-size
+    const record = (await new ClusterSettings(consul.config).placementRecord()).record!;
+    expect(record.members.map((m) => m.id)).toEqual(["node-1", "node-2"]);
+    expect(record.epoch).toBe(2);
+    await eventually(async () =>
+      (await listMembers(consul.config)).every((m) => m.health === "passing" && m.id !== "node-0"),
+    );
+    const client = await ZkvClient.connect({ consul: consul.config });
+    try {
+      expect(await missing(client, KEYS)).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+
+  it("refuses flags that contradict the stored cluster (exit 4), and starts nothing", async () => {
+    const size = await runServer(["--cluster-size", "5"], consul.env);
+    expect([size.code, size.stderr]).toEqual([
+      4,
+      expect.stringContaining("--cluster-size 5 (it has 2 members)"),
+    ]);
+    const hrw = await runServer(["--hashing", "hrw"], consul.env);
+    expect([hrw.code, hrw.stderr]).toEqual([4, expect.stringContaining("--hashing hrw (it uses ring)")]);
+    expect((await listMembers(consul.config)).map((m) => m.id).sort()).toEqual(["node-1", "node-2"]);
+  });
+
+  it("refuses a second launcher against the same Consul, naming the running cluster (exit 4)", async () => {
+    const second = await runServer([], consul.env);
+    expect([second.code, second.stderr]).toEqual([
+      4,
+      expect.stringMatching(/CLUSTER_RUNNING.*node-1 at 127\.0\.0\.1:/),
+    ]);
+    // The first cluster keeps serving.
+    const client = await ZkvClient.connect({ consul: consul.config });
+    try {
+      expect(await client.get("key-7")).toBe("value-7");
+    } finally {
+      client.close();
+    }
+  });
+
+  it("refuses a cluster whose ports another process holds, naming them (exit 4)", async () => {
+    const elsewhere = await startTestConsul();
+    try {
+      const record = (await new ClusterSettings(consul.config).placementRecord()).record!;
+      const port = record.members[0]!.port; // held by the running cluster's node-1
+      const clash = await runServer(["--cluster-size", "1", "--base-port", String(port)], elsewhere.env);
+      expect([clash.code, clash.stderr]).toEqual([4, expect.stringContaining(`PORT_IN_USE: port ${port}`)]);
+    } finally {
+      await elsewhere.stop();
+    }
+  });
+
+  it("a SIGKILLed launcher takes its nodes with it, so the next start serves every key", async () => {
+    const old = cluster!;
+    old.launcher.kill("SIGKILL"); // only the launcher: its nodes must notice on their own
+    // Nodes shut down cleanly (they deregister), instead of holding the ports as orphans.
+    await eventually(async () => (await listMembers(consul.config)).length === 0, 20_000);
+    await old.stop("SIGKILL");
+    cluster = await startCluster(consul.env, ["--data-dir", dataDir, "--fsync", "always"]);
+    const client = await ZkvClient.connect({ consul: consul.config });
+    try {
+      expect(await missing(client, KEYS)).toEqual([]);
+    } finally {
+      client.close();
+    }
+  });
+});
