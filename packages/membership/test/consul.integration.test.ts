@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ClusterSettings,
@@ -202,6 +203,25 @@ describe("placement record and rebalance lock", () => {
     const second = await ConsulLock.acquire(consul.config, "second");
     await second.release();
     await second.release();
+  });
+
+  it("takes over at once the lock of a holder on this machine that was killed", async () => {
+    // A real holder process, SIGKILLed while it holds the lock: its session would take Consul
+    // 20–35 s to expire.
+    const script = `import { ConsulLock } from ${JSON.stringify(new URL("../src/index.ts", import.meta.url).pathname)};
+      await ConsulLock.acquire(${JSON.stringify(consul.config)}, "doomed"); console.log("held"); setInterval(() => {}, 1000);`;
+    const holder = spawn(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], {
+      stdio: ["ignore", "pipe", "inherit"],
+    });
+    await new Promise((resolve) => holder.stdout.once("data", resolve));
+    await expect(ConsulLock.acquire(consul.config, "while alive")).rejects.toMatchObject({
+      holder: "doomed",
+    });
+    const exited = new Promise((resolve) => holder.once("exit", resolve));
+    holder.kill("SIGKILL");
+    await exited;
+    const next = await ConsulLock.acquire(consul.config, "next"); // no wait
+    await next.release();
   });
 });
 
