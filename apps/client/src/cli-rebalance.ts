@@ -15,6 +15,8 @@ const positive = (what: string) => (raw: string) => {
 interface RebalanceFlags {
   plan?: boolean;
   wait: number;
+  /** add-node: seconds the new node has to start before the add is rolled back. */
+  joinTimeout?: number;
   json?: boolean;
   /** The global CURVE flags. */
   curve: CurveFlags;
@@ -49,6 +51,8 @@ async function run(change: MembershipChange, flags: RebalanceFlags): Promise<voi
     change,
     ...(curve ? { curve } : {}),
     lockWaitMs: flags.wait * 1000,
+    ...(flags.joinTimeout ? { joinTimeoutMs: flags.joinTimeout * 1000 } : {}),
+    onWait: (message) => err(message),
     onProgress: (p) => {
       if (p.phase === "waiting-for-node")
         return err(`waiting for ${p.node} to register and pass its health check…`);
@@ -63,7 +67,8 @@ async function run(change: MembershipChange, flags: RebalanceFlags): Promise<voi
   if (flags.json) return out(JSON.stringify(result));
   out(
     `${result.kind === "add" ? "added" : "removed"} ${result.node}${result.resumed ? " (resumed)" : ""}: moved ${result.moved} of ${result.scanned} keys ` +
-      `in ${result.seconds.toFixed(1)} s (planned ${result.planned}, swept ${result.swept}); placement epoch ${result.epoch}`,
+      `in ${result.seconds.toFixed(1)} s (planned ${result.planned}${result.vanished ? `, ${result.vanished} of them deleted or expired before their move` : ""}, ` +
+      `swept ${result.swept} written during the move); placement epoch ${result.epoch}`,
   );
   table(
     ["FROM", "TO", "KEYS"],
@@ -83,6 +88,12 @@ export function registerRebalanceCommands(program: Command): void {
     .option("--port <port>", "port (default: one past the highest in use)", positive("--port"))
     .option("--plan", "dry run: print how many keys would move where")
     .option("--wait <seconds>", "wait this long for another rebalance's lock", positive("--wait"), 0)
+    .option(
+      "--join-timeout <seconds>",
+      "how long the new node has to start before the add is rolled back",
+      positive("--join-timeout"),
+      60,
+    )
     .action((o: RebalanceFlags & { id?: string; weight: number; port?: number }, cmd: Command) =>
       run(
         { kind: "add", ...(o.id ? { id: o.id } : {}), weight: o.weight, ...(o.port ? { port: o.port } : {}) },

@@ -82,6 +82,7 @@ export class ZkvClient {
   readonly #router: KeyRouter = {
     ownerOf: (key) => this.ownerOf(key),
     replicasOf: (key) => this.replicasOf(key),
+    knows: (nodeId) => this.#connections.has(nodeId),
     toNode: (nodeId, request) => this.#toNode(nodeId, request),
     toOwner: (key, request) => this.#toOwner(key, request),
   };

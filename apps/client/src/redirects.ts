@@ -10,6 +10,8 @@ export interface KeyRouter {
   ownerOf(key: string): string;
   /** The key's owner, then its other replicas: the order a request tries them in. */
   replicasOf(key: string): string[];
+  /** True when the client follows `nodeId` in Consul (it can address it). */
+  knows(nodeId: string): boolean;
   /** One request to one named node, no redirects. */
   toNode(nodeId: string, request: OutgoingRequest): Promise<Reply>;
   /** One request to the key's owner, following redirects (routeToOwner). */
@@ -63,6 +65,10 @@ async function redirected(
       if (++redirects > MAX_REDIRECTS || err.owner === undefined) throw err;
       target = err.owner;
       asking = err.code === ErrorCode.ASK;
+    } else if (err.code === ErrorCode.NODE_UNAVAILABLE && redirects > 0 && !router.knows(target)) {
+      // A node redirected us to a node our view of Consul does not have yet (it has just joined,
+      // and its registration reaches this client a moment after it reached the node): wait for it.
+      await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
     } else if (err.code === ErrorCode.TRY_AGAIN) {
       await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
       target = router.ownerOf(key);

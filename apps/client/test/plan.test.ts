@@ -1,4 +1,5 @@
 import { type DesiredNode, initialPlacement, type PlacementRecord, type Transition } from "@zkv/membership";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   type MembershipChange,
@@ -61,9 +62,47 @@ describe("nextMembers: remove", () => {
     expect(refusal(() => nextMembers(one, { kind: "remove", id: "node-0" })).code).toBe("LAST_NODE");
   });
 
+  it("refuses, with TOO_FEW_NODES, a removal that leaves fewer members than copies of each key", () => {
+    const four = initialPlacement(4);
+    expect(nextMembers(four, { kind: "remove", id: "node-3" }, 3).next).toHaveLength(3);
+    const err = refusal(() => nextMembers(three, { kind: "remove", id: "node-2" }, 3));
+    expect(err.code).toBe("TOO_FEW_NODES");
+    expect(err.message).toContain("would leave 2 members for 3 copies");
+  });
+
+  it("holds members >= replicas for every removal it allows (property)", () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 1, max: 9 }),
+        fc.integer({ min: 1, max: 5 }),
+        fc.nat(8),
+        (size, n, pick) => {
+          const placed = initialPlacement(size);
+          const id = placed.members[pick % size]!.id;
+          try {
+            const { next } = nextMembers(placed, { kind: "remove", id }, n);
+            return next.length >= n && next.length === size - 1;
+          } catch (err) {
+            return err instanceof RebalanceError && (size === 1 || size - 1 < n);
+          }
+        },
+      ),
+    );
+  });
+
   it("reports an unknown node as UNKNOWN_NODE even in a one-node cluster", () => {
     const one = initialPlacement(1);
     expect(refusal(() => nextMembers(one, { kind: "remove", id: "node-1" })).code).toBe("UNKNOWN_NODE");
+  });
+});
+
+describe("nextNodeId", () => {
+  it("does not hand out the id of a node that was just removed", () => {
+    const afterRemove: PlacementRecord = {
+      ...initialPlacement(3),
+      completed: { kind: "remove", node: "node-3", run: "r" },
+    };
+    expect(nextNodeId(afterRemove)).toBe("node-4");
   });
 });
 

@@ -6,6 +6,7 @@ import {
   type ConsulConfig,
   desiredNodes,
   type HashingMode,
+  isMoving,
   type PlacementRecord,
 } from "@zkv/membership";
 import type { Logger } from "./logger.js";
@@ -52,7 +53,9 @@ export class ClusterFollower extends EventEmitter<{ removed: [] }> {
   #apply(record: PlacementRecord, first = false): void {
     const place = (members: PlacementRecord["members"]) => createPlacement(this.#hashing, members);
     const t = record.transition;
-    if (t) this.view.beginMigration(t.run, record.epoch, place(record.members), place(t.next));
+    // While an added node is joining, nothing moves: a key sent to it now would fail for clients
+    // that cannot reach it yet, and be lost with it if it never starts.
+    if (isMoving(t)) this.view.beginMigration(t.run, record.epoch, place(record.members), place(t.next));
     else if (this.view.setPlacement(record.epoch, place(record.members))) {
       this.log.info({ epoch: record.epoch, members: record.members.length }, "placement adopted");
     }

@@ -42,6 +42,8 @@ interface Supervised {
  */
 export class ClusterLauncher {
   readonly #nodes = new Map<string, Supervised>();
+  /** Ids the cluster wants running now, as far as the launcher was told (see want()). */
+  readonly #wanted = new Set<string>();
   readonly #log: Logger;
   #stopping = false;
 
@@ -61,9 +63,34 @@ export class ClusterLauncher {
    * launcher already runs, or is about to restart, is left as it is.
    */
   ensure(spec: NodeSpec): boolean {
+    this.#wanted.add(spec.id);
     if (this.#stopping || this.#nodes.has(spec.id)) return false;
     this.#spawn(spec, 0);
     return true;
+  }
+
+  /**
+   * Stops a node the cluster no longer wants (an add that was rolled back) and does not restart
+   * it; false when this launcher does not run it.
+   */
+  retire(id: string): boolean {
+    this.#wanted.delete(id);
+    const node = this.#nodes.get(id);
+    if (!node) return false;
+    this.#nodes.delete(id); // #onExit ignores a process no longer in the map: no restart
+    clearTimeout(node.restartTimer);
+    node.child.kill("SIGTERM");
+    return true;
+  }
+
+  /** The cluster no longer wants `id` (removed): when it exits cleanly, it stays stopped. */
+  unwant(id: string): void {
+    this.#wanted.delete(id);
+  }
+
+  /** Ids of the nodes this launcher runs. */
+  get running(): string[] {
+    return [...this.#nodes.keys()];
   }
 
   /** Pid of a node's current process, for operators and tests. */
@@ -111,6 +138,12 @@ export class ClusterLauncher {
 
   #onExit(node: Supervised, code: number | null, signal: NodeJS.Signals | null): void {
     if (this.#stopping || this.#nodes.get(node.spec.id) !== node) return;
+    if (code === 0 && this.#wanted.has(node.spec.id)) {
+      // It left (removed) and the cluster has since added it again: a fresh process takes its place.
+      this.#log.info({ node: node.spec.id }, "node exited but is wanted again; starting it afresh");
+      this.#spawn(node.spec, 0);
+      return;
+    }
     if (code === 0) {
       this.#log.info({ node: node.spec.id }, "node exited cleanly; not restarting");
       this.#nodes.delete(node.spec.id);

@@ -155,6 +155,9 @@ export class ZkvNode {
       this.#follower = new ClusterFollower(this.options.consul, this.cluster, this.#log);
       this.#follower.on("removed", () => {
         this.#log.info({}, "removed from the cluster's placement");
+        // Out of Consul at once, while it still redirects stragglers: a later add of the same id
+        // must wait for a new process, never take this leaving one for the node it starts.
+        void this.#registration?.close();
         this.#onRemoved();
       });
       this.#registration = new NodeRegistration({

@@ -72,10 +72,22 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   // add-node arrives as a push: the placement record names a node nobody runs yet.
   const watch = settings.watchPlacement(log);
   await watch.start();
+  // Nodes that were members at some point: a removed one exits by itself once it has redirected
+  // its stragglers; only a node that never became a member (a rolled-back add) is stopped here.
+  const everMember = new Set(record.members.map((m) => m.id));
   watch.on("change", (next) => {
-    for (const n of next ? desiredNodes(next) : []) {
+    if (!next) return; // a Consul that lost its KV says nothing about what to run
+    for (const m of next.members) everMember.add(m.id);
+    const desired = desiredNodes(next);
+    for (const n of desired) {
       if (launcher.ensure({ id: n.id, port: n.port }))
         log.info({ node: n.id, port: n.port }, "launching added node");
+    }
+    for (const id of launcher.running) {
+      if (desired.some((n) => n.id === id)) continue;
+      if (everMember.has(id))
+        launcher.unwant(id); // removed: it exits by itself
+      else if (launcher.retire(id)) log.info({ node: id }, "stopping a node whose add was rolled back");
     }
   });
   const signal = await stop;

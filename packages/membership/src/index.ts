@@ -27,9 +27,11 @@ export {
 } from "./members.js";
 export { listMembers, MembershipWatcher, type MembershipWatchOptions } from "./membership.js";
 export {
+  type CompletedChange,
   type DesiredNode,
   desiredNodes,
   initialPlacement,
+  isMoving,
   PLACEMENT_KEY,
   type PlacementRecord,
   parsePlacementRecord,

@@ -19,6 +19,21 @@ const TransitionSchema = z.object({
   run: z.string().min(1),
   next: z.array(DesiredNodeSchema).min(1),
   startedAt: z.string(),
+  /**
+   * `joining`: an added node is starting; nothing moves yet and the nodes keep routing by
+   * `members`, so no key is sent to a node clients cannot reach. `moving` (or absent, as records
+   * before this field say): data is moving towards `next`.
+   */
+  phase: z.enum(["joining", "moving"]).optional(),
+});
+
+/** The last add or remove the record completed: a re-run of its command finishes its clean-up. */
+const CompletedSchema = z.object({
+  kind: z.enum(["add", "remove"]),
+  node: z.string().min(1),
+  run: z.string().min(1),
+  /** Set once its clean-up (nodes told, extra replicas trimmed) is done too. */
+  finished: z.boolean().optional(),
 });
 
 const PlacementRecordSchema = z.object({
@@ -27,12 +42,20 @@ const PlacementRecordSchema = z.object({
   epoch: z.number().int().nonnegative(),
   members: z.array(DesiredNodeSchema).min(1),
   transition: TransitionSchema.optional(),
+  completed: CompletedSchema.optional(),
 });
 
 /** A node the cluster wants, and where it runs. */
 export type DesiredNode = z.infer<typeof DesiredNodeSchema>;
 /** An add-node or remove-node in progress. */
 export type Transition = z.infer<typeof TransitionSchema>;
+/** The change a record's latest epoch completed. */
+export type CompletedChange = z.infer<typeof CompletedSchema>;
+
+/** True while data moves towards the transition's `next` (not while an added node is joining). */
+export function isMoving(t: Transition | undefined): t is Transition {
+  return t !== undefined && t.phase !== "joining";
+}
 
 /**
  * The desired membership. Keys are placed by `members` (ids and weights), never by who happens

@@ -26,6 +26,11 @@ export interface MoveResult {
   readonly moved: number;
   /** Entries the final sweep found that the plan had not named (writes racing the scan). */
   readonly swept: number;
+  /**
+   * Planned keys that were gone when their batch was fetched (deleted or expired after the
+   * listing): `moved` = `planned` − `vanished` + `swept`.
+   */
+  readonly vanished: number;
   /** Keys held by the nodes when they were scanned. */
   readonly scanned: number;
   readonly transfers: ReadonlyArray<{ from: string; to: string; keys: number }>;
@@ -94,6 +99,7 @@ export async function moveData(
     planned,
     moved: moved + swept,
     swept,
+    vanished: planned - moved,
     scanned: keys.length,
     transfers: plan.map((p) => ({ from: p.from, to: p.to, keys: p.keys.length })),
   };
@@ -132,18 +138,33 @@ export async function announce(
   );
 }
 
-/** Tells every node the move is over: `placement` is now the cluster's, at `epoch`. */
+/**
+ * Tells nodes the move is over: `placement` is now the cluster's, at `epoch`. The members of the
+ * new placement must acknowledge (a few tries each); the others (a removed node on its way out)
+ * are told if they can hear it. Consul pushes the same news, so this only makes it prompt.
+ */
 export async function finishMove(
   client: ZkvClient,
   nodes: readonly string[],
+  members: ReadonlySet<string>,
   run: string,
   epoch: number,
   placement: PlacementSpec,
 ): Promise<void> {
+  const end = (node: string) =>
+    client.request(node, { op: "MIGRATION", phase: "end", run, epoch, placement }, OP_TIMEOUT_MS);
   await Promise.all(
-    nodes.map((node) =>
-      client.request(node, { op: "MIGRATION", phase: "end", run, epoch, placement }, OP_TIMEOUT_MS),
-    ),
+    nodes.map(async (node) => {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          return await end(node);
+        } catch (err) {
+          if (!members.has(node)) return undefined;
+          if (attempt >= 3) throw err;
+          await new Promise((r) => setTimeout(r, 200 * attempt));
+        }
+      }
+    }),
   );
 }
 

@@ -6,6 +6,7 @@ export class RebalanceError extends Error {
     readonly code:
       | "UNKNOWN_NODE"
       | "LAST_NODE"
+      | "TOO_FEW_NODES"
       | "DUPLICATE_NODE"
       | "REBALANCE_IN_PROGRESS"
       | "NO_CLUSTER"
@@ -28,19 +29,25 @@ export type MembershipChange =
     }
   | { readonly kind: "remove"; readonly id: string };
 
-/** The next free `node-<n>` id, one past the highest number in use. */
+/**
+ * The next free `node-<n>` id, one past the highest number in use or just removed: a node that
+ * was just removed may still be on its way out, and its id is not handed to a new node.
+ */
 export function nextNodeId(record: PlacementRecord): string {
-  const numbers = record.members.map((m) => Number(/^node-(\d+)$/.exec(m.id)?.[1] ?? -1));
+  const ids = [...record.members.map((m) => m.id), record.completed?.node ?? ""];
+  const numbers = ids.map((id) => Number(/^node-(\d+)$/.exec(id)?.[1] ?? -1));
   return `node-${Math.max(-1, ...numbers) + 1}`;
 }
 
 /**
  * The membership after `change`, or a RebalanceError saying why not. Pure, so every refusal is
- * tested without a cluster: an unknown node, the last node, an id that exists.
+ * tested without a cluster: an unknown node, the last node, fewer members than `replicas`
+ * copies of each key, an id that exists.
  */
 export function nextMembers(
   record: PlacementRecord,
   change: MembershipChange,
+  replicas = 1,
 ): { node: string; next: DesiredNode[] } {
   if (change.kind === "remove") {
     if (!record.members.some((m) => m.id === change.id)) {
@@ -51,6 +58,14 @@ export function nextMembers(
     }
     if (record.members.length === 1)
       throw new RebalanceError("LAST_NODE", `${change.id} is the last node; a cluster needs one`);
+    // Fewer members than copies would leave every write short of its quorum: refuse up front.
+    if (record.members.length - 1 < replicas) {
+      throw new RebalanceError(
+        "TOO_FEW_NODES",
+        `removing ${change.id} would leave ${record.members.length - 1} members for ${replicas} copies of each key ` +
+          `(zkv/replication n=${replicas}); add a node first, or lower the replication factor`,
+      );
+    }
     return { node: change.id, next: record.members.filter((m) => m.id !== change.id) };
   }
   const id = change.id ?? nextNodeId(record);

@@ -1,10 +1,10 @@
-import { randomUUID } from "node:crypto";
 import { hostname } from "node:os";
 import { createPlacement, planRebalance } from "@zkv/hashring";
 import {
   ClusterSettings,
   type ConsulConfig,
   ConsulLock,
+  type DesiredNode,
   listMembers,
   type PlacementRecord,
   ProgressPublisher,
@@ -13,10 +13,12 @@ import {
 import { ZkvClient } from "../client.js";
 import type { ClientCurve } from "../security.js";
 import { eventuallyTrue } from "../wait.js";
+import { failpoint } from "./failpoint.js";
 import { finishMove, type MoveResult, moveData } from "./mover.js";
-import { type MembershipChange, nextMembers, RebalanceError, sameChange } from "./plan.js";
+import { type MembershipChange, nextMembers, RebalanceError } from "./plan.js";
 import { ProgressReporter, type RunEvent } from "./progress.js";
 import { moveReplicas, trimReplicas } from "./replica-mover.js";
+import { commitPlacement, markFinished, rollBackJoin, startMoving, startTransition } from "./transition.js";
 
 export interface RebalanceOptions {
   readonly consul: ConsulConfig;
@@ -33,6 +35,8 @@ export interface RebalanceOptions {
    * processes: for a caller that shows the run itself, such as the dashboard.
    */
   readonly onReport?: (p: RebalanceProgress) => void;
+  /** Something the run is waiting out (a Consul outage at the final write), for the user. */
+  readonly onWait?: (message: string) => void;
 }
 
 export interface RebalanceResult extends MoveResult {
@@ -57,62 +61,62 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
   const publisher = new ProgressPublisher(options.consul);
   let reporter: ProgressReporter | undefined;
   try {
-    const { record, resumed } = await startTransition(settings, options.change);
+    const copies = await settings.replication();
+    const start = await startTransition(settings, options.change, copies.n);
+    if (start.kind === "completed") {
+      // An earlier run committed this change and died before its clean-up: finish that.
+      const done = start.record;
+      const c = done.completed!;
+      await withClient(options, (client) => cleanUp(client, settings, done, done.members));
+      const nothing = { planned: 0, moved: 0, swept: 0, vanished: 0, scanned: 0, transfers: [] };
+      return { ...nothing, kind: c.kind, node: c.node, resumed: true, epoch: done.epoch, seconds: 0 };
+    }
+    let record = start.record;
     const t = record.transition!;
     reporter = new ProgressReporter(t, publisher, options.onReport);
     const onProgress = (p: RunEvent) => {
       reporter?.update(p);
       options.onProgress?.(p);
     };
-    if (t.kind === "add") {
+    if (t.phase === "joining") {
       onProgress({ phase: "waiting-for-node", node: t.node });
+      const timeoutMs = options.joinTimeoutMs ?? 60_000;
       const joined = await eventuallyTrue(async () => {
         const m = (await listMembers(options.consul)).find((x) => x.id === t.node);
         return m?.health === "passing";
-      }, options.joinTimeoutMs ?? 60_000);
-      if (!joined)
+      }, timeoutMs);
+      if (!joined) {
+        await rollBackJoin(settings, record);
         throw new RebalanceError(
           "NODE_NOT_READY",
-          `${t.node} did not register and pass its health check; is the launcher running?`,
+          `${t.node} did not register and pass its health check within ${Math.round(timeoutMs / 1000)} s ` +
+            "(is the launcher running? is its port free?); the add was rolled back and the cluster serves on its old placement",
         );
+      }
+      record = await startMoving(settings, record);
     }
+    const moving = record;
     const hashing = await settings.hashing();
-    const client = await ZkvClient.connect({
-      consul: options.consul,
-      timeoutMs: 30_000,
-      ...(options.curve ? { curve: options.curve } : {}),
-    });
-    try {
+    return await withClient(options, async (client) => {
       await eventuallyTrue(
-        () => [...record.members, ...t.next].every((n) => client.members.some((m) => m.id === n.id)),
+        () => [...moving.members, ...t.next].every((n) => client.members.some((m) => m.id === n.id)),
         10_000,
       );
       // One copy per key: move primaries with fences; several: hand replicas off, trim after.
       const replicated = client.replication.n > 1;
-      const moved = await (replicated ? moveReplicas : moveData)(client, record, hashing, onProgress);
-      const epoch = record.epoch + 1;
-      // With replicas, a member that is down (being replaced) is left out: it holds nothing others lack.
-      const nodes = [...new Set([...record.members, ...t.next].map((n) => n.id))].filter(
-        (id) => !replicated || client.members.some((m) => m.id === id && m.health !== "critical"),
+      const moved = await (replicated ? moveReplicas : moveData)(client, moving, hashing, onProgress);
+      // The record first, then the nodes: a node must never be ahead of the record, or a re-run
+      // after a failure here would find the nodes refusing its (older) epoch.
+      failpoint("before-placement-write");
+      const done = await commitPlacement(settings, moving, (err) =>
+        options.onWait?.(`waiting for Consul to record the new placement (${err.message})`),
       );
-      await finishMove(client, nodes, t.run, epoch, {
-        hashing,
-        members: t.next.map((n) => ({ id: n.id, weight: n.weight })),
-      });
-      const done: PlacementRecord = { version: 1, epoch, members: t.next };
-      const { index } = await settings.placementRecord();
-      if (!(await settings.writePlacement(done, index)))
-        throw new Error("the placement record changed under the lock");
-      if (replicated)
-        await trimReplicas(
-          client,
-          t.next.map((n) => n.id),
-        );
-      await reporter.done(moved);
-      return { ...moved, kind: t.kind, node: t.node, resumed, epoch, seconds: (Date.now() - started) / 1000 };
-    } finally {
-      client.close();
-    }
+      failpoint("after-placement-write");
+      await cleanUp(client, settings, done, [...moving.members, ...t.next]);
+      await reporter!.done(moved);
+      const seconds = (Date.now() - started) / 1000;
+      return { ...moved, kind: t.kind, node: t.node, resumed: start.resumed, epoch: done.epoch, seconds };
+    });
   } catch (err) {
     await reporter?.failed(err);
     throw err;
@@ -122,33 +126,42 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
   }
 }
 
-/** Writes the transition into the placement record, or adopts the unfinished one it matches. */
-async function startTransition(settings: ClusterSettings, change: MembershipChange) {
-  const stored = await settings.placementRecord();
-  const current = stored.record ?? (await settings.placement());
-  if (!current) throw new RebalanceError("NO_CLUSTER", "no cluster: cluster_size is not set in Consul");
-  const run = randomUUID();
-  if (current.transition) {
-    if (!sameChange(current, change)) {
-      const t = current.transition;
-      throw new RebalanceError(
-        "REBALANCE_IN_PROGRESS",
-        `an unfinished rebalance is recorded (${t.kind} ${t.node}); run \`zkv ${t.kind}-node ${t.kind === "add" ? `--id ${t.node}` : t.node}\` to finish it first`,
-      );
-    }
-    const record = { ...current, transition: { ...current.transition, run } };
-    if (!(await settings.writePlacement(record, stored.index)))
-      throw new Error("the placement record changed under the lock");
-    return { record, resumed: true };
+/**
+ * After the record names the new placement: every live node is told at once (rather than at
+ * Consul's push), extra replicas are trimmed, and the record notes the clean-up as finished.
+ * Each step is idempotent, so a re-run repeats it safely.
+ */
+async function cleanUp(
+  client: ZkvClient,
+  settings: ClusterSettings,
+  done: PlacementRecord,
+  involved: readonly DesiredNode[],
+): Promise<void> {
+  const hashing = await settings.hashing();
+  const members = done.members.map((m) => m.id);
+  // A node that is down, or has left (a removed node exits), learns from the record when it can.
+  const live = [...new Set(involved.map((n) => n.id))].filter((id) =>
+    client.members.some((m) => m.id === id && m.health !== "critical"),
+  );
+  await finishMove(client, live, new Set(members), done.completed!.run, done.epoch, {
+    hashing,
+    members: done.members.map((n) => ({ id: n.id, weight: n.weight })),
+  });
+  if (client.replication.n > 1) await trimReplicas(client, members);
+  await markFinished(settings, done);
+}
+
+async function withClient<T>(options: RebalanceOptions, use: (client: ZkvClient) => Promise<T>): Promise<T> {
+  const client = await ZkvClient.connect({
+    consul: options.consul,
+    timeoutMs: 30_000,
+    ...(options.curve ? { curve: options.curve } : {}),
+  });
+  try {
+    return await use(client);
+  } finally {
+    client.close();
   }
-  const { node, next } = nextMembers(current, change);
-  const record: PlacementRecord = {
-    ...current,
-    transition: { kind: change.kind, node, run, next, startedAt: new Date().toISOString() },
-  };
-  if (!(await settings.writePlacement(record, stored.index)))
-    throw new Error("the placement record changed under the lock");
-  return { record, resumed: false };
 }
 
 /** A dry run: how many keys would move where, without changing anything. */
@@ -158,7 +171,7 @@ export async function planOnly(consul: ConsulConfig, change: MembershipChange, c
   if (!current) throw new RebalanceError("NO_CLUSTER", "no cluster: cluster_size is not set in Consul");
   const { node, next } = current.transition
     ? { node: current.transition.node, next: current.transition.next }
-    : nextMembers(current, change);
+    : nextMembers(current, change, (await settings.replication()).n);
   const hashing = await settings.hashing();
   const client = await ZkvClient.connect({ consul, timeoutMs: 30_000, ...(curve ? { curve } : {}) });
   try {

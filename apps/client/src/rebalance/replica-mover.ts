@@ -65,7 +65,7 @@ export async function moveReplicas(
       } while (after !== undefined);
     }),
   );
-  return { planned: pushed, moved: pushed, swept: 0, scanned, transfers: [] };
+  return { planned: pushed, moved: pushed, swept: 0, vanished: 0, scanned, transfers: [] };
 }
 
 /** After the switch: every node of the new placement forgets the keys it no longer replicates. */

@@ -4,6 +4,8 @@ import type { ZkvClient } from "../../src/index.js";
 export interface WorkloadReport {
   readonly acked: number;
   readonly failedWrites: number;
+  /** Why writes failed: error message (digits masked) → count. */
+  readonly failures: ReadonlyMap<string, number>;
   readonly reads: number;
   readonly staleReads: string[];
   /** The newest acknowledged sequence number per key. */
@@ -22,6 +24,7 @@ export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
   const staleReads: string[] = [];
   let acked = 0;
   let failedWrites = 0;
+  const failures = new Map<string, number>();
   let reads = 0;
   let running = true;
   const writer = (async () => {
@@ -31,8 +34,12 @@ export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
         await client.put(key, String(seq));
         latest.set(key, seq);
         acked++;
-      } catch {
+      } catch (err) {
         failedWrites++;
+        const why = String((err as Error).message).replace(/\d+/g, "N");
+        failures.set(why, (failures.get(why) ?? 0) + 1);
+        // A failure can be immediate (a closed client): yield, or this loop starves the event loop.
+        await new Promise((r) => setTimeout(r, 1));
       }
     }
   })();
@@ -52,6 +59,7 @@ export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
           staleReads.push(`${key}: read ${value}, acknowledged ${floor}`);
       } catch {
         // a failed read says nothing about durability
+        await new Promise((r) => setTimeout(r, 1));
       }
     }
   })();
@@ -59,7 +67,7 @@ export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
     async stop(): Promise<WorkloadReport> {
       running = false;
       await Promise.all([writer, reader]);
-      return { acked, failedWrites, reads, staleReads, latest };
+      return { acked, failedWrites, failures, reads, staleReads, latest };
     },
   };
 }
