@@ -7,7 +7,7 @@ import { eventually, freePorts, trackProcessGroup, untrackPid } from "@zkv/membe
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { ExitCode } from "../src/exit-codes.js";
 import { LOCK_FILE } from "../src/store/lock.js";
-import { IdDealer, runServer, type ServerProcess, startNode } from "./support/processes.js";
+import { TestProcesses } from "./support/processes.js";
 
 /**
  * The data-dir lock against real processes: a holder that dies (SIGKILL, reaped or still a
@@ -17,7 +17,7 @@ const HOLDER = fileURLToPath(new URL("./support/lock-holder.ts", import.meta.url
 const root = mkdtempSync(join(tmpdir(), "zkv-lock-"));
 let dirs = 0;
 const groups: number[] = [];
-const servers: ServerProcess[] = [];
+const processes = new TestProcesses();
 afterEach(async () => {
   for (const pgid of groups.splice(0)) {
     try {
@@ -27,7 +27,7 @@ afterEach(async () => {
     }
     untrackPid(pgid);
   }
-  await Promise.all(servers.splice(0).map((s) => s.stop("SIGKILL")));
+  await processes.cleanup();
 });
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
@@ -138,23 +138,18 @@ describe("a --data-dir node", () => {
     const [port, other] = (await freePorts(2)) as [number, number];
     const args = ["--data-dir", dataDir];
     const env = { ZKV_STATIC: "1" };
-    const first = await startNode("node-0", port, args, env);
-    servers.push(first);
-    const client = new IdDealer(port);
+    const first = await processes.node("node-0", port, args, env);
+    const client = processes.dealer(port);
     expect(await client.request({ op: "PUT", key: "k", value: "v" })).toMatchObject({ ok: true });
     await client.close();
 
-    const intruder = runServer(["--node-id", "node-0", "--port", String(other), ...args], env);
-    servers.push(intruder);
+    const intruder = processes.run(["--node-id", "node-0", "--port", String(other), ...args], env);
     expect(await intruder.exited).toBe(ExitCode.CANT_CREATE);
     expect(intruder.output()).toContain(`DATA_DIR_LOCKED`);
     expect(intruder.output()).toContain(`process ${first.child.pid}`);
 
     await first.stop("SIGKILL"); // the whole group, as a supervisor or `docker kill` does
-    const again = await startNode("node-0", port, args, env);
-    servers.push(again);
-    const reader = new IdDealer(port);
-    expect(await reader.request({ op: "GET_ONE", key: "k" })).toMatchObject({ value: "v" });
-    await reader.close();
+    await processes.node("node-0", port, args, env);
+    expect(await processes.dealer(port).request({ op: "GET_ONE", key: "k" })).toMatchObject({ value: "v" });
   });
 });

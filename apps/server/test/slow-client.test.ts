@@ -2,7 +2,7 @@ import { eventually, freePorts } from "@zkv/membership/testing";
 import type { Reply, StatsReply } from "@zkv/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
-import { IdDealer, type ServerProcess, startNode } from "./support/processes.js";
+import { type IdDealer, TestProcesses } from "./support/processes.js";
 
 /**
  * Real node processes and a real DEALER that never reads its replies: what the node keeps for
@@ -10,13 +10,11 @@ import { IdDealer, type ServerProcess, startNode } from "./support/processes.js"
  * everyone else is served meanwhile. The bound is asserted through the node's own counters
  * (STATS, /metrics), never through its RSS.
  */
-const running: ServerProcess[] = [];
-const dealers: IdDealer[] = [];
+const processes = new TestProcesses();
 const sockets: Dealer[] = [];
 afterEach(async () => {
   for (const s of sockets.splice(0)) s.close();
-  await Promise.all(dealers.splice(0).map((d) => d.close()));
-  await Promise.all(running.splice(0).map((p) => p.stop("SIGKILL")));
+  await processes.cleanup();
 });
 
 const KEYS = 1000;
@@ -38,11 +36,8 @@ interface Loaded {
 /** A node process holding KEYS keys, started with `args`. */
 async function loadedNode(args: readonly string[]): Promise<Loaded> {
   const [port, metricsPort] = (await freePorts(2)) as [number, number];
-  running.push(
-    await startNode("node-0", port, [...args, "--metrics-port", String(metricsPort)], { ZKV_STATIC: "1" }),
-  );
-  const client = new IdDealer(port);
-  dealers.push(client);
+  await processes.node("node-0", port, [...args, "--metrics-port", String(metricsPort)], { ZKV_STATIC: "1" });
+  const client = processes.dealer(port);
   const ops = Array.from({ length: KEYS }, (_, i) => ({ op: "PUT", key: `k${i}`, value: VALUE }));
   const loaded = (await client.request({ op: "BATCH", ops })) as { results: Reply[] };
   expect(loaded.results.every((r) => !("error" in r))).toBe(true);
