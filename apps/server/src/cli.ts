@@ -5,7 +5,7 @@ import { addCurveOptions } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
 import { LaunchRefusedError } from "./launch-placement.js";
 import { LOG_LEVELS } from "./logger.js";
-import { addMemoryOption } from "./memory-flags.js";
+import { addMemoryOptions } from "./memory-flags.js";
 import { METRICS_PORT_OFFSET } from "./metrics.js";
 import { addStorageOptions, checkStorageFlags } from "./node-store.js";
 import { runLauncher } from "./run-launcher.js";
@@ -58,6 +58,8 @@ keeps its data in <data-dir>/<id> (every mode), reloads it on start, and locks i
 Memory: --max-memory 64mb gives each node a budget for its keys and values (UTF-8 bytes,
 as STATS reports them; k=1000, kb=1024, as in redis.conf). A write past it is refused with
 OUT_OF_MEMORY and nothing is dropped; reads, deletes and shrinking writes still work.
+--client-output-limit (default 64mb) bounds the replies a node holds for one client that
+does not read them; past it that client is dropped (its later requests get no answer).
 
 Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
 73 data dir unusable or in use by another process, 77 Consul denied permission
@@ -119,7 +121,7 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  return addMemoryOption(addStorageOptions(addCurveOptions(program)));
+  return addMemoryOptions(addStorageOptions(addCurveOptions(program)));
 }
 
 /** Parses argv and runs the chosen mode; resolves to the process exit code. */

@@ -14,6 +14,7 @@ import {
   toErrorReply,
   ZkvError,
 } from "@zkv/protocol";
+import type { ClientOutputStats } from "./client-output.js";
 import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
 import { localKeyOp } from "./local-key-ops.js";
 import { INVALID_OP, type RequestObserver } from "./metrics.js";
@@ -32,6 +33,8 @@ export interface HandlerContext {
   readonly cluster?: ClusterView;
   /** The node's counters, for STATS. */
   readonly counters?: { readonly opsServed: number; readonly startedAt: number };
+  /** Replies the node holds for clients that do not take them, for STATS. */
+  readonly output?: ClientOutputStats;
   /**
    * Told of each BATCH element and of keys moved by rebalancing. Single requests are counted by
    * the caller, which alone sees the errors they throw.
@@ -100,6 +103,13 @@ function stats(ctx: HandlerContext, collectFirst: boolean) {
     heapUsedBytes: getHeapStatistics().used_heap_size,
     rssBytes: process.memoryUsage.rss(),
     ...(ctx.maxBytes === undefined ? {} : { maxBytes: ctx.maxBytes }),
+    ...(ctx.output
+      ? {
+          replyQueueBytes: ctx.output.queuedBytes,
+          replyQueueMaxBytes: ctx.output.maxQueuedBytes,
+          clientsDropped: ctx.output.dropped,
+        }
+      : {}),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { isErrorReply, type Reply } from "@zkv/protocol";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ClientOutputStats } from "./client-output.js";
 import type { Store } from "./store/index.js";
 
 /** The `op` label of a message that did not decode to a request (bad JSON, unknown op, …). */
@@ -55,8 +56,9 @@ export class NodeMetrics implements RequestObserver {
    * @param processMetrics also register prom-client's default process metrics (CPU, memory,
    *   event loop lag, GC). They start observers that live as long as the process, so only a
    *   node that actually serves its metrics asks for them.
+   * @param output the node's replies held for slow clients, and the clients dropped.
    */
-  constructor(store: Store, nodeId: string, processMetrics: boolean) {
+  constructor(store: Store, nodeId: string, processMetrics: boolean, output?: ClientOutputStats) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: nodeId });
     const requests = this.#requests;
@@ -100,6 +102,23 @@ export class NodeMetrics implements RequestObserver {
       help: "Entries moved by rebalancing: in = applied from IMPORT, out = removed by MIGRATE_COMMIT",
       labelNames: ["direction"] as const,
       registers,
+    });
+    new Counter({
+      name: "zkv_clients_dropped_total",
+      help: "Clients dropped for leaving more than --client-output-limit bytes of replies unread",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(output?.dropped ?? 0);
+      },
+    });
+    new Gauge({
+      name: "zkv_reply_queue_bytes",
+      help: "Bytes of replies held for clients whose ZeroMQ queue is full (they are not reading)",
+      registers,
+      collect() {
+        this.set(output?.queuedBytes ?? 0);
+      },
     });
     this.#movedIn = moved.labels("in");
     this.#movedOut = moved.labels("out");

@@ -2,6 +2,7 @@ import { CURVE_KEY_META, NodeRegistration } from "@zkv/membership";
 import { DEFAULT_LIMITS, type Limits } from "@zkv/protocol";
 import { Router } from "zeromq";
 import { answerMessage } from "./answer.js";
+import { ClientOutput } from "./client-output.js";
 import { ClusterFollower } from "./cluster-follower.js";
 import { CurveGuard } from "./curve-guard.js";
 import type { HandlerContext } from "./handler.js";
@@ -37,6 +38,8 @@ export class ZkvNode {
   readonly limits: Limits;
   readonly #socket: Router;
   readonly #replies: ReplySender;
+  /** What clients have not taken yet, bounded per client; STATS and /metrics report it. */
+  readonly output: ClientOutput;
   readonly #log: Logger;
   /** CURVE only: who may connect, and the ZAP handler that asks it. */
   readonly curve: CurveGuard | undefined;
@@ -71,8 +74,21 @@ export class ZkvNode {
     this.removed = new Promise((resolve) => {
       this.#onRemoved = resolve;
     });
+    const socketLimits = { ...DEFAULT_SOCKET_LIMITS, ...options.socketLimits };
+    const curve = options.curve ? new CurveGuard(options.curve, options.consul, this.#log) : undefined;
+    this.curve = curve;
+    this.#socket = new Router(
+      routerOptions(
+        this.limits,
+        socketLimits,
+        IDLE_WAKE_MS,
+        curve ? { identity: curve.options.identity, context: curve.context } : undefined,
+      ),
+    );
+    this.output = new ClientOutput(this.#socket, socketLimits.maxReplyBytesPerPeer, this.#log);
+    this.#replies = new ReplySender(this.output);
     const metricsPort = options.metricsPort || undefined;
-    this.metrics = new NodeMetrics(this.store, options.nodeId, metricsPort !== undefined);
+    this.metrics = new NodeMetrics(this.store, options.nodeId, metricsPort !== undefined, this.output);
     this.#metricsServer =
       metricsPort === undefined
         ? undefined
@@ -95,24 +111,13 @@ export class ZkvNode {
       store: this.store,
       limits: this.limits,
       counters: this,
+      output: this.output,
       metrics: this.metrics,
       ...(this.cluster ? { cluster: this.cluster } : {}),
       ...(this.#replication ? { replication: this.#replication.context, keepTombstones: true } : {}),
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     };
     this.#reclaimer = new Reclaimer(this.store, { keepTombstones: this.#replication !== undefined });
-    const socketLimits = { ...DEFAULT_SOCKET_LIMITS, ...options.socketLimits };
-    const curve = options.curve ? new CurveGuard(options.curve, options.consul, this.#log) : undefined;
-    this.curve = curve;
-    this.#socket = new Router(
-      routerOptions(
-        this.limits,
-        socketLimits,
-        IDLE_WAKE_MS,
-        curve ? { identity: curve.options.identity, context: curve.context } : undefined,
-      ),
-    );
-    this.#replies = new ReplySender(this.#socket, this.#log);
   }
 
   /** `tcp://host:port` the node is bound to. */
@@ -236,6 +241,7 @@ export class ZkvNode {
         this.#log.error({ err }, "receive failed");
         continue;
       }
+      if (this.output.isDropped(frames[0])) continue;
       const { reply, ordered } = this.#answer(frames);
       const wait = this.#replies.deliver(reply, ordered);
       if (wait) await wait;

@@ -56,6 +56,9 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
     ...(replication ? { replication } : {}),
     ttlSeconds: flags.ttl,
     ...(flags.maxMemory === undefined ? {} : { maxBytes: flags.maxMemory }),
+    ...(flags.clientOutputLimit === undefined
+      ? {}
+      : { socketLimits: { maxReplyBytesPerPeer: flags.clientOutputLimit } }),
     logger: log,
     ...(store ? { store } : {}),
   });

@@ -21,6 +21,8 @@ export interface ServerFlags extends CurveFlags, StorageFlags {
   metricsPort?: number;
   /** --max-memory, in bytes: each node's budget for its keys and values. */
   maxMemory?: number;
+  /** --client-output-limit, in bytes: replies held for one client that does not read them. */
+  clientOutputLimit?: number;
   logLevel: string;
 }
 

@@ -13,8 +13,17 @@ import { ZAP_DOMAIN } from "./zap.js";
 export interface SocketLimits {
   /** Messages queued per peer before the node stops reading that peer (the in-flight cap). */
   readonly maxQueuedPerPeer: number;
-  /** Replies queued per peer that does not read them; past this a ROUTER drops them. */
+  /**
+   * Replies ZeroMQ queues per peer (its send high-water mark). Past it the node holds a peer's
+   * replies itself, counted in bytes (ClientOutput), so keep it small: ZeroMQ counts messages,
+   * and this many 4 MiB GET_ALL pages are memory the byte limit does not see.
+   */
   readonly maxRepliesPerPeer: number;
+  /**
+   * Bytes of replies the node holds for a peer that does not take them (`--client-output-limit`);
+   * past it the peer is dropped. Keep it above the largest reply (maxMessageBytes).
+   */
+  readonly maxReplyBytesPerPeer: number;
   /** A connection that has not completed the ZMTP (and CURVE) handshake by then is dropped. */
   readonly handshakeIntervalMs: number;
   /** ZMTP heartbeats: a peer silent for heartbeatTimeoutMs is dropped, its queues reclaimed. */
@@ -25,7 +34,8 @@ export interface SocketLimits {
 /** Defaults; the README's table of limits lists them. */
 export const DEFAULT_SOCKET_LIMITS: SocketLimits = Object.freeze({
   maxQueuedPerPeer: 1000,
-  maxRepliesPerPeer: 10_000,
+  maxRepliesPerPeer: 16,
+  maxReplyBytesPerPeer: 64 * 1024 * 1024,
   handshakeIntervalMs: 10_000,
   heartbeatIntervalMs: 5000,
   heartbeatTimeoutMs: 15_000,
@@ -52,6 +62,11 @@ export function routerOptions(
     heartbeatTimeToLive: socket.heartbeatTimeoutMs,
     handshakeInterval: socket.handshakeIntervalMs,
     sendHighWaterMark: socket.maxRepliesPerPeer,
+    // A send to a peer whose queue is full fails at once (EAGAIN) rather than dropping the reply
+    // silently (the default) or, with a timeout, stalling the sends to every other peer: the
+    // node then holds the reply itself, within maxReplyBytesPerPeer (ClientOutput).
+    mandatory: true,
+    sendTimeout: 0,
     receiveHighWaterMark: socket.maxQueuedPerPeer,
     ...(curve
       ? {

@@ -25,7 +25,8 @@ describe("limits that protect a node", () => {
   it("documents its defaults", () => {
     expect(DEFAULT_SOCKET_LIMITS).toEqual({
       maxQueuedPerPeer: 1000,
-      maxRepliesPerPeer: 10_000,
+      maxRepliesPerPeer: 16,
+      maxReplyBytesPerPeer: 64 * 1024 * 1024,
       handshakeIntervalMs: 10_000,
       heartbeatIntervalMs: 5000,
       heartbeatTimeoutMs: 15_000,

@@ -3,7 +3,7 @@ import { DEFAULT_LIMITS, ErrorCode, type StatsReply } from "@zkv/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import type { HandlerContext } from "../src/handler.js";
-import { parseByteSize } from "../src/memory-flags.js";
+import { memoryNodeArgs, parseByteSize } from "../src/memory-flags.js";
 import { ClusterView } from "../src/ownership.js";
 import { MemoryStore } from "../src/store/index.js";
 import { answerNow } from "./helpers.js";
@@ -115,5 +115,15 @@ describe("parseByteSize", () => {
 
   it.each(["", "0", "-5", "64xb", "mb", "1e3"])("refuses %j", (raw) => {
     expect(() => parseByteSize(raw)).toThrow(/--max-memory/);
+  });
+
+  it("names the flag it reads, and the launcher hands both flags on in bytes", () => {
+    expect(() => parseByteSize("lots", "--client-output-limit")).toThrow(/--client-output-limit/);
+    expect(memoryNodeArgs({ maxMemory: 1024, clientOutputLimit: 2048 })).toEqual([
+      "--max-memory",
+      "1024",
+      "--client-output-limit",
+      "2048",
+    ]);
   });
 });

@@ -31,6 +31,9 @@ export const utf16String = (maxLength = 40) =>
 /** Strings from several alphabets: ASCII, full Unicode code points, raw UTF-16. */
 export const anyString = fc.oneof(fc.string(), fc.string({ unit: "binary" }), utf16String());
 
+/** Strings a node stores (a PUT's key and value): well-formed UTF-16, no lone surrogate. */
+export const storedString = fc.oneof(fc.string(), fc.string({ unit: "binary" }));
+
 /** A valid request id: string of at most 64 characters or a safe integer. */
 export const requestId: fc.Arbitrary<RequestId> = fc.oneof(
   fc.string({ maxLength: 64 }),
@@ -47,7 +50,7 @@ const optionalId = fc.option(requestId, { nil: undefined });
 /** Any valid request, every op and optional field exercised. */
 export const validRequest: fc.Arbitrary<Request> = fc.oneof(
   fc
-    .record({ op: fc.constant("PUT" as const), key: anyString, value: anyString, id: optionalId })
+    .record({ op: fc.constant("PUT" as const), key: storedString, value: storedString, id: optionalId })
     .map(compact),
   fc.record({ op: fc.constant("GET_ONE" as const), key: anyString, id: optionalId }).map(compact),
   fc.record({ op: fc.constant("DELETE" as const), key: anyString, id: optionalId }).map(compact),

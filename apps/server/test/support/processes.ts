@@ -107,3 +107,37 @@ export class IdDealer {
     return this.#reading;
   }
 }
+
+/**
+ * The node processes and IdDealers one test file starts: `cleanup()` (in afterEach) closes every
+ * dealer, then SIGKILLs every process, even when the test failed halfway.
+ */
+export class TestProcesses {
+  readonly #servers: ServerProcess[] = [];
+  readonly #dealers: IdDealer[] = [];
+
+  /** `startNode`, remembered for cleanup. */
+  async node(nodeId: string, port: number, args: readonly string[], env: Record<string, string> = {}) {
+    const proc = await startNode(nodeId, port, args, env);
+    this.#servers.push(proc);
+    return proc;
+  }
+
+  /** `runServer`, remembered for cleanup. */
+  run(args: readonly string[], env: Record<string, string> = {}): ServerProcess {
+    const proc = runServer(args, env);
+    this.#servers.push(proc);
+    return proc;
+  }
+
+  dealer(port: number): IdDealer {
+    const dealer = new IdDealer(port);
+    this.#dealers.push(dealer);
+    return dealer;
+  }
+
+  async cleanup(): Promise<void> {
+    await Promise.all(this.#dealers.splice(0).map((d) => d.close()));
+    await Promise.all(this.#servers.splice(0).map((p) => p.stop("SIGKILL")));
+  }
+}

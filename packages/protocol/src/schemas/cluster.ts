@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
+import { KeySchema, RequestIdSchema, StoredKeySchema, StoredValueSchema, ValueSchema } from "./common.js";
 import { ExpiresAtSchema, VersionSchema } from "./replication.js";
 
 /**
@@ -30,15 +30,17 @@ export const PlacementSpecSchema = z.object({
  * while its move was pending, so a stale copy on the target can never come back. A value keeps
  * its `version` (so a compare-and-set works across the move) and its `expiresAt`, when it has one.
  */
-export const MovedEntrySchema = z.union([
-  z.object({
-    key: KeySchema,
-    value: ValueSchema,
-    version: VersionSchema.optional(),
-    expiresAt: ExpiresAtSchema.optional(),
-  }),
-  z.object({ key: KeySchema, deleted: z.literal(true) }),
-]);
+export const MovedEntrySchema = movedEntry(KeySchema, ValueSchema);
+
+/** An entry IMPORT stores: a value's key and value must be well-formed UTF-16 (a tombstone's need not). */
+const ImportEntrySchema = movedEntry(StoredKeySchema, StoredValueSchema);
+
+function movedEntry(key: typeof KeySchema, value: typeof ValueSchema) {
+  return z.union([
+    z.object({ key, value, version: VersionSchema.optional(), expiresAt: ExpiresAtSchema.optional() }),
+    z.object({ key: KeySchema, deleted: z.literal(true) }),
+  ]);
+}
 
 /**
  * MIGRATION tells a node about a placement change. `begin`: `placement` is where keys are going;
@@ -86,7 +88,7 @@ export const MigrateCommitRequestSchema = z.object({
 export const ImportRequestSchema = z.object({
   op: z.literal("IMPORT"),
   run: RunIdSchema,
-  entries: z.array(MovedEntrySchema).max(100_000),
+  entries: z.array(ImportEntrySchema).max(100_000),
   id,
 });
 

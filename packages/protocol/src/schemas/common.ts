@@ -24,6 +24,31 @@ export const KeySchema = z.string();
 /** Values are arbitrary strings; size limits are enforced by `decodeRequest`. */
 export const ValueSchema = z.string();
 
+/**
+ * Why a stored key or value must be well-formed UTF-16: JSON can escape a lone surrogate
+ * (`"\ud800"`) and JavaScript parses it back, but values are UTF-8 on disk, where it becomes
+ * U+FFFD, and many other languages' JSON libraries refuse or replace it. A key or value that
+ * cannot travel and be stored faithfully is refused rather than silently changed later.
+ */
+const LONE_SURROGATE = "contains a lone surrogate (a UTF-16 code unit in D800–DFFF without its pair)";
+
+/** True when `text` has no lone surrogate; native (V8), and immediate for one-byte strings. */
+export function isWellFormedText(text: string): boolean {
+  return text.isWellFormed();
+}
+
+/** The error message for a stored key that is not well-formed UTF-16. */
+export const LONE_SURROGATE_IN_KEY = `key ${LONE_SURROGATE}`;
+
+/**
+ * A key a request stores (PUT, IMPORT, REPLICATE): well-formed UTF-16. Reads and deletes take any
+ * key, so one stored before this check can still be read and removed.
+ */
+export const StoredKeySchema = KeySchema.refine(isWellFormedText, { message: LONE_SURROGATE_IN_KEY });
+
+/** A value a request stores: well-formed UTF-16, for the same reason as {@link StoredKeySchema}. */
+export const StoredValueSchema = ValueSchema.refine(isWellFormedText, { message: `value ${LONE_SURROGATE}` });
+
 /** One stored entry, as listed in a GET_ALL reply. */
 export const KeyValueSchema = z.object({ key: KeySchema, value: ValueSchema });
 

@@ -1,5 +1,12 @@
 import { z } from "zod";
-import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
+import {
+  isWellFormedText,
+  KeySchema,
+  LONE_SURROGATE_IN_KEY,
+  RequestIdSchema,
+  StoredValueSchema,
+  ValueSchema,
+} from "./common.js";
 
 /**
  * What a key's coordinator exchanges with the key's other replicas (replication factor > 1).
@@ -17,14 +24,20 @@ export const ExpiresAtSchema = z.number().int().positive().max(Number.MAX_SAFE_I
 
 /**
  * A key's copy at some version: its value, or a deletion (tombstone) when `value` is absent, and
- * when the value expires, if it does.
+ * when the value expires, if it does. A value's key and value must be well-formed UTF-16, as in a
+ * PUT; a tombstone's key need not (deletes take any key).
  */
-export const VersionedEntrySchema = z.object({
-  key: KeySchema,
-  value: ValueSchema.optional(),
-  version: VersionSchema,
-  expiresAt: ExpiresAtSchema.optional(),
-});
+export const VersionedEntrySchema = z
+  .object({
+    key: KeySchema,
+    value: StoredValueSchema.optional(),
+    version: VersionSchema,
+    expiresAt: ExpiresAtSchema.optional(),
+  })
+  .refine((e) => e.value === undefined || isWellFormedText(e.key), {
+    message: LONE_SURROGATE_IN_KEY,
+    path: ["key"],
+  });
 
 /**
  * REPLICATE applies copies on a replica: each is kept if it is newer than what the replica holds

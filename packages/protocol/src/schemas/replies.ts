@@ -61,6 +61,12 @@ export const StatsReplySchema = z.object({
   rssBytes: z.number().int().nonnegative(),
   /** The node's memory budget for `bytes` (`--max-memory`); absent or null when unlimited. */
   maxBytes: z.number().int().positive().nullable().optional(),
+  /** Bytes of replies held for clients that are not reading them (`--client-output-limit`). */
+  replyQueueBytes: z.number().int().nonnegative().optional(),
+  /** The most one client has had held at once since start. */
+  replyQueueMaxBytes: z.number().int().nonnegative().optional(),
+  /** Clients dropped since start for leaving more than the limit unread. */
+  clientsDropped: z.number().int().nonnegative().optional(),
   id,
 });
 

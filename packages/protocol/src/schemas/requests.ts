@@ -7,7 +7,7 @@ import {
   MigrateFetchRequestSchema,
   MigrationRequestSchema,
 } from "./cluster.js";
-import { KeySchema, RequestIdSchema, ValueSchema } from "./common.js";
+import { KeySchema, RequestIdSchema, StoredKeySchema, StoredValueSchema } from "./common.js";
 import {
   ReplicaGetRequestSchema,
   ReplicaHandoffRequestSchema,
@@ -67,13 +67,13 @@ export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
  * time, ms since the epoch) makes the key expire; `ifAbsent` writes only when the key does not
  * exist, `ifVersion` only when its current version is that one (compare-and-set); a failed
  * condition is the error CONFLICT and writes nothing. `withVersion` asks for the new version in
- * the reply (conditional writes always get it).
+ * the reply (conditional writes always get it). Key and value must be well-formed UTF-16.
  */
 export const PutRequestSchema = z
   .object({
     op: z.literal("PUT"),
-    key: KeySchema,
-    value: ValueSchema,
+    key: StoredKeySchema,
+    value: StoredValueSchema,
     ttl: z.number().positive().max(MAX_TTL_SECONDS).optional(),
     expiresAt: z.number().int().positive().max(Number.MAX_SAFE_INTEGER).optional(),
     ifAbsent: z.boolean().optional(),
