@@ -1,4 +1,3 @@
-import { execFileSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -7,16 +6,7 @@ import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/te
 import { ErrorCode, type ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
-
-/** Pid of the node process serving `nodeId` in a test cluster. */
-function nodePid(cluster: TestCluster, nodeId: string): number {
-  const port = cluster.basePort + Number(nodeId.split("-")[1]);
-  const out = execFileSync("pgrep", ["-f", "--", `--node-id ${nodeId} --port ${port} `], {
-    encoding: "utf8",
-  });
-  return Number(out.trim().split("\n")[0]);
-}
+import { nodePid, runCli, startCluster, type TestCluster } from "./support/cluster.js";
 
 /**
  * Four writers adding distinct keys until stopped: what was acknowledged (key → value), and how
