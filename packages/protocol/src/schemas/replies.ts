@@ -7,6 +7,7 @@ import {
   ExpiresAtSchema,
   ReplicaGetReplySchema,
   ReplicaHandoffReplySchema,
+  ReplicateReplySchema,
   VersionSchema,
 } from "./replication.js";
 import type { Op } from "./requests.js";
@@ -61,6 +62,11 @@ export const StatsReplySchema = z.object({
   rssBytes: z.number().int().nonnegative(),
   /** The node's memory budget for `bytes` (`--max-memory`); absent or null when unlimited. */
   maxBytes: z.number().int().positive().nullable().optional(),
+  /**
+   * With replication: `bootstrapping` while the node takes the copies it should hold from the
+   * other replicas (its answers count toward no quorum), then `serving`. Absent with one copy.
+   */
+  state: z.enum(["bootstrapping", "serving"]).optional(),
   id,
 });
 
@@ -113,7 +119,7 @@ export const REPLY_SCHEMA_BY_OP = {
   MIGRATE_FETCH: MigrateFetchReplySchema,
   MIGRATE_COMMIT: MigrateCountReplySchema,
   IMPORT: MigrateCountReplySchema,
-  REPLICATE: PutReplySchema,
+  REPLICATE: ReplicateReplySchema,
   REPLICA_GET: ReplicaGetReplySchema,
   REPLICA_HANDOFF: ReplicaHandoffReplySchema,
   TRIM: MigrateCountReplySchema,
