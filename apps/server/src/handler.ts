@@ -100,6 +100,7 @@ function stats(ctx: HandlerContext, collectFirst: boolean) {
     heapUsedBytes: getHeapStatistics().used_heap_size,
     rssBytes: process.memoryUsage.rss(),
     ...(ctx.maxBytes === undefined ? {} : { maxBytes: ctx.maxBytes }),
+    ...(ctx.replication ? { state: ctx.replication.state() } : {}),
   };
 }
 
