@@ -1,19 +1,9 @@
-import { execFileSync } from "node:child_process";
 import { ClusterSettings, listMembers } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
-
-/** Pid of the node process serving `nodeId` in a test cluster. */
-function nodePid(cluster: TestCluster, nodeId: string): number {
-  const port = cluster.basePort + Number(nodeId.split("-")[1]);
-  const out = execFileSync("pgrep", ["-f", "--", `--node-id ${nodeId} --port ${port} `], {
-    encoding: "utf8",
-  });
-  return Number(out.trim().split("\n")[0]);
-}
+import { nodePid, runCli, startCluster, type TestCluster } from "./support/cluster.js";
 
 /** A key that `nodeId` owns, and one it does not. */
 function keysOf(client: ZkvClient, nodeId: string): { mine: string; other: string } {

@@ -110,6 +110,7 @@ function stats(ctx: HandlerContext, collectFirst: boolean) {
           clientsDropped: ctx.output.dropped,
         }
       : {}),
+    ...(ctx.replication ? { state: ctx.replication.state() } : {}),
   };
 }
 

@@ -1,5 +1,11 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { type ConsulConfig, formatConsulAddr, listMembers, type Member } from "@zkv/membership";
+import {
+  type ConsulConfig,
+  formatConsulAddr,
+  listMembers,
+  type Member,
+  REPLICA_STATE_META,
+} from "@zkv/membership";
 import type { Logger } from "./logger.js";
 
 /** One node the launcher runs. */
@@ -51,7 +57,10 @@ export class ClusterLauncher {
     this.#log = options.logger;
   }
 
-  /** Starts every node and resolves once all are serving (registered and passing in Consul mode). */
+  /**
+   * Starts every node and resolves once all are serving (in Consul mode: registered, passing, and
+   * done bootstrapping, so a client's first write finds its w replicas).
+   */
   async start(): Promise<Member[] | undefined> {
     for (const spec of this.options.nodes) this.#spawn(spec, 0);
     if (!this.options.consul) return undefined;
@@ -158,7 +167,7 @@ export class ClusterLauncher {
     }, delay);
   }
 
-  /** Resolves once every node in `nodes` is registered and passing in Consul. */
+  /** Resolves once every node in `nodes` is registered, passing and not bootstrapping in Consul. */
   async waitForConsul(
     consul: ConsulConfig,
     nodes: readonly NodeSpec[] = this.options.nodes,
@@ -169,15 +178,20 @@ export class ClusterLauncher {
     while (Date.now() < deadline) {
       try {
         last = (await listMembers(consul)).filter((m) => ids.has(m.id));
-        if (last.length === ids.size && last.every((m) => m.health === "passing")) return last;
+        if (last.length === ids.size && last.every(serving)) return last;
       } catch (err) {
         this.#log.warn({ err: (err as Error).message }, "waiting for Consul");
       }
       await new Promise((r) => setTimeout(r, 200));
     }
-    const ready = last.filter((m) => m.health === "passing").map((m) => m.id);
+    const ready = last.filter(serving).map((m) => m.id);
     throw new Error(
-      `nodes not ready after ${this.options.readyTimeoutMs ?? 30_000} ms (passing: ${ready.join(", ") || "none"})`,
+      `nodes not ready after ${this.options.readyTimeoutMs ?? 30_000} ms (serving: ${ready.join(", ") || "none"})`,
     );
   }
+}
+
+/** Passing, and (with replication) done bootstrapping. */
+function serving(m: Member): boolean {
+  return m.health === "passing" && m.meta[REPLICA_STATE_META] !== "bootstrapping";
 }

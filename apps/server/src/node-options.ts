@@ -33,6 +33,16 @@ export interface NodeOptions {
   readonly maxBytes?: number;
   /** Where the node keeps its data (default: a MemoryStore); the node closes it on close(). */
   readonly store?: Store;
+  /**
+   * With replication: the node starts without the copies it should hold, so it bootstraps (takes
+   * them from the other replicas, counting toward no quorum) before it serves. Default: true
+   * with the default MemoryStore, false with a store given (run-node decides from the data dir).
+   */
+  readonly startsEmpty?: boolean;
+  /** How long bootstrap waits for a replica that is down before serving without it. */
+  readonly bootstrapGiveUpMs?: number;
+  /** Called once a bootstrapping node has its copies, before it says so in Consul. */
+  readonly onBootstrapped?: () => Promise<void>;
   readonly logger: Logger;
   readonly ttlSeconds?: number;
   /**

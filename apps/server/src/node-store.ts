@@ -41,6 +41,11 @@ export function storageNodeArgs(flags: StorageFlags): string[] {
 /** The policy when --data-dir is given without --fsync: Redis' default (everysec) in spirit. */
 export const DEFAULT_SYNC_POLICY: SyncPolicy = "batch";
 
+/** Node `nodeId`'s own dir in `dataDir`. */
+export function nodeDir(dataDir: string, nodeId: string): string {
+  return join(dataDir, nodeId);
+}
+
 /**
  * Opens node `nodeId`'s durable store in `<dataDir>/<nodeId>` and loads it. The same layout in
  * every mode, so one --data-dir holds a launcher's nodes side by side and a container's single
@@ -53,7 +58,7 @@ export async function openNodeStore(
   fsync: SyncPolicy | undefined,
   log: Logger,
 ): Promise<DurableStore> {
-  const dir = join(dataDir, nodeId);
+  const dir = nodeDir(dataDir, nodeId);
   const policy = fsync ?? DEFAULT_SYNC_POLICY;
   const started = performance.now();
   const store = await DurableStore.open({

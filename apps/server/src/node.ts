@@ -1,4 +1,4 @@
-import { CURVE_KEY_META, NodeRegistration } from "@zkv/membership";
+import { CURVE_KEY_META, NodeRegistration, REPLICA_STATE_META } from "@zkv/membership";
 import { DEFAULT_LIMITS, type Limits } from "@zkv/protocol";
 import { Router } from "zeromq";
 import { answerMessage } from "./answer.js";
@@ -10,7 +10,7 @@ import type { Logger } from "./logger.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
 import type { NodeOptions } from "./node-options.js";
 import { ClusterView } from "./ownership.js";
-import { NodeReplication } from "./replication/node-replication.js";
+import { type NodeReplication, replicationFor } from "./replication/node-replication.js";
 import type { PendingReply } from "./reply-queue.js";
 import { ReplySender } from "./reply-sender.js";
 import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
@@ -93,19 +93,11 @@ export class ZkvNode {
       metricsPort === undefined
         ? undefined
         : new MetricsServer(this.metrics.registry, options.host, metricsPort);
-    this.#replication =
-      options.consul && this.cluster && (options.replication?.n ?? 1) > 1
-        ? new NodeReplication({
-            nodeId: options.nodeId,
-            consul: options.consul,
-            store: this.store,
-            cluster: this.cluster,
-            settings: options.replication!,
-            logger: this.#log,
-            maxBytes: options.maxBytes,
-            ...(options.curve ? { curve: options.curve.identity } : {}),
-          })
-        : undefined;
+    this.#replication = replicationFor(options, this.store, this.cluster, () =>
+      this.#registration
+        ? this.#registration.updateMeta({ [REPLICA_STATE_META]: "serving" })
+        : Promise.resolve(),
+    );
     this.#handlerContext = {
       nodeId: options.nodeId,
       store: this.store,
@@ -176,6 +168,7 @@ export class ZkvNode {
         meta: {
           ...(this.#metricsServer ? { metrics_port: String(this.#metricsServer.port) } : {}),
           ...(this.curve ? { [CURVE_KEY_META]: this.curve.publicKey } : {}),
+          ...(this.#replication ? { [REPLICA_STATE_META]: this.#replication.state } : {}),
         },
       });
       try {
@@ -186,6 +179,8 @@ export class ZkvNode {
         await this.close();
         throw err;
       }
+      // Registered first, so the writes that arrive while it copies reach it too.
+      void this.#replication?.bootstrap();
     }
     this.#log.info(
       {
@@ -193,6 +188,7 @@ export class ZkvNode {
         consul: Boolean(this.options.consul),
         metricsPort: this.metricsPort,
         curve: this.curve ? { allowedClients: this.curve.allowedClients } : false,
+        ...(this.#replication ? { state: this.#replication.state } : {}),
       },
       "node serving",
     );

@@ -1,11 +1,12 @@
 import { ClusterSettings, type ConsulConfig, consulConfigFromEnv } from "@zkv/membership";
 import { InvalidArgumentError } from "commander";
 import { curveFromFlags } from "./cli-curve.js";
+import { hasCompleteMarker, writeCompleteMarker } from "./data-dir-marker.js";
 import { ExitCode } from "./exit-codes.js";
 import { createLogger, type Logger } from "./logger.js";
 import { METRICS_PORT_OFFSET } from "./metrics.js";
 import { ZkvNode } from "./node.js";
-import { openNodeStore } from "./node-store.js";
+import { nodeDir, openNodeStore } from "./node-store.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
 
 /** How long a removed node keeps answering (with redirects) before it exits. */
@@ -44,6 +45,9 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
   const replication = consul ? await new ClusterSettings(consul).replication() : undefined;
   const store =
     flags.dataDir === undefined ? undefined : await openNodeStore(flags.dataDir, nodeId, flags.fsync, log);
+  // Memory only: always empty at start. A data dir: empty unless it was once complete.
+  const dir = flags.dataDir === undefined ? undefined : nodeDir(flags.dataDir, nodeId);
+  const startsEmpty = dir === undefined || !(await hasCompleteMarker(dir));
   const node = new ZkvNode({
     nodeId,
     host: flags.host,
@@ -61,6 +65,8 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
       : { socketLimits: { maxReplyBytesPerPeer: flags.clientOutputLimit } }),
     logger: log,
     ...(store ? { store } : {}),
+    startsEmpty,
+    ...(dir ? { onBootstrapped: () => writeCompleteMarker(dir) } : {}),
   });
   const stop = untilSignal();
   try {

@@ -22,6 +22,7 @@ export {
   type Member,
   membersFromHealth,
   membershipFingerprint,
+  REPLICA_STATE_META,
   SERVICE_NAME,
   serviceIdOf,
 } from "./members.js";

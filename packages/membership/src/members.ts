@@ -7,6 +7,13 @@ export const SERVICE_NAME = "zkv";
  */
 export const CURVE_KEY_META = "curve_public_key";
 
+/**
+ * Service meta under which a replicating node says whether it serves (`serving`) or is still
+ * taking the copies it should hold from the other replicas (`bootstrapping`): its answers count
+ * toward no quorum until it serves. Absent on a node that keeps one copy per key.
+ */
+export const REPLICA_STATE_META = "state";
+
 /** Health of a member as Consul's checks report it (worst check wins). */
 export type Health = "passing" | "warning" | "critical";
 

@@ -38,6 +38,9 @@ export class NodeRegistration {
   #timer: NodeJS.Timeout | undefined;
   #state: "new" | "running" | "closed" = "new";
   #healthy = true;
+  #meta: Readonly<Record<string, string>>;
+  /** Set when the meta changed and Consul may not have it yet: the heartbeat registers again. */
+  #metaStale = false;
 
   constructor(private readonly options: RegistrationOptions) {
     this.serviceId = serviceIdOf(options.nodeId);
@@ -46,6 +49,7 @@ export class NodeRegistration {
     this.#log = options.logger ?? silentLogger;
     this.#ttlSeconds = options.ttlSeconds ?? 10;
     this.#timeout = options.requestTimeoutMs ?? 5000;
+    this.#meta = options.meta ?? {};
   }
 
   /** Registers and passes the check once; throws ConsulUnavailableError/ConsulPermissionError. */
@@ -57,6 +61,19 @@ export class NodeRegistration {
     this.#timer = setInterval(() => void this.#heartbeat(), (this.#ttlSeconds * 1000) / 3);
     this.#timer.unref();
     this.#log.info({ serviceId: this.serviceId, ttl: `${this.#ttlSeconds}s` }, "registered in Consul");
+  }
+
+  /**
+   * Changes service meta (merged into what was registered) by registering again. Consul down: it
+   * throws, and the heartbeat keeps trying until the agent has the new meta.
+   */
+  async updateMeta(meta: Readonly<Record<string, string>>): Promise<void> {
+    this.#meta = { ...this.#meta, ...meta };
+    if (this.#state !== "running") return; // start() registers with it
+    this.#metaStale = true;
+    await this.#register();
+    await this.#pass();
+    this.#metaStale = false;
   }
 
   /** Stops the heartbeat and deregisters; safe to call twice. A failed deregister is logged, not thrown. */
@@ -75,14 +92,15 @@ export class NodeRegistration {
   }
 
   async #register(): Promise<void> {
-    const { nodeId, address, port, weight = 1, meta = {} } = this.options;
+    const { nodeId, address, port, weight = 1 } = this.options;
     try {
       await this.#consul.agent.service.register({
         name: SERVICE_NAME,
         id: this.serviceId,
         address,
         port,
-        meta: { ...meta, node_id: nodeId, weight: String(weight) },
+        meta: { ...this.#meta, node_id: nodeId, weight: String(weight) },
+        // Registered again (new meta), the check keeps its status: the node stays passing.
         check: { checkid: this.checkId, name: `zkv ${nodeId} heartbeat`, ttl: `${this.#ttlSeconds}s` },
         timeout: this.#timeout,
       } as never);
@@ -103,6 +121,10 @@ export class NodeRegistration {
     if (this.#state !== "running") return;
     try {
       try {
+        if (this.#metaStale) {
+          await this.#register();
+          this.#metaStale = false;
+        }
         await this.#pass();
       } catch (err) {
         // The agent answers but no longer knows our check: it restarted; register again.

@@ -12,6 +12,7 @@ import {
   NodeRegistration,
   ProgressPublisher,
   REBALANCE_PROGRESS_KEY,
+  REPLICA_STATE_META,
   type RebalanceProgress,
   watchRebalanceProgress,
 } from "../src/index.js";
@@ -111,6 +112,36 @@ describe("node registration and membership push", () => {
     const fingerprints = seen.map((m) => JSON.stringify(m));
     expect(fingerprints.length).toBeGreaterThanOrEqual(4);
     for (let i = 1; i < fingerprints.length; i++) expect(fingerprints[i]).not.toBe(fingerprints[i - 1]);
+  });
+
+  it("pushes a meta change (bootstrapping, then serving) and the node stays passing throughout", async () => {
+    const watcher = new MembershipWatcher({ consul: consul.config, waitSeconds: 5 });
+    const seen: Member[][] = [];
+    watcher.on("change", (m) => seen.push(m));
+    await watcher.start();
+    const reg = new NodeRegistration({
+      consul: consul.config,
+      nodeId: "node-9",
+      address: "127.0.0.1",
+      port: 2009,
+      meta: { metrics_port: "9009", [REPLICA_STATE_META]: "bootstrapping" },
+    });
+    const node9 = (m: Member[]) => m.find((x) => x.id === "node-9");
+    const stateOf = (m: Member[]) => node9(m)?.meta[REPLICA_STATE_META];
+    const joined = nextMatching(
+      watcher,
+      (m) => stateOf(m) === "bootstrapping" && node9(m)?.health === "passing",
+    );
+    await reg.start();
+    await joined;
+    seen.length = 0;
+    const serving = nextMatching(watcher, (m) => stateOf(m) === "serving");
+    await reg.updateMeta({ [REPLICA_STATE_META]: "serving" });
+    const [member] = (await serving).filter((x) => x.id === "node-9");
+    expect(member?.meta).toMatchObject({ metrics_port: "9009", node_id: "node-9" });
+    expect(seen.map((m) => node9(m)?.health)).not.toContain("critical");
+    await reg.close();
+    watcher.close();
   });
 
   it("keeps the last known membership while Consul hangs, and catches up when it returns", async () => {

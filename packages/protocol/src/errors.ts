@@ -36,8 +36,9 @@ export const ErrorCode = {
   /** The key is being moved right now; retry in a few milliseconds. */
   TRY_AGAIN: "TRY_AGAIN",
   /**
-   * Fewer than the write (or read) quorum of the key's replicas are reachable, so the coordinator
-   * refused before touching any replica: nothing was written.
+   * Fewer than the write (or read) quorum of the key's replicas are reachable and serving (a
+   * bootstrapping replica does not count), so the coordinator refused before touching any
+   * replica: nothing was written.
    */
   NOT_ENOUGH_REPLICAS: "NOT_ENOUGH_REPLICAS",
   /**

@@ -59,6 +59,8 @@ export {
   ReplicaHandoffReplySchema,
   type ReplicaHandoffRequest,
   ReplicaHandoffRequestSchema,
+  type ReplicateReply,
+  ReplicateReplySchema,
   type ReplicateRequest,
   ReplicateRequestSchema,
   type TrimRequest,

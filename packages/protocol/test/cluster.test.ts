@@ -48,6 +48,26 @@ describe("rebalancing ops", () => {
     expect(bad).toMatchObject({ ok: false, error: { code: ErrorCode.INVALID_REQUEST } });
   });
 
+  it("decodes REPLICA_HANDOFF for a rebalance (run) or for a bootstrapping node (to), never both or neither", () => {
+    expect(decode({ op: "REPLICA_HANDOFF", run: "r1", limit: 10 })).toMatchObject({ ok: true });
+    expect(decode({ op: "REPLICA_HANDOFF", to: "node-2", after: "k" })).toMatchObject({ ok: true });
+    for (const bad of [{}, { run: "r1", to: "node-2" }]) {
+      expect(decode({ op: "REPLICA_HANDOFF", ...bad })).toMatchObject({
+        ok: false,
+        error: { code: ErrorCode.INVALID_REQUEST, field: "run" },
+      });
+    }
+  });
+
+  it("keeps a replica's bootstrapping flag on REPLICATE and REPLICA_GET replies", () => {
+    expect(decodeReply(Buffer.from('{"ok":true,"bootstrapping":true}'), "REPLICATE")).toEqual({
+      ok: true,
+      bootstrapping: true,
+    });
+    const get = decodeReply(Buffer.from('{"entries":[{"key":"a"}],"bootstrapping":true}'), "REPLICA_GET");
+    expect(get).toEqual({ entries: [{ key: "a" }], bootstrapping: true });
+  });
+
   it("accepts the asking flag on key ops and keeps it", () => {
     const result = decode({ op: "PUT", key: "k", value: "v", asking: true });
     expect(result.ok && result.request).toEqual({ op: "PUT", key: "k", value: "v", asking: true });

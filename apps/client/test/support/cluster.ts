@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { eventually, freePortRange, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
 
@@ -98,4 +98,13 @@ function runToExit(
       resolve({ code, stdout, stderr });
     });
   });
+}
+
+/** Pid of the node process serving `nodeId` (`node-<i>`, on port basePort + i) in a test cluster. */
+export function nodePid(cluster: TestCluster, nodeId: string): number {
+  const port = cluster.basePort + Number(nodeId.split("-")[1]);
+  const out = execFileSync("pgrep", ["-f", "--", `--node-id ${nodeId} --port ${port} `], {
+    encoding: "utf8",
+  });
+  return Number(out.trim().split("\n")[0]);
 }

@@ -15,33 +15,22 @@ export interface HandoffContext {
 }
 
 /**
- * REPLICA_HANDOFF: sends each key this node holds (from just after `after`) to the replicas the
- * key gains under the placement being migrated to. Every replica of the key does this, so a new
- * replica receives every copy there is and keeps the newest: one stale copy cannot win. Tombstones
- * go last, in the call that finishes the scan, so a deletion reaches the new replicas too.
+ * REPLICA_HANDOFF: sends each key this node holds (from just after `after`) to the replicas that
+ * should have it and may not: with `run`, the replicas the key gains under the placement being
+ * migrated to; with `to`, node `to` (bootstrapping) if it is one of the key's replicas. Every
+ * replica of the key does this, so the receiver gets every copy there is and keeps the newest:
+ * one stale copy cannot win. Tombstones go last, in the call that finishes the scan, so a
+ * deletion reaches the receiver too.
  */
 export async function handoff(request: ReplicaHandoffRequest, ctx: HandoffContext): Promise<Reply> {
-  const m = ctx.cluster.migration;
-  const current = ctx.cluster.placement;
-  if (m === undefined || current === undefined || m.run !== request.run) {
-    throw new ZkvError(ErrorCode.INVALID_REQUEST, `no migration of run ${request.run} in progress here`, {
-      field: "run",
-    });
-  }
-  const n = ctx.cluster.replicas;
+  const targets =
+    request.to === undefined ? gainedReplicas(request.run, ctx) : bootstrapping(request.to, ctx);
   const limit = request.limit ?? DEFAULT_HANDOFF_LIMIT;
   const sends: Array<Promise<void>> = [];
   const handOff = (key: string) => {
     const copy = ctx.store.copy(key);
     if (copy === undefined) return;
-    const before = current.preferenceList(key, n);
-    for (const gained of m.next.preferenceList(key, n)) {
-      // A key written during the rebalance also reached the replicas it gains (this one among
-      // them, if it holds the key only for that reason): nothing to send to itself.
-      if (!before.includes(gained) && gained !== ctx.nodeId) {
-        sends.push(ctx.replicator.push(gained, key, copy));
-      }
-    }
+    for (const target of targets(key)) sends.push(ctx.replicator.push(target, key, copy));
   };
   let scanned = 0;
   let last: string | undefined;
@@ -53,8 +42,37 @@ export async function handoff(request: ReplicaHandoffRequest, ctx: HandoffContex
   }
   const finished = scanned < limit;
   if (finished) for (const key of ctx.store.tombstoneKeys()) handOff(key);
-  await Promise.all(sends); // a replica that did not take its copy fails the call: the mover retries
+  await Promise.all(sends); // a replica that did not take its copy fails the call: the caller retries
   return { scanned, pushed: sends.length, ...(finished || last === undefined ? {} : { after: last }) };
+}
+
+/** The replicas each key gains in migration `run`. */
+function gainedReplicas(run: string | undefined, ctx: HandoffContext): (key: string) => string[] {
+  const m = ctx.cluster.migration;
+  const current = ctx.cluster.placement;
+  if (m === undefined || current === undefined || m.run !== run) {
+    throw new ZkvError(ErrorCode.INVALID_REQUEST, `no migration of run ${run} in progress here`, {
+      field: "run",
+    });
+  }
+  const n = ctx.cluster.replicas;
+  return (key) => {
+    const before = current.preferenceList(key, n);
+    // A key written during the rebalance also reached the replicas it gains (this one among
+    // them, if it holds the key only for that reason): nothing to send to itself.
+    return m.next.preferenceList(key, n).filter((g) => !before.includes(g) && g !== ctx.nodeId);
+  };
+}
+
+/** `to`, for each key it replicates (now or after the rebalance in progress). */
+function bootstrapping(to: string, ctx: HandoffContext): (key: string) => string[] {
+  if (to === ctx.nodeId) {
+    throw new ZkvError(ErrorCode.INVALID_REQUEST, "a node cannot hand off to itself", { field: "to" });
+  }
+  if (ctx.cluster.placement === undefined) {
+    throw new ZkvError(ErrorCode.TRY_AGAIN, "node is starting: cluster placement not known yet");
+  }
+  return (key) => (ctx.cluster.replicasOf(key)?.includes(to) ? [to] : []);
 }
 
 /** TRIM: forgets every key this node no longer replicates, once the rebalance has ended. */

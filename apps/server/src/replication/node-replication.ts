@@ -3,11 +3,15 @@ import {
   CURVE_KEY_META,
   type Member,
   MembershipWatcher,
+  REPLICA_STATE_META,
   type Replication,
 } from "@zkv/membership";
+import type { ReplicaHandoffReply } from "@zkv/protocol";
 import type { Logger } from "../logger.js";
+import type { NodeOptions } from "../node-options.js";
 import type { ClusterView } from "../ownership.js";
 import type { Store } from "../store/index.js";
+import { type PullReport, pullFromSources, type ReplicaState } from "./bootstrap.js";
 import { ConditionalWrites } from "./conditional.js";
 import { PeerBatcher } from "./peer-batcher.js";
 import { type CurveIdentity, PeerLinks } from "./peer-links.js";
@@ -17,6 +21,12 @@ import { DEFAULT_TOMBSTONE_TTL_MS, TombstonePurger } from "./tombstones.js";
 
 /** How long a coordinator waits for its replicas before answering QUORUM_TIMEOUT. */
 export const REPLICA_TIMEOUT_MS = 2000;
+/** Keys a source scans per page of a bootstrap pull, and how long the page may take. */
+const PULL_PAGE_KEYS = 2000;
+const PULL_PAGE_TIMEOUT_MS = 30_000;
+/** How long a bootstrapping node waits for a replica that is down before serving without it. */
+export const BOOTSTRAP_GIVE_UP_MS = 15_000;
+const BOOTSTRAP_RETRY_MS = 250;
 
 export interface NodeReplicationOptions {
   readonly nodeId: string;
@@ -31,12 +41,19 @@ export interface NodeReplicationOptions {
   readonly tombstoneTtlMs?: number;
   /** The node's memory budget (`--max-memory`), checked by the coordinator of each write. */
   readonly maxBytes?: number | undefined;
+  /** The node starts without the copies it should hold: it bootstraps before it counts. */
+  readonly startsEmpty: boolean;
+  /** How long bootstrap waits for a replica that is down (default BOOTSTRAP_GIVE_UP_MS). */
+  readonly bootstrapGiveUpMs?: number | undefined;
+  /** Told once the node serves after bootstrapping (to say so in Consul, mark its data dir). */
+  readonly onServing?: () => Promise<void>;
 }
 
 /**
  * A node's part in replication (factor > 1): links to its peers, kept in step with Consul's view
- * of the members (addresses, health, CURVE keys), and the Replicator that coordinates the key
- * requests this node receives and answers its peers' REPLICATE / REPLICA_GET.
+ * of the members (addresses, health, CURVE keys, bootstrapping), the Replicator that coordinates
+ * the key requests this node receives and answers its peers' REPLICATE / REPLICA_GET, and the
+ * node's state: bootstrapping (started empty) until bootstrap() has its copies, then serving.
  */
 export class NodeReplication {
   readonly context: ReplicaContext;
@@ -44,9 +61,12 @@ export class NodeReplication {
   readonly #watcher: MembershipWatcher;
   readonly #replicator: Replicator;
   readonly #purger: TombstonePurger;
+  readonly #closed = new AbortController();
+  #state: ReplicaState;
 
   constructor(private readonly o: NodeReplicationOptions) {
     o.cluster.replicas = o.settings.n;
+    this.#state = o.startsEmpty ? "bootstrapping" : "serving";
     this.#peers = new PeerLinks(o.nodeId, o.curve);
     this.#watcher = new MembershipWatcher({ consul: o.consul, logger: o.logger });
     this.#replicator = new Replicator({
@@ -59,6 +79,7 @@ export class NodeReplication {
       timeoutMs: REPLICA_TIMEOUT_MS,
       clock: o.store.clock,
       now: () => o.store.now(),
+      serving: () => this.#state === "serving",
     });
     const conditional = new ConditionalWrites({
       self: o.nodeId,
@@ -71,12 +92,17 @@ export class NodeReplication {
       replicator: this.#replicator,
       store: o.store,
       conditional,
+      state: () => this.#state,
       ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
     };
     const hints = this.#replicator.hints;
     this.#purger = new TombstonePurger(o.store, o.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, (key) =>
       hints.has(key),
     );
+  }
+
+  get state(): ReplicaState {
+    return this.#state;
   }
 
   /** Hints waiting per replica, for STATS. */
@@ -90,12 +116,100 @@ export class NodeReplication {
     this.o.logger.info({ replication: this.o.settings }, "replicating");
   }
 
+  /**
+   * Takes this node's copies from every other member (each sends the keys whose replicas include
+   * this node, REPLICA_HANDOFF `to`), then serves. Run once the node is registered, so it is sent
+   * the writes that arrive meanwhile. Resolves to the report, or undefined if there was nothing
+   * to do (serving already) or the node closed first.
+   */
+  async bootstrap(): Promise<PullReport | undefined> {
+    if (this.#state === "serving") return undefined;
+    const { cluster, nodeId, logger } = this.o;
+    const members = new Set([...(cluster.placement?.nodes ?? []), ...(cluster.migration?.next.nodes ?? [])]);
+    const sources = [...members].filter((m) => m !== nodeId);
+    logger.info({ sources }, "bootstrapping: taking this node's copies from the other replicas");
+    const report = await pullFromSources({
+      sources,
+      isUp: (p) => this.#peers.isUp(p),
+      pull: async (source, after) => {
+        const request = { op: "REPLICA_HANDOFF" as const, to: nodeId, limit: PULL_PAGE_KEYS, after };
+        const reply = (await this.#peers.request(
+          source,
+          request,
+          PULL_PAGE_TIMEOUT_MS,
+        )) as ReplicaHandoffReply;
+        return { after: reply.after, pushed: reply.pushed };
+      },
+      giveUpMs: this.o.bootstrapGiveUpMs ?? BOOTSTRAP_GIVE_UP_MS,
+      retryMs: BOOTSTRAP_RETRY_MS,
+      onError: (source, err) =>
+        logger.debug({ source, err: (err as Error).message }, "pull failed; retrying"),
+      signal: this.#closed.signal,
+    });
+    if (this.#closed.signal.aborted) return undefined;
+    this.#report(report, sources);
+    this.#state = "serving";
+    await this.o.onServing?.().catch((err: unknown) => logger.error({ err }, "could not announce serving"));
+    return report;
+  }
+
+  #report(report: PullReport, sources: readonly string[]): void {
+    const copied = Object.fromEntries(report.copied);
+    const log = this.o.logger;
+    if (report.skipped.length > 0) {
+      log.warn(
+        { copied, skipped: report.skipped },
+        "bootstrap gave up on replicas that stayed down: serving without their copies " +
+          "(a key only they held reads stale or NOT_FOUND until they return and repair it)",
+      );
+    } else if (sources.length > 0 && sources.every((s) => !this.#peers.isServing(s))) {
+      log.warn(
+        { copied },
+        "bootstrapped from replicas that were all bootstrapping too: a cold start, or every copy " +
+          "of this node's keys was lost with its replicas",
+      );
+    } else {
+      log.info({ copied }, "bootstrapped: serving");
+    }
+  }
+
   close(): void {
+    this.#closed.abort();
     this.#purger.close();
     this.#watcher.close();
     this.#replicator.close();
     this.#peers.close();
   }
+}
+
+/**
+ * The replication of node `options` when its cluster keeps more than one copy (Consul mode
+ * only), else undefined. `announce` tells Consul the node serves, once it has bootstrapped.
+ */
+export function replicationFor(
+  options: NodeOptions,
+  store: Store,
+  cluster: ClusterView | undefined,
+  announce: () => Promise<void>,
+): NodeReplication | undefined {
+  const { consul, replication: settings } = options;
+  if (!consul || !cluster || settings === undefined || settings.n <= 1) return undefined;
+  return new NodeReplication({
+    nodeId: options.nodeId,
+    consul,
+    store,
+    cluster,
+    settings,
+    logger: options.logger,
+    maxBytes: options.maxBytes,
+    ...(options.curve ? { curve: options.curve.identity } : {}),
+    startsEmpty: options.startsEmpty ?? options.store === undefined,
+    bootstrapGiveUpMs: options.bootstrapGiveUpMs,
+    onServing: async () => {
+      await options.onBootstrapped?.();
+      await announce();
+    },
+  });
 }
 
 function peersOf(members: readonly Member[]) {
@@ -104,6 +218,7 @@ function peersOf(members: readonly Member[]) {
     address: m.address,
     port: m.port,
     healthy: m.health !== "critical",
+    bootstrapping: m.meta[REPLICA_STATE_META] === "bootstrapping",
     ...(m.meta[CURVE_KEY_META] ? { curveKey: m.meta[CURVE_KEY_META] } : {}),
   }));
 }

@@ -1,4 +1,4 @@
-import type { ReplicaGetReply, Reply, VersionedEntry } from "@zkv/protocol";
+import type { ReplicaGetReply, ReplicateReply, Reply, VersionedEntry } from "@zkv/protocol";
 import type { PeerRequest } from "./peer-links.js";
 import type { Versioned } from "./versions.js";
 
@@ -17,11 +17,17 @@ const MAX_ENTRIES = 1000;
 /** Rough cap on a REPLICATE's size, keys and values counted, well inside maxMessageBytes. */
 const MAX_BYTES = 1024 * 1024;
 
+/** A peer's answer to a read: its copy, and whether it counts (false: the peer is bootstrapping). */
+export interface PeerCopy {
+  readonly copy: Versioned | undefined;
+  readonly counts: boolean;
+}
+
 interface Outbox {
   copies: VersionedEntry[];
-  copyWaiters: Array<Waiter<void>>;
+  copyWaiters: Array<Waiter<boolean>>;
   reads: string[];
-  readWaiters: Array<Waiter<Versioned | undefined>>;
+  readWaiters: Array<Waiter<PeerCopy>>;
 }
 
 /**
@@ -38,8 +44,11 @@ export class PeerBatcher {
     private readonly timeoutMs: number,
   ) {}
 
-  /** Sends `copy` of `key` to `peer`; resolves once the peer has applied it. */
-  replicate(peer: string, key: string, copy: Versioned): Promise<void> {
+  /**
+   * Sends `copy` of `key` to `peer`; resolves once the peer has applied it, to whether its ack
+   * counts toward a write quorum (false: the peer is bootstrapping).
+   */
+  replicate(peer: string, key: string, copy: Versioned): Promise<boolean> {
     const box = this.#outbox(peer);
     box.copies.push(
       copy.value === undefined
@@ -51,8 +60,8 @@ export class PeerBatcher {
     return new Promise((resolve, reject) => box.copyWaiters.push({ resolve, reject }));
   }
 
-  /** `peer`'s copy of `key` (undefined when it has none). */
-  read(peer: string, key: string): Promise<Versioned | undefined> {
+  /** `peer`'s copy of `key` (undefined when it has none), and whether its answer counts. */
+  read(peer: string, key: string): Promise<PeerCopy> {
     const box = this.#outbox(peer);
     box.reads.push(key);
     return new Promise((resolve, reject) => box.readWaiters.push({ resolve, reject }));
@@ -94,10 +103,11 @@ export class PeerBatcher {
     }
   }
 
-  #sendCopies(peer: string, entries: VersionedEntry[], waiters: Array<Waiter<void>>): void {
+  #sendCopies(peer: string, entries: VersionedEntry[], waiters: Array<Waiter<boolean>>): void {
     this.transport.request(peer, { op: "REPLICATE", entries }, this.timeoutMs).then(
-      () => {
-        for (const w of waiters) w.resolve();
+      (reply) => {
+        const counts = (reply as ReplicateReply).bootstrapping !== true;
+        for (const w of waiters) w.resolve(counts);
       },
       (err: unknown) => {
         for (const w of waiters) w.reject(err);
@@ -105,16 +115,18 @@ export class PeerBatcher {
     );
   }
 
-  #sendReads(peer: string, keys: string[], waiters: Array<Waiter<Versioned | undefined>>): void {
+  #sendReads(peer: string, keys: string[], waiters: Array<Waiter<PeerCopy>>): void {
     this.transport.request(peer, { op: "REPLICA_GET", keys }, this.timeoutMs).then(
       (reply) => {
-        const entries = (reply as ReplicaGetReply).entries;
+        const { entries, bootstrapping } = reply as ReplicaGetReply;
+        const counts = bootstrapping !== true;
         waiters.forEach((w, i) => {
           const e = entries[i];
           if (e === undefined || e.key !== keys[i]) {
             w.reject(new Error(`peer ${peer} answered REPLICA_GET out of order`));
           } else {
-            w.resolve(e.version === undefined ? undefined : copyOf({ ...e, version: e.version }));
+            const copy = e.version === undefined ? undefined : copyOf({ ...e, version: e.version });
+            w.resolve({ copy, counts });
           }
         });
       },

@@ -20,6 +20,8 @@ export interface PeerAddress {
   readonly healthy: boolean;
   /** The peer's CURVE public key (service meta), when it runs CURVE. */
   readonly curveKey?: string;
+  /** Its registration says it is bootstrapping (service meta `state`). */
+  readonly bootstrapping?: boolean;
 }
 
 /** This node's CURVE keypair, used to reach peers that run CURVE. */
@@ -36,7 +38,7 @@ interface Pending {
 
 /** A request to a peer, without its id: the link assigns one. */
 export type PeerRequest =
-  Extract<Request, { op: "REPLICATE" | "REPLICA_GET" }> extends infer R
+  Extract<Request, { op: "REPLICATE" | "REPLICA_GET" | "REPLICA_HANDOFF" }> extends infer R
     ? R extends { id?: unknown }
       ? Omit<R, "id">
       : never
@@ -54,6 +56,12 @@ class PeerLink {
   #sending = false;
   #nextId = 1;
   connected = false;
+  /**
+   * Whether the peer's last REPLICATE / REPLICA_GET answer said it serves; undefined until one
+   * arrives on this connection. Fresher than its Consul meta, which may still be a previous
+   * incarnation's (a node restarted empty answers before it registers again).
+   */
+  answeredServing: boolean | undefined;
 
   constructor(
     public peer: PeerAddress,
@@ -79,6 +87,7 @@ class PeerLink {
     });
     this.#socket.events.on("disconnect", () => {
       this.connected = false;
+      this.answeredServing = undefined; // what comes back may be a new incarnation
     });
     this.#socket.connect(endpoint);
     void this.#receive();
@@ -177,10 +186,21 @@ export class PeerLinks {
     return link?.connected === true && link.peer.healthy;
   }
 
+  /** True unless `peer` is known to be bootstrapping: from its last answer, else from Consul. */
+  isServing(peer: string): boolean {
+    const link = this.#links.get(peer);
+    return link?.answeredServing ?? link?.peer.bootstrapping !== true;
+  }
+
   request(peer: string, request: PeerRequest, timeoutMs: number): Promise<Reply> {
     const link = this.#links.get(peer);
     if (!link) return Promise.reject(unavailable(peer, "not a member"));
-    return link.request(request, timeoutMs);
+    const reply = link.request(request, timeoutMs);
+    if (request.op === "REPLICA_HANDOFF") return reply;
+    return reply.then((r) => {
+      link.answeredServing = (r as { bootstrapping?: boolean }).bootstrapping !== true;
+      return r;
+    });
   }
 
   close(): void {

@@ -6,6 +6,7 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import type { Store } from "../store/index.js";
+import type { ReplicaState } from "./bootstrap.js";
 import type { ConditionalWrites } from "./conditional.js";
 import { copyOf } from "./peer-batcher.js";
 import type { Replicator } from "./replicator.js";
@@ -18,9 +19,14 @@ export interface ReplicaContext {
   readonly conditional: ConditionalWrites;
   /** The node's memory budget, checked by the coordinator of a write. */
   readonly maxBytes?: number;
+  /** `bootstrapping` until the node holds the copies it should (then `serving`). */
+  readonly state: () => ReplicaState;
 }
 
-/** Answers REPLICATE and REPLICA_GET from a key's coordinator. */
+/**
+ * Answers REPLICATE and REPLICA_GET from a key's coordinator. A bootstrapping node applies the
+ * copies and answers reads all the same, but says so: the coordinator must not count it.
+ */
 export function replicaOp(
   request: ReplicateRequest | ReplicaGetRequest,
   replication: ReplicaContext | undefined,
@@ -30,13 +36,15 @@ export function replicaOp(
       field: "op",
     });
   }
+  const flag = replication.state() === "bootstrapping" ? { bootstrapping: true as const } : {};
   if (request.op === "REPLICATE") {
     // Copies are applied even past this node's memory budget: the coordinator already checked its
     // own, and a replica that refused would only diverge (see the README, Memory budget).
     for (const e of request.entries) replication.replicator.applyCopy(e.key, copyOf(e));
-    return { ok: true };
+    return { ok: true, ...flag };
   }
   return {
+    ...flag,
     entries: request.keys.map((key) => {
       const copy = replication.store.copy(key);
       if (copy === undefined) return { key };

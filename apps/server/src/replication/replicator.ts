@@ -1,7 +1,7 @@
 import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { Hints } from "./hints.js";
-import type { PeerBatcher } from "./peer-batcher.js";
-import { awaitQuorum } from "./quorum.js";
+import type { PeerBatcher, PeerCopy } from "./peer-batcher.js";
+import { awaitQuorum, countable, type PeerStates } from "./quorum.js";
 import { HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
 
 /** A replica's store as replication sees it: versioned copies, tombstones included. */
@@ -21,8 +21,10 @@ export interface ReplicationSettings {
 export interface ReplicatorOptions {
   readonly self: string;
   readonly store: ReplicaStore;
-  readonly peers: { isUp(peer: string): boolean };
+  readonly peers: PeerStates;
   readonly batcher: PeerBatcher;
+  /** False while this node bootstraps: its own copy counts toward no quorum (default: serving). */
+  readonly serving?: () => boolean;
   /** The key's replicas, in preference order (this node among them). */
   readonly replicasOf: (key: string) => readonly string[];
   readonly settings: () => ReplicationSettings;
@@ -39,6 +41,10 @@ export interface ReplicatorOptions {
  * (this one included) hold it. A read asks `r` replicas, answers with the newest copy and repairs
  * the stale ones. Replicas that miss a write get it later from the hints. Nothing here waits on
  * a replica known to be down: with too few up, it refuses before writing anything.
+ *
+ * A bootstrapping replica (this node, or a peer that says so) is sent every write and every
+ * repair, but counts toward neither quorum: it may not yet hold what it should, so its missing
+ * copy means nothing. Too few serving replicas: NOT_ENOUGH_REPLICAS, never a wrong NOT_FOUND.
  */
 export class Replicator {
   readonly clock: HybridClock;
@@ -60,8 +66,9 @@ export class Replicator {
     expiresAt?: number,
   ): Promise<{ existed: boolean; version: number }> {
     const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w");
-    const up = others.filter((p) => this.o.peers.isUp(p));
-    if (1 + up.length < needed) throw notEnough(key, needed, 1 + up.length, "write");
+    const self = this.#selfServing();
+    const { up, bootstrapping, count } = countable(self, others, this.o.peers);
+    if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
     const before = this.o.store.copy(key);
     const version = this.clock.next(before?.version);
     const copy: Versioned =
@@ -75,11 +82,15 @@ export class Replicator {
         return [p, sent] as const;
       }),
     );
-    const outcome = await awaitQuorum(sends, needed - 1, this.o.timeoutMs);
+    const selfCount = self ? 1 : 0;
+    const outcome = await awaitQuorum(sends, needed - selfCount, this.o.timeoutMs, undefined, (c) => c);
     if (!outcome.ok) {
+      // Copies went out already, so not NOT_ENOUGH_REPLICAS: the write may still become visible.
+      const acked = selfCount + outcome.answers.size - outcome.uncounted;
+      const uncounted = outcome.uncounted > 0 ? ` (${outcome.uncounted} more are bootstrapping)` : "";
       throw new ZkvError(
         ErrorCode.QUORUM_TIMEOUT,
-        `only ${1 + outcome.answers.size} of ${needed} replicas acknowledged the write in time`,
+        `only ${acked} of ${needed} replicas acknowledged the write in time${uncounted}`,
       );
     }
     return { existed: isLive(before, (this.o.now ?? Date.now)()), version };
@@ -89,27 +100,40 @@ export class Replicator {
   async read(key: string, r?: number): Promise<Versioned | undefined> {
     const { others, needed } = this.#plan(key, r ?? this.o.settings().r, "r");
     const local = this.o.store.copy(key);
-    if (needed <= 1) return local;
-    const up = others.filter((p) => this.o.peers.isUp(p));
-    if (1 + up.length < needed) throw notEnough(key, needed, 1 + up.length, "read");
+    const self = this.#selfServing();
+    if (needed <= 1 && self) return local;
+    const { up, bootstrapping, count } = countable(self, others, this.o.peers);
+    if (count < needed) throw notEnough(key, needed, count, bootstrapping, "read");
     const asks = new Map(up.map((p) => [p, this.o.batcher.read(p, key)] as const));
-    const outcome = await awaitQuorum(asks, needed - 1, this.o.timeoutMs, (p, late) =>
-      this.#repair(key, newest([local, late]), new Map([[p, late]])),
+    const selfCount = self ? 1 : 0;
+    const outcome = await awaitQuorum(
+      asks,
+      needed - selfCount,
+      this.o.timeoutMs,
+      (p, late) => this.#repair(key, newest([local, late.copy]), new Map([[p, late]])),
+      (answer) => answer.counts,
     );
     if (!outcome.ok) {
+      const answered = selfCount + outcome.answers.size - outcome.uncounted;
+      if (outcome.uncounted > 0 && !outcome.timedOut) {
+        // A peer thought serving said it was bootstrapping: better unavailable than wrong.
+        const booting = [...outcome.answers].filter(([, a]) => !a.counts).map(([p]) => p);
+        throw notEnough(key, needed, answered, booting, "read");
+      }
       throw new ZkvError(
         ErrorCode.QUORUM_TIMEOUT,
-        `only ${1 + outcome.answers.size} of ${needed} replicas answered the read in time`,
+        `only ${answered} of ${needed} replicas answered the read in time`,
       );
     }
-    const best = newest([local, ...outcome.answers.values()]);
+    // Every copy is real, a bootstrapping replica's too: the newest of all of them wins.
+    const best = newest([local, ...[...outcome.answers.values()].map((a) => a.copy)]);
     this.#repair(key, best, outcome.answers);
     return best;
   }
 
   /** Sends this node's `copy` of `key` to `replica` (a handoff); resolves once it was applied. */
-  push(replica: string, key: string, copy: Versioned): Promise<void> {
-    return this.o.batcher.replicate(replica, key, copy);
+  async push(replica: string, key: string, copy: Versioned): Promise<void> {
+    await this.o.batcher.replicate(replica, key, copy);
   }
 
   /** A copy sent by a coordinator: kept if newer. */
@@ -123,15 +147,19 @@ export class Replicator {
   }
 
   /** Read repair: the newest copy goes to this node and to every replica that answered with less. */
-  #repair(key: string, best: Versioned | undefined, answers: ReadonlyMap<string, Versioned | undefined>) {
+  #repair(key: string, best: Versioned | undefined, answers: ReadonlyMap<string, PeerCopy>) {
     if (best === undefined) return;
     this.clock.observe(best.version);
     this.o.store.apply(key, best);
     for (const [p, theirs] of answers) {
-      if (supersedes(best, theirs)) {
+      if (supersedes(best, theirs.copy)) {
         this.o.batcher.replicate(p, key, best).catch(() => this.hints.add(p, key));
       }
     }
+  }
+
+  #selfServing(): boolean {
+    return this.o.serving?.() ?? true;
   }
 
   #plan(key: string, wanted: number, what: "w" | "r") {
@@ -147,11 +175,18 @@ export class Replicator {
   }
 }
 
-function notEnough(key: string, needed: number, up: number, what: "write" | "read"): ZkvError {
+function notEnough(
+  key: string,
+  needed: number,
+  serving: number,
+  bootstrapping: readonly string[],
+  what: "write" | "read",
+): ZkvError {
   const shown = JSON.stringify(key).slice(0, 80);
+  const booting = bootstrapping.length > 0 ? ` (${bootstrapping.join(", ")} bootstrapping)` : "";
   const tail = what === "write" ? "; nothing was written" : "";
   return new ZkvError(
     ErrorCode.NOT_ENOUGH_REPLICAS,
-    `${what} of ${shown} needs ${needed} replicas, ${up} reachable${tail}`,
+    `${what} of ${shown} needs ${needed} replicas, ${serving} reachable and serving${booting}${tail}`,
   );
 }

@@ -5,7 +5,11 @@ import type { PeerRequest } from "../../src/replication/peer-links.js";
 import { Replicator } from "../../src/replication/replicator.js";
 import { supersedes, type Versioned } from "../../src/replication/versions.js";
 
-/** N in-process replicas wired by a fake transport that can lose or black-hole peers. */
+/**
+ * N in-process replicas wired by a fake transport that can lose or black-hole peers, and mark
+ * some bootstrapping (they apply copies and answer, saying so; their coordinators do not count
+ * themselves). `announced` is who the others know to be bootstrapping before they ask.
+ */
 export class FakeCluster {
   readonly stores = new Map<string, Map<string, Versioned>>();
   readonly replicators = new Map<string, Replicator>();
@@ -14,6 +18,9 @@ export class FakeCluster {
   readonly down = new Set<string>();
   /** Up by every sign, but never answers. */
   readonly silent = new Set<string>();
+  readonly bootstrapping = new Set<string>();
+  /** Whom coordinators believe bootstrapping (Consul meta) before any answer says otherwise. */
+  readonly announced = new Set<string>();
 
   constructor(
     readonly ids: string[],
@@ -34,7 +41,8 @@ export class FakeCluster {
       const replicator = new Replicator({
         self,
         store,
-        peers: { isUp: (p) => !this.down.has(p) },
+        peers: { isUp: (p) => !this.down.has(p), isServing: (p) => !this.announced.has(p) },
+        serving: () => !this.bootstrapping.has(self),
         batcher: new PeerBatcher(transport, 200),
         replicasOf: () => ids.slice(0, settings.n),
         settings: () => settings,
@@ -58,12 +66,14 @@ export class FakeCluster {
     if (this.silent.has(peer)) return new Promise<Reply>(() => {});
     const target = this.get(peer);
     const map = this.stores.get(peer)!;
+    const flag = this.bootstrapping.has(peer) ? { bootstrapping: true as const } : {};
     if (req.op === "REPLICATE") {
       for (const e of req.entries) target.applyCopy(e.key, copyOf(e));
-      return { ok: true };
+      return { ok: true, ...flag };
     }
+    if (req.op !== "REPLICA_GET") throw new Error(`${req.op} is not faked`);
     const entries = req.keys.map((key) => ({ key, ...map.get(key) }));
-    return { entries } as ReplicaGetReply;
+    return { entries, ...flag } as ReplicaGetReply;
   }
 
   close(): void {

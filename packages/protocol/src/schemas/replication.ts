@@ -56,6 +56,16 @@ export const ReplicaGetRequestSchema = z.object({
   id,
 });
 
+/**
+ * Set on a replica's answer while it is bootstrapping: it restarted without the copies it should
+ * hold and is still taking them from the other replicas, so its answer must not count toward a
+ * quorum (a missing copy there means nothing). Absent once it serves.
+ */
+export const BootstrappingSchema = z.literal(true).optional();
+
+/** Answer to REPLICATE: the copies are applied (kept where newer). */
+export const ReplicateReplySchema = z.object({ ok: z.literal(true), bootstrapping: BootstrappingSchema, id });
+
 /** One answer per requested key, in order: the copy, or `{key}` alone when the replica has none. */
 export const ReplicaGetReplySchema = z.object({
   entries: z.array(
@@ -66,6 +76,7 @@ export const ReplicaGetReplySchema = z.object({
       expiresAt: ExpiresAtSchema.optional(),
     }),
   ),
+  bootstrapping: BootstrappingSchema,
   id,
 });
 
@@ -73,21 +84,30 @@ export type VersionedEntry = z.infer<typeof VersionedEntrySchema>;
 export type ReplicateRequest = z.infer<typeof ReplicateRequestSchema>;
 export type ReplicaGetRequest = z.infer<typeof ReplicaGetRequestSchema>;
 export type ReplicaGetReply = z.infer<typeof ReplicaGetReplySchema>;
+export type ReplicateReply = z.infer<typeof ReplicateReplySchema>;
 
 /**
- * REPLICA_HANDOFF (during an add-node or remove-node of a replicated cluster, run `run`): this
- * node sends each key it holds, from just after `after`, to the replicas the key gains under the
- * placement being migrated to, up to `limit` keys. Reply: `ReplicaHandoffReply`; its `after` is
- * where to continue, absent once every key (and deletion) has been handed off. Idempotent: a
- * replica keeps a copy only if newer.
+ * REPLICA_HANDOFF, in one of two forms (exactly one of `run` and `to`), scanning the keys this
+ * node holds from just after `after`, up to `limit` keys:
+ * - `run` (during an add-node or remove-node of a replicated cluster): sends each key to the
+ *   replicas it gains under the placement being migrated to;
+ * - `to` (asked by node `to` while it bootstraps): sends `to` each key whose replicas include it.
+ * Reply: `ReplicaHandoffReply`; its `after` is where to continue, absent once every key (and
+ * deletion) has been handed off. Idempotent: a replica keeps a copy only if newer.
  */
-export const ReplicaHandoffRequestSchema = z.object({
-  op: z.literal("REPLICA_HANDOFF"),
-  run: z.string().min(1).max(64),
-  after: KeySchema.optional(),
-  limit: z.number().int().positive().max(10_000).optional(),
-  id,
-});
+export const ReplicaHandoffRequestSchema = z
+  .object({
+    op: z.literal("REPLICA_HANDOFF"),
+    run: z.string().min(1).max(64).optional(),
+    to: z.string().min(1).max(128).optional(),
+    after: KeySchema.optional(),
+    limit: z.number().int().positive().max(10_000).optional(),
+    id,
+  })
+  .refine((r) => (r.run === undefined) !== (r.to === undefined), {
+    message: "exactly one of run and to",
+    path: ["run"],
+  });
 
 export const ReplicaHandoffReplySchema = z.object({
   scanned: z.number().int().nonnegative(),

@@ -7,6 +7,7 @@ import {
   ExpiresAtSchema,
   ReplicaGetReplySchema,
   ReplicaHandoffReplySchema,
+  ReplicateReplySchema,
   VersionSchema,
 } from "./replication.js";
 import type { Op } from "./requests.js";
@@ -67,6 +68,11 @@ export const StatsReplySchema = z.object({
   replyQueueMaxBytes: z.number().int().nonnegative().optional(),
   /** Clients dropped since start for leaving more than the limit unread. */
   clientsDropped: z.number().int().nonnegative().optional(),
+  /**
+   * With replication: `bootstrapping` while the node takes the copies it should hold from the
+   * other replicas (its answers count toward no quorum), then `serving`. Absent with one copy.
+   */
+  state: z.enum(["bootstrapping", "serving"]).optional(),
   id,
 });
 
@@ -119,7 +125,7 @@ export const REPLY_SCHEMA_BY_OP = {
   MIGRATE_FETCH: MigrateFetchReplySchema,
   MIGRATE_COMMIT: MigrateCountReplySchema,
   IMPORT: MigrateCountReplySchema,
-  REPLICATE: PutReplySchema,
+  REPLICATE: ReplicateReplySchema,
   REPLICA_GET: ReplicaGetReplySchema,
   REPLICA_HANDOFF: ReplicaHandoffReplySchema,
   TRIM: MigrateCountReplySchema,

@@ -1,0 +1,83 @@
+import { setTimeout as delay } from "node:timers/promises";
+
+/**
+ * A replicating node's state. `bootstrapping`: it started without the copies it should hold (no
+ * data dir, or one never completed) and is taking them from the other replicas; it applies every
+ * write and repair it is sent, but its answers count toward no quorum. `serving`: it holds what
+ * it should (as far as its replicas could tell it); it counts. A node only ever moves from the
+ * first to the second, once per process (Cassandra's joining/normal, without the token moves).
+ */
+export type ReplicaState = "bootstrapping" | "serving";
+
+/** One page of a pull: where to continue (undefined: the source is done), and copies sent. */
+export interface PulledPage {
+  readonly after?: string | undefined;
+  readonly pushed: number;
+}
+
+/** How a bootstrapping node takes its copies from the other members. */
+export interface PullOptions {
+  /** Every other member of the placement: any of them may hold a copy this node should. */
+  readonly sources: readonly string[];
+  readonly isUp: (peer: string) => boolean;
+  /** Has `source` send this node its copies of the keys after `after` (one page). */
+  readonly pull: (source: string, after: string | undefined) => Promise<PulledPage>;
+  /** How long a source may make no progress (down, or failing) before it is given up. */
+  readonly giveUpMs: number;
+  /** Pause before asking a source that is down or failed again. */
+  readonly retryMs: number;
+  /** Told of each failed page (it is retried from where it stopped). */
+  readonly onError?: (source: string, err: unknown) => void;
+  /** Aborted when the node closes: the pull stops where it is. */
+  readonly signal?: AbortSignal;
+  readonly now?: () => number;
+}
+
+/** What the pull got: copies received per source done, and the sources given up. */
+export interface PullReport {
+  readonly copied: ReadonlyMap<string, number>;
+  readonly skipped: readonly string[];
+}
+
+/**
+ * Pulls from every source at once, each page by page (resuming after a failure where it
+ * stopped), until each is done or has made no progress for `giveUpMs`. Every source, not one per
+ * key: a write acknowledged by w replicas may be on no other single one, and a replica keeps a
+ * copy only if newer, so what this node ends with is the newest copy any of them had. Bounded:
+ * a source that never comes back (its data lost too, its machine gone) costs `giveUpMs` once,
+ * then the node serves with what the others had.
+ */
+export async function pullFromSources(o: PullOptions): Promise<PullReport> {
+  const now = o.now ?? Date.now;
+  const copied = new Map<string, number>();
+  const skipped: string[] = [];
+  const drain = async (source: string) => {
+    let after: string | undefined;
+    let count = 0;
+    let progressAt = now();
+    while (!o.signal?.aborted) {
+      if (o.isUp(source)) {
+        try {
+          const page = await o.pull(source, after);
+          count += page.pushed;
+          progressAt = now();
+          if (page.after === undefined) {
+            copied.set(source, count);
+            return;
+          }
+          after = page.after;
+          continue;
+        } catch (err) {
+          o.onError?.(source, err);
+        }
+      }
+      if (now() - progressAt >= o.giveUpMs) {
+        skipped.push(source);
+        return;
+      }
+      await delay(o.retryMs, undefined, o.signal ? { signal: o.signal } : {}).catch(() => undefined);
+    }
+  };
+  await Promise.all(o.sources.map(drain));
+  return { copied, skipped };
+}

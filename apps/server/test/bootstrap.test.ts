@@ -1,0 +1,232 @@
+import { createPlacement } from "@zkv/hashring";
+import { ErrorCode, type ReplicaHandoffReply } from "@zkv/protocol";
+import fc from "fast-check";
+import { afterEach, describe, expect, it } from "vitest";
+import { ClusterView } from "../src/ownership.js";
+import { pullFromSources } from "../src/replication/bootstrap.js";
+import { handoff } from "../src/replication/handoff.js";
+import { awaitQuorum, countable } from "../src/replication/quorum.js";
+import type { Replicator } from "../src/replication/replicator.js";
+import type { Versioned } from "../src/replication/versions.js";
+import { MemoryStore } from "../src/store/index.js";
+import { FakeCluster } from "./support/fake-cluster.js";
+
+/** How one replica answers a quorum wait: counted, answered without counting, failed, or never. */
+const answerKind = fc.constantFrom("counted", "uncounted", "failed", "silent");
+type AnswerKind = "counted" | "uncounted" | "failed" | "silent";
+
+function answer(kind: AnswerKind): Promise<boolean> {
+  if (kind === "counted") return Promise.resolve(true);
+  if (kind === "uncounted") return Promise.resolve(false);
+  if (kind === "failed") return Promise.reject(new Error("down"));
+  return new Promise(() => {});
+}
+
+describe("quorum counting with bootstrapping replicas", () => {
+  it("reaches a quorum exactly when enough answers count, and says whether it timed out", async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(answerKind, { maxLength: 5 }),
+        fc.integer({ min: 1, max: 5 }),
+        async (kinds, needed) => {
+          const requests = new Map(kinds.map((k, i) => [`r${i}`, answer(k)] as const));
+          const outcome = await awaitQuorum(requests, needed, 20, undefined, (counts) => counts);
+          const counted = kinds.filter((k) => k === "counted").length;
+          const uncounted = kinds.filter((k) => k === "uncounted").length;
+          expect(outcome.ok).toBe(counted >= needed);
+          if (outcome.ok) return;
+          // It stops as soon as the quorum is out of reach, so it may not have seen every answer.
+          expect(outcome.uncounted).toBeLessThanOrEqual(uncounted);
+          expect(outcome.answers.size - outcome.uncounted).toBeLessThan(needed);
+          // Only replicas that never answer can keep a hopeless wait going until the deadline.
+          const hopeful = kinds.filter((k) => k === "counted" || k === "silent").length >= needed;
+          expect(outcome.timedOut).toBe(hopeful);
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it("counts this node if it serves, and each up peer that serves", () => {
+    const peers = { isUp: (p: string) => p !== "c", isServing: (p: string) => p !== "b" };
+    expect(countable(true, ["b", "c", "d"], peers)).toEqual({
+      up: ["b", "d"],
+      bootstrapping: ["b"],
+      count: 2,
+    });
+    expect(countable(false, ["b", "c", "d"], peers).count).toBe(1);
+  });
+});
+
+describe("a coordinator with bootstrapping replicas (n=3, w=2, r=2)", () => {
+  let cluster: FakeCluster;
+  afterEach(() => cluster?.close());
+
+  /** `ids` restarted empty: their copies gone, bootstrapping; announced in Consul when asked. */
+  function restartEmpty(ids: string[], announce: boolean) {
+    for (const id of ids) {
+      cluster.stores.get(id)!.clear();
+      cluster.bootstrapping.add(id);
+      if (announce) cluster.announced.add(id);
+    }
+  }
+
+  it("a bootstrapping coordinator asks two serving replicas instead of answering from its empty store", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    await cluster.get("a").write("k", "v");
+    restartEmpty(["a"], true);
+    expect((await cluster.get("a").read("k"))?.value).toBe("v");
+    // ...and its read repaired it.
+    expect(cluster.stores.get("a")!.get("k")?.value).toBe("v");
+  });
+
+  it("refuses a read whose only other live replica is bootstrapping: NOT_ENOUGH_REPLICAS, never NOT_FOUND", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    await cluster.get("a").write("k", "v");
+    cluster.down.add("c");
+    for (const announced of [true, false]) {
+      cluster.announced.clear();
+      restartEmpty(["b"], announced); // unannounced: Consul still shows b's old incarnation, serving
+      await expect(cluster.get("b").read("k")).rejects.toMatchObject({ code: ErrorCode.NOT_ENOUGH_REPLICAS });
+      const other = await cluster
+        .get("a")
+        .read("k")
+        .catch((e: unknown) => e);
+      expect(other).toMatchObject({ code: ErrorCode.NOT_ENOUGH_REPLICAS });
+      expect((other as Error).message).toContain("b bootstrapping");
+    }
+  });
+
+  it("sends a write to a bootstrapping replica but does not count its ack toward w", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    restartEmpty(["b"], true);
+    cluster.down.add("c");
+    await expect(cluster.get("a").write("k", "v")).rejects.toMatchObject({
+      code: ErrorCode.NOT_ENOUGH_REPLICAS,
+    });
+    cluster.down.delete("c");
+    await cluster.get("a").write("k", "v");
+    expect(cluster.stores.get("b")!.get("k")?.value).toBe("v"); // it takes the writes meanwhile
+    cluster.announced.clear(); // Consul is behind: only b's answer tells
+    cluster.silent.add("c");
+    await expect(cluster.get("a").write("k", "w")).rejects.toMatchObject({ code: ErrorCode.QUORUM_TIMEOUT });
+  });
+
+  it("never reads NOT_FOUND for an acknowledged key, whichever replicas restarted empty (property)", async () => {
+    const ids = ["a", "b", "c"];
+    await fc.assert(
+      fc.asyncProperty(
+        fc.subarray(ids),
+        fc.constantFrom(...ids),
+        fc.boolean(),
+        fc.subarray(ids, { maxLength: 1 }),
+        async (emptied, coordinator, announce, down) => {
+          cluster = new FakeCluster(ids);
+          try {
+            await cluster.get("a").write("k", "v");
+            restartEmpty(emptied, announce);
+            for (const d of down) if (d !== coordinator) cluster.down.add(d);
+            const read = await cluster
+              .get(coordinator)
+              .read("k")
+              .catch((e: unknown) => e);
+            if (read instanceof Error) {
+              expect((read as { code?: string }).code).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
+            } else {
+              expect((read as Versioned | undefined)?.value).toBe("v");
+            }
+          } finally {
+            cluster.close();
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+});
+
+describe("pulling a bootstrapping node's copies", () => {
+  it("pulls every source page by page, resuming a failed page where it stopped", async () => {
+    const asked: string[] = [];
+    let failOnce = true;
+    const report = await pullFromSources({
+      sources: ["b", "c"],
+      isUp: () => true,
+      pull: async (source, after) => {
+        asked.push(`${source}:${after ?? ""}`);
+        if (source === "b" && after === "k1" && failOnce) {
+          failOnce = false;
+          throw new Error("peer restarting");
+        }
+        if (after === undefined) return { after: "k1", pushed: 2 };
+        return { pushed: 1 };
+      },
+      giveUpMs: 1000,
+      retryMs: 1,
+    });
+    expect(Object.fromEntries(report.copied)).toEqual({ b: 3, c: 3 });
+    expect(report.skipped).toEqual([]);
+    expect(asked.filter((a) => a === "b:k1")).toHaveLength(2);
+  });
+
+  it("gives up on a source that stays down, and serves with what the others had", async () => {
+    const report = await pullFromSources({
+      sources: ["b", "c"],
+      isUp: (p) => p === "c",
+      pull: async () => ({ pushed: 5 }),
+      giveUpMs: 30,
+      retryMs: 5,
+    });
+    expect(Object.fromEntries(report.copied)).toEqual({ c: 5 });
+    expect(report.skipped).toEqual(["b"]);
+  });
+
+  it("has nothing to do without sources (n = 1, or a lone node)", async () => {
+    const report = await pullFromSources({
+      sources: [],
+      isUp: () => false,
+      pull: () => Promise.reject(new Error("never called")),
+      giveUpMs: 60_000,
+      retryMs: 60_000,
+    });
+    expect(report).toEqual({ copied: new Map(), skipped: [] });
+  });
+});
+
+describe("REPLICA_HANDOFF to a bootstrapping node", () => {
+  it("sends it each held key whose replicas include it, tombstones in the last page", async () => {
+    const placement = createPlacement("ring", ["a", "b", "c", "d"]);
+    const cluster = new ClusterView("a");
+    cluster.replicas = 3;
+    cluster.setPlacement(1, placement);
+    const store = new MemoryStore();
+    const keys = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, "0")}`);
+    for (const k of keys) store.put(k, `v-${k}`);
+    let gone = "t0";
+    for (let i = 1; !placement.preferenceList(gone, 3).includes("d"); i++) gone = `t${i}`;
+    store.apply(gone, { value: undefined, version: 1 });
+    const pushed = new Map<string, Versioned>();
+    const replicator = {
+      push: async (to: string, key: string, copy: Versioned) => {
+        expect(to).toBe("d");
+        pushed.set(key, copy);
+      },
+    } as unknown as Replicator;
+    const ctx = { nodeId: "a", store, cluster, replicator };
+    let after: string | undefined;
+    do {
+      const reply = (await handoff(
+        { op: "REPLICA_HANDOFF", to: "d", limit: 15, after },
+        ctx,
+      )) as ReplicaHandoffReply;
+      after = reply.after;
+    } while (after !== undefined);
+    const wanted = [...keys, gone].filter((k) => placement.preferenceList(k, 3).includes("d"));
+    expect([...pushed.keys()].sort()).toEqual(wanted.sort());
+    expect(wanted.length).toBeLessThan(keys.length); // not everything: only d's keys
+    expect(pushed.get(gone)).toEqual({ value: undefined, version: 1 });
+    await expect(handoff({ op: "REPLICA_HANDOFF", to: "a" }, ctx)).rejects.toMatchObject({
+      code: ErrorCode.INVALID_REQUEST,
+    });
+  });
+});
