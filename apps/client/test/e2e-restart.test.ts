@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClusterSettings, listMembers } from "@zkv/membership";
@@ -46,6 +46,9 @@ describe("a restarted cluster serves what it acknowledged before", () => {
     expect(add.code, add.stderr).toBe(0);
     const remove = await runCli(["remove-node", "node-0"], consul.env);
     expect(remove.code, remove.stderr).toBe(0);
+    // The removed node's dir is moved aside: a node added later as node-0 starts empty.
+    await eventually(() => !existsSync(join(dataDir, "node-0")), 20_000);
+    expect(readdirSync(dataDir).filter((d) => d.startsWith("node-0.removed-"))).toHaveLength(1);
     expect(await cluster.stop("SIGTERM")).toBe(0);
     await eventually(async () => (await listMembers(consul.config)).length === 0, 20_000);
 

@@ -1,3 +1,4 @@
+import { rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import type { Logger } from "./logger.js";
@@ -69,4 +70,21 @@ export async function openNodeStore(
   const ms = Math.round(performance.now() - started);
   log.info({ dir, fsync: policy, keys: store.size, bytes: store.bytes, ms }, "data dir loaded");
   return store;
+}
+
+/**
+ * Moves a removed node's dir aside (`<id>.removed-<time>`): everything in it was handed to the
+ * remaining nodes before the placement named it removed, and a node added later under the same
+ * id must start empty, never serve this stale copy (a deleted key would come back). Kept, not
+ * deleted, so an operator who pointed a node at the wrong Consul loses nothing.
+ */
+export async function retireNodeDir(dataDir: string, nodeId: string, log: Logger): Promise<void> {
+  const from = nodeDir(dataDir, nodeId);
+  const to = `${from}.removed-${new Date().toISOString().replace(/[:.]/g, "-")}`;
+  try {
+    await rename(from, to);
+    log.info({ dir: to }, "removed from the cluster: data dir moved aside");
+  } catch (err) {
+    log.warn({ err: (err as Error).message, dir: from }, "could not move the data dir aside");
+  }
 }

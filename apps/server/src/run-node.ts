@@ -6,8 +6,10 @@ import { ExitCode } from "./exit-codes.js";
 import { createLogger, type Logger } from "./logger.js";
 import { METRICS_PORT_OFFSET } from "./metrics.js";
 import { ZkvNode } from "./node.js";
-import { nodeDir, openNodeStore } from "./node-store.js";
+import { nodeDir, openNodeStore, retireNodeDir } from "./node-store.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
+
+const REMOVED = "removed from the cluster";
 
 /** How long a removed node keeps answering (with redirects) before it exits. */
 const REMOVED_GRACE_MS = 2000;
@@ -81,11 +83,13 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
     // Removed by remove-node: keep redirecting stragglers briefly, then leave for good (exit 0,
     // so the launcher does not restart it).
     node.removed.then(
-      () => new Promise<string>((r) => setTimeout(() => r("removed from the cluster"), REMOVED_GRACE_MS)),
+      () => new Promise<string>((r) => setTimeout(() => r(REMOVED), REMOVED_GRACE_MS)),
     ),
   ]);
   log.info({ reason }, "shutting down");
   await node.close();
+  await store?.close(); // idempotent: the dir must be free before it moves
+  if (reason === REMOVED && flags.dataDir !== undefined) await retireNodeDir(flags.dataDir, nodeId, log);
   return ExitCode.OK;
 }
 
