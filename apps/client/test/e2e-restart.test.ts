@@ -119,4 +119,22 @@ describe("a restarted cluster serves what it acknowledged before", () => {
       client.close();
     }
   });
+
+  it("--reset is refused while the cluster runs or its data dirs hold keys, and then seeds a new cluster", async () => {
+    const durable = ["--data-dir", dataDir, "--fsync", "always"];
+    const running = await runServer(["--reset", "--cluster-size", "3", ...durable], consul.env);
+    expect([running.code, running.stderr]).toEqual([4, expect.stringContaining("CLUSTER_RUNNING")]);
+    expect(await cluster!.stop("SIGTERM")).toBe(0);
+    await eventually(async () => (await listMembers(consul.config)).length === 0, 20_000);
+    const orphans = await runServer(["--reset", "--cluster-size", "3", ...durable], consul.env);
+    expect([orphans.code, orphans.stderr]).toEqual([
+      4,
+      expect.stringMatching(/DATA_WOULD_BE_ORPHANED.*node-1: \d+ keys, node-2: \d+ keys/),
+    ]);
+    for (const id of ["node-1", "node-2"]) rmSync(join(dataDir, id), { recursive: true }); // the operator's choice
+    cluster = await startCluster(consul.env, ["--reset", "--cluster-size", "3", ...durable]);
+    const record = (await new ClusterSettings(consul.config).placementRecord()).record!;
+    expect(record.members.map((m) => m.id)).toEqual(["node-0", "node-1", "node-2"]);
+    expect(record.epoch).toBe(3); // on from the old epoch, so no node can take it for older news
+  });
 });

@@ -89,8 +89,12 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
     )
     .option(
       "--cluster-size <n>",
-      "write cluster_size to Consul KV before starting",
+      "seed a new cluster with n nodes (written to Consul KV cluster_size); an existing cluster keeps its members",
       positiveInt("--cluster-size"),
+    )
+    .option(
+      "--reset",
+      "forget the stored placement and seed the cluster afresh (refused while it runs or its data dirs hold keys)",
     )
     .option(
       "--replicas <n>",
@@ -138,6 +142,10 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
   }
   if (flags.nodes !== undefined && flags.nodeId !== undefined) {
     process.stderr.write("error: --nodes and --node-id are different modes; pick one\n");
+    return ExitCode.USAGE;
+  }
+  if (flags.reset && (flags.nodes !== undefined || flags.nodeId !== undefined)) {
+    process.stderr.write("error: --reset is for a launcher with Consul (it resets the stored placement)\n");
     return ExitCode.USAGE;
   }
   if (flags.replicas === undefined && (flags.writeQuorum ?? flags.readQuorum) !== undefined) {

@@ -10,13 +10,14 @@ import {
   parseHashing,
   replication,
 } from "@zkv/membership";
+import { keysHeld } from "./node-store.js";
 import { pingNode } from "./ping.js";
 import type { ServerFlags } from "./server-flags.js";
 
 /** Why a launcher refused to start; `code` is stable for scripts and tests. */
 export class LaunchRefusedError extends Error {
   constructor(
-    readonly code: "SETTINGS_DIFFER" | "CLUSTER_RUNNING" | "PORT_IN_USE",
+    readonly code: "SETTINGS_DIFFER" | "CLUSTER_RUNNING" | "PORT_IN_USE" | "DATA_WOULD_BE_ORPHANED",
     message: string,
   ) {
     super(message);
@@ -61,6 +62,10 @@ export async function launchPlacement(
   consul: ConsulConfig,
 ): Promise<PlacementRecord> {
   const { record, index } = await settings.placementRecord();
+  if (record && flags.reset) {
+    await refuseReset(record, consul, flags);
+    return seed(settings, flags, consul, index, record.epoch + 1);
+  }
   if (record) {
     const stored = { hashing: await settings.hashing(), n: (await settings.replication()).n };
     const wrong = contradictions({ record, stored, flags });
@@ -70,11 +75,43 @@ export async function launchPlacement(
         "SETTINGS_DIFFER",
         `the cluster at ${formatConsulAddr(consul)} already exists (placement epoch ${record.epoch}: ${members}) ` +
           `and the flags contradict it: ${wrong.join("; ")}. Drop them to start it as it is; change its ` +
-          "size with add-node/remove-node, or start over with `zkv reset-cluster`",
+          "size with add-node/remove-node, or start over with --reset",
       );
     }
     return record;
   }
+  return seed(settings, flags, consul, index, 0);
+}
+
+/**
+ * Refuses to reset a cluster whose nodes run, or whose members' data dirs hold keys: placed
+ * afresh, those keys would sit on nodes that no longer own them (orphaned). Without a data dir
+ * a stopped cluster holds nothing.
+ */
+async function refuseReset(record: PlacementRecord, consul: ConsulConfig, flags: ServerFlags): Promise<void> {
+  await refuseIfRunning(record, consul, flags.host);
+  if (flags.dataDir === undefined) return;
+  const held = await keysHeld(
+    flags.dataDir,
+    desiredNodes(record).map((n) => n.id),
+  );
+  if (held.size === 0) return;
+  const list = [...held].map(([id, n]) => `${id}: ${n} keys`).join(", ");
+  throw new LaunchRefusedError(
+    "DATA_WOULD_BE_ORPHANED",
+    `--reset would orphan the data in ${flags.dataDir} (${list}). Start the cluster as it is and ` +
+      "export the data first (zkv export), or move those dirs aside",
+  );
+}
+
+/** Writes the flags' settings and a placement seeded from cluster_size, at `epoch`. */
+async function seed(
+  settings: ClusterSettings,
+  flags: ServerFlags,
+  consul: ConsulConfig,
+  index: number,
+  epoch: number,
+): Promise<PlacementRecord> {
   if (flags.clusterSize !== undefined) await settings.setClusterSize(flags.clusterSize);
   if (flags.hashing !== undefined) await settings.setHashing(parseHashing(flags.hashing));
   if (flags.replicas !== undefined)
@@ -86,7 +123,8 @@ export async function launchPlacement(
         "set it with `consul kv put cluster_size 4`, or pass --cluster-size 4",
     );
   }
-  const fresh = initialPlacement(size, flags.host, flags.basePort);
+  // A reset goes on from the old epoch: a node that still remembers it must take this as newer.
+  const fresh = { ...initialPlacement(size, flags.host, flags.basePort), epoch };
   if (!(await settings.writePlacement(fresh, index)))
     throw new Error("placement record changed while starting; retry");
   return fresh;

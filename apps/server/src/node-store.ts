@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
@@ -87,4 +88,23 @@ export async function retireNodeDir(dataDir: string, nodeId: string, log: Logger
   } catch (err) {
     log.warn({ err: (err as Error).message, dir: from }, "could not move the data dir aside");
   }
+}
+
+/**
+ * Keys held in each of these nodes' dirs (ids whose dir is absent or empty are left out): what a
+ * reset of the cluster would orphan. Each store is opened, so a dir in use is refused
+ * (DATA_DIR_LOCKED) rather than read behind its node's back.
+ */
+export async function keysHeld(dataDir: string, nodeIds: readonly string[]): Promise<Map<string, number>> {
+  const held = new Map<string, number>();
+  for (const id of nodeIds) {
+    if (!existsSync(nodeDir(dataDir, id))) continue;
+    const store = await DurableStore.open({ dir: nodeDir(dataDir, id), fsync: "off", onError: () => {} });
+    try {
+      if (store.size > 0) held.set(id, store.size);
+    } finally {
+      await store.close();
+    }
+  }
+  return held;
 }

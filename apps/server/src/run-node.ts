@@ -82,9 +82,7 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
     launcherGone(),
     // Removed by remove-node: keep redirecting stragglers briefly, then leave for good (exit 0,
     // so the launcher does not restart it).
-    node.removed.then(
-      () => new Promise<string>((r) => setTimeout(() => r(REMOVED), REMOVED_GRACE_MS)),
-    ),
+    node.removed.then(() => new Promise<string>((r) => setTimeout(() => r(REMOVED), REMOVED_GRACE_MS))),
   ]);
   log.info({ reason }, "shutting down");
   await node.close();

@@ -13,6 +13,8 @@ export interface ServerFlags extends CurveFlags, StorageFlags {
   weight: number;
   hashing?: HashingMode;
   clusterSize?: number;
+  /** Forget the stored placement and seed a new cluster (see launchPlacement). */
+  reset?: boolean;
   /** Replication factor, and optional default quorums, written to Consul KV zkv/replication. */
   replicas?: number;
   writeQuorum?: number;
