@@ -99,6 +99,9 @@ describe("a rebalance interrupted at its end", () => {
     expect(record.transition).toBeUndefined();
     expect(record.members.map((m) => m.id)).toEqual(["node-0", "node-2"]);
     await eventually(async () => (await listMembers(consul.config)).every((m) => m.id !== "node-1"), 20_000);
+    // The pause outlasted the nodes' 10 s TTL: Consul marks them critical until their next
+    // heartbeat, and clients fail requests to critical nodes fast. Wait for the client to see it.
+    await eventually(() => client.members.every((m) => m.health === "passing"), 30_000);
     expect(await missing(client)).toEqual([]);
     expect(await lostWrites(client, report.latest)).toEqual([]);
     await acceptsChanges(consul.env);

@@ -44,6 +44,9 @@ export class ZkvNode {
   /** CURVE only: who may connect, and the ZAP handler that asks it. */
   readonly curve: CurveGuard | undefined;
   #registration: NodeRegistration | undefined;
+  /** Whether the registration started, and whether the placement has removed this node. */
+  #registered = false;
+  #removedSeen = false;
   #follower: ClusterFollower | undefined;
   /** Set when the cluster keeps more than one copy of each key. */
   readonly #replication: NodeReplication | undefined;
@@ -153,8 +156,10 @@ export class ZkvNode {
       this.#follower.on("removed", () => {
         this.#log.info({}, "removed from the cluster's placement");
         // Out of Consul at once, while it still redirects stragglers: a later add of the same id
-        // must wait for a new process, never take this leaving one for the node it starts.
-        void this.#registration?.close();
+        // must wait for a new process, never take this leaving one for the node it starts. (Removed
+        // before it registered, it registers first, over any stale entry, and then leaves.)
+        this.#removedSeen = true;
+        if (this.#registered) void this.#registration?.close();
         this.#onRemoved();
       });
       this.#registration = new NodeRegistration({
@@ -175,6 +180,8 @@ export class ZkvNode {
         await this.#follower.start();
         await this.#replication?.start();
         await this.#registration.start();
+        this.#registered = true;
+        if (this.#removedSeen) void this.#registration.close();
       } catch (err) {
         await this.close();
         throw err;
