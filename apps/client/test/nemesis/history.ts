@@ -33,6 +33,8 @@ export interface HistorySummary {
   readonly casConflicts: number;
   /** Failures by error code (writes and increments). */
   readonly errors: Readonly<Record<string, number>>;
+  /** The first message seen for each error code, to tell one cause from another. */
+  readonly firstMessages: Readonly<Record<string, string>>;
 }
 
 /** The record of one schedule's client operations. */
@@ -40,6 +42,7 @@ export class History {
   readonly #writes = new Map<string, WriteOp[]>();
   readonly #counters = new Map<string, CounterOps>();
   readonly #errors = new Map<string, number>();
+  readonly #messages = new Map<string, string>();
   #conflicts = 0;
 
   /** Records a write as invoked; call ok() or fail() with it when it completes. */
@@ -55,9 +58,9 @@ export class History {
     op.completedAt = at;
   }
 
-  fail(op: WriteOp, code: string): void {
+  fail(op: WriteOp, code: string, message = code): void {
     op.error = code;
-    this.#count(code);
+    this.#count(code, message);
   }
 
   /** Declares a counter, so it is checked even if no increment was ever acknowledged. */
@@ -73,9 +76,9 @@ export class History {
     this.counter(name).acked++;
   }
 
-  incrementFailed(name: string, code: string): void {
+  incrementFailed(name: string, code: string, message = code): void {
     this.counter(name).indeterminate++;
-    this.#count(code);
+    this.#count(code, message);
   }
 
   /** A CAS that lost its race: definitely not applied, so it is only counted. */
@@ -118,10 +121,12 @@ export class History {
       casIndeterminate: counters.reduce((n, c) => n + c.indeterminate, 0),
       casConflicts: this.#conflicts,
       errors: Object.fromEntries(this.#errors),
+      firstMessages: Object.fromEntries(this.#messages),
     };
   }
 
-  #count(code: string): void {
+  #count(code: string, message: string): void {
     this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
+    if (!this.#messages.has(code)) this.#messages.set(code, message);
   }
 }
