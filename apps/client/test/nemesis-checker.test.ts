@@ -90,6 +90,22 @@ describe("nemesis checker: reads", () => {
   });
 });
 
+describe("nemesis history", () => {
+  it("counts failures by code and by cause, with ids and numbers generalised", () => {
+    const history = new History();
+    for (const node of ["node-3", "node-14"]) {
+      history.fail(history.invoke("k", "v"), "NODE_UNAVAILABLE", `node ${node} is not a member`);
+    }
+    history.incrementFailed("cas-0", "TIMEOUT");
+    expect(history.summary()).toMatchObject({
+      writes: 2,
+      indeterminate: 2,
+      casIndeterminate: 1,
+      errors: { NODE_UNAVAILABLE: 2, "NODE_UNAVAILABLE: node node-N is not a member": 2, TIMEOUT: 1 },
+    });
+  });
+});
+
 describe("nemesis checker: counters and placement", () => {
   it("a counter holds at least its acknowledged increments, at most those plus the indeterminate", () => {
     const history = new History();

@@ -94,6 +94,7 @@ export async function runFault(fault: Fault, targets: FaultTargets): Promise<voi
     case "kill-launcher": {
       const launcher = targets.launcher();
       if (!launcher) return targets.note(`${what}: skipped, no launcher`);
+      signal(-launcher.launcher.pid!, "SIGKILL"); // the whole group at once: a host crash
       await targets.retire(launcher);
       targets.note(`${what}: launcher and its nodes killed`);
       await delay(fault.downMs);

@@ -31,10 +31,8 @@ export interface HistorySummary {
   readonly casAcked: number;
   readonly casIndeterminate: number;
   readonly casConflicts: number;
-  /** Failures by error code (writes and increments). */
+  /** Failures by code, split by cause: `CODE` for each code, `CODE: message` (ids and numbers generalised) for each cause. */
   readonly errors: Readonly<Record<string, number>>;
-  /** The first message seen for each error code, to tell one cause from another. */
-  readonly firstMessages: Readonly<Record<string, string>>;
 }
 
 /** The record of one schedule's client operations. */
@@ -42,7 +40,6 @@ export class History {
   readonly #writes = new Map<string, WriteOp[]>();
   readonly #counters = new Map<string, CounterOps>();
   readonly #errors = new Map<string, number>();
-  readonly #messages = new Map<string, string>();
   #conflicts = 0;
 
   /** Records a write as invoked; call ok() or fail() with it when it completes. */
@@ -120,13 +117,22 @@ export class History {
       casAcked: counters.reduce((n, c) => n + c.acked, 0),
       casIndeterminate: counters.reduce((n, c) => n + c.indeterminate, 0),
       casConflicts: this.#conflicts,
-      errors: Object.fromEntries(this.#errors),
-      firstMessages: Object.fromEntries(this.#messages),
+      errors: Object.fromEntries([...this.#errors].sort(([a], [b]) => a.localeCompare(b))),
     };
   }
 
   #count(code: string, message: string): void {
-    this.#errors.set(code, (this.#errors.get(code) ?? 0) + 1);
-    if (!this.#messages.has(code)) this.#messages.set(code, message);
+    const cause = `${code}: ${causeOf(message)}`;
+    for (const key of cause === `${code}: ${code}` ? [code] : [code, cause])
+      this.#errors.set(key, (this.#errors.get(key) ?? 0) + 1);
   }
+}
+
+/** A failure's message with its particulars (node ids, addresses, keys, numbers) generalised. */
+export function causeOf(message: string): string {
+  return message
+    .replace(/tcp:\/\/[^\s)]+/g, "tcp://…")
+    .replace(/node-\d+/g, "node-N")
+    .replace(/"[^"]*"/g, '"…"')
+    .replace(/\d+/g, "N");
 }

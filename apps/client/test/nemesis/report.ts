@@ -58,9 +58,9 @@ export function failureReport(r: ScheduleResult): string {
     `==== nemesis: seed ${r.schedule.seed} failed; replay with: pnpm nemesis --seed ${r.schedule.seed}`,
     describeSchedule(r.schedule),
     `history: ${h.writes} writes (${h.deletes} deletes), ${h.acked} acknowledged, ${h.indeterminate} indeterminate; ` +
-      `CAS ${h.casAcked} acknowledged, ${h.casIndeterminate} indeterminate, ${h.casConflicts} conflicts; ` +
-      `errors ${JSON.stringify(h.errors)}`,
-    ...Object.entries(h.firstMessages).map(([code, message]) => `  first ${code}: ${message}`),
+      `CAS ${h.casAcked} acknowledged, ${h.casIndeterminate} indeterminate, ${h.casConflicts} conflicts`,
+    "failures:",
+    ...Object.entries(h.errors).map(([cause, n]) => `  ${n} ${cause}`),
     `violations: ${r.violations.length} (${byKind(r)})`,
     ...r.violations
       .slice(0, SHOWN)

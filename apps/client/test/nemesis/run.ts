@@ -136,7 +136,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     const h = history.summary();
     note(
       `clients stopped: ${clients.operations()} operations, ${h.acked} writes acknowledged, ` +
-        `${h.indeterminate} indeterminate; failures by code ${JSON.stringify(h.errors)}`,
+        `${h.indeterminate} indeterminate; failures ${JSON.stringify(h.errors)}`,
     );
     const unsettled = await settle(agent.config, probe);
     if (unsettled)
