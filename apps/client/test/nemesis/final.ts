@@ -3,7 +3,7 @@ import { eventually } from "@zkv/membership/testing";
 import { ZkvClient } from "../../src/index.js";
 import { checkCounters, checkPlacement, checkReads, type FinalRead, type Violation } from "./checker.js";
 import type { History } from "./history.js";
-import { describeOutcome, runCommand, settle } from "./operator.js";
+import { describeOutcome, runCommand, type Settler } from "./operator.js";
 
 /** Reads in flight at once at the end; each key is tried a few times before it counts as unreadable. */
 const READ_WINDOW = 32;
@@ -14,8 +14,7 @@ const PLACEMENT_SETTLE_MS = 20_000;
 export interface FinalCheckOptions {
   readonly consul: ConsulConfig;
   readonly env: Record<string, string>;
-  /** A client kept for the run, to PING nodes while settling. */
-  readonly probe: ZkvClient;
+  readonly settler: Settler;
   /** False when an in-memory node crashed: a lost copy is then not restored (see checkPlacement). */
   readonly exactCopies: boolean;
   note(line: string): void;
@@ -51,7 +50,7 @@ export async function finalCheck(history: History, options: FinalCheckOptions): 
     return violations;
   }
   const added = (JSON.parse(add.stdout) as { node: string }).node;
-  const settledAfterAdd = await settle(options.consul, options.probe);
+  const settledAfterAdd = await options.settler.settle();
   const remove = await runCommand(["remove-node", added, "--wait", "60", "--json"], options.env);
   options.note(`final remove-node ${added}: ${describeOutcome(remove)}`);
   if (remove.code !== 0) {
@@ -60,7 +59,7 @@ export async function finalCheck(history: History, options: FinalCheckOptions): 
     violations.push({ invariant: "available", kind: "stuck", detail });
     return violations;
   }
-  const unsettled = await settle(options.consul, options.probe);
+  const unsettled = await options.settler.settle();
   if (unsettled)
     violations.push({
       invariant: "settle",

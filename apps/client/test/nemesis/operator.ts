@@ -7,7 +7,9 @@ import type { CliFault } from "./schedule.js";
 /** A CLI run never takes longer than this; past it, it is killed and counts as failed. */
 const CLI_LIMIT_MS = 150_000;
 /** How long the cluster may take to settle after a step before it counts as stuck. */
-export const SETTLE_MS = 60_000;
+const SETTLE_MS = 60_000;
+/** Once it has not settled, whatever kept it from settling usually stays: later waits are shorter. */
+const SETTLE_AGAIN_MS = 10_000;
 
 const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -105,29 +107,36 @@ export async function clusterView(consul: ConsulConfig) {
  * Waits until the cluster is settled: no rebalance recorded, exactly the placement's members
  * registered and passing, and each answering PING through `probe` (Consul's health lags a
  * SIGKILLed node by its TTL). Resolves to undefined when it is, else to what was last seen.
+ * Once a wait has failed, later ones last SETTLE_AGAIN_MS.
  */
-export async function settle(
-  consul: ConsulConfig,
-  probe: ZkvClient,
-  timeoutMs = SETTLE_MS,
-): Promise<string | undefined> {
-  const deadline = Date.now() + timeoutMs;
-  let last = "nothing read";
-  while (Date.now() < deadline) {
-    try {
-      const view = await clusterView(consul);
-      const t = view.record?.transition;
-      last = `placement [${view.desired.join(" ")}]${t ? ` with ${t.kind} ${t.node} unfinished` : ""}, registered [${view.live.join(" ")}]`;
-      if (view.settled) {
-        const pings = await Promise.all(view.desired.map((id) => probe.ping(id).catch(() => false)));
-        const silent = view.desired.filter((_, i) => !pings[i]);
-        if (silent.length === 0) return undefined;
-        last += `, no PING answer from [${silent.join(" ")}]`;
+export class Settler {
+  #failed = false;
+
+  constructor(
+    private readonly consul: ConsulConfig,
+    private readonly probe: ZkvClient,
+  ) {}
+
+  async settle(): Promise<string | undefined> {
+    const deadline = Date.now() + (this.#failed ? SETTLE_AGAIN_MS : SETTLE_MS);
+    let last = "nothing read";
+    while (Date.now() < deadline) {
+      try {
+        const view = await clusterView(this.consul);
+        const t = view.record?.transition;
+        last = `placement [${view.desired.join(" ")}]${t ? ` with ${t.kind} ${t.node} unfinished` : ""}, registered [${view.live.join(" ")}]`;
+        if (view.settled) {
+          const pings = await Promise.all(view.desired.map((id) => this.probe.ping(id).catch(() => false)));
+          const silent = view.desired.filter((_, i) => !pings[i]);
+          if (silent.length === 0) return undefined;
+          last += `, no PING answer from [${silent.join(" ")}]`;
+        }
+      } catch (err) {
+        last = (err as Error).message;
       }
-    } catch (err) {
-      last = (err as Error).message;
+      await delay(250);
     }
-    await delay(250);
+    this.#failed = true;
+    return last;
   }
-  return last;
 }

@@ -7,7 +7,7 @@ import { startCluster, type TestCluster } from "../support/cluster.js";
 import type { Violation } from "./checker.js";
 import { finalCheck } from "./final.js";
 import { History, type HistorySummary } from "./history.js";
-import { killCommands, settle } from "./operator.js";
+import { killCommands, Settler } from "./operator.js";
 import { Prng } from "./prng.js";
 import type { Schedule } from "./schedule.js";
 import { runStep, type StepContext } from "./steps.js";
@@ -106,8 +106,9 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       return code;
     };
     probe = await ZkvClient.connect({ consul: agent.config, timeoutMs: 1000 });
+    const settler = new Settler(agent.config, probe);
     const ctx: StepContext = {
-      probe,
+      settler,
       consul: agent,
       env: agent.env,
       consulConfig: agent.config,
@@ -138,7 +139,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       `clients stopped: ${clients.operations()} operations, ${h.acked} writes acknowledged, ` +
         `${h.indeterminate} indeterminate; failures ${JSON.stringify(h.errors)}`,
     );
-    const unsettled = await settle(agent.config, probe);
+    const unsettled = await settler.settle();
     if (unsettled)
       violation({ invariant: "settle", kind: "not settled", detail: `before the final check: ${unsettled}` });
     const exactCopies = !(
@@ -147,7 +148,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     for (const v of await finalCheck(history, {
       consul: agent.config,
       env: agent.env,
-      probe,
+      settler,
       exactCopies,
       note,
     }))

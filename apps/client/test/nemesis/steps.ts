@@ -1,8 +1,14 @@
 import type { ConsulConfig } from "@zkv/membership";
-import type { ZkvClient } from "../../src/index.js";
 import type { Violation } from "./checker.js";
 import { type FaultTargets, runFault } from "./faults.js";
-import { changeCommand, changeDone, clusterView, describeOutcome, runCommand, settle } from "./operator.js";
+import {
+  changeCommand,
+  changeDone,
+  clusterView,
+  describeOutcome,
+  runCommand,
+  type Settler,
+} from "./operator.js";
 import { describeAction, type Step } from "./schedule.js";
 
 /** A membership change is tried this many times (the scheduled run, then re-runs) before it counts as stuck. */
@@ -12,8 +18,7 @@ const ATTEMPTS = 3;
 export interface StepContext extends FaultTargets {
   readonly env: Record<string, string>;
   readonly consulConfig: ConsulConfig;
-  /** A client kept for the run, to PING nodes while settling. */
-  readonly probe: ZkvClient;
+  readonly settler: Settler;
   /** SIGTERM to the launcher, wait for it to exit, start it again with the same flags (never throws). */
   restartLauncherGracefully(): Promise<void>;
   violation(v: Violation): void;
@@ -38,7 +43,7 @@ export async function runStep(step: Step, index: number, ctx: StepContext): Prom
     await faults; // every fault heals itself within its step, even when the action threw
   }
   if (!ok) return false;
-  const stuck = await settle(ctx.consulConfig, ctx.probe);
+  const stuck = await ctx.settler.settle();
   if (stuck !== undefined) {
     ctx.violation({ invariant: "settle", kind: "not settled", detail: `after ${label}: ${stuck}` });
     return false;
