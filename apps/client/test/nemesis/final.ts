@@ -18,6 +18,8 @@ export interface FinalCheckOptions {
   /** False when an in-memory node crashed: a lost copy is then not restored (see checkPlacement). */
   readonly exactCopies: boolean;
   note(line: string): void;
+  /** Called with each violation as it is found. */
+  violation(v: Violation): void;
 }
 
 /**
@@ -25,20 +27,24 @@ export interface FinalCheckOptions {
  * every counter, (2) every node scanned for where each key is, then (4) one add-node and one
  * remove-node that must both exit 0, after which (1) and (3) are read again.
  */
-export async function finalCheck(history: History, options: FinalCheckOptions): Promise<Violation[]> {
-  const violations: Violation[] = [];
+export async function finalCheck(history: History, options: FinalCheckOptions): Promise<void> {
+  const flagged = new Set<string | undefined>();
+  const report = (v: Violation) => {
+    flagged.add(v.key);
+    options.violation(v);
+  };
   const keys = [...history.keys, ...history.counters.keys()];
   const reader = await ZkvClient.connect({ consul: options.consul, timeoutMs: 5000 });
-  let reads: Map<string, FinalRead>;
   try {
     await eventually(() => {
       const desired = reader.placementRecord?.members.map((m) => m.id) ?? [];
       return desired.length > 0 && desired.every((id) => reader.members.some((m) => m.id === id));
     }, 20_000);
-    reads = await readAll(reader, keys);
-    violations.push(...checkReads(history, reads), ...checkCounters(history, reads));
-    options.note(`final reads: ${keys.length} keys, ${violations.length} violations`);
-    violations.push(...(await placementViolations(reader, reads, options.exactCopies)));
+    const reads = await readAll(reader, keys);
+    const wrong = [...checkReads(history, reads), ...checkCounters(history, reads)];
+    options.note(`final reads: ${keys.length} keys, ${wrong.length} violations`);
+    for (const v of wrong) report(v);
+    for (const v of await placementViolations(reader, reads, options.exactCopies)) report(v);
   } finally {
     reader.close();
   }
@@ -46,8 +52,7 @@ export async function finalCheck(history: History, options: FinalCheckOptions): 
   const add = await runCommand(["add-node", "--wait", "60", "--json"], options.env);
   options.note(`final add-node: ${describeOutcome(add)}`);
   if (add.code !== 0) {
-    violations.push({ invariant: "available", kind: "stuck", detail: `add-node: ${describeOutcome(add)}` });
-    return violations;
+    return report({ invariant: "available", kind: "stuck", detail: `add-node: ${describeOutcome(add)}` });
   }
   const added = (JSON.parse(add.stdout) as { node: string }).node;
   const settledAfterAdd = await options.settler.settle();
@@ -56,27 +61,20 @@ export async function finalCheck(history: History, options: FinalCheckOptions): 
   if (remove.code !== 0) {
     const after = settledAfterAdd ? ` (not settled after the add: ${settledAfterAdd})` : "";
     const detail = `remove-node ${added}: ${describeOutcome(remove)}${after}`;
-    violations.push({ invariant: "available", kind: "stuck", detail });
-    return violations;
+    return report({ invariant: "available", kind: "stuck", detail });
   }
   const unsettled = await options.settler.settle();
   if (unsettled)
-    violations.push({
-      invariant: "settle",
-      kind: "not settled",
-      detail: `after the final remove: ${unsettled}`,
-    });
+    report({ invariant: "settle", kind: "not settled", detail: `after the final remove: ${unsettled}` });
   const again = await ZkvClient.connect({ consul: options.consul, timeoutMs: 5000 });
   try {
     const rereads = await readAll(again, keys);
-    const before = new Set(violations.map((v) => v.key));
     for (const v of [...checkReads(history, rereads), ...checkCounters(history, rereads)]) {
-      if (!before.has(v.key)) violations.push({ ...v, kind: `${v.kind} after the final add+remove` });
+      if (!flagged.has(v.key)) report({ ...v, kind: `${v.kind} after the final add+remove` });
     }
   } finally {
     again.close();
   }
-  return violations;
 }
 
 /** Reads every key, READ_WINDOW at a time; a read that fails READ_ATTEMPTS times is recorded as failed. */

@@ -145,14 +145,14 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     const exactCopies = !(
       mode.storage === "memory" && schedule.steps.some((s) => s.faults.some((f) => f.kind === "kill-node"))
     );
-    for (const v of await finalCheck(history, {
+    await finalCheck(history, {
       consul: agent.config,
       env: agent.env,
       settler,
       exactCopies,
       note,
-    }))
-      violation(v);
+      violation,
+    });
   } catch (err) {
     violation({ invariant: "available", kind: "harness", detail: (err as Error).stack ?? String(err) });
   } finally {
