@@ -1,6 +1,6 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { eventually, freePortRange, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
+import { eventually, freePortRange, trackPid, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
 
 const SERVER_MAIN = fileURLToPath(new URL("../../../server/src/main.ts", import.meta.url));
 const CLIENT_MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
@@ -14,12 +14,16 @@ export interface TestCluster {
   stop(signal?: NodeJS.Signals): Promise<number | null>;
 }
 
-/** Starts `pnpm --filter server start` equivalent against a Consul and waits for "ready". */
+/**
+ * Starts `pnpm --filter server start` equivalent against a Consul and waits for "ready". A
+ * restarted launcher passes the `basePort` of the first, as an operator reruns the same command.
+ */
 export async function startCluster(
   env: Record<string, string>,
   args: readonly string[] = [],
+  options: { readonly basePort?: number } = {},
 ): Promise<TestCluster> {
-  const basePort = await freePortRange(8);
+  const basePort = options.basePort ?? (await freePortRange(8));
   const launcher = spawn(
     process.execPath,
     ["--import", "tsx", SERVER_MAIN, "--base-port", String(basePort), "--log-level", "warn", ...args],
@@ -53,12 +57,25 @@ export async function startCluster(
   return { basePort, launcher, output: () => output, stop };
 }
 
+/** How a CLI run ended: its exit code (null when a signal killed it) and output. */
+export interface CliOutcome {
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
 /** Runs the zkv CLI as a user would; resolves to its exit code and output. */
-export function runCli(
+export function runCli(args: readonly string[], env: Record<string, string>): Promise<CliOutcome> {
+  return spawnCli(args, env).outcome;
+}
+
+/** Starts the zkv CLI and hands back its process, for a test that signals it mid-run. */
+export function spawnCli(
   args: readonly string[],
   env: Record<string, string>,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runToExit(CLIENT_MAIN, args, env);
+): { readonly child: ChildProcess; readonly outcome: Promise<CliOutcome> } {
+  return spawnMain(CLIENT_MAIN, args, env);
 }
 
 /**
@@ -69,35 +86,36 @@ export function runServer(
   args: readonly string[],
   env: Record<string, string>,
   timeoutMs = 30_000,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return runToExit(SERVER_MAIN, args, env, timeoutMs);
+): Promise<CliOutcome> {
+  const { child, outcome } = spawnMain(SERVER_MAIN, args, env, true);
+  const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), timeoutMs);
+  return outcome.finally(() => clearTimeout(timer));
 }
 
-function runToExit(
+function spawnMain(
   main: string,
   args: readonly string[],
   env: Record<string, string>,
-  timeoutMs?: number,
-): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
-      env: { ...process.env, ...env },
-      stdio: ["ignore", "pipe", "pipe"],
-      detached: timeoutMs !== undefined,
-    });
-    if (timeoutMs !== undefined) trackProcessGroup(child.pid);
-    const timer =
-      timeoutMs === undefined ? undefined : setTimeout(() => process.kill(-child.pid!, "SIGKILL"), timeoutMs);
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.once("exit", (code) => {
-      clearTimeout(timer);
-      if (timeoutMs !== undefined) untrackPid(child.pid);
-      resolve({ code, stdout, stderr });
-    });
+  group = false,
+): { readonly child: ChildProcess; readonly outcome: Promise<CliOutcome> } {
+  const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ["ignore", "pipe", "pipe"],
+    detached: group,
   });
+  if (group) trackProcessGroup(child.pid);
+  else trackPid(child.pid);
+  let stdout = "";
+  let stderr = "";
+  child.stdout?.on("data", (d: Buffer) => (stdout += d.toString()));
+  child.stderr?.on("data", (d: Buffer) => (stderr += d.toString()));
+  const outcome = new Promise<CliOutcome>((resolve) =>
+    child.once("exit", (code, signal) => {
+      untrackPid(child.pid);
+      resolve({ code, signal, stdout, stderr });
+    }),
+  );
+  return { child, outcome };
 }
 
 /** Pid of the node process serving `nodeId` (`node-<i>`, on port basePort + i) in a test cluster. */

@@ -1,0 +1,131 @@
+import type { ConsulConfig } from "@zkv/membership";
+import { eventually } from "@zkv/membership/testing";
+import { ZkvClient } from "../../src/index.js";
+import { checkCounters, checkPlacement, checkReads, type FinalRead, type Violation } from "./checker.js";
+import type { History } from "./history.js";
+import { describeOutcome, runCommand, type Settler } from "./operator.js";
+
+/** Reads in flight at once at the end; each key is tried a few times before it counts as unreadable. */
+const READ_WINDOW = 32;
+const READ_ATTEMPTS = 3;
+/** How long copies may take to converge (hints, trims) before the placement check counts. */
+const PLACEMENT_SETTLE_MS = 20_000;
+
+export interface FinalCheckOptions {
+  readonly consul: ConsulConfig;
+  readonly env: Record<string, string>;
+  readonly settler: Settler;
+  /** False when an in-memory node crashed: a lost copy is then not restored (see checkPlacement). */
+  readonly exactCopies: boolean;
+  note(line: string): void;
+  /** Called with each violation as it is found. */
+  violation(v: Violation): void;
+}
+
+/**
+ * The end of a schedule, faults healed and the cluster settled: (1) every key read back, (3)
+ * every counter, (2) every node scanned for where each key is, then (4) one add-node and one
+ * remove-node that must both exit 0, after which (1) and (3) are read again.
+ */
+export async function finalCheck(history: History, options: FinalCheckOptions): Promise<void> {
+  const flagged = new Set<string | undefined>();
+  const report = (v: Violation) => {
+    flagged.add(v.key);
+    options.violation(v);
+  };
+  const keys = [...history.keys, ...history.counters.keys()];
+  const reader = await ZkvClient.connect({ consul: options.consul, timeoutMs: 5000 });
+  try {
+    await eventually(() => {
+      const desired = reader.placementRecord?.members.map((m) => m.id) ?? [];
+      return desired.length > 0 && desired.every((id) => reader.members.some((m) => m.id === id));
+    }, 20_000);
+    const reads = await readAll(reader, keys);
+    const wrong = [...checkReads(history, reads), ...checkCounters(history, reads)];
+    options.note(`final reads: ${keys.length} keys, ${wrong.length} violations`);
+    for (const v of wrong) report(v);
+    for (const v of await placementViolations(reader, reads, options.exactCopies)) report(v);
+  } finally {
+    reader.close();
+  }
+
+  const add = await runCommand(["add-node", "--wait", "60", "--json"], options.env);
+  options.note(`final add-node: ${describeOutcome(add)}`);
+  if (add.code !== 0) {
+    return report({ invariant: "available", kind: "stuck", detail: `add-node: ${describeOutcome(add)}` });
+  }
+  const added = (JSON.parse(add.stdout) as { node: string }).node;
+  const settledAfterAdd = await options.settler.settle();
+  const remove = await runCommand(["remove-node", added, "--wait", "60", "--json"], options.env);
+  options.note(`final remove-node ${added}: ${describeOutcome(remove)}`);
+  if (remove.code !== 0) {
+    const after = settledAfterAdd ? ` (not settled after the add: ${settledAfterAdd})` : "";
+    const detail = `remove-node ${added}: ${describeOutcome(remove)}${after}`;
+    return report({ invariant: "available", kind: "stuck", detail });
+  }
+  const unsettled = await options.settler.settle();
+  if (unsettled)
+    report({ invariant: "settle", kind: "not settled", detail: `after the final remove: ${unsettled}` });
+  const again = await ZkvClient.connect({ consul: options.consul, timeoutMs: 5000 });
+  try {
+    const rereads = await readAll(again, keys);
+    for (const v of [...checkReads(history, rereads), ...checkCounters(history, rereads)]) {
+      if (!flagged.has(v.key)) report({ ...v, kind: `${v.kind} after the final add+remove` });
+    }
+  } finally {
+    again.close();
+  }
+}
+
+/** Reads every key, READ_WINDOW at a time; a read that fails READ_ATTEMPTS times is recorded as failed. */
+async function readAll(client: ZkvClient, keys: readonly string[]): Promise<Map<string, FinalRead>> {
+  const reads = new Map<string, FinalRead>();
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const key = keys[next++]!;
+      let read: FinalRead = { error: "not read" };
+      for (let attempt = 0; attempt < READ_ATTEMPTS; attempt++) {
+        try {
+          read = { value: await client.get(key) };
+          break;
+        } catch (err) {
+          read = { error: (err as { code?: string }).code ?? (err as Error).message };
+          await new Promise((r) => setTimeout(r, 300));
+        }
+      }
+      reads.set(key, read);
+    }
+  };
+  await Promise.all(Array.from({ length: READ_WINDOW }, worker));
+  return reads;
+}
+
+/**
+ * Invariant (2), given time to converge: scans every member until the placement holds or
+ * PLACEMENT_SETTLE_MS passes, and reports what the last scan found.
+ */
+async function placementViolations(
+  client: ZkvClient,
+  reads: ReadonlyMap<string, FinalRead>,
+  exactCopies: boolean,
+): Promise<Violation[]> {
+  const present = new Map<string, boolean | undefined>();
+  for (const [key, read] of reads) present.set(key, "error" in read ? undefined : read.value !== undefined);
+  let last: Violation[] = [];
+  await eventually(async () => {
+    const holders = new Map<string, string[]>();
+    for (const m of client.placementRecord?.members ?? []) {
+      for await (const kv of client.scanNode(m.id, 5000)) {
+        const list = holders.get(kv.key);
+        if (list) list.push(m.id);
+        else holders.set(kv.key, [m.id]);
+      }
+    }
+    last = checkPlacement({ holders, present, replicasOf: (key) => client.replicasOf(key), exactCopies });
+    return last.length === 0;
+  }, PLACEMENT_SETTLE_MS).catch((err: Error) => {
+    if (last.length === 0) last = [{ invariant: "placement", kind: "scan failed", detail: err.message }];
+  });
+  return last;
+}

@@ -1,0 +1,68 @@
+/**
+ * The nemesis runner: `pnpm nemesis [--seed S[,S2…]] [--schedules K] [--minutes N] [--quiet]`.
+ * `--seed S` replays schedule S (`--seed 70,195` those seeds); `--schedules K` runs K schedules
+ * (S, S+1, … or random seeds); `--minutes N` runs new seeds until N minutes are up. Each seed is
+ * printed with its schedule before it runs. Exits 1 if any schedule failed.
+ */
+import { parseArgs } from "node:util";
+import setupPidDir from "@zkv/membership/testing/global-setup";
+import { randomSeed } from "./prng.js";
+import { addToTotals, emptyTotals, failureReport, scheduleLine, totalsLine } from "./report.js";
+import { runSchedule } from "./run.js";
+import { describeSchedule, generateSchedule } from "./schedule.js";
+
+const { values } = parseArgs({
+  args: process.argv.slice(2).filter((a) => a !== "--"),
+  options: {
+    seed: { type: "string" },
+    schedules: { type: "string" },
+    minutes: { type: "string" },
+    quiet: { type: "boolean", default: false },
+  },
+});
+const number = (name: string, raw: string | undefined) => {
+  if (raw === undefined) return undefined;
+  const n = Number(raw);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${raw}`);
+  return n;
+};
+const seeds = values.seed?.split(",").map((s) => number("seed", s)!) ?? [];
+const minutes = number("minutes", values.minutes);
+const count =
+  number("schedules", values.schedules) ??
+  (minutes === undefined ? Math.max(1, seeds.length) : Number.POSITIVE_INFINITY);
+const deadline = minutes === undefined ? Number.POSITIVE_INFINITY : Date.now() + minutes * 60_000;
+
+// The same pid bookkeeping as a vitest run: whatever a schedule leaves behind is killed on exit.
+const teardown = setupPidDir();
+for (const sig of ["SIGINT", "SIGTERM"] as const) {
+  process.once(sig, () => {
+    teardown();
+    process.exit(130);
+  });
+}
+
+const totals = emptyTotals();
+try {
+  for (let i = 0; i < count && Date.now() < deadline; i++) {
+    const seed =
+      seeds.length === 0
+        ? randomSeed()
+        : i < seeds.length
+          ? seeds[i]!
+          : (seeds[seeds.length - 1]! + i - seeds.length + 1) >>> 0;
+    const schedule = generateSchedule(seed);
+    console.log(`\n#${i + 1} ${describeSchedule(schedule)}`);
+    const result = await runSchedule(
+      schedule,
+      values.quiet ? {} : { log: (line) => console.log(`   ${line}`) },
+    );
+    addToTotals(totals, result);
+    if (result.violations.length > 0) console.log(failureReport(result));
+    console.log(scheduleLine(result));
+  }
+} finally {
+  teardown();
+}
+console.log(`\n${totalsLine(totals)}`);
+process.exitCode = totals.failed > 0 ? 1 : 0;

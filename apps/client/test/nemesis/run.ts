@@ -1,0 +1,183 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { freePortRange, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { ZkvClient } from "../../src/index.js";
+import { startCluster, type TestCluster } from "../support/cluster.js";
+import type { Violation } from "./checker.js";
+import { finalCheck } from "./final.js";
+import { History, type HistorySummary } from "./history.js";
+import { killCommands, Settler } from "./operator.js";
+import { Prng } from "./prng.js";
+import type { Schedule } from "./schedule.js";
+import { runStep, type StepContext } from "./steps.js";
+import { startClients } from "./workload.js";
+
+/** What one schedule did and found. */
+export interface ScheduleResult {
+  readonly schedule: Schedule;
+  readonly violations: readonly Violation[];
+  /** Everything that happened, one line each, with seconds since the schedule began. */
+  readonly timeline: readonly string[];
+  readonly history: HistorySummary;
+  /** Steps carried out, and faults injected with them (CLI signals included). */
+  readonly operations: number;
+  /** Client operations (writes, deletes, CAS increments). */
+  readonly clientOps: number;
+  /** Acknowledged writes and increments not found at the end. */
+  readonly lost: number;
+  readonly seconds: number;
+  /** The tail of what the launchers printed. */
+  readonly launcherOutput: string;
+}
+
+export interface RunOptions {
+  /** Called with each timeline line as it happens (a long run shows progress). */
+  readonly log?: (line: string) => void;
+}
+
+/** A launched node's Consul TTL: short, so a paused node turns critical within a fault. */
+const NODE_TTL_SECONDS = 3;
+/** Ports for node-0 onwards: the initial nodes and every one add-node may add. */
+const PORTS = 16;
+/** Violations shown in the timeline as they are found; the report lists them all by kind. */
+const LIVE_VIOLATIONS = 5;
+
+/**
+ * Runs one schedule against a fresh Consul and cluster: the clients start, the steps run with
+ * their faults, the clients stop, and the invariants are checked. Every process started is
+ * stopped at the end, whatever happened; a harness failure is reported as a violation.
+ */
+export async function runSchedule(schedule: Schedule, options: RunOptions = {}): Promise<ScheduleResult> {
+  const started = performance.now();
+  const timeline: string[] = [];
+  const note = (line: string) => {
+    const stamped = `${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s ${line}`;
+    timeline.push(stamped);
+    options.log?.(stamped);
+  };
+  const violations: Violation[] = [];
+  const violation = (v: Violation) => {
+    violations.push(v);
+    if (violations.length <= LIVE_VIOLATIONS)
+      note(`VIOLATION ${v.invariant}/${v.kind}${v.key ? ` ${v.key}` : ""}: ${v.detail}`);
+    else if (violations.length === LIVE_VIOLATIONS + 1) note("more violations: see the report");
+  };
+  const { mode } = schedule;
+  const history = new History();
+  const dataDir = mode.storage === "disk" ? mkdtempSync(join(tmpdir(), "zkv-nemesis-")) : undefined;
+  const outputs: string[] = [];
+  let consul: TestConsul | undefined;
+  let cluster: TestCluster | undefined;
+  let clients: Awaited<ReturnType<typeof startClients>> | undefined;
+  let probe: ZkvClient | undefined;
+  let operations = 0;
+  try {
+    consul = await startTestConsul();
+    const agent = consul;
+    const basePort = await freePortRange(PORTS);
+    const flags = ["--ttl", String(NODE_TTL_SECONDS), "--hashing", mode.hashing];
+    if (mode.replicas > 1) flags.push("--replicas", String(mode.replicas));
+    if (dataDir) flags.push("--data-dir", dataDir, "--fsync", "always");
+    cluster = await startCluster(agent.env, [...flags, "--cluster-size", String(mode.initialSize)], {
+      basePort,
+    });
+    note(`cluster of ${mode.initialSize} ready on ports ${basePort}+ (flags: ${flags.join(" ")})`);
+    // The same flags as the first start but --cluster-size, as an operator restarts it.
+    const startAgain = async () => {
+      try {
+        cluster = await startCluster(agent.env, flags, { basePort });
+        note("launcher started again, ready");
+      } catch (err) {
+        violation({
+          invariant: "available",
+          kind: "launcher did not come back",
+          detail: (err as Error).message,
+        });
+      }
+    };
+    const retire = async (c: TestCluster, signal: NodeJS.Signals) => {
+      cluster = undefined;
+      const stopping = c.stop(signal);
+      const timer = setTimeout(() => void c.stop("SIGKILL"), 40_000);
+      const code = await stopping;
+      clearTimeout(timer);
+      outputs.push(c.output());
+      return code;
+    };
+    probe = await ZkvClient.connect({ consul: agent.config, timeoutMs: 1000 });
+    const settler = new Settler(agent.config, probe);
+    const ctx: StepContext = {
+      settler,
+      consul: agent,
+      env: agent.env,
+      consulConfig: agent.config,
+      launcher: () => cluster,
+      restartLauncher: startAgain,
+      async restartLauncherGracefully() {
+        if (cluster) note(`launcher stopped by SIGTERM: exit ${await retire(cluster, "SIGTERM")}`);
+        await startAgain();
+      },
+      retire: (c) => retire(c, "SIGKILL").then(() => undefined),
+      note,
+      violation,
+    };
+    clients = await startClients(
+      agent.config,
+      schedule.workload,
+      new Prng(schedule.seed).fork("clients"),
+      history,
+    );
+    for (const [i, step] of schedule.steps.entries()) {
+      const carriedOn = await runStep(step, i, ctx);
+      operations += 1 + step.faults.length + ("cli" in step.action && step.action.cli ? 1 : 0);
+      if (!carriedOn) break;
+    }
+    await clients.stop();
+    const h = history.summary();
+    note(
+      `clients stopped: ${clients.operations()} operations, ${h.acked} writes acknowledged, ` +
+        `${h.indeterminate} indeterminate; failures ${JSON.stringify(h.errors)}`,
+    );
+    const unsettled = await settler.settle();
+    if (unsettled)
+      violation({ invariant: "settle", kind: "not settled", detail: `before the final check: ${unsettled}` });
+    const exactCopies = !(
+      mode.storage === "memory" && schedule.steps.some((s) => s.faults.some((f) => f.kind === "kill-node"))
+    );
+    await finalCheck(history, {
+      consul: agent.config,
+      env: agent.env,
+      settler,
+      exactCopies,
+      note,
+      violation,
+    });
+  } catch (err) {
+    violation({ invariant: "available", kind: "harness", detail: (err as Error).stack ?? String(err) });
+  } finally {
+    await clients?.stop().catch(() => {});
+    probe?.close();
+    killCommands();
+    if (cluster) {
+      await cluster.stop("SIGKILL");
+      outputs.push(cluster.output());
+    }
+    await consul?.stop();
+    if (dataDir) rmSync(dataDir, { recursive: true, force: true });
+  }
+  const lost = violations.filter(
+    (v) => (v.invariant === "read" || v.invariant === "counter") && v.kind.startsWith("lost"),
+  ).length;
+  return {
+    schedule,
+    violations,
+    timeline,
+    history: history.summary(),
+    operations,
+    clientOps: clients?.operations() ?? 0,
+    lost,
+    seconds: (performance.now() - started) / 1000,
+    launcherOutput: outputs.join("\n--- launcher restarted ---\n").slice(-8000),
+  };
+}
