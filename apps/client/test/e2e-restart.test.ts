@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ClusterSettings, listMembers } from "@zkv/membership";
+import { ClusterSettings, createConsulClient, listMembers } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
@@ -111,7 +111,17 @@ describe("a restarted cluster serves what it acknowledged before", () => {
     // Nodes shut down cleanly (they deregister), instead of holding the ports as orphans.
     await eventually(async () => (await listMembers(consul.config)).length === 0, 20_000);
     await old.stop("SIGKILL");
+    // A removed node that died without deregistering (its process group SIGKILLed): critical.
+    await createConsulClient(consul.managementConfig).agent.service.register({
+      name: "zkv",
+      id: "zkv-node-9",
+      port: 1,
+      meta: { node_id: "node-9", weight: "1" },
+      check: { ttl: "10s" },
+    } as never);
     cluster = await startCluster(consul.env, ["--data-dir", dataDir, "--fsync", "always"]);
+    // The launcher clears it: the placement does not name node-9.
+    expect((await listMembers(consul.config)).map((m) => m.id).sort()).toEqual(["node-1", "node-2"]);
     const client = await ZkvClient.connect({ consul: consul.config });
     try {
       expect(await missing(client, KEYS)).toEqual([]);

@@ -2,6 +2,7 @@ import { createServer } from "node:net";
 import {
   type ClusterSettings,
   type ConsulConfig,
+  deregisterNode,
   desiredNodes,
   formatConsulAddr,
   initialPlacement,
@@ -10,6 +11,7 @@ import {
   parseHashing,
   replication,
 } from "@zkv/membership";
+import type { Logger } from "./logger.js";
 import { keysHeld } from "./node-store.js";
 import { pingNode } from "./ping.js";
 import type { ServerFlags } from "./server-flags.js";
@@ -174,4 +176,22 @@ function portFree(host: string, port: number): Promise<boolean> {
     server.once("error", () => resolve(false));
     server.listen({ host, port, exclusive: true }, () => server.close(() => resolve(true)));
   });
+}
+
+/**
+ * Clears the Consul entries of nodes that died without deregistering (a SIGKILLed process
+ * group) and that the placement no longer names: critical for good otherwise, they make every
+ * view of the cluster show a member that will never come back.
+ */
+export async function clearStaleEntries(
+  record: PlacementRecord,
+  consul: ConsulConfig,
+  log: Logger,
+): Promise<void> {
+  const wanted = new Set(desiredNodes(record).map((n) => n.id));
+  for (const m of await listMembers(consul)) {
+    if (wanted.has(m.id) || m.health !== "critical") continue;
+    await deregisterNode(consul, m.id);
+    log.info({ node: m.id }, "cleared the Consul entry of a node the placement no longer names");
+  }
 }

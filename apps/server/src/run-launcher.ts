@@ -2,7 +2,7 @@ import { fileURLToPath } from "node:url";
 import { ClusterSettings, consulConfigFromEnv, desiredNodes, formatConsulAddr } from "@zkv/membership";
 import { curveFromFlags, curveNodeArgs } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
-import { launchPlacement, refuseIfRunning } from "./launch-placement.js";
+import { clearStaleEntries, launchPlacement, refuseIfRunning } from "./launch-placement.js";
 import { ClusterLauncher } from "./launcher.js";
 import { createLogger, type Logger } from "./logger.js";
 import { memoryNodeArgs } from "./memory-flags.js";
@@ -48,6 +48,7 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   const settings = new ClusterSettings(consul);
   const record = await launchPlacement(settings, flags, consul);
   await refuseIfRunning(record, consul, flags.host);
+  await clearStaleEntries(record, consul, log);
   const hashing = await settings.hashing();
   const copies = await settings.replication();
   const nodes = desiredNodes(record).map((n) => ({ id: n.id, port: n.port }));

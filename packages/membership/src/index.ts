@@ -45,7 +45,7 @@ export {
   type RebalanceProgress,
   watchRebalanceProgress,
 } from "./rebalance-progress.js";
-export { NodeRegistration, type RegistrationOptions } from "./registration.js";
+export { deregisterNode, NodeRegistration, type RegistrationOptions } from "./registration.js";
 export {
   NO_REPLICATION,
   parseReplication,

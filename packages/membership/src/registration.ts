@@ -41,6 +41,8 @@ export class NodeRegistration {
   #meta: Readonly<Record<string, string>>;
   /** Set when the meta changed and Consul may not have it yet: the heartbeat registers again. */
   #metaStale = false;
+  /** The heartbeat in flight, if any (it never rejects). */
+  #beat: Promise<void> | undefined;
 
   constructor(private readonly options: RegistrationOptions) {
     this.serviceId = serviceIdOf(options.nodeId);
@@ -83,6 +85,9 @@ export class NodeRegistration {
     this.#state = "closed";
     clearInterval(this.#timer);
     if (!wasRunning) return;
+    // A heartbeat in flight may be registering again (after an agent restart or a long pause):
+    // let it land first, or it would put back the entry this deregisters, critical for good.
+    await this.#beat;
     try {
       await this.#consul.agent.service.deregister({ id: this.serviceId, timeout: this.#timeout } as never);
       this.#log.info({ serviceId: this.serviceId }, "deregistered from Consul");
@@ -117,7 +122,15 @@ export class NodeRegistration {
     }
   }
 
-  async #heartbeat(): Promise<void> {
+  #heartbeat(): Promise<void> {
+    if (this.#beat) return this.#beat; // one at a time: a slow agent must not pile them up
+    this.#beat = this.#beatOnce().finally(() => {
+      this.#beat = undefined;
+    });
+    return this.#beat;
+  }
+
+  async #beatOnce(): Promise<void> {
     if (this.#state !== "running") return;
     try {
       try {
@@ -146,5 +159,21 @@ export class NodeRegistration {
       }
       this.#healthy = false;
     }
+  }
+}
+
+/**
+ * Removes node `nodeId`'s service from the Consul agent it was registered with: for a launcher
+ * clearing the entry of a node that died without deregistering and that the placement no longer
+ * names (it would stay critical for good). Throws ConsulUnavailableError/ConsulPermissionError.
+ */
+export async function deregisterNode(config: ConsulConfig, nodeId: string, timeoutMs = 5000): Promise<void> {
+  try {
+    await createConsulClient(config).agent.service.deregister({
+      id: serviceIdOf(nodeId),
+      timeout: timeoutMs,
+    } as never);
+  } catch (err) {
+    throw wrapConsulError(`deregistering ${serviceIdOf(nodeId)}`, err);
   }
 }
