@@ -23,6 +23,8 @@ export class Hints {
     private readonly store: { copy(key: string): Versioned | undefined },
     private readonly peers: { isUp(peer: string): boolean },
     private readonly batcher: PeerBatcher,
+    /** The key's replicas now: a hint for a node that stopped being one is dropped, not sent. */
+    private readonly replicasOf: (key: string) => readonly string[],
   ) {
     this.#timer = setInterval(() => void this.replay(), REPLAY_MS);
     this.#timer.unref();
@@ -56,6 +58,9 @@ export class Hints {
           const batch = [...keys].slice(0, REPLAY_BATCH);
           await Promise.all(
             batch.map(async (key) => {
+              // Sent after a rebalance trimmed the key from that node, the copy would stay there
+              // for good, on a node no read or trim looks at for it.
+              if (!this.replicasOf(key).includes(replica)) return void keys.delete(key);
               const copy = this.store.copy(key);
               if (copy !== undefined) await this.batcher.replicate(replica, key, copy);
               keys.delete(key);

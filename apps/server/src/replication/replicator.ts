@@ -52,7 +52,7 @@ export class Replicator {
 
   constructor(private readonly o: ReplicatorOptions) {
     this.clock = o.clock ?? new HybridClock();
-    this.hints = new Hints(o.store, o.peers, o.batcher);
+    this.hints = new Hints(o.store, o.peers, o.batcher, o.replicasOf);
   }
 
   /**
