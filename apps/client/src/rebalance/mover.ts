@@ -138,10 +138,14 @@ export async function announce(
   );
 }
 
+/** How long a member of the new placement may take to hear the move is over (paused, critical). */
+const END_PATIENCE_MS = 30_000;
+
 /**
- * Tells nodes the move is over: `placement` is now the cluster's, at `epoch`. The members of the
- * new placement must acknowledge (a few tries each); the others (a removed node on its way out)
- * are told if they can hear it. Consul pushes the same news, so this only makes it prompt.
+ * Tells nodes the move is over: `placement` is now the cluster's, at `epoch`. Every member of the
+ * new placement must acknowledge, retried for up to 30 s (one that is paused or briefly critical
+ * must still hear it before its copies are trimmed); the others (a removed node on its way out)
+ * are told if they can hear it. Consul pushes the same news; this makes it prompt and certain.
  */
 export async function finishMove(
   client: ZkvClient,
@@ -153,6 +157,7 @@ export async function finishMove(
 ): Promise<void> {
   const end = (node: string) =>
     client.request(node, { op: "MIGRATION", phase: "end", run, epoch, placement }, OP_TIMEOUT_MS);
+  const deadline = Date.now() + END_PATIENCE_MS;
   await Promise.all(
     nodes.map(async (node) => {
       for (let attempt = 1; ; attempt++) {
@@ -160,8 +165,8 @@ export async function finishMove(
           return await end(node);
         } catch (err) {
           if (!members.has(node)) return undefined;
-          if (attempt >= 3) throw err;
-          await new Promise((r) => setTimeout(r, 200 * attempt));
+          if (Date.now() >= deadline) throw err;
+          await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 1000)));
         }
       }
     }),

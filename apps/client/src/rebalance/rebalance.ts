@@ -139,11 +139,12 @@ async function cleanUp(
 ): Promise<void> {
   const hashing = await settings.hashing();
   const members = done.members.map((m) => m.id);
-  // A node that is down, or has left (a removed node exits), learns from the record when it can.
-  const live = [...new Set(involved.map((n) => n.id))].filter((id) =>
-    client.members.some((m) => m.id === id && m.health !== "critical"),
+  // Every member must hear it (a few tries each), even one Consul shows critical: a member still
+  // in the migration keeps the copies it was told to trim. A node that left is told if it is up.
+  const leaving = [...new Set(involved.map((n) => n.id))].filter(
+    (id) => !members.includes(id) && client.members.some((m) => m.id === id && m.health !== "critical"),
   );
-  await finishMove(client, live, new Set(members), done.completed!.run, done.epoch, {
+  await finishMove(client, [...members, ...leaving], new Set(members), done.completed!.run, done.epoch, {
     hashing,
     members: done.members.map((n) => ({ id: n.id, weight: n.weight })),
   });

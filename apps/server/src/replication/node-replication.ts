@@ -93,6 +93,7 @@ export class NodeReplication {
       store: o.store,
       conditional,
       state: () => this.#state,
+      holds: (key) => o.cluster.replicasOf(key)?.includes(o.nodeId) ?? true,
       ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
     };
     const hints = this.#replicator.hints;

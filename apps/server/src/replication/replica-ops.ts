@@ -21,6 +21,8 @@ export interface ReplicaContext {
   readonly maxBytes?: number;
   /** `bootstrapping` until the node holds the copies it should (then `serving`). */
   readonly state: () => ReplicaState;
+  /** Whether this node replicates `key` in its current view (during a rebalance: now or next). */
+  readonly holds: (key: string) => boolean;
 }
 
 /**
@@ -38,6 +40,13 @@ export function replicaOp(
   }
   const flag = replication.state() === "bootstrapping" ? { bootstrapping: true as const } : {};
   if (request.op === "REPLICATE") {
+    // A coordinator still on an older placement may send a key this node was already trimmed
+    // of: stored, it would stay outside the key's preference list for good. Refused whole (the
+    // reply has no per-key status), so the coordinator counts no ack and keeps a hint instead.
+    const foreign = request.entries.find((e) => !replication.holds(e.key));
+    if (foreign) {
+      throw new ZkvError(ErrorCode.WRONG_NODE, `not a replica of "${foreign.key}" in the current placement`);
+    }
     // Copies are applied even past this node's memory budget: the coordinator already checked its
     // own, and a replica that refused would only diverge (see the README, Memory budget).
     for (const e of request.entries) replication.replicator.applyCopy(e.key, copyOf(e));
