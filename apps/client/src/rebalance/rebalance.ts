@@ -98,12 +98,17 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
     const moving = record;
     const hashing = await settings.hashing();
     return await withClient(options, async (client) => {
-      await eventuallyTrue(
-        () => [...moving.members, ...t.next].every((n) => client.members.some((m) => m.id === n.id)),
-        10_000,
-      );
       // One copy per key: move primaries with fences; several: hand replicas off, trim after.
       const replicated = client.replication.n > 1;
+      // With one copy, every node involved must be reachable: right after a restart (or a Consul
+      // pause) Consul shows nodes critical until their next heartbeat, and a re-run that gave up
+      // at once would leave the transition for nothing. With replicas a down node is skipped.
+      const usable = (m: { health: string }) => replicated || m.health !== "critical";
+      await eventuallyTrue(
+        () =>
+          [...moving.members, ...t.next].every((n) => client.members.some((m) => m.id === n.id && usable(m))),
+        30_000,
+      );
       const moved = await (replicated ? moveReplicas : moveData)(client, moving, hashing, onProgress);
       // The record first, then the nodes: a node must never be ahead of the record, or a re-run
       // after a failure here would find the nodes refusing its (older) epoch.
