@@ -6,18 +6,9 @@ import { eventually, freePorts, startTestConsul, type TestConsul } from "@zkv/me
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
-import { startWorkload } from "./support/workload.js";
+import { missingLoaded, startWorkload } from "./support/workload.js";
 
 const PRELOAD = 3000;
-
-/** Keys of the preload that do not read back. */
-async function missing(client: ZkvClient): Promise<string[]> {
-  const lost: string[] = [];
-  for (let i = 0; i < PRELOAD; i++) {
-    if ((await client.get(`key-${i}`).catch(() => undefined)) !== `value-${i}`) lost.push(`key-${i}`);
-  }
-  return lost;
-}
 
 /** Acknowledged writes that no longer read back with their value or a newer one. */
 async function lostWrites(client: ZkvClient, latest: ReadonlyMap<string, number>): Promise<string[]> {
@@ -102,7 +93,7 @@ describe("a rebalance interrupted at its end", () => {
     // The pause outlasted the nodes' 10 s TTL: Consul marks them critical until their next
     // heartbeat, and clients fail requests to critical nodes fast. Wait for the client to see it.
     await eventually(() => client.members.every((m) => m.health === "passing"), 30_000);
-    expect(await missing(client)).toEqual([]);
+    expect(await missingLoaded(client, PRELOAD)).toEqual([]);
     expect(await lostWrites(client, report.latest)).toEqual([]);
     await acceptsChanges(consul.env);
   });
@@ -119,7 +110,7 @@ describe("a rebalance interrupted at its end", () => {
     expect(JSON.parse(again.stdout)).toMatchObject({ kind: "add", node: "node-5", resumed: true });
     const record = (await new ClusterSettings(consul.config).placementRecord()).record!;
     expect(record.completed).toMatchObject({ kind: "add", node: "node-5", finished: true });
-    expect(await missing(client)).toEqual([]);
+    expect(await missingLoaded(client, PRELOAD)).toEqual([]);
     await acceptsChanges(consul.env);
   });
 

@@ -6,18 +6,9 @@ import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/te
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { runCli, runServer, startCluster, type TestCluster } from "./support/cluster.js";
+import { missingLoaded } from "./support/workload.js";
 
 const KEYS = 1000;
-
-/** Keys of 0..count-1 that do not read back as `value-<i>`. */
-async function missing(client: ZkvClient, count: number): Promise<string[]> {
-  const lost: string[] = [];
-  for (let i = 0; i < count; i++) {
-    const value = await client.get(`key-${i}`).catch(() => undefined);
-    if (value !== `value-${i}`) lost.push(`key-${i}`);
-  }
-  return lost;
-}
 
 /**
  * A clean restart is the most ordinary thing an operator does: once the membership has changed,
@@ -61,7 +52,7 @@ describe("a restarted cluster serves what it acknowledged before", () => {
     );
     const client = await ZkvClient.connect({ consul: consul.config });
     try {
-      expect(await missing(client, KEYS)).toEqual([]);
+      expect(await missingLoaded(client, KEYS)).toEqual([]);
     } finally {
       client.close();
     }
@@ -124,7 +115,7 @@ describe("a restarted cluster serves what it acknowledged before", () => {
     expect((await listMembers(consul.config)).map((m) => m.id).sort()).toEqual(["node-1", "node-2"]);
     const client = await ZkvClient.connect({ consul: consul.config });
     try {
-      expect(await missing(client, KEYS)).toEqual([]);
+      expect(await missingLoaded(client, KEYS)).toEqual([]);
     } finally {
       client.close();
     }

@@ -71,3 +71,13 @@ export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
     },
   };
 }
+
+/** Keys of `zkv load --count <count>` (`key-<i>` = `value-<i>`) that do not read back as loaded. */
+export async function missingLoaded(client: ZkvClient, count: number): Promise<string[]> {
+  const lost: string[] = [];
+  for (let i = 0; i < count; i++) {
+    const value = await client.get(`key-${i}`).catch(() => undefined);
+    if (value !== `value-${i}`) lost.push(`key-${i}`);
+  }
+  return lost;
+}
