@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# Sourced by scripts/start.sh, scripts/test.sh and .ci/run: installs what zkv needs on a fresh
-# machine with Node 20 and npm (and Go, for building Consul), and is quick when all is there.
-#   - pnpm, exactly the version package.json pins (corepack and pnpm's self-switch both fail
-#     their signature checks on some machines, so the pinned version is installed with npm);
-#   - the workspace dependencies (pnpm install --frozen-lockfile);
-#   - a Consul agent (scripts/consul.sh), exported as ZKV_CONSUL_BIN;
-#   - tshark, when root (Debian's package): the capture test proves CURVE traffic shows no data;
-#   - chromium, when root (Debian's package): the dashboard's browser test drives it.
+# Sourced by scripts/start.sh, scripts/test.sh, scripts/install-cli.sh and .ci/run: installs what
+# zkv needs on a fresh machine with Node 20 and npm (and Go, for building Consul), and is quick
+# when all is there. ZKV_BOOTSTRAP says how much the caller needs (default: test):
+#   deps  pnpm, exactly the version package.json pins (corepack and pnpm's self-switch both fail
+#         their signature checks on some machines, so the pinned version is installed with npm),
+#         and the workspace dependencies (pnpm install --frozen-lockfile);
+#   run   deps, and a Consul agent (scripts/consul.sh), exported as ZKV_CONSUL_BIN;
+#   test  run, and, when root, two Debian packages only the tests use: tshark (the capture test
+#         proves CURVE traffic shows no data) and chromium (the dashboard's browser test).
 set -euo pipefail
+ZKV_BOOTSTRAP="${ZKV_BOOTSTRAP:-test}"
 ZKV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$ZKV_ROOT"
 
@@ -28,8 +30,12 @@ if [[ ! -f node_modules/.modules.yaml || pnpm-lock.yaml -nt node_modules/.module
   pnpm install --frozen-lockfile >&2
 fi
 
+[[ "$ZKV_BOOTSTRAP" == deps ]] && return 0
+
 ZKV_CONSUL_BIN="$(bash scripts/consul.sh | tail -n 1)"
 export ZKV_CONSUL_BIN
+
+[[ "$ZKV_BOOTSTRAP" == run ]] && return 0
 
 # Capturing needs root anyway, so as another user the capture test skips (saying why) and
 # nothing is installed; as root a tshark that cannot be installed makes that test fail.
