@@ -85,3 +85,23 @@ function newClient(config: ConsulConfig): Consul {
     ...(config.token === undefined ? {} : { defaults: { token: config.token } }),
   });
 }
+
+/**
+ * What to tell a person whose Consul could not be reached: where zkv looked, how it chose that
+ * address, and what to try. The CLIs print it under a CONSUL_UNAVAILABLE error.
+ */
+export function consulAdvice(env: NodeJS.ProcessEnv = process.env): string {
+  const addr = env.CONSUL_HTTP_ADDR;
+  if (!addr) {
+    return (
+      `zkv looked for Consul at ${DEFAULT_CONSUL_ADDR}, the default, because CONSUL_HTTP_ADDR is not set. ` +
+      "Is an agent running there (bash scripts/start.sh starts one and prints its address)? " +
+      "Otherwise set CONSUL_HTTP_ADDR=host:port to the agent of your cluster."
+    );
+  }
+  return (
+    `zkv looked for Consul at ${addr}, from CONSUL_HTTP_ADDR. ` +
+    "Is the agent running and reachable from here, and is that the address scripts/start.sh or your operator gave? " +
+    "(CONSUL_HTTP_SSL=true selects https for a bare host:port.)"
+  );
+}

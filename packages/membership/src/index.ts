@@ -6,6 +6,7 @@
 export {
   ConsulAddressError,
   type ConsulConfig,
+  consulAdvice,
   consulConfigFromEnv,
   createConsulClient,
   DEFAULT_CONSUL_ADDR,

@@ -1,5 +1,11 @@
 import { describe, expect, it } from "vitest";
-import { ConsulAddressError, consulConfigFromEnv, formatConsulAddr, parseConsulAddr } from "../src/index.js";
+import {
+  ConsulAddressError,
+  consulAdvice,
+  consulConfigFromEnv,
+  formatConsulAddr,
+  parseConsulAddr,
+} from "../src/index.js";
 
 describe("CONSUL_HTTP_ADDR parsing (as the consul CLI accepts it)", () => {
   it("takes host:port", () => {
@@ -32,5 +38,11 @@ describe("CONSUL_HTTP_ADDR parsing (as the consul CLI accepts it)", () => {
   it("rejects garbage with a typed error", () => {
     expect(() => parseConsulAddr("ftp://x:1")).toThrow(ConsulAddressError);
     expect(() => parseConsulAddr("::::")).toThrow(ConsulAddressError);
+  });
+  it("advice names the address zkv used and where it came from", () => {
+    expect(consulAdvice({})).toContain("127.0.0.1:8500, the default, because CONSUL_HTTP_ADDR is not set");
+    expect(consulAdvice({ CONSUL_HTTP_ADDR: "10.0.0.7:8501" })).toContain(
+      "10.0.0.7:8501, from CONSUL_HTTP_ADDR",
+    );
   });
 });
