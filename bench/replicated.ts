@@ -1,11 +1,8 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { ZkvClient } from "@zkv/client";
 import { ClusterSettings, replication } from "@zkv/membership";
-import { freePortRange, startTestConsul } from "@zkv/membership/testing";
-import { bulk, concurrent } from "./zkv.js";
-
-const SERVER_MAIN = fileURLToPath(new URL("../apps/server/src/main.ts", import.meta.url));
+import { startTestConsul } from "@zkv/membership/testing";
+import { startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
+import { bulk, concurrent, nodeFlagsFromEnv } from "./zkv.js";
 
 /** zkv figures of the replicated workloads (n = 3, w = 2), named as in bench/results.json. */
 export interface ReplicatedRow {
@@ -25,28 +22,12 @@ export async function replicatedRows(
 ): Promise<ReplicatedRow[]> {
   step(`    zkv n=3 w=2: 50 callers x ${callersN} PUTs, then ${bulkN} bulk PUTs`);
   const consul = await startTestConsul();
-  let launcher: ChildProcess | undefined;
+  let cluster: ZkvTestCluster | undefined;
   try {
     const settings = new ClusterSettings(consul.config);
     await settings.setClusterSize(3);
     await settings.setReplication(replication(3, 2, 2));
-    const basePort = await freePortRange(3);
-    launcher = spawn(
-      process.execPath,
-      [
-        ...(process.env.ZKV_BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
-        ...["--import", "tsx", SERVER_MAIN, "--base-port", String(basePort), "--log-level", "warn"],
-      ],
-      { stdio: ["ignore", "pipe", "inherit"], detached: true, env: { ...process.env, ...consul.env } },
-    );
-    let out = "";
-    await new Promise<void>((resolve, reject) => {
-      launcher!.stdout?.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (out.includes("ready")) resolve();
-      });
-      launcher!.once("exit", (code) => reject(new Error(`zkv launcher exited ${code}`)));
-    });
+    cluster = await startZkvCluster({ env: consul.env, nodeFlags: nodeFlagsFromEnv(), stderr: "inherit" });
     const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 30_000 });
     try {
       const con = await concurrent(client, 50, callersN);
@@ -59,15 +40,7 @@ export async function replicatedRows(
       client.close();
     }
   } finally {
-    if (launcher?.pid) {
-      const exited = new Promise((r) => launcher!.once("exit", r));
-      try {
-        process.kill(-launcher.pid, "SIGTERM");
-        await exited;
-      } catch {
-        // already gone
-      }
-    }
+    await cluster?.stop();
     await consul.stop();
   }
 }

@@ -1,4 +1,4 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,8 +6,8 @@ import { fileURLToPath } from "node:url";
 import { ZkvClient } from "@zkv/client";
 import { freePortRange } from "@zkv/membership/testing";
 import type { StatsReply } from "@zkv/protocol";
+import { startZkvCluster } from "@zkv/server/testing";
 
-const SERVER_MAIN = fileURLToPath(new URL("../apps/server/src/main.ts", import.meta.url));
 const CLIENT_MAIN = fileURLToPath(new URL("../apps/client/src/main.ts", import.meta.url));
 
 /**
@@ -62,37 +62,14 @@ export async function startZkv(nodes: number, options: ZkvOptions = {}) {
     ...(options.dataDir ? ["--data-dir", options.dataDir] : []),
     ...(options.fsync ? ["--fsync", options.fsync] : []),
   ];
-  const launcher: ChildProcess = spawn(
-    process.execPath,
-    [
-      // --expose-gc lets STATS {"gc":true} measure live memory, like Redis' used_memory.
-      "--expose-gc",
-      // e.g. ZKV_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the nodes.
-      ...(process.env.ZKV_BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? []),
-      "--import",
-      "tsx",
-      SERVER_MAIN,
-      "--nodes",
-      String(nodes),
-      "--base-port",
-      String(basePort),
-      "--log-level",
-      "warn",
-      ...storage,
-    ],
-    { stdio: ["ignore", "pipe", "inherit"], detached: true, env: { ...process.env, ...security?.env } },
-  );
-  let out = "";
-  await new Promise<void>((resolve, reject) => {
-    launcher.stdout?.on("data", (d: Buffer) => {
-      out += d.toString();
-      if (out.includes("ready")) resolve();
-    });
-    launcher.once("exit", (code) => reject(new Error(`zkv launcher exited ${code}`)));
-  });
-  const exited = new Promise<void>((resolve) => {
-    if (launcher.exitCode !== null || launcher.signalCode !== null) resolve();
-    else launcher.once("exit", () => resolve());
+  const cluster = await startZkvCluster({
+    basePort,
+    args: ["--nodes", String(nodes), ...storage],
+    // --expose-gc lets STATS {"gc":true} measure live memory, like Redis' used_memory.
+    // e.g. ZKV_BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof" to profile the nodes.
+    nodeFlags: ["--expose-gc", ...nodeFlagsFromEnv()],
+    env: security?.env ?? {},
+    stderr: "inherit",
   });
   const client = await ZkvClient.connect({
     static: { nodes, basePort },
@@ -101,7 +78,7 @@ export async function startZkv(nodes: number, options: ZkvOptions = {}) {
   });
   return {
     client,
-    launcherPid: launcher.pid!,
+    launcherPid: cluster.child.pid!,
     /** Live V8 heap of every node after a full collection, in bytes (what Redis' used_memory is). */
     async liveHeap(): Promise<number> {
       let sum = 0;
@@ -113,7 +90,7 @@ export async function startZkv(nodes: number, options: ZkvOptions = {}) {
     },
     /** Resident memory of every node process, in bytes (what the OS gives the store). */
     rss(): number {
-      const pids = childPids(launcher.pid!);
+      const pids = cluster.nodePids();
       return pids.reduce(
         (sum, pid) =>
           sum + Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, "utf8"))?.[1] ?? 0) * 1024,
@@ -121,28 +98,16 @@ export async function startZkv(nodes: number, options: ZkvOptions = {}) {
       );
     },
     /** SIGTERM to the launcher and its nodes; resolves once the launcher is gone (its data dir free). */
-    stop(): Promise<void> {
+    async stop(): Promise<void> {
       client.close();
-      try {
-        process.kill(-launcher.pid!, "SIGTERM");
-      } catch {
-        // already gone
-      }
-      return exited;
+      await cluster.stop();
     },
   };
 }
 
-function childPids(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, "utf8")
-      .trim()
-      .split(/\s+/)
-      .filter(Boolean)
-      .map(Number);
-  } catch {
-    return [];
-  }
+/** Extra node flags for profiling, from ZKV_BENCH_NODE_FLAGS. */
+export function nodeFlagsFromEnv(): string[] {
+  return process.env.ZKV_BENCH_NODE_FLAGS?.split(" ").filter(Boolean) ?? [];
 }
 
 /** Percentile of sorted samples. */
