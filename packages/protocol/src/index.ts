@@ -10,6 +10,7 @@ export { decodeCursor, encodeCursor } from "./cursor.js";
 export { type DecodeRequestResult, decodeBatchOp, decodeRequest } from "./decode-request.js";
 export { errorFromReply, isErrorReply, toErrorReply } from "./error-reply.js";
 export { ERROR_CODES, ErrorCode, isZkvError, ZkvError, type ZkvErrorOptions } from "./errors.js";
+export { EXIT_CODE_BY_ERROR, ExitCode, errorCodeOf, exitCodeFor } from "./exit-codes.js";
 export { type JsonParseResult, parseJsonSafe } from "./json.js";
 export { DEFAULT_LIMITS, effectivePageSize, type Limits, LimitsSchema, resolveLimits } from "./limits.js";
 export {
