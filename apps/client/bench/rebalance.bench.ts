@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { createPlacement, type Placement } from "@zkv/hashring";
 import { ClusterSettings, type ConsulConfig, type HashingMode, listMembers } from "@zkv/membership";
 import { freePortRange, startTestConsul, type TestConsul } from "@zkv/membership/testing";
-import { ZkvClient } from "../src/client.js";
+import { ZkvClient } from "../src/lib/requests/client.js";
 import { type RebalanceResult, rebalance } from "../src/rebalance/rebalance.js";
 
 /**

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupFormatError, backupLine, parseBackupLine } from "../src/backup.js";
+import { BackupFormatError, backupLine, parseBackupLine } from "../src/backup/backup.js";
 import { ZkvClient } from "../src/index.js";
 import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
 

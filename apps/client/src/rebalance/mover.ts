@@ -1,7 +1,7 @@
 import { createPlacement, type Placement, planRebalance } from "@zkv/hashring";
 import type { DesiredNode, HashingMode, PlacementRecord } from "@zkv/membership";
 import type { MigrateCountReply, MigrateFetchReply, MovedEntry, PlacementSpec } from "@zkv/protocol";
-import type { ZkvClient } from "../client.js";
+import type { ZkvClient } from "../lib/requests/client.js";
 import { failpoint } from "./failpoint.js";
 
 /** Keys fetched, imported and committed per round trip. */

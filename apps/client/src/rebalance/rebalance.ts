@@ -10,15 +10,15 @@ import {
   ProgressPublisher,
   type RebalanceProgress,
 } from "@zkv/membership";
-import { ZkvClient } from "../client.js";
-import type { ClientCurve } from "../security.js";
-import { eventuallyTrue } from "../wait.js";
+import type { ClientCurve } from "../lib/cluster/security.js";
+import { ZkvClient } from "../lib/requests/client.js";
 import { failpoint } from "./failpoint.js";
 import { finishMove, type MoveResult, moveData } from "./mover.js";
 import { type MembershipChange, nextMembers, RebalanceError } from "./plan.js";
 import { ProgressReporter, type RunEvent } from "./progress.js";
 import { moveReplicas, trimReplicas } from "./replica-mover.js";
 import { commitPlacement, markFinished, rollBackJoin, startMoving, startTransition } from "./transition.js";
+import { eventuallyTrue } from "./wait.js";
 
 export interface RebalanceOptions {
   readonly consul: ConsulConfig;

@@ -1,6 +1,6 @@
 import type { HashingMode, PlacementRecord } from "@zkv/membership";
 import type { MigrateCountReply, ReplicaHandoffReply, StatsReply } from "@zkv/protocol";
-import type { ZkvClient } from "../client.js";
+import type { ZkvClient } from "../lib/requests/client.js";
 import { announce, type MoveProgress, type MoveResult } from "./mover.js";
 
 /** Keys one REPLICA_HANDOFF call goes through. */

@@ -19,14 +19,14 @@ import {
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
-import { Batcher, type KeyOp } from "./batcher.js";
+import { Batcher, type KeyOp } from "../cluster/batcher.js";
+import { NodeConnection, type OutgoingRequest } from "../cluster/node-connection.js";
+import { placementFor, placementKey, staticMembers } from "../cluster/placement.js";
+import { type ClientCurve, type NodeSecurity, nodeSecurity } from "../cluster/security.js";
 import { runBulk } from "./bulk.js";
 import { mergeSorted, uniqueSorted } from "./merge.js";
-import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
 import { type PutOptions, putRequest, type VersionedValue } from "./put-options.js";
 import { type KeyRouter, routeToOwner } from "./redirects.js";
-import { placementFor, placementKey, staticMembers } from "./routing.js";
-import { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";
 
 /** Where the client learns the cluster from: Consul (phase 2) or a fixed list (phase 1). */
 export type ClusterSource =

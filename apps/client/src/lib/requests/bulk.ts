@@ -6,7 +6,7 @@ import {
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
-import type { KeyOp } from "./batcher.js";
+import type { KeyOp } from "../cluster/batcher.js";
 import type { KeyRouter } from "./redirects.js";
 import { Window } from "./window.js";
 

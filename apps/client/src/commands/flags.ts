@@ -1,7 +1,7 @@
 import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
 import { type Command, InvalidArgumentError } from "commander";
-import { type CurveFlags, curveFromFlags } from "./cli-curve.js";
-import { type ClientOptions, ZkvClient } from "./client.js";
+import { type ClientOptions, ZkvClient } from "../lib/requests/client.js";
+import { type CurveFlags, curveFromFlags } from "./curve.js";
 
 /** The options every zkv command takes (see `zkv --help`). */
 export interface GlobalFlags extends CurveFlags {

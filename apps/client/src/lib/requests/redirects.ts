@@ -1,5 +1,5 @@
 import { ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
-import type { OutgoingRequest } from "./node-connection.js";
+import type { OutgoingRequest } from "../cluster/node-connection.js";
 import { isConditional } from "./put-options.js";
 
 /** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */

@@ -1,16 +1,16 @@
 import { ErrorCode, isZkvError } from "@zkv/protocol";
 import { SingleBar } from "cli-progress";
 import { Command, CommanderError, Option } from "commander";
-import { registerBackupCommands } from "./cli-backup.js";
-import { CliExit, positiveInt, withClient } from "./cli-common.js";
-import { addCurveOptions, registerKeygen } from "./cli-curve.js";
-import { registerDashboardCommand } from "./cli-dashboard.js";
-import { registerDataCommands } from "./cli-data.js";
-import { RebalanceError, registerRebalanceCommands } from "./cli-rebalance.js";
+import { runLoad } from "../lib/requests/load.js";
+import { bytesCell, nodeRows } from "../lib/requests/nodes-view.js";
+import { registerBackupCommands } from "./backup.js";
+import { addCurveOptions, registerKeygen } from "./curve.js";
+import { registerDashboardCommand } from "./dashboard.js";
+import { registerDataCommands } from "./data.js";
 import { ExitCode } from "./exit-codes.js";
-import { runLoad } from "./load.js";
-import { bytesCell, nodeRows } from "./nodes-view.js";
+import { CliExit, positiveInt, withClient } from "./flags.js";
 import { err, exitQuietlyOnEpipe, out, table, write } from "./output.js";
+import { RebalanceError, registerRebalanceCommands } from "./rebalance.js";
 
 function buildProgram(): Command {
   const program = new Command("zkv")

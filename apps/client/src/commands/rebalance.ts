@@ -1,10 +1,10 @@
 import { consulConfigFromEnv } from "@zkv/membership";
 import { SingleBar } from "cli-progress";
 import { type Command, InvalidArgumentError } from "commander";
-import { type CurveFlags, curveFromFlags } from "./cli-curve.js";
+import { type MembershipChange, RebalanceError } from "../rebalance/plan.js";
+import { planOnly, rebalance } from "../rebalance/rebalance.js";
+import { type CurveFlags, curveFromFlags } from "./curve.js";
 import { err, out, table } from "./output.js";
-import { type MembershipChange, RebalanceError } from "./rebalance/plan.js";
-import { planOnly, rebalance } from "./rebalance/rebalance.js";
 
 const positive = (what: string) => (raw: string) => {
   const n = Number(raw);

@@ -4,10 +4,10 @@ import { createInterface } from "node:readline";
 import type { StatsReply } from "@zkv/protocol";
 import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { BackupFormatError, exportEntries, importEntries } from "./backup.js";
-import { CliExit, withClient } from "./cli-common.js";
-import type { ZkvClient } from "./client.js";
+import { BackupFormatError, exportEntries, importEntries } from "../backup/backup.js";
+import type { ZkvClient } from "../lib/requests/client.js";
 import { ExitCode } from "./exit-codes.js";
+import { CliExit, withClient } from "./flags.js";
 import { err, out, write } from "./output.js";
 
 /** A progress bar on stderr when it is a terminal (never in --json or piped runs). */

@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { CliExit, withClient } from "./cli-common.js";
+import type { PutOptions } from "../lib/requests/put-options.js";
 import { ExitCode } from "./exit-codes.js";
+import { CliExit, withClient } from "./flags.js";
 import { out } from "./output.js";
-import type { PutOptions } from "./put-options.js";
 
 const seconds = (raw: string) => {
   const n = Number(raw);
