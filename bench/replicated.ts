@@ -56,7 +56,7 @@ export async function replicatedRows(
         { name: "bulk_put_n3_w2", zkv: put },
       ];
     } finally {
-      client.close();
+      await client.close();
     }
   } finally {
     if (launcher?.pid) {

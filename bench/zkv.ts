@@ -121,8 +121,8 @@ export async function startZkv(nodes: number, options: ZkvOptions = {}) {
       );
     },
     /** SIGTERM to the launcher and its nodes; resolves once the launcher is gone (its data dir free). */
-    stop(): Promise<void> {
-      client.close();
+    async stop(): Promise<void> {
+      await client.close();
       try {
         process.kill(-launcher.pid!, "SIGTERM");
       } catch {

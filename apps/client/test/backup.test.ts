@@ -49,7 +49,7 @@ describe("zkv export / import", () => {
   it("export, wipe, import gives back the same data", async () => {
     const client = await ZkvClient.connect({ static: { nodes: 3, basePort: cluster!.basePort } });
     await client.putMany(original);
-    client.close();
+    await client.close();
     const file = join(dir, "backup.jsonl");
     const exported = await cli(["export", "--out", file]);
     expect(exported.stderr).toContain(`exported ${original.size} keys`);

@@ -57,13 +57,10 @@ export function registerDataCommands(program: Command): void {
           ...(o.ifAbsent ? { ifAbsent: true } : {}),
           ...(o.ifVersion === undefined ? {} : { ifVersion: o.ifVersion }),
         };
-        const written = await client.put(key, value, options);
-        const node = client.locate(key).id;
+        const { node, version } = await client.put(key, value, options);
         if (flags.json)
-          out(
-            JSON.stringify({ ok: true, key, node, ...(written === undefined ? {} : { version: written }) }),
-          );
-        else out(written === undefined ? "OK" : `OK version ${written}`);
+          out(JSON.stringify({ ok: true, key, node, ...(version === undefined ? {} : { version }) }));
+        else out(version === undefined ? "OK" : `OK version ${version}`);
       }),
     );
 
@@ -94,7 +91,7 @@ export function registerDataCommands(program: Command): void {
     .action((key: string, expected: string, value: string, o: { ttl?: number }, cmd: Command) =>
       withClient(cmd, async (client, flags) => {
         const ifVersion = version("<expected-version>")(expected);
-        const written = await client.put(key, value, {
+        const { version: written } = await client.put(key, value, {
           ifVersion,
           ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
         });

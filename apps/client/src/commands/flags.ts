@@ -51,6 +51,6 @@ export async function withClient(
   try {
     await body(client, flags);
   } finally {
-    client.close();
+    await client.close();
   }
 }

@@ -166,7 +166,7 @@ async function withClient<T>(options: RebalanceOptions, use: (client: ZkvClient)
   try {
     return await use(client);
   } finally {
-    client.close();
+    await client.close();
   }
 }
 
@@ -196,6 +196,6 @@ export async function planOnly(consul: ConsulConfig, change: MembershipChange, c
       transfers: plan.map((p) => ({ from: p.from, to: p.to, keys: p.keys.length })),
     };
   } finally {
-    client.close();
+    await client.close();
   }
 }

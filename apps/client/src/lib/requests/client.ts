@@ -1,55 +1,16 @@
-import type { Placement } from "@zkv/hashring";
-import {
-  type BlockingWatch,
-  ClusterSettings,
-  type ConsulConfig,
-  type HashingMode,
-  type Member,
-  type MembershipLogger,
-  MembershipWatcher,
-  NO_REPLICATION,
-  type PlacementRecord,
-  type Replication,
-} from "@zkv/membership";
-import {
-  CurveKeyError,
-  ErrorCode,
-  type GetOneReply,
-  type KeyValue,
-  type Reply,
-  ZkvError,
-} from "@zkv/protocol";
-import { Batcher, type KeyOp } from "../cluster/batcher.js";
-import { NodeConnection, type OutgoingRequest } from "../cluster/node-connection.js";
-import { placementFor, placementKey, staticMembers } from "../cluster/placement.js";
-import { type ClientCurve, type NodeSecurity, nodeSecurity } from "../cluster/security.js";
+import type { HashingMode, Member, PlacementRecord, Replication } from "@zkv/membership";
+import { ErrorCode, type GetOneReply, type KeyValue, type Reply, ZkvError } from "@zkv/protocol";
+import type { KeyOp } from "../cluster/batcher.js";
+import { type ClusterOptions, ClusterView } from "../cluster/cluster-view.js";
+import type { OutgoingRequest } from "../cluster/node-connection.js";
 import { runBulk } from "./bulk.js";
 import { mergeSorted, uniqueSorted } from "./merge.js";
-import { type PutOptions, putRequest, type VersionedValue } from "./put-options.js";
-import { type KeyRouter, routeToOwner } from "./redirects.js";
+import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
+import { routeToOwner } from "./redirects.js";
 
-/** Where the client learns the cluster from: Consul (phase 2) or a fixed list (phase 1). */
-export type ClusterSource =
-  | { readonly consul: ConsulConfig }
-  | {
-      readonly static: {
-        readonly nodes: number;
-        readonly host?: string;
-        readonly basePort?: number;
-        readonly hashing?: HashingMode;
-        /** Replicas per key, as the nodes were started with (`--replicas`). Default 1. */
-        readonly replicas?: number;
-      };
-    };
+export type { ClusterSource } from "../cluster/cluster-view.js";
 
-export type ClientOptions = ClusterSource & {
-  /** Per-request timeout. Default 5 s. */
-  readonly timeoutMs?: number;
-  /** How long connect() waits for the nodes' sockets. Default 3 s. */
-  readonly connectTimeoutMs?: number;
-  /** Talk CURVE to every node (see nodeSecurity); plaintext when absent. */
-  readonly curve?: ClientCurve;
-  readonly logger?: MembershipLogger;
+export type ClientOptions = ClusterOptions & {
   /**
    * With replication, how many replicas must acknowledge each write (`w`) and answer each read
    * (`r`); the cluster's defaults (which overlap: r + w > n) when unset.
@@ -65,88 +26,46 @@ export type ClientOptions = ClusterSource & {
  * never silently go to a node that does not own them.
  */
 export class ZkvClient {
-  readonly #connections = new Map<string, NodeConnection>();
-  /** One batcher per connection: key operations go through it, everything else directly. */
-  readonly #batchers = new WeakMap<NodeConnection, Batcher>();
-  /** Nodes this client will not talk to (a CURVE mismatch), and why. */
-  readonly #refused = new Map<string, string>();
-  #members: Member[] = [];
-  #placement: Placement | undefined;
-  #placementKey = "";
-  #watcher: MembershipWatcher | undefined;
-  #placementWatch: BlockingWatch<PlacementRecord | undefined> | undefined;
-  #record: PlacementRecord | undefined;
-  #closed = false;
-  readonly #timeoutMs: number;
-  /** What routing and the bulk engine need of this client. */
-  readonly #router: KeyRouter = {
-    ownerOf: (key) => this.ownerOf(key),
-    replicasOf: (key) => this.replicasOf(key),
-    knows: (nodeId) => this.#connections.has(nodeId),
-    toNode: (nodeId, request) => this.#toNode(nodeId, request),
-    toOwner: (key, request) => this.#toOwner(key, request),
-  };
-  readonly #listeners = new Set<() => void>();
-
+  readonly #cluster: ClusterView;
   /** Extra fields of every write and read: this client's quorums, when it sets them. */
   readonly #writeQuorum: { w?: number };
   readonly #readQuorum: { r?: number };
+  #closing: Promise<void> | undefined;
+  readonly #closed: Promise<void>;
+  #markClosed: () => void = () => {};
 
-  private constructor(
-    readonly hashing: HashingMode,
-    /** Replicas per key and the cluster's default quorums. */
-    readonly replication: Replication,
-    options: ClientOptions,
-  ) {
-    this.#timeoutMs = options.timeoutMs ?? 5000;
+  private constructor(cluster: ClusterView, options: ClientOptions) {
+    this.#cluster = cluster;
     this.#writeQuorum = options.w === undefined ? {} : { w: options.w };
     this.#readQuorum = options.r === undefined ? {} : { r: options.r };
+    this.#closed = new Promise((resolve) => {
+      this.#markClosed = resolve;
+    });
   }
 
   /** Reads membership and hashing, connects to every node, and starts following changes. */
   static async connect(options: ClientOptions): Promise<ZkvClient> {
-    if ("static" in options) {
-      const s = options.static;
-      if (options.curve && options.curve.serverKey === undefined)
-        throw new CurveKeyError(
-          "ZKV_CURVE_SERVER_KEY_FILE",
-          "a static cluster with CURVE needs the nodes' public key",
-        );
-      const n = s.replicas ?? 1;
-      const replication =
-        n === 1 ? NO_REPLICATION : { n, w: Math.floor(n / 2) + 1, r: Math.floor(n / 2) + 1 };
-      const client = new ZkvClient(s.hashing ?? "ring", replication, options);
-      await client.#apply(staticMembers(s.nodes, s.host ?? "127.0.0.1", s.basePort ?? 2000), options);
-      return client;
-    }
-    const settings = new ClusterSettings(options.consul);
-    const [hashing, replication] = await Promise.all([settings.hashing(), settings.replication()]);
-    const client = new ZkvClient(hashing, replication, options);
-    const logger = options.logger ? { logger: options.logger } : {};
-    const watcher = new MembershipWatcher({ consul: options.consul, ...logger });
-    client.#watcher = watcher;
-    const members = await watcher.start();
-    const placementWatch = settings.watchPlacement(options.logger);
-    client.#placementWatch = placementWatch;
-    client.#record = (await placementWatch.start()) ?? (await settings.placement());
-    watcher.on("change", (m) => void client.#apply(m, options));
-    placementWatch.on("change", (record) => {
-      if (!record) return;
-      client.#record = record;
-      void client.#apply(client.#members, options);
-    });
-    await client.#apply(members, options);
-    return client;
+    return new ZkvClient(await ClusterView.open(options), options);
+  }
+
+  /** The cluster's placement algorithm. */
+  get hashing(): HashingMode {
+    return this.#cluster.hashing;
+  }
+
+  /** Replicas per key and the cluster's default quorums. */
+  get replication(): Replication {
+    return this.#cluster.replication;
   }
 
   /** The registered members as last seen (Consul's view, or the static list). */
   get members(): readonly Member[] {
-    return this.#members;
+    return this.#cluster.members;
   }
 
   /** The desired membership (Consul's placement record); undefined for a static cluster. */
   get placementRecord(): PlacementRecord | undefined {
-    return this.#record;
+    return this.#cluster.placementRecord;
   }
 
   /**
@@ -155,47 +74,43 @@ export class ZkvClient {
    * Returns a function that stops the calls.
    */
   onChange(listener: () => void): () => void {
-    this.#listeners.add(listener);
-    return () => this.#listeners.delete(listener);
+    return this.#cluster.onChange(listener);
   }
 
   /** The id of the node that owns `key` under the current placement. */
   ownerOf(key: string): string {
-    if (!this.#placement) throw new ZkvError(ErrorCode.NODE_UNAVAILABLE, "the cluster has no members");
-    return this.#placement.locate(key);
+    return this.#cluster.ownerOf(key);
   }
 
   /** The nodes holding `key`, in the order they are tried: its owner first, then its other replicas. */
   replicasOf(key: string): string[] {
-    if (this.replication.n === 1) return [this.ownerOf(key)];
-    if (!this.#placement) throw new ZkvError(ErrorCode.NODE_UNAVAILABLE, "the cluster has no members");
-    return this.#placement.preferenceList(key, this.replication.n);
+    return this.#cluster.replicasOf(key);
   }
 
   /** The node that owns `key`, as registered (NODE_UNAVAILABLE when it is not registered). */
   locate(key: string): Member {
-    const id = this.ownerOf(key);
-    const member = this.#members.find((m) => m.id === id);
-    if (!member)
-      throw new ZkvError(ErrorCode.NODE_UNAVAILABLE, `node ${id} owns the key but is not registered`);
-    return member;
+    return this.#cluster.locate(key);
   }
 
   /**
    * Stores `value` under `key`, with an expiry or a condition when `options` say so (see
-   * PutOptions). Resolves to the new version when the node reported it (conditional writes);
-   * rejects with CONFLICT when a condition failed and OUT_OF_MEMORY when the node is full.
+   * PutOptions). Resolves to the node that acknowledged the write and, when the node reported it
+   * (conditional writes), the new version; rejects with CONFLICT when a condition failed and
+   * OUT_OF_MEMORY when the node is full.
    */
-  async put(key: string, value: string, options?: PutOptions): Promise<number | undefined> {
-    const reply = await this.#toOwner(key, { ...putRequest(key, value, options), ...this.#writeQuorum });
-    return (reply as { version?: number }).version;
+  async put(key: string, value: string, options?: PutOptions): Promise<PutResult> {
+    const request = { ...putRequest(key, value, options), ...this.#writeQuorum };
+    const { reply, node } = await routeToOwner(this.#cluster, key, request);
+    const { version } = reply as { version?: number };
+    return version === undefined ? { node } : { node, version };
   }
 
   /** The value with its version (and expiry), for a compare-and-set; undefined when the key does not exist. */
   async getWithVersion(key: string): Promise<VersionedValue | undefined> {
     try {
       const request = { op: "GET_ONE" as const, key, withVersion: true, ...this.#readQuorum };
-      const { value, version, expiresAt } = (await this.#toOwner(key, request)) as GetOneReply;
+      const { reply } = await routeToOwner(this.#cluster, key, request);
+      const { value, version, expiresAt } = reply as GetOneReply;
       if (version === undefined) throw new ZkvError(ErrorCode.INTERNAL, "the node sent no version");
       return expiresAt === undefined ? { value, version } : { value, version, expiresAt };
     } catch (err) {
@@ -207,10 +122,8 @@ export class ZkvClient {
   /** The value, or undefined when the key does not exist. */
   async get(key: string): Promise<string | undefined> {
     try {
-      const reply = (await this.#toOwner(key, { op: "GET_ONE", key, ...this.#readQuorum })) as {
-        value: string;
-      };
-      return reply.value;
+      const { reply } = await routeToOwner(this.#cluster, key, { op: "GET_ONE", key, ...this.#readQuorum });
+      return (reply as { value: string }).value;
     } catch (err) {
       if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) return undefined;
       throw err;
@@ -219,10 +132,8 @@ export class ZkvClient {
 
   /** True when the key existed. */
   async delete(key: string): Promise<boolean> {
-    const reply = (await this.#toOwner(key, { op: "DELETE", key, ...this.#writeQuorum })) as {
-      deleted: boolean;
-    };
-    return reply.deleted;
+    const { reply } = await routeToOwner(this.#cluster, key, { op: "DELETE", key, ...this.#writeQuorum });
+    return (reply as { deleted: boolean }).deleted;
   }
 
   /**
@@ -239,7 +150,7 @@ export class ZkvClient {
     const ops = (function* () {
       for (const [key, value] of entries) yield { op: "PUT" as const, key, value };
     })();
-    await runBulk(this.#router, ops, window, (_op, _result) => {}, onProgress);
+    await runBulk(this.#cluster, ops, window, (_op, _result) => {}, onProgress);
   }
 
   /** Reads many keys in bulk, like putMany; undefined for keys that do not exist. */
@@ -253,7 +164,7 @@ export class ZkvClient {
         yield op;
       }
     })();
-    await runBulk(this.#router, ops, window, (op, result) => {
+    await runBulk(this.#cluster, ops, window, (op, result) => {
       values[index.get(op)!] = (result as { value?: string } | undefined)?.value;
     });
     return values;
@@ -268,7 +179,10 @@ export class ZkvClient {
         ...(pageSize ? { limit: pageSize } : {}),
         ...(cursor ? { cursor } : {}),
       };
-      const reply = (await this.#toNode(nodeId, request)) as { collection: KeyValue[]; cursor?: string };
+      const reply = (await this.#cluster.nodes.send(nodeId, request)) as {
+        collection: KeyValue[];
+        cursor?: string;
+      };
       yield* reply.collection;
       cursor = reply.cursor;
     } while (cursor !== undefined);
@@ -280,7 +194,7 @@ export class ZkvClient {
    * to list it, which need not hold its newest value: use get() for a quorum read.
    */
   scan(pageSize?: number): AsyncGenerator<KeyValue> {
-    const sources = this.#members.map((m) => this.scanNode(m.id, pageSize));
+    const sources = this.#cluster.members.map((m) => this.scanNode(m.id, pageSize));
     return uniqueSorted(
       mergeSorted(sources, (kv) => kv.key),
       (kv) => kv.key,
@@ -291,102 +205,32 @@ export class ZkvClient {
    * Sends one request to one named node, with no routing or redirects: for the rebalancing ops
    * and for tools that address nodes directly. Error replies reject with their ZkvError.
    */
-  request(nodeId: string, request: OutgoingRequest, timeoutMs = this.#timeoutMs): Promise<Reply> {
-    return this.#toNode(nodeId, request, timeoutMs);
+  request(nodeId: string, request: OutgoingRequest, timeoutMs?: number): Promise<Reply> {
+    return this.#cluster.nodes.send(nodeId, request, timeoutMs);
   }
 
   /** Answers PING from one node: true when it is serving. */
   async ping(nodeId: string): Promise<boolean> {
-    const reply = (await this.#toNode(nodeId, { op: "PING" })) as { ok?: boolean };
+    const reply = (await this.#cluster.nodes.send(nodeId, { op: "PING" })) as { ok?: boolean };
     return reply.ok === true;
   }
 
-  /** Stops following membership and closes every socket; safe to call twice. */
-  close(): void {
-    if (this.#closed) return;
-    this.#closed = true;
-    this.#watcher?.close();
-    this.#placementWatch?.close();
-    for (const c of this.#connections.values()) c.close();
-    this.#connections.clear();
+  /**
+   * Stops following membership and closes every connection; resolves once they are all closed.
+   * Requests still in flight, and any made after, fail with NODE_UNAVAILABLE ("client is
+   * closed"). Safe to call twice: both calls wait for the same close.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#cluster.close().then(this.#markClosed);
+    return this.#closing;
   }
 
-  async [Symbol.asyncDispose](): Promise<void> {
-    this.close();
+  /** Resolves once the client is closed, by whichever caller closed it. */
+  closed(): Promise<void> {
+    return this.#closed;
   }
 
-  /** Sends a key request to its owner, following redirects (see routeToOwner). */
-  #toOwner(key: string, request: OutgoingRequest): Promise<Reply> {
-    return routeToOwner(this.#router, key, request, this.#timeoutMs);
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
-
-  #toNode(nodeId: string, request: OutgoingRequest, timeoutMs = this.#timeoutMs): Promise<Reply> {
-    if (this.#closed) return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, "client is closed"));
-    const refusal = this.#refused.get(nodeId);
-    if (refusal) return Promise.reject(new ZkvError(ErrorCode.AUTH_FAILED, refusal));
-    const member = this.#members.find((m) => m.id === nodeId);
-    const connection = this.#connections.get(nodeId);
-    if (!member || !connection) {
-      return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, `node ${nodeId} is not a member`));
-    }
-    if (member.health === "critical") {
-      return Promise.reject(
-        new ZkvError(
-          ErrorCode.NODE_UNAVAILABLE,
-          `node ${nodeId} is critical in Consul; its keys are unavailable`,
-        ),
-      );
-    }
-    if (request.op === "PUT" || request.op === "GET_ONE" || request.op === "DELETE") {
-      return this.#batchers.get(connection)!.submit(request as KeyOp, timeoutMs);
-    }
-    return connection.request(request, timeoutMs);
-  }
-
-  /** Adopts a membership view: placement, then sockets (new nodes connected, gone ones closed). */
-  async #apply(members: Member[], options: ClientOptions): Promise<void> {
-    if (this.#closed) return;
-    // Keys are placed by the desired membership when the cluster has one (Consul), else by the
-    // static list; never by who is registered or healthy right now.
-    const owners = this.#record?.members ?? ("consul" in options ? [] : members);
-    const key = placementKey(this.hashing, owners);
-    if (key !== this.#placementKey) {
-      this.#placement = placementFor(this.hashing, owners);
-      this.#placementKey = key;
-    }
-    this.#members = members;
-    const waits: Array<Promise<boolean>> = [];
-    for (const m of members) {
-      const endpoint = `tcp://${m.address}:${m.port}`;
-      const security = nodeSecurity(m, options.curve);
-      const existing = this.#connections.get(m.id);
-      if (security.kind === "refused") {
-        existing?.close();
-        this.#connections.delete(m.id);
-        this.#refused.set(m.id, security.reason);
-        continue;
-      }
-      this.#refused.delete(m.id);
-      if (existing?.endpoint === endpoint && sameSecurity(existing.security, security)) continue;
-      existing?.close();
-      const connection = new NodeConnection(m.id, endpoint, this.#timeoutMs, security);
-      this.#connections.set(m.id, connection);
-      this.#batchers.set(connection, new Batcher(connection));
-      if (m.health !== "critical") waits.push(connection.waitConnected(options.connectTimeoutMs ?? 3000));
-    }
-    for (const [id, connection] of this.#connections) {
-      if (!members.some((m) => m.id === id)) {
-        connection.close();
-        this.#connections.delete(id);
-      }
-    }
-    for (const id of this.#refused.keys()) if (!members.some((m) => m.id === id)) this.#refused.delete(id);
-    await Promise.all(waits);
-    if (!this.#closed) for (const listener of this.#listeners) listener();
-  }
-}
-
-/** A node that restarted with another key needs a new socket. */
-function sameSecurity(a: NodeSecurity, b: NodeSecurity): boolean {
-  return a.kind === b.kind && (a.kind !== "curve" || (b.kind === "curve" && a.serverKey === b.serverKey));
 }
