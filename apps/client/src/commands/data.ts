@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from "commander";
 import type { PutOptions } from "../lib/requests/put-options.js";
-import { ExitCode } from "./exit-codes.js";
-import { CliExit, withClient } from "./flags.js";
-import { out } from "./output.js";
+import { CliExit, ExitCode } from "./exit-codes.js";
+import { withClient } from "./flags.js";
+import { err, out, write } from "./output.js";
 
 const seconds = (raw: string) => {
   const n = Number(raw);
@@ -32,7 +32,10 @@ interface PutFlags {
   ifVersion?: number;
 }
 
-/** The key commands: put (with TTL and conditions), get (optionally with its version), cas. */
+/**
+ * The key commands: put (with TTL and conditions), get (optionally with its version), cas,
+ * delete, all (every entry, streamed) and locate (a key's owner).
+ */
 export function registerDataCommands(program: Command): void {
   program
     .command("put <key> <value>")
@@ -96,6 +99,52 @@ export function registerDataCommands(program: Command): void {
           ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
         });
         out(flags.json ? JSON.stringify({ ok: true, key, version: written }) : `OK version ${written}`);
+      }),
+    );
+
+  program
+    .command("delete <key>")
+    .description("delete a key")
+    .action((key: string, _o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const deleted = await client.delete(key);
+        out(
+          flags.json
+            ? JSON.stringify({ ok: true, deleted })
+            : deleted
+              ? "deleted"
+              : "not found (nothing to delete)",
+        );
+      }),
+    );
+
+  program
+    .command("all")
+    .description("every key and value in the cluster, in key order (streamed from all nodes)")
+    .action((_o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        let n = 0;
+        if (flags.json) await write('{"collection":[');
+        for await (const kv of client.scan()) {
+          await write(flags.json ? `${n > 0 ? "," : ""}${JSON.stringify(kv)}` : `${kv.key}\t${kv.value}\n`);
+          n++;
+        }
+        if (flags.json) out("]}");
+        else err(`${n} keys`);
+      }),
+    );
+
+  program
+    .command("locate <key>")
+    .description("which node owns a key")
+    .action((key: string, _o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const m = client.locate(key);
+        out(
+          flags.json
+            ? JSON.stringify({ key, node: m.id, address: m.address, port: m.port, hashing: client.hashing })
+            : `${m.id}\t${m.address}:${m.port}`,
+        );
       }),
     );
 }

@@ -1,5 +1,5 @@
 import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
-import { type Command, InvalidArgumentError } from "commander";
+import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ClientOptions, ZkvClient } from "../lib/requests/client.js";
 import { type CurveFlags, curveFromFlags } from "./curve.js";
 
@@ -13,20 +13,37 @@ export interface GlobalFlags extends CurveFlags {
   json?: boolean;
 }
 
+/** A parser for a flag that takes a positive integer. */
 export const positiveInt = (what: string) => (raw: string) => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
   return n;
 };
 
-/** Thrown by a command to end with a specific exit code and message. */
-export class CliExit extends Error {
-  constructor(
-    readonly exitCode: number,
-    message: string,
-  ) {
-    super(message);
-  }
+/** A parser for a flag that takes a positive number (fractions allowed). */
+export const positiveNumber = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a positive number`);
+  return n;
+};
+
+/** Adds the options that say where the cluster is and how to talk to it (GlobalFlags). */
+export function addClientOptions(program: Command): Command {
+  return program
+    .option(
+      "--nodes <n>",
+      "phase 1: a static cluster of n nodes on host:base-port+i, no Consul",
+      positiveInt("--nodes"),
+    )
+    .addOption(
+      new Option("--hashing <mode>", "placement in phase 1 (Consul clusters store their own)")
+        .choices(["ring", "hrw"])
+        .default("ring"),
+    )
+    .option("--host <host>", "phase 1: host of the nodes", "127.0.0.1")
+    .option("--base-port <port>", "phase 1: port of node-0", positiveInt("--base-port"), 2000)
+    .option("--timeout <ms>", "per-request timeout in milliseconds", positiveInt("--timeout"), 5000)
+    .option("--json", "machine-readable output");
 }
 
 function clientOptions(flags: GlobalFlags): ClientOptions {
