@@ -13,7 +13,8 @@ import {
 import type { ClientCurve } from "../lib/cluster/security.js";
 import { ZkvClient } from "../lib/requests/client.js";
 import { failpoint } from "./failpoint.js";
-import { finishMove, type MoveResult, moveData } from "./mover.js";
+import { finishMove } from "./migration.js";
+import { type MoveResult, moveData } from "./mover.js";
 import { type MembershipChange, nextMembers, RebalanceError } from "./plan.js";
 import { ProgressReporter, type RunEvent } from "./progress.js";
 import { moveReplicas, trimReplicas } from "./replica-mover.js";
