@@ -37,7 +37,7 @@ export async function replicatedRows(
         { name: "bulk_put_n3_w2", zkv: put },
       ];
     } finally {
-      client.close();
+      await client.close();
     }
   } finally {
     await cluster?.stop();

@@ -99,7 +99,7 @@ export async function startZkv(nodes: number, options: ZkvOptions = {}) {
     },
     /** SIGTERM to the launcher and its nodes; resolves once the launcher is gone (its data dir free). */
     async stop(): Promise<void> {
-      client.close();
+      await client.close();
       await cluster.stop();
     },
   };

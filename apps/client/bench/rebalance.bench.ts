@@ -7,7 +7,7 @@ import { parseArgs } from "node:util";
 import { createPlacement, type Placement } from "@zkv/hashring";
 import { ClusterSettings, type ConsulConfig, type HashingMode, listMembers } from "@zkv/membership";
 import { freePortRange, startTestConsul, type TestConsul } from "@zkv/membership/testing";
-import { ZkvClient } from "../src/client.js";
+import { ZkvClient } from "../src/lib/requests/client.js";
 import { type RebalanceResult, rebalance } from "../src/rebalance/rebalance.js";
 
 /**
@@ -400,14 +400,14 @@ async function runOne(
   countsOk =
     compareCounts("per node after add", expectedCounts(after, keys), await countNodes(client, after.nodes)) &&
     countsOk;
-  client.close();
+  await client.close();
 
   // A reader that connects after the move, as a fresh process would.
   const reader = await ZkvClient.connect({ consul, timeoutMs: 10_000 });
   cleanups.add(async () => reader.close());
   const verified = await spotCheck(reader, keys, SPOT_CHECKS);
   console.log(`verified ${verified}/${SPOT_CHECKS}`);
-  reader.close();
+  await reader.close();
 
   t = performance.now();
   await cleanupAll();

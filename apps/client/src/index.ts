@@ -1,12 +1,12 @@
 /**
- * zkv's client library: `ZkvClient` routes keys to their nodes and follows membership; the rest
- * is what the `zkv` CLI is built from.
+ * zkv's client library: `ZkvClient` routes keys to their nodes and follows membership. It has two
+ * layers: lib/cluster/ (membership, placement, connections, CURVE) and lib/requests/ (the request
+ * API on top). The `zkv` CLI (src/commands/) is an application of it, not part of it.
  */
-export { type ClientOptions, type ClusterSource, ZkvClient } from "./client.js";
-export { ExitCode } from "./exit-codes.js";
-export { type LoadOptions, type LoadResult, runLoad } from "./load.js";
-export { mergeSorted } from "./merge.js";
-export { NodeConnection } from "./node-connection.js";
-export type { PutOptions, VersionedValue } from "./put-options.js";
-export { placementFor, staticMembers } from "./routing.js";
-export { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";
+export { NodeConnection } from "./lib/cluster/node-connection.js";
+export { placementFor, staticMembers } from "./lib/cluster/placement.js";
+export { type ClientCurve, type NodeSecurity, nodeSecurity } from "./lib/cluster/security.js";
+export { type ClientOptions, type ClusterSource, ZkvClient } from "./lib/requests/client.js";
+export { type LoadOptions, type LoadResult, runLoad } from "./lib/requests/load.js";
+export { mergeSorted } from "./lib/requests/merge.js";
+export type { PutOptions, PutResult, VersionedValue } from "./lib/requests/put-options.js";

@@ -1,4 +1,4 @@
 #!/usr/bin/env node
-import { runClientCli } from "./cli.js";
+import { runClientCli } from "./commands/program.js";
 
 process.exitCode = await runClientCli(process.argv.slice(2));

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { BackupFormatError, backupLine, parseBackupLine } from "../src/backup.js";
+import { BackupFormatError, backupLine, parseBackupLine } from "../src/backup/backup.js";
 import { ZkvClient } from "../src/index.js";
 import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
 
@@ -49,7 +49,7 @@ describe("zkv export / import", () => {
   it("export, wipe, import gives back the same data", async () => {
     const client = await ZkvClient.connect({ static: { nodes: 3, basePort: cluster!.basePort } });
     await client.putMany(original);
-    client.close();
+    await client.close();
     const file = join(dir, "backup.jsonl");
     const exported = await cli(["export", "--out", file]);
     expect(exported.stderr).toContain(`exported ${original.size} keys`);

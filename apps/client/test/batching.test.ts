@@ -1,21 +1,16 @@
-import { freePorts } from "@zkv/membership/testing";
 import { ErrorCode, type StatsReply, type ZkvError } from "@zkv/protocol";
-import { createLogger, ZkvNode } from "@zkv/server";
 import { afterEach, describe, expect, it } from "vitest";
-import { Router } from "zeromq";
 import { ZkvClient } from "../src/index.js";
+import { fakeNode, inProcessNode, type Opened } from "./support/in-process.js";
 
-const opened: Array<{ close(): unknown }> = [];
+const opened: Opened = [];
 afterEach(async () => {
   for (const o of opened.splice(0).reverse()) await o.close();
 });
 
 /** A real node in this process and a client in static mode pointed at it. */
 async function nodeAndClient(timeoutMs = 5000) {
-  const [port] = (await freePorts(1)) as [number];
-  const node = new ZkvNode({ nodeId: "node-0", host: "127.0.0.1", port, logger: createLogger("silent", {}) });
-  await node.start();
-  opened.push(node);
+  const { node, port } = await inProcessNode(opened);
   const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs });
   opened.push(client);
   return { node, client };
@@ -83,10 +78,7 @@ describe("the auto-batching client", () => {
   });
 
   it("times out every operation of a batch the node never answers, and promptly", async () => {
-    const [port] = (await freePorts(1)) as [number];
-    const silent = new Router();
-    await silent.bind(`tcp://127.0.0.1:${port}`);
-    opened.push(silent);
+    const { port } = await fakeNode(opened); // never answers
     const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 300 });
     opened.push(client);
     const started = Date.now();
@@ -115,10 +107,7 @@ describe("the auto-batching client", () => {
   });
 
   it("rejects, never crashes on, a BATCH reply whose results are malformed", async () => {
-    const [port] = (await freePorts(1)) as [number];
-    const liar = new Router();
-    await liar.bind(`tcp://127.0.0.1:${port}`);
-    opened.push(liar);
+    const { socket: liar, port } = await fakeNode(opened);
     void (async () => {
       for await (const [identity, empty, body] of liar) {
         const { id, op } = JSON.parse(body!.toString()) as { id: number; op: string };

@@ -8,7 +8,7 @@ import {
   STALE_AFTER_MS,
   segments,
 } from "../src/dashboard/model.js";
-import type { NodeRow } from "../src/nodes-view.js";
+import type { NodeRow } from "../src/lib/requests/nodes-view.js";
 
 /** Pure unit tests of what the dashboard shows: no cluster, no processes, numbers by hand. */
 

@@ -113,8 +113,8 @@ describe("a replica that restarts empty (n=3, w=2, r=2, memory only)", () => {
         `${lost.length} lost, ${short.length} keys on fewer than 3 nodes`,
       Object.fromEntries(reader.failures),
     );
-    checker.close();
-    client.close();
+    await checker.close();
+    await client.close();
     expect(reader.notFound.slice(0, 5)).toEqual([]);
     expect(lost.slice(0, 5)).toEqual([]);
     expect(short.slice(0, 5)).toEqual([]);
@@ -168,6 +168,6 @@ describe("a durable replica restarted whole, and one whose disk is replaced (n=3
     expect(held).toBe(mine.length);
     const copies = await copiesOf(client);
     expect(keys.filter((k) => copies.get(k) !== 3)).toEqual([]);
-    client.close();
+    await client.close();
   });
 });

@@ -18,7 +18,7 @@ describe.each(["ring", "hrw"] as const)("a %s cluster launched from cluster_size
     cluster = await startCluster(consul.env, ["--hashing", hashing]);
   });
   afterAll(async () => {
-    client?.close();
+    await client?.close();
     await cluster?.stop();
     await consul?.stop();
   });
@@ -103,7 +103,7 @@ describe.each(["ring", "hrw"] as const)("a %s cluster launched from cluster_size
   });
 
   it("stops on SIGTERM with exit 0 and leaves no zkv service registered", async () => {
-    client?.close();
+    await client?.close();
     expect(await cluster!.stop("SIGTERM")).toBe(0);
     cluster = undefined;
     expect(await listMembers(consul.config)).toEqual([]);

@@ -2,7 +2,8 @@ import { ClusterSettings, replication } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { ErrorCode, type ReplicaGetReply, type ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitCode, ZkvClient } from "../src/index.js";
+import { ExitCode } from "../src/commands/exit-codes.js";
+import { ZkvClient } from "../src/index.js";
 import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
 
 /**
@@ -28,6 +29,13 @@ describe("data features on a static cluster (--nodes 2 --max-memory 4kb)", () =>
     const got = await cli(["get", "--version", "session"]);
     expect(got.stdout).toMatch(/^alive\nversion \d+\nexpires \d{4}-/);
     await eventually(async () => (await cli(["get", "session"])).code === ExitCode.NOT_FOUND, 10_000);
+  });
+
+  it("put --json names the node that acknowledged the write: the key's owner", async () => {
+    const put = await cli(["--json", "put", "where", "here"]);
+    expect(put.code, put.stderr).toBe(0);
+    const owner = (JSON.parse((await cli(["--json", "locate", "where"])).stdout) as { node: string }).node;
+    expect(JSON.parse(put.stdout)).toEqual({ ok: true, key: "where", node: owner });
   });
 
   it("put --if-absent and cas exit 5 on a conflict, and write nothing", async () => {
@@ -64,7 +72,7 @@ describe("data features on a static cluster (--nodes 2 --max-memory 4kb)", () =>
       expect(nodes.stdout).toMatch(/\d+\/4096 \(\d+%\)/);
       expect(await client.delete("fill-0")).toBe(true);
     } finally {
-      client.close();
+      await client.close();
     }
   });
 });
@@ -110,7 +118,7 @@ describe("data features on a replicated cluster (3 nodes, n=3, w=r=2)", () => {
       }, 5000);
       await eventually(async () => (await client.get("ttl-key")) === undefined, 10_000);
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
@@ -143,7 +151,7 @@ describe("data features on a replicated cluster (3 nodes, n=3, w=r=2)", () => {
         .catch((e: ZkvError) => e);
       expect(redirect).toMatchObject({ code: ErrorCode.WRONG_NODE, owner: clients[0]!.ownerOf("counter") });
     } finally {
-      for (const c of clients) c.close();
+      await Promise.all(clients.map((c) => c.close()));
     }
   });
 });

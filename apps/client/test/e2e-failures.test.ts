@@ -28,8 +28,8 @@ describe("failures", () => {
     // A short TTL so "critical" is reached in seconds, as a test can afford.
     cluster = await startCluster(consul.env, ["--ttl", "2"]);
   });
-  afterEach(() => {
-    client?.close();
+  afterEach(async () => {
+    await client?.close();
     client = undefined;
   });
   afterAll(async () => {

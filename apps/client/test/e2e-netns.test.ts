@@ -109,7 +109,7 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     afterAll(async () => {
-      client?.close();
+      await client?.close();
       try {
         await Promise.all(nodes.map(stopNode));
         await consul?.stop();

@@ -62,7 +62,7 @@ describe("a rebalance interrupted at its end", () => {
     client = await ZkvClient.connect({ consul: consul.config });
   });
   afterAll(async () => {
-    client?.close();
+    await client?.close();
     await cluster?.stop();
     await consul?.stop();
   });

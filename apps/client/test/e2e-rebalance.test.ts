@@ -62,7 +62,7 @@ describe.each(["ring", "hrw"] as const)("%s: add and remove nodes under live tra
     client = await ZkvClient.connect({ consul: consul.config });
   });
   afterAll(async () => {
-    client?.close();
+    await client?.close();
     await cluster?.stop();
     await consul?.stop();
   });
@@ -119,7 +119,7 @@ describe("refusals, the lock, and a killed rebalance", () => {
     client = await ZkvClient.connect({ consul: consul.config });
   });
   afterAll(async () => {
-    client?.close();
+    await client?.close();
     await cluster?.stop();
     await consul?.stop();
   });

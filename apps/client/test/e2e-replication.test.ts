@@ -109,8 +109,8 @@ describe("replication (n=3, w=2, r=2)", () => {
       `replication set test: ${acked.size} acknowledged, ${lost} lost, ${unknown} unknown`,
       Object.fromEntries(failures),
     );
-    reader.close();
-    client.close();
+    await reader.close();
+    await client.close();
     expect(acked.size).toBeGreaterThan(500);
     expect(lost).toBe(0);
   });
@@ -137,7 +137,7 @@ describe("replication (n=3, w=2, r=2)", () => {
     }
     await eventually(() => allPassing(consul, 4), 30_000);
     expect(await client.get(key)).toBeUndefined();
-    client.close();
+    await client.close();
   });
 
   it("adds and removes a node under live writes: nothing acknowledged is lost, and every key ends on exactly its replicas", async () => {
@@ -155,7 +155,7 @@ describe("replication (n=3, w=2, r=2)", () => {
     const { acked, unknown } = writers;
     expect(add.code, add.stderr).toBe(0);
     expect(remove.code, remove.stderr).toBe(0);
-    client.close();
+    await client.close();
 
     const reader = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
     await eventually(() => !reader.members.some((m) => m.id === "node-0"), 20_000);
@@ -176,7 +176,7 @@ describe("replication (n=3, w=2, r=2)", () => {
       for await (const { key } of reader.scanNode(m.id)) copies.set(key, (copies.get(key) ?? 0) + 1);
     }
     for (const key of acked.keys()) expect(copies.get(key)).toBe(3);
-    reader.close();
+    await reader.close();
   });
 
   it("replaces a node whose disk is lost: remove it while it is down, add a fresh one, every key keeps 3 copies", async () => {
@@ -203,7 +203,7 @@ describe("replication (n=3, w=2, r=2)", () => {
       for await (const { key } of reader.scanNode(m.id)) copies.set(key, (copies.get(key) ?? 0) + 1);
     }
     for (const k of keys) expect(copies.get(k)).toBe(3);
-    reader.close();
-    client.close();
+    await reader.close();
+    await client.close();
   });
 });

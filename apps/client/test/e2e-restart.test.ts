@@ -54,7 +54,7 @@ describe("a restarted cluster serves what it acknowledged before", () => {
     try {
       expect(await missingLoaded(client, KEYS)).toEqual([]);
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
@@ -80,7 +80,7 @@ describe("a restarted cluster serves what it acknowledged before", () => {
     try {
       expect(await client.get("key-7")).toBe("value-7");
     } finally {
-      client.close();
+      await client.close();
     }
   });
 
@@ -117,7 +117,7 @@ describe("a restarted cluster serves what it acknowledged before", () => {
     try {
       expect(await missingLoaded(client, KEYS)).toEqual([]);
     } finally {
-      client.close();
+      await client.close();
     }
   });
 

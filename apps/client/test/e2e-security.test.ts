@@ -5,7 +5,7 @@ import { ClusterSettings, CURVE_ALLOWED_CLIENTS_KEY, CURVE_KEY_META, listMembers
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { curveKeyPair } from "zeromq";
-import { ExitCode } from "../src/exit-codes.js";
+import { ExitCode } from "../src/commands/exit-codes.js";
 import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
 
 /**

@@ -1,7 +1,7 @@
 import type { ConsulConfig, RebalanceProgress } from "@zkv/membership";
+import type { ClientCurve } from "../lib/cluster/security.js";
 import { type MembershipChange, RebalanceError } from "../rebalance/plan.js";
 import { type RebalanceResult, rebalance } from "../rebalance/rebalance.js";
-import type { ClientCurve } from "../security.js";
 
 /** How a run the dashboard started ended. */
 export type ActionOutcome =

@@ -2,7 +2,7 @@ import { once } from "node:events";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import type { ConsulConfig } from "@zkv/membership";
-import type { ClientCurve } from "../security.js";
+import type { ClientCurve } from "../lib/cluster/security.js";
 import { type ActionOutcome, RebalanceActions } from "./actions.js";
 import { loadAssets } from "./assets.js";
 import { ClusterFeed } from "./feed.js";

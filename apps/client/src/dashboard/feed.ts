@@ -5,10 +5,10 @@ import {
   type RebalanceProgress,
   watchRebalanceProgress,
 } from "@zkv/membership";
-import { ZkvClient } from "../client.js";
-import { nodeRows } from "../nodes-view.js";
-import { placementKey } from "../routing.js";
-import type { ClientCurve } from "../security.js";
+import { placementKey } from "../lib/cluster/placement.js";
+import type { ClientCurve } from "../lib/cluster/security.js";
+import { ZkvClient } from "../lib/requests/client.js";
+import { nodeRows } from "../lib/requests/nodes-view.js";
 import {
   type DashboardState,
   memberViews,

@@ -1,6 +1,6 @@
 import { ConsistentHashRing } from "@zkv/hashring";
 import type { HashingMode, PlacementRecord, RebalanceProgress } from "@zkv/membership";
-import type { NodeRow } from "../nodes-view.js";
+import type { NodeRow } from "../lib/requests/nodes-view.js";
 
 /**
  * The dashboard's view state, computed from what the cluster says (placement record, Consul

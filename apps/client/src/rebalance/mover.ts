@@ -1,15 +1,14 @@
 import { createPlacement, type Placement, planRebalance } from "@zkv/hashring";
-import type { DesiredNode, HashingMode, PlacementRecord } from "@zkv/membership";
-import type { MigrateCountReply, MigrateFetchReply, MovedEntry, PlacementSpec } from "@zkv/protocol";
-import type { ZkvClient } from "../client.js";
+import type { HashingMode, PlacementRecord } from "@zkv/membership";
+import type { MigrateCountReply, MigrateFetchReply, MovedEntry } from "@zkv/protocol";
+import type { ZkvClient } from "../lib/requests/client.js";
 import { failpoint } from "./failpoint.js";
+import { announce, OP_TIMEOUT_MS } from "./migration.js";
 
 /** Keys fetched, imported and committed per round trip. */
 const BATCH_KEYS = 2000;
 /** Batches in flight at once, across all (from, to) pairs. */
 const CONCURRENCY = 4;
-/** Admin requests move up to a message of data: give them more time than a key request. */
-const OP_TIMEOUT_MS = 30_000;
 
 /** Where the move is: for a progress bar and for logs. */
 export interface MoveProgress {
@@ -35,11 +34,6 @@ export interface MoveResult {
   readonly scanned: number;
   readonly transfers: ReadonlyArray<{ from: string; to: string; keys: number }>;
 }
-
-const spec = (hashing: HashingMode, nodes: readonly DesiredNode[]): PlacementSpec => ({
-  hashing,
-  members: nodes.map((n) => ({ id: n.id, weight: n.weight })),
-});
 
 /**
  * Moves the data of one transition: tells every node where keys are going, lists the keys,
@@ -103,74 +97,6 @@ export async function moveData(
     scanned: keys.length,
     transfers: plan.map((p) => ({ from: p.from, to: p.to, keys: p.keys.length })),
   };
-}
-
-/**
- * MIGRATION begin to every node involved (but those `skip` names): where keys are going, and from
- * which placement.
- */
-export async function announce(
-  client: ZkvClient,
-  record: PlacementRecord,
-  hashing: HashingMode,
-  skip: ReadonlySet<string> = new Set(),
-) {
-  const t = record.transition!;
-  const everyone = [...new Set([...record.members, ...t.next].map((n) => n.id))].filter(
-    (id) => !skip.has(id),
-  );
-  const placement = spec(hashing, t.next);
-  await Promise.all(
-    everyone.map((node) =>
-      client.request(
-        node,
-        {
-          op: "MIGRATION",
-          phase: "begin",
-          run: t.run,
-          epoch: record.epoch,
-          placement,
-          current: spec(hashing, record.members),
-        },
-        OP_TIMEOUT_MS,
-      ),
-    ),
-  );
-}
-
-/** How long a member of the new placement may take to hear the move is over (paused, critical). */
-const END_PATIENCE_MS = 30_000;
-
-/**
- * Tells nodes the move is over: `placement` is now the cluster's, at `epoch`. Every member of the
- * new placement must acknowledge, retried for up to 30 s (one that is paused or briefly critical
- * must still hear it before its copies are trimmed); the others (a removed node on its way out)
- * are told if they can hear it. Consul pushes the same news; this makes it prompt and certain.
- */
-export async function finishMove(
-  client: ZkvClient,
-  nodes: readonly string[],
-  members: ReadonlySet<string>,
-  run: string,
-  epoch: number,
-  placement: PlacementSpec,
-): Promise<void> {
-  const end = (node: string) =>
-    client.request(node, { op: "MIGRATION", phase: "end", run, epoch, placement }, OP_TIMEOUT_MS);
-  const deadline = Date.now() + END_PATIENCE_MS;
-  await Promise.all(
-    nodes.map(async (node) => {
-      for (let attempt = 1; ; attempt++) {
-        try {
-          return await end(node);
-        } catch (err) {
-          if (!members.has(node)) return undefined;
-          if (Date.now() >= deadline) throw err;
-          await new Promise((r) => setTimeout(r, Math.min(200 * attempt, 1000)));
-        }
-      }
-    }),
-  );
 }
 
 /** Fetch (fence) → import → commit for one batch of keys; returns the entries moved. */

@@ -10,15 +10,16 @@ import {
   ProgressPublisher,
   type RebalanceProgress,
 } from "@zkv/membership";
-import { ZkvClient } from "../client.js";
-import type { ClientCurve } from "../security.js";
-import { eventuallyTrue } from "../wait.js";
+import type { ClientCurve } from "../lib/cluster/security.js";
+import { ZkvClient } from "../lib/requests/client.js";
 import { failpoint } from "./failpoint.js";
-import { finishMove, type MoveResult, moveData } from "./mover.js";
+import { finishMove } from "./migration.js";
+import { type MoveResult, moveData } from "./mover.js";
 import { type MembershipChange, nextMembers, RebalanceError } from "./plan.js";
 import { ProgressReporter, type RunEvent } from "./progress.js";
 import { moveReplicas, trimReplicas } from "./replica-mover.js";
 import { commitPlacement, markFinished, rollBackJoin, startMoving, startTransition } from "./transition.js";
+import { eventuallyTrue } from "./wait.js";
 
 export interface RebalanceOptions {
   readonly consul: ConsulConfig;
@@ -166,7 +167,7 @@ async function withClient<T>(options: RebalanceOptions, use: (client: ZkvClient)
   try {
     return await use(client);
   } finally {
-    client.close();
+    await client.close();
   }
 }
 
@@ -196,6 +197,6 @@ export async function planOnly(consul: ConsulConfig, change: MembershipChange, c
       transfers: plan.map((p) => ({ from: p.from, to: p.to, keys: p.keys.length })),
     };
   } finally {
-    client.close();
+    await client.close();
   }
 }

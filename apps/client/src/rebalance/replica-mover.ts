@@ -1,11 +1,11 @@
 import type { HashingMode, PlacementRecord } from "@zkv/membership";
 import type { MigrateCountReply, ReplicaHandoffReply, StatsReply } from "@zkv/protocol";
-import type { ZkvClient } from "../client.js";
-import { announce, type MoveProgress, type MoveResult } from "./mover.js";
+import type { ZkvClient } from "../lib/requests/client.js";
+import { announce, OP_TIMEOUT_MS } from "./migration.js";
+import type { MoveProgress, MoveResult } from "./mover.js";
 
 /** Keys one REPLICA_HANDOFF call goes through. */
 const HANDOFF_KEYS = 2000;
-const OP_TIMEOUT_MS = 30_000;
 /** Attempts per call: a replica restarting mid-handoff fails a call, and the next one resumes. */
 const ATTEMPTS = 5;
 

@@ -46,7 +46,7 @@ export async function finalCheck(history: History, options: FinalCheckOptions): 
     for (const v of wrong) report(v);
     for (const v of await placementViolations(reader, reads, options.exactCopies)) report(v);
   } finally {
-    reader.close();
+    await reader.close();
   }
 
   const add = await runCommand(["add-node", "--wait", "60", "--json"], options.env);
@@ -73,7 +73,7 @@ export async function finalCheck(history: History, options: FinalCheckOptions): 
       if (!flagged.has(v.key)) report({ ...v, kind: `${v.kind} after the final add+remove` });
     }
   } finally {
-    again.close();
+    await again.close();
   }
 }
 

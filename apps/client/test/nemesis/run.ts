@@ -157,7 +157,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     violation({ invariant: "available", kind: "harness", detail: (err as Error).stack ?? String(err) });
   } finally {
     await clients?.stop().catch(() => {});
-    probe?.close();
+    await probe?.close();
     killCommands();
     if (cluster) {
       await cluster.stop("SIGKILL");

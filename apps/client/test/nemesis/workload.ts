@@ -60,7 +60,7 @@ export async function startClients(
     async stop() {
       running = false;
       await Promise.all(loops); // each operation is bounded by the client's timeout
-      for (const client of clients) client.close();
+      await Promise.all(clients.map((client) => client.close()));
     },
   };
 }

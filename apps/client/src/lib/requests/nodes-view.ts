@@ -1,7 +1,7 @@
 import type { StatsReply } from "@zkv/protocol";
 import type { ZkvClient } from "./client.js";
 
-/** One row of `zkv nodes`: every node that is desired, live, or both. */
+/** One node of the cluster, as `zkv nodes` and the dashboard show it: desired, live, or both. */
 export interface NodeRow {
   readonly id: string;
   /** "member", "adding", "removing", or "no" for a live node the placement does not name. */
@@ -51,14 +51,4 @@ export async function nodeRows(client: ZkvClient): Promise<NodeRow[]> {
       };
     }),
   );
-}
-
-/** `zkv nodes`' BYTES cell: the bytes held, and against the node's budget when it has one. */
-export function bytesCell(stats: {
-  readonly bytes: number;
-  readonly maxBytes?: number | null | undefined;
-}): string {
-  if (stats.maxBytes === undefined || stats.maxBytes === null) return String(stats.bytes);
-  const share = Math.floor((100 * stats.bytes) / stats.maxBytes);
-  return `${stats.bytes}/${stats.maxBytes} (${share}%)`;
 }

@@ -1,21 +1,15 @@
 import { ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
-import type { OutgoingRequest } from "./node-connection.js";
+import type { ClusterView } from "../cluster/cluster-view.js";
+import type { OutgoingRequest } from "../cluster/node-connection.js";
 import { isConditional } from "./put-options.js";
 
 /** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
 const MAX_REDIRECTS = 8;
 
-/** What following a key to its node needs of the client. */
-export interface KeyRouter {
-  ownerOf(key: string): string;
-  /** The key's owner, then its other replicas: the order a request tries them in. */
-  replicasOf(key: string): string[];
-  /** True when the client follows `nodeId` in Consul (it can address it). */
-  knows(nodeId: string): boolean;
-  /** One request to one named node, no redirects. */
-  toNode(nodeId: string, request: OutgoingRequest): Promise<Reply>;
-  /** One request to the key's owner, following redirects (routeToOwner). */
-  toOwner(key: string, request: OutgoingRequest): Promise<Reply>;
+/** A key request's reply, and the node that gave it (the owner, or where redirects led). */
+export interface Routed {
+  readonly reply: Reply;
+  readonly node: string;
 }
 
 /**
@@ -25,53 +19,49 @@ export interface KeyRouter {
  * pause, and a node that vanished is retried where the placement now puts the key, or, with
  * replication, on the key's next replica.
  */
-export function routeToOwner(
-  router: KeyRouter,
-  key: string,
-  request: OutgoingRequest,
-  timeoutMs: number,
-): Promise<Reply> {
+export function routeToOwner(cluster: ClusterView, key: string, request: OutgoingRequest): Promise<Routed> {
   // The first attempt is a plain promise (most requests need no other): the retry loop, an
   // async function with its extra turns, runs only after a redirect or a failure.
-  const deadline = Date.now() + timeoutMs;
+  const deadline = Date.now() + cluster.nodes.timeoutMs;
   let target: string;
   try {
-    target = router.ownerOf(key);
+    target = cluster.ownerOf(key);
   } catch (err) {
     return Promise.reject(err);
   }
-  return router
-    .toNode(target, request)
-    .catch((err: unknown) => redirected(router, key, request, target, err, deadline));
+  return cluster.nodes.send(target, request).then(
+    (reply) => ({ reply, node: target }),
+    (err: unknown) => redirected(cluster, key, request, target, err, deadline),
+  );
 }
 
 async function redirected(
-  router: KeyRouter,
+  cluster: ClusterView,
   key: string,
   request: OutgoingRequest,
   firstTarget: string,
   firstError: unknown,
   deadline: number,
-): Promise<Reply> {
+): Promise<Routed> {
   let err = firstError;
   let target = firstTarget;
   let asking = false;
   let redirects = 0;
   const tried = new Set([firstTarget]);
-  const untried = () => router.replicasOf(key).find((r) => !tried.has(r));
+  const untried = () => cluster.replicasOf(key).find((r) => !tried.has(r));
   for (let attempt = 0; ; attempt++) {
     if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
     if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
       if (++redirects > MAX_REDIRECTS || err.owner === undefined) throw err;
       target = err.owner;
       asking = err.code === ErrorCode.ASK;
-    } else if (err.code === ErrorCode.NODE_UNAVAILABLE && redirects > 0 && !router.knows(target)) {
+    } else if (err.code === ErrorCode.NODE_UNAVAILABLE && redirects > 0 && !cluster.nodes.has(target)) {
       // A node redirected us to a node our view of Consul does not have yet (it has just joined,
       // and its registration reaches this client a moment after it reached the node): wait for it.
       await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
     } else if (err.code === ErrorCode.TRY_AGAIN) {
       await new Promise((r) => setTimeout(r, Math.min(2 ** attempt, 50)));
-      target = router.ownerOf(key);
+      target = cluster.ownerOf(key);
       asking = false;
     } else if (
       err.code === ErrorCode.NODE_UNAVAILABLE &&
@@ -87,10 +77,11 @@ async function redirected(
     }
     tried.add(target);
     try {
-      return await router.toNode(
+      const reply = await cluster.nodes.send(
         target,
         asking ? ({ ...request, asking: true } as OutgoingRequest) : request,
       );
+      return { reply, node: target };
     } catch (next) {
       err = next;
     }

@@ -38,8 +38,13 @@ export type OutgoingRequest = Request extends infer R
 export class NodeConnection {
   readonly #socket: Dealer;
   readonly #pending = new Map<number, Pending>();
-  readonly #sendQueue: Buffer[][] = [];
+  /** Requests waiting for the socket, with their ids (to fail one whose send fails). */
+  readonly #sendQueue: Array<{ readonly id: number; readonly frames: Buffer[] }> = [];
   #sending = false;
+  /** The send loop while it runs, and the receive loop: close() waits for both to end. */
+  #pumping: Promise<void> | undefined;
+  readonly #receiving: Promise<void>;
+  #closing: Promise<void> | undefined;
   #nextId = 1;
   #connected = false;
   #closed = false;
@@ -87,7 +92,7 @@ export class NodeConnection {
     );
     this.#socket.events.on("disconnect", () => this.#onDisconnect());
     this.#socket.connect(endpoint);
-    void this.#receiveLoop();
+    this.#receiving = this.#receiveLoop();
   }
 
   /** True while ZeroMQ holds a live connection to the node. */
@@ -126,29 +131,38 @@ export class NodeConnection {
         reject(new ZkvError(ErrorCode.TIMEOUT, `node ${this.nodeId} did not answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(id, { op: request.op, resolve, reject, timer });
-      this.#sendQueue.push([Buffer.alloc(0), frame]);
-      void this.#pump();
+      this.#sendQueue.push({ id, frames: [Buffer.alloc(0), frame] });
+      if (!this.#sending) this.#pumping = this.#pump();
     });
   }
 
-  /** Closes the socket; requests still in flight fail with NODE_UNAVAILABLE. Safe to call twice. */
-  close(): void {
-    if (this.#closed) return;
+  /**
+   * Closes the socket and resolves once its send and receive loops have ended; requests still in
+   * flight fail with NODE_UNAVAILABLE and waitConnected() callers get false. Safe to call twice
+   * (both calls wait for the same close).
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
     this.#closed = true;
     this.#failAll("connection closed");
+    for (const wake of this.#connectWaiters.splice(0)) wake(false);
     this.#socket.close();
+    await Promise.all([this.#pumping, this.#receiving]);
   }
 
   async #pump(): Promise<void> {
-    if (this.#sending) return;
     this.#sending = true;
     try {
       while (this.#sendQueue.length > 0 && !this.#closed) {
-        const frames = this.#sendQueue.shift()!;
+        const { id, frames } = this.#sendQueue.shift()!;
         try {
           await this.#socket.send(frames);
         } catch {
-          this.#failOne(frames[1]!, "not connected");
+          this.#failOne(id, "not connected");
         }
       }
     } finally {
@@ -197,8 +211,7 @@ export class NodeConnection {
     this.#failAll("connection lost; the request may or may not have been applied");
   }
 
-  #failOne(frame: Buffer, why: string): void {
-    const id = (JSON.parse(frame.toString()) as { id: number }).id;
+  #failOne(id: number, why: string): void {
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#pending.delete(id);

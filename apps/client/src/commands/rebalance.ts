@@ -1,16 +1,11 @@
 import { consulConfigFromEnv } from "@zkv/membership";
-import { SingleBar } from "cli-progress";
-import { type Command, InvalidArgumentError } from "commander";
-import { type CurveFlags, curveFromFlags } from "./cli-curve.js";
+import type { Command } from "commander";
+import type { MembershipChange } from "../rebalance/plan.js";
+import { planOnly, rebalance } from "../rebalance/rebalance.js";
+import { type CurveFlags, curveFromFlags } from "./curve.js";
+import { positiveNumber } from "./flags.js";
 import { err, out, table } from "./output.js";
-import { type MembershipChange, RebalanceError } from "./rebalance/plan.js";
-import { planOnly, rebalance } from "./rebalance/rebalance.js";
-
-const positive = (what: string) => (raw: string) => {
-  const n = Number(raw);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a positive number`);
-  return n;
-};
+import { progressBar } from "./progress-bar.js";
 
 interface RebalanceFlags {
   plan?: boolean;
@@ -37,13 +32,7 @@ async function run(change: MembershipChange, flags: RebalanceFlags): Promise<voi
       plan.transfers.map((t) => [t.from, t.to, String(t.keys)]),
     );
   }
-  const bar =
-    process.stderr.isTTY && !flags.json
-      ? new SingleBar({
-          format: "{phase} [{bar}] {value}/{total} keys | {speed} keys/s | ETA {eta_formatted}",
-          stream: process.stderr,
-        })
-      : undefined;
+  const bar = progressBar("{phase}", flags.json, "{speed} keys/s | ETA {eta_formatted}");
   let barStarted = false;
   const started = Date.now();
   const result = await rebalance({
@@ -84,14 +73,14 @@ export function registerRebalanceCommands(program: Command): void {
       "add a node: the launcher starts it (pushed through Consul) and its share of the data moves to it",
     )
     .option("--id <id>", "node id (default: the next node-<n>)")
-    .option("--weight <w>", "hashing weight", positive("--weight"), 1)
-    .option("--port <port>", "port (default: one past the highest in use)", positive("--port"))
+    .option("--weight <w>", "hashing weight", positiveNumber("--weight"), 1)
+    .option("--port <port>", "port (default: one past the highest in use)", positiveNumber("--port"))
     .option("--plan", "dry run: print how many keys would move where")
-    .option("--wait <seconds>", "wait this long for another rebalance's lock", positive("--wait"), 0)
+    .option("--wait <seconds>", "wait this long for another rebalance's lock", positiveNumber("--wait"), 0)
     .option(
       "--join-timeout <seconds>",
       "how long the new node has to start before the add is rolled back",
-      positive("--join-timeout"),
+      positiveNumber("--join-timeout"),
       60,
     )
     .action((o: RebalanceFlags & { id?: string; weight: number; port?: number }, cmd: Command) =>
@@ -104,10 +93,8 @@ export function registerRebalanceCommands(program: Command): void {
     .command("remove-node <id>")
     .description("remove a node: its data moves to the nodes that own it next, then it deregisters and exits")
     .option("--plan", "dry run: print how many keys would move where")
-    .option("--wait <seconds>", "wait this long for another rebalance's lock", positive("--wait"), 0)
+    .option("--wait <seconds>", "wait this long for another rebalance's lock", positiveNumber("--wait"), 0)
     .action((id: string, o: RebalanceFlags, cmd: Command) =>
       run({ kind: "remove", id }, { ...o, json: cmd.optsWithGlobals().json, curve: cmd.optsWithGlobals() }),
     );
 }
-
-export { RebalanceError };

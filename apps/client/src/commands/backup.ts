@@ -2,22 +2,13 @@ import { once } from "node:events";
 import { createReadStream, createWriteStream } from "node:fs";
 import { createInterface } from "node:readline";
 import type { StatsReply } from "@zkv/protocol";
-import { SingleBar } from "cli-progress";
 import type { Command } from "commander";
-import { BackupFormatError, exportEntries, importEntries } from "./backup.js";
-import { CliExit, withClient } from "./cli-common.js";
-import type { ZkvClient } from "./client.js";
-import { ExitCode } from "./exit-codes.js";
+import { BackupFormatError, exportEntries, importEntries } from "../backup/backup.js";
+import type { ZkvClient } from "../lib/requests/client.js";
+import { CliExit, ExitCode } from "./exit-codes.js";
+import { withClient } from "./flags.js";
 import { err, out, write } from "./output.js";
-
-/** A progress bar on stderr when it is a terminal (never in --json or piped runs). */
-function progressBar(what: string, json: boolean | undefined): SingleBar | undefined {
-  if (!process.stderr.isTTY || json) return undefined;
-  return new SingleBar({
-    format: `${what} [{bar}] {value}/{total} keys | {eta}s left`,
-    stream: process.stderr,
-  });
-}
+import { progressBar } from "./progress-bar.js";
 
 /** Keys the cluster holds, summed from every node's STATS: the export bar's total. */
 async function keyCount(client: ZkvClient): Promise<number> {

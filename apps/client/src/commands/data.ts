@@ -1,8 +1,8 @@
 import { type Command, InvalidArgumentError } from "commander";
-import { CliExit, withClient } from "./cli-common.js";
-import { ExitCode } from "./exit-codes.js";
-import { out } from "./output.js";
-import type { PutOptions } from "./put-options.js";
+import type { PutOptions } from "../lib/requests/put-options.js";
+import { CliExit, ExitCode } from "./exit-codes.js";
+import { withClient } from "./flags.js";
+import { err, out, write } from "./output.js";
 
 const seconds = (raw: string) => {
   const n = Number(raw);
@@ -32,7 +32,10 @@ interface PutFlags {
   ifVersion?: number;
 }
 
-/** The key commands: put (with TTL and conditions), get (optionally with its version), cas. */
+/**
+ * The key commands: put (with TTL and conditions), get (optionally with its version), cas,
+ * delete, all (every entry, streamed) and locate (a key's owner).
+ */
 export function registerDataCommands(program: Command): void {
   program
     .command("put <key> <value>")
@@ -57,13 +60,10 @@ export function registerDataCommands(program: Command): void {
           ...(o.ifAbsent ? { ifAbsent: true } : {}),
           ...(o.ifVersion === undefined ? {} : { ifVersion: o.ifVersion }),
         };
-        const written = await client.put(key, value, options);
-        const node = client.locate(key).id;
+        const { node, version } = await client.put(key, value, options);
         if (flags.json)
-          out(
-            JSON.stringify({ ok: true, key, node, ...(written === undefined ? {} : { version: written }) }),
-          );
-        else out(written === undefined ? "OK" : `OK version ${written}`);
+          out(JSON.stringify({ ok: true, key, node, ...(version === undefined ? {} : { version }) }));
+        else out(version === undefined ? "OK" : `OK version ${version}`);
       }),
     );
 
@@ -94,11 +94,57 @@ export function registerDataCommands(program: Command): void {
     .action((key: string, expected: string, value: string, o: { ttl?: number }, cmd: Command) =>
       withClient(cmd, async (client, flags) => {
         const ifVersion = version("<expected-version>")(expected);
-        const written = await client.put(key, value, {
+        const { version: written } = await client.put(key, value, {
           ifVersion,
           ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
         });
         out(flags.json ? JSON.stringify({ ok: true, key, version: written }) : `OK version ${written}`);
+      }),
+    );
+
+  program
+    .command("delete <key>")
+    .description("delete a key")
+    .action((key: string, _o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const deleted = await client.delete(key);
+        out(
+          flags.json
+            ? JSON.stringify({ ok: true, deleted })
+            : deleted
+              ? "deleted"
+              : "not found (nothing to delete)",
+        );
+      }),
+    );
+
+  program
+    .command("all")
+    .description("every key and value in the cluster, in key order (streamed from all nodes)")
+    .action((_o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        let n = 0;
+        if (flags.json) await write('{"collection":[');
+        for await (const kv of client.scan()) {
+          await write(flags.json ? `${n > 0 ? "," : ""}${JSON.stringify(kv)}` : `${kv.key}\t${kv.value}\n`);
+          n++;
+        }
+        if (flags.json) out("]}");
+        else err(`${n} keys`);
+      }),
+    );
+
+  program
+    .command("locate <key>")
+    .description("which node owns a key")
+    .action((key: string, _o, cmd: Command) =>
+      withClient(cmd, async (client, flags) => {
+        const m = client.locate(key);
+        out(
+          flags.json
+            ? JSON.stringify({ key, node: m.id, address: m.address, port: m.port, hashing: client.hashing })
+            : `${m.id}\t${m.address}:${m.port}`,
+        );
       }),
     );
 }

@@ -1,8 +1,8 @@
 import { once } from "node:events";
 import { consulConfigFromEnv } from "@zkv/membership";
 import { type Command, InvalidArgumentError } from "commander";
-import { type CurveFlags, curveFromFlags } from "./cli-curve.js";
-import { Dashboard } from "./dashboard/dashboard.js";
+import { Dashboard } from "../dashboard/dashboard.js";
+import { type CurveFlags, curveFromFlags } from "./curve.js";
 import { err, out } from "./output.js";
 
 const port = (raw: string) => {

@@ -6,8 +6,9 @@ import {
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
-import type { KeyOp } from "./batcher.js";
-import type { KeyRouter } from "./redirects.js";
+import type { KeyOp } from "../cluster/batcher.js";
+import type { ClusterView } from "../cluster/cluster-view.js";
+import { routeToOwner } from "./redirects.js";
 import { Window } from "./window.js";
 
 /** Entries per BATCH message. */
@@ -23,7 +24,7 @@ const RETRY_SINGLY = new Set<string>([ErrorCode.WRONG_NODE, ErrorCode.ASK, Error
  * first failure once all have settled.
  */
 export async function runBulk(
-  router: KeyRouter,
+  cluster: ClusterView,
   ops: Iterable<KeyOp>,
   window: number,
   onResult: (op: KeyOp, result: Reply | undefined) => void,
@@ -35,8 +36,8 @@ export async function runBulk(
   let first: unknown;
   let done = 0;
   const single = (op: KeyOp) =>
-    router.toOwner(op.key, op).then(
-      (r) => onResult(op, r),
+    routeToOwner(cluster, op.key, op).then(
+      (r) => onResult(op, r.reply),
       (err: unknown) => {
         if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) onResult(op, undefined);
         else first ??= err;
@@ -44,8 +45,8 @@ export async function runBulk(
     );
   const send = async (nodeId: string, batch: KeyOp[]) => {
     await slots.acquire();
-    router
-      .toNode(nodeId, { op: "BATCH", ops: batch })
+    cluster.nodes
+      .send(nodeId, { op: "BATCH", ops: batch })
       .then(
         (reply) => {
           const results = (reply as BatchReply).results;
@@ -75,7 +76,7 @@ export async function runBulk(
       });
   };
   for (const op of ops) {
-    const owner = router.ownerOf(op.key);
+    const owner = cluster.ownerOf(op.key);
     const batch = pending.get(owner) ?? [];
     if (batch.length === 0) pending.set(owner, batch);
     batch.push(op);

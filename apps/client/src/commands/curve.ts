@@ -3,8 +3,8 @@ import { join } from "node:path";
 import { loadCurveIdentity, loadCurveKey } from "@zkv/protocol";
 import { type Command, Option } from "commander";
 import { curveKeyPair } from "zeromq";
+import type { ClientCurve } from "../lib/cluster/security.js";
 import { out } from "./output.js";
-import type { ClientCurve } from "./security.js";
 
 /** The CLI's CURVE flags: files only, never key material (argv is world-readable in /proc). */
 export interface CurveFlags {

@@ -1,5 +1,5 @@
 import type { KeyValue } from "@zkv/protocol";
-import type { ZkvClient } from "./client.js";
+import type { ZkvClient } from "../lib/requests/client.js";
 
 /**
  * Backups are JSON lines, one `{"key":…,"value":…}` per line: the shape of GET_ALL's entries,

@@ -13,6 +13,14 @@ export interface PutOptions {
   readonly ifVersion?: number;
 }
 
+/** What `ZkvClient.put` resolves to once a node acknowledged the write. */
+export interface PutResult {
+  /** The node that acknowledged it: the key's owner, or where redirects led mid-rebalance. */
+  readonly node: string;
+  /** The key's new version, when the node reports it (conditional writes ask for it). */
+  readonly version?: number;
+}
+
 /** A value with what a compare-and-set needs: its version, and when it expires if it does. */
 export interface VersionedValue {
   readonly value: string;

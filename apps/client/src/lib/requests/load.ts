@@ -36,9 +36,8 @@ export async function runLoad(client: ZkvClient, options: LoadOptions): Promise<
     const key = `${prefix}${i}`;
     await slots.acquire();
     client.put(key, `value-${i}`).then(
-      () => {
-        const owner = client.ownerOf(key);
-        perNode[owner] = (perNode[owner] ?? 0) + 1;
+      ({ node }) => {
+        perNode[node] = (perNode[node] ?? 0) + 1;
         written++;
         slots.release();
         options.onProgress?.(written + failed);

@@ -20,3 +20,13 @@ export const ExitCode = {
   /** A CURVE key file is missing or malformed (EX_CONFIG). */
   CONFIG: 78,
 } as const;
+
+/** Thrown by a command to end with a specific exit code and message. */
+export class CliExit extends Error {
+  constructor(
+    readonly exitCode: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}

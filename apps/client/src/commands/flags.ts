@@ -1,0 +1,73 @@
+import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
+import { type Command, InvalidArgumentError, Option } from "commander";
+import { type ClientOptions, ZkvClient } from "../lib/requests/client.js";
+import { type CurveFlags, curveFromFlags } from "./curve.js";
+
+/** The options every zkv command takes (see `zkv --help`). */
+export interface GlobalFlags extends CurveFlags {
+  nodes?: number;
+  hashing: HashingMode;
+  host: string;
+  basePort: number;
+  timeout: number;
+  json?: boolean;
+}
+
+/** A parser for a flag that takes a positive integer. */
+export const positiveInt = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
+  return n;
+};
+
+/** A parser for a flag that takes a positive number (fractions allowed). */
+export const positiveNumber = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a positive number`);
+  return n;
+};
+
+/** Adds the options that say where the cluster is and how to talk to it (GlobalFlags). */
+export function addClientOptions(program: Command): Command {
+  return program
+    .option(
+      "--nodes <n>",
+      "phase 1: a static cluster of n nodes on host:base-port+i, no Consul",
+      positiveInt("--nodes"),
+    )
+    .addOption(
+      new Option("--hashing <mode>", "placement in phase 1 (Consul clusters store their own)")
+        .choices(["ring", "hrw"])
+        .default("ring"),
+    )
+    .option("--host <host>", "phase 1: host of the nodes", "127.0.0.1")
+    .option("--base-port <port>", "phase 1: port of node-0", positiveInt("--base-port"), 2000)
+    .option("--timeout <ms>", "per-request timeout in milliseconds", positiveInt("--timeout"), 5000)
+    .option("--json", "machine-readable output");
+}
+
+function clientOptions(flags: GlobalFlags): ClientOptions {
+  const curve = curveFromFlags(flags);
+  const common = { timeoutMs: flags.timeout, ...(curve ? { curve } : {}) };
+  if (flags.nodes !== undefined) {
+    return {
+      ...common,
+      static: { nodes: flags.nodes, host: flags.host, basePort: flags.basePort, hashing: flags.hashing },
+    };
+  }
+  return { ...common, consul: consulConfigFromEnv() };
+}
+
+/** Runs `body` with a connected client and closes it whatever happens. */
+export async function withClient(
+  cmd: Command,
+  body: (client: ZkvClient, flags: GlobalFlags) => Promise<void>,
+): Promise<void> {
+  const flags = cmd.optsWithGlobals<GlobalFlags>();
+  const client = await ZkvClient.connect(clientOptions(flags));
+  try {
+    await body(client, flags);
+  } finally {
+    await client.close();
+  }
+}

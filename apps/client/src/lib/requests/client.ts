@@ -1,0 +1,236 @@
+import type { HashingMode, Member, PlacementRecord, Replication } from "@zkv/membership";
+import { ErrorCode, type GetOneReply, type KeyValue, type Reply, ZkvError } from "@zkv/protocol";
+import type { KeyOp } from "../cluster/batcher.js";
+import { type ClusterOptions, ClusterView } from "../cluster/cluster-view.js";
+import type { OutgoingRequest } from "../cluster/node-connection.js";
+import { runBulk } from "./bulk.js";
+import { mergeSorted, uniqueSorted } from "./merge.js";
+import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
+import { routeToOwner } from "./redirects.js";
+
+export type { ClusterSource } from "../cluster/cluster-view.js";
+
+export type ClientOptions = ClusterOptions & {
+  /**
+   * With replication, how many replicas must acknowledge each write (`w`) and answer each read
+   * (`r`); the cluster's defaults (which overlap: r + w > n) when unset.
+   */
+  readonly w?: number;
+  readonly r?: number;
+};
+
+/**
+ * zkv's client: routes each key with the cluster's hashing to the node that owns it, over one
+ * DEALER per node with many requests in flight, and follows membership pushed from Consul. A
+ * key whose node is critical in Consul or not connected fails fast with NODE_UNAVAILABLE; keys
+ * never silently go to a node that does not own them.
+ */
+export class ZkvClient {
+  readonly #cluster: ClusterView;
+  /** Extra fields of every write and read: this client's quorums, when it sets them. */
+  readonly #writeQuorum: { w?: number };
+  readonly #readQuorum: { r?: number };
+  #closing: Promise<void> | undefined;
+  readonly #closed: Promise<void>;
+  #markClosed: () => void = () => {};
+
+  private constructor(cluster: ClusterView, options: ClientOptions) {
+    this.#cluster = cluster;
+    this.#writeQuorum = options.w === undefined ? {} : { w: options.w };
+    this.#readQuorum = options.r === undefined ? {} : { r: options.r };
+    this.#closed = new Promise((resolve) => {
+      this.#markClosed = resolve;
+    });
+  }
+
+  /** Reads membership and hashing, connects to every node, and starts following changes. */
+  static async connect(options: ClientOptions): Promise<ZkvClient> {
+    return new ZkvClient(await ClusterView.open(options), options);
+  }
+
+  /** The cluster's placement algorithm. */
+  get hashing(): HashingMode {
+    return this.#cluster.hashing;
+  }
+
+  /** Replicas per key and the cluster's default quorums. */
+  get replication(): Replication {
+    return this.#cluster.replication;
+  }
+
+  /** The registered members as last seen (Consul's view, or the static list). */
+  get members(): readonly Member[] {
+    return this.#cluster.members;
+  }
+
+  /** The desired membership (Consul's placement record); undefined for a static cluster. */
+  get placementRecord(): PlacementRecord | undefined {
+    return this.#cluster.placementRecord;
+  }
+
+  /**
+   * Calls `listener` each time the client has adopted a membership or placement change (after
+   * connecting to new nodes), so a view of the cluster is pushed changes instead of polling.
+   * Returns a function that stops the calls.
+   */
+  onChange(listener: () => void): () => void {
+    return this.#cluster.onChange(listener);
+  }
+
+  /** The id of the node that owns `key` under the current placement. */
+  ownerOf(key: string): string {
+    return this.#cluster.ownerOf(key);
+  }
+
+  /** The nodes holding `key`, in the order they are tried: its owner first, then its other replicas. */
+  replicasOf(key: string): string[] {
+    return this.#cluster.replicasOf(key);
+  }
+
+  /** The node that owns `key`, as registered (NODE_UNAVAILABLE when it is not registered). */
+  locate(key: string): Member {
+    return this.#cluster.locate(key);
+  }
+
+  /**
+   * Stores `value` under `key`, with an expiry or a condition when `options` say so (see
+   * PutOptions). Resolves to the node that acknowledged the write and, when the node reported it
+   * (conditional writes), the new version; rejects with CONFLICT when a condition failed and
+   * OUT_OF_MEMORY when the node is full.
+   */
+  async put(key: string, value: string, options?: PutOptions): Promise<PutResult> {
+    const request = { ...putRequest(key, value, options), ...this.#writeQuorum };
+    const { reply, node } = await routeToOwner(this.#cluster, key, request);
+    const { version } = reply as { version?: number };
+    return version === undefined ? { node } : { node, version };
+  }
+
+  /** The value with its version (and expiry), for a compare-and-set; undefined when the key does not exist. */
+  async getWithVersion(key: string): Promise<VersionedValue | undefined> {
+    try {
+      const request = { op: "GET_ONE" as const, key, withVersion: true, ...this.#readQuorum };
+      const { reply } = await routeToOwner(this.#cluster, key, request);
+      const { value, version, expiresAt } = reply as GetOneReply;
+      if (version === undefined) throw new ZkvError(ErrorCode.INTERNAL, "the node sent no version");
+      return expiresAt === undefined ? { value, version } : { value, version, expiresAt };
+    } catch (err) {
+      if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) return undefined;
+      throw err;
+    }
+  }
+
+  /** The value, or undefined when the key does not exist. */
+  async get(key: string): Promise<string | undefined> {
+    try {
+      const { reply } = await routeToOwner(this.#cluster, key, { op: "GET_ONE", key, ...this.#readQuorum });
+      return (reply as { value: string }).value;
+    } catch (err) {
+      if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) return undefined;
+      throw err;
+    }
+  }
+
+  /** True when the key existed. */
+  async delete(key: string): Promise<boolean> {
+    const { reply } = await routeToOwner(this.#cluster, key, { op: "DELETE", key, ...this.#writeQuorum });
+    return (reply as { deleted: boolean }).deleted;
+  }
+
+  /**
+   * Writes many entries in bulk: grouped by owner into BATCH messages of 1000 sent straight to
+   * each node, at most `window` messages in flight, so memory stays bounded for any input size
+   * and no per-entry promise is made. Entries a node redirects (a rebalance in progress) are
+   * retried one by one through put(). Rejects with the first failure once all have settled.
+   */
+  async putMany(
+    entries: Iterable<readonly [string, string]>,
+    onProgress?: (done: number) => void,
+    window = 16,
+  ): Promise<void> {
+    const ops = (function* () {
+      for (const [key, value] of entries) yield { op: "PUT" as const, key, value };
+    })();
+    await runBulk(this.#cluster, ops, window, (_op, _result) => {}, onProgress);
+  }
+
+  /** Reads many keys in bulk, like putMany; undefined for keys that do not exist. */
+  async getMany(keys: readonly string[], window = 16): Promise<Array<string | undefined>> {
+    const values = new Array<string | undefined>(keys.length);
+    const index = new Map<KeyOp, number>();
+    const ops = (function* () {
+      for (let i = 0; i < keys.length; i++) {
+        const op = { op: "GET_ONE" as const, key: keys[i]! };
+        index.set(op, i);
+        yield op;
+      }
+    })();
+    await runBulk(this.#cluster, ops, window, (op, result) => {
+      values[index.get(op)!] = (result as { value?: string } | undefined)?.value;
+    });
+    return values;
+  }
+
+  /** Every entry one node holds, page by page (the node's own GET_ALL). */
+  async *scanNode(nodeId: string, pageSize?: number): AsyncGenerator<KeyValue> {
+    let cursor: string | undefined;
+    do {
+      const request: OutgoingRequest = {
+        op: "GET_ALL",
+        ...(pageSize ? { limit: pageSize } : {}),
+        ...(cursor ? { cursor } : {}),
+      };
+      const reply = (await this.#cluster.nodes.send(nodeId, request)) as {
+        collection: KeyValue[];
+        cursor?: string;
+      };
+      yield* reply.collection;
+      cursor = reply.cursor;
+    } while (cursor !== undefined);
+  }
+
+  /**
+   * Every entry in the cluster in key order, each key once: all nodes paged concurrently and
+   * merged. A key held by several nodes (replicas, or a move in progress) is given from the first
+   * to list it, which need not hold its newest value: use get() for a quorum read.
+   */
+  scan(pageSize?: number): AsyncGenerator<KeyValue> {
+    const sources = this.#cluster.members.map((m) => this.scanNode(m.id, pageSize));
+    return uniqueSorted(
+      mergeSorted(sources, (kv) => kv.key),
+      (kv) => kv.key,
+    );
+  }
+
+  /**
+   * Sends one request to one named node, with no routing or redirects: for the rebalancing ops
+   * and for tools that address nodes directly. Error replies reject with their ZkvError.
+   */
+  request(nodeId: string, request: OutgoingRequest, timeoutMs?: number): Promise<Reply> {
+    return this.#cluster.nodes.send(nodeId, request, timeoutMs);
+  }
+
+  /** Answers PING from one node: true when it is serving. */
+  async ping(nodeId: string): Promise<boolean> {
+    const reply = (await this.#cluster.nodes.send(nodeId, { op: "PING" })) as { ok?: boolean };
+    return reply.ok === true;
+  }
+
+  /**
+   * Stops following membership and closes every connection; resolves once they are all closed.
+   * Requests still in flight, and any made after, fail with NODE_UNAVAILABLE ("client is
+   * closed"). Safe to call twice: both calls wait for the same close.
+   */
+  close(): Promise<void> {
+    this.#closing ??= this.#cluster.close().then(this.#markClosed);
+    return this.#closing;
+  }
+
+  /** Resolves once the client is closed, by whichever caller closed it. */
+  closed(): Promise<void> {
+    return this.#closed;
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
