@@ -1,8 +1,7 @@
 import { ClusterSettings, replication } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
-import { ErrorCode, type ReplicaGetReply, type ZkvError } from "@zkv/protocol";
+import { ErrorCode, ExitCode, type ReplicaGetReply, type ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitCode } from "../src/commands/exit-codes.js";
 import { ZkvClient } from "../src/index.js";
 import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
 
@@ -24,11 +23,13 @@ describe("data features on a static cluster (--nodes 2 --max-memory 4kb)", () =>
   });
 
   it("a key put with --ttl is served, then gone once it expires", async () => {
-    const put = await cli(["put", "--ttl", "1", "session", "alive"]);
+    // Long enough that the read after the put is served even when each CLI run takes seconds
+    // on a loaded machine (with 1 s the key was sometimes gone before the first read).
+    const put = await cli(["put", "--ttl", "6", "session", "alive"]);
     expect(put.code, put.stderr).toBe(0);
     const got = await cli(["get", "--version", "session"]);
     expect(got.stdout).toMatch(/^alive\nversion \d+\nexpires \d{4}-/);
-    await eventually(async () => (await cli(["get", "session"])).code === ExitCode.NOT_FOUND, 10_000);
+    await eventually(async () => (await cli(["get", "session"])).code === ExitCode.NOT_FOUND, 30_000);
   });
 
   it("put --json names the node that acknowledged the write: the key's owner", async () => {

@@ -3,9 +3,9 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { ClusterSettings, CURVE_ALLOWED_CLIENTS_KEY, CURVE_KEY_META, listMembers } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { ExitCode } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { curveKeyPair } from "zeromq";
-import { ExitCode } from "../src/commands/exit-codes.js";
 import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
 
 /**

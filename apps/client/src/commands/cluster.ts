@@ -1,7 +1,8 @@
+import { ExitCode } from "@zkv/protocol";
 import type { Command } from "commander";
 import { runLoad } from "../lib/requests/load.js";
 import { nodeRows } from "../lib/requests/nodes-view.js";
-import { CliExit, ExitCode } from "./exit-codes.js";
+import { CliExit } from "./cli-exit.js";
 import { positiveInt, withClient } from "./flags.js";
 import { err, out, table } from "./output.js";
 import { progressBar } from "./progress-bar.js";
@@ -50,7 +51,7 @@ export function registerClusterCommands(program: Command): void {
 
   program
     .command("load")
-    .description("the seed's producer: PUT generated records, then print where they went")
+    .description("write generated records (key-i = value-i), then print where they went")
     .option("--count <n>", "records to write", positiveInt("--count"), 1000)
     .option("--prefix <prefix>", "key prefix", "key-")
     .option(

@@ -24,7 +24,7 @@ export function addCurveOptions(program: Command): Command {
     .addOption(
       new Option(
         "--curve-server-key-file <file>",
-        "phase 1 with CURVE: the nodes' public key (Consul clusters publish their own)",
+        "static cluster with CURVE: the nodes' public key (Consul clusters publish their own)",
       ).env("ZKV_CURVE_SERVER_KEY_FILE"),
     );
 }

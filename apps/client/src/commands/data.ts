@@ -1,7 +1,8 @@
+import { ExitCode } from "@zkv/protocol";
 import { type Command, InvalidArgumentError } from "commander";
 import type { PutOptions } from "../lib/requests/put-options.js";
-import { CliExit, ExitCode } from "./exit-codes.js";
-import { withClient } from "./flags.js";
+import { CliExit } from "./cli-exit.js";
+import { usage, withClient } from "./flags.js";
 import { err, out, write } from "./output.js";
 
 const seconds = (raw: string) => {
@@ -11,9 +12,15 @@ const seconds = (raw: string) => {
   return n;
 };
 
+/** A version as `zkv get --version` prints it, or undefined. */
+function parseVersion(raw: string): number | undefined {
+  const n = raw.trim() === "" ? Number.NaN : Number(raw);
+  return Number.isSafeInteger(n) && n >= 0 ? n : undefined;
+}
+
 const version = (what: string) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isSafeInteger(n) || n < 0)
+  const n = parseVersion(raw);
+  if (n === undefined)
     throw new InvalidArgumentError(`${what} must be a version (a number from get --version)`);
   return n;
 };
@@ -48,12 +55,12 @@ export function registerDataCommands(program: Command): void {
       "write only if the key is at this version (else exit 5)",
       version("--if-version"),
     )
-    .action((key: string, value: string, o: PutFlags, cmd: Command) =>
-      withClient(cmd, async (client, flags) => {
-        if (o.ttl !== undefined && o.expiresAt !== undefined)
-          throw usage("give --ttl or --expires-at, not both");
-        if (o.ifAbsent && o.ifVersion !== undefined)
-          throw usage("give --if-absent or --if-version, not both");
+    .action((key: string, value: string, o: PutFlags, cmd: Command) => {
+      // Argument errors are found before connecting: a typo answers at once, even with no cluster.
+      if (o.ttl !== undefined && o.expiresAt !== undefined)
+        throw usage("give --ttl or --expires-at, not both");
+      if (o.ifAbsent && o.ifVersion !== undefined) throw usage("give --if-absent or --if-version, not both");
+      return withClient(cmd, async (client, flags) => {
         const options: PutOptions = {
           ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
           ...(o.expiresAt === undefined ? {} : { expiresAt: o.expiresAt }),
@@ -64,8 +71,8 @@ export function registerDataCommands(program: Command): void {
         if (flags.json)
           out(JSON.stringify({ ok: true, key, node, ...(version === undefined ? {} : { version }) }));
         else out(version === undefined ? "OK" : `OK version ${version}`);
-      }),
-    );
+      });
+    });
 
   program
     .command("get <key>")
@@ -91,16 +98,20 @@ export function registerDataCommands(program: Command): void {
     .command("cas <key> <expected-version> <value>")
     .description("compare-and-set: write only if the key is at <expected-version> (else exit 5, CONFLICT)")
     .option("--ttl <seconds>", "the new value expires this many seconds from now", seconds)
-    .action((key: string, expected: string, value: string, o: { ttl?: number }, cmd: Command) =>
-      withClient(cmd, async (client, flags) => {
-        const ifVersion = version("<expected-version>")(expected);
+    .action((key: string, expected: string, value: string, o: { ttl?: number }, cmd: Command) => {
+      const ifVersion = parseVersion(expected);
+      if (ifVersion === undefined)
+        throw usage(
+          `<expected-version> must be a version (a number from \`zkv get --version\`), not '${expected}'`,
+        );
+      return withClient(cmd, async (client, flags) => {
         const { version: written } = await client.put(key, value, {
           ifVersion,
           ...(o.ttl === undefined ? {} : { ttl: o.ttl }),
         });
         out(flags.json ? JSON.stringify({ ok: true, key, version: written }) : `OK version ${written}`);
-      }),
-    );
+      });
+    });
 
   program
     .command("delete <key>")
@@ -147,8 +158,4 @@ export function registerDataCommands(program: Command): void {
         );
       }),
     );
-}
-
-function usage(message: string): CliExit {
-  return new CliExit(ExitCode.USAGE, `error: ${message}`);
 }

@@ -1,6 +1,8 @@
 import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
+import { ExitCode } from "@zkv/protocol";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ClientOptions, ZkvClient } from "../lib/requests/client.js";
+import { CliExit } from "./cli-exit.js";
 import { type CurveFlags, curveFromFlags } from "./curve.js";
 
 /** The options every zkv command takes (see `zkv --help`). */
@@ -11,6 +13,11 @@ export interface GlobalFlags extends CurveFlags {
   basePort: number;
   timeout: number;
   json?: boolean;
+}
+
+/** An argument error found by a command before it connects: printed, exit 2. */
+export function usage(message: string): CliExit {
+  return new CliExit(ExitCode.USAGE, `error: ${message}`);
 }
 
 /** A parser for a flag that takes a positive integer. */
@@ -32,16 +39,16 @@ export function addClientOptions(program: Command): Command {
   return program
     .option(
       "--nodes <n>",
-      "phase 1: a static cluster of n nodes on host:base-port+i, no Consul",
+      "talk to a static cluster of n nodes on host:base-port+i, without Consul",
       positiveInt("--nodes"),
     )
     .addOption(
-      new Option("--hashing <mode>", "placement in phase 1 (Consul clusters store their own)")
+      new Option("--hashing <mode>", "placement of a static cluster (a Consul cluster stores its own)")
         .choices(["ring", "hrw"])
         .default("ring"),
     )
-    .option("--host <host>", "phase 1: host of the nodes", "127.0.0.1")
-    .option("--base-port <port>", "phase 1: port of node-0", positiveInt("--base-port"), 2000)
+    .option("--host <host>", "static cluster: host of the nodes", "127.0.0.1")
+    .option("--base-port <port>", "static cluster: port of node-0", positiveInt("--base-port"), 2000)
     .option("--timeout <ms>", "per-request timeout in milliseconds", positiveInt("--timeout"), 5000)
     .option("--json", "machine-readable output");
 }

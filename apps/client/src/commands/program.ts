@@ -1,14 +1,15 @@
-import { ErrorCode, isZkvError } from "@zkv/protocol";
+import { createRequire } from "node:module";
+import { consulAdvice } from "@zkv/membership";
+import { ErrorCode, ExitCode, errorCodeOf, exitCodeFor } from "@zkv/protocol";
 import { Command, CommanderError } from "commander";
-import { RebalanceError } from "../rebalance/plan.js";
 import { registerBackupCommands } from "./backup.js";
+import { CliExit } from "./cli-exit.js";
 import { registerClusterCommands } from "./cluster.js";
 import { addCurveOptions, registerKeygen } from "./curve.js";
 import { registerDashboardCommand } from "./dashboard.js";
 import { registerDataCommands } from "./data.js";
-import { CliExit, ExitCode } from "./exit-codes.js";
 import { addClientOptions } from "./flags.js";
-import { err, exitQuietlyOnEpipe } from "./output.js";
+import { err, exitQuietlyOnEpipe, out } from "./output.js";
 import { registerRebalanceCommands } from "./rebalance.js";
 
 /** The `zkv` program: its global options and help, and every command group. */
@@ -25,6 +26,8 @@ Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port, defa
 CURVE: --curve-secret-key-file (or ZKV_CURVE_SECRET_KEY[_FILE]) is this client's key, whose
 public half must be on the nodes' allow-list; nodes registered in Consul publish their own
 public key. \`zkv keygen --out DIR\` makes a keypair.
+
+zkv --version (or -V) prints zkv's version.
 
 Exit codes: 0 ok, 1 failed (OUT_OF_MEMORY included: the node's --max-memory budget is
 reached), 2 bad usage, 3 key not found, 4 change refused, 5 conflict (put --if-absent of a key
@@ -44,6 +47,14 @@ that exists, cas or put --if-version at another version), 65 not a zkv backup (i
   return program;
 }
 
+/**
+ * The package's version. Read at run time, relative to this file: the sources and the compiled
+ * `zkv` (dist/cli/zkv.mjs) both sit two folders below package.json.
+ */
+function packageVersion(): string {
+  return (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
+}
+
 /** Parses argv, runs the command and resolves to the exit code. */
 export async function runClientCli(argv: readonly string[]): Promise<number> {
   const args = argv[0] === "--" ? argv.slice(1) : argv;
@@ -52,6 +63,11 @@ export async function runClientCli(argv: readonly string[]): Promise<number> {
   if (args.length === 0) {
     program.outputHelp();
     return ExitCode.USAGE;
+  }
+  // By hand, not commander's .version(): that would also take `zkv get --version k`'s flag.
+  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
+    out(packageVersion());
+    return ExitCode.OK;
   }
   try {
     await program.parseAsync(args, { from: "user" });
@@ -62,15 +78,18 @@ export async function runClientCli(argv: readonly string[]): Promise<number> {
       err(e.message);
       return e.exitCode;
     }
-    const code = (e as { code?: string }).code;
-    const named = code === ErrorCode.CONFLICT || code === ErrorCode.OUT_OF_MEMORY ? `${code}: ` : "";
-    err(`error: ${named}${(e as Error).message}`);
-    if (code === ErrorCode.CONFLICT) return ExitCode.CONFLICT;
-    if (e instanceof RebalanceError || code === "LOCK_HELD") return ExitCode.REFUSED;
-    if (code === "CONSUL_PERMISSION_DENIED" || code === ErrorCode.AUTH_FAILED) return ExitCode.NO_PERMISSION;
-    if (code === "INVALID_CURVE_KEY") return ExitCode.CONFIG;
-    if (code === "CONSUL_UNAVAILABLE" || (isZkvError(e) && e.code === ErrorCode.NODE_UNAVAILABLE))
-      return ExitCode.UNAVAILABLE;
-    return ExitCode.FAILURE;
+    err(errorMessage(e));
+    return exitCodeFor(e);
   }
+}
+
+/** What the user reads on stderr for an error: the message, and what to try where zkv knows. */
+function errorMessage(e: unknown): string {
+  const code = errorCodeOf(e);
+  const message = e instanceof Error ? e.message : String(e);
+  const named = code === ErrorCode.CONFLICT || code === ErrorCode.OUT_OF_MEMORY ? `${code}: ` : "";
+  if (code === "CONSUL_UNAVAILABLE") return `error: ${message}\n${consulAdvice()}`;
+  if (code === "CONSUL_PERMISSION_DENIED" && !process.env.CONSUL_HTTP_TOKEN)
+    return `error: ${message} (CONSUL_HTTP_TOKEN is not set)`;
+  return `error: ${named}${message}`;
 }
