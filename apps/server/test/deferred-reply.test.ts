@@ -1,13 +1,13 @@
 import { createPlacement } from "@zkv/hashring";
 import { DEFAULT_LIMITS, decodeReply, type Reply } from "@zkv/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { answerMessage } from "../src/answer.js";
-import type { HandlerContext } from "../src/handler.js";
+import { ClusterView } from "../src/cluster/ownership.js";
 import { createLogger } from "../src/logger.js";
-import { NodeMetrics } from "../src/metrics.js";
-import { ClusterView } from "../src/ownership.js";
-import type { Versioned } from "../src/replication/versions.js";
+import { NodeMetrics } from "../src/node/metrics.js";
+import { answerMessage } from "../src/requests/answer.js";
+import type { HandlerContext } from "../src/requests/handler.js";
 import { MemoryStore, type Store } from "../src/store/index.js";
+import type { Versioned } from "../src/store/versions.js";
 import { EMPTY, expectEnvelope, frame, Harness } from "./helpers.js";
 
 /**

@@ -2,9 +2,9 @@ import { createPlacement } from "@zkv/hashring";
 import { DEFAULT_LIMITS, ErrorCode, type StatsReply } from "@zkv/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { HandlerContext } from "../src/handler.js";
-import { memoryNodeArgs, parseByteSize } from "../src/memory-flags.js";
-import { ClusterView } from "../src/ownership.js";
+import { memoryNodeArgs, parseByteSize } from "../src/cli/memory-flags.js";
+import { ClusterView } from "../src/cluster/ownership.js";
+import type { HandlerContext } from "../src/requests/handler.js";
 import { MemoryStore } from "../src/store/index.js";
 import { answerNow } from "./helpers.js";
 

@@ -1,8 +1,8 @@
 import { ErrorCode, type PutRequest, ZkvError } from "@zkv/protocol";
 import type { Store } from "../store/index.js";
-import { checkBudget, checkCondition, expiryOf, growthOf } from "../write-rules.js";
+import { isLive } from "../store/versions.js";
+import { checkBudget, checkCondition, expiryOf, growthOf } from "../store/write-rules.js";
 import type { Replicator } from "./replicator.js";
-import { isLive } from "./versions.js";
 
 export interface ConditionalWritesOptions {
   readonly self: string;

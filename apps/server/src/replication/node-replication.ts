@@ -7,9 +7,9 @@ import {
   type Replication,
 } from "@zkv/membership";
 import type { ReplicaHandoffReply } from "@zkv/protocol";
+import type { ClusterView } from "../cluster/ownership.js";
 import type { Logger } from "../logger.js";
-import type { NodeOptions } from "../node-options.js";
-import type { ClusterView } from "../ownership.js";
+import type { NodeOptions } from "../node/node-options.js";
 import type { Store } from "../store/index.js";
 import { type PullReport, pullFromSources, type ReplicaState } from "./bootstrap.js";
 import { ConditionalWrites } from "./conditional.js";

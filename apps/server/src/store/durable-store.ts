@@ -2,12 +2,12 @@ import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { type HybridClock, supersedes, type Versioned } from "../replication/versions.js";
 import { DataDirError } from "./errors.js";
 import { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
 import { decodeKey, decodeRecord, encodeKey, encodeTombstone, encodeValue, RecordKind } from "./record.js";
 import type { Entry, Store, StoredEntry } from "./store.js";
+import { type HybridClock, supersedes, type Versioned } from "./versions.js";
 
 /**
  * When a write counts as durable (`--fsync`), like Redis' appendfsync always / everysec / no:

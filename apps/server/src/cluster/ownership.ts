@@ -1,7 +1,7 @@
 import { createPlacement, type Placement } from "@zkv/hashring";
 import { ErrorCode, type PlacementSpec, ZkvError } from "@zkv/protocol";
+import type { Store } from "../store/index.js";
 import { Migration } from "./migration.js";
-import type { Store } from "./store/index.js";
 
 /** What a node decides for a key request: serve it here, or answer with this error. */
 export type Decision = "serve" | ZkvError;

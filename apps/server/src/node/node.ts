@@ -1,20 +1,20 @@
 import { CURVE_KEY_META, NodeRegistration, REPLICA_STATE_META } from "@zkv/membership";
 import { DEFAULT_LIMITS, type Limits } from "@zkv/protocol";
 import { Router } from "zeromq";
-import { answerMessage } from "./answer.js";
+import { ClusterFollower } from "../cluster/cluster-follower.js";
+import { ClusterView } from "../cluster/ownership.js";
+import type { Logger } from "../logger.js";
+import { type NodeReplication, replicationFor } from "../replication/node-replication.js";
+import { answerMessage } from "../requests/answer.js";
+import type { HandlerContext } from "../requests/handler.js";
+import { CurveGuard } from "../security/curve-guard.js";
+import { MemoryStore, Reclaimer, type Store } from "../store/index.js";
 import { ClientOutput } from "./client-output.js";
-import { ClusterFollower } from "./cluster-follower.js";
-import { CurveGuard } from "./curve-guard.js";
-import type { HandlerContext } from "./handler.js";
-import type { Logger } from "./logger.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
 import type { NodeOptions } from "./node-options.js";
-import { ClusterView } from "./ownership.js";
-import { type NodeReplication, replicationFor } from "./replication/node-replication.js";
 import type { PendingReply } from "./reply-queue.js";
 import { ReplySender } from "./reply-sender.js";
 import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
-import { MemoryStore, Reclaimer, type Store } from "./store/index.js";
 
 export type { NodeOptions } from "./node-options.js";
 

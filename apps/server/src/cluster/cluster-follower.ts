@@ -9,7 +9,7 @@ import {
   isMoving,
   type PlacementRecord,
 } from "@zkv/membership";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../logger.js";
 import type { ClusterView } from "./ownership.js";
 
 /**

@@ -1,6 +1,6 @@
 import { curveKeyToZ85 } from "@zkv/protocol";
 import { type Context, Router } from "zeromq";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../logger.js";
 
 /** Where libzmq sends ZAP requests (RFC 27): an inproc endpoint in the socket's own context. */
 export const ZAP_ENDPOINT = "inproc://zeromq.zap.01";

@@ -2,8 +2,8 @@ import { existsSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
-import type { Logger } from "./logger.js";
-import { DurableStore, SYNC_POLICIES, type SyncPolicy } from "./store/index.js";
+import type { Logger } from "../logger.js";
+import { DurableStore, SYNC_POLICIES, type SyncPolicy } from "./index.js";
 
 /** The storage flags, as parsed. */
 export interface StorageFlags {

@@ -1,6 +1,6 @@
 import type { CurveKeyPair, Limits } from "@zkv/protocol";
 import type { Context, Router } from "zeromq";
-import { ZAP_DOMAIN } from "./zap.js";
+import { ZAP_DOMAIN } from "../security/zap.js";
 
 /**
  * The ZeroMQ-level limits that protect a node from its peers. There is no application-level

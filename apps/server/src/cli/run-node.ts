@@ -1,12 +1,12 @@
 import { ClusterSettings, type ConsulConfig, consulConfigFromEnv } from "@zkv/membership";
 import { InvalidArgumentError } from "commander";
+import { createLogger, type Logger } from "../logger.js";
+import { METRICS_PORT_OFFSET } from "../node/metrics.js";
+import { ZkvNode } from "../node/node.js";
+import { hasCompleteMarker, writeCompleteMarker } from "../store/data-dir-marker.js";
+import { nodeDir, openNodeStore, retireNodeDir } from "../store/node-store.js";
 import { curveFromFlags } from "./cli-curve.js";
-import { hasCompleteMarker, writeCompleteMarker } from "./data-dir-marker.js";
 import { ExitCode } from "./exit-codes.js";
-import { createLogger, type Logger } from "./logger.js";
-import { METRICS_PORT_OFFSET } from "./metrics.js";
-import { ZkvNode } from "./node.js";
-import { nodeDir, openNodeStore, retireNodeDir } from "./node-store.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
 
 const REMOVED = "removed from the cluster";

@@ -1,6 +1,6 @@
 import type { HashingMode } from "@zkv/membership";
+import type { StorageFlags } from "../store/node-store.js";
 import type { CurveFlags } from "./cli-curve.js";
-import type { StorageFlags } from "./node-store.js";
 
 /** The server command line's flags, as commander parses them. */
 export interface ServerFlags extends CurveFlags, StorageFlags {

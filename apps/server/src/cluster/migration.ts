@@ -1,6 +1,6 @@
 import type { Placement } from "@zkv/hashring";
 import type { MovedEntry } from "@zkv/protocol";
-import type { Store } from "./store/index.js";
+import type { Store } from "../store/index.js";
 
 /** How long fetched entries stay fenced without a commit before the node gives them back. */
 export const FENCE_LEASE_MS = 10_000;

@@ -1,8 +1,8 @@
 import type { ConsulConfig } from "@zkv/membership";
 import type { CurveKeyPair } from "@zkv/protocol";
 import { Context } from "zeromq";
+import type { Logger } from "../logger.js";
 import { AllowedClients } from "./allowed-clients.js";
-import type { Logger } from "./logger.js";
 import { ZapHandler } from "./zap.js";
 
 /** CURVE on a node: its keypair and who may connect (see AllowedClients). */

@@ -8,10 +8,10 @@ import {
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
-import type { RequestObserver } from "./metrics.js";
+import type { RequestObserver } from "../node/metrics.js";
+import type { Store } from "../store/index.js";
+import { checkBudget, growthOf } from "../store/write-rules.js";
 import { type ClusterView, placementOf } from "./ownership.js";
-import type { Store } from "./store/index.js";
-import { checkBudget, growthOf } from "./write-rules.js";
 
 /** What the rebalancing ops act on. */
 export interface ClusterOpsContext {

@@ -14,15 +14,15 @@ import {
   toErrorReply,
   ZkvError,
 } from "@zkv/protocol";
-import type { ClientOutputStats } from "./client-output.js";
-import { importEntries, migrateCommit, migrateFetch, migration } from "./cluster-ops.js";
+import { importEntries, migrateCommit, migrateFetch, migration } from "../cluster/cluster-ops.js";
+import type { ClusterView } from "../cluster/ownership.js";
+import type { ClientOutputStats } from "../node/client-output.js";
+import { INVALID_OP, type RequestObserver } from "../node/metrics.js";
+import { type HandoffContext, handoff, trim } from "../replication/handoff.js";
+import { type ReplicaContext, replicaOp } from "../replication/replica-ops.js";
+import type { Store } from "../store/index.js";
 import { localKeyOp } from "./local-key-ops.js";
-import { INVALID_OP, type RequestObserver } from "./metrics.js";
-import type { ClusterView } from "./ownership.js";
-import { type HandoffContext, handoff, trim } from "./replication/handoff.js";
-import { replicatedKeyOp } from "./replication/key-ops.js";
-import { type ReplicaContext, replicaOp } from "./replication/replica-ops.js";
-import type { Store } from "./store/index.js";
+import { replicatedKeyOp } from "./replicated-key-ops.js";
 
 /** What request handling needs to know about the node it runs in. */
 export interface HandlerContext {

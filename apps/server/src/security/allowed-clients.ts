@@ -5,7 +5,7 @@ import {
   CURVE_ALLOWED_CLIENTS_KEY,
 } from "@zkv/membership";
 import { loadAllowListFile, parseAllowList } from "@zkv/protocol";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../logger.js";
 
 /** Where a node's allow-list of client public keys comes from. */
 export interface AllowedClientsOptions {

@@ -7,8 +7,8 @@ import {
   toErrorReply,
   ZkvError,
 } from "@zkv/protocol";
-import type { Migration } from "./migration.js";
-import type { Store } from "./store/index.js";
+import type { Migration } from "../cluster/migration.js";
+import type { Store } from "../store/index.js";
 import {
   type BudgetContext,
   checkBudget,
@@ -16,7 +16,7 @@ import {
   expiryOf,
   growthOf,
   isConditional,
-} from "./write-rules.js";
+} from "../store/write-rules.js";
 
 /**
  * PUT, GET_ONE and DELETE on a node that holds the only copy of the key (no replication): the

@@ -5,10 +5,10 @@ import {
   type Reply,
   toErrorReply,
 } from "@zkv/protocol";
-import { notFound } from "../local-key-ops.js";
-import { checkBudget, expiryOf, growthOf, isConditional } from "../write-rules.js";
-import type { ReplicaContext } from "./replica-ops.js";
-import { isLive } from "./versions.js";
+import type { ReplicaContext } from "../replication/replica-ops.js";
+import { isLive } from "../store/versions.js";
+import { checkBudget, expiryOf, growthOf, isConditional } from "../store/write-rules.js";
+import { notFound } from "./local-key-ops.js";
 
 /**
  * PUT, GET_ONE and DELETE on a replicated cluster: this node coordinates them through its

@@ -11,10 +11,10 @@ import {
   parseHashing,
   replication,
 } from "@zkv/membership";
-import type { Logger } from "./logger.js";
-import { keysHeld } from "./node-store.js";
-import { pingNode } from "./ping.js";
-import type { ServerFlags } from "./server-flags.js";
+import type { ServerFlags } from "../cli/server-flags.js";
+import type { Logger } from "../logger.js";
+import { pingNode } from "../ping.js";
+import { keysHeld } from "../store/node-store.js";
 
 /** Why a launcher refused to start; `code` is stable for scripts and tests. */
 export class LaunchRefusedError extends Error {

@@ -1,5 +1,5 @@
 import { ErrorCode, type PutRequest, ZkvError } from "@zkv/protocol";
-import type { Store } from "./store/index.js";
+import type { Store } from "./index.js";
 
 /** Expired entries reclaimed at once when a write finds the budget full, before refusing it. */
 const RECLAIM_WHEN_FULL = 1000;

@@ -6,7 +6,7 @@ import {
   type Member,
   REPLICA_STATE_META,
 } from "@zkv/membership";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../logger.js";
 
 /** One node the launcher runs. */
 export interface NodeSpec {

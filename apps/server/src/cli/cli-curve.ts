@@ -1,6 +1,6 @@
 import { type CurveKeyPair, loadCurveIdentity } from "@zkv/protocol";
 import { type Command, Option } from "commander";
-import type { NodeCurveOptions } from "./curve-guard.js";
+import type { NodeCurveOptions } from "../security/curve-guard.js";
 
 /** CURVE flags as commander parses them: file paths only, never key material. */
 export interface CurveFlags {

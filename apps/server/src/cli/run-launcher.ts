@@ -1,13 +1,13 @@
 import { fileURLToPath } from "node:url";
 import { ClusterSettings, consulConfigFromEnv, desiredNodes, formatConsulAddr } from "@zkv/membership";
+import { clearStaleEntries, launchPlacement, refuseIfRunning } from "../launcher/launch-placement.js";
+import { ClusterLauncher } from "../launcher/launcher.js";
+import { createLogger, type Logger } from "../logger.js";
+import { waitForPings } from "../ping.js";
+import { storageNodeArgs } from "../store/node-store.js";
 import { curveFromFlags, curveNodeArgs } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
-import { clearStaleEntries, launchPlacement, refuseIfRunning } from "./launch-placement.js";
-import { ClusterLauncher } from "./launcher.js";
-import { createLogger, type Logger } from "./logger.js";
 import { memoryNodeArgs } from "./memory-flags.js";
-import { storageNodeArgs } from "./node-store.js";
-import { waitForPings } from "./ping.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
 
 /**
@@ -16,7 +16,7 @@ import { type ServerFlags, untilSignal } from "./server-flags.js";
  */
 export async function runLauncher(flags: ServerFlags): Promise<number> {
   const log = createLogger(flags.logLevel, { role: "launcher" });
-  const entry = process.argv[1] ?? fileURLToPath(new URL("./main.ts", import.meta.url));
+  const entry = process.argv[1] ?? fileURLToPath(new URL("../main.ts", import.meta.url));
   const nodeArgs = ["--host", flags.host, "--ttl", String(flags.ttl), "--log-level", flags.logLevel];
   if (flags.advertise) nodeArgs.push("--advertise", flags.advertise);
   // Checked here so a bad key fails the launcher once, not every node in a restart loop.

@@ -1,5 +1,5 @@
 import type { Router } from "zeromq";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../logger.js";
 
 /** What STATS and /metrics report about replies clients leave unread. */
 export interface ClientOutputStats {

@@ -1,9 +1,9 @@
 import type { ConsulConfig, Replication } from "@zkv/membership";
 import type { Limits } from "@zkv/protocol";
-import type { NodeCurveOptions } from "./curve-guard.js";
-import type { Logger } from "./logger.js";
+import type { Logger } from "../logger.js";
+import type { NodeCurveOptions } from "../security/curve-guard.js";
+import type { Store } from "../store/index.js";
 import type { SocketLimits } from "./socket-options.js";
-import type { Store } from "./store/index.js";
 
 /** Everything one node needs to serve. */
 export interface NodeOptions {

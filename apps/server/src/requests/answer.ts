@@ -9,10 +9,10 @@ import {
   toErrorReply,
   ZkvError,
 } from "@zkv/protocol";
+import type { Logger } from "../logger.js";
+import { INVALID_OP, type NodeMetrics } from "../node/metrics.js";
+import type { PendingReply } from "../node/reply-queue.js";
 import { type HandlerContext, handleRequest } from "./handler.js";
-import type { Logger } from "./logger.js";
-import { INVALID_OP, type NodeMetrics } from "./metrics.js";
-import type { PendingReply } from "./reply-queue.js";
 
 /**
  * Longest error message sent, in UTF-16 code units. Messages may quote client input (an unknown op
