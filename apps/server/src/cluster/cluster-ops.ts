@@ -10,7 +10,7 @@ import {
 } from "@zkv/protocol";
 import type { RequestObserver } from "../node/metrics.js";
 import type { Store } from "../store/index.js";
-import { checkBudget, growthOf } from "../store/write-rules.js";
+import { checkBudget, growthOf, makeRoom } from "../store/write-rules.js";
 import { type ClusterView, placementOf } from "./ownership.js";
 
 /** What the rebalancing ops act on. */
@@ -23,6 +23,8 @@ export interface ClusterOpsContext {
   readonly metrics?: RequestObserver;
   /** The node's memory budget, which an IMPORT must fit in as a whole. */
   readonly maxBytes?: number;
+  /** Replicated: entries reclaimed to make room leave tombstones. */
+  readonly keepTombstones?: boolean;
 }
 
 /** Most entries one sweep returns when the request names no limit. */
@@ -96,6 +98,7 @@ export function importEntries(request: ImportRequest, ctx: ClusterOpsContext): R
   // deletes nothing on the old owner (its MIGRATE_COMMIT never comes), so no data is lost.
   let growth = 0;
   for (const e of request.entries) if ("value" in e) growth += growthOf(ctx.store, e.key, e.value);
+  makeRoom(ctx, growth);
   checkBudget(ctx, growth);
   for (const entry of request.entries) {
     // A moved value keeps its version and expiry: a CAS or a TTL means the same on the new owner.

@@ -10,12 +10,13 @@ import {
 import type { Migration } from "../cluster/migration.js";
 import type { Store } from "../store/index.js";
 import {
-  type BudgetContext,
   checkBudget,
   checkCondition,
   expiryOf,
   growthOf,
   isConditional,
+  makeRoom,
+  type RoomContext,
 } from "../store/write-rules.js";
 
 /**
@@ -27,7 +28,7 @@ import {
  */
 export function localKeyOp(
   request: PutRequest | GetOneRequest | DeleteRequest,
-  ctx: BudgetContext & { readonly store: Store },
+  ctx: RoomContext & { readonly store: Store },
   migration: Migration | undefined,
 ): Reply {
   const { store } = ctx;
@@ -36,7 +37,9 @@ export function localKeyOp(
     case "PUT": {
       const conditional = isConditional(request);
       if (conditional) checkCondition(request, store.entry(request.key));
-      checkBudget(ctx, growthOf(store, request.key, request.value));
+      const growth = growthOf(store, request.key, request.value);
+      makeRoom(ctx, growth);
+      checkBudget(ctx, growth);
       migration?.clearTombstone(request.key);
       const version = store.put(request.key, request.value, expiryOf(request, store.now()));
       return conditional || request.withVersion ? { ok: true, version, ...id } : { ok: true, ...id };

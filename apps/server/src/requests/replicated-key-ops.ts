@@ -7,7 +7,7 @@ import {
 } from "@zkv/protocol";
 import type { ReplicaContext } from "../replication/replica-ops.js";
 import { isLive } from "../store/versions.js";
-import { checkBudget, expiryOf, growthOf, isConditional } from "../store/write-rules.js";
+import { checkBudget, expiryOf, growthOf, isConditional, makeRoom } from "../store/write-rules.js";
 import { notFound } from "./local-key-ops.js";
 
 /**
@@ -30,10 +30,10 @@ export function replicatedKeyOp(
         break;
       }
       try {
-        checkBudget(
-          { store, maxBytes: replication.maxBytes, keepTombstones: true },
-          growthOf(store, request.key, request.value),
-        );
+        const budget = { store, maxBytes: replication.maxBytes, keepTombstones: true };
+        const growth = growthOf(store, request.key, request.value);
+        makeRoom(budget, growth);
+        checkBudget(budget, growth);
       } catch (err) {
         return Promise.resolve(toErrorReply(err, request.id));
       }

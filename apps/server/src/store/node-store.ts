@@ -3,7 +3,7 @@ import { rename } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { type Command, Option } from "commander";
 import type { Logger } from "../logger.js";
-import { DurableStore, SYNC_POLICIES, type SyncPolicy } from "./index.js";
+import { DurableStore, SYNC_POLICIES, type SyncPolicy } from "./durable-store.js";
 
 /** The storage flags, as parsed. */
 export interface StorageFlags {

@@ -1,14 +1,19 @@
 import { ErrorCode, type PutRequest, ZkvError } from "@zkv/protocol";
-import type { Store } from "./index.js";
+import type { Store } from "./store.js";
 
 /** Expired entries reclaimed at once when a write finds the budget full, before refusing it. */
 const RECLAIM_WHEN_FULL = 1000;
 
 /** What the memory budget is checked against. */
 export interface BudgetContext {
-  readonly store: Pick<Store, "bytes" | "reclaim" | "copy">;
+  readonly store: Pick<Store, "bytes">;
   /** The node's budget for `store.bytes` (`--max-memory`); undefined: unlimited. */
   readonly maxBytes?: number | undefined;
+}
+
+/** Where a write makes room for itself: the store it applies to, and what a reclaim leaves behind. */
+export interface RoomContext extends BudgetContext {
+  readonly store: Pick<Store, "bytes" | "reclaim">;
   /** Replicated: reclaimed keys leave tombstones (see Store.reclaim). */
   readonly keepTombstones?: boolean;
 }
@@ -58,18 +63,27 @@ export function growthOf(store: Pick<Store, "copy">, key: string, value: string)
 }
 
 /**
- * Throws OUT_OF_MEMORY when growing the store by `bytes` would pass the budget. Expired entries
- * still count until reclaimed, so a full store reclaims a slice of them first and checks again.
+ * Throws OUT_OF_MEMORY when growing the store by `bytes` would pass the budget; changes nothing.
  * A write that does not grow the data (a delete, a shrinking overwrite) always passes, so a full
- * node can always be emptied.
+ * node can always be emptied. Expired entries count until reclaimed: call makeRoom first.
  */
 export function checkBudget(ctx: BudgetContext, bytes: number): void {
-  const max = ctx.maxBytes;
-  if (max === undefined || bytes <= 0 || ctx.store.bytes + bytes <= max) return;
-  ctx.store.reclaim(RECLAIM_WHEN_FULL, ctx.keepTombstones ?? false);
-  if (ctx.store.bytes + bytes <= max) return;
+  if (fits(ctx, bytes)) return;
   throw new ZkvError(
     ErrorCode.OUT_OF_MEMORY,
-    `memory budget of ${max} bytes reached (${ctx.store.bytes} used, the write needs ${bytes} more); nothing written`,
+    `memory budget of ${ctx.maxBytes} bytes reached (${ctx.store.bytes} used, the write needs ${bytes} more); nothing written`,
   );
+}
+
+/**
+ * Called where a write is applied, just before its checkBudget: when `bytes` more would not fit,
+ * reclaims a slice of expired entries (they still count until reclaimed), so a store full of
+ * expired data takes the write rather than refusing it.
+ */
+export function makeRoom(ctx: RoomContext, bytes: number): void {
+  if (!fits(ctx, bytes)) ctx.store.reclaim(RECLAIM_WHEN_FULL, ctx.keepTombstones ?? false);
+}
+
+function fits(ctx: BudgetContext, bytes: number): boolean {
+  return ctx.maxBytes === undefined || bytes <= 0 || ctx.store.bytes + bytes <= ctx.maxBytes;
 }
