@@ -1,15 +1,6 @@
 import type { Router } from "zeromq";
 import type { Logger } from "../logger.js";
-
-/** What STATS and /metrics report about replies clients leave unread. */
-export interface ClientOutputStats {
-  /** Bytes of replies the node holds because their clients' ZeroMQ queues are full (all clients). */
-  readonly queuedBytes: number;
-  /** The most one client has had held at once since start; never above the limit. */
-  readonly maxQueuedBytes: number;
-  /** Clients dropped for leaving more than the limit unread. */
-  readonly dropped: number;
-}
+import type { ClientOutputStats } from "../requests/stats.js";
 
 /** A peer whose queue stays full is retried after this, then twice as late each time, up to the max. */
 const MIN_RETRY_MS = 1;

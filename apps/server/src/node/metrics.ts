@@ -1,8 +1,8 @@
 import { createServer, type Server } from "node:http";
 import { isErrorReply, type Reply } from "@zkv/protocol";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { ClientOutputStats } from "../requests/stats.js";
 import type { Store } from "../store/index.js";
-import type { ClientOutputStats } from "./client-output.js";
 
 /** The `op` label of a message that did not decode to a request (bad JSON, unknown op, …). */
 export const INVALID_OP = "INVALID";

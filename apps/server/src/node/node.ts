@@ -10,6 +10,7 @@ import type { HandlerContext } from "../requests/handler.js";
 import { CurveGuard } from "../security/curve-guard.js";
 import { MemoryStore, Reclaimer, type Store } from "../store/index.js";
 import { ClientOutput } from "./client-output.js";
+import { processMemory } from "./memory-probe.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
 import type { NodeOptions } from "./node-options.js";
 import type { PendingReply } from "./reply-queue.js";
@@ -106,6 +107,7 @@ export class ZkvNode {
       store: this.store,
       limits: this.limits,
       counters: this,
+      memory: processMemory,
       output: this.output,
       metrics: this.metrics,
       ...(this.cluster ? { cluster: this.cluster } : {}),
@@ -118,6 +120,11 @@ export class ZkvNode {
   /** `tcp://host:port` the node is bound to. */
   get endpoint(): string {
     return `tcp://${this.options.host}:${this.options.port}`;
+  }
+
+  /** Seconds since the node was created; STATS reports it. */
+  get uptimeSeconds(): number {
+    return (Date.now() - this.startedAt) / 1000;
   }
 
   /** Port of the Prometheus endpoint, or undefined when the node serves none. */

@@ -1,4 +1,3 @@
-import { getHeapStatistics } from "node:v8";
 import {
   type BatchRequest,
   decodeBatchOp,
@@ -16,13 +15,13 @@ import {
 } from "@zkv/protocol";
 import { importEntries, migrateCommit, migrateFetch, migration } from "../cluster/cluster-ops.js";
 import type { ClusterView } from "../cluster/ownership.js";
-import type { ClientOutputStats } from "../node/client-output.js";
 import { INVALID_OP, type RequestObserver } from "../node/metrics.js";
 import { type HandoffContext, handoff, trim } from "../replication/handoff.js";
 import { type ReplicaContext, replicaOp } from "../replication/replica-ops.js";
 import type { Store } from "../store/index.js";
 import { localKeyOp } from "./local-key-ops.js";
 import { replicatedKeyOp } from "./replicated-key-ops.js";
+import { type ClientOutputStats, type MemoryProbe, type NodeCounters, stats } from "./stats.js";
 
 /** What request handling needs to know about the node it runs in. */
 export interface HandlerContext {
@@ -32,7 +31,9 @@ export interface HandlerContext {
   /** Who owns what; without one (unit tests, static clusters) every key is served here. */
   readonly cluster?: ClusterView;
   /** The node's counters, for STATS. */
-  readonly counters?: { readonly opsServed: number; readonly startedAt: number };
+  readonly counters?: NodeCounters;
+  /** The memory of the node's process, for STATS. */
+  readonly memory?: MemoryProbe;
   /** Replies the node holds for clients that do not take them, for STATS. */
   readonly output?: ClientOutputStats;
   /**
@@ -52,10 +53,11 @@ export interface HandlerContext {
 const PAGE_ENVELOPE_BYTES = 512;
 
 /**
- * Applies one decoded request to the store and returns its reply. Pure apart from the store, so
- * it is tested without sockets; never throws for a valid request (store failures become
- * INTERNAL in the caller). With replication, key ops are coordinated with the key's other
- * replicas and the reply comes later: a promise, which never rejects.
+ * Applies one decoded request to the store and returns its reply. Pure apart from the store and
+ * what the context hands in (the node's counters and memory probe for STATS, its replication), so
+ * it is tested without sockets; never throws for a valid request (store failures become INTERNAL
+ * in the caller). With replication, key ops are coordinated with the key's other replicas and the
+ * reply comes later: a promise, which never rejects.
  */
 export function handleRequest(request: Request, ctx: HandlerContext): Reply | Promise<Reply> {
   const id = request.id;
@@ -89,29 +91,6 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply | Pr
     default:
       return withId(clusterOp(request, ctx), id);
   }
-}
-
-function stats(ctx: HandlerContext, collectFirst: boolean) {
-  const gc = (globalThis as { gc?: () => void }).gc;
-  if (collectFirst && gc) gc();
-  return {
-    node: ctx.nodeId,
-    keys: ctx.store.size,
-    bytes: ctx.store.bytes,
-    opsServed: ctx.counters?.opsServed ?? 0,
-    uptimeSeconds: ctx.counters ? (Date.now() - ctx.counters.startedAt) / 1000 : 0,
-    heapUsedBytes: getHeapStatistics().used_heap_size,
-    rssBytes: process.memoryUsage.rss(),
-    ...(ctx.maxBytes === undefined ? {} : { maxBytes: ctx.maxBytes }),
-    ...(ctx.output
-      ? {
-          replyQueueBytes: ctx.output.queuedBytes,
-          replyQueueMaxBytes: ctx.output.maxQueuedBytes,
-          clientsDropped: ctx.output.dropped,
-        }
-      : {}),
-    ...(ctx.replication ? { state: ctx.replication.state() } : {}),
-  };
 }
 
 /**
