@@ -5,7 +5,7 @@ import { ClusterFollower } from "../cluster/cluster-follower.js";
 import { ClusterView } from "../cluster/ownership.js";
 import type { Logger } from "../logger.js";
 import { type NodeReplication, replicationFor } from "../replication/node-replication.js";
-import { answerMessage } from "../requests/answer.js";
+import { answer } from "../requests/answer.js";
 import type { HandlerContext } from "../requests/handler.js";
 import { CurveGuard } from "../security/curve-guard.js";
 import { MemoryStore, Reclaimer, type Store } from "../store/index.js";
@@ -13,7 +13,6 @@ import { ClientOutput } from "./client-output.js";
 import { processMemory } from "./memory-probe.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
 import type { NodeOptions } from "./node-options.js";
-import type { PendingReply } from "./reply-queue.js";
 import { ReplySender } from "./reply-sender.js";
 import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
 
@@ -252,7 +251,8 @@ export class ZkvNode {
         continue;
       }
       if (this.output.isDropped(frames[0])) continue;
-      const { reply, ordered } = this.#answer(frames);
+      this.opsServed++;
+      const { reply, ordered } = answer(frames, this.#handlerContext, this.metrics, this.#log);
       const wait = this.#replies.deliver(reply, ordered);
       if (wait) await wait;
       // Draining answers until the socket has been quiet for IDLE_WAKE_MS (the receive above then
@@ -260,11 +260,5 @@ export class ZkvNode {
       // is queued would drop requests a client already sent that are still crossing the network.
       if (this.#draining && Date.now() > this.#drainDeadline) return;
     }
-  }
-
-  /** The reply frames for one incoming message, now or once durable (see answerMessage). */
-  #answer(frames: Buffer[]): { reply: PendingReply; ordered: boolean } {
-    this.opsServed++;
-    return answerMessage(frames, this.#handlerContext, this.metrics, this.#log);
   }
 }

@@ -35,23 +35,12 @@ const MAX_ERROR_MESSAGE_CHARS = 256;
  * order, so its reply must not overtake an earlier one. A reply to a request with an id may leave
  * as soon as it is ready, so one slow write never holds back every other client's replies.
  */
-export function answerMessage(
+export function answer(
   frames: Buffer[],
   ctx: HandlerContext,
   metrics: NodeMetrics,
   log: Logger,
 ): { reply: PendingReply; ordered: boolean } {
-  const reply = answer(frames, ctx, metrics, log);
-  return { reply: reply.frames, ordered: reply.id === undefined };
-}
-
-/** The reply, and the request's id (undefined: it had none, or could not be decoded). */
-function answer(
-  frames: Buffer[],
-  ctx: HandlerContext,
-  metrics: NodeMetrics,
-  log: Logger,
-): { frames: PendingReply; id: unknown } {
   const started = performance.now();
   let split = frames.findIndex((f, i) => i > 0 && f.length === 0);
   split = split === -1 ? 1 : split + 1;
@@ -92,7 +81,7 @@ function answer(
   };
   // A replicated key op answers once its replicas have: later, like a write waiting for the disk.
   const id = decoded.ok ? decoded.request.id : decoded.id;
-  return { frames: reply instanceof Promise ? reply.then(settle) : settle(reply), id };
+  return { reply: reply instanceof Promise ? reply.then(settle) : settle(reply), ordered: id === undefined };
 }
 
 /** Ops whose success may have changed the store. */
