@@ -5,13 +5,13 @@ import { LaunchRefusedError } from "../launcher/launch-placement.js";
 import { LOG_LEVELS } from "../logger.js";
 import { METRICS_PORT_OFFSET } from "../node/metrics.js";
 import { DataDirError } from "../store/index.js";
-import { addStorageOptions, checkStorageFlags } from "../store/node-store.js";
 import { addCurveOptions } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
 import { addMemoryOptions } from "./memory-flags.js";
 import { runLauncher } from "./run-launcher.js";
 import { runSingleNode } from "./run-node.js";
 import type { ServerFlags } from "./server-flags.js";
+import { addStorageOptions, checkStorageFlags } from "./storage-flags.js";
 
 const positiveInt = (what: string) => (raw: string) => {
   const n = Number(raw);

@@ -4,11 +4,11 @@ import { clearStaleEntries, launchPlacement, refuseIfRunning } from "../launcher
 import { ClusterLauncher } from "../launcher/launcher.js";
 import { createLogger, type Logger } from "../logger.js";
 import { waitForPings } from "../ping.js";
-import { storageNodeArgs } from "../store/node-store.js";
 import { curveFromFlags, curveNodeArgs } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
 import { memoryNodeArgs } from "./memory-flags.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
+import { storageNodeArgs } from "./storage-flags.js";
 
 /**
  * The launcher mode of the server CLI (the seed's server_consumer): a static cluster (--nodes)

@@ -3,8 +3,13 @@ import { InvalidArgumentError } from "commander";
 import { createLogger, type Logger } from "../logger.js";
 import { METRICS_PORT_OFFSET } from "../node/metrics.js";
 import { ZkvNode } from "../node/node.js";
-import { hasCompleteMarker, writeCompleteMarker } from "../store/data-dir-marker.js";
-import { nodeDir, openNodeStore, retireNodeDir } from "../store/node-store.js";
+import {
+  hasCompleteMarker,
+  nodeDir,
+  openNodeStore,
+  retireNodeDir,
+  writeCompleteMarker,
+} from "../store/index.js";
 import { curveFromFlags } from "./cli-curve.js";
 import { ExitCode } from "./exit-codes.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";

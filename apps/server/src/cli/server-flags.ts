@@ -1,24 +1,14 @@
-import type { HashingMode } from "@zkv/membership";
-import type { StorageFlags } from "../store/node-store.js";
+import type { LaunchFlags } from "../launcher/launch-placement.js";
 import type { CurveFlags } from "./cli-curve.js";
+import type { StorageFlags } from "./storage-flags.js";
 
 /** The server command line's flags, as commander parses them. */
-export interface ServerFlags extends CurveFlags, StorageFlags {
+export interface ServerFlags extends CurveFlags, StorageFlags, LaunchFlags {
   nodes?: number;
   nodeId?: string;
   port?: number;
-  host: string;
   advertise?: string;
-  basePort: number;
   weight: number;
-  hashing?: HashingMode;
-  clusterSize?: number;
-  /** Forget the stored placement and seed a new cluster (see launchPlacement). */
-  reset?: boolean;
-  /** Replication factor, and optional default quorums, written to Consul KV zkv/replication. */
-  replicas?: number;
-  writeQuorum?: number;
-  readQuorum?: number;
   ttl: number;
   metricsPort?: number;
   /** --max-memory, in bytes: each node's budget for its keys and values. */

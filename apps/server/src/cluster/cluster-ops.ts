@@ -8,10 +8,16 @@ import {
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
-import type { RequestObserver } from "../node/metrics.js";
-import type { Store } from "../store/index.js";
-import { checkBudget, growthOf, makeRoom } from "../store/write-rules.js";
+import { checkBudget, growthOf, makeRoom, type Store } from "../store/index.js";
 import { type ClusterView, placementOf } from "./ownership.js";
+
+/** Told of the entries a rebalance moves: a node's metrics. */
+export interface MoveObserver {
+  /** Entries an IMPORT applied here. */
+  movedIn(count: number): void;
+  /** Entries a MIGRATE_COMMIT removed here. */
+  movedOut(count: number): void;
+}
 
 /** What the rebalancing ops act on. */
 export interface ClusterOpsContext {
@@ -20,7 +26,7 @@ export interface ClusterOpsContext {
   readonly limits: Limits;
   readonly cluster: ClusterView;
   /** Counts keys moved in (IMPORT) and out (MIGRATE_COMMIT). */
-  readonly metrics?: RequestObserver;
+  readonly metrics?: MoveObserver;
   /** The node's memory budget, which an IMPORT must fit in as a whole. */
   readonly maxBytes?: number;
   /** Replicated: entries reclaimed to make room leave tombstones. */

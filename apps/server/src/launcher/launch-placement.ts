@@ -5,16 +5,16 @@ import {
   deregisterNode,
   desiredNodes,
   formatConsulAddr,
+  type HashingMode,
   initialPlacement,
   listMembers,
   type PlacementRecord,
   parseHashing,
   replication,
 } from "@zkv/membership";
-import type { ServerFlags } from "../cli/server-flags.js";
 import type { Logger } from "../logger.js";
 import { pingNode } from "../ping.js";
-import { keysHeld } from "../store/node-store.js";
+import { keysHeld } from "../store/index.js";
 
 /** Why a launcher refused to start; `code` is stable for scripts and tests. */
 export class LaunchRefusedError extends Error {
@@ -27,11 +27,28 @@ export class LaunchRefusedError extends Error {
   }
 }
 
+/** The flags that decide what a launcher starts: part of the server command line's (ServerFlags). */
+export interface LaunchFlags {
+  host: string;
+  /** Port of node-0 in a new cluster. */
+  basePort: number;
+  /** Where the nodes keep their data, when on disk: a reset must not orphan it. */
+  dataDir?: string;
+  hashing?: HashingMode;
+  clusterSize?: number;
+  /** Forget the stored placement and seed a new cluster (see launchPlacement). */
+  reset?: boolean;
+  /** Replication factor, and optional default quorums, written to Consul KV zkv/replication. */
+  replicas?: number;
+  writeQuorum?: number;
+  readQuorum?: number;
+}
+
 /** What the stored cluster says, next to what the flags ask for. */
 export interface LaunchInputs {
   readonly record: PlacementRecord | undefined;
   readonly stored: { readonly hashing: string; readonly n: number };
-  readonly flags: Pick<ServerFlags, "clusterSize" | "hashing" | "replicas">;
+  readonly flags: Pick<LaunchFlags, "clusterSize" | "hashing" | "replicas">;
 }
 
 /**
@@ -60,7 +77,7 @@ export function contradictions({ record, stored, flags }: LaunchInputs): string[
  */
 export async function launchPlacement(
   settings: ClusterSettings,
-  flags: ServerFlags,
+  flags: LaunchFlags,
   consul: ConsulConfig,
 ): Promise<PlacementRecord> {
   const { record, index } = await settings.placementRecord();
@@ -90,7 +107,7 @@ export async function launchPlacement(
  * afresh, those keys would sit on nodes that no longer own them (orphaned). Without a data dir
  * a stopped cluster holds nothing.
  */
-async function refuseReset(record: PlacementRecord, consul: ConsulConfig, flags: ServerFlags): Promise<void> {
+async function refuseReset(record: PlacementRecord, consul: ConsulConfig, flags: LaunchFlags): Promise<void> {
   await refuseIfRunning(record, consul, flags.host);
   if (flags.dataDir === undefined) return;
   const held = await keysHeld(
@@ -109,7 +126,7 @@ async function refuseReset(record: PlacementRecord, consul: ConsulConfig, flags:
 /** Writes the flags' settings and a placement seeded from cluster_size, at `epoch`. */
 async function seed(
   settings: ClusterSettings,
-  flags: ServerFlags,
+  flags: LaunchFlags,
   consul: ConsulConfig,
   index: number,
   epoch: number,

@@ -1,11 +1,9 @@
 import { createServer, type Server } from "node:http";
 import { isErrorReply, type Reply } from "@zkv/protocol";
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { MessageObserver } from "../requests/observer.js";
 import type { ClientOutputStats } from "../requests/stats.js";
 import type { Store } from "../store/index.js";
-
-/** The `op` label of a message that did not decode to a request (bad JSON, unknown op, …). */
-export const INVALID_OP = "INVALID";
 
 /**
  * Latency buckets in seconds, 10 µs to 100 ms: a node answers from memory, so nearly every
@@ -24,16 +22,6 @@ interface RequestCell {
   count: number;
 }
 
-/** Where request handling reports what it did; a node's {@link NodeMetrics}, or nothing in unit tests. */
-export interface RequestObserver {
-  /** One operation answered: a request, or one element of a BATCH. */
-  request(op: string, reply: Reply): void;
-  /** Entries an IMPORT applied here. */
-  movedIn(count: number): void;
-  /** Entries a MIGRATE_COMMIT removed here. */
-  movedOut(count: number): void;
-}
-
 /**
  * One node's Prometheus metrics, in a registry of its own (several nodes may share a process).
  *
@@ -42,7 +30,7 @@ export interface RequestObserver {
  * message makes one histogram observation, and everything else (the store's size, and copying
  * the counts into prom-client) happens in collect callbacks, at scrape time.
  */
-export class NodeMetrics implements RequestObserver {
+export class NodeMetrics implements MessageObserver {
   readonly registry = new Registry();
   /** op → outcome → count. */
   readonly #requests = new Map<string, Map<string, RequestCell>>();

@@ -1,5 +1,4 @@
-/** The frames of one reply: ready now, or later (once its writes are durable; later, replicated). */
-export type PendingReply = Buffer[] | Promise<Buffer[]>;
+import type { PendingReply } from "../requests/answer.js";
 
 /** Replies waiting beyond which the serve loop stops receiving until some have left. */
 export const DEFAULT_MAX_PENDING = 10_000;

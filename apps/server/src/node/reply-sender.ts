@@ -1,5 +1,6 @@
+import type { PendingReply } from "../requests/answer.js";
 import type { ClientOutput } from "./client-output.js";
-import { type PendingReply, ReplyQueue } from "./reply-queue.js";
+import { ReplyQueue } from "./reply-queue.js";
 
 /** Longest a closing node waits for slow clients to take the replies held for them. */
 const SETTLE_MS = 1000;

@@ -1,7 +1,13 @@
 import { ErrorCode, type PutRequest, ZkvError } from "@zkv/protocol";
-import type { Store } from "../store/index.js";
-import { isLive } from "../store/versions.js";
-import { checkBudget, checkCondition, expiryOf, growthOf, makeRoom } from "../store/write-rules.js";
+import {
+  checkBudget,
+  checkCondition,
+  expiryOf,
+  growthOf,
+  isLive,
+  makeRoom,
+  type Store,
+} from "../store/index.js";
 import type { Replicator } from "./replicator.js";
 
 export interface ConditionalWritesOptions {

@@ -1,4 +1,4 @@
-import type { Versioned } from "../store/versions.js";
+import type { Versioned } from "../store/index.js";
 import type { PeerBatcher } from "./peer-batcher.js";
 
 /** How often pending hints are offered to replicas that are back. */

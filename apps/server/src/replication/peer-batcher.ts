@@ -1,5 +1,5 @@
 import type { ReplicaGetReply, ReplicateReply, Reply, VersionedEntry } from "@zkv/protocol";
-import type { Versioned } from "../store/versions.js";
+import type { Versioned } from "../store/index.js";
 import type { PeerRequest } from "./peer-links.js";
 
 /** What the batcher needs of the links: one request to one peer. */

@@ -1,5 +1,5 @@
 import { ErrorCode, ZkvError } from "@zkv/protocol";
-import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/versions.js";
+import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/index.js";
 import { Hints } from "./hints.js";
 import type { PeerBatcher, PeerCopy } from "./peer-batcher.js";
 import { awaitQuorum, countable, type PeerStates } from "./quorum.js";

@@ -10,9 +10,8 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import type { Logger } from "../logger.js";
-import { INVALID_OP, type NodeMetrics } from "../node/metrics.js";
-import type { PendingReply } from "../node/reply-queue.js";
 import { type HandlerContext, handleRequest } from "./handler.js";
+import { INVALID_OP, type MessageObserver } from "./observer.js";
 
 /**
  * Longest error message sent, in UTF-16 code units. Messages may quote client input (an unknown op
@@ -20,6 +19,9 @@ import { type HandlerContext, handleRequest } from "./handler.js";
  * stay well under maxMessageBytes, or clients refuse it as TOO_LARGE, whatever the request held.
  */
 const MAX_ERROR_MESSAGE_CHARS = 256;
+
+/** The frames of one reply: ready now, or later (once its writes are durable; later, replicated). */
+export type PendingReply = Buffer[] | Promise<Buffer[]>;
 
 /**
  * Builds the reply frames for one incoming message. The envelope is everything up to and
@@ -38,7 +40,7 @@ const MAX_ERROR_MESSAGE_CHARS = 256;
 export function answer(
   frames: Buffer[],
   ctx: HandlerContext,
-  metrics: NodeMetrics,
+  metrics: MessageObserver,
   log: Logger,
 ): { reply: PendingReply; ordered: boolean } {
   const started = performance.now();

@@ -15,11 +15,11 @@ import {
 } from "@zkv/protocol";
 import { importEntries, migrateCommit, migrateFetch, migration } from "../cluster/cluster-ops.js";
 import type { ClusterView } from "../cluster/ownership.js";
-import { INVALID_OP, type RequestObserver } from "../node/metrics.js";
 import { type HandoffContext, handoff, trim } from "../replication/handoff.js";
 import { type ReplicaContext, replicaOp } from "../replication/replica-ops.js";
 import type { Store } from "../store/index.js";
 import { localKeyOp } from "./local-key-ops.js";
+import { INVALID_OP, type RequestObserver } from "./observer.js";
 import { replicatedKeyOp } from "./replicated-key-ops.js";
 import { type ClientOutputStats, type MemoryProbe, type NodeCounters, stats } from "./stats.js";
 

@@ -8,7 +8,6 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import type { Migration } from "../cluster/migration.js";
-import type { Store } from "../store/index.js";
 import {
   checkBudget,
   checkCondition,
@@ -17,7 +16,8 @@ import {
   isConditional,
   makeRoom,
   type RoomContext,
-} from "../store/write-rules.js";
+  type Store,
+} from "../store/index.js";
 
 /**
  * PUT, GET_ONE and DELETE on a node that holds the only copy of the key (no replication): the

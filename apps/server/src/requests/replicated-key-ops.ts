@@ -6,8 +6,7 @@ import {
   toErrorReply,
 } from "@zkv/protocol";
 import type { ReplicaContext } from "../replication/replica-ops.js";
-import { isLive } from "../store/versions.js";
-import { checkBudget, expiryOf, growthOf, isConditional, makeRoom } from "../store/write-rules.js";
+import { checkBudget, expiryOf, growthOf, isConditional, isLive, makeRoom } from "../store/index.js";
 import { notFound } from "./local-key-ops.js";
 
 /**
