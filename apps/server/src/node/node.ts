@@ -1,15 +1,14 @@
-import { CURVE_KEY_META, NodeRegistration, REPLICA_STATE_META } from "@zkv/membership";
+import { CURVE_KEY_META } from "@zkv/membership";
 import { DEFAULT_LIMITS, type Limits } from "@zkv/protocol";
 import { Router } from "zeromq";
-import { ClusterFollower } from "../cluster/cluster-follower.js";
-import { ClusterView } from "../cluster/ownership.js";
+import type { ClusterView } from "../cluster/ownership.js";
 import type { Logger } from "../logger.js";
-import { type NodeReplication, replicationFor } from "../replication/node-replication.js";
 import { answer } from "../requests/answer.js";
 import type { HandlerContext } from "../requests/handler.js";
 import { CurveGuard } from "../security/curve-guard.js";
 import { MemoryStore, Reclaimer, type Store } from "../store/index.js";
 import { ClientOutput } from "./client-output.js";
+import { ClusterMember } from "./cluster-member.js";
 import { processMemory } from "./memory-probe.js";
 import { MetricsServer, NodeMetrics } from "./metrics.js";
 import type { NodeOptions } from "./node-options.js";
@@ -28,7 +27,7 @@ const IDLE_WAKE_MS = 100;
 
 /**
  * One zkv node: a ZeroMQ ROUTER on tcp://host:port serving REQ and DEALER clients, a store, and
- * (in Consul mode) a registration with a TTL health check. Replies leave in request order; one
+ * (in Consul mode) its part in the cluster (ClusterMember). Replies leave in request order; one
  * that waits for the disk goes out later through its ReplySender while the node keeps receiving.
  * `close()` answers requests until none has arrived for IDLE_WAKE_MS (at most DRAIN_MS), sends
  * every reply still waiting, deregisters, closes the socket and then the store.
@@ -43,18 +42,12 @@ export class ZkvNode {
   readonly #log: Logger;
   /** CURVE only: who may connect, and the ZAP handler that asks it. */
   readonly curve: CurveGuard | undefined;
-  #registration: NodeRegistration | undefined;
-  /** Whether the registration started, and whether the placement has removed this node. */
-  #registered = false;
-  #removedSeen = false;
-  #follower: ClusterFollower | undefined;
-  /** Set when the cluster keeps more than one copy of each key. */
-  readonly #replication: NodeReplication | undefined;
+  /** Consul mode only: placement, registration and replication. */
+  readonly #member: ClusterMember | undefined;
   /** Who owns what: set in Consul mode, where placement is known; static nodes serve every key. */
   readonly cluster: ClusterView | undefined;
   /** Resolves when the cluster removed this node (remove-node finished): time to shut down. */
   readonly removed: Promise<void>;
-  #onRemoved: () => void = () => {};
   #serving: Promise<void> | undefined;
   #draining = false;
   #drainDeadline = 0;
@@ -73,10 +66,9 @@ export class ZkvNode {
     this.store = options.store ?? new MemoryStore();
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.#log = options.logger;
-    this.cluster = options.consul ? new ClusterView(options.nodeId) : undefined;
-    this.removed = new Promise((resolve) => {
-      this.#onRemoved = resolve;
-    });
+    this.#member = options.consul ? new ClusterMember(options, options.consul, this.store) : undefined;
+    this.cluster = this.#member?.view;
+    this.removed = this.#member?.removed ?? new Promise(() => {});
     const socketLimits = { ...DEFAULT_SOCKET_LIMITS, ...options.socketLimits };
     const curve = options.curve ? new CurveGuard(options.curve, options.consul, this.#log) : undefined;
     this.curve = curve;
@@ -96,11 +88,7 @@ export class ZkvNode {
       metricsPort === undefined
         ? undefined
         : new MetricsServer(this.metrics.registry, options.host, metricsPort);
-    this.#replication = replicationFor(options, this.store, this.cluster, () =>
-      this.#registration
-        ? this.#registration.updateMeta({ [REPLICA_STATE_META]: "serving" })
-        : Promise.resolve(),
-    );
+    const replication = this.#member?.replication;
     this.#handlerContext = {
       nodeId: options.nodeId,
       store: this.store,
@@ -110,10 +98,10 @@ export class ZkvNode {
       output: this.output,
       metrics: this.metrics,
       ...(this.cluster ? { cluster: this.cluster } : {}),
-      ...(this.#replication ? { replication: this.#replication.context, keepTombstones: true } : {}),
+      ...(replication ? { replication: replication.context, keepTombstones: true } : {}),
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
     };
-    this.#reclaimer = new Reclaimer(this.store, { keepTombstones: this.#replication !== undefined });
+    this.#reclaimer = new Reclaimer(this.store, { keepTombstones: replication !== undefined });
   }
 
   /** `tcp://host:port` the node is bound to. */
@@ -157,43 +145,14 @@ export class ZkvNode {
       );
       this.#metricsServer = undefined;
     }
-    if (this.options.consul && this.cluster) {
-      this.#follower = new ClusterFollower(this.options.consul, this.cluster, this.#log);
-      this.#follower.on("removed", () => {
-        this.#log.info({}, "removed from the cluster's placement");
-        // Out of Consul at once, while it still redirects stragglers: a later add of the same id
-        // must wait for a new process, never take this leaving one for the node it starts. (Removed
-        // before it registered, it registers first, over any stale entry, and then leaves.)
-        this.#removedSeen = true;
-        if (this.#registered) void this.#registration?.close();
-        this.#onRemoved();
+    try {
+      await this.#member?.start({
+        ...(this.#metricsServer ? { metrics_port: String(this.#metricsServer.port) } : {}),
+        ...(this.curve ? { [CURVE_KEY_META]: this.curve.publicKey } : {}),
       });
-      this.#registration = new NodeRegistration({
-        consul: this.options.consul,
-        nodeId: this.options.nodeId,
-        address: this.options.advertise ?? this.options.host,
-        port: this.options.port,
-        weight: this.options.weight ?? 1,
-        logger: this.#log,
-        ...(this.options.ttlSeconds ? { ttlSeconds: this.options.ttlSeconds } : {}),
-        meta: {
-          ...(this.#metricsServer ? { metrics_port: String(this.#metricsServer.port) } : {}),
-          ...(this.curve ? { [CURVE_KEY_META]: this.curve.publicKey } : {}),
-          ...(this.#replication ? { [REPLICA_STATE_META]: this.#replication.state } : {}),
-        },
-      });
-      try {
-        await this.#follower.start();
-        await this.#replication?.start();
-        await this.#registration.start();
-        this.#registered = true;
-        if (this.#removedSeen) void this.#registration.close();
-      } catch (err) {
-        await this.close();
-        throw err;
-      }
-      // Registered first, so the writes that arrive while it copies reach it too.
-      void this.#replication?.bootstrap();
+    } catch (err) {
+      await this.close();
+      throw err;
     }
     this.#log.info(
       {
@@ -201,7 +160,7 @@ export class ZkvNode {
         consul: Boolean(this.options.consul),
         metricsPort: this.metricsPort,
         curve: this.curve ? { allowedClients: this.curve.allowedClients } : false,
-        ...(this.#replication ? { state: this.#replication.state } : {}),
+        ...(this.#member?.replication ? { state: this.#member.replication.state } : {}),
       },
       "node serving",
     );
@@ -219,9 +178,7 @@ export class ZkvNode {
     await this.#serving;
     await this.#replies.drained();
     this.#reclaimer.close();
-    this.#replication?.close();
-    this.#follower?.close();
-    await this.#registration?.close();
+    await this.#member?.close();
     await this.#metricsServer?.close();
     // Unbind and wait: libzmq releases the port in the background after close(), and a node
     // restarted at once on the same port must find it free.
