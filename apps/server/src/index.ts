@@ -3,15 +3,16 @@
  * tests and embedders can run them in-process. The command line lives in main.ts.
  */
 
-export { CurveGuard, type NodeCurveOptions } from "./curve-guard.js";
-export { ExitCode } from "./exit-codes.js";
-export { getAllPage, type HandlerContext, handleRequest } from "./handler.js";
-export { ClusterLauncher, type LauncherOptions, type NodeSpec } from "./launcher.js";
+export { ExitCode } from "./cli/exit-codes.js";
+export { ClusterLauncher, type LauncherOptions, type NodeSpec } from "./launcher/launcher.js";
 export { createLogger, type Logger } from "./logger.js";
-export { ZkvNode } from "./node.js";
-export type { NodeOptions } from "./node-options.js";
+export { ZkvNode } from "./node/node.js";
+export type { NodeOptions } from "./node/node-options.js";
+export { DEFAULT_SOCKET_LIMITS, type SocketLimits } from "./node/socket-options.js";
 export { pingNode, waitForPings } from "./ping.js";
-export { DEFAULT_SOCKET_LIMITS, type SocketLimits } from "./socket-options.js";
+export { getAllPage, type HandlerContext, handleRequest } from "./requests/handler.js";
+export { CurveGuard, type NodeCurveOptions } from "./security/curve-guard.js";
+export { decideZap, ZAP_DOMAIN, ZAP_ENDPOINT } from "./security/zap.js";
 export {
   DataDirError,
   DurableStore,
@@ -23,4 +24,3 @@ export {
   SYNC_POLICIES,
   type SyncPolicy,
 } from "./store/index.js";
-export { decideZap, ZAP_DOMAIN, ZAP_ENDPOINT } from "./zap.js";

@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { ClusterSettings } from "@zkv/membership";
 import { freePorts, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitCode } from "../src/exit-codes.js";
+import { ExitCode } from "../src/cli/exit-codes.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 

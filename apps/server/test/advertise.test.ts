@@ -4,7 +4,7 @@ import { decodeReply, encodeRequest } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Dealer } from "zeromq";
 import { createLogger } from "../src/logger.js";
-import { ZkvNode } from "../src/node.js";
+import { ZkvNode } from "../src/node/node.js";
 
 /**
  * Bind vs advertise: in a container a node binds 0.0.0.0 but must announce an address other hosts

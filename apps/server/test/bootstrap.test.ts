@@ -2,13 +2,13 @@ import { createPlacement } from "@zkv/hashring";
 import { ErrorCode, type ReplicaHandoffReply } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { ClusterView } from "../src/ownership.js";
+import { ClusterView } from "../src/cluster/ownership.js";
 import { pullFromSources } from "../src/replication/bootstrap.js";
 import { handoff } from "../src/replication/handoff.js";
 import { awaitQuorum, countable } from "../src/replication/quorum.js";
 import type { Replicator } from "../src/replication/replicator.js";
-import type { Versioned } from "../src/replication/versions.js";
 import { MemoryStore } from "../src/store/index.js";
+import type { Versioned } from "../src/store/versions.js";
 import { FakeCluster } from "./support/fake-cluster.js";
 
 /** How one replica answers a quorum wait: counted, answered without counting, failed, or never. */

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { eventually } from "@zkv/membership/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { curveKeyPair } from "zeromq";
-import type { ZkvNode } from "../src/node.js";
+import type { ZkvNode } from "../src/node/node.js";
 import { call, Harness } from "./helpers.js";
 
 /**

@@ -1,7 +1,7 @@
 import { DEFAULT_LIMITS, ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import type { HandlerContext } from "../src/handler.js";
+import type { HandlerContext } from "../src/requests/handler.js";
 import { MemoryStore } from "../src/store/index.js";
 import { answerNow } from "./helpers.js";
 import { FakeCluster } from "./support/fake-cluster.js";

@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { type CurveKeyPair, z85Decode } from "@zkv/protocol";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { curveKeyPair, type Dealer } from "zeromq";
-import type { ZkvNode } from "../src/node.js";
-import { decideZap, ZAP_DOMAIN } from "../src/zap.js";
+import type { ZkvNode } from "../src/node/node.js";
+import { decideZap, ZAP_DOMAIN } from "../src/security/zap.js";
 import { call, EMPTY, frame, Harness } from "./helpers.js";
 
 const harness = new Harness();

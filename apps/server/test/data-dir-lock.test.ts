@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { eventually, freePorts, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { ExitCode } from "../src/exit-codes.js";
+import { ExitCode } from "../src/cli/exit-codes.js";
 import { LOCK_FILE } from "../src/store/lock.js";
 import { TestProcesses } from "./support/processes.js";
 

@@ -1,13 +1,13 @@
 import { createPlacement } from "@zkv/hashring";
 import { DEFAULT_LIMITS, decodeReply, type Reply } from "@zkv/protocol";
 import { afterEach, describe, expect, it } from "vitest";
-import { answerMessage } from "../src/answer.js";
-import type { HandlerContext } from "../src/handler.js";
+import { ClusterView } from "../src/cluster/ownership.js";
 import { createLogger } from "../src/logger.js";
-import { NodeMetrics } from "../src/metrics.js";
-import { ClusterView } from "../src/ownership.js";
-import type { Versioned } from "../src/replication/versions.js";
+import { NodeMetrics } from "../src/node/metrics.js";
+import { answer } from "../src/requests/answer.js";
+import type { HandlerContext } from "../src/requests/handler.js";
 import { MemoryStore, type Store } from "../src/store/index.js";
+import type { Versioned } from "../src/store/versions.js";
 import { EMPTY, expectEnvelope, frame, Harness } from "./helpers.js";
 
 /**
@@ -169,7 +169,7 @@ describe("rebalancing writes", () => {
     const log = createLogger("silent", {});
     const message = (body: object) => [Buffer.from("peer"), EMPTY, frame(JSON.stringify(body))];
 
-    const { reply: imported } = answerMessage(
+    const { reply: imported } = answer(
       message({ op: "IMPORT", run, entries: [{ key: "k", value: "v" }] }),
       a.ctx,
       a.metrics,
@@ -183,7 +183,7 @@ describe("rebalancing writes", () => {
     b.store.put("k", "v");
     b.store.sync(); // that PUT's own commit, already durable
     b.ctx.cluster!.migration!.fetch(b.store, ["k"], 1 << 20);
-    const { reply: committed } = answerMessage(
+    const { reply: committed } = answer(
       message({ op: "MIGRATE_COMMIT", run, keys: ["k"] }),
       b.ctx,
       b.metrics,

@@ -12,7 +12,7 @@ import {
 } from "@zkv/membership/testing";
 import type { Reply } from "@zkv/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ExitCode } from "../src/exit-codes.js";
+import { ExitCode } from "../src/cli/exit-codes.js";
 import { IdDealer, runServer, type ServerProcess, startNode } from "./support/processes.js";
 
 /** Real node processes on real data dirs: what a restart keeps, and what a SIGKILL cannot take. */

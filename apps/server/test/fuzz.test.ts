@@ -13,7 +13,7 @@ import {
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { Dealer } from "zeromq";
-import type { ZkvNode } from "../src/node.js";
+import type { ZkvNode } from "../src/node/node.js";
 import { call, EMPTY, frame, Harness } from "./helpers.js";
 
 /**

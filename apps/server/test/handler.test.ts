@@ -15,7 +15,7 @@ import {
 } from "@zkv/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { getAllPage, type HandlerContext } from "../src/handler.js";
+import { getAllPage, type HandlerContext } from "../src/requests/handler.js";
 import { MemoryStore } from "../src/store/index.js";
 import { handleNow, thrown } from "./helpers.js";
 

@@ -9,9 +9,9 @@ import {
 } from "@zkv/protocol";
 import { expect } from "vitest";
 import { Dealer, Request } from "zeromq";
-import { type HandlerContext, handleRequest } from "../src/handler.js";
 import { createLogger } from "../src/logger.js";
-import { type NodeOptions, ZkvNode } from "../src/node.js";
+import { type NodeOptions, ZkvNode } from "../src/node/node.js";
+import { type HandlerContext, handleRequest } from "../src/requests/handler.js";
 
 /** Longest a test waits for any one reply before failing (instead of hanging until the test timeout). */
 export const REPLY_TIMEOUT_MS = 5000;

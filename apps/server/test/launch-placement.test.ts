@@ -1,6 +1,6 @@
 import { initialPlacement } from "@zkv/membership";
 import { describe, expect, it } from "vitest";
-import { contradictions } from "../src/launch-placement.js";
+import { contradictions } from "../src/launcher/launch-placement.js";
 
 const stored = { hashing: "ring", n: 1 };
 

@@ -1,6 +1,6 @@
 import { connect } from "node:net";
 import { afterEach, describe, expect, it } from "vitest";
-import { DEFAULT_SOCKET_LIMITS } from "../src/socket-options.js";
+import { DEFAULT_SOCKET_LIMITS } from "../src/node/socket-options.js";
 import { call, EMPTY, frame, Harness } from "./helpers.js";
 
 const harness = new Harness();

@@ -2,15 +2,26 @@ import { createPlacement } from "@zkv/hashring";
 import { DEFAULT_LIMITS, ErrorCode, type StatsReply } from "@zkv/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import type { HandlerContext } from "../src/handler.js";
-import { memoryNodeArgs, parseByteSize } from "../src/memory-flags.js";
-import { ClusterView } from "../src/ownership.js";
+import { memoryNodeArgs, parseByteSize } from "../src/cli/memory-flags.js";
+import { ClusterView } from "../src/cluster/ownership.js";
+import type { HandlerContext } from "../src/requests/handler.js";
 import { MemoryStore } from "../src/store/index.js";
-import { answerNow } from "./helpers.js";
+import { checkBudget, makeRoom } from "../src/store/write-rules.js";
+import { answerNow, thrown } from "./helpers.js";
 
 /** A node whose budget is `maxBytes`: "k1"+"12345678" is 10 bytes, so 30 holds three such keys. */
 function budgeted(maxBytes: number, now?: () => number): HandlerContext {
   return { nodeId: "n", store: new MemoryStore(now ? { now } : {}), limits: DEFAULT_LIMITS, maxBytes };
+}
+
+/** A budget of 30 holding three entries that have just expired: not yet reclaimed, they still count. */
+function fullOfExpired(): HandlerContext {
+  let now = 1_000_000;
+  const ctx = budgeted(30, () => now);
+  for (const k of ["k1", "k2", "k3"]) answerNow({ op: "PUT", key: k, value: "12345678", ttl: 1 }, ctx);
+  now += 1000;
+  expect(ctx.store.bytes).toBe(30);
+  return ctx;
 }
 
 const oom = { error: { code: ErrorCode.OUT_OF_MEMORY } };
@@ -41,13 +52,18 @@ describe("the memory budget (--max-memory)", () => {
   });
 
   it("reclaims expired entries at once when full, before refusing", () => {
-    let now = 1_000_000;
-    const ctx = budgeted(30, () => now);
-    for (const k of ["k1", "k2", "k3"]) answerNow({ op: "PUT", key: k, value: "12345678", ttl: 1 }, ctx);
-    now += 1000; // expired, not yet reclaimed: they still count
-    expect(ctx.store.bytes).toBe(30);
+    const ctx = fullOfExpired();
     expect(answerNow({ op: "PUT", key: "k4", value: "12345678" }, ctx)).toEqual({ ok: true });
     expect(ctx.store.bytes).toBe(10);
+  });
+
+  it("checkBudget only checks: the expired entries that still count go only through makeRoom", () => {
+    const ctx = fullOfExpired();
+    expect(thrown(() => checkBudget(ctx, 10)).code).toBe(ErrorCode.OUT_OF_MEMORY);
+    expect(ctx.store.bytes).toBe(30); // refused, and the store untouched
+    makeRoom(ctx, 10);
+    expect(ctx.store.bytes).toBe(0);
+    checkBudget(ctx, 10); // now it fits
   });
 
   it("refuses an IMPORT that does not fit as a whole, so a rebalance fails instead of losing data", () => {

@@ -13,8 +13,8 @@ import {
 import type { PlacementSpec } from "@zkv/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { createLogger } from "../src/logger.js";
-import { METRICS_PORT_OFFSET } from "../src/metrics.js";
-import { type NodeOptions, ZkvNode } from "../src/node.js";
+import { METRICS_PORT_OFFSET } from "../src/node/metrics.js";
+import { type NodeOptions, ZkvNode } from "../src/node/node.js";
 import { call, EMPTY, expectEnvelope, frame, Harness } from "./helpers.js";
 
 /** One sample line of the Prometheus text format, parsed. */

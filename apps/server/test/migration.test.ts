@@ -1,7 +1,7 @@
 import { createPlacement } from "@zkv/hashring";
 import type { MovedEntry } from "@zkv/protocol";
 import { describe, expect, it } from "vitest";
-import { FENCE_LEASE_MS, Migration } from "../src/migration.js";
+import { FENCE_LEASE_MS, Migration } from "../src/cluster/migration.js";
 import { MemoryStore } from "../src/store/index.js";
 
 /**

@@ -1,4 +1,11 @@
-import { DEFAULT_LIMITS, decodeReply, ErrorCode, encodeCursor, type Reply } from "@zkv/protocol";
+import {
+  DEFAULT_LIMITS,
+  decodeReply,
+  ErrorCode,
+  encodeCursor,
+  type Reply,
+  type StatsReply,
+} from "@zkv/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { call, EMPTY, expectEnvelope, frame, Harness, replyText } from "./helpers.js";
 
@@ -38,6 +45,20 @@ describe("ZkvNode with a plain REQ client", () => {
     expect(JSON.parse(replyText(await req.receive()))).toMatchObject({ error: { code: "BAD_JSON" } });
     await req.send(frame('{"op":"PING","id":1}'));
     expect(JSON.parse(replyText(await req.receive()))).toEqual({ ok: true, node: expect.any(String), id: 1 });
+  });
+});
+
+describe("ZkvNode STATS", () => {
+  it("reports its requests served, its uptime and its process's memory", async () => {
+    const node = await harness.node();
+    const dealer = harness.dealer(node);
+    await call(dealer, { op: "PING" });
+    const stats = await call(dealer, { op: "STATS", id: 1 });
+    expect(stats).toMatchObject({ opsServed: 2, id: 1 }); // this STATS included
+    const { uptimeSeconds, heapUsedBytes, rssBytes } = stats as StatsReply;
+    expect(uptimeSeconds).toBeGreaterThanOrEqual(0);
+    expect(heapUsedBytes).toBeGreaterThan(0); // measured by the node's probe, not left at 0
+    expect(rssBytes).toBeGreaterThan(0);
   });
 });
 

@@ -1,8 +1,8 @@
 import { createPlacement, type Placement } from "@zkv/hashring";
 import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { describe, expect, it } from "vitest";
-import { Migration } from "../src/migration.js";
-import { ClusterView, type Decision } from "../src/ownership.js";
+import { Migration } from "../src/cluster/migration.js";
+import { ClusterView, type Decision } from "../src/cluster/ownership.js";
 import { MemoryStore } from "../src/store/index.js";
 
 /**

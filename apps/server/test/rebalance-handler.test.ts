@@ -14,9 +14,9 @@ import {
 } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it, vi } from "vitest";
-import type { HandlerContext } from "../src/handler.js";
-import { FENCE_LEASE_MS } from "../src/migration.js";
-import { ClusterView } from "../src/ownership.js";
+import { FENCE_LEASE_MS } from "../src/cluster/migration.js";
+import { ClusterView } from "../src/cluster/ownership.js";
+import type { HandlerContext } from "../src/requests/handler.js";
 import { MemoryStore } from "../src/store/index.js";
 import { handleNow, thrown } from "./helpers.js";
 

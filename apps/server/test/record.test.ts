@@ -8,6 +8,7 @@ import {
   RecordFormatError,
   RecordKind,
 } from "../src/store/index.js";
+import { decodeLongEntry, encodeLongEntry, longKey, MAX_DIRECT_KEY_BYTES } from "../src/store/record.js";
 
 describe("record format", () => {
   it("lays a value out as [kind 0][float64 version BE][UTF-8 value]", () => {
@@ -69,5 +70,20 @@ describe("key encoding", () => {
     const keys = ["\uffff", "\u{1f600}", "é", "a", "", "ab", "\ud800"];
     const byBytes = [...keys].sort((a, b) => Buffer.compare(encodeKey(a), encodeKey(b)));
     expect(byBytes).toEqual([...keys].sort());
+  });
+});
+
+describe("long keys", () => {
+  it("go under their SHA-256, the value holding [key length uint32 BE][key][record], and come back whole", () => {
+    const key = "\u{1f600}".repeat(1000); // 4000 bytes of UTF-16: past the direct limit
+    const encoded = encodeKey(key);
+    expect(encoded.length).toBeGreaterThan(MAX_DIRECT_KEY_BYTES);
+    expect(longKey(encoded).length).toBe(32);
+    const record = encodeValue("v", 3);
+    const value = encodeLongEntry(encoded, record);
+    expect(value.readUInt32BE(0)).toBe(encoded.length);
+    const back = decodeLongEntry(value);
+    expect(back.key).toBe(key);
+    expect(decodeRecord(back.record)).toEqual({ kind: RecordKind.VALUE, version: 3, value: "v" });
   });
 });

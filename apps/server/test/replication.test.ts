@@ -4,8 +4,8 @@ import { afterEach, describe, expect, it } from "vitest";
 import { PeerBatcher } from "../src/replication/peer-batcher.js";
 import type { PeerRequest } from "../src/replication/peer-links.js";
 import { purgeTombstones } from "../src/replication/tombstones.js";
-import { HybridClock, newest, supersedes } from "../src/replication/versions.js";
 import { MemoryStore } from "../src/store/index.js";
+import { HybridClock, newest, supersedes } from "../src/store/versions.js";
 import { FakeCluster } from "./support/fake-cluster.js";
 
 const versioned = fc.record({

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { DEFAULT_LIMITS } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
-import { getAllPage, type HandlerContext } from "../src/handler.js";
+import { getAllPage, type HandlerContext } from "../src/requests/handler.js";
 import { ExpiryIndex } from "../src/store/expiry-index.js";
 import { DurableStore, MemoryStore, Reclaimer } from "../src/store/index.js";
 import { answerNow } from "./helpers.js";

@@ -1,8 +1,14 @@
 import { ErrorCode, type PutRequest, ZkvError } from "@zkv/protocol";
-import type { Store } from "../store/index.js";
-import { checkBudget, checkCondition, expiryOf, growthOf } from "../write-rules.js";
+import {
+  checkBudget,
+  checkCondition,
+  expiryOf,
+  growthOf,
+  isLive,
+  makeRoom,
+  type Store,
+} from "../store/index.js";
 import type { Replicator } from "./replicator.js";
-import { isLive } from "./versions.js";
 
 export interface ConditionalWritesOptions {
   readonly self: string;
@@ -57,7 +63,9 @@ export class ConditionalWrites {
     const { replicator, store } = this.o;
     const current = await replicator.read(request.key);
     checkCondition(request, isLive(current, store.now()) ? current : undefined);
-    checkBudget(this.o, growthOf(store, request.key, request.value));
+    const growth = growthOf(store, request.key, request.value);
+    makeRoom(this.o, growth);
+    checkBudget(this.o, growth);
     const expiresAt = expiryOf(request, store.now());
     const { version } = await replicator.write(request.key, request.value, request.w, expiresAt);
     return version;

@@ -1,5 +1,5 @@
 import { ErrorCode, type ReplicaHandoffRequest, type Reply, type TrimRequest, ZkvError } from "@zkv/protocol";
-import type { ClusterView } from "../ownership.js";
+import type { ClusterView } from "../cluster/ownership.js";
 import type { Store } from "../store/index.js";
 import type { Replicator } from "./replicator.js";
 

@@ -1,5 +1,5 @@
+import type { Versioned } from "../store/index.js";
 import type { PeerBatcher } from "./peer-batcher.js";
-import type { Versioned } from "./versions.js";
 
 /** How often pending hints are offered to replicas that are back. */
 const REPLAY_MS = 500;

@@ -7,9 +7,8 @@ import {
   type Replication,
 } from "@zkv/membership";
 import type { ReplicaHandoffReply } from "@zkv/protocol";
+import type { ClusterView } from "../cluster/ownership.js";
 import type { Logger } from "../logger.js";
-import type { NodeOptions } from "../node-options.js";
-import type { ClusterView } from "../ownership.js";
 import type { Store } from "../store/index.js";
 import { type PullReport, pullFromSources, type ReplicaState } from "./bootstrap.js";
 import { ConditionalWrites } from "./conditional.js";
@@ -181,36 +180,6 @@ export class NodeReplication {
     this.#replicator.close();
     this.#peers.close();
   }
-}
-
-/**
- * The replication of node `options` when its cluster keeps more than one copy (Consul mode
- * only), else undefined. `announce` tells Consul the node serves, once it has bootstrapped.
- */
-export function replicationFor(
-  options: NodeOptions,
-  store: Store,
-  cluster: ClusterView | undefined,
-  announce: () => Promise<void>,
-): NodeReplication | undefined {
-  const { consul, replication: settings } = options;
-  if (!consul || !cluster || settings === undefined || settings.n <= 1) return undefined;
-  return new NodeReplication({
-    nodeId: options.nodeId,
-    consul,
-    store,
-    cluster,
-    settings,
-    logger: options.logger,
-    maxBytes: options.maxBytes,
-    ...(options.curve ? { curve: options.curve.identity } : {}),
-    startsEmpty: options.startsEmpty ?? options.store === undefined,
-    bootstrapGiveUpMs: options.bootstrapGiveUpMs,
-    onServing: async () => {
-      await options.onBootstrapped?.();
-      await announce();
-    },
-  });
 }
 
 function peersOf(members: readonly Member[]) {

@@ -1,6 +1,6 @@
 import type { ReplicaGetReply, ReplicateReply, Reply, VersionedEntry } from "@zkv/protocol";
+import type { Versioned } from "../store/index.js";
 import type { PeerRequest } from "./peer-links.js";
-import type { Versioned } from "./versions.js";
 
 /** What the batcher needs of the links: one request to one peer. */
 export interface PeerTransport {

@@ -1,8 +1,8 @@
 import { ErrorCode, ZkvError } from "@zkv/protocol";
+import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/index.js";
 import { Hints } from "./hints.js";
 import type { PeerBatcher, PeerCopy } from "./peer-batcher.js";
 import { awaitQuorum, countable, type PeerStates } from "./quorum.js";
-import { HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
 
 /** A replica's store as replication sees it: versioned copies, tombstones included. */
 export interface ReplicaStore {

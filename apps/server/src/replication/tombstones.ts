@@ -1,4 +1,4 @@
-import type { Versioned } from "./versions.js";
+import type { Versioned } from "../store/index.js";
 
 /** How long a deletion is remembered: a replica down longer than this may bring the key back. */
 export const DEFAULT_TOMBSTONE_TTL_MS = 24 * 60 * 60 * 1000;

@@ -1,13 +1,23 @@
-import { createHash } from "node:crypto";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { type HybridClock, supersedes, type Versioned } from "../replication/versions.js";
 import { DataDirError } from "./errors.js";
 import { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
-import { decodeKey, decodeRecord, encodeKey, encodeTombstone, encodeValue, RecordKind } from "./record.js";
+import {
+  decodeKey,
+  decodeLongEntry,
+  decodeRecord,
+  encodeKey,
+  encodeLongEntry,
+  encodeTombstone,
+  encodeValue,
+  longKey,
+  MAX_DIRECT_KEY_BYTES,
+  RecordKind,
+} from "./record.js";
 import type { Entry, Store, StoredEntry } from "./store.js";
+import { type HybridClock, supersedes, type Versioned } from "./versions.js";
 
 /**
  * When a write counts as durable (`--fsync`), like Redis' appendfsync always / everysec / no:
@@ -35,11 +45,6 @@ export interface DurableStoreOptions {
 /** The format of the records in a data dir; a dir written in another format is refused. */
 const FORMAT = 1;
 const FORMAT_KEY = Buffer.from("format");
-/**
- * lmdb-js' largest key with the default page size. zkv keys reach 4 KiB of UTF-8, 8 KiB as UTF-16,
- * so a longer key lives in the `long` table under its SHA-256, with the key kept in the value.
- */
-const MAX_DIRECT_KEY_BYTES = 1978;
 
 /**
  * Every entry in memory (a MemoryStore answers all reads, at memory speed and in UTF-16 order)
@@ -123,8 +128,8 @@ export class DurableStore implements Store {
     }
     for (const { key, value } of this.#data.getRange({})) this.#restore(decodeKey(key), value);
     for (const { value } of this.#long.getRange({})) {
-      const keyBytes = value.readUInt32BE(0);
-      this.#restore(decodeKey(value.subarray(4, 4 + keyBytes)), value.subarray(4 + keyBytes));
+      const { key, record } = decodeLongEntry(value);
+      this.#restore(key, record);
     }
   }
 
@@ -197,7 +202,7 @@ export class DurableStore implements Store {
   #write(key: string, record: Buffer): void {
     const k = encodeKey(key);
     if (k.length <= MAX_DIRECT_KEY_BYTES) this.#track(this.#data.put(k, record));
-    else this.#track(this.#long.put(longKey(k), Buffer.concat([lengthOf(k), k, record])));
+    else this.#track(this.#long.put(longKey(k), encodeLongEntry(k, record)));
   }
 
   delete(key: string): boolean {
@@ -245,14 +250,4 @@ export class DurableStore implements Store {
       this.#options.onError?.(err);
     });
   }
-}
-
-function longKey(encoded: Buffer): Buffer {
-  return createHash("sha256").update(encoded).digest();
-}
-
-function lengthOf(encoded: Buffer): Buffer {
-  const out = Buffer.allocUnsafe(4);
-  out.writeUInt32BE(encoded.length, 0);
-  return out;
 }

@@ -1,8 +1,13 @@
-/** A node's storage: the Store interface, its in-memory and durable engines, and their errors. */
+/**
+ * A node's storage: the Store interface, its in-memory and durable engines and their errors, the
+ * versions every copy carries, the rules a write must pass, and a node's data dir.
+ */
+export { hasCompleteMarker, writeCompleteMarker } from "./data-dir-marker.js";
 export { DurableStore, type DurableStoreOptions, SYNC_POLICIES, type SyncPolicy } from "./durable-store.js";
 export { DataDirError, type DataDirErrorCode } from "./errors.js";
 export { LOCK_FILE } from "./lock.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
+export { DEFAULT_SYNC_POLICY, keysHeld, nodeDir, openNodeStore, retireNodeDir } from "./node-store.js";
 export { Reclaimer, type ReclaimerOptions } from "./reclaimer.js";
 export {
   decodeKey,
@@ -16,3 +21,14 @@ export {
   type StoredRecord,
 } from "./record.js";
 export type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
+export { HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
+export {
+  type BudgetContext,
+  checkBudget,
+  checkCondition,
+  expiryOf,
+  growthOf,
+  isConditional,
+  makeRoom,
+  type RoomContext,
+} from "./write-rules.js";

@@ -1,6 +1,6 @@
-import { HybridClock, supersedes, type Versioned } from "../replication/versions.js";
 import { ExpiryIndex } from "./expiry-index.js";
 import type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
+import { HybridClock, supersedes, type Versioned } from "./versions.js";
 
 export interface MemoryStoreOptions {
   /** The store's clock, ms since the epoch (default Date.now): tests inject one to move time. */

@@ -1,3 +1,5 @@
+import { createHash } from "node:crypto";
+
 /**
  * The on-disk form of one stored key and record, kept in one pure module so the format has one
  * definition and its tests. A record is
@@ -104,4 +106,29 @@ export function decodeKey(bytes: Uint8Array): string {
   }
   // Copy: swap16 works in place, and the engine may hand out a view of its own memory.
   return Buffer.from(bytes.subarray(1)).swap16().toString("utf16le");
+}
+
+/**
+ * lmdb-js' largest key with the default page size. zkv keys reach 4 KiB of UTF-8, 8 KiB as UTF-16,
+ * so a longer encoded key lives in the `long` table under its SHA-256 (longKey), with the key kept
+ * in the value: [key bytes: uint32 BE][encoded key][record].
+ */
+export const MAX_DIRECT_KEY_BYTES = 1978;
+
+/** The `long` table's key for an encoded key longer than MAX_DIRECT_KEY_BYTES. */
+export function longKey(encoded: Buffer): Buffer {
+  return createHash("sha256").update(encoded).digest();
+}
+
+/** The `long` table's value for an encoded key and its record. */
+export function encodeLongEntry(encoded: Buffer, record: Buffer): Buffer {
+  const length = Buffer.allocUnsafe(4);
+  length.writeUInt32BE(encoded.length, 0);
+  return Buffer.concat([length, encoded, record]);
+}
+
+/** The key and the record a `long` table value holds. */
+export function decodeLongEntry(value: Buffer): { key: string; record: Buffer } {
+  const keyBytes = value.readUInt32BE(0);
+  return { key: decodeKey(value.subarray(4, 4 + keyBytes)), record: value.subarray(4 + keyBytes) };
 }

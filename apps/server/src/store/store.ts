@@ -1,4 +1,4 @@
-import type { HybridClock, Versioned } from "../replication/versions.js";
+import type { HybridClock, Versioned } from "./versions.js";
 
 /** One stored entry. */
 export interface Entry {

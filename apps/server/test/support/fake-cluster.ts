@@ -3,7 +3,7 @@ import { ConditionalWrites } from "../../src/replication/conditional.js";
 import { copyOf, PeerBatcher } from "../../src/replication/peer-batcher.js";
 import type { PeerRequest } from "../../src/replication/peer-links.js";
 import { Replicator } from "../../src/replication/replicator.js";
-import { supersedes, type Versioned } from "../../src/replication/versions.js";
+import { supersedes, type Versioned } from "../../src/store/versions.js";
 
 /**
  * N in-process replicas wired by a fake transport that can lose or black-hole peers, and mark

@@ -1,0 +1,198 @@
+import { ConsulPermissionError, ConsulUnavailableError } from "@zkv/membership";
+import { CurveKeyError } from "@zkv/protocol";
+import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
+import { LaunchRefusedError } from "../launcher/launch-placement.js";
+import { LOG_LEVELS } from "../logger.js";
+import { METRICS_PORT_OFFSET } from "../node/metrics.js";
+import { DataDirError } from "../store/index.js";
+import { addCurveOptions } from "./cli-curve.js";
+import { ExitCode } from "./exit-codes.js";
+import { addMemoryOptions } from "./memory-flags.js";
+import { runLauncher } from "./run-launcher.js";
+import { runSingleNode } from "./run-node.js";
+import type { ServerFlags } from "./server-flags.js";
+import { addStorageOptions, checkStorageFlags } from "./storage-flags.js";
+
+const positiveInt = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
+  return n;
+};
+
+const portOrZero = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0 || n > 65_535)
+    throw new InvalidArgumentError(`${what} must be a port number (0 to 65535)`);
+  return n;
+};
+
+function buildProgram(): Command {
+  const program = new Command("zkv-server")
+    .description("Start a zkv cluster (the launcher) or one zkv node.")
+    .addHelpText(
+      "after",
+      `
+Modes:
+  (default)        read cluster_size from Consul KV and start that many nodes,
+                   node-i on port base-port+i; supervise them until Ctrl-C
+  --nodes N        phase 1: N nodes with static membership, no Consul
+  --node-id ID     one node in this process (one node per container)
+
+Every node serves Prometheus metrics on http://<host>:<port + ${METRICS_PORT_OFFSET}>/metrics
+(node-0 on 2000 → 9000), registered in Consul as meta metrics_port.
+
+Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port,
+default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN (an ACL token; see the README's
+Security section for the policy it needs).
+
+Without --curve-secret-key-file (or ZKV_CURVE_SECRET_KEY[_FILE]) traffic is plaintext and
+unauthenticated: keep --host at 127.0.0.1 unless the network is trusted.
+
+Storage: without --data-dir a node keeps its data in memory only. With it, node <id>
+keeps its data in <data-dir>/<id> (every mode), reloads it on start, and locks it.
+--fsync says when a write is acknowledged:
+  always  after it is fsynced (survives a power loss)
+  batch   after it is in the OS, fsynced right behind (survives a process crash)
+  off     at once, never fsynced (a crash may lose the last writes)
+
+Memory: --max-memory 64mb gives each node a budget for its keys and values (UTF-8 bytes,
+as STATS reports them; k=1000, kb=1024, as in redis.conf). A write past it is refused with
+OUT_OF_MEMORY and nothing is dropped; reads, deletes and shrinking writes still work.
+--client-output-limit (default 64mb) bounds the replies a node holds for one client that
+does not read them; past it that client is dropped (its later requests get no answer).
+
+Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
+73 data dir unusable or in use by another process, 77 Consul denied permission
+(CONSUL_HTTP_TOKEN), 78 bad CURVE key or allow-list.`,
+    )
+    .option("--nodes <n>", "phase 1: start n nodes without Consul", positiveInt("--nodes"))
+    .option("--node-id <id>", "run a single node with this id")
+    .option(
+      "--port <port>",
+      "single node: port (default base-port + the number in the id)",
+      positiveInt("--port"),
+    )
+    .option("--host <host>", "interface to bind", "127.0.0.1")
+    .option("--advertise <host>", "address announced in Consul (default: --host)")
+    .option(
+      "--base-port <port>",
+      "port of node-0; node i listens on base-port + i",
+      positiveInt("--base-port"),
+      2000,
+    )
+    .option("--weight <w>", "single node: hashing weight", positiveInt("--weight"), 1)
+    .addOption(
+      new Option(
+        "--hashing <mode>",
+        "placement algorithm, stored in Consul KV for the whole cluster",
+      ).choices(["ring", "hrw"]),
+    )
+    .option(
+      "--cluster-size <n>",
+      "seed a new cluster with n nodes (written to Consul KV cluster_size); an existing cluster keeps its members",
+      positiveInt("--cluster-size"),
+    )
+    .option(
+      "--reset",
+      "forget the stored placement and seed the cluster afresh (refused while it runs or its data dirs hold keys)",
+    )
+    .option(
+      "--replicas <n>",
+      "copies of each key, stored in Consul KV zkv/replication for the whole cluster (default 1)",
+      positiveInt("--replicas"),
+    )
+    .option(
+      "--write-quorum <w>",
+      "with --replicas: default w (default: a majority)",
+      positiveInt("--write-quorum"),
+    )
+    .option(
+      "--read-quorum <r>",
+      "with --replicas: default r (default: a majority)",
+      positiveInt("--read-quorum"),
+    )
+    .option("--ttl <seconds>", "TTL of each node's Consul health check", positiveInt("--ttl"), 10)
+    .option(
+      "--metrics-port <port>",
+      `single node: Prometheus metrics port (default: port + ${METRICS_PORT_OFFSET}; 0 disables)`,
+      portOrZero("--metrics-port"),
+    )
+    .addOption(
+      new Option("--log-level <level>", "log level")
+        .choices(LOG_LEVELS)
+        .default(process.env.ZKV_LOG_LEVEL ?? "info")
+        .env("ZKV_LOG_LEVEL"),
+    )
+    .exitOverride()
+    .configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  return addMemoryOptions(addStorageOptions(addCurveOptions(program)));
+}
+
+/** Parses argv and runs the chosen mode; resolves to the process exit code. */
+export async function runServerCli(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  // pnpm hands a typed `--` through literally: ignore a leading one.
+  const args = argv[0] === "--" ? argv.slice(1) : argv;
+  let flags: ServerFlags;
+  try {
+    flags = program.parse(args, { from: "user" }).opts<ServerFlags>();
+  } catch (err) {
+    if (err instanceof CommanderError) return err.exitCode === 0 ? ExitCode.OK : ExitCode.USAGE;
+    throw err;
+  }
+  if (flags.nodes !== undefined && flags.nodeId !== undefined) {
+    process.stderr.write("error: --nodes and --node-id are different modes; pick one\n");
+    return ExitCode.USAGE;
+  }
+  if (flags.reset && (flags.nodes !== undefined || flags.nodeId !== undefined)) {
+    process.stderr.write("error: --reset is for a launcher with Consul (it resets the stored placement)\n");
+    return ExitCode.USAGE;
+  }
+  if (flags.replicas === undefined && (flags.writeQuorum ?? flags.readQuorum) !== undefined) {
+    process.stderr.write("error: --write-quorum and --read-quorum need --replicas\n");
+    return ExitCode.USAGE;
+  }
+  if (flags.replicas !== undefined && flags.nodes !== undefined) {
+    process.stderr.write("error: replication needs Consul (peers find each other there); drop --nodes\n");
+    return ExitCode.USAGE;
+  }
+  const storageProblem = checkStorageFlags(flags);
+  if (storageProblem) {
+    process.stderr.write(`error: ${storageProblem}\n`);
+    return ExitCode.USAGE;
+  }
+  if (flags.metricsPort !== undefined && flags.nodeId === undefined) {
+    process.stderr.write(
+      `error: --metrics-port is for a single node (--node-id); launched nodes use their port + ${METRICS_PORT_OFFSET}\n`,
+    );
+    return ExitCode.USAGE;
+  }
+  try {
+    if (flags.nodeId !== undefined) return await runSingleNode(flags, flags.nodeId);
+    return await runLauncher(flags);
+  } catch (err) {
+    if (err instanceof ConsulPermissionError) {
+      const hint = process.env.CONSUL_HTTP_TOKEN ? "" : " (CONSUL_HTTP_TOKEN is not set)";
+      process.stderr.write(`error: ${err.message}${hint}\n`);
+      return ExitCode.NO_PERMISSION;
+    }
+    if (err instanceof ConsulUnavailableError) {
+      process.stderr.write(`error: ${err.message}\n`);
+      return ExitCode.UNAVAILABLE;
+    }
+    if (err instanceof LaunchRefusedError) {
+      process.stderr.write(`error: ${err.code}: ${err.message}\n`);
+      return ExitCode.REFUSED;
+    }
+    if (err instanceof DataDirError) {
+      process.stderr.write(`error: ${err.code}: ${err.message}\n`);
+      return ExitCode.CANT_CREATE;
+    }
+    if (err instanceof CurveKeyError) {
+      process.stderr.write(`error: CURVE: ${err.message}\n`);
+      return ExitCode.CONFIG;
+    }
+    process.stderr.write(`error: ${(err as Error).message}\n`);
+    return ExitCode.FAILURE;
+  }
+}

@@ -1,0 +1,69 @@
+import { EventEmitter } from "node:events";
+import { createPlacement } from "@zkv/hashring";
+import {
+  type BlockingWatch,
+  ClusterSettings,
+  type ConsulConfig,
+  desiredNodes,
+  type HashingMode,
+  isMoving,
+  type PlacementRecord,
+} from "@zkv/membership";
+import type { Logger } from "../logger.js";
+import type { ClusterView } from "./ownership.js";
+
+/**
+ * Keeps a node's ClusterView in step with the placement record in Consul (push, through a
+ * blocking query): the current members, a rebalance in progress, and the node's own removal,
+ * which it announces with a `removed` event once it was a member and no longer is.
+ */
+export class ClusterFollower extends EventEmitter<{ removed: [] }> {
+  #watch: BlockingWatch<PlacementRecord | undefined> | undefined;
+  #hashing: HashingMode = "ring";
+  #wasMember = false;
+
+  constructor(
+    private readonly consul: ConsulConfig,
+    private readonly view: ClusterView,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  /** Reads hashing and placement (derived from cluster_size until a record exists), then follows. */
+  async start(): Promise<void> {
+    const settings = new ClusterSettings(this.consul);
+    this.#hashing = await settings.hashing();
+    const initial = await settings.placement();
+    if (initial) this.#apply(initial, true);
+    // Loaded: with no placement at all (no record, no cluster_size) the node serves every key.
+    this.view.loaded = true;
+    this.#watch = settings.watchPlacement(this.log);
+    await this.#watch.start();
+    this.#watch.on("change", (record) => {
+      if (record) this.#apply(record);
+    });
+  }
+
+  close(): void {
+    this.#watch?.close();
+  }
+
+  /** `first`: the placement found at start; a node it does not name was removed while away. */
+  #apply(record: PlacementRecord, first = false): void {
+    const place = (members: PlacementRecord["members"]) => createPlacement(this.#hashing, members);
+    const t = record.transition;
+    // While an added node is joining, nothing moves: a key sent to it now would fail for clients
+    // that cannot reach it yet, and be lost with it if it never starts.
+    if (isMoving(t)) this.view.beginMigration(t.run, record.epoch, place(record.members), place(t.next));
+    else if (this.view.setPlacement(record.epoch, place(record.members))) {
+      this.log.info({ epoch: record.epoch, members: record.members.length }, "placement adopted");
+    }
+    const member = desiredNodes(record).some((n) => n.id === this.view.self);
+    if (member) this.#wasMember = true;
+    else if (this.#wasMember || first) {
+      this.#wasMember = false;
+      this.emit("removed");
+    }
+  }
+}

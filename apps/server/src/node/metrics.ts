@@ -1,0 +1,202 @@
+import { createServer, type Server } from "node:http";
+import { isErrorReply, type Reply } from "@zkv/protocol";
+import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import type { MessageObserver } from "../requests/observer.js";
+import type { ClientOutputStats } from "../requests/stats.js";
+import type { Store } from "../store/index.js";
+
+/**
+ * Latency buckets in seconds, 10 µs to 100 ms: a node answers from memory, so nearly every
+ * request lands in the low buckets; the top ones catch GET_ALL pages and big BATCHes.
+ */
+const DURATION_BUCKETS = [
+  0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1,
+];
+
+/** How far a node's metrics port lies above its ZeroMQ port by default (node on 2000 → 9000). */
+export const METRICS_PORT_OFFSET = 7000;
+
+/** One `zkv_requests_total` series: its labels, built once, and a plain count. */
+interface RequestCell {
+  readonly labels: { readonly op: string; readonly outcome: string };
+  count: number;
+}
+
+/**
+ * One node's Prometheus metrics, in a registry of its own (several nodes may share a process).
+ *
+ * The request path stays cheap: an operation adds one to a plain number found through two small
+ * maps (prom-client's own `labels(...).inc()` hashes the labels into a string on every call), a
+ * message makes one histogram observation, and everything else (the store's size, and copying
+ * the counts into prom-client) happens in collect callbacks, at scrape time.
+ */
+export class NodeMetrics implements MessageObserver {
+  readonly registry = new Registry();
+  /** op → outcome → count. */
+  readonly #requests = new Map<string, Map<string, RequestCell>>();
+  readonly #duration: Histogram<"op">;
+  /** op → its bound histogram child. */
+  readonly #durationByOp = new Map<string, { observe(seconds: number): void }>();
+  readonly #movedIn: { inc(n: number): void };
+  readonly #movedOut: { inc(n: number): void };
+
+  /**
+   * @param processMetrics also register prom-client's default process metrics (CPU, memory,
+   *   event loop lag, GC). They start observers that live as long as the process, so only a
+   *   node that actually serves its metrics asks for them.
+   * @param output the node's replies held for slow clients, and the clients dropped.
+   */
+  constructor(store: Store, nodeId: string, processMetrics: boolean, output?: ClientOutputStats) {
+    const registers = [this.registry];
+    this.registry.setDefaultLabels({ node: nodeId });
+    const requests = this.#requests;
+    new Counter({
+      name: "zkv_requests_total",
+      help: "Operations answered, by op and outcome (ok or the error code); each BATCH element counts as its own op",
+      labelNames: ["op", "outcome"] as const,
+      registers,
+      collect() {
+        this.reset();
+        for (const byOutcome of requests.values()) {
+          for (const cell of byOutcome.values()) this.inc(cell.labels, cell.count);
+        }
+      },
+    });
+    this.#duration = new Histogram({
+      name: "zkv_request_duration_seconds",
+      help: "Time a node spends on one message, from decoding the request to the encoded reply",
+      labelNames: ["op"] as const,
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    new Gauge({
+      name: "zkv_keys",
+      help: "Keys stored on this node",
+      registers,
+      collect() {
+        this.set(store.size);
+      },
+    });
+    new Gauge({
+      name: "zkv_bytes",
+      help: "UTF-8 bytes of every key and value stored on this node",
+      registers,
+      collect() {
+        this.set(store.bytes);
+      },
+    });
+    const moved = new Counter({
+      name: "zkv_rebalance_keys_moved_total",
+      help: "Entries moved by rebalancing: in = applied from IMPORT, out = removed by MIGRATE_COMMIT",
+      labelNames: ["direction"] as const,
+      registers,
+    });
+    new Counter({
+      name: "zkv_clients_dropped_total",
+      help: "Clients dropped for leaving more than --client-output-limit bytes of replies unread",
+      registers,
+      collect() {
+        this.reset();
+        this.inc(output?.dropped ?? 0);
+      },
+    });
+    new Gauge({
+      name: "zkv_reply_queue_bytes",
+      help: "Bytes of replies held for clients whose ZeroMQ queue is full (they are not reading)",
+      registers,
+      collect() {
+        this.set(output?.queuedBytes ?? 0);
+      },
+    });
+    this.#movedIn = moved.labels("in");
+    this.#movedOut = moved.labels("out");
+    moved.inc({ direction: "in" }, 0);
+    moved.inc({ direction: "out" }, 0);
+    if (processMetrics) collectDefaultMetrics({ register: this.registry });
+  }
+
+  request(op: string, reply: Reply): void {
+    const outcome = isErrorReply(reply) ? reply.error.code : "ok";
+    let byOutcome = this.#requests.get(op);
+    if (byOutcome === undefined) {
+      byOutcome = new Map();
+      this.#requests.set(op, byOutcome);
+    }
+    const cell = byOutcome.get(outcome);
+    if (cell === undefined) byOutcome.set(outcome, { labels: { op, outcome }, count: 1 });
+    else cell.count++;
+  }
+
+  /** One message handled in `seconds` (a BATCH is one observation, whatever it holds). */
+  observe(op: string, seconds: number): void {
+    let child = this.#durationByOp.get(op);
+    if (child === undefined) {
+      child = this.#duration.labels(op);
+      this.#durationByOp.set(op, child);
+    }
+    child.observe(seconds);
+  }
+
+  movedIn(count: number): void {
+    this.#movedIn.inc(count);
+  }
+
+  movedOut(count: number): void {
+    this.#movedOut.inc(count);
+  }
+}
+
+/**
+ * Serves a registry as Prometheus text on GET /metrics (HEAD too); every other path is a 404.
+ * `close()` also drops idle keep-alive connections, so a scraper never holds a node open.
+ */
+export class MetricsServer {
+  readonly #server: Server;
+
+  constructor(
+    private readonly registry: Registry,
+    readonly host: string,
+    readonly port: number,
+  ) {
+    this.#server = createServer((req, res) => {
+      const path = req.url?.split("?", 1)[0];
+      if (path !== "/metrics") {
+        res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found; try /metrics\n");
+        return;
+      }
+      if (req.method !== "GET" && req.method !== "HEAD") {
+        res.writeHead(405, { allow: "GET, HEAD" }).end();
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => {
+          res.writeHead(200, { "content-type": this.registry.contentType });
+          res.end(req.method === "HEAD" ? undefined : text);
+        },
+        (err: unknown) => {
+          res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(`${String(err)}\n`);
+        },
+      );
+    });
+  }
+
+  /** Listens on host:port; rejects (EADDRINUSE, …) instead of emitting an unhandled error. */
+  listen(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const onError = (err: Error) => reject(err);
+      this.#server.once("error", onError);
+      this.#server.listen(this.port, this.host, () => {
+        this.#server.off("error", onError);
+        resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    if (!this.#server.listening) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#server.close(() => resolve());
+      this.#server.closeAllConnections();
+    });
+  }
+}
