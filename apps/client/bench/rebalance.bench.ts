@@ -1,12 +1,11 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import { join, resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import { parseArgs } from "node:util";
 import { createPlacement, type Placement } from "@zkv/hashring";
 import { ClusterSettings, type ConsulConfig, type HashingMode, listMembers } from "@zkv/membership";
-import { freePortRange, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
 import { ZkvClient } from "../src/lib/requests/client.js";
 import { type RebalanceResult, rebalance } from "../src/rebalance/rebalance.js";
 
@@ -20,7 +19,6 @@ import { type RebalanceResult, rebalance } from "../src/rebalance/rebalance.js";
  * and every node with `--cpu-prof` into DIR, plus the phase boundaries as monotonic µs.
  */
 
-const SERVER_MAIN = fileURLToPath(new URL("../../server/src/main.ts", import.meta.url));
 const INITIAL_NODES = 4;
 /**
  * BATCH messages in flight while loading. (IMPORT straight into each owner was the fast path until
@@ -97,8 +95,7 @@ function random(seed: number): () => number {
 
 interface Cluster {
   consul: TestConsul;
-  launcher: ChildProcess;
-  output(): string;
+  launcher: ZkvTestCluster;
 }
 
 const cleanups = new Set<() => Promise<void>>();
@@ -122,58 +119,19 @@ async function startCluster(hashing: HashingMode, profileDir: string | undefined
   const consul = await startTestConsul();
   cleanups.add(() => consul.stop());
   await new ClusterSettings(consul.config).setClusterSize(INITIAL_NODES);
-  const basePort = await freePortRange(INITIAL_NODES + 4);
   // The launcher starts its nodes with its own execArgv, so --cpu-prof reaches every node.
-  const profile = profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [];
-  const launcher = spawn(
-    process.execPath,
-    [
-      "--import",
-      "tsx",
-      ...profile,
-      SERVER_MAIN,
-      "--base-port",
-      String(basePort),
-      "--hashing",
-      hashing,
-      "--log-level",
-      "warn",
-    ],
-    { env: { ...process.env, ...consul.env }, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
-  let output = "";
-  const append = (d: Buffer) => {
-    output = (output + d.toString()).slice(-20_000);
-  };
-  launcher.stdout?.on("data", append);
-  launcher.stderr?.on("data", append);
-  const exited = new Promise<void>((resolve) => launcher.once("exit", () => resolve()));
-  const group = launcher.pid!;
-  cleanups.add(async () => {
-    // SIGTERM the whole group, as Ctrl-C in a terminal would: nodes drain and (when profiling)
-    // write their profiles; whatever is left after the grace period is killed.
-    signalGroup(group, "SIGTERM");
-    let grace: NodeJS.Timeout | undefined;
-    await Promise.race([exited, new Promise((r) => (grace = setTimeout(r, 20_000)))]);
-    clearTimeout(grace);
-    signalGroup(group, "SIGKILL");
+  const launcher = await startZkvCluster({
+    env: consul.env,
+    args: ["--hashing", hashing],
+    ports: INITIAL_NODES + 4,
+    nodeFlags: profileDir ? ["--cpu-prof", `--cpu-prof-dir=${profileDir}`] : [],
   });
-  const deadline = Date.now() + 60_000;
-  while (!/ready/.test(output)) {
-    if (launcher.exitCode !== null || launcher.signalCode !== null)
-      throw new Error(`launcher exited (${launcher.exitCode ?? launcher.signalCode}):\n${output}`);
-    if (Date.now() > deadline) throw new Error(`cluster not ready after 60 s:\n${output}`);
-    await sleep(100);
-  }
-  return { consul, launcher, output: () => output };
-}
-
-function signalGroup(pgid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pgid, signal);
-  } catch {
-    // the group is gone
-  }
+  // SIGTERM, as Ctrl-C in a terminal would: nodes drain and (when profiling) write their
+  // profiles; whatever is left after the grace period is killed.
+  cleanups.add(async () => {
+    await launcher.stop("SIGTERM", 20_000);
+  });
+  return { consul, launcher };
 }
 
 /** A performance.now() reading on the monotonic clock V8 stamps profiles with, in µs. */

@@ -6,7 +6,7 @@ import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/te
 import type { StatsReply, ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-import { nodePid, startCluster, type TestCluster } from "./support/cluster.js";
+import { startCluster, type TestCluster } from "./support/cluster.js";
 
 const KEYS = 3000;
 
@@ -96,7 +96,7 @@ describe("a replica that restarts empty (n=3, w=2, r=2, memory only)", () => {
     try {
       for (const victim of ["node-0", "node-1", "node-2"]) {
         const killedAt = Date.now();
-        process.kill(nodePid(cluster, victim), "SIGKILL");
+        process.kill(cluster!.nodePid(victim), "SIGKILL");
         await eventually(() => restartedAndServing(consul, client, victim, killedAt), 60_000, 200);
       }
     } finally {
@@ -149,12 +149,12 @@ describe("a durable replica restarted whole, and one whose disk is replaced (n=3
 
     // Whole: its data dir carries the marker, so every answer of the new process says serving.
     const killedAt = Date.now();
-    process.kill(nodePid(cluster, "node-1"), "SIGKILL");
+    process.kill(cluster!.nodePid("node-1"), "SIGKILL");
     const first = await eventually(() => statsSince(client, "node-1", killedAt), 60_000, 50);
     expect(first?.state).toBe("serving");
 
     // Replaced: frozen, its dir removed, then killed; the launcher restarts it on an empty dir.
-    const frozen = nodePid(cluster, "node-2");
+    const frozen = cluster!.nodePid("node-2");
     process.kill(frozen, "SIGSTOP");
     rmSync(join(dataDir, "node-2"), { recursive: true, force: true });
     const wipedAt = Date.now();

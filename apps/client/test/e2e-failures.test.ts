@@ -3,7 +3,7 @@ import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/te
 import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-import { nodePid, runCli, startCluster, type TestCluster } from "./support/cluster.js";
+import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
 
 /** A key that `nodeId` owns, and one it does not. */
 function keysOf(client: ZkvClient, nodeId: string): { mine: string; other: string } {
@@ -41,7 +41,7 @@ describe("failures", () => {
     client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
     const { mine, other } = keysOf(client, "node-1");
     await client.put(other, "still here");
-    const pid = nodePid(cluster, "node-1");
+    const pid = cluster!.nodePid("node-1");
     process.kill(pid, "SIGKILL");
 
     // Placement follows membership, not health: node-1 still owns its keys, and says so fast.
@@ -64,7 +64,7 @@ describe("failures", () => {
     // The launcher restarts it under the same id; it registers and passes again.
     await eventually(async () => {
       const m = (await listMembers(consul.config)).find((x) => x.id === "node-1");
-      return m?.health === "passing" && nodePid(cluster, "node-1") !== pid;
+      return m?.health === "passing" && cluster!.nodePid("node-1") !== pid;
     }, 30_000);
     await eventually(async () => {
       await client!.put(mine, "back");
@@ -75,7 +75,7 @@ describe("failures", () => {
   it("a hung node (SIGSTOP) turns critical by TTL and its keys fail fast instead of hanging", async () => {
     client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 30_000 });
     const { mine, other } = keysOf(client, "node-2");
-    const pid = nodePid(cluster, "node-2");
+    const pid = cluster!.nodePid("node-2");
     process.kill(pid, "SIGSTOP");
     try {
       await eventually(

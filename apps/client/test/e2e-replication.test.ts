@@ -6,7 +6,7 @@ import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/te
 import { ErrorCode, type ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-import { nodePid, runCli, startCluster, type TestCluster } from "./support/cluster.js";
+import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
 
 /**
  * Four writers adding distinct keys until stopped: what was acknowledged (key → value), and how
@@ -89,10 +89,10 @@ describe("replication (n=3, w=2, r=2)", () => {
     const writers = startWriters(client, "set");
     try {
       for (let round = 0; round < 3; round++) {
-        process.kill(nodePid(cluster, "node-1"), "SIGKILL");
+        process.kill(cluster!.nodePid("node-1"), "SIGKILL");
         await new Promise((r) => setTimeout(r, 1200));
       }
-      const frozen = nodePid(cluster, "node-2");
+      const frozen = cluster!.nodePid("node-2");
       process.kill(frozen, "SIGSTOP");
       await new Promise((r) => setTimeout(r, 3500)); // past the 2.5 s request timeout and the 2 s TTL
       process.kill(frozen, "SIGCONT");
@@ -123,7 +123,7 @@ describe("replication (n=3, w=2, r=2)", () => {
       const r = client.replicasOf(`q-${i}`);
       if (r.includes("node-2") && r.includes("node-3")) key = `q-${i}`;
     }
-    const frozen = [nodePid(cluster, "node-2"), nodePid(cluster, "node-3")];
+    const frozen = [cluster!.nodePid("node-2"), cluster!.nodePid("node-3")];
     for (const pid of frozen) process.kill(pid, "SIGSTOP");
     try {
       await eventually(() => client.members.filter((m) => m.health === "critical").length === 2, 20_000);
@@ -184,7 +184,7 @@ describe("replication (n=3, w=2, r=2)", () => {
     const keys = Array.from({ length: 3000 }, (_, i) => `lost-${i}`);
     await client.putMany(keys.map((k) => [k, `v-${k}`] as const));
     const victim = client.members.find((m) => m.id !== "node-0")!.id; // node-0 was removed above
-    const pid = nodePid(cluster, victim);
+    const pid = cluster!.nodePid(victim);
     process.kill(pid, "SIGSTOP"); // down for good, as far as the cluster can tell
     try {
       await eventually(() => client.members.some((m) => m.id === victim && m.health === "critical"), 20_000);

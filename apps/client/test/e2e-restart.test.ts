@@ -98,7 +98,7 @@ describe("a restarted cluster serves what it acknowledged before", () => {
 
   it("a SIGKILLed launcher takes its nodes with it, so the next start serves every key", async () => {
     const old = cluster!;
-    old.launcher.kill("SIGKILL"); // only the launcher: its nodes must notice on their own
+    old.child.kill("SIGKILL"); // only the launcher: its nodes must notice on their own
     // Nodes shut down cleanly (they deregister), instead of holding the ports as orphans.
     await eventually(async () => (await listMembers(consul.config)).length === 0, 20_000);
     await old.stop("SIGKILL");

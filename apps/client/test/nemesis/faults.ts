@@ -25,7 +25,7 @@ export function nodePid(launcher: TestCluster, nodeId: string): number | undefin
   try {
     const out = execFileSync(
       "pgrep",
-      ["-g", String(launcher.launcher.pid), "-f", "--", `--node-id ${nodeId} `],
+      ["-g", String(launcher.child.pid), "-f", "--", `--node-id ${nodeId} `],
       {
         encoding: "utf8",
       },
@@ -74,7 +74,7 @@ export async function runFault(fault: Fault, targets: FaultTargets): Promise<voi
       return targets.note(`${fault.kind} ${fault.node}: pid ${pid} continued`);
     }
     case "pause-launcher": {
-      const pid = targets.launcher()?.launcher.pid;
+      const pid = targets.launcher()?.child.pid;
       if (!signal(pid, "SIGSTOP")) return targets.note(`${what}: skipped, no launcher`);
       targets.note(`${what}: launcher pid ${pid} stopped`);
       await delay(fault.forMs);
@@ -94,7 +94,7 @@ export async function runFault(fault: Fault, targets: FaultTargets): Promise<voi
     case "kill-launcher": {
       const launcher = targets.launcher();
       if (!launcher) return targets.note(`${what}: skipped, no launcher`);
-      signal(-launcher.launcher.pid!, "SIGKILL"); // the whole group at once: a host crash
+      signal(-launcher.child.pid!, "SIGKILL"); // the whole group at once: a host crash
       await targets.retire(launcher);
       targets.note(`${what}: launcher and its nodes killed`);
       await delay(fault.downMs);

@@ -1,60 +1,24 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { eventually, freePortRange, trackPid, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
+import { trackPid, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
+import { startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
 
 const SERVER_MAIN = fileURLToPath(new URL("../../../server/src/main.ts", import.meta.url));
 const CLIENT_MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 
-/** A launcher process (and its node processes, in one process group) started by a test. */
-export interface TestCluster {
-  readonly basePort: number;
-  readonly launcher: ChildProcess;
-  output(): string;
-  /** Signals the launcher and waits for it to exit; resolves to its exit code. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
+/** A launcher and its nodes (one process group) started by a test: @zkv/server/testing's cluster. */
+export type TestCluster = ZkvTestCluster;
 
 /**
  * Starts `pnpm --filter server start` equivalent against a Consul and waits for "ready". A
  * restarted launcher passes the `basePort` of the first, as an operator reruns the same command.
  */
-export async function startCluster(
+export function startCluster(
   env: Record<string, string>,
   args: readonly string[] = [],
   options: { readonly basePort?: number } = {},
 ): Promise<TestCluster> {
-  const basePort = options.basePort ?? (await freePortRange(8));
-  const launcher = spawn(
-    process.execPath,
-    ["--import", "tsx", SERVER_MAIN, "--base-port", String(basePort), "--log-level", "warn", ...args],
-    { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"], detached: true },
-  );
-  trackProcessGroup(launcher.pid);
-  let output = "";
-  launcher.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  launcher.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => launcher.once("exit", (code) => resolve(code)));
-  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
-    if (launcher.exitCode === null && launcher.signalCode === null) launcher.kill(signal);
-    const code = await exited;
-    try {
-      process.kill(-launcher.pid!, "SIGKILL"); // anything of the group left behind
-    } catch {
-      // the group is gone: the launcher stopped its nodes
-    }
-    untrackPid(launcher.pid);
-    return code;
-  };
-  try {
-    await eventually(() => {
-      if (launcher.exitCode !== null) throw new Error(`launcher exited ${launcher.exitCode}:\n${output}`);
-      return /ready/.test(output);
-    }, 60_000);
-  } catch (err) {
-    await stop("SIGKILL");
-    throw err;
-  }
-  return { basePort, launcher, output: () => output, stop };
+  return startZkvCluster({ env, args, ...options });
 }
 
 /** How a CLI run ended: its exit code (null when a signal killed it) and output. */
@@ -116,13 +80,4 @@ function spawnMain(
     }),
   );
   return { child, outcome };
-}
-
-/** Pid of the node process serving `nodeId` (`node-<i>`, on port basePort + i) in a test cluster. */
-export function nodePid(cluster: TestCluster, nodeId: string): number {
-  const port = cluster.basePort + Number(nodeId.split("-")[1]);
-  const out = execFileSync("pgrep", ["-f", "--", `--node-id ${nodeId} --port ${port} `], {
-    encoding: "utf8",
-  });
-  return Number(out.trim().split("\n")[0]);
 }
