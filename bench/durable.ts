@@ -1,14 +1,17 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { type CpuPerOp, measureCpu, measureRedisCpu } from "./cpu.js";
 import { type RedisRow, redisBenchmark, startRedis } from "./redis.js";
-import { bulk, concurrent, startZkv } from "./zkv.js";
+import { bulkPut, concurrent, startZkv } from "./zkv.js";
 
 /** zkv and Redis figures of one durable workload. */
 export interface DurableRow {
   readonly name: string;
   readonly zkv: number;
   readonly redis: number | null;
+  /** µs of CPU per op: zkv's client and node, and redis-benchmark and redis-server. */
+  readonly cpu: { readonly zkv: CpuPerOp; readonly redis?: CpuPerOp };
 }
 
 /**
@@ -28,33 +31,50 @@ export async function durableRows(
   try {
     step(`    zkv --fsync ${policy}: 50 callers x ${callersN} PUTs, then ${bulkN} bulk PUTs`);
     const zkv = await startZkv(1, { dataDir: join(dir, "zkv"), fsync: policy });
-    let con: number;
-    let put: number;
+    let con: { result: number; cpu: CpuPerOp };
+    let put: { result: number; cpu: CpuPerOp };
     try {
-      con = await concurrent(zkv.client, 50, callersN);
-      put = (await bulk(zkv.client, bulkN, () => {}, { skipGet: true })).put;
+      con = await measureCpu(zkv.nodePids, callersN, () => concurrent(zkv.client, 50, callersN));
+      put = await measureCpu(zkv.nodePids, bulkN, () => bulkPut(zkv.client, bulkN));
     } finally {
       await zkv.stop();
     }
-    let rCon: RedisRow | undefined;
-    let rPut: RedisRow | undefined;
+    let rCon: { result: RedisRow | undefined; cpu: CpuPerOp } | undefined;
+    let rPut: { result: RedisRow | undefined; cpu: CpuPerOp } | undefined;
     if (withRedis) {
       const fsync = policy === "always" ? "always" : "everysec";
       step(`    redis appendfsync ${fsync}`);
       const redis = await startRedis({ dir, fsync });
       try {
-        rCon = redisBenchmark(redis.port, ["-t", "set", "-c", "50", "-n", String(callersN), "-d", "100"]).SET;
-        rPut = redisBenchmark(redis.port, [
-          ...["-t", "set", "-P", "16", "-n", String(bulkN), "-r", String(bulkN), "-d", "100"],
-        ]).SET;
+        rCon = measureRedisCpu(
+          redis.pid,
+          callersN,
+          () =>
+            redisBenchmark(redis.port, ["-t", "set", "-c", "50", "-n", String(callersN), "-d", "100"]).SET,
+        );
+        rPut = measureRedisCpu(
+          redis.pid,
+          bulkN,
+          () =>
+            redisBenchmark(redis.port, [
+              ...["-t", "set", "-P", "16", "-n", String(bulkN), "-r", String(bulkN), "-d", "100"],
+            ]).SET,
+        );
       } finally {
         redis.stop();
       }
     }
-    return [
-      { name: `concurrent_ops_fsync_${policy}`, zkv: con, redis: rCon?.rps ?? null },
-      { name: `bulk_put_fsync_${policy}`, zkv: put, redis: rPut?.rps ?? null },
-    ];
+    const row = (
+      name: string,
+      zkv: { result: number; cpu: CpuPerOp },
+      redis: { result: RedisRow | undefined; cpu: CpuPerOp } | undefined,
+    ): DurableRow => ({
+      name,
+      zkv: zkv.result,
+      redis: redis?.result?.rps ?? null,
+      cpu: { zkv: zkv.cpu, ...(redis ? { redis: redis.cpu } : {}) },
+    });
+    return [row(`concurrent_ops_fsync_${policy}`, con, rCon), row(`bulk_put_fsync_${policy}`, put, rPut)];
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

@@ -41,7 +41,7 @@ export function findRedis(): boolean {
 export async function startRedis(aof?: {
   readonly dir: string;
   readonly fsync: "always" | "everysec";
-}): Promise<{ port: number; stop(): void }> {
+}): Promise<{ port: number; pid: number; stop(): void }> {
   const [port] = (await freePorts(1)) as [number];
   const persistence = aof
     ? ["--appendonly", "yes", "--appendfsync", aof.fsync, "--dir", aof.dir]
@@ -58,7 +58,7 @@ export async function startRedis(aof?: {
       break;
     await new Promise((r) => setTimeout(r, 50));
   }
-  return { port, stop: () => child.kill("SIGKILL") };
+  return { port, pid: child.pid!, stop: () => child.kill("SIGKILL") };
 }
 
 /** Runs redis-benchmark with `args` and returns its CSV rows by test name (SET, GET). */

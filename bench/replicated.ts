@@ -2,12 +2,15 @@ import { ZkvClient } from "@zkv/client";
 import { ClusterSettings, replication } from "@zkv/membership";
 import { startTestConsul } from "@zkv/membership/testing";
 import { startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
-import { bulk, concurrent, nodeFlagsFromEnv } from "./zkv.js";
+import { type CpuPerOp, measureCpu } from "./cpu.js";
+import { bulkPut, concurrent, nodeFlagsFromEnv } from "./zkv.js";
 
 /** zkv figures of the replicated workloads (n = 3, w = 2), named as in bench/results.json. */
 export interface ReplicatedRow {
   readonly name: string;
   readonly zkv: number;
+  /** µs of CPU per op: the client, and the three nodes together. */
+  readonly cpu: CpuPerOp;
 }
 
 /**
@@ -30,11 +33,12 @@ export async function replicatedRows(
     cluster = await startZkvCluster({ env: consul.env, nodeFlags: nodeFlagsFromEnv(), stderr: "inherit" });
     const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 30_000 });
     try {
-      const con = await concurrent(client, 50, callersN);
-      const put = (await bulk(client, bulkN, () => {}, { skipGet: true })).put;
+      const pids = () => cluster?.nodePids() ?? [];
+      const con = await measureCpu(pids, callersN, () => concurrent(client, 50, callersN));
+      const put = await measureCpu(pids, bulkN, () => bulkPut(client, bulkN));
       return [
-        { name: "concurrent_ops_n3_w2", zkv: con },
-        { name: "bulk_put_n3_w2", zkv: put },
+        { name: "concurrent_ops_n3_w2", zkv: con.result, cpu: con.cpu },
+        { name: "bulk_put_n3_w2", zkv: put.result, cpu: put.cpu },
       ];
     } finally {
       await client.close();

@@ -6,6 +6,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { freePortRange } from "@zkv/membership/testing";
 import { Dealer } from "zeromq";
+import { type CpuPerOp, processCpuSeconds, selfCpuSeconds } from "./cpu.js";
 import { percentile } from "./zkv.js";
 
 const ECHO = `
@@ -16,8 +17,11 @@ socket.bind("tcp://127.0.0.1:" + process.argv[1]).then(async () => {
   for await (const frames of socket) await socket.send(frames);
 });`;
 
-/** p50 and p99 in ms of `n` sequential round trips of a 100-byte message. */
-export async function zeromqRoundTrip(n: number): Promise<{ p50ms: number; p99ms: number }> {
+/**
+ * p50 and p99 in ms of `n` sequential round trips of a 100-byte message, and the CPU each side
+ * spent per round trip (µs; "node" is the echo process): the transport's share of zkv's.
+ */
+export async function zeromqRoundTrip(n: number): Promise<{ p50ms: number; p99ms: number; cpu: CpuPerOp }> {
   const port = await freePortRange(1);
   const echo: ChildProcess = spawn(process.execPath, ["-e", ECHO, String(port)], {
     stdio: ["ignore", "pipe", "inherit"],
@@ -32,14 +36,24 @@ export async function zeromqRoundTrip(n: number): Promise<{ p50ms: number; p99ms
     dealer.connect(`tcp://127.0.0.1:${port}`);
     const body = Buffer.alloc(100, "x");
     const lat: number[] = [];
+    let client0 = 0;
+    let echo0 = 0;
     for (let i = 0; i < n + 100; i++) {
+      if (i === 100) {
+        client0 = selfCpuSeconds();
+        echo0 = processCpuSeconds(echo.pid!);
+      }
       const t = performance.now();
       await dealer.send(body);
       await dealer.receive();
       if (i >= 100) lat.push(performance.now() - t); // the first hundred warm up
     }
+    const cpu = {
+      client: ((selfCpuSeconds() - client0) / n) * 1e6,
+      node: ((processCpuSeconds(echo.pid!) - echo0) / n) * 1e6,
+    };
     lat.sort((a, b) => a - b);
-    return { p50ms: percentile(lat, 50), p99ms: percentile(lat, 99) };
+    return { p50ms: percentile(lat, 50), p99ms: percentile(lat, 99), cpu };
   } finally {
     dealer.close();
     echo.kill("SIGKILL");

@@ -79,6 +79,8 @@ export async function startZkv(nodes: number, options: ZkvOptions = {}) {
   return {
     client,
     launcherPid: cluster.child.pid!,
+    /** Pids of the node processes (for their CPU time). */
+    nodePids: () => cluster.nodePids(),
     /** Live V8 heap of every node after a full collection, in bytes (what Redis' used_memory is). */
     async liveHeap(): Promise<number> {
       let sum = 0;
@@ -148,31 +150,40 @@ export async function concurrent(client: ZkvClient, callers: number, n: number):
   return n / ((performance.now() - start) / 1000);
 }
 
-/** Bulk PUT then bulk GET of `n` keys: 16-byte keys, 100-byte values. */
-export async function bulk(
+/** The bulk workloads' keys: 16 bytes. */
+const bulkKey = (i: number) => `key:${String(i).padStart(12, "0")}`;
+const BULK_VALUE = "v".repeat(100);
+
+/** Bulk PUT of `n` keys (16-byte keys, 100-byte values) with putMany: ops/s. */
+export async function bulkPut(
   client: ZkvClient,
   n: number,
-  onProgress: (what: string, done: number) => void,
-  options: { readonly skipGet?: boolean } = {},
-) {
-  const value = "v".repeat(100);
-  const key = (i: number) => `key:${String(i).padStart(12, "0")}`;
-  let start = performance.now();
+  onProgress: (what: string, done: number) => void = () => {},
+): Promise<number> {
+  const start = performance.now();
   await client.putMany(
     (function* () {
-      for (let i = 0; i < n; i++) yield [key(i), value] as const;
+      for (let i = 0; i < n; i++) yield [bulkKey(i), BULK_VALUE] as const;
     })(),
     (done) => done % 50_000 === 0 && onProgress("bulk PUT", done),
   );
-  const put = n / ((performance.now() - start) / 1000);
-  if (options.skipGet) return { put, get: Number.NaN };
-  start = performance.now();
+  return n / ((performance.now() - start) / 1000);
+}
+
+/** Bulk GET with getMany of the `n` keys bulkPut wrote, checking every value: ops/s. */
+export async function bulkGet(
+  client: ZkvClient,
+  n: number,
+  onProgress: (what: string, done: number) => void = () => {},
+): Promise<number> {
+  const start = performance.now();
   const chunk = 50_000;
   for (let i = 0; i < n; i += chunk) {
-    const values = await client.getMany(Array.from({ length: Math.min(chunk, n - i) }, (_, j) => key(i + j)));
-    if (values.some((v) => v !== value)) throw new Error("bulk GET returned a wrong value");
+    const values = await client.getMany(
+      Array.from({ length: Math.min(chunk, n - i) }, (_, j) => bulkKey(i + j)),
+    );
+    if (values.some((v) => v !== BULK_VALUE)) throw new Error("bulk GET returned a wrong value");
     onProgress("bulk GET", i + chunk);
   }
-  const get = n / ((performance.now() - start) / 1000);
-  return { put, get };
+  return n / ((performance.now() - start) / 1000);
 }
