@@ -106,33 +106,55 @@ describe("the auto-batching client", () => {
     expect(((await client.request("node-0", { op: "STATS" })) as StatsReply).keys).toBe(50_000);
   });
 
-  it("rejects, never crashes on, a BATCH reply whose results are malformed", async () => {
-    const { socket: liar, port } = await fakeNode(opened);
+  it("falls back to one object per op for a node that predates columns, and rejects malformed results", async () => {
+    // An older node: it requires `ops` (refusing the whole BATCH, so nothing applied), and this
+    // one also answers with malformed results.
+    const { socket: old, port } = await fakeNode(opened);
+    const seen: string[] = [];
     void (async () => {
-      for await (const [identity, empty, body] of liar) {
-        const { id, op } = JSON.parse(body!.toString()) as { id: number; op: string };
-        const reply = op === "BATCH" ? { results: [7, null, { ok: true }], id } : { ok: true, id };
-        await liar.send([identity!, empty!, JSON.stringify(reply)]);
+      for await (const [identity, empty, body] of old) {
+        const request = JSON.parse(body!.toString()) as { id: number; op: string; ops?: unknown[] };
+        seen.push(request.op === "BATCH" ? (request.ops ? "ops" : "columns") : request.op);
+        const reply =
+          request.op !== "BATCH"
+            ? { ok: true, id: request.id }
+            : request.ops
+              ? { results: [7, null, { ok: true }], id: request.id }
+              : { error: { code: "INVALID_REQUEST", message: "no ops", field: "ops" }, id: request.id };
+        await old.send([identity!, empty!, JSON.stringify(reply)]);
       }
     })().catch(() => {});
     const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
     opened.push(client);
     // Calls made in one turn go out as one BATCH; each gets its own element's result.
-    const results = await Promise.allSettled([
-      client.put("a", "1"),
-      client.put("b", "2"),
-      client.put("c", "3"),
-    ]);
+    const settle = () =>
+      Promise.allSettled([client.put("a", "1"), client.put("b", "2"), client.put("c", "3")]).then((results) =>
+        results.map((r) => (r.status === "rejected" ? (r.reason as ZkvError).code : "ok")),
+      );
+    expect(await settle()).toEqual([ErrorCode.INTERNAL, ErrorCode.INTERNAL, "ok"]);
+    expect(await settle()).toEqual([ErrorCode.INTERNAL, ErrorCode.INTERNAL, "ok"]);
+    // Columns once, then `ops` for good.
+    expect(seen).toEqual(["columns", "ops", "ops"]);
+  });
+
+  it("rejects, never crashes on, a columns reply that does not fit its BATCH", async () => {
+    const { socket: liar, port } = await fakeNode(opened);
+    void (async () => {
+      for await (const [identity, empty, body] of liar) {
+        const { id, op } = JSON.parse(body!.toString()) as { id: number; op: string };
+        const reply =
+          op === "BATCH" ? { done: 1, values: [7], errors: [{ at: 99 }], id } : { key: "k", value: "v", id };
+        await liar.send([identity!, empty!, JSON.stringify(reply)]);
+      }
+    })().catch(() => {});
+    const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
+    opened.push(client);
+    const results = await Promise.allSettled([client.put("a", "1"), client.get("b")]);
     expect(results.map((r) => (r.status === "rejected" ? (r.reason as ZkvError).code : "ok"))).toEqual([
       ErrorCode.INTERNAL,
       ErrorCode.INTERNAL,
-      "ok",
     ]);
-    await expect(
-      client.putMany([
-        ["c", "3"],
-        ["d", "4"],
-      ]),
-    ).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+    await expect(client.putMany([["c", "3"]])).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
+    await expect(client.getMany(["c", "d"])).rejects.toMatchObject({ code: ErrorCode.INTERNAL });
   });
 });

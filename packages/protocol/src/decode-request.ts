@@ -1,3 +1,4 @@
+import { fastBatch } from "./batch-fast-path.js";
 import { ErrorCode, ZkvError } from "./errors.js";
 import { parseFrames } from "./frames.js";
 import { zodErrorToZkv } from "./issues.js";
@@ -48,6 +49,8 @@ function validateRequest(value: unknown, limits: Limits): DecodeRequestResult {
     if (sizeError === undefined) return { ok: true, request: fast };
     return { ok: false, error: sizeError, ...(fast.id === undefined ? {} : { id: fast.id }) };
   }
+  const batch = fastBatch(value);
+  if (batch !== undefined) return { ok: true, request: batch };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, error: new ZkvError(ErrorCode.INVALID_REQUEST, "request must be a JSON object") };
   }
@@ -120,7 +123,7 @@ function checkSizes(request: Request, limits: Limits): ZkvError | undefined {
  * encodes to 1–3 bytes, so most strings are decided from `length` alone and
  * only borderline ones pay for `Buffer.byteLength`.
  */
-function exceedsBytes(text: string, maxBytes: number): boolean {
+export function exceedsBytes(text: string, maxBytes: number): boolean {
   if (text.length > maxBytes) return true;
   if (text.length * 3 <= maxBytes) return false;
   return Buffer.byteLength(text, "utf8") > maxBytes;

@@ -5,6 +5,17 @@
  * else: schemas, inferred types, limits, error codes and the codecs.
  */
 
+export {
+  acceptsPlainOp,
+  type BatchOp,
+  type ColumnError,
+  ColumnsReplyBuilder,
+  columnsReplyOf,
+  decodeBatchColumns,
+  encodeBatchColumns,
+  keyNotFound,
+  repliesOfColumns,
+} from "./batch-columns.js";
 export { decodeReply, encodeReply, encodeRequest, validateReply } from "./codec.js";
 export { decodeCursor, encodeCursor } from "./cursor.js";
 export { type DecodeRequestResult, decodeBatchOp, decodeRequest } from "./decode-request.js";
@@ -14,6 +25,10 @@ export { EXIT_CODE_BY_ERROR, ExitCode, errorCodeOf, exitCodeFor } from "./exit-c
 export { type JsonParseResult, parseJsonSafe } from "./json.js";
 export { DEFAULT_LIMITS, effectivePageSize, type Limits, LimitsSchema, resolveLimits } from "./limits.js";
 export {
+  type BatchColumns,
+  type BatchColumnsReply,
+  BatchColumnsReplySchema,
+  BatchColumnsSchema,
   type BatchReply,
   BatchReplySchema,
   type BatchRequest,

@@ -116,15 +116,19 @@ export class NodeMetrics implements MessageObserver {
   }
 
   request(op: string, reply: Reply): void {
-    const outcome = isErrorReply(reply) ? reply.error.code : "ok";
+    this.count(op, isErrorReply(reply) ? reply.error.code : "ok", 1);
+  }
+
+  count(op: string, outcome: string, n: number): void {
+    if (n === 0) return;
     let byOutcome = this.#requests.get(op);
     if (byOutcome === undefined) {
       byOutcome = new Map();
       this.#requests.set(op, byOutcome);
     }
     const cell = byOutcome.get(outcome);
-    if (cell === undefined) byOutcome.set(outcome, { labels: { op, outcome }, count: 1 });
-    else cell.count++;
+    if (cell === undefined) byOutcome.set(outcome, { labels: { op, outcome }, count: n });
+    else cell.count += n;
   }
 
   /** One message handled in `seconds` (a BATCH is one observation, whatever it holds). */

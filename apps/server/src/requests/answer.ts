@@ -96,10 +96,16 @@ const WRITE_OPS = new Set<string>(["PUT", "DELETE", "IMPORT", "MIGRATE_COMMIT", 
 function wrote(request: Request, reply: Reply): boolean {
   if (isErrorReply(reply)) return false;
   if (request.op !== "BATCH") return WRITE_OPS.has(request.op);
-  return request.ops.some((o) => {
-    const op = (o as { op?: unknown } | null)?.op;
-    return op === "PUT" || op === "DELETE";
-  });
+  if (request.columns !== undefined) {
+    const { ops, rows = [] } = request.columns;
+    return ops.includes("P") || ops.includes("D") || rows.some(isWrite);
+  }
+  return request.ops!.some(isWrite);
+}
+
+function isWrite(element: unknown): boolean {
+  const op = (element as { op?: unknown } | null)?.op;
+  return op === "PUT" || op === "DELETE";
 }
 
 function replyTo(request: Request, ctx: HandlerContext, log: Logger): Reply | Promise<Reply> {

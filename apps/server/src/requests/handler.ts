@@ -1,5 +1,4 @@
 import {
-  type BatchRequest,
   decodeBatchOp,
   decodeCursor,
   ErrorCode,
@@ -18,6 +17,7 @@ import type { ClusterView } from "../cluster/ownership.js";
 import { type HandoffContext, handoff, trim } from "../replication/handoff.js";
 import { type ReplicaContext, replicaOp } from "../replication/replica-ops.js";
 import type { Store } from "../store/index.js";
+import { batchColumns } from "./batch-columns.js";
 import { localKeyOp } from "./local-key-ops.js";
 import { INVALID_OP, type RequestObserver } from "./observer.js";
 import { replicatedKeyOp } from "./replicated-key-ops.js";
@@ -75,7 +75,11 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply | Pr
     case "PING":
       return withId({ ok: true, node: ctx.nodeId }, id);
     case "BATCH": {
-      const results = batch(request, ctx);
+      if (request.columns !== undefined) {
+        const reply = batchColumns(request.columns, ctx, answerElement);
+        return reply instanceof Promise ? reply.then((r) => withId(r, id)) : withId(reply, id);
+      }
+      const results = request.ops!.map((element) => answerElement(element, ctx));
       if (!results.some((r) => r instanceof Promise)) return withId({ results: results as Reply[] }, id);
       return Promise.all(results).then((all) => withId({ results: all }, id));
     }
@@ -94,31 +98,26 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply | Pr
 }
 
 /**
- * Applies a BATCH element by element, in order: each is validated and answered exactly as if it
- * had come on its own, so one bad element gets its own error and the others still apply.
+ * Answers one BATCH element exactly as if it had come on its own (validated, then handled), so a
+ * bad element gets its own error and the others still apply; BATCHes apply theirs in order.
  */
-function batch(request: BatchRequest, ctx: HandlerContext): Array<Reply | Promise<Reply>> {
-  const results: Array<Reply | Promise<Reply>> = new Array(request.ops.length);
-  for (let i = 0; i < request.ops.length; i++) {
-    const decoded = decodeBatchOp(request.ops[i], ctx.limits);
-    const op = decoded.ok ? decoded.request.op : INVALID_OP;
-    let result: Reply | Promise<Reply>;
-    try {
-      result = decoded.ok ? handleRequest(decoded.request, ctx) : toErrorReply(decoded.error, decoded.id);
-    } catch (err) {
-      result = toErrorReply(err); // a ZkvError keeps its code; anything else becomes INTERNAL
-    }
-    if (result instanceof Promise) {
-      result = result.then((r) => {
-        ctx.metrics?.request(op, r);
-        return r;
-      });
-    } else {
-      ctx.metrics?.request(op, result);
-    }
-    results[i] = result;
+function answerElement(element: unknown, ctx: HandlerContext): Reply | Promise<Reply> {
+  const decoded = decodeBatchOp(element, ctx.limits);
+  const op = decoded.ok ? decoded.request.op : INVALID_OP;
+  let result: Reply | Promise<Reply>;
+  try {
+    result = decoded.ok ? handleRequest(decoded.request, ctx) : toErrorReply(decoded.error, decoded.id);
+  } catch (err) {
+    result = toErrorReply(err); // a ZkvError keeps its code; anything else becomes INTERNAL
   }
-  return results;
+  if (result instanceof Promise) {
+    return result.then((r) => {
+      ctx.metrics?.request(op, r);
+      return r;
+    });
+  }
+  ctx.metrics?.request(op, result);
+  return result;
 }
 
 function handoffContext(ctx: HandlerContext): HandoffContext {

@@ -1,11 +1,10 @@
 import {
   type DeleteRequest,
-  ErrorCode,
   type GetOneRequest,
+  keyNotFound,
   type PutRequest,
   type Reply,
   toErrorReply,
-  ZkvError,
 } from "@zkv/protocol";
 import type { Migration } from "../cluster/migration.js";
 import {
@@ -37,21 +36,44 @@ export function localKeyOp(
     case "PUT": {
       const conditional = isConditional(request);
       if (conditional) checkCondition(request, store.entry(request.key));
-      const growth = growthOf(store, request.key, request.value);
-      makeRoom(ctx, growth);
-      checkBudget(ctx, growth);
-      migration?.clearTombstone(request.key);
-      const version = store.put(request.key, request.value, expiryOf(request, store.now()));
+      const expiresAt = expiryOf(request, store.now());
+      const version = applyPut(ctx, request.key, request.value, expiresAt, migration);
       return conditional || request.withVersion ? { ok: true, version, ...id } : { ok: true, ...id };
     }
     case "GET_ONE":
       return getOne(request, store);
-    case "DELETE": {
-      const deleted = store.delete(request.key);
-      migration?.tombstone(request.key);
-      return { ok: true, deleted, ...id };
-    }
+    case "DELETE":
+      return { ok: true, deleted: applyDelete(store, request.key, migration), ...id };
   }
+}
+
+/**
+ * A PUT's write once its condition (if any) held: the memory budget (reclaiming expired entries
+ * first when full; OUT_OF_MEMORY when still full), a leaving key's tombstone, the store. Returns
+ * the version. Shared by single PUTs and BATCH columns, so both write alike.
+ */
+export function applyPut(
+  ctx: RoomContext & { readonly store: Store },
+  key: string,
+  value: string,
+  expiresAt: number | undefined,
+  migration: Migration | undefined,
+): number {
+  // Without a budget there is nothing to check (growthOf reads the old copy only for it).
+  if (ctx.maxBytes !== undefined) {
+    const growth = growthOf(ctx.store, key, value);
+    makeRoom(ctx, growth);
+    checkBudget(ctx, growth);
+  }
+  migration?.clearTombstone(key);
+  return ctx.store.put(key, value, expiresAt);
+}
+
+/** A DELETE's write: whether a live value existed; a leaving key's deletion leaves a tombstone. */
+export function applyDelete(store: Store, key: string, migration: Migration | undefined): boolean {
+  const deleted = store.delete(key);
+  migration?.tombstone(key);
+  return deleted;
 }
 
 function getOne(request: GetOneRequest, store: Store): Reply {
@@ -67,6 +89,4 @@ function getOne(request: GetOneRequest, store: Store): Reply {
 }
 
 /** NOT_FOUND for `key` (absent, deleted or expired). */
-export function notFound(key: string): ZkvError {
-  return new ZkvError(ErrorCode.NOT_FOUND, `key not found: ${JSON.stringify(key)}`);
-}
+export const notFound = keyNotFound;

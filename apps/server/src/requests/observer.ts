@@ -8,6 +8,8 @@ export const INVALID_OP = "INVALID";
 export interface RequestObserver extends MoveObserver {
   /** One operation answered: a request, or one element of a BATCH. */
   request(op: string, reply: Reply): void;
+  /** `n` operations of one kind answered alike (BATCH columns count their successes at once). */
+  count(op: string, outcome: string, n: number): void;
 }
 
 /** What answering a message reports to: each operation, and how long each message took. */

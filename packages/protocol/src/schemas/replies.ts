@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
-import { BatchReplySchema } from "./batch.js";
+import { BatchColumnsReplySchema, BatchReplySchema } from "./batch.js";
 import { MigrateCountReplySchema, MigrateFetchReplySchema } from "./cluster.js";
 import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
 import {
@@ -105,6 +105,7 @@ export const ReplySchema = z.union([
   MigrateCountReplySchema,
   StatsReplySchema,
   BatchReplySchema,
+  BatchColumnsReplySchema,
   GetAllReplySchema,
   GetOneReplySchema,
   DeleteReplySchema,
@@ -120,7 +121,7 @@ export const REPLY_SCHEMA_BY_OP = {
   GET_ALL: GetAllReplySchema,
   PING: PingReplySchema,
   STATS: StatsReplySchema,
-  BATCH: BatchReplySchema,
+  BATCH: z.union([BatchReplySchema, BatchColumnsReplySchema]),
   MIGRATION: PingReplySchema,
   MIGRATE_FETCH: MigrateFetchReplySchema,
   MIGRATE_COMMIT: MigrateCountReplySchema,

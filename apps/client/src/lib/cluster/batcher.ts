@@ -1,10 +1,13 @@
 import {
+  type BatchColumnsReply,
   type BatchReply,
   ErrorCode,
   type ErrorReply,
+  encodeBatchColumns,
   errorFromReply,
   MAX_BATCH_OPS,
   type Reply,
+  repliesOfColumns,
   ZkvError,
 } from "@zkv/protocol";
 import type { NodeConnection, OutgoingRequest } from "./node-connection.js";
@@ -45,6 +48,8 @@ export class Batcher {
   readonly #spaceWaiters: Array<() => void> = [];
   #inFlight = 0;
   #scheduled = false;
+  /** The node refused columns (it predates them): send `ops` from then on. */
+  #rowsOnly = false;
   readonly #maxOps: number;
   readonly #maxBytes: number;
   readonly #window: number;
@@ -132,28 +137,49 @@ export class Batcher {
   }
 
   async #send(batch: Queued[]): Promise<void> {
-    const timeout = Math.max(1, Math.max(...batch.map((q) => q.deadline)) - Date.now());
+    let deadline = 0;
+    for (const q of batch) if (q.deadline > deadline) deadline = q.deadline;
+    const timeout = Math.max(1, deadline - Date.now());
     if (batch.length === 1) {
       const [only] = batch as [Queued];
       await this.connection.request(only.op, timeout).then(only.resolve, only.reject);
       return;
     }
-    let reply: BatchReply;
+    const ops = batch.map((q) => q.op);
+    let replies: readonly unknown[];
     try {
-      reply = (await this.connection.request(
-        { op: "BATCH", ops: batch.map((q) => q.op) },
-        timeout,
-      )) as BatchReply;
+      replies = await this.#batch(ops, timeout);
     } catch (err) {
       for (const q of batch) q.reject(err as ZkvError);
       return;
     }
     batch.forEach((q, i) => {
-      const result = reply.results[i];
+      const result = replies[i];
       if (typeof result !== "object" || result === null) {
         q.reject(new ZkvError(ErrorCode.INTERNAL, "BATCH reply has a missing or malformed result"));
       } else if ("error" in result) q.reject(errorFromReply(result as ErrorReply));
       else q.resolve(result as Reply);
     });
+  }
+
+  /**
+   * Sends `ops` as one BATCH and returns the reply each got: in columns (no object per op on the
+   * wire), or, to a node that does not know columns (an older zkv, mid-upgrade), one object each.
+   */
+  async #batch(ops: KeyOp[], timeout: number): Promise<readonly unknown[]> {
+    if (!this.#rowsOnly) {
+      const columns = encodeBatchColumns(ops);
+      try {
+        const reply = await this.connection.request({ op: "BATCH", columns }, timeout);
+        return repliesOfColumns(columns, reply as BatchColumnsReply);
+      } catch (err) {
+        // An older node requires `ops`: it refuses the whole BATCH, so nothing was applied.
+        if (!(err instanceof ZkvError && err.code === ErrorCode.INVALID_REQUEST && err.field === "ops"))
+          throw err;
+        this.#rowsOnly = true;
+      }
+    }
+    const reply = await this.connection.request({ op: "BATCH", ops }, timeout);
+    return (reply as BatchReply).results;
   }
 }

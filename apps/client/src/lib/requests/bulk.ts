@@ -1,11 +1,4 @@
-import {
-  type BatchReply,
-  ErrorCode,
-  type ErrorReply,
-  errorFromReply,
-  type Reply,
-  ZkvError,
-} from "@zkv/protocol";
+import { type BatchColumnsReply, ErrorCode, type ErrorReply, errorFromReply, ZkvError } from "@zkv/protocol";
 import type { KeyOp } from "../cluster/batcher.js";
 import type { ClusterView } from "../cluster/cluster-view.js";
 import { routeToOwner } from "./redirects.js";
@@ -16,77 +9,141 @@ const BULK_BATCH = 1000;
 /** Per-entry errors of a bulk message that the entry is retried for, on its own, with routing. */
 const RETRY_SINGLY = new Set<string>([ErrorCode.WRONG_NODE, ErrorCode.ASK, ErrorCode.TRY_AGAIN]);
 
+/** One owner's operations waiting to go: their keys, and each PUT's value or each GET's position. */
+interface Chunk {
+  readonly keys: string[];
+  readonly values: string[];
+  readonly positions: number[];
+}
+
 /**
- * The bulk engine behind putMany/getMany: ops grouped by owner into BATCH messages of 1000 sent
- * straight to each node, at most `window` messages in flight, so memory stays bounded for any
- * input size and no per-op promise is made. Ops a node redirects (a rebalance in progress) or
- * that failed with their whole message are retried one by one with routing. Rejects with the
- * first failure once all have settled.
+ * The bulk engine behind putMany/getMany: keys grouped by owner into BATCH messages of 1000 in
+ * columns (one array of keys, one of values: no object per entry, on either side of the wire),
+ * sent straight to each node, at most `window` messages in flight, so memory stays bounded for
+ * any input size and no per-op promise is made. A node acknowledges a message whose every entry
+ * succeeded with one small reply. Entries a node redirects (a rebalance in progress), and every
+ * entry of a message that failed as a whole, are retried one by one with routing. `finish()`
+ * rejects with the first failure once all have settled.
  */
-export async function runBulk(
-  cluster: ClusterView,
-  ops: Iterable<KeyOp>,
-  window: number,
-  onResult: (op: KeyOp, result: Reply | undefined) => void,
-  onProgress?: (done: number) => void,
-): Promise<void> {
-  const slots = new Window(window);
-  const pending = new Map<string, KeyOp[]>();
-  const retries: Array<Promise<void>> = [];
-  let first: unknown;
-  let done = 0;
-  const single = (op: KeyOp) =>
-    routeToOwner(cluster, op.key, op).then(
-      (r) => onResult(op, r.reply),
-      (err: unknown) => {
-        if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) onResult(op, undefined);
-        else first ??= err;
-      },
-    );
-  const send = async (nodeId: string, batch: KeyOp[]) => {
-    await slots.acquire();
-    cluster.nodes
-      .send(nodeId, { op: "BATCH", ops: batch })
+export class BulkRun {
+  readonly #slots: Window;
+  readonly #pending = new Map<string, Chunk>();
+  readonly #retries: Array<Promise<void>> = [];
+  #first: unknown;
+  #done = 0;
+
+  /**
+   * @param letter P (putMany: each entry a key and value) or G (getMany: each key's value is put
+   *   at its position in `found`, undefined when the key does not exist).
+   */
+  constructor(
+    private readonly cluster: ClusterView,
+    private readonly letter: "P" | "G",
+    window: number,
+    private readonly onProgress?: (done: number) => void,
+    private readonly found?: Array<string | undefined>,
+  ) {
+    this.#slots = new Window(window);
+  }
+
+  /**
+   * Adds one entry. Returns a promise only when the entry filled a message and the window is full:
+   * wait for it before adding more (no promise per entry otherwise).
+   */
+  add(key: string, value: string, position: number): Promise<void> | undefined {
+    const owner = this.cluster.ownerOf(key);
+    let chunk = this.#pending.get(owner);
+    if (chunk === undefined) {
+      chunk = { keys: [], values: [], positions: [] };
+      this.#pending.set(owner, chunk);
+    }
+    chunk.keys.push(key);
+    if (this.letter === "P") chunk.values.push(value);
+    else chunk.positions.push(position);
+    if (chunk.keys.length < BULK_BATCH) return undefined;
+    this.#pending.delete(owner);
+    return this.#send(owner, chunk);
+  }
+
+  /** Sends what is left, waits for every message and retry, and rejects with the first failure. */
+  async finish(): Promise<void> {
+    for (const [owner, chunk] of this.#pending) await this.#send(owner, chunk);
+    this.#pending.clear();
+    await this.#slots.drain();
+    await Promise.all(this.#retries);
+    if (this.#first !== undefined) throw this.#first;
+  }
+
+  async #send(owner: string, chunk: Chunk): Promise<void> {
+    await this.#slots.acquire();
+    const n = chunk.keys.length;
+    const columns = {
+      ops: this.letter.repeat(n),
+      keys: chunk.keys,
+      ...(this.letter === "P" ? { values: chunk.values } : {}),
+    };
+    this.cluster.nodes
+      .send(owner, { op: "BATCH", columns })
       .then(
-        (reply) => {
-          const results = (reply as BatchReply).results;
-          batch.forEach((op, i) => {
-            const r = results[i] as Reply | undefined;
-            if (typeof r !== "object" || r === null) {
-              first ??= new ZkvError(ErrorCode.INTERNAL, "BATCH reply has a missing or malformed result");
-              return;
-            }
-            const code = (r as { error?: { code?: string } }).error?.code;
-            if (code === undefined) onResult(op, r);
-            else if (code === ErrorCode.NOT_FOUND) onResult(op, undefined);
-            else if (RETRY_SINGLY.has(code)) retries.push(single(op));
-            else first ??= errorFromReply(r as ErrorReply);
-          });
-        },
+        (reply) => this.#settle(chunk, reply as BatchColumnsReply),
         (err: unknown) => {
           // The whole message failed (node down, timeout): each entry gets its own chance.
-          for (const op of batch) retries.push(single(op));
-          if (!(err instanceof ZkvError)) first ??= err;
+          for (let j = 0; j < n; j++) this.#retry(chunk, j);
+          if (!(err instanceof ZkvError)) this.#first ??= err;
         },
       )
       .finally(() => {
-        slots.release();
-        done += batch.length;
-        onProgress?.(done);
+        this.#slots.release();
+        this.#done += n;
+        this.onProgress?.(this.#done);
       });
-  };
-  for (const op of ops) {
-    const owner = cluster.ownerOf(op.key);
-    const batch = pending.get(owner) ?? [];
-    if (batch.length === 0) pending.set(owner, batch);
-    batch.push(op);
-    if (batch.length >= BULK_BATCH) {
-      pending.delete(owner);
-      await send(owner, batch);
+  }
+
+  /** Takes a node's answer to one chunk: the values of GETs, and any entry that failed. */
+  #settle(chunk: Chunk, reply: BatchColumnsReply): void {
+    if (!this.#take(chunk, reply)) {
+      this.#first ??= new ZkvError(ErrorCode.INTERNAL, "BATCH reply does not fit the batch it answers");
     }
   }
-  for (const [owner, batch] of pending) await send(owner, batch);
-  await slots.drain();
-  await Promise.all(retries);
-  if (first !== undefined) throw first;
+
+  /** #settle's work; false when the reply does not fit the chunk (a node that lies, or a bug). */
+  #take(chunk: Chunk, reply: BatchColumnsReply): boolean {
+    const n = chunk.keys.length;
+    if (reply.done !== n) return false;
+    if (this.letter === "G") {
+      const values = reply.values;
+      if (!Array.isArray(values) || values.length !== n) return false;
+      for (let j = 0; j < n; j++) {
+        const value = values[j];
+        if (typeof value === "string") this.found![chunk.positions[j]!] = value;
+        else if (value !== null) return false;
+      }
+    }
+    for (const entry of reply.errors ?? []) {
+      const { at, error } = (entry ?? {}) as { at?: unknown; error?: ErrorReply["error"] };
+      if (typeof at !== "number" || at < 0 || at >= n || typeof error?.code !== "string") return false;
+      if (RETRY_SINGLY.has(error.code)) this.#retry(chunk, at);
+      else if (error.code !== ErrorCode.NOT_FOUND) this.#first ??= errorFromReply({ error });
+    }
+    return true;
+  }
+
+  /** Entry `j` of `chunk` again, alone, through the routing that follows redirects. */
+  #retry(chunk: Chunk, j: number): void {
+    const key = chunk.keys[j]!;
+    const op: KeyOp =
+      this.letter === "P" ? { op: "PUT", key, value: chunk.values[j]! } : { op: "GET_ONE", key };
+    this.#retries.push(
+      routeToOwner(this.cluster, key, op).then(
+        ({ reply }) => {
+          if (this.letter === "G") this.found![chunk.positions[j]!] = (reply as { value?: string }).value;
+        },
+        (err: unknown) => {
+          if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) {
+            if (this.letter === "G") this.found![chunk.positions[j]!] = undefined;
+          } else this.#first ??= err;
+        },
+      ),
+    );
+  }
 }

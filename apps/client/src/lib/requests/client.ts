@@ -1,9 +1,8 @@
 import type { HashingMode, Member, PlacementRecord, Replication } from "@zkv/membership";
 import { ErrorCode, type GetOneReply, type KeyValue, type Reply, ZkvError } from "@zkv/protocol";
-import type { KeyOp } from "../cluster/batcher.js";
 import { type ClusterOptions, ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
-import { runBulk } from "./bulk.js";
+import { BulkRun } from "./bulk.js";
 import { mergeSorted, uniqueSorted } from "./merge.js";
 import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
 import { routeToOwner } from "./redirects.js";
@@ -147,26 +146,23 @@ export class ZkvClient {
     onProgress?: (done: number) => void,
     window = 16,
   ): Promise<void> {
-    const ops = (function* () {
-      for (const [key, value] of entries) yield { op: "PUT" as const, key, value };
-    })();
-    await runBulk(this.#cluster, ops, window, (_op, _result) => {}, onProgress);
+    const run = new BulkRun(this.#cluster, "P", window, onProgress);
+    for (const [key, value] of entries) {
+      const full = run.add(key, value, 0);
+      if (full) await full;
+    }
+    await run.finish();
   }
 
   /** Reads many keys in bulk, like putMany; undefined for keys that do not exist. */
   async getMany(keys: readonly string[], window = 16): Promise<Array<string | undefined>> {
     const values = new Array<string | undefined>(keys.length);
-    const index = new Map<KeyOp, number>();
-    const ops = (function* () {
-      for (let i = 0; i < keys.length; i++) {
-        const op = { op: "GET_ONE" as const, key: keys[i]! };
-        index.set(op, i);
-        yield op;
-      }
-    })();
-    await runBulk(this.#cluster, ops, window, (op, result) => {
-      values[index.get(op)!] = (result as { value?: string } | undefined)?.value;
-    });
+    const run = new BulkRun(this.#cluster, "G", window, undefined, values);
+    for (let i = 0; i < keys.length; i++) {
+      const full = run.add(keys[i]!, "", i);
+      if (full) await full;
+    }
+    await run.finish();
     return values;
   }
 

@@ -1,0 +1,116 @@
+import {
+  acceptsPlainOp,
+  type BatchColumns,
+  type BatchColumnsReply,
+  ColumnsReplyBuilder,
+  columnsReplyOf,
+  decodeBatchColumns,
+  decodeBatchOp,
+  ErrorCode,
+  type ErrorReply,
+  type Reply,
+  toErrorReply,
+} from "@zkv/protocol";
+import type { HandlerContext } from "./handler.js";
+import { applyDelete, applyPut } from "./local-key-ops.js";
+import { INVALID_OP } from "./observer.js";
+
+/** Answers one element of a BATCH as a request of its own (validation, routing, metrics included). */
+export type ElementAnswer = (element: unknown, ctx: HandlerContext) => Reply | Promise<Reply>;
+
+/** The op each letter stands for, as metrics name it. */
+const OP_OF_LETTER: Readonly<Record<string, string>> = { P: "PUT", G: "GET_ONE", D: "DELETE" };
+
+/**
+ * Applies a BATCH in columns, in order, and answers it in columns. Each P, G and D is checked and
+ * applied as the element it stands for would be on its own (acceptsPlainOp agrees with the
+ * element's validation, applyPut/applyDelete are what a single PUT and DELETE run), without an
+ * object, a reply or a metrics call per op; R rows go through `element` whole. With replication
+ * every operation is coordinated with its replicas, one by one for now, and the reply comes later.
+ */
+export function batchColumns(
+  columns: BatchColumns,
+  ctx: HandlerContext,
+  element: ElementAnswer,
+): BatchColumnsReply | Promise<BatchColumnsReply> {
+  if (ctx.replication) {
+    const results = decodeBatchColumns(columns).map((e) => element(e, ctx));
+    return Promise.all(results).then((replies) => columnsReplyOf(columns.ops, replies));
+  }
+  const { ops, keys = [], values = [], rows = [] } = columns;
+  const { store, limits, cluster, metrics } = ctx;
+  const out = new ColumnsReplyBuilder();
+  let k = 0;
+  let v = 0;
+  let row = 0;
+  let puts = 0;
+  let found = 0;
+  let missing = 0;
+  let deletes = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const letter = ops[i]!;
+    if (letter === "R") {
+      out.row(element(rows[row++], ctx) as Reply); // no replication: answered at once
+      continue;
+    }
+    const key = keys[k++];
+    const value = letter === "P" ? values[v++] : undefined;
+    let failure: ErrorReply | undefined;
+    let op = OP_OF_LETTER[letter]!;
+    if (!acceptsPlainOp(letter, key, value, limits)) {
+      failure = refusal(columns, letter, key, value, ctx);
+      op = INVALID_OP; // as a BATCH element that does not decode
+    } else {
+      const decision = cluster?.decide(key as string, undefined, store) ?? "serve";
+      if (decision !== "serve") failure = toErrorReply(decision);
+    }
+    if (failure === undefined) {
+      // As handleRequest: a leaving key's deletion moves too (a tombstone).
+      const migration = cluster?.migration;
+      const leaving = migration?.leaving(key as string) ? migration : undefined;
+      try {
+        if (letter === "P") {
+          applyPut(ctx, key as string, value as string, undefined, leaving);
+          puts++;
+        } else if (letter === "G") {
+          const got = store.get(key as string);
+          out.value(got ?? null);
+          if (got === undefined) missing++;
+          else found++;
+        } else {
+          out.deleted(applyDelete(store, key as string, leaving));
+          deletes++;
+        }
+        continue;
+      } catch (err) {
+        failure = toErrorReply(err); // a ZkvError keeps its code (OUT_OF_MEMORY); anything else is INTERNAL
+      }
+    }
+    if (letter === "G") out.value(null);
+    else if (letter === "D") out.deleted(false);
+    out.error(i, failure);
+    metrics?.request(op, failure);
+  }
+  if (metrics) {
+    metrics.count("PUT", "ok", puts);
+    metrics.count("GET_ONE", "ok", found);
+    metrics.count("GET_ONE", ErrorCode.NOT_FOUND, missing);
+    metrics.count("DELETE", "ok", deletes);
+  }
+  return out.build(ops.length);
+}
+
+/** Why a P, G or D was refused: the error its element gets from decodeBatchOp. */
+function refusal(columns: BatchColumns, letter: string, key: unknown, value: unknown, ctx: HandlerContext) {
+  const quorum = letter === "G" ? columns.r : columns.w;
+  const [element] = decodeBatchColumns({
+    ops: letter,
+    keys: [key],
+    ...(letter === "P" ? { values: [value] } : {}),
+    ...(quorum === undefined ? {} : letter === "G" ? { r: quorum } : { w: quorum }),
+  });
+  const decoded = decodeBatchOp(element, ctx.limits);
+  return decoded.ok
+    ? toErrorReply(new Error("acceptsPlainOp and decodeBatchOp disagree"))
+    : toErrorReply(decoded.error);
+}
