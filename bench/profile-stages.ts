@@ -65,20 +65,27 @@ const NATIVE_STAGES: ReadonlyArray<readonly [Stage, RegExp]> = [
  */
 const JS_ENTRY = /Builtins_JSEntry|Builtins_RunMicrotasks|Execution::Call|InternalCallbackScope/;
 
-function stageOfSample(comm: string, frames: readonly string[]): Stage {
-  if (comm.startsWith("ZMQbg")) return "transport";
+/** A sample's stage, and the frame that decided it (the innermost one, when none did). */
+function stageOfSample(comm: string, frames: readonly string[]): [Stage, string] {
+  if (comm.startsWith("ZMQbg")) return ["transport", comm];
   let entered = false;
   for (const frame of frames) {
     if (frame.startsWith("JS:")) {
       const text = frame.slice(3).replace(/file:\/\/\S*?\/(apps|packages|bench|node_modules)\//, "$1/");
-      for (const [stage, pattern] of JS_STAGES) if (pattern.test(text)) return stage;
+      for (const [stage, pattern] of JS_STAGES) if (pattern.test(text)) return [stage, text];
       continue;
     }
     if (entered) continue;
     if (JS_ENTRY.test(frame)) entered = true;
-    else for (const [stage, pattern] of NATIVE_STAGES) if (pattern.test(frame)) return stage;
+    else for (const [stage, pattern] of NATIVE_STAGES) if (pattern.test(frame)) return [stage, frame];
   }
-  return "runtime";
+  return ["runtime", frames[0] ?? "?"];
+}
+
+/** Samples per stage of one process, and per deciding frame within each stage. */
+export interface StageCounts {
+  readonly stages: Map<Stage, number>;
+  readonly frames: Map<Stage, Map<string, number>>;
 }
 
 /**
@@ -88,11 +95,11 @@ function stageOfSample(comm: string, frames: readonly string[]): Stage {
 export function attribute<K extends string>(
   script: string,
   pids: Readonly<Record<K, number>>,
-): Record<K, Map<Stage, number>> {
-  const byPid = new Map<number, Map<Stage, number>>();
-  const out = {} as Record<K, Map<Stage, number>>;
+): Record<K, StageCounts> {
+  const byPid = new Map<number, StageCounts>();
+  const out = {} as Record<K, StageCounts>;
   for (const name of Object.keys(pids) as K[]) {
-    out[name] = new Map();
+    out[name] = { stages: new Map(), frames: new Map() };
     byPid.set(pids[name], out[name]);
   }
   let header: { comm: string; pid: number } | undefined;
@@ -100,8 +107,14 @@ export function attribute<K extends string>(
   const flush = () => {
     const counts = header && byPid.get(header.pid);
     if (counts) {
-      const stage = stageOfSample(header!.comm, frames);
-      counts.set(stage, (counts.get(stage) ?? 0) + 1);
+      const [stage, frame] = stageOfSample(header!.comm, frames);
+      counts.stages.set(stage, (counts.stages.get(stage) ?? 0) + 1);
+      let byFrame = counts.frames.get(stage);
+      if (byFrame === undefined) {
+        byFrame = new Map();
+        counts.frames.set(stage, byFrame);
+      }
+      byFrame.set(frame, (byFrame.get(frame) ?? 0) + 1);
     }
     header = undefined;
     frames = [];

@@ -2,21 +2,22 @@
  * `pnpm bench:profile`: where a workload's CPU goes, per op, on the client and on the node, by
  * the stages of a request.
  *
- *   pnpm bench:profile [--workload single|concurrent|bulk_put|bulk_get] [--ops N]
+ *   pnpm bench:profile [--workload single|concurrent|bulk_put|bulk_get] [--ops N] [--detail STAGE]
  *
  * Starts one static node, warms the path up, then samples both processes (every thread) with
  * Linux `perf record -e cpu-clock` while the workload runs; `--perf-basic-prof` lets perf name
  * V8's compiled JavaScript. cpu-clock samples only threads that are on a CPU, so unlike
  * `--cpu-prof` (which samples wall time) the shares stay right on a loaded machine. Each sample
  * is charged to a stage (see stageOf) and the table prints µs of CPU per op, beside the
- * process's own CPU counters for the same window.
+ * process's own CPU counters for the same window. `--detail STAGE` lists the functions (or native
+ * frames) that the stage's samples were charged to, on each side.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { measureCpu } from "./cpu.js";
-import { attribute, STAGE_NAMES } from "./profile-stages.js";
+import { attribute, STAGE_NAMES, type Stage } from "./profile-stages.js";
 import { bulkGet, bulkPut, concurrent, sequential, startZkv } from "./zkv.js";
 
 const args = process.argv.slice(2).filter((a) => a !== "--");
@@ -28,11 +29,11 @@ const WORKLOADS = ["single", "concurrent", "bulk_put", "bulk_get"] as const;
 type Workload = (typeof WORKLOADS)[number];
 const workload = (flag("--workload") ?? "bulk_put") as Workload;
 if (!WORKLOADS.includes(workload) || args.includes("--help")) {
-  console.log(`usage: pnpm bench:profile [--workload ${WORKLOADS.join("|")}] [--ops N]`);
+  console.log(`usage: pnpm bench:profile [--workload ${WORKLOADS.join("|")}] [--ops N] [--detail STAGE]`);
   process.exit(workload === undefined ? 0 : 2);
 }
 const ops = Number(
-  flag("--ops") ?? (workload === "single" ? 5000 : workload === "concurrent" ? 50_000 : 200_000),
+  flag("--ops") ?? (workload === "single" ? 20_000 : workload === "concurrent" ? 100_000 : 200_000),
 );
 const SAMPLE_HZ = 999;
 
@@ -70,7 +71,7 @@ try {
   };
   // Warm up: the JIT compiles the hot path, the store grows to its size (GETs read what is there).
   if (workload === "bulk_get") await bulkPut(zkv.client, ops);
-  await run(Math.min(ops, workload === "single" ? 2000 : 50_000));
+  await run(Math.min(ops, workload === "single" ? 5000 : 50_000));
   const [nodePid] = zkv.nodePids() as [number];
   const data = join(dir, "perf.data");
   const recorder = spawn(
@@ -103,8 +104,8 @@ try {
   console.log(`\n${workload}: ${ops.toLocaleString("en-US")} ops, µs of CPU per op by stage`);
   console.log(["stage".padEnd(10), "client".padStart(8), "node".padStart(8)].join("  "));
   for (const stage of STAGE_NAMES) {
-    const c = byProcess.client.get(stage) ?? 0;
-    const n = byProcess.node.get(stage) ?? 0;
+    const c = byProcess.client.stages.get(stage) ?? 0;
+    const n = byProcess.node.stages.get(stage) ?? 0;
     if (c + n === 0) continue;
     console.log(
       [stage.padEnd(10), perOp(c).toFixed(2).padStart(8), perOp(n).toFixed(2).padStart(8)].join("  "),
@@ -114,14 +115,22 @@ try {
   console.log(
     [
       "sampled".padEnd(10),
-      perOp(total(byProcess.client)).toFixed(2).padStart(8),
-      perOp(total(byProcess.node)).toFixed(2).padStart(8),
+      perOp(total(byProcess.client.stages)).toFixed(2).padStart(8),
+      perOp(total(byProcess.node.stages)).toFixed(2).padStart(8),
     ].join("  "),
   );
   console.log(
     ["counters".padEnd(10), cpu.client.toFixed(2).padStart(8), cpu.node.toFixed(2).padStart(8)].join("  "),
   );
   console.log('"counters": the same window from process.cpuUsage and /proc/<pid>/stat (10 ms ticks)');
+  const detail = flag("--detail");
+  for (const side of detail === undefined ? [] : (["client", "node"] as const)) {
+    const frames = [...(byProcess[side].frames.get(detail as Stage) ?? [])].sort((a, b) => b[1] - a[1]);
+    console.log(`\n${detail} on the ${side}, µs per op by the frame it was charged to`);
+    for (const [frame, samples] of frames.slice(0, 15)) {
+      console.log(`${perOp(samples).toFixed(2).padStart(8)}  ${frame.slice(0, 110)}`);
+    }
+  }
 } finally {
   await zkv.stop();
   rmSync(dir, { recursive: true, force: true });
