@@ -2,6 +2,7 @@ import { ErrorCode, ZkvError } from "./errors.js";
 import { parseFrames } from "./frames.js";
 import { zodErrorToZkv } from "./issues.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { isRequestId } from "./schemas/common.js";
 import {
   type ErrorReply,
   ErrorReplySchema,
@@ -60,6 +61,7 @@ export function decodeReply<O extends Op = Op>(
  * checks the shape against that op only.
  */
 export function validateReply<O extends Op = Op>(value: unknown, op?: O): ReplyFor<O> | ErrorReply {
+  if (op !== undefined && isCommonReply(value, op)) return value as ReplyFor<O>;
   const result = pickReplySchema(value, op).safeParse(value);
   if (!result.success) throw zodErrorToZkv(result.error, "reply");
   return result.data as ReplyFor<O> | ErrorReply;
@@ -73,4 +75,54 @@ function pickReplySchema(value: unknown, op: Op | undefined) {
     throw new ZkvError(ErrorCode.INVALID_REQUEST, `unknown op ${JSON.stringify(op)}`, { field: "op" });
   }
   return REPLY_SCHEMA_BY_OP[op];
+}
+
+/**
+ * The replies a client gets most, checked by hand: a plain PUT's `{"ok":true}`, a DELETE's, a
+ * GET_ONE's key and value, a BATCH's `done` or `results` (their elements are read one by one by
+ * whoever takes them). A zod parse costs a microsecond and a copy per reply; this is a few type
+ * checks. True only for an object whose every own field is one of these, well typed, so it is
+ * exactly what the op's schema would return; anything else (an error, a version, a field it does
+ * not know) goes through the schema. A property test holds the two together.
+ */
+export function isCommonReply(value: unknown, op: Op): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const fields = value as Record<string, unknown>;
+  const own = (name: string) => (Object.hasOwn(fields, name) ? fields[name] : undefined);
+  let count = 0;
+  if (Object.hasOwn(fields, "id")) {
+    if (!isRequestId(fields.id)) return false;
+    count++;
+  }
+  switch (op) {
+    case "PUT":
+      count += 1;
+      if (own("ok") !== true) return false;
+      break;
+    case "DELETE":
+      count += 2;
+      if (own("ok") !== true || typeof own("deleted") !== "boolean") return false;
+      break;
+    case "GET_ONE":
+      count += 2;
+      if (typeof own("key") !== "string" || typeof own("value") !== "string") return false;
+      break;
+    case "BATCH":
+      if (Object.hasOwn(fields, "results")) {
+        count++;
+        if (!Array.isArray(own("results"))) return false;
+        break;
+      }
+      count++;
+      if (!Number.isSafeInteger(own("done")) || (own("done") as number) < 0) return false;
+      for (const name of ["values", "deleted", "rows", "errors"]) {
+        if (!Object.hasOwn(fields, name)) continue;
+        if (!Array.isArray(fields[name])) return false;
+        count++;
+      }
+      break;
+    default:
+      return false;
+  }
+  return Object.keys(fields).length === count;
 }

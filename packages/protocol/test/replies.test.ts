@@ -1,11 +1,14 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
+import { isCommonReply } from "../src/codec.js";
 import {
   decodeReply,
   ErrorCode,
   encodeReply,
   type GetOneReply,
   isErrorReply,
+  type Op,
+  REPLY_SCHEMA_BY_OP,
   resolveLimits,
   toErrorReply,
   ZkvError,
@@ -80,5 +83,53 @@ describe("decodeReply", () => {
     const limits = resolveLimits({ maxKeyBytes: 4, maxValueBytes: 4, maxMessageBytes: 16 });
     const frame = bytes('{"key":"k","value":"vvvvvvvvvv"}');
     expect(codeOf(() => decodeReply(frame, "GET_ONE", limits))).toBe(ErrorCode.TOO_LARGE);
+  });
+});
+
+describe("isCommonReply (validateReply's fast path)", () => {
+  const field = fc.oneof(
+    fc.boolean(),
+    fc.string({ maxLength: 8 }),
+    fc.integer(),
+    fc.double(),
+    fc.constant(null),
+    fc.array(fc.anything(), { maxLength: 2 }),
+    fc.constant(Number.MAX_SAFE_INTEGER + 2),
+  );
+  const replyLike = fc.record(
+    {
+      ok: fc.oneof(fc.constant(true), field),
+      deleted: fc.oneof(fc.boolean(), field),
+      key: fc.oneof(fc.string(), field),
+      value: fc.oneof(fc.string(), field),
+      version: fc.oneof(fc.nat(), field),
+      results: fc.oneof(fc.array(fc.anything(), { maxLength: 3 }), field),
+      done: fc.oneof(fc.nat(), field),
+      values: fc.oneof(fc.array(fc.anything(), { maxLength: 3 }), field),
+      rows: fc.oneof(fc.array(fc.anything(), { maxLength: 3 }), field),
+      errors: fc.oneof(fc.array(fc.anything(), { maxLength: 3 }), field),
+      error: fc.oneof(fc.record({ code: fc.constant("NOT_FOUND"), message: fc.string() }), field),
+      id: fc.oneof(fc.integer(), fc.string({ maxLength: 70 }), field),
+      extra: field,
+    },
+    { requiredKeys: [] },
+  );
+  it("takes only what the op's schema accepts, exactly as the schema returns it", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("PUT", "GET_ONE", "DELETE", "BATCH") as fc.Arbitrary<Op>,
+        fc.oneof({ arbitrary: replyLike, weight: 5 }, fc.anything()),
+        (op, value) => {
+          if (!isCommonReply(value, op)) return;
+          const parsed = REPLY_SCHEMA_BY_OP[op].safeParse(value);
+          expect(parsed.success).toBe(true);
+          expect(value).toEqual(parsed.data);
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    expect(isCommonReply({ ok: true, id: 3 }, "PUT")).toBe(true);
+    expect(isCommonReply({ key: "k", value: "v" }, "GET_ONE")).toBe(true);
+    expect(isCommonReply({ done: 10, values: ["a", null] }, "BATCH")).toBe(true);
   });
 });

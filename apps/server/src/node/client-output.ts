@@ -70,10 +70,44 @@ export class ClientOutput implements ClientOutputStats {
 
   /** Sends `frames` (routing id first) after every earlier send; never rejects. */
   send(frames: Buffer[]): Promise<void> {
-    const sent = this.#last.then(() => this.#send(frames));
+    if (this.#queued === 0 && this.#backlogs.size === 0 && this.#droppedIds.size === 0) {
+      // Nothing before it and nobody held back: straight to the socket, with no promise chain of
+      // our own (the common case, once per reply).
+      this.#queued++;
+      this.#inFlight = frames;
+      const sent = this.socket.send(frames).then(this.#sentAtOnce, this.#failedAtOnce);
+      this.#last = sent;
+      return sent;
+    }
+    this.#queued++;
+    const sent = this.#last.then(() => this.#send(frames)).finally(this.#settled);
     this.#last = sent;
     return sent;
   }
+
+  /** Sends queued or running (fast or chained); the fast path is open only when none is. */
+  #queued = 0;
+  /** The frames of the send made on the fast path, for its failure handler. */
+  #inFlight: Buffer[] | undefined;
+  readonly #settled = () => {
+    this.#queued--;
+  };
+  readonly #sentAtOnce = () => {
+    this.#queued--;
+    this.#inFlight = undefined;
+  };
+  readonly #failedAtOnce = (err: unknown): Promise<void> | undefined => {
+    const frames = this.#inFlight!;
+    this.#inFlight = undefined;
+    if (this.#outcome(err) === "full") {
+      // Held like any other: it and everything after it to this client wait their turn.
+      const backlog: Backlog = { replies: [], head: 0, bytes: 0 };
+      this.#backlogs.set(key(frames[0]!), backlog);
+      this.#hold(key(frames[0]!), backlog, frames);
+    }
+    this.#queued--;
+    return undefined;
+  };
 
   /** True when `routingId`'s client was dropped: its requests get no answer. */
   isDropped(routingId: Buffer | undefined): boolean {
@@ -126,12 +160,17 @@ export class ClientOutput implements ClientOutputStats {
       await this.socket.send(frames);
       return "sent";
     } catch (err) {
-      const code = (err as { code?: unknown }).code;
-      if (code === "EAGAIN") return "full";
-      // EHOSTUNREACH: the client has left, which is no news. Anything else is.
-      if (code !== "EHOSTUNREACH") this.log.warn({ err }, "reply not sent");
-      return "gone";
+      return this.#outcome(err);
     }
+  }
+
+  /** What a failed send means: the client's queue is full, or it is gone. */
+  #outcome(err: unknown): Outcome {
+    const code = (err as { code?: unknown }).code;
+    if (code === "EAGAIN") return "full";
+    // EHOSTUNREACH: the client has left, which is no news. Anything else is.
+    if (code !== "EHOSTUNREACH") this.log.warn({ err }, "reply not sent");
+    return "gone";
   }
 
   #hold(id: string, backlog: Backlog, frames: Buffer[]): void {

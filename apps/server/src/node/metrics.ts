@@ -1,9 +1,10 @@
 import { createServer, type Server } from "node:http";
 import { isErrorReply, type Reply } from "@zkv/protocol";
-import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { MessageObserver } from "../requests/observer.js";
 import type { ClientOutputStats } from "../requests/stats.js";
 import type { Store } from "../store/index.js";
+import { LatencyHistogram } from "./latency-histogram.js";
 
 /**
  * Latency buckets in seconds, 10 µs to 100 ms: a node answers from memory, so nearly every
@@ -27,16 +28,15 @@ interface RequestCell {
  *
  * The request path stays cheap: an operation adds one to a plain number found through two small
  * maps (prom-client's own `labels(...).inc()` hashes the labels into a string on every call), a
- * message makes one histogram observation, and everything else (the store's size, and copying
- * the counts into prom-client) happens in collect callbacks, at scrape time.
+ * message makes one observation in a LatencyHistogram (the same, for prom-client's Histogram),
+ * and everything else (the store's size, copying the counts into prom-client, cumulating the
+ * buckets) happens at scrape time.
  */
 export class NodeMetrics implements MessageObserver {
   readonly registry = new Registry();
   /** op → outcome → count. */
   readonly #requests = new Map<string, Map<string, RequestCell>>();
-  readonly #duration: Histogram<"op">;
-  /** op → its bound histogram child. */
-  readonly #durationByOp = new Map<string, { observe(seconds: number): void }>();
+  readonly #duration: LatencyHistogram;
   readonly #movedIn: { inc(n: number): void };
   readonly #movedOut: { inc(n: number): void };
 
@@ -62,13 +62,12 @@ export class NodeMetrics implements MessageObserver {
         }
       },
     });
-    this.#duration = new Histogram({
-      name: "zkv_request_duration_seconds",
-      help: "Time a node spends on one message, from decoding the request to the encoded reply",
-      labelNames: ["op"] as const,
-      buckets: DURATION_BUCKETS,
+    this.#duration = new LatencyHistogram(
+      "zkv_request_duration_seconds",
+      "Time a node spends on one message, from decoding the request to the encoded reply",
+      DURATION_BUCKETS,
       registers,
-    });
+    );
     new Gauge({
       name: "zkv_keys",
       help: "Keys stored on this node",
@@ -133,12 +132,7 @@ export class NodeMetrics implements MessageObserver {
 
   /** One message handled in `seconds` (a BATCH is one observation, whatever it holds). */
   observe(op: string, seconds: number): void {
-    let child = this.#durationByOp.get(op);
-    if (child === undefined) {
-      child = this.#duration.labels(op);
-      this.#durationByOp.set(op, child);
-    }
-    child.observe(seconds);
+    this.#duration.observe(op, seconds);
   }
 
   movedIn(count: number): void {

@@ -18,8 +18,13 @@ interface Pending {
   readonly op: Op;
   resolve(reply: Reply): void;
   reject(err: ZkvError): void;
-  timer: NodeJS.Timeout;
+  /** Date.now() past which it fails with TIMEOUT. */
+  readonly deadline: number;
+  readonly timeoutMs: number;
 }
+
+/** Shared by every request: a frame is copied into ZeroMQ's message on send, never kept. */
+const DELIMITER = Buffer.alloc(0);
 
 /** A request without its id: the connection assigns one. */
 export type OutgoingRequest = Request extends infer R
@@ -40,9 +45,14 @@ export class NodeConnection {
   readonly #pending = new Map<number, Pending>();
   /** Requests waiting for the socket, with their ids (to fail one whose send fails). */
   readonly #sendQueue: Array<{ readonly id: number; readonly frames: Buffer[] }> = [];
-  #sending = false;
-  /** The send loop while it runs, and the receive loop: close() waits for both to end. */
-  #pumping: Promise<void> | undefined;
+  /** The id whose send is in flight (zeromq.js allows one at a time), 0 when none is. */
+  #sendingId = 0;
+  /** close() waits for the send in flight through this. */
+  #sendsDone: (() => void) | undefined;
+  /** One timer for every deadline (not one per request), set for the earliest one known. */
+  #timer: NodeJS.Timeout | undefined;
+  #timerAt = Number.POSITIVE_INFINITY;
+  /** The receive loop: close() waits for it to end. */
   readonly #receiving: Promise<void>;
   #closing: Promise<void> | undefined;
   #nextId = 1;
@@ -125,14 +135,12 @@ export class NodeConnection {
     }
     const id = this.#nextId++;
     const frame = encodeRequest({ ...request, id } as Request);
+    const deadline = Date.now() + timeoutMs;
     return new Promise<Reply>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#pending.delete(id);
-        reject(new ZkvError(ErrorCode.TIMEOUT, `node ${this.nodeId} did not answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#pending.set(id, { op: request.op, resolve, reject, timer });
-      this.#sendQueue.push({ id, frames: [Buffer.alloc(0), frame] });
-      if (!this.#sending) this.#pumping = this.#pump();
+      this.#pending.set(id, { op: request.op, resolve, reject, deadline, timeoutMs });
+      if (deadline < this.#timerAt) this.#armTimer(deadline);
+      if (this.#sendingId === 0) this.#send(id, [DELIMITER, frame]);
+      else this.#sendQueue.push({ id, frames: [DELIMITER, frame] });
     });
   }
 
@@ -149,26 +157,67 @@ export class NodeConnection {
   async #close(): Promise<void> {
     this.#closed = true;
     this.#failAll("connection closed");
+    clearTimeout(this.#timer);
     for (const wake of this.#connectWaiters.splice(0)) wake(false);
+    const sent = this.#sendingId === 0 ? undefined : new Promise<void>((r) => (this.#sendsDone = r));
     this.#socket.close();
-    await Promise.all([this.#pumping, this.#receiving]);
+    await Promise.all([sent, this.#receiving]);
   }
 
-  async #pump(): Promise<void> {
-    this.#sending = true;
-    try {
-      while (this.#sendQueue.length > 0 && !this.#closed) {
-        const { id, frames } = this.#sendQueue.shift()!;
-        try {
-          await this.#socket.send(frames);
-        } catch {
-          this.#failOne(id, "not connected");
-        }
-      }
-    } finally {
-      this.#sending = false;
-    }
+  /**
+   * Starts the send of one request; the next queued one follows when it completes. A state
+   * machine of bound callbacks rather than an async loop: a lone request goes straight to the
+   * socket, with no promise or closure of ours around it.
+   */
+  #send(id: number, frames: Buffer[]): void {
+    this.#sendingId = id;
+    this.#socket.send(frames).then(this.#sent, this.#sendFailed);
   }
+
+  readonly #sent = (): void => {
+    const next = this.#closed ? undefined : this.#sendQueue.shift();
+    if (next !== undefined) {
+      this.#send(next.id, next.frames);
+      return;
+    }
+    this.#sendingId = 0;
+    this.#sendsDone?.();
+  };
+
+  readonly #sendFailed = (): void => {
+    this.#failOne(this.#sendingId, "not connected");
+    this.#sent();
+  };
+
+  /** Arms the one timer for `deadline`, earlier than the one it was armed for. */
+  #armTimer(deadline: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = deadline;
+    this.#timer = setTimeout(this.#expire, Math.max(0, deadline - Date.now()));
+    // The socket's receive loop keeps the process alive while requests are out; a client whose
+    // every request has been answered must not be kept alive by a deadline that no longer matters.
+    this.#timer.unref();
+  }
+
+  /** Fails every request past its deadline, and arms the timer for the earliest one left. */
+  readonly #expire = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Number.POSITIVE_INFINITY;
+    const now = Date.now();
+    let next = Number.POSITIVE_INFINITY;
+    for (const [id, pending] of this.#pending) {
+      if (pending.deadline <= now) {
+        this.#pending.delete(id);
+        pending.reject(
+          new ZkvError(
+            ErrorCode.TIMEOUT,
+            `node ${this.nodeId} did not answer within ${pending.timeoutMs} ms`,
+          ),
+        );
+      } else if (pending.deadline < next) next = pending.deadline;
+    }
+    if (next !== Number.POSITIVE_INFINITY) this.#armTimer(next);
+  };
 
   async #receiveLoop(): Promise<void> {
     for await (const frames of this.#socket) {
@@ -181,7 +230,6 @@ export class NodeConnection {
       const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
       if (!pending || typeof id !== "number") continue;
       this.#pending.delete(id);
-      clearTimeout(pending.timer);
       let reply: Reply;
       try {
         reply = validateReply(parsed.value, pending.op);
@@ -215,14 +263,12 @@ export class NodeConnection {
     const pending = this.#pending.get(id);
     if (!pending) return;
     this.#pending.delete(id);
-    clearTimeout(pending.timer);
     pending.reject(this.#unavailable(why));
   }
 
   #failAll(why: string): void {
     for (const [id, pending] of this.#pending) {
       this.#pending.delete(id);
-      clearTimeout(pending.timer);
       pending.reject(this.#unavailable(why));
     }
     this.#sendQueue.length = 0;
