@@ -70,19 +70,22 @@ export async function measureCpu<T>(
 
 /**
  * Runs a synchronous redis-benchmark call and returns its result with what it cost per op in µs
- * of CPU, in redis-benchmark (a waited-for child) and in redis-server (`serverPid`).
+ * of CPU, in redis-benchmark (a waited-for child) and in the redis-server processes (summed: a
+ * primary and its replicas).
  */
 export function measureRedisCpu<T>(
-  serverPid: number,
+  serverPids: number | readonly number[],
   ops: number,
   work: () => T,
 ): { result: T; cpu: CpuPerOp } {
+  const pids = typeof serverPids === "number" ? [serverPids] : serverPids;
+  const servers = () => pids.reduce((sum, pid) => sum + processCpuSeconds(pid), 0);
   const client0 = waitedChildrenCpuSeconds();
-  const server0 = processCpuSeconds(serverPid);
+  const server0 = servers();
   const result = work();
   const cpu = {
     client: ((waitedChildrenCpuSeconds() - client0) / ops) * 1e6,
-    node: ((processCpuSeconds(serverPid) - server0) / ops) * 1e6,
+    node: ((servers() - server0) / ops) * 1e6,
   };
   return { result, cpu };
 }

@@ -1,4 +1,7 @@
 import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { freePorts } from "@zkv/membership/testing";
 
 /** One redis-benchmark result row. */
@@ -35,17 +38,23 @@ export function findRedis(): boolean {
 
 /**
  * A throwaway redis-server on a free port: persistence off (like zkv without --data-dir), or an
- * append-only file in `aof.dir` fsynced as `aof.fsync` says (always, or everysec), to compare
- * with zkv's --fsync always and batch.
+ * append-only file in `dir` fsynced as `fsync` says (always, or everysec), to compare with zkv's
+ * --fsync always and batch; `replicaOf` makes it a replica of the Redis on that port.
  */
-export async function startRedis(aof?: {
-  readonly dir: string;
-  readonly fsync: "always" | "everysec";
-}): Promise<{ port: number; pid: number; stop(): void }> {
+export async function startRedis(
+  options: {
+    readonly dir?: string;
+    readonly fsync?: "always" | "everysec";
+    readonly replicaOf?: number;
+  } = {},
+): Promise<{ port: number; pid: number; stop(): void }> {
   const [port] = (await freePorts(1)) as [number];
-  const persistence = aof
-    ? ["--appendonly", "yes", "--appendfsync", aof.fsync, "--dir", aof.dir]
-    : ["--appendonly", "no"];
+  const persistence = [
+    ...(options.fsync ? ["--appendonly", "yes", "--appendfsync", options.fsync] : ["--appendonly", "no"]),
+    // Where an append-only file goes, and the snapshot a replica is sent when it attaches.
+    ...(options.dir ? ["--dir", options.dir] : []),
+    ...(options.replicaOf ? ["--replicaof", "127.0.0.1", String(options.replicaOf)] : []),
+  ];
   const child: ChildProcess = spawn("redis-server", ["--port", String(port), "--save", "", ...persistence], {
     stdio: "ignore",
   });
@@ -59,6 +68,40 @@ export async function startRedis(aof?: {
     await new Promise((r) => setTimeout(r, 50));
   }
   return { port, pid: child.pid!, stop: () => child.kill("SIGKILL") };
+}
+
+/**
+ * A throwaway Redis primary with two replicas (`--replicaof`), each on a free port, persistence
+ * off: the reference for zkv's replicated rows. Resolves once the primary has both replicas
+ * attached and in sync. Redis replicates asynchronously (a write is acknowledged before any
+ * replica has it), so this is the cost of keeping the copies, not of waiting for them.
+ */
+export async function startRedisReplicated(): Promise<{ port: number; pids: number[]; stop(): void }> {
+  const dir = mkdtempSync(join(tmpdir(), "zkv-bench-redis-replicas-"));
+  const dirOf = (name: string) => {
+    mkdirSync(join(dir, name));
+    return join(dir, name);
+  };
+  const primary = await startRedis({ dir: dirOf("primary") });
+  const replicas = [
+    await startRedis({ dir: dirOf("r1"), replicaOf: primary.port }),
+    await startRedis({ dir: dirOf("r2"), replicaOf: primary.port }),
+  ];
+  const stop = () => {
+    for (const r of [primary, ...replicas]) r.stop();
+    rmSync(dir, { recursive: true, force: true });
+  };
+  for (let i = 0; i < 200; i++) {
+    const info = execFileSync("redis-cli", ["-p", String(primary.port), "info", "replication"], {
+      encoding: "utf8",
+    });
+    if ((info.match(/state=online/g) ?? []).length === 2) {
+      return { port: primary.port, pids: [primary.pid, ...replicas.map((r) => r.pid)], stop };
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  stop();
+  throw new Error("redis replicas did not come online");
 }
 
 /** Runs redis-benchmark with `args` and returns its CSV rows by test name (SET, GET). */

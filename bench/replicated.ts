@@ -2,27 +2,62 @@ import { ZkvClient } from "@zkv/client";
 import { ClusterSettings, replication } from "@zkv/membership";
 import { startTestConsul } from "@zkv/membership/testing";
 import { startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
-import { type CpuPerOp, measureCpu } from "./cpu.js";
+import { type CpuPerOp, measureCpu, measureRedisCpu } from "./cpu.js";
+import { type RedisRow, redisBenchmark, startRedisReplicated } from "./redis.js";
 import { bulkPut, concurrent, nodeFlagsFromEnv } from "./zkv.js";
 
-/** zkv figures of the replicated workloads (n = 3, w = 2), named as in bench/results.json. */
+/** The replicated workloads (n = 3, w = 2), named as in bench/results.json, zkv and Redis. */
 export interface ReplicatedRow {
   readonly name: string;
   readonly zkv: number;
-  /** µs of CPU per op: the client, and the three nodes together. */
-  readonly cpu: CpuPerOp;
+  /** A Redis primary with two replicas, same workload; null without Redis. */
+  readonly redis: number | null;
+  /** µs of CPU per op: the client and the three nodes together; redis-benchmark and the three redis-servers. */
+  readonly cpu: { readonly zkv: CpuPerOp; readonly redis?: CpuPerOp };
 }
 
 /**
  * Replication's cost: 3 nodes keeping 3 copies of every key (w = r = 2), so each write is
  * applied on its coordinator and acknowledged by one more replica before the reply. Replication
  * needs Consul (peers find each other there), so this starts a throwaway agent and a launcher.
+ * The reference is a Redis primary with two replicas attached, measured on the same workloads
+ * (Redis acknowledges before its replicas have the write; zkv after w of them have it).
  */
 export async function replicatedRows(
   callersN: number,
   bulkN: number,
+  withRedis: boolean,
   step: (what: string) => void,
 ): Promise<ReplicatedRow[]> {
+  const zkv = await zkvReplicated(callersN, bulkN, step);
+  let redis: Array<{ result: RedisRow | undefined; cpu: CpuPerOp }> | undefined;
+  if (withRedis) {
+    step("    redis primary + 2 replicas");
+    const primary = await startRedisReplicated();
+    try {
+      const run = (n: number, args: string[]) =>
+        measureRedisCpu(primary.pids, n, () => redisBenchmark(primary.port, args).SET);
+      redis = [
+        run(callersN, ["-t", "set", "-c", "50", "-n", String(callersN), "-d", "100"]),
+        run(bulkN, ["-t", "set", "-P", "16", "-n", String(bulkN), "-r", String(bulkN), "-d", "100"]),
+      ];
+    } finally {
+      primary.stop();
+    }
+  }
+  return zkv.map((row, i) => ({
+    name: row.name,
+    zkv: row.zkv,
+    redis: redis?.[i]?.result?.rps ?? null,
+    cpu: { zkv: row.cpu, ...(redis?.[i] ? { redis: redis[i]!.cpu } : {}) },
+  }));
+}
+
+async function zkvReplicated(
+  callersN: number,
+  bulkN: number,
+  step: (what: string) => void,
+): Promise<Array<{ name: string; zkv: number; cpu: CpuPerOp }>> {
   step(`    zkv n=3 w=2: 50 callers x ${callersN} PUTs, then ${bulkN} bulk PUTs`);
   const consul = await startTestConsul();
   let cluster: ZkvTestCluster | undefined;

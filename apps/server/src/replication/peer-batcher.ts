@@ -23,9 +23,24 @@ export interface PeerCopy {
   readonly counts: boolean;
 }
 
+/**
+ * Copies sent together, answered together: the waiter settles once every REPLICATE carrying one
+ * of them has been answered (rejects at the first failure), with whether every ack counted.
+ */
+interface CopyGroup {
+  /** Index just past the group's last copy in its outbox. */
+  readonly end: number;
+  readonly waiter: Waiter<boolean>;
+  /** Messages carrying some of its copies that have not been answered yet. */
+  messages: number;
+  counts: boolean;
+  failed: boolean;
+}
+
 interface Outbox {
   copies: VersionedEntry[];
-  copyWaiters: Array<Waiter<boolean>>;
+  /** In the order of their copies, which they cover contiguously. */
+  groups: CopyGroup[];
   reads: string[];
   readWaiters: Array<Waiter<PeerCopy>>;
 }
@@ -49,15 +64,28 @@ export class PeerBatcher {
    * counts toward a write quorum (false: the peer is bootstrapping).
    */
   replicate(peer: string, key: string, copy: Versioned): Promise<boolean> {
+    return this.replicateMany(peer, [entryOf(key, copy)]);
+  }
+
+  /**
+   * Sends many copies to `peer` (in as many REPLICATE messages as they need); resolves once the
+   * peer has applied them all, to whether every ack counts, or rejects when one message failed.
+   * One promise for the lot, which is what lets a coordinator account a batch's quorum per peer
+   * message rather than per write.
+   */
+  replicateMany(peer: string, entries: readonly VersionedEntry[]): Promise<boolean> {
+    if (entries.length === 0) return Promise.resolve(true);
     const box = this.#outbox(peer);
-    box.copies.push(
-      copy.value === undefined
-        ? { key, version: copy.version }
-        : copy.expiresAt === undefined
-          ? { key, value: copy.value, version: copy.version }
-          : { key, value: copy.value, version: copy.version, expiresAt: copy.expiresAt },
+    for (const e of entries) box.copies.push(e);
+    return new Promise((resolve, reject) =>
+      box.groups.push({
+        end: box.copies.length,
+        waiter: { resolve, reject },
+        messages: 0,
+        counts: true,
+        failed: false,
+      }),
     );
-    return new Promise((resolve, reject) => box.copyWaiters.push({ resolve, reject }));
   }
 
   /** `peer`'s copy of `key` (undefined when it has none), and whether its answer counts. */
@@ -70,7 +98,7 @@ export class PeerBatcher {
   #outbox(peer: string): Outbox {
     let box = this.#outboxes.get(peer);
     if (!box) {
-      box = { copies: [], copyWaiters: [], reads: [], readWaiters: [] };
+      box = { copies: [], groups: [], reads: [], readWaiters: [] };
       this.#outboxes.set(peer, box);
     }
     if (!this.#scheduled) {
@@ -87,11 +115,21 @@ export class PeerBatcher {
     for (const [peer, box] of boxes) {
       let from = 0;
       let bytes = 0;
+      let group = 0; // the first group with copies at or after `from`
       for (let i = 0; i < box.copies.length; i++) {
         const e = box.copies[i]!;
         bytes += e.key.length + (e.value?.length ?? 0) + 48;
         if (i + 1 - from === MAX_ENTRIES || bytes >= MAX_BYTES || i === box.copies.length - 1) {
-          this.#sendCopies(peer, box.copies.slice(from, i + 1), box.copyWaiters.slice(from, i + 1));
+          // The groups with copies in [from, i]: each is answered once all its messages are.
+          const groups: CopyGroup[] = [];
+          for (let g = group; g < box.groups.length; g++) {
+            const candidate = box.groups[g]!;
+            groups.push(candidate);
+            candidate.messages++;
+            if (candidate.end > i + 1) break;
+            group = g + 1;
+          }
+          this.#sendCopies(peer, box.copies.slice(from, i + 1), groups);
           from = i + 1;
           bytes = 0;
         }
@@ -103,14 +141,22 @@ export class PeerBatcher {
     }
   }
 
-  #sendCopies(peer: string, entries: VersionedEntry[], waiters: Array<Waiter<boolean>>): void {
+  #sendCopies(peer: string, entries: VersionedEntry[], groups: readonly CopyGroup[]): void {
     this.transport.request(peer, { op: "REPLICATE", entries }, this.timeoutMs).then(
       (reply) => {
         const counts = (reply as ReplicateReply).bootstrapping !== true;
-        for (const w of waiters) w.resolve(counts);
+        for (const g of groups) {
+          g.counts &&= counts;
+          if (--g.messages === 0 && !g.failed) g.waiter.resolve(g.counts);
+        }
       },
       (err: unknown) => {
-        for (const w of waiters) w.reject(err);
+        for (const g of groups) {
+          g.messages--;
+          if (g.failed) continue;
+          g.failed = true;
+          g.waiter.reject(err);
+        }
       },
     );
   }
@@ -135,6 +181,14 @@ export class PeerBatcher {
       },
     );
   }
+}
+
+/** The store's copy of `key` → a REPLICATE entry (no value: a deletion). */
+export function entryOf(key: string, copy: Versioned): VersionedEntry {
+  if (copy.value === undefined) return { key, version: copy.version };
+  return copy.expiresAt === undefined
+    ? { key, value: copy.value, version: copy.version }
+    : { key, value: copy.value, version: copy.version, expiresAt: copy.expiresAt };
 }
 
 /** A copy as it travels (REPLICATE, REPLICA_GET) → the store's form, its expiry kept. */

@@ -1,14 +1,28 @@
-import { ErrorCode, ZkvError } from "@zkv/protocol";
+import { ErrorCode, type VersionedEntry, ZkvError } from "@zkv/protocol";
 import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/index.js";
 import { Hints } from "./hints.js";
-import type { PeerBatcher, PeerCopy } from "./peer-batcher.js";
+import { entryOf, type PeerBatcher, type PeerCopy } from "./peer-batcher.js";
 import { awaitQuorum, countable, type PeerStates } from "./quorum.js";
+import { awaitWriteQuorums } from "./write-quorums.js";
 
 /** A replica's store as replication sees it: versioned copies, tombstones included. */
 export interface ReplicaStore {
   copy(key: string): Versioned | undefined;
   /** Keeps `copy` when it supersedes the copy held; true when it did. */
   apply(key: string, copy: Versioned): boolean;
+}
+
+/** One write of a batch: a key's new value (undefined: a deletion) and its expiry. */
+export interface BatchWrite {
+  readonly key: string;
+  readonly value: string | undefined;
+  readonly expiresAt?: number | undefined;
+}
+
+/** A write that reached its quorum: whether a live value existed before it, and its version. */
+export interface WriteResult {
+  readonly existed: boolean;
+  readonly version: number;
 }
 
 /** The cluster's replication settings: factor, and default write and read quorums. */
@@ -65,35 +79,84 @@ export class Replicator {
     w?: number,
     expiresAt?: number,
   ): Promise<{ existed: boolean; version: number }> {
-    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w");
+    const [result] = await this.writeBatch([{ key, value, expiresAt }], w);
+    if (result instanceof Error) throw result;
+    return result!;
+  }
+
+  /**
+   * Writes many keys at once, each exactly as write() would (versioned, applied here, sent to its
+   * other replicas, acknowledged once `w` of them hold it), in order; resolves with each write's
+   * result or the ZkvError it failed with, once every one has its quorum or has failed. All the
+   * copies bound for one peer travel together and are acknowledged together (one promise per
+   * peer, not per write), and one timer covers the batch.
+   */
+  writeBatch(writes: readonly BatchWrite[], w?: number): Promise<Array<WriteResult | ZkvError>> {
+    const n = writes.length;
+    const results = new Array<WriteResult | ZkvError>(n);
+    const needed = new Int32Array(n);
+    const asked = new Int32Array(n);
     const self = this.#selfServing();
-    const { up, bootstrapping, count } = countable(self, others, this.o.peers);
-    if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
-    const before = this.o.store.copy(key);
-    const version = this.clock.next(before?.version);
-    const copy: Versioned =
-      value !== undefined && expiresAt !== undefined ? { value, version, expiresAt } : { value, version };
-    this.o.store.apply(key, copy);
-    for (const p of others) if (!up.includes(p)) this.hints.add(p, key);
-    const sends = new Map(
-      up.map((p) => {
-        const sent = this.o.batcher.replicate(p, key, copy);
-        sent.catch(() => this.hints.add(p, key));
-        return [p, sent] as const;
-      }),
-    );
     const selfCount = self ? 1 : 0;
-    const outcome = await awaitQuorum(sends, needed - selfCount, this.o.timeoutMs, undefined, (c) => c);
-    if (!outcome.ok) {
-      // Copies went out already, so not NOT_ENOUGH_REPLICAS: the write may still become visible.
-      const acked = selfCount + outcome.answers.size - outcome.uncounted;
-      const uncounted = outcome.uncounted > 0 ? ` (${outcome.uncounted} more are bootstrapping)` : "";
-      throw new ZkvError(
-        ErrorCode.QUORUM_TIMEOUT,
-        `only ${acked} of ${needed} replicas acknowledged the write in time${uncounted}`,
-      );
+    const wanted = w ?? this.o.settings().w;
+    const now = (this.o.now ?? Date.now)();
+    const perPeer = new Map<string, { entries: VersionedEntry[]; writes: number[] }>();
+    let waiting = false;
+    for (let i = 0; i < n; i++) {
+      const { key, value, expiresAt } = writes[i]!;
+      let plan: { others: string[]; needed: number };
+      try {
+        plan = this.#plan(key, wanted, "w");
+      } catch (err) {
+        results[i] = err as ZkvError;
+        continue;
+      }
+      const { up, bootstrapping, count } = countable(self, plan.others, this.o.peers);
+      if (count < plan.needed) {
+        results[i] = notEnough(key, plan.needed, count, bootstrapping, "write");
+        continue;
+      }
+      const before = this.o.store.copy(key);
+      const version = this.clock.next(before?.version);
+      const copy: Versioned =
+        value !== undefined && expiresAt !== undefined ? { value, version, expiresAt } : { value, version };
+      this.o.store.apply(key, copy);
+      for (const p of plan.others) if (!up.includes(p)) this.hints.add(p, key);
+      for (const p of up) {
+        let send = perPeer.get(p);
+        if (send === undefined) {
+          send = { entries: [], writes: [] };
+          perPeer.set(p, send);
+        }
+        send.entries.push(entryOf(key, copy));
+        send.writes.push(i);
+      }
+      results[i] = { existed: isLive(before, now), version };
+      needed[i] = plan.needed - selfCount;
+      asked[i] = up.length;
+      if (needed[i]! > 0) waiting = true;
     }
-    return { existed: isLive(before, (this.o.now ?? Date.now)()), version };
+    const sends = [...perPeer].map(([peer, { entries, writes: carried }]) => {
+      const sent = this.o.batcher.replicateMany(peer, entries);
+      sent.catch(() => {
+        for (const e of entries) this.hints.add(peer, e.key);
+      });
+      return { sent, writes: carried };
+    });
+    if (!waiting) return Promise.resolve(results);
+    return awaitWriteQuorums(sends, needed, asked, this.o.timeoutMs).then((quorums) => {
+      quorums.forEach((q, i) => {
+        if (q.ok || results[i] instanceof Error) return;
+        // Copies went out already, so not NOT_ENOUGH_REPLICAS: the write may still become visible.
+        const acked = selfCount + q.answered - q.uncounted;
+        const uncounted = q.uncounted > 0 ? ` (${q.uncounted} more are bootstrapping)` : "";
+        results[i] = new ZkvError(
+          ErrorCode.QUORUM_TIMEOUT,
+          `only ${acked} of ${needed[i]! + selfCount} replicas acknowledged the write in time${uncounted}`,
+        );
+      });
+      return results;
+    });
   }
 
   /** Reads with quorum `r`: the newest copy among the replicas asked (undefined: none has it). */

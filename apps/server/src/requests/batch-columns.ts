@@ -3,20 +3,17 @@ import {
   type BatchColumns,
   type BatchColumnsReply,
   ColumnsReplyBuilder,
-  columnsReplyOf,
-  decodeBatchColumns,
   decodeBatchOp,
   ErrorCode,
   type ErrorReply,
   type Reply,
   toErrorReply,
 } from "@zkv/protocol";
+import { type ElementAnswer, elementOf } from "./batch-element.js";
 import type { HandlerContext } from "./handler.js";
 import { applyDelete, applyPut } from "./local-key-ops.js";
 import { INVALID_OP } from "./observer.js";
-
-/** Answers one element of a BATCH as a request of its own (validation, routing, metrics included). */
-export type ElementAnswer = (element: unknown, ctx: HandlerContext) => Reply | Promise<Reply>;
+import { replicatedColumns } from "./replicated-columns.js";
 
 /** The op each letter stands for, as metrics name it. */
 const OP_OF_LETTER: Readonly<Record<string, string>> = { P: "PUT", G: "GET_ONE", D: "DELETE" };
@@ -26,17 +23,14 @@ const OP_OF_LETTER: Readonly<Record<string, string>> = { P: "PUT", G: "GET_ONE",
  * applied as the element it stands for would be on its own (acceptsPlainOp agrees with the
  * element's validation, applyPut/applyDelete are what a single PUT and DELETE run), without an
  * object, a reply or a metrics call per op; R rows go through `element` whole. With replication
- * every operation is coordinated with its replicas, one by one for now, and the reply comes later.
+ * the writes are coordinated with the replicas in runs (replicatedColumns), and the reply comes later.
  */
 export function batchColumns(
   columns: BatchColumns,
   ctx: HandlerContext,
   element: ElementAnswer,
 ): BatchColumnsReply | Promise<BatchColumnsReply> {
-  if (ctx.replication) {
-    const results = decodeBatchColumns(columns).map((e) => element(e, ctx));
-    return Promise.all(results).then((replies) => columnsReplyOf(columns.ops, replies));
-  }
+  if (ctx.replication) return replicatedColumns(columns, ctx, element);
   const { ops, keys = [], values = [], rows = [] } = columns;
   const { store, limits, cluster, metrics } = ctx;
   const out = new ColumnsReplyBuilder();
@@ -102,14 +96,7 @@ export function batchColumns(
 
 /** Why a P, G or D was refused: the error its element gets from decodeBatchOp. */
 function refusal(columns: BatchColumns, letter: string, key: unknown, value: unknown, ctx: HandlerContext) {
-  const quorum = letter === "G" ? columns.r : columns.w;
-  const [element] = decodeBatchColumns({
-    ops: letter,
-    keys: [key],
-    ...(letter === "P" ? { values: [value] } : {}),
-    ...(quorum === undefined ? {} : letter === "G" ? { r: quorum } : { w: quorum }),
-  });
-  const decoded = decodeBatchOp(element, ctx.limits);
+  const decoded = decodeBatchOp(elementOf(letter, key, value, columns), ctx.limits);
   return decoded.ok
     ? toErrorReply(new Error("acceptsPlainOp and decodeBatchOp disagree"))
     : toErrorReply(decoded.error);
