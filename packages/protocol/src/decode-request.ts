@@ -4,6 +4,7 @@ import { parseFrames } from "./frames.js";
 import { zodErrorToZkv } from "./issues.js";
 import { fastKeyOp } from "./key-op-fast-path.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { fastReplicate } from "./replicate-fast-path.js";
 import { isRequestId, type RequestId } from "./schemas/common.js";
 import { REQUEST_SCHEMA_BY_OP, type Request } from "./schemas/requests.js";
 
@@ -49,8 +50,8 @@ function validateRequest(value: unknown, limits: Limits): DecodeRequestResult {
     if (sizeError === undefined) return { ok: true, request: fast };
     return { ok: false, error: sizeError, ...(fast.id === undefined ? {} : { id: fast.id }) };
   }
-  const batch = fastBatch(value);
-  if (batch !== undefined) return { ok: true, request: batch };
+  const many = fastBatch(value) ?? fastReplicate(value);
+  if (many !== undefined) return { ok: true, request: many };
   if (typeof value !== "object" || value === null || Array.isArray(value)) {
     return { ok: false, error: new ZkvError(ErrorCode.INVALID_REQUEST, "request must be a JSON object") };
   }

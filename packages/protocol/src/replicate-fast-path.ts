@@ -1,0 +1,57 @@
+import { isRequestId, isWellFormedText } from "./schemas/common.js";
+import type { Request } from "./schemas/requests.js";
+
+type ReplicateRequest = Extract<Request, { op: "REPLICATE" }>;
+
+/** Most copies one REPLICATE may carry (ReplicateRequestSchema's cap). */
+const MAX_ENTRIES = 10_000;
+
+/**
+ * A REPLICATE checked by hand, as fastKeyOp does for single key ops: zod's object parse of each
+ * copy costs about a microsecond and a fresh object, which every replica pays for every copy a
+ * coordinator sends it. Only a message whose every field, and every copy's, is known and well
+ * typed is decoded here, into exactly what ReplicateRequestSchema returns; anything else returns
+ * undefined and goes through the schema, which words the error. A property test holds the two
+ * together.
+ */
+export function fastReplicate(value: unknown): ReplicateRequest | undefined {
+  if (typeof value !== "object" || value === null) return undefined;
+  const fields = value as Record<string, unknown>;
+  if (own(fields, "op") !== "REPLICATE") return undefined;
+  let count = 2;
+  if (Object.hasOwn(fields, "id")) {
+    if (!isRequestId(fields.id)) return undefined;
+    count++;
+  }
+  const entries = own(fields, "entries");
+  if (!Array.isArray(entries) || entries.length > MAX_ENTRIES) return undefined;
+  if (Object.keys(fields).length !== count) return undefined;
+  for (const entry of entries) if (!isCopy(entry)) return undefined;
+  return value as ReplicateRequest;
+}
+
+/** What VersionedEntrySchema accepts, with no field it does not know. */
+function isCopy(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const e = value as Record<string, unknown>;
+  const key = own(e, "key");
+  const version = own(e, "version");
+  if (typeof key !== "string" || !Number.isSafeInteger(version) || (version as number) < 0) return false;
+  let count = 2;
+  if (Object.hasOwn(e, "value")) {
+    const v = e.value;
+    // A value's key and value are stored: well-formed UTF-16 (a tombstone's key need not be).
+    if (typeof v !== "string" || !isWellFormedText(v) || !isWellFormedText(key)) return false;
+    count++;
+  }
+  if (Object.hasOwn(e, "expiresAt")) {
+    const at = e.expiresAt;
+    if (!Number.isSafeInteger(at) || (at as number) <= 0) return false;
+    count++;
+  }
+  return Object.keys(e).length === count;
+}
+
+function own(fields: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(fields, name) ? fields[name] : undefined;
+}
