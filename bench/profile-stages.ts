@@ -36,7 +36,7 @@ const JS_STAGES: ReadonlyArray<readonly [Stage, RegExp]> = [
   ],
   ["encode", /^[*^~]?encode\w* |node:buffer|protocol\/src\/(codec|columns)/],
   ["version", /store\/versions\.ts/],
-  ["store", /server\/src\/store\//],
+  ["store", /server\/src\/store\/|\/lmdb\//],
   [
     "route",
     /hashring\/|lib\/cluster\/(cluster-view|placement|node-pool|batcher)|redirects\.ts|cluster\/ownership\.ts/,
@@ -48,7 +48,7 @@ const JS_STAGES: ReadonlyArray<readonly [Stage, RegExp]> = [
   ["workload", /\/bench\//],
 ];
 
-/** Native frames below any JavaScript: the socket library, the collector, the compiler. */
+/** Native frames below any JavaScript: the socket library, the collector, the compiler, LMDB. */
 const NATIVE_STAGES: ReadonlyArray<readonly [Stage, RegExp]> = [
   ["transport", /zmq::|zmq_|napi_|Socket::Poller|uv__io_poll|epoll|sendto|recvfrom|__send|__poll|tcp_/],
   [
@@ -56,6 +56,7 @@ const NATIVE_STAGES: ReadonlyArray<readonly [Stage, RegExp]> = [
     /v8::internal::(Heap|Scavenger|MarkCompact|Sweeper|MinorMark|ConcurrentMarking|GlobalHandles::Destroy)/,
   ],
   ["jit", /OptimizingCompileDispatcher|v8::internal::compiler::|Maglev/],
+  ["store", /mdb_|lmdb|WriteWorker/],
 ];
 
 /**

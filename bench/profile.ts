@@ -3,6 +3,7 @@
  * the stages of a request.
  *
  *   pnpm bench:profile [--workload single|concurrent|bulk_put|bulk_get] [--ops N] [--detail STAGE]
+ *                      [--fsync always|batch|off]
  *
  * Starts one static node, warms the path up, then samples both processes (every thread) with
  * Linux `perf record -e cpu-clock` while the workload runs; `--perf-basic-prof` lets perf name
@@ -10,7 +11,8 @@
  * `--cpu-prof` (which samples wall time) the shares stay right on a loaded machine. Each sample
  * is charged to a stage (see stageOf) and the table prints µs of CPU per op, beside the
  * process's own CPU counters for the same window. `--detail STAGE` lists the functions (or native
- * frames) that the stage's samples were charged to, on each side.
+ * frames) that the stage's samples were charged to, on each side. `--fsync` runs the node with a
+ * data dir (in a temp dir) under that policy.
  */
 import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -54,8 +56,9 @@ if (spawnSync("perf", ["--version"]).status !== 0) {
 }
 
 process.env.ZKV_BENCH_NODE_FLAGS = `--perf-basic-prof ${process.env.ZKV_BENCH_NODE_FLAGS ?? ""}`;
-const zkv = await startZkv(1);
 const dir = mkdtempSync(join(tmpdir(), "zkv-profile-"));
+const fsync = flag("--fsync") as "always" | "batch" | "off" | undefined;
+const zkv = await startZkv(1, fsync ? { dataDir: join(dir, "data"), fsync } : {});
 try {
   const run = (n: number): Promise<unknown> => {
     switch (workload) {
@@ -101,7 +104,8 @@ try {
   });
   const byProcess = attribute(script, { client: process.pid, node: nodePid });
   const perOp = (samples: number) => ((samples / SAMPLE_HZ) * 1e6) / ops;
-  console.log(`\n${workload}: ${ops.toLocaleString("en-US")} ops, µs of CPU per op by stage`);
+  const storage = fsync ? `, --fsync ${fsync}` : "";
+  console.log(`\n${workload}${storage}: ${ops.toLocaleString("en-US")} ops, µs of CPU per op by stage`);
   console.log(["stage".padEnd(10), "client".padStart(8), "node".padStart(8)].join("  "));
   for (const stage of STAGE_NAMES) {
     const c = byProcess.client.stages.get(stage) ?? 0;
