@@ -1,11 +1,14 @@
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import { DataDirError, DurableStore, type SyncPolicy } from "../src/store/index.js";
 import { bytesOf } from "./helpers.js";
 
+const CRASH_AFTER_SYNC = fileURLToPath(new URL("./support/crash-after-sync.ts", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "zkv-durable-test-"));
 let dirs = 0;
 const nextDir = () => join(root, String(dirs++));
@@ -59,17 +62,38 @@ describe("DurableStore restart", () => {
 });
 
 describe("DurableStore sync", () => {
+  it("with always, sync() is a promise that resolves once written", async () => {
+    const store = await open(nextDir(), "always");
+    expect(store.sync()).toBeUndefined(); // nothing written yet
+    store.put("k", "v");
+    const pending = store.sync();
+    expect(pending).toBeInstanceOf(Promise);
+    await pending;
+  });
+
   it.each(["always", "batch"] as const)(
-    "with %s, sync() is a promise that resolves once written",
-    async (fsync) => {
-      const store = await open(nextDir(), fsync);
-      expect(store.sync()).toBeUndefined(); // nothing written yet
-      store.put("k", "v");
-      const pending = store.sync();
-      expect(pending).toBeInstanceOf(Promise);
-      await pending;
+    "with %s, a process killed the moment sync() says durable loses nothing",
+    async (policy) => {
+      const dir = nextDir();
+      const run = spawnSync(process.execPath, ["--import", "tsx", CRASH_AFTER_SYNC, dir, policy, "500"]);
+      expect(run.signal).toBe("SIGKILL");
+      const again = await open(dir);
+      expect(again.size).toBe(500);
+      expect(again.get("k499")).toBe("v499");
     },
   );
+
+  it("with batch, sync() commits what was written before it returns: nothing to wait for", async () => {
+    const dir = nextDir();
+    const store = await open(dir, "batch");
+    store.put("k", "v");
+    store.put("gone", "x");
+    store.delete("gone");
+    expect(store.sync()).toBeUndefined();
+    await store.close();
+    const again = await open(dir);
+    expect([...again.scan(undefined)]).toEqual([expect.objectContaining({ key: "k", value: "v" })]);
+  });
 
   it("with off, sync() never makes anyone wait", async () => {
     const store = await open(nextDir(), "off");
