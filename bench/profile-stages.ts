@@ -32,7 +32,7 @@ const JS_STAGES: ReadonlyArray<readonly [Stage, RegExp]> = [
   ],
   [
     "validate",
-    /key-op-fast-path|decode-request\.ts|protocol\/src\/schemas\/|\/zod\/|validateReply|pickReplySchema/,
+    /key-op-fast-path|-fast-path\.ts|decode-request\.ts|protocol\/src\/schemas\/|\/zod\/|validateReply|pickReplySchema|isCommonReply/,
   ],
   ["encode", /^[*^~]?encode\w* |node:buffer|protocol\/src\/(codec|columns)/],
   ["version", /store\/versions\.ts/],

@@ -88,7 +88,6 @@ function pickReplySchema(value: unknown, op: Op | undefined) {
 export function isCommonReply(value: unknown, op: Op): boolean {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
   const fields = value as Record<string, unknown>;
-  const own = (name: string) => (Object.hasOwn(fields, name) ? fields[name] : undefined);
   let count = 0;
   if (Object.hasOwn(fields, "id")) {
     if (!isRequestId(fields.id)) return false;
@@ -97,24 +96,24 @@ export function isCommonReply(value: unknown, op: Op): boolean {
   switch (op) {
     case "PUT":
       count += 1;
-      if (own("ok") !== true) return false;
+      if (own(fields, "ok") !== true) return false;
       break;
     case "DELETE":
       count += 2;
-      if (own("ok") !== true || typeof own("deleted") !== "boolean") return false;
+      if (own(fields, "ok") !== true || typeof own(fields, "deleted") !== "boolean") return false;
       break;
     case "GET_ONE":
       count += 2;
-      if (typeof own("key") !== "string" || typeof own("value") !== "string") return false;
+      if (typeof own(fields, "key") !== "string" || typeof own(fields, "value") !== "string") return false;
       break;
     case "BATCH":
       if (Object.hasOwn(fields, "results")) {
         count++;
-        if (!Array.isArray(own("results"))) return false;
+        if (!Array.isArray(own(fields, "results"))) return false;
         break;
       }
       count++;
-      if (!Number.isSafeInteger(own("done")) || (own("done") as number) < 0) return false;
+      if (!Number.isSafeInteger(own(fields, "done")) || (own(fields, "done") as number) < 0) return false;
       for (const name of ["values", "deleted", "rows", "errors"]) {
         if (!Object.hasOwn(fields, name)) continue;
         if (!Array.isArray(fields[name])) return false;
@@ -125,4 +124,9 @@ export function isCommonReply(value: unknown, op: Op): boolean {
       return false;
   }
   return Object.keys(fields).length === count;
+}
+
+/** Own property lookup, so an absent field never resolves through the prototype chain. */
+function own(fields: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(fields, name) ? fields[name] : undefined;
 }

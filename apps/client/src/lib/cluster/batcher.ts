@@ -108,7 +108,7 @@ export class Batcher {
         if (this.#queued() > 0) this.#schedule();
       });
     }
-    for (const wake of this.#spaceWaiters.splice(0)) wake();
+    if (this.#spaceWaiters.length > 0) for (const wake of this.#spaceWaiters.splice(0)) wake();
   }
 
   /** The next operations to send, dropping (with TIMEOUT) any whose deadline passed in the queue. */
@@ -136,15 +136,19 @@ export class Batcher {
     return batch;
   }
 
-  async #send(batch: Queued[]): Promise<void> {
+  #send(batch: Queued[]): Promise<void> {
     let deadline = 0;
     for (const q of batch) if (q.deadline > deadline) deadline = q.deadline;
     const timeout = Math.max(1, deadline - Date.now());
     if (batch.length === 1) {
+      // Not through an async function: a lone op's reply reaches its caller one promise sooner.
       const [only] = batch as [Queued];
-      await this.connection.request(only.op, timeout).then(only.resolve, only.reject);
-      return;
+      return this.connection.request(only.op, timeout).then(only.resolve, only.reject);
     }
+    return this.#sendMany(batch, timeout);
+  }
+
+  async #sendMany(batch: Queued[], timeout: number): Promise<void> {
     const ops = batch.map((q) => q.op);
     let replies: readonly unknown[];
     try {

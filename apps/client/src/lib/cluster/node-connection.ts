@@ -220,7 +220,16 @@ export class NodeConnection {
   };
 
   async #receiveLoop(): Promise<void> {
-    for await (const frames of this.#socket) {
+    // receive() itself rather than `for await`: the socket's async iterator wraps every message
+    // in one more promise and result object.
+    while (!this.#socket.closed) {
+      let frames: Buffer[];
+      try {
+        frames = await this.#socket.receive();
+      } catch (err) {
+        if (this.#socket.closed && (err as { code?: unknown }).code === "EAGAIN") return;
+        throw err;
+      }
       const body = frames[frames.length - 1];
       if (!body) continue;
       // Parse once, find the request by id, then check the shape against that request's op only.
