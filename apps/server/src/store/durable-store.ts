@@ -24,11 +24,11 @@ import { DATA_TABLE as DATA, LONG_TABLE as LONG, replay, WriteLog } from "./writ
  * When a write counts as durable (`--fsync`), like Redis' appendfsync always / everysec / no:
  * - `always`: once its commit is fsynced; survives a process crash and an OS crash or power loss.
  * - `batch`: once it is in the OS: each write also goes to a write-ahead log (WriteLog), which
- *   sync() hands to the OS with one write() before the reply, without waiting for LMDB's commit;
- *   LMDB commits and fsyncs behind, in the background, and a restart replays the log. Survives a
- *   process crash; an OS crash or power loss may lose the writes since LMDB's last fsync
- *   (milliseconds: the log is not fsynced), never corrupts, and keeps them in order (a prefix).
- *   Redis' appendfsync everysec, with a shorter tail.
+ *   sync() hands to the OS with one write() before the reply, without waiting for LMDB; LMDB
+ *   takes the writes of BATCH_COMMIT_MS in one commit, fsyncs behind, in the background, and a
+ *   restart replays the log. Survives a process crash; an OS crash or power loss may lose the
+ *   writes since LMDB's last fsync (tens of milliseconds: the log is not fsynced), never
+ *   corrupts, and keeps them in order (a prefix). Redis' appendfsync everysec, a shorter tail.
  * - `off`: at once; the commit follows within the event turn, and the OS writes it back when it
  *   likes (no fsync at all). A process crash may lose that last turn's writes; an OS crash may lose
  *   tens of seconds and can corrupt the data dir (LMDB without sync keeps no write order).
@@ -45,6 +45,12 @@ export interface DurableStoreOptions {
   /** The store's clock, ms since the epoch (default Date.now), for expiry and versions. */
   readonly now?: () => number;
 }
+
+/**
+ * Under `batch`, how long LMDB's writes are gathered into one commit (and one fsync). The log
+ * makes them survive a process crash meanwhile; an OS crash may lose them (what `batch` allows).
+ */
+const BATCH_COMMIT_MS = 20;
 
 /** The format of the records in a data dir; a dir written in another format is refused. */
 const FORMAT = 1;
@@ -68,8 +74,10 @@ export class DurableStore implements Store {
   readonly #options: DurableStoreOptions;
   /** The commit the latest write joined (lmdb-js shares one promise per transaction). */
   #last: (Promise<boolean> & { flushed?: Promise<void> }) | undefined;
-  /** `batch` only: the write-ahead log. */
+  /** `batch` only: the write-ahead log, and the writes it holds that LMDB has not been given yet. */
   readonly #log: WriteLog | undefined;
+  #deferred: Array<{ table: number; key: Buffer; record: Buffer | undefined }> = [];
+  #deferTimer: NodeJS.Timeout | undefined;
   #failure: unknown;
   #closing: Promise<void> | undefined;
 
@@ -227,14 +235,38 @@ export class DurableStore implements Store {
 
   /** One write (record undefined: a removal) to LMDB, and under `batch` to the log first. */
   #engineWrite(table: number, key: Buffer, record: Buffer | undefined): void {
-    if (this.#log !== undefined) {
-      // A write no request syncs (a background reclaim) still reaches the OS within a turn.
-      if (!this.#log.dirty) setImmediate(this.#flushLog);
-      this.#log.append(table, key, record);
+    if (this.#log === undefined) {
+      this.#toEngine(table, key, record);
+      return;
     }
+    // A write no request syncs (a background reclaim) still reaches the OS within a turn.
+    if (!this.#log.dirty) setImmediate(this.#flushLog);
+    this.#log.append(table, key, record);
+    // The log holds it: LMDB takes the writes of BATCH_COMMIT_MS at once (one commit, one fsync).
+    if (this.#deferred.length === 0) this.#deferTimer = setTimeout(this.#commitDeferred, BATCH_COMMIT_MS);
+    this.#deferred.push({ table, key, record });
+  }
+
+  #toEngine(table: number, key: Buffer, record: Buffer | undefined): void {
     const db = table === DATA ? this.#data : this.#long;
     this.#track(record === undefined ? db.remove(key) : db.put(key, record));
   }
+
+  /** `batch`: hands LMDB the writes deferred so far; the log lets go of them once LMDB flushed them. */
+  readonly #commitDeferred = (): void => {
+    clearTimeout(this.#deferTimer);
+    const writes = this.#deferred;
+    if (writes.length === 0) return;
+    this.#deferred = [];
+    for (const { table, key, record } of writes) this.#toEngine(table, key, record);
+    const log = this.#log!;
+    // Every write logged so far is in this commit or an earlier one (a later flush number, not
+    // yet assigned, is released by a later commit).
+    const logged = log.flushed;
+    void (this.#last?.flushed ?? this.#last)?.then(() => {
+      if (this.#closing === undefined) log.release(logged);
+    });
+  };
 
   delete(key: string): boolean {
     const held = this.#mem.copy(key)?.value !== undefined; // an expired value is still on disk
@@ -273,6 +305,7 @@ export class DurableStore implements Store {
     this.#closing ??= (async () => {
       try {
         this.#flushLog();
+        if (this.#log !== undefined && this.#failure === undefined) this.#commitDeferred();
         // Once LMDB has flushed everything, the log holds nothing it lacks.
         if (this.#log !== undefined && this.#failure === undefined) await (this.#last?.flushed ?? this.#last);
         this.#log?.close();
@@ -284,22 +317,16 @@ export class DurableStore implements Store {
   }
 
   /**
-   * `batch`: hands the writes logged since the last call to the OS (one write()); once LMDB has
-   * flushed the commit that holds them, the log lets them go.
+   * `batch`: hands the writes logged since the last call to the OS (one write()).
    */
   readonly #flushLog = (): void => {
     const log = this.#log;
     if (log === undefined || !log.dirty || this.#failure !== undefined) return;
-    let flush: number;
     try {
-      flush = log.flush();
+      log.flush();
     } catch (err) {
       this.#fail(err);
-      return;
     }
-    void (this.#last?.flushed ?? this.#last)?.then(() => {
-      if (this.#closing === undefined) log.release(flush);
-    });
   };
 
   #fail(err: unknown): void {

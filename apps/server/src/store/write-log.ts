@@ -101,6 +101,11 @@ export class WriteLog {
     this.#used = at;
   }
 
+  /** The number of the last flush: every write appended before it is in the OS. */
+  get flushed(): number {
+    return this.#flushes;
+  }
+
   /** True when writes were appended since the last flush. */
   get dirty(): boolean {
     return this.#used > 0 || this.#full.length > 0;
