@@ -4,7 +4,6 @@ import {
   decodeBatchOp,
   ErrorCode,
   encodeBatchColumns,
-  isErrorReply,
   type Reply,
   repliesOfColumns,
   resolveLimits,
@@ -13,22 +12,9 @@ import {
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import type { HandlerContext } from "../src/requests/handler.js";
-import type { RequestObserver } from "../src/requests/observer.js";
 import { MemoryStore } from "../src/store/index.js";
 import { EMPTY, frame, Harness, handleNow } from "./helpers.js";
-
-/** Counts operations by op and outcome, as NodeMetrics does. */
-class Counts implements RequestObserver {
-  readonly byOutcome = new Map<string, number>();
-  request(op: string, reply: Reply): void {
-    this.count(op, isErrorReply(reply) ? reply.error.code : "ok", 1);
-  }
-  count(op: string, outcome: string, n: number): void {
-    if (n > 0) this.byOutcome.set(`${op} ${outcome}`, (this.byOutcome.get(`${op} ${outcome}`) ?? 0) + n);
-  }
-  movedIn(): void {}
-  movedOut(): void {}
-}
+import { Counts } from "./support/counts.js";
 
 /** A store whose clock stands still, so two stores given the same writes issue the same versions. */
 const context = (maxBytes: number | undefined) => {

@@ -3,7 +3,6 @@ import {
   type BatchOp,
   type BatchReply,
   encodeBatchColumns,
-  isErrorReply,
   type Reply,
   repliesOfColumns,
   resolveLimits,
@@ -15,24 +14,11 @@ import { copyOf, PeerBatcher } from "../src/replication/peer-batcher.js";
 import type { PeerRequest } from "../src/replication/peer-links.js";
 import { Replicator } from "../src/replication/replicator.js";
 import { type HandlerContext, handleRequest } from "../src/requests/handler.js";
-import type { RequestObserver } from "../src/requests/observer.js";
 import { MemoryStore } from "../src/store/index.js";
+import { Counts } from "./support/counts.js";
 
 const IDS = ["a", "b", "c"];
 const NOW = 1_700_000_000_000;
-
-/** Counts operations by op and outcome, as NodeMetrics does. */
-class Counts implements RequestObserver {
-  readonly byOutcome = new Map<string, number>();
-  request(op: string, reply: Reply): void {
-    this.count(op, isErrorReply(reply) ? reply.error.code : "ok", 1);
-  }
-  count(op: string, outcome: string, n: number): void {
-    if (n > 0) this.byOutcome.set(`${op} ${outcome}`, (this.byOutcome.get(`${op} ${outcome}`) ?? 0) + n);
-  }
-  movedIn(): void {}
-  movedOut(): void {}
-}
 
 /**
  * Three replicas (n = 3, w = r = 2) in this process, on MemoryStores whose clocks stand still, so

@@ -1,5 +1,5 @@
+import { envelopeFields, own } from "./own-fields.js";
 import { MAX_BATCH_OPS } from "./schemas/batch.js";
-import { isRequestId } from "./schemas/common.js";
 import type { Request } from "./schemas/requests.js";
 
 type BatchRequest = Extract<Request, { op: "BATCH" }>;
@@ -13,15 +13,9 @@ type BatchRequest = Extract<Request, { op: "BATCH" }>;
  * words the error. A property test holds the two together.
  */
 export function fastBatch(value: unknown): BatchRequest | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
+  const count = envelopeFields(value, "BATCH");
   const fields = value as Record<string, unknown>;
-  if (own(fields, "op") !== "BATCH") return undefined;
-  let count = 2;
-  if (Object.hasOwn(fields, "id")) {
-    if (!isRequestId(fields.id)) return undefined;
-    count++;
-  }
-  if (Object.keys(fields).length !== count) return undefined;
+  if (count < 0 || Object.keys(fields).length !== count + 1) return undefined;
   const ops = own(fields, "ops");
   if (ops !== undefined) {
     if (!Array.isArray(ops) || ops.length === 0 || ops.length > MAX_BATCH_OPS) return undefined;
@@ -69,8 +63,4 @@ function isColumns(value: unknown): boolean {
     count++;
   }
   return Object.keys(c).length === count;
-}
-
-function own(fields: Record<string, unknown>, name: string): unknown {
-  return Object.hasOwn(fields, name) ? fields[name] : undefined;
 }

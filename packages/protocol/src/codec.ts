@@ -2,6 +2,7 @@ import { ErrorCode, ZkvError } from "./errors.js";
 import { parseFrames } from "./frames.js";
 import { zodErrorToZkv } from "./issues.js";
 import { DEFAULT_LIMITS, type Limits } from "./limits.js";
+import { own } from "./own-fields.js";
 import { isRequestId } from "./schemas/common.js";
 import {
   type ErrorReply,
@@ -124,9 +125,4 @@ export function isCommonReply(value: unknown, op: Op): boolean {
       return false;
   }
   return Object.keys(fields).length === count;
-}
-
-/** Own property lookup, so an absent field never resolves through the prototype chain. */
-function own(fields: Record<string, unknown>, name: string): unknown {
-  return Object.hasOwn(fields, name) ? fields[name] : undefined;
 }

@@ -1,3 +1,4 @@
+import { own } from "./own-fields.js";
 import { isRequestId, isWellFormedText } from "./schemas/common.js";
 import type { DeleteRequest, GetOneRequest, PutRequest } from "./schemas/requests.js";
 
@@ -46,8 +47,4 @@ export function fastKeyOp(value: unknown): KeyOpRequest | undefined {
     count++;
   }
   return Object.keys(fields).length === count ? request : undefined;
-}
-
-function own(fields: Record<string, unknown>, name: string): unknown {
-  return Object.hasOwn(fields, name) ? fields[name] : undefined;
 }

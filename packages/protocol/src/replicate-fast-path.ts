@@ -1,4 +1,5 @@
-import { isRequestId, isWellFormedText } from "./schemas/common.js";
+import { envelopeFields, own } from "./own-fields.js";
+import { isWellFormedText } from "./schemas/common.js";
 import type { Request } from "./schemas/requests.js";
 
 type ReplicateRequest = Extract<Request, { op: "REPLICATE" }>;
@@ -15,17 +16,11 @@ const MAX_ENTRIES = 10_000;
  * together.
  */
 export function fastReplicate(value: unknown): ReplicateRequest | undefined {
-  if (typeof value !== "object" || value === null) return undefined;
+  const count = envelopeFields(value, "REPLICATE");
   const fields = value as Record<string, unknown>;
-  if (own(fields, "op") !== "REPLICATE") return undefined;
-  let count = 2;
-  if (Object.hasOwn(fields, "id")) {
-    if (!isRequestId(fields.id)) return undefined;
-    count++;
-  }
+  if (count < 0 || Object.keys(fields).length !== count + 1) return undefined;
   const entries = own(fields, "entries");
   if (!Array.isArray(entries) || entries.length > MAX_ENTRIES) return undefined;
-  if (Object.keys(fields).length !== count) return undefined;
   for (const entry of entries) if (!isCopy(entry)) return undefined;
   return value as ReplicateRequest;
 }
@@ -50,8 +45,4 @@ function isCopy(value: unknown): boolean {
     count++;
   }
   return Object.keys(e).length === count;
-}
-
-function own(fields: Record<string, unknown>, name: string): unknown {
-  return Object.hasOwn(fields, name) ? fields[name] : undefined;
 }
