@@ -1,6 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
+import { BatchWrites, type Commit } from "./batch-writes.js";
 import { DataDirError } from "./errors.js";
 import { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
@@ -25,7 +26,7 @@ import { DATA_TABLE as DATA, LONG_TABLE as LONG, replay, WriteLog } from "./writ
  * - `always`: once its commit is fsynced; survives a process crash and an OS crash or power loss.
  * - `batch`: once it is in the OS: each write also goes to a write-ahead log (WriteLog), which
  *   sync() hands to the OS with one write() before the reply, without waiting for LMDB; LMDB
- *   takes the writes of BATCH_COMMIT_MS in one commit, fsyncs behind, in the background, and a
+ *   takes the writes of 20 ms in one commit, fsyncs behind, in the background, and a
  *   restart replays the log. Survives a process crash; an OS crash or power loss may lose the
  *   writes since LMDB's last fsync (tens of milliseconds: the log is not fsynced), never
  *   corrupts, and keeps them in order (a prefix). Redis' appendfsync everysec, a shorter tail.
@@ -45,12 +46,6 @@ export interface DurableStoreOptions {
   /** The store's clock, ms since the epoch (default Date.now), for expiry and versions. */
   readonly now?: () => number;
 }
-
-/**
- * Under `batch`, how long LMDB's writes are gathered into one commit (and one fsync). The log
- * makes them survive a process crash meanwhile; an OS crash may lose them (what `batch` allows).
- */
-const BATCH_COMMIT_MS = 20;
 
 /** The format of the records in a data dir; a dir written in another format is refused. */
 const FORMAT = 1;
@@ -73,11 +68,9 @@ export class DurableStore implements Store {
   readonly #long: Database<Buffer, Buffer>;
   readonly #options: DurableStoreOptions;
   /** The commit the latest write joined (lmdb-js shares one promise per transaction). */
-  #last: (Promise<boolean> & { flushed?: Promise<void> }) | undefined;
-  /** `batch` only: the write-ahead log, and the writes it holds that LMDB has not been given yet. */
-  readonly #log: WriteLog | undefined;
-  #deferred: Array<{ table: number; key: Buffer; record: Buffer | undefined }> = [];
-  #deferTimer: NodeJS.Timeout | undefined;
+  #last: Commit | undefined;
+  /** `batch` only: the write-ahead log in front of LMDB. */
+  readonly #batch: BatchWrites | undefined;
   #failure: unknown;
   #closing: Promise<void> | undefined;
 
@@ -88,7 +81,13 @@ export class DurableStore implements Store {
     log: WriteLog | undefined,
   ) {
     this.#options = options;
-    this.#log = log;
+    this.#batch =
+      log &&
+      new BatchWrites(log, {
+        write: (table, key, record) => this.#toEngine(table, key, record),
+        lastCommit: () => this.#last,
+        fail: (err) => this.#fail(err),
+      });
     this.#mem = new MemoryStore(options.now ? { now: options.now } : {});
     this.#lock = lock;
     this.#root = root;
@@ -235,38 +234,14 @@ export class DurableStore implements Store {
 
   /** One write (record undefined: a removal) to LMDB, and under `batch` to the log first. */
   #engineWrite(table: number, key: Buffer, record: Buffer | undefined): void {
-    if (this.#log === undefined) {
-      this.#toEngine(table, key, record);
-      return;
-    }
-    // A write no request syncs (a background reclaim) still reaches the OS within a turn.
-    if (!this.#log.dirty) setImmediate(this.#flushLog);
-    this.#log.append(table, key, record);
-    // The log holds it: LMDB takes the writes of BATCH_COMMIT_MS at once (one commit, one fsync).
-    if (this.#deferred.length === 0) this.#deferTimer = setTimeout(this.#commitDeferred, BATCH_COMMIT_MS);
-    this.#deferred.push({ table, key, record });
+    if (this.#batch) this.#batch.write(table, key, record);
+    else this.#toEngine(table, key, record);
   }
 
   #toEngine(table: number, key: Buffer, record: Buffer | undefined): void {
     const db = table === DATA ? this.#data : this.#long;
     this.#track(record === undefined ? db.remove(key) : db.put(key, record));
   }
-
-  /** `batch`: hands LMDB the writes deferred so far; the log lets go of them once LMDB flushed them. */
-  readonly #commitDeferred = (): void => {
-    clearTimeout(this.#deferTimer);
-    const writes = this.#deferred;
-    if (writes.length === 0) return;
-    this.#deferred = [];
-    for (const { table, key, record } of writes) this.#toEngine(table, key, record);
-    const log = this.#log!;
-    // Every write logged so far is in this commit or an earlier one (a later flush number, not
-    // yet assigned, is released by a later commit).
-    const logged = log.flushed;
-    void (this.#last?.flushed ?? this.#last)?.then(() => {
-      if (this.#closing === undefined) log.release(logged);
-    });
-  };
 
   delete(key: string): boolean {
     const held = this.#mem.copy(key)?.value !== undefined; // an expired value is still on disk
@@ -294,7 +269,7 @@ export class DurableStore implements Store {
   }
 
   sync(): Promise<void> | undefined {
-    this.#flushLog();
+    this.#batch?.flush();
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const last = this.#last;
     if (this.#options.fsync !== "always" || last === undefined) return undefined;
@@ -304,30 +279,13 @@ export class DurableStore implements Store {
   close(): Promise<void> {
     this.#closing ??= (async () => {
       try {
-        this.#flushLog();
-        if (this.#log !== undefined && this.#failure === undefined) this.#commitDeferred();
-        // Once LMDB has flushed everything, the log holds nothing it lacks.
-        if (this.#log !== undefined && this.#failure === undefined) await (this.#last?.flushed ?? this.#last);
-        this.#log?.close();
+        await this.#batch?.close(() => this.#failure !== undefined);
       } finally {
         await this.#root.close().finally(() => this.#lock.release());
       }
     })();
     return this.#closing;
   }
-
-  /**
-   * `batch`: hands the writes logged since the last call to the OS (one write()).
-   */
-  readonly #flushLog = (): void => {
-    const log = this.#log;
-    if (log === undefined || !log.dirty || this.#failure !== undefined) return;
-    try {
-      log.flush();
-    } catch (err) {
-      this.#fail(err);
-    }
-  };
 
   #fail(err: unknown): void {
     this.#failure ??= err;
