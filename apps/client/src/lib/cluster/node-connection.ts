@@ -12,6 +12,7 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import { Dealer } from "zeromq";
+import { DeadlineTimer } from "./deadline-timer.js";
 import type { NodeSecurity } from "./security.js";
 
 interface Pending {
@@ -49,9 +50,8 @@ export class NodeConnection {
   #sendingId = 0;
   /** close() waits for the send in flight through this. */
   #sendsDone: (() => void) | undefined;
-  /** One timer for every deadline (not one per request), set for the earliest one known. */
-  #timer: NodeJS.Timeout | undefined;
-  #timerAt = Number.POSITIVE_INFINITY;
+  /** One timer for every request's deadline. */
+  readonly #deadlines = new DeadlineTimer((now) => this.#expire(now));
   /** The receive loop: close() waits for it to end. */
   readonly #receiving: Promise<void>;
   #closing: Promise<void> | undefined;
@@ -138,7 +138,7 @@ export class NodeConnection {
     const deadline = Date.now() + timeoutMs;
     return new Promise<Reply>((resolve, reject) => {
       this.#pending.set(id, { op: request.op, resolve, reject, deadline, timeoutMs });
-      if (deadline < this.#timerAt) this.#armTimer(deadline);
+      this.#deadlines.arm(deadline);
       if (this.#sendingId === 0) this.#send(id, [DELIMITER, frame]);
       else this.#sendQueue.push({ id, frames: [DELIMITER, frame] });
     });
@@ -157,7 +157,7 @@ export class NodeConnection {
   async #close(): Promise<void> {
     this.#closed = true;
     this.#failAll("connection closed");
-    clearTimeout(this.#timer);
+    this.#deadlines.clear();
     for (const wake of this.#connectWaiters.splice(0)) wake(false);
     const sent = this.#sendingId === 0 ? undefined : new Promise<void>((r) => (this.#sendsDone = r));
     this.#socket.close();
@@ -189,21 +189,8 @@ export class NodeConnection {
     this.#sent();
   };
 
-  /** Arms the one timer for `deadline`, earlier than the one it was armed for. */
-  #armTimer(deadline: number): void {
-    clearTimeout(this.#timer);
-    this.#timerAt = deadline;
-    this.#timer = setTimeout(this.#expire, Math.max(0, deadline - Date.now()));
-    // The socket's receive loop keeps the process alive while requests are out; a client whose
-    // every request has been answered must not be kept alive by a deadline that no longer matters.
-    this.#timer.unref();
-  }
-
-  /** Fails every request past its deadline, and arms the timer for the earliest one left. */
-  readonly #expire = (): void => {
-    this.#timer = undefined;
-    this.#timerAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
+  /** Fails every request past its deadline; returns the earliest deadline left (Infinity: none). */
+  #expire(now: number): number {
     let next = Number.POSITIVE_INFINITY;
     for (const [id, pending] of this.#pending) {
       if (pending.deadline <= now) {
@@ -216,8 +203,8 @@ export class NodeConnection {
         );
       } else if (pending.deadline < next) next = pending.deadline;
     }
-    if (next !== Number.POSITIVE_INFINITY) this.#armTimer(next);
-  };
+    return next;
+  }
 
   async #receiveLoop(): Promise<void> {
     // receive() itself rather than `for await`: the socket's async iterator wraps every message
