@@ -14,8 +14,17 @@ import type { Op } from "./requests.js";
 
 const id = RequestIdSchema.optional();
 
-/** Acknowledges a PUT: `{"ok":true}`, with the new `version` when asked (`withVersion`, conditions). */
-export const PutReplySchema = z.object({ ok: z.literal(true), version: VersionSchema.optional(), id });
+/**
+ * Acknowledges a PUT: `{"ok":true}`, with the new `version` when asked (`withVersion`, conditions).
+ * A restore (PUT with `version`) gets `applied`, false when the key's copy was as new or newer and
+ * nothing changed, and the `version` the key holds now.
+ */
+export const PutReplySchema = z.object({
+  ok: z.literal(true),
+  version: VersionSchema.optional(),
+  applied: z.boolean().optional(),
+  id,
+});
 
 /**
  * The value of a GET_ONE: `{"key":"k","value":"v"}`; with `withVersion`, also the key's `version`
