@@ -1,6 +1,6 @@
 import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/index.js";
-import { Hints } from "./hints.js";
+import { Hints, type HintsOptions } from "./hints.js";
 import type { PeerBatcher, PeerCopy } from "./peer-batcher.js";
 import { awaitQuorum, countable, type PeerStates } from "./quorum.js";
 
@@ -33,6 +33,8 @@ export interface ReplicatorOptions {
   readonly clock?: HybridClock;
   /** Ms since the epoch, for telling expired copies (default Date.now). */
   readonly now?: () => number;
+  /** Where hints are kept, their cap, and what the hints need to know of the cluster. */
+  readonly hints?: Omit<HintsOptions, "store" | "peers" | "batcher" | "replicasOf">;
 }
 
 /**
@@ -52,7 +54,13 @@ export class Replicator {
 
   constructor(private readonly o: ReplicatorOptions) {
     this.clock = o.clock ?? new HybridClock();
-    this.hints = new Hints(o.store, o.peers, o.batcher, o.replicasOf);
+    this.hints = new Hints({
+      store: o.store,
+      peers: o.peers,
+      batcher: o.batcher,
+      replicasOf: o.replicasOf,
+      ...o.hints,
+    });
   }
 
   /**

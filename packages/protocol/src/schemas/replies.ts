@@ -82,6 +82,13 @@ export const StatsReplySchema = z.object({
    * other replicas (its answers count toward no quorum), then `serving`. Absent with one copy.
    */
   state: z.enum(["bootstrapping", "serving"]).optional(),
+  /**
+   * With replication: hints this node holds as a coordinator, per replica (the keys each replica
+   * missed and will be sent once it is back); replicas with none are absent.
+   */
+  hints: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** With replication: misses not recorded since start because their replica's hints were at the cap. */
+  hintsDropped: z.number().int().nonnegative().optional(),
   id,
 });
 
