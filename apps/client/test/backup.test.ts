@@ -1,8 +1,6 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ClusterSettings, replication } from "@zkv/membership";
-import { startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
@@ -13,7 +11,13 @@ import {
   exportHeaderLine,
 } from "../src/backup/format.js";
 import { type VersionedValue, ZkvClient } from "../src/index.js";
-import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
+import {
+  type ConsulTestCluster,
+  runCli,
+  startCluster,
+  startReplicatedCluster,
+  type TestCluster,
+} from "./support/cluster.js";
 
 const entryArb: fc.Arbitrary<ExportedEntry> = fc
   .record({
@@ -214,23 +218,18 @@ describe("zkv export / import on a static cluster", () => {
 
 describe("zkv import on a replicated cluster (3 nodes, n=3)", () => {
   const dir = mkdtempSync(join(tmpdir(), "zkv-backup-replicated-"));
-  let consul: TestConsul;
-  let cluster: TestCluster;
+  let replicated: ConsulTestCluster | undefined;
 
   beforeAll(async () => {
-    consul = await startTestConsul();
-    const settings = new ClusterSettings(consul.config);
-    await settings.setClusterSize(3);
-    await settings.setReplication(replication(3));
-    cluster = await startCluster(consul.env);
+    replicated = await startReplicatedCluster(3, 3);
   });
   afterAll(async () => {
-    await cluster?.stop();
-    await consul?.stop();
+    await replicated?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
 
   it("an older export neither brings back a deleted key nor replaces a newer value, on any replica", async () => {
+    const { consul } = replicated!;
     const client = await ZkvClient.connect({ consul: consul.config });
     try {
       const keys = Array.from({ length: 200 }, (_, i) => `r-${i}`);

@@ -1,12 +1,11 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ClusterSettings, replication } from "@zkv/membership";
-import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { eventually } from "@zkv/membership/testing";
 import { ErrorCode, type ReplicaGetReply, type StatsReply, type ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-import { startCluster, type TestCluster } from "./support/cluster.js";
+import { type ConsulTestCluster, startReplicatedCluster } from "./support/cluster.js";
 
 const NODES = ["node-0", "node-1", "node-2"];
 const COORDINATOR = "node-0";
@@ -37,25 +36,19 @@ async function held(client: ZkvClient, node: string, keys: readonly string[]): P
  * read at all (no read repair): only the coordinator's stored hints can have brought them.
  */
 describe("durable hints (3 nodes, n=3, --data-dir)", () => {
-  let consul: TestConsul;
-  let cluster: TestCluster;
-  let dataDir: string;
+  const dataDir = mkdtempSync(join(tmpdir(), "zkv-hints-"));
+  let replicated: ConsulTestCluster | undefined;
 
   beforeAll(async () => {
-    consul = await startTestConsul();
-    const settings = new ClusterSettings(consul.config);
-    await settings.setClusterSize(3);
-    await settings.setReplication(replication(3));
-    dataDir = mkdtempSync(join(tmpdir(), "zkv-hints-"));
-    cluster = await startCluster(consul.env, ["--ttl", "2", "--data-dir", dataDir]);
+    replicated = await startReplicatedCluster(3, 3, ["--ttl", "2", "--data-dir", dataDir]);
   });
   afterAll(async () => {
-    await cluster?.stop();
-    await consul?.stop();
+    await replicated?.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
   it("a coordinator SIGKILLed with hints pending delivers them after its restart, without any read", async () => {
+    const { consul, cluster } = replicated!;
     const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
     const strict = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000, w: 3 });
     const keys = keysOn(client, COORDINATOR, "hinted", 300);
