@@ -79,6 +79,18 @@ export class NodeReplication {
       clock: o.store.clock,
       now: () => o.store.now(),
       serving: () => this.#state === "serving",
+      hints: {
+        log: o.store.hintLog?.(),
+        placementKnown: () => o.cluster.placement !== undefined,
+        isMember: (id) =>
+          (o.cluster.placement?.nodes.includes(id) ?? true) ||
+          (o.cluster.migration?.next.nodes.includes(id) ?? false),
+        onCapped: (replica, cap) =>
+          o.logger.warn(
+            { replica, cap },
+            "hints for this replica reached the cap: further misses are not recorded (read repair and anti-entropy bring it up to date)",
+          ),
+      },
     });
     const conditional = new ConditionalWrites({
       self: o.nodeId,
@@ -92,6 +104,7 @@ export class NodeReplication {
       store: o.store,
       conditional,
       state: () => this.#state,
+      hints: this.#replicator.hints,
       holds: (key) => o.cluster.replicasOf(key)?.includes(o.nodeId) ?? true,
       ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
     };
@@ -103,11 +116,6 @@ export class NodeReplication {
 
   get state(): ReplicaState {
     return this.#state;
-  }
-
-  /** Hints waiting per replica, for STATS. */
-  get pendingHints(): Record<string, number> {
-    return this.#replicator.hints.pending();
   }
 
   async start(): Promise<void> {

@@ -8,6 +8,7 @@ import {
 import type { Store } from "../store/index.js";
 import type { ReplicaState } from "./bootstrap.js";
 import type { ConditionalWrites } from "./conditional.js";
+import type { Hints } from "./hints.js";
 import { copyOf } from "./peer-batcher.js";
 import type { Replicator } from "./replicator.js";
 
@@ -21,6 +22,8 @@ export interface ReplicaContext {
   readonly maxBytes?: number;
   /** `bootstrapping` until the node holds the copies it should (then `serving`). */
   readonly state: () => ReplicaState;
+  /** The hints this node, as a coordinator, still has to deliver: for STATS. */
+  readonly hints?: Pick<Hints, "pending" | "dropped">;
   /** Whether this node replicates `key` in its current view (during a rebalance: now or next). */
   readonly holds: (key: string) => boolean;
 }

@@ -1,6 +1,6 @@
 import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/index.js";
-import { Hints } from "./hints.js";
+import { Hints, type HintsOptions } from "./hints.js";
 import type { PeerBatcher, PeerCopy } from "./peer-batcher.js";
 import { awaitQuorum, countable, type PeerStates } from "./quorum.js";
 
@@ -33,6 +33,8 @@ export interface ReplicatorOptions {
   readonly clock?: HybridClock;
   /** Ms since the epoch, for telling expired copies (default Date.now). */
   readonly now?: () => number;
+  /** Where hints are kept, their cap, and what the hints need to know of the cluster. */
+  readonly hints?: Omit<HintsOptions, "store" | "peers" | "batcher" | "replicasOf">;
 }
 
 /**
@@ -52,7 +54,13 @@ export class Replicator {
 
   constructor(private readonly o: ReplicatorOptions) {
     this.clock = o.clock ?? new HybridClock();
-    this.hints = new Hints(o.store, o.peers, o.batcher, o.replicasOf);
+    this.hints = new Hints({
+      store: o.store,
+      peers: o.peers,
+      batcher: o.batcher,
+      replicasOf: o.replicasOf,
+      ...o.hints,
+    });
   }
 
   /**
@@ -65,15 +73,45 @@ export class Replicator {
     w?: number,
     expiresAt?: number,
   ): Promise<{ existed: boolean; version: number }> {
-    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w");
-    const self = this.#selfServing();
-    const { up, bootstrapping, count } = countable(self, others, this.o.peers);
-    if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
+    const plan = this.#writePlan(key, w);
     const before = this.o.store.copy(key);
     const version = this.clock.next(before?.version);
     const copy: Versioned =
       value !== undefined && expiresAt !== undefined ? { value, version, expiresAt } : { value, version };
     this.o.store.apply(key, copy);
+    await this.#spread(key, copy, plan);
+    return { existed: isLive(before, (this.o.now ?? Date.now)()), version };
+  }
+
+  /**
+   * A restore (PUT with `version`): keeps `copy`, which has its own version, here if it supersedes
+   * this node's copy, and sends the newer of the two to the other replicas, which each keep the
+   * newer again; acknowledged like a write. Resolves to whether it was applied here, and the
+   * version the key holds here now.
+   */
+  async restore(key: string, copy: Versioned, w?: number): Promise<{ applied: boolean; version: number }> {
+    const plan = this.#writePlan(key, w);
+    this.clock.observe(copy.version);
+    const applied = this.o.store.apply(key, copy);
+    const held = applied ? copy : (this.o.store.copy(key) ?? copy);
+    await this.#spread(key, held, plan);
+    return { applied, version: held.version };
+  }
+
+  /** Who a write of `key` goes to; refuses (NOT_ENOUGH_REPLICAS) before anything is written. */
+  #writePlan(key: string, w: number | undefined): WritePlan {
+    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w");
+    const self = this.#selfServing();
+    const { up, bootstrapping, count } = countable(self, others, this.o.peers);
+    if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
+    return { others, needed, self, up };
+  }
+
+  /**
+   * Sends `copy`, applied here already, to the key's other replicas (a hint for each one down or
+   * failing) and waits until `needed` of them, this one included, hold it.
+   */
+  async #spread(key: string, copy: Versioned, { others, needed, self, up }: WritePlan): Promise<void> {
     for (const p of others) if (!up.includes(p)) this.hints.add(p, key);
     const sends = new Map(
       up.map((p) => {
@@ -93,7 +131,6 @@ export class Replicator {
         `only ${acked} of ${needed} replicas acknowledged the write in time${uncounted}`,
       );
     }
-    return { existed: isLive(before, (this.o.now ?? Date.now)()), version };
   }
 
   /** Reads with quorum `r`: the newest copy among the replicas asked (undefined: none has it). */
@@ -173,6 +210,15 @@ export class Replicator {
     }
     return { others: replicas.filter((p) => p !== this.o.self), needed: wanted };
   }
+}
+
+/** A write's replicas: the others, who of them is up, and how many must hold it (self included). */
+interface WritePlan {
+  readonly others: readonly string[];
+  readonly up: readonly string[];
+  readonly needed: number;
+  /** Whether this node counts toward the quorum (false while it bootstraps). */
+  readonly self: boolean;
 }
 
 function notEnough(

@@ -2,6 +2,7 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { DataDirError } from "./errors.js";
+import { type HintLog, HintTable } from "./hint-table.js";
 import { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
 import {
@@ -66,6 +67,7 @@ export class DurableStore implements Store {
   #last: (Promise<boolean> & { flushed?: Promise<void> }) | undefined;
   #failure: unknown;
   #closing: Promise<void> | undefined;
+  #hints: HintTable | undefined;
 
   private constructor(options: DurableStoreOptions, lock: DataDirLock, root: RootDatabase<Buffer, Buffer>) {
     this.#options = options;
@@ -181,6 +183,15 @@ export class DurableStore implements Store {
 
   tombstoneKeys(): Iterable<string> {
     return this.#mem.tombstoneKeys();
+  }
+
+  /** The node's hints, in a `hints` table beside the data (an older node ignores the table). */
+  hintLog(): HintLog {
+    this.#hints ??= new HintTable(
+      this.#root.openDB<Buffer, Buffer>({ name: "hints", keyEncoding: "binary", encoding: "binary" }),
+      (commit) => this.#track(commit),
+    );
+    return this.#hints;
   }
 
   drop(key: string): void {

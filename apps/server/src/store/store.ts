@@ -1,3 +1,4 @@
+import type { HintLog } from "./hint-table.js";
 import type { HybridClock, Versioned } from "./versions.js";
 
 /** One stored entry. */
@@ -72,6 +73,11 @@ export interface Store {
    * answer at once without allocating a promise. Rejects if the engine failed to commit them.
    */
   sync(): Promise<void> | undefined;
+  /**
+   * A durable store's table of replication hints, kept with the data so they survive a restart;
+   * absent on a store that keeps nothing across restarts (hints then live in memory only).
+   */
+  hintLog?(): HintLog;
   /** Commits what is pending and releases the engine (and its data-dir lock); idempotent. */
   close(): Promise<void>;
 }

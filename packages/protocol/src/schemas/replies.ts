@@ -14,8 +14,17 @@ import type { Op } from "./requests.js";
 
 const id = RequestIdSchema.optional();
 
-/** Acknowledges a PUT: `{"ok":true}`, with the new `version` when asked (`withVersion`, conditions). */
-export const PutReplySchema = z.object({ ok: z.literal(true), version: VersionSchema.optional(), id });
+/**
+ * Acknowledges a PUT: `{"ok":true}`, with the new `version` when asked (`withVersion`, conditions).
+ * A restore (PUT with `version`) gets `applied`, false when the key's copy was as new or newer and
+ * nothing changed, and the `version` the key holds now.
+ */
+export const PutReplySchema = z.object({
+  ok: z.literal(true),
+  version: VersionSchema.optional(),
+  applied: z.boolean().optional(),
+  id,
+});
 
 /**
  * The value of a GET_ONE: `{"key":"k","value":"v"}`; with `withVersion`, also the key's `version`
@@ -73,6 +82,13 @@ export const StatsReplySchema = z.object({
    * other replicas (its answers count toward no quorum), then `serving`. Absent with one copy.
    */
   state: z.enum(["bootstrapping", "serving"]).optional(),
+  /**
+   * With replication: hints this node holds as a coordinator, per replica (the keys each replica
+   * missed and will be sent once it is back); replicas with none are absent.
+   */
+  hints: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** With replication: misses not recorded since start because their replica's hints were at the cap. */
+  hintsDropped: z.number().int().nonnegative().optional(),
   id,
 });
 

@@ -68,6 +68,11 @@ export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
  * exist, `ifVersion` only when its current version is that one (compare-and-set); a failed
  * condition is the error CONFLICT and writes nothing. `withVersion` asks for the new version in
  * the reply (conditional writes always get it). Key and value must be well-formed UTF-16.
+ *
+ * `version` makes the PUT a restore (what `zkv import` sends): the value arrives with the version
+ * it had where it was exported, and its absolute `expiresAt` if it expires. The node keeps
+ * whichever of it and the key's own copy is newer, by the rule replicas use (a deletion's
+ * tombstone included), and issues no new version; the reply says whether it was `applied`.
  */
 export const PutRequestSchema = z
   .object({
@@ -79,6 +84,7 @@ export const PutRequestSchema = z
     ifAbsent: z.boolean().optional(),
     ifVersion: VersionSchema.optional(),
     withVersion: z.boolean().optional(),
+    version: VersionSchema.optional(),
     asking,
     w: quorum,
     id,
@@ -90,7 +96,14 @@ export const PutRequestSchema = z
   .refine((r) => r.ifAbsent !== true || r.ifVersion === undefined, {
     message: "give ifAbsent or ifVersion, not both",
     path: ["ifVersion"],
-  });
+  })
+  .refine(
+    (r) => r.version === undefined || (r.ttl === undefined && !r.ifAbsent && r.ifVersion === undefined),
+    {
+      message: "a restore (version) takes expiresAt, not ttl, ifAbsent or ifVersion",
+      path: ["version"],
+    },
+  );
 
 /**
  * GET_ONE reads one key. Reply: `GetOneReply`, or error NOT_FOUND (an expired key is not found).

@@ -7,6 +7,7 @@ import { runBulk } from "./bulk.js";
 import { mergeSorted, uniqueSorted } from "./merge.js";
 import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
 import { routeToOwner } from "./redirects.js";
+import { type RestoreCounts, readVersions, restoreEntries, type VersionedEntry } from "./versioned-bulk.js";
 
 export type { ClusterSource } from "../cluster/cluster-view.js";
 
@@ -168,6 +169,27 @@ export class ZkvClient {
       values[index.get(op)!] = (result as { value?: string } | undefined)?.value;
     });
     return values;
+  }
+
+  /**
+   * Reads many keys with their versions and expiry, in bulk like getMany (with replication, each
+   * a quorum read: the newest copy); undefined for keys that do not exist.
+   */
+  getManyWithVersion(keys: readonly string[], window = 16): Promise<Array<VersionedValue | undefined>> {
+    return readVersions(this.#cluster, keys, this.#readQuorum, window);
+  }
+
+  /**
+   * Writes back entries that carry their own versions (a restore from `zkv export`), in bulk
+   * like putMany: each node keeps, per key, the newer of the entry and the copy it holds, so an
+   * older entry never replaces a newer value. Resolves to how many were applied and kept.
+   */
+  restoreMany(
+    entries: Iterable<VersionedEntry>,
+    onProgress?: (done: number) => void,
+    window = 16,
+  ): Promise<RestoreCounts> {
+    return restoreEntries(this.#cluster, entries, this.#writeQuorum, onProgress, window);
   }
 
   /** Every entry one node holds, page by page (the node's own GET_ALL). */
