@@ -71,7 +71,7 @@ ensure_engine() {
     sleep 0.5
   done
   tail -n 20 "$log" >&2
-  die "dockerd (pid $pid) did not answer within 60 s (log above)"
+  unavailable "dockerd (pid $pid) did not answer within 60 s (log above)"
 }
 
 # --- stand-ins ------------------------------------------------------------------------------
