@@ -1,4 +1,3 @@
-import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { freePortRange } from "@zkv/membership/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -195,32 +194,12 @@ if (unavailable !== undefined) {
 /** writer.mjs in a client container on the compose network: `ack <key>` lines until stopped. */
 function startWriter(stack: ComposeStack, project: string) {
   const name = `${project}-writer`;
-  const [command, ...cli] = composeCommand()!;
-  const args = [
-    ...cli,
-    "-p",
-    stack.project,
-    "-f",
-    `${ROOT}docker-compose.yml`,
-    "run",
-    "--rm",
-    "-T",
-    "--no-deps",
-  ];
-  const child: ChildProcess = spawn(
-    command!,
-    [
-      ...args,
-      "--name",
-      name,
-      "-v",
-      `${WRITER}:/app/writer.mjs:ro`,
-      "--entrypoint",
-      "node",
+  const mount = `${WRITER}:/app/writer.mjs:ro`;
+  const child = stack.start(
+    ["run", "--rm", "-T", "--no-deps", "--name", name, "-v", mount, "--entrypoint", "node"].concat([
       "client",
       "writer.mjs",
-    ],
-    { cwd: ROOT, stdio: ["ignore", "pipe", "pipe"] },
+    ]),
   );
   let output = "";
   child.stdout?.on("data", (d: Buffer) => (output += d.toString()));

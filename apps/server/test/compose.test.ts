@@ -11,6 +11,7 @@ import { parse } from "yaml";
  */
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const COMPOSE_FILE = `${ROOT}docker-compose.yml`;
+const SECURE_FILE = `${ROOT}docker-compose.secure.yml`;
 /** The nodes `docker compose up` starts. */
 const NODES = ["node-0", "node-1", "node-2", "node-3"];
 /** node-4, in the profile of the same name, for "Add Node-4". */
@@ -197,6 +198,52 @@ describe("docker-compose.yml", () => {
   });
 });
 
+describe("docker-compose.secure.yml (on top of docker-compose.yml)", () => {
+  const secure = parse(readFileSync(SECURE_FILE, "utf8"), { merge: true }) as {
+    services: Record<string, Service>;
+  };
+  const over = (name: string): Service => {
+    const s = secure.services[name];
+    if (!s) throw new Error(`docker-compose.secure.yml has no service ${name}`);
+    return s;
+  };
+
+  it("turns Consul ACLs on with default deny, and installs zkv's documented policy and token", () => {
+    expect(text(over("consul").command)).toMatch(/acl \{ enabled = true, default_policy = "deny"/);
+    const init = over("acl-init");
+    expect(init.volumes).toContain("./deploy/consul-acl-policy.hcl:/zkv/consul-acl-policy.hcl:ro");
+    expect(text(init.command)).toContain("consul acl policy create -name zkv");
+    expect(text(init.command)).toContain('-policy-name zkv -secret "$$ZKV_CONSUL_TOKEN"');
+    expect(dependencies(over("cluster-init"))).toEqual({ "acl-init": "service_completed_successfully" });
+  });
+
+  it("makes the CURVE keys with zkv keygen into a volume, once", () => {
+    const keys = text(over("curve-keys").command);
+    expect(keys).toMatch(
+      /^if \[ ! -f \/keys\/node\.key \]; then node dist\/main\.js keygen --out \/keys --name node/,
+    );
+    expect(keys).toContain("keygen --out /keys --name client");
+  });
+
+  it.each([...NODES, ADDED])("%s runs CURVE with the zkv token only after the keys exist", (name) => {
+    const node = over(name);
+    expect(environment(node)).toMatchObject({
+      CONSUL_HTTP_TOKEN: expect.stringMatching(/^\$\{ZKV_CONSUL_TOKEN/),
+      ZKV_CURVE_SECRET_KEY_FILE: "/keys/node.key",
+      ZKV_CURVE_ALLOWED_CLIENTS_FILE: "/keys/allowed-clients",
+    });
+    expect(node.volumes).toEqual(["zkv-keys:/keys:ro"]);
+    expect(dependencies(node)).toEqual({ "curve-keys": "service_completed_successfully" });
+  });
+
+  it("gives the client its own key and the zkv token", () => {
+    expect(environment(over("client"))).toEqual({
+      CONSUL_HTTP_TOKEN: expect.stringMatching(/^\$\{ZKV_CONSUL_TOKEN\}$/),
+      ZKV_CURVE_SECRET_KEY_FILE: "/keys/client.key",
+    });
+  });
+});
+
 /** `docker compose` (v2 plugin) if installed, else `docker-compose` (v1), else undefined. */
 function composeCommand(): string[] | undefined {
   for (const candidate of [["docker", "compose"], ["docker-compose"]]) {
@@ -215,15 +262,16 @@ describe("compose's own validation", () => {
     );
   const cli = composeCli ?? ["docker", "compose"];
   it.skipIf(composeCli === undefined)(
-    `\`${cli.join(" ")} config -q\` accepts docker-compose.yml, node-4's profile too`,
+    `\`${cli.join(" ")} config -q\` accepts docker-compose.yml alone and with docker-compose.secure.yml, node-4's profile too`,
     () => {
-      for (const profile of [[], ["--profile", ADDED]]) {
-        const run = spawnSync(cli[0]!, [...cli.slice(1), "-f", COMPOSE_FILE, ...profile, "config", "-q"], {
-          cwd: ROOT,
-          encoding: "utf8",
-        });
-        expect(run.stderr).toBe("");
-        expect(run.status).toBe(0);
+      const env = { ...process.env, ZKV_CONSUL_MANAGEMENT_TOKEN: "m", ZKV_CONSUL_TOKEN: "t" };
+      for (const files of [[COMPOSE_FILE], [COMPOSE_FILE, SECURE_FILE]]) {
+        for (const profile of [[], ["--profile", ADDED]]) {
+          const args = [...cli.slice(1), ...files.flatMap((f) => ["-f", f]), ...profile, "config", "-q"];
+          const run = spawnSync(cli[0]!, args, { cwd: ROOT, encoding: "utf8", env });
+          expect(run.stderr).toBe("");
+          expect(run.status).toBe(0);
+        }
       }
     },
   );

@@ -1,9 +1,11 @@
-import { spawn, spawnSync } from "node:child_process";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { eventually } from "@zkv/membership/testing";
 
 export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
-const COMPOSE_FILE = `${ROOT}docker-compose.yml`;
+/** The plain file, and the secure variant that goes on top of it. */
+export const COMPOSE_FILE = `${ROOT}docker-compose.yml`;
+export const SECURE_FILE = `${ROOT}docker-compose.secure.yml`;
 /** EX_UNAVAILABLE from scripts/docker-images.sh: no engine (or no stand-in) can be had here. */
 const UNAVAILABLE = 69;
 
@@ -75,8 +77,8 @@ export interface ContainerState {
 }
 
 /**
- * One compose project of docker-compose.yml, under a name of its own, so it never touches a
- * stack a user runs from the same file. Host ports are on loopback only.
+ * One compose project of docker-compose.yml (and its variants), under a name of its own, so it
+ * never touches a stack a user runs from the same file. Host ports are on loopback only.
  */
 export class ComposeStack {
   readonly #env: NodeJS.ProcessEnv;
@@ -85,16 +87,32 @@ export class ComposeStack {
     readonly project: string,
     private readonly cli: readonly string[],
     env: Record<string, string>,
+    private readonly files: readonly string[] = [COMPOSE_FILE],
   ) {
     this.#env = { ...process.env, ...env };
   }
 
-  /** `compose -p <project> -f docker-compose.yml ARGS`. */
+  /** The compose command line up to its subcommand: `compose -p <project> -f <file>…`. */
+  get commandLine(): string[] {
+    return [...this.cli, "-p", this.project, ...this.files.flatMap((f) => ["-f", f])];
+  }
+
+  /** `compose -p <project> -f <file>… ARGS`. */
   compose(args: readonly string[], timeoutMs?: number): Promise<Run> {
-    const [command, ...rest] = this.cli;
-    return run(command!, [...rest, "-p", this.project, "-f", COMPOSE_FILE, ...args], {
+    const [command, ...rest] = this.commandLine;
+    return run(command!, [...rest, ...args], {
       env: this.#env,
       ...(timeoutMs ? { timeoutMs } : {}),
+    });
+  }
+
+  /** `compose … ARGS` started in the background (output piped), for a long-running `run`. */
+  start(args: readonly string[]): ChildProcess {
+    const [command, ...rest] = this.commandLine;
+    return spawn(command!, [...rest, ...args], {
+      cwd: ROOT,
+      env: this.#env,
+      stdio: ["ignore", "pipe", "pipe"],
     });
   }
 
@@ -109,8 +127,17 @@ export class ComposeStack {
   }
 
   /** A command of the zkv CLI in a one-off client container on the compose network. */
-  zkv(command: string): Promise<Run> {
-    return this.compose(["run", "--rm", "-T", "--no-deps", "client", `node dist/main.js ${command}`]);
+  zkv(command: string, env: Record<string, string> = {}): Promise<Run> {
+    const vars = Object.entries(env).flatMap(([k, v]) => ["-e", `${k}=${v}`]);
+    return this.compose([
+      "run",
+      "--rm",
+      "-T",
+      "--no-deps",
+      ...vars,
+      "client",
+      `node dist/main.js ${command}`,
+    ]);
   }
 
   /** The id of a service's container (not a one-off `run` one), or undefined. */
