@@ -20,81 +20,81 @@ const LOADED = 10_000;
 const NODES = ["node-0", "node-1", "node-2", "node-3"];
 const unavailable = dockerUnavailable();
 
-if (unavailable !== undefined) {
+if (unavailable !== undefined)
   console.warn(`e2e-compose-secure.test.ts: SKIPPED, no Docker engine: ${unavailable}`);
-  describe.skip(`docker-compose.secure.yml (SKIPPED: no Docker engine here: ${unavailable})`, () => {
-    it("runs the secure compose stack", () => {});
+const under =
+  unavailable === undefined
+    ? `under ${composeCommand()!.join(" ")}`
+    : `SKIPPED: no Docker engine: ${unavailable}`;
+
+describe.skipIf(unavailable !== undefined)(`docker-compose.secure.yml (${under})`, () => {
+  const project = `zkvsecure${process.pid}${randomBytes(3).toString("hex")}`;
+  let basePort = 0;
+  let stack: ComposeStack;
+
+  beforeAll(async () => {
+    basePort = await freePortRange(NODES.length + 1);
+    const ports = Object.fromEntries(
+      Array.from({ length: NODES.length + 1 }, (_, i) => [`ZKV_PORT_NODE_${i}`, String(basePort + i)]),
+    );
+    const env = {
+      ZKV_PUBLISH_IP: "127.0.0.1",
+      ZKV_PORT_CONSUL: "",
+      ZKV_HASHING: "ring",
+      ZKV_CONSUL_MANAGEMENT_TOKEN: randomUUID(),
+      ZKV_CONSUL_TOKEN: randomUUID(),
+      ...ports,
+    };
+    stack = new ComposeStack(project, composeCommand()!, env, [COMPOSE_FILE, SECURE_FILE]);
+    await stack.must(["build"], 600_000);
+  }, 600_000);
+
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state === "fail")
+      console.error(`compose logs of ${project}:\n${await stack.logs()}`);
   });
-} else {
-  describe(`docker-compose.secure.yml under ${composeCommand()!.join(" ")}`, () => {
-    const project = `zkvsecure${process.pid}${randomBytes(3).toString("hex")}`;
-    let basePort = 0;
-    let stack: ComposeStack;
 
-    beforeAll(async () => {
-      basePort = await freePortRange(NODES.length + 1);
-      const ports = Object.fromEntries(
-        Array.from({ length: NODES.length + 1 }, (_, i) => [`ZKV_PORT_NODE_${i}`, String(basePort + i)]),
-      );
-      const env = {
-        ZKV_PUBLISH_IP: "127.0.0.1",
-        ZKV_PORT_CONSUL: "",
-        ZKV_HASHING: "ring",
-        ZKV_CONSUL_MANAGEMENT_TOKEN: randomUUID(),
-        ZKV_CONSUL_TOKEN: randomUUID(),
-        ...ports,
-      };
-      stack = new ComposeStack(project, composeCommand()!, env, [COMPOSE_FILE, SECURE_FILE]);
-      await stack.must(["build"], 600_000);
-    }, 600_000);
+  afterAll(() => stack?.destroy(), 120_000);
 
-    afterEach(async (ctx) => {
-      if (ctx.task.result?.state === "fail")
-        console.error(`compose logs of ${project}:\n${await stack.logs()}`);
-    });
+  it("up: keys made by zkv keygen, CURVE nodes, Consul ACLs; the client holding the key and the token loads and reads every key", async () => {
+    await stack.must(["up", "-d"], 300_000);
+    await stack.healthy(["consul", ...NODES]);
+    expect(await stack.exited("curve-keys")).toBe(0);
+    expect(await stack.exited("acl-init")).toBe(0);
+    expect(await stack.exited("client")).toBe(0);
+    const nodeLog = (await stack.compose(["logs", "--no-color", "node-0"])).stdout;
+    expect(nodeLog).toMatch(/"curve":\{"allowedClients":1\}.*"msg":"node serving"/);
 
-    afterAll(() => stack?.destroy(), 120_000);
-
-    it("up: keys made by zkv keygen, CURVE nodes, Consul ACLs; the client holding the key and the token loads and reads every key", async () => {
-      await stack.must(["up", "-d"], 300_000);
-      await stack.healthy(["consul", ...NODES]);
-      expect(await stack.exited("curve-keys")).toBe(0);
-      expect(await stack.exited("acl-init")).toBe(0);
-      expect(await stack.exited("client")).toBe(0);
-      const nodeLog = (await stack.compose(["logs", "--no-color", "node-0"])).stdout;
-      expect(nodeLog).toMatch(/"curve":\{"allowedClients":1\}.*"msg":"node serving"/);
-
-      const all = await stack.zkv("all");
-      expect(all.status, all.stderr).toBe(0);
-      const lines = all.stdout.split("\n").filter(Boolean);
-      expect(lines.length).toBe(LOADED);
-      expect(lines).toContain("key-1234\tvalue-1234");
-    });
-
-    it("gives nothing to a client without the CURVE key, or without the Consul token", async () => {
-      // Through the published ports, as a static cluster with no key: the nodes refuse it.
-      const plainRead = async () => {
-        const plain = await ZkvClient.connect({
-          static: { nodes: NODES.length, host: "127.0.0.1", basePort },
-          timeoutMs: 3000,
-        });
-        try {
-          return await plain.get("key-1");
-        } finally {
-          plain.close();
-        }
-      };
-      await expect(plainRead()).rejects.toThrow();
-      // Consul without a token: denied.
-      const consulPort = await stack.hostPort("consul", 8500);
-      expect((await fetch(`http://127.0.0.1:${consulPort}/v1/kv/zkv/placement`)).status).toBe(403);
-      // The client container without its key, then without its token: exit 77, no value.
-      const noKey = await stack.zkv("get key-1", { ZKV_CURVE_SECRET_KEY_FILE: "" });
-      expect(noKey.status, noKey.stderr).toBe(77);
-      expect(noKey.stdout).not.toContain("value-1");
-      const noToken = await stack.zkv("get key-1", { CONSUL_HTTP_TOKEN: "" });
-      expect(noToken.status, noToken.stderr).toBe(77);
-      expect(noToken.stdout).not.toContain("value-1");
-    });
+    const all = await stack.zkv("all");
+    expect(all.status, all.stderr).toBe(0);
+    const lines = all.stdout.split("\n").filter(Boolean);
+    expect(lines.length).toBe(LOADED);
+    expect(lines).toContain("key-1234\tvalue-1234");
   });
-}
+
+  it("gives nothing to a client without the CURVE key, or without the Consul token", async () => {
+    // Through the published ports, as a static cluster with no key: the nodes refuse it.
+    const plainRead = async () => {
+      const plain = await ZkvClient.connect({
+        static: { nodes: NODES.length, host: "127.0.0.1", basePort },
+        timeoutMs: 3000,
+      });
+      try {
+        return await plain.get("key-1");
+      } finally {
+        plain.close();
+      }
+    };
+    await expect(plainRead()).rejects.toThrow();
+    // Consul without a token: denied.
+    const consulPort = await stack.hostPort("consul", 8500);
+    expect((await fetch(`http://127.0.0.1:${consulPort}/v1/kv/zkv/placement`)).status).toBe(403);
+    // The client container without its key, then without its token: exit 77, no value.
+    const noKey = await stack.zkv("get key-1", { ZKV_CURVE_SECRET_KEY_FILE: "" });
+    expect(noKey.status, noKey.stderr).toBe(77);
+    expect(noKey.stdout).not.toContain("value-1");
+    const noToken = await stack.zkv("get key-1", { CONSUL_HTTP_TOKEN: "" });
+    expect(noToken.status, noToken.stderr).toBe(77);
+    expect(noToken.stdout).not.toContain("value-1");
+  });
+});
