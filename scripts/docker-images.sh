@@ -49,6 +49,13 @@ case "${1:-}" in
   *) die "unknown option: $1 (see --help)" 2 ;;
 esac
 
+# One run at a time (CI starts one early in the background; a test's run then waits for it and
+# finds the images there).
+if command -v flock > /dev/null 2>&1; then
+  exec 9> "${ZKV_IMAGES_LOCK:-${TMPDIR:-/tmp}/zkv-docker-images.$(id -u).lock}"
+  flock 9
+fi
+
 work=""
 cleanup() { if [[ -n "$work" ]]; then rm -rf "$work"; fi; }
 trap cleanup EXIT
@@ -61,8 +68,9 @@ ensure_engine() {
   [[ "$(id -u)" == 0 ]] || unavailable "no Docker engine answers, and only root may start dockerd here"
   command -v dockerd > /dev/null 2>&1 || unavailable "no Docker engine answers and there is no dockerd (Debian: apt-get install docker.io)"
   local log=${ZKV_DOCKERD_LOG:-/var/log/zkv-dockerd.log} pid
-  # setsid: the daemon outlives this script and whatever started it, like a service would.
-  setsid dockerd > "$log" 2>&1 < /dev/null &
+  # setsid: the daemon outlives this script and whatever started it, like a service would;
+  # without the lock (fd 9), which would otherwise be held as long as it runs.
+  setsid dockerd > "$log" 2>&1 < /dev/null 9>&- &
   pid=$!
   say "no Docker engine answered: started dockerd (pid $pid, log $log); it keeps running (stop it: kill $pid)"
   for _ in $(seq 1 120); do

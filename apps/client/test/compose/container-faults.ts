@@ -6,7 +6,7 @@ import { type ComposeStack, run } from "./stack.js";
  * pause`: every process of the container stopped by the cgroup freezer), and a partition
  * (`docker network disconnect`: the container, with an address of its own, is cut off from
  * Consul, the other nodes and the clients alike, which loopback tests cannot do). Each heals
- * itself after `forMs` and resolves once the node is healthy again.
+ * itself after `forMs` and resolves once the node is healthy again, in Docker and in Consul.
  */
 export interface ContainerFaults {
   kill(service: string, forMs: number): Promise<void>;
@@ -38,6 +38,7 @@ export function containerFaults(stack: ComposeStack): ContainerFaults {
       // supervisor's restart is ours to make.
       await docker(["start", container]);
       await stack.healthy([service]);
+      await stack.passing([service]);
     },
     async pause(service, forMs) {
       const container = await id(service);
@@ -45,6 +46,7 @@ export function containerFaults(stack: ComposeStack): ContainerFaults {
       await delay(forMs);
       await docker(["unpause", container]);
       await stack.healthy([service]);
+      await stack.passing([service]);
     },
     async partition(service, forMs) {
       const container = await id(service);
@@ -60,6 +62,7 @@ export function containerFaults(stack: ComposeStack): ContainerFaults {
       // Back under its service name, the address every other container knows it by.
       await docker(["network", "connect", "--alias", service, network, container]);
       await stack.healthy([service]);
+      await stack.passing([service]);
     },
   };
 }

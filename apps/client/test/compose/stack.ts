@@ -182,6 +182,28 @@ export class ComposeStack {
     );
   }
 
+  /**
+   * Waits until Consul reports each node service's registration passing. After a fault heals,
+   * Docker's health status lags (it turns unhealthy only after 30 failed checks), Consul's does not.
+   */
+  async passing(services: readonly string[], timeoutMs = 60_000): Promise<void> {
+    const consul = `http://127.0.0.1:${await this.hostPort("consul", 8500)}`;
+    const token = this.#env.ZKV_CONSUL_TOKEN ?? "";
+    await eventually(
+      async () => {
+        for (const s of services) {
+          const res = await fetch(`${consul}/v1/agent/health/service/id/zkv-${s}`, {
+            headers: { "X-Consul-Token": token },
+          });
+          if (res.status !== 200) return false;
+        }
+        return true;
+      },
+      timeoutMs,
+      500,
+    );
+  }
+
   /** Waits for a one-shot service's container to exit; resolves to its exit code. */
   async exited(service: string, timeoutMs = 120_000): Promise<number> {
     const state = await eventually(
