@@ -1,14 +1,14 @@
-import { randomBytes, randomUUID } from "node:crypto";
-import { freePortRange } from "@zkv/membership/testing";
+import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import {
   COMPOSE_FILE,
-  ComposeStack,
+  type ComposeStack,
   composeCommand,
   dockerUnavailable,
   SECURE_FILE,
 } from "./compose/stack.js";
+import { startTestStack } from "./compose/test-stack.js";
 
 /**
  * docker-compose.secure.yml on top of docker-compose.yml, run for real: the keys `zkv keygen`
@@ -28,30 +28,17 @@ const under =
     : `SKIPPED: no Docker engine: ${unavailable}`;
 
 describe.skipIf(unavailable !== undefined)(`docker-compose.secure.yml (${under})`, () => {
-  const project = `zkvsecure${process.pid}${randomBytes(3).toString("hex")}`;
   let basePort = 0;
   let stack: ComposeStack;
 
   beforeAll(async () => {
-    basePort = await freePortRange(NODES.length + 1);
-    const ports = Object.fromEntries(
-      Array.from({ length: NODES.length + 1 }, (_, i) => [`ZKV_PORT_NODE_${i}`, String(basePort + i)]),
-    );
-    const env = {
-      ZKV_PUBLISH_IP: "127.0.0.1",
-      ZKV_PORT_CONSUL: "",
-      ZKV_HASHING: "ring",
-      ZKV_CONSUL_MANAGEMENT_TOKEN: randomUUID(),
-      ZKV_CONSUL_TOKEN: randomUUID(),
-      ...ports,
-    };
-    stack = new ComposeStack(project, composeCommand()!, env, [COMPOSE_FILE, SECURE_FILE]);
-    await stack.must(["build"], 600_000);
+    const tokens = { ZKV_CONSUL_MANAGEMENT_TOKEN: randomUUID(), ZKV_CONSUL_TOKEN: randomUUID() };
+    ({ stack, basePort } = await startTestStack("zkvsecure", [COMPOSE_FILE, SECURE_FILE], tokens));
   }, 600_000);
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state === "fail")
-      console.error(`compose logs of ${project}:\n${await stack.logs()}`);
+      console.error(`compose logs of ${stack.project}:\n${await stack.logs()}`);
   });
 
   afterAll(() => stack?.destroy(), 120_000);

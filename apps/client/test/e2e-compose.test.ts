@@ -1,9 +1,9 @@
 import { randomBytes } from "node:crypto";
-import { freePortRange } from "@zkv/membership/testing";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { containerFaults } from "./compose/container-faults.js";
 import { allFromClientContainer, keysOn, missingFrom, wrongThroughPorts } from "./compose/reads.js";
-import { ComposeStack, composeCommand, dockerUnavailable, run } from "./compose/stack.js";
+import { type ComposeStack, composeCommand, dockerUnavailable, run } from "./compose/stack.js";
+import { startTestStack } from "./compose/test-stack.js";
 import { startWriter } from "./compose/writer.js";
 
 /**
@@ -26,30 +26,20 @@ const under =
     : `SKIPPED: no Docker engine: ${unavailable}`;
 
 describe.skipIf(unavailable !== undefined)(`docker-compose.yml (${under})`, () => {
-  const project = `zkvtest${process.pid}${randomBytes(3).toString("hex")}`;
   let basePort = 0;
   let stack: ComposeStack;
 
   beforeAll(async () => {
-    basePort = await freePortRange(NODES.length + 1);
-    const ports = Object.fromEntries(
-      Array.from({ length: NODES.length + 1 }, (_, i) => [`ZKV_PORT_NODE_${i}`, String(basePort + i)]),
-    );
-    // Loopback only; Consul on any free port.
-    const env = { ZKV_PUBLISH_IP: "127.0.0.1", ZKV_PORT_CONSUL: "", ZKV_HASHING: "ring", ...ports };
-    stack = new ComposeStack(project, composeCommand()!, env);
-    const started = Date.now();
-    await stack.must(["build"], 600_000);
-    console.log(`e2e-compose: images built in ${((Date.now() - started) / 1000).toFixed(0)} s`);
+    ({ stack, basePort } = await startTestStack("zkvtest"));
   }, 600_000);
 
   afterEach(async (ctx) => {
     if (ctx.task.result?.state === "fail")
-      console.error(`compose logs of ${project}:\n${await stack.logs()}`);
+      console.error(`compose logs of ${stack.project}:\n${await stack.logs()}`);
   });
 
   afterAll(async () => {
-    await run("docker", ["rm", "-f", `${project}-writer`]);
+    await run("docker", ["rm", "-f", `${stack.project}-writer`]);
     await stack?.destroy();
   }, 120_000);
 
@@ -86,7 +76,7 @@ describe.skipIf(unavailable !== undefined)(`docker-compose.yml (${under})`, () =
     expect(put.status).toBe(0);
     await stack.must(["down"]);
     expect(await stack.containerId("node-0")).toBeUndefined();
-    const kept = (await stack.volumes()).map((v) => v.slice(project.length + 1));
+    const kept = (await stack.resourceNames("volume")).map((v) => v.slice(stack.project.length + 1));
     expect(kept).toEqual(expect.arrayContaining(["consul-data", ...NODES.map((n) => `${n}-data`)]));
     await stack.must(["up", "-d", ...NODES], 300_000);
     await stack.healthy(NODES);
@@ -161,15 +151,8 @@ describe.skipIf(unavailable !== undefined)(`docker-compose.yml (${under})`, () =
 
   it("`down -v` removes the containers, the network and every volume", async () => {
     await stack.destroy();
-    expect(await stack.volumes()).toEqual([]);
+    expect(await stack.resourceNames("volume")).toEqual([]);
     expect(await stack.containerId("node-1")).toBeUndefined();
-    const networks = await run("docker", [
-      "network",
-      "ls",
-      "-q",
-      "--filter",
-      `label=com.docker.compose.project=${project}`,
-    ]);
-    expect(networks.stdout.trim()).toBe("");
+    expect(await stack.resourceNames("network")).toEqual([]);
   });
 });

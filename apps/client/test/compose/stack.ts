@@ -226,12 +226,13 @@ export class ComposeStack {
     return hostPort;
   }
 
-  /** The project's volumes, by name. */
-  async volumes(): Promise<string[]> {
+  /** The names of the project's volumes, or of its networks. */
+  async resourceNames(kind: "volume" | "network"): Promise<string[]> {
     const ls = await run("docker", [
-      "volume",
+      kind,
       "ls",
-      "-q",
+      "--format",
+      "{{.Name}}",
       "--filter",
       `label=com.docker.compose.project=${this.project}`,
     ]);
