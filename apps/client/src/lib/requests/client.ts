@@ -4,9 +4,9 @@ import type { KeyOp } from "../cluster/batcher.js";
 import { type ClusterOptions, ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
 import { runBulk } from "./bulk.js";
-import { mergeSorted, uniqueSorted } from "./merge.js";
 import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
 import { routeToOwner } from "./redirects.js";
+import { scanCluster, scanNode } from "./scan.js";
 import { type RestoreCounts, readVersions, restoreEntries, type VersionedEntry } from "./versioned-bulk.js";
 
 export type { ClusterSource } from "../cluster/cluster-view.js";
@@ -192,35 +192,19 @@ export class ZkvClient {
     return restoreEntries(this.#cluster, entries, this.#writeQuorum, onProgress, window);
   }
 
-  /** Every entry one node holds, page by page (the node's own GET_ALL). */
-  async *scanNode(nodeId: string, pageSize?: number): AsyncGenerator<KeyValue> {
-    let cursor: string | undefined;
-    do {
-      const request: OutgoingRequest = {
-        op: "GET_ALL",
-        ...(pageSize ? { limit: pageSize } : {}),
-        ...(cursor ? { cursor } : {}),
-      };
-      const reply = (await this.#cluster.nodes.send(nodeId, request)) as {
-        collection: KeyValue[];
-        cursor?: string;
-      };
-      yield* reply.collection;
-      cursor = reply.cursor;
-    } while (cursor !== undefined);
+  /** Every entry one node holds, in key order (GET_ALL pages of `pageSize`). */
+  scanNode(nodeId: string, pageSize?: number): AsyncGenerator<KeyValue> {
+    return scanNode(this.#cluster, nodeId, pageSize);
   }
 
   /**
    * Every entry in the cluster in key order, each key once: all nodes paged concurrently and
    * merged. A key held by several nodes (replicas, or a move in progress) is given from the first
-   * to list it, which need not hold its newest value: use get() for a quorum read.
+   * to list it, which need not hold its newest value: use get() for a quorum read. Fails with
+   * NODE_UNAVAILABLE rather than leave out the keys of nodes it cannot read (see scanCluster).
    */
   scan(pageSize?: number): AsyncGenerator<KeyValue> {
-    const sources = this.#cluster.members.map((m) => this.scanNode(m.id, pageSize));
-    return uniqueSorted(
-      mergeSorted(sources, (kv) => kv.key),
-      (kv) => kv.key,
-    );
+    return scanCluster(this.#cluster, pageSize);
   }
 
   /**
