@@ -3,6 +3,9 @@
  * nodes and clients read cluster settings from KV and get membership pushed to them through
  * blocking queries.
  */
+
+/** Re-exported because ClusterSettings reads and writes it; defined by @zkv/hashring. */
+export type { HashingMode } from "@zkv/hashring";
 export {
   ConsulAddressError,
   type ConsulConfig,
@@ -59,8 +62,6 @@ export {
   ClusterSettings,
   CURVE_ALLOWED_CLIENTS_KEY,
   HASHING_KEY,
-  HASHING_MODES,
-  type HashingMode,
   KV_PREFIX,
   parseClusterSize,
   parseHashing,

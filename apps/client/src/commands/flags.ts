@@ -1,4 +1,5 @@
-import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
+import { HASHING_MODES, type HashingMode } from "@zkv/hashring";
+import { consulConfigFromEnv } from "@zkv/membership";
 import { ExitCode } from "@zkv/protocol";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ClientOptions, ZkvClient } from "../lib/requests/client.js";
@@ -44,7 +45,7 @@ export function addClientOptions(program: Command): Command {
     )
     .addOption(
       new Option("--hashing <mode>", "placement of a static cluster (a Consul cluster stores its own)")
-        .choices(["ring", "hrw"])
+        .choices(HASHING_MODES)
         .default("ring"),
     )
     .option("--host <host>", "static cluster: host of the nodes", "127.0.0.1")

@@ -1,3 +1,4 @@
+import { HASHING_MODES } from "@zkv/hashring";
 import { ConsulPermissionError, ConsulUnavailableError } from "@zkv/membership";
 import { CurveKeyError } from "@zkv/protocol";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -85,7 +86,7 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
       new Option(
         "--hashing <mode>",
         "placement algorithm, stored in Consul KV for the whole cluster",
-      ).choices(["ring", "hrw"]),
+      ).choices(HASHING_MODES),
     )
     .option(
       "--cluster-size <n>",
