@@ -28,7 +28,6 @@ export {
   checkCondition,
   expiryOf,
   growthOf,
-  isConditional,
   makeRoom,
   type RoomContext,
 } from "./write-rules.js";

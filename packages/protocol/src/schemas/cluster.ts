@@ -1,5 +1,5 @@
-import { z } from "zod";
 import { HASHING_MODES } from "@zkv/hashring";
+import { z } from "zod";
 import { KeySchema, RequestIdSchema, StoredKeySchema, StoredValueSchema, ValueSchema } from "./common.js";
 import { ExpiresAtSchema, VersionSchema } from "./replication.js";
 
