@@ -13,6 +13,7 @@ export {
   consulConfigFromEnv,
   createConsulClient,
   DEFAULT_CONSUL_ADDR,
+  describeConsulError,
   formatConsulAddr,
   parseConsulAddr,
 } from "./config.js";

@@ -1,10 +1,11 @@
 import { HASHING_MODES, type HashingMode } from "@zkv/hashring";
 import { consulConfigFromEnv } from "@zkv/membership";
 import { ExitCode } from "@zkv/protocol";
+import { type CurveFlags, positiveInt } from "@zkv/protocol/cli";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ClientOptions, ZkvClient } from "../lib/requests/client.js";
 import { CliExit } from "./cli-exit.js";
-import { type CurveFlags, curveFromFlags } from "./curve.js";
+import { curveFromFlags } from "./curve.js";
 
 /** The options every zkv command takes (see `zkv --help`). */
 export interface GlobalFlags extends CurveFlags {
@@ -20,13 +21,6 @@ export interface GlobalFlags extends CurveFlags {
 export function usage(message: string): CliExit {
   return new CliExit(ExitCode.USAGE, `error: ${message}`);
 }
-
-/** A parser for a flag that takes a positive integer. */
-export const positiveInt = (what: string) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
-  return n;
-};
 
 /** A parser for a flag that takes a positive number (fractions allowed). */
 export const positiveNumber = (what: string) => (raw: string) => {
