@@ -3,7 +3,6 @@
  * tests and embedders can run them in-process. The command line lives in main.ts.
  */
 
-export { ExitCode } from "./cli/exit-codes.js";
 export { ClusterLauncher, type LauncherOptions, type NodeSpec } from "./launcher/launcher.js";
 export { createLogger, type Logger } from "./logger.js";
 export { ZkvNode } from "./node/node.js";

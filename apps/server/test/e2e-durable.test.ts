@@ -11,8 +11,8 @@ import {
   type TestConsul,
 } from "@zkv/membership/testing";
 import type { Reply } from "@zkv/protocol";
+import { ExitCode } from "@zkv/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ExitCode } from "../src/cli/exit-codes.js";
 import { IdDealer, runServer, type ServerProcess, startNode } from "./support/processes.js";
 
 /** Real node processes on real data dirs: what a restart keeps, and what a SIGKILL cannot take. */
