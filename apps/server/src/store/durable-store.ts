@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { DataDirError } from "./errors.js";
+import { DataDirError, StoreClosedError } from "./errors.js";
 import { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
 import {
@@ -230,14 +230,23 @@ export class DurableStore implements Store {
   }
 
   sync(): Promise<void> | undefined {
+    if (this.#closing !== undefined) throw new StoreClosedError("sync");
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const last = this.#last;
     if (this.#options.fsync === "off" || last === undefined) return undefined;
     return (this.#options.fsync === "always" ? (last.flushed ?? last) : last).then(() => {});
   }
 
+  /**
+   * Commits what is pending, then releases the engine and the lock; idempotent. Every other call
+   * throws StoreClosedError from now on (the memory half refuses first), so no write reaches an
+   * engine that is closing, where lmdb would throw outside any caller's reach.
+   */
   close(): Promise<void> {
-    this.#closing ??= this.#root.close().finally(() => this.#lock.release());
+    if (this.#closing === undefined) {
+      void this.#mem.close();
+      this.#closing = this.#root.close().finally(() => this.#lock.release());
+    }
     return this.#closing;
   }
 

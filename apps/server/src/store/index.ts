@@ -4,7 +4,7 @@
  */
 export { hasCompleteMarker, writeCompleteMarker } from "./data-dir-marker.js";
 export { DurableStore, type DurableStoreOptions, SYNC_POLICIES, type SyncPolicy } from "./durable-store.js";
-export { DataDirError, type DataDirErrorCode } from "./errors.js";
+export { DataDirError, type DataDirErrorCode, StoreClosedError } from "./errors.js";
 export { LOCK_FILE } from "./lock.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export { DEFAULT_SYNC_POLICY, keysHeld, nodeDir, openNodeStore, retireNodeDir } from "./node-store.js";
