@@ -2,6 +2,7 @@ import { HASHING_MODES, type HashingMode } from "@zkv/hashring";
 import type Consul from "consul";
 import { type ConsulConfig, createConsulClient } from "./config.js";
 import { InvalidSettingError, wrapConsulError } from "./errors.js";
+import { watchKvRecord } from "./kv-json.js";
 import type { MembershipLogger } from "./logger.js";
 import {
   initialPlacement,
@@ -140,19 +141,7 @@ export class ClusterSettings {
 
   /** Push notifications of the placement record (undefined while absent). */
   watchPlacement(logger?: MembershipLogger): BlockingWatch<PlacementRecord | undefined> {
-    const consul = this.#consul;
-    return new BlockingWatch<PlacementRecord | undefined>({
-      consul,
-      method: consul.kv.get as never,
-      options: { key: PLACEMENT_KEY },
-      transform: (data) => {
-        const raw = (data as { Value?: string | null } | null)?.Value;
-        return raw ? parsePlacementRecord(raw) : undefined;
-      },
-      fingerprint: (r) => JSON.stringify(r ?? null),
-      label: `KV ${PLACEMENT_KEY}`,
-      ...(logger ? { logger } : {}),
-    });
+    return watchKvRecord(this.#consul, PLACEMENT_KEY, parsePlacementRecord, logger);
   }
 
   /** Push notifications of one KV key's value (undefined when deleted). */
