@@ -98,6 +98,7 @@ export {
   GetAllRequestSchema,
   type GetOneRequest,
   GetOneRequestSchema,
+  isConditional,
   MAX_TTL_SECONDS,
   OPS,
   type Op,

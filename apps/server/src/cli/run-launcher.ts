@@ -1,11 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { ClusterSettings, consulConfigFromEnv, desiredNodes, formatConsulAddr } from "@zkv/membership";
+import { ExitCode } from "@zkv/protocol";
 import { clearStaleEntries, launchPlacement, refuseIfRunning } from "../launcher/launch-placement.js";
 import { ClusterLauncher } from "../launcher/launcher.js";
 import { createLogger, type Logger } from "../logger.js";
 import { waitForPings } from "../ping.js";
 import { curveFromFlags, curveNodeArgs } from "./cli-curve.js";
-import { ExitCode } from "./exit-codes.js";
 import { memoryNodeArgs } from "./memory-flags.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
 import { storageNodeArgs } from "./storage-flags.js";

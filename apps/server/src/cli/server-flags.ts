@@ -1,5 +1,5 @@
+import type { CurveFlags } from "@zkv/protocol/cli";
 import type { LaunchFlags } from "../launcher/launch-placement.js";
-import type { CurveFlags } from "./cli-curve.js";
 import type { StorageFlags } from "./storage-flags.js";
 
 /** The server command line's flags, as commander parses them. */

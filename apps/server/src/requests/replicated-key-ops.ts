@@ -1,12 +1,13 @@
 import {
   type DeleteRequest,
   type GetOneRequest,
+  isConditional,
   type PutRequest,
   type Reply,
   toErrorReply,
 } from "@zkv/protocol";
 import type { ReplicaContext } from "../replication/replica-ops.js";
-import { checkBudget, expiryOf, growthOf, isConditional, isLive, makeRoom } from "../store/index.js";
+import { checkBudget, expiryOf, growthOf, isLive, makeRoom } from "../store/index.js";
 import { notFound } from "./local-key-ops.js";
 import { isRestore, restoreReplicated } from "./restore.js";
 

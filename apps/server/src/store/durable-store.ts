@@ -1,7 +1,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
-import { DataDirError } from "./errors.js";
+import { DataDirError, StoreClosedError } from "./errors.js";
 import { type HintLog, HintTable } from "./hint-table.js";
 import { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
@@ -18,20 +18,8 @@ import {
   RecordKind,
 } from "./record.js";
 import type { Entry, Store, StoredEntry } from "./store.js";
+import type { SyncPolicy } from "./sync-policy.js";
 import { type HybridClock, supersedes, type Versioned } from "./versions.js";
-
-/**
- * When a write counts as durable (`--fsync`), like Redis' appendfsync always / everysec / no:
- * - `always`: once its commit is fsynced; survives a process crash and an OS crash or power loss.
- * - `batch`: once its commit is in the OS (written, not yet fsynced); LMDB fsyncs right behind
- *   each commit, in the background. Survives a process crash; an OS crash or power loss may lose
- *   the commits of the last fsync or so (milliseconds), never corrupts.
- * - `off`: at once; the commit follows within the event turn, and the OS writes it back when it
- *   likes (no fsync at all). A process crash may lose that last turn's writes; an OS crash may lose
- *   tens of seconds and can corrupt the data dir (LMDB without sync keeps no write order).
- */
-export type SyncPolicy = "always" | "batch" | "off";
-export const SYNC_POLICIES: readonly SyncPolicy[] = ["always", "batch", "off"];
 
 export interface DurableStoreOptions {
   /** This store's own dir (a node uses `<data-dir>/<node-id>`); created when missing. */
@@ -241,14 +229,20 @@ export class DurableStore implements Store {
   }
 
   sync(): Promise<void> | undefined {
+    if (this.#closing !== undefined) throw new StoreClosedError("sync");
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const last = this.#last;
     if (this.#options.fsync === "off" || last === undefined) return undefined;
     return (this.#options.fsync === "always" ? (last.flushed ?? last) : last).then(() => {});
   }
 
+  /**
+   * Commits what is pending, releases engine and lock; idempotent. From now on every other call
+   * throws StoreClosedError (the memory half refuses first): a write reaching a closing lmdb
+   * would throw later, outside any caller, and end the process.
+   */
   close(): Promise<void> {
-    this.#closing ??= this.#root.close().finally(() => this.#lock.release());
+    this.#closing ??= this.#mem.close().then(() => this.#root.close().finally(() => this.#lock.release()));
     return this.#closing;
   }
 

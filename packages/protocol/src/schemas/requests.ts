@@ -230,3 +230,16 @@ const requestSchemaEntries: readonly RequestSchemaEntry[] = [
  * with inherited members; a Map only knows the real ops.
  */
 export const REQUEST_SCHEMA_BY_OP: ReadonlyMap<string, z.ZodType<Request>> = new Map(requestSchemaEntries);
+
+/**
+ * True for a conditional PUT: a put-if-absent or a compare-and-set. The key's primary alone
+ * decides one (it runs them one at a time per key), so a client never fails one over to another
+ * replica. Takes any request-shaped object, so a client can ask before the request has an id.
+ */
+export function isConditional(request: {
+  readonly op: string;
+  readonly ifAbsent?: boolean;
+  readonly ifVersion?: number;
+}): boolean {
+  return request.op === "PUT" && (request.ifAbsent === true || request.ifVersion !== undefined);
+}
