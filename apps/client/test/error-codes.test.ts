@@ -28,7 +28,7 @@ import {
 } from "@zkv/protocol";
 import { DataDirError, LaunchRefusedError, RecordFormatError, StoreClosedError } from "@zkv/server";
 import { describe, expect, it } from "vitest";
-import { BackupFormatError } from "../src/backup/backup.js";
+import { BackupFormatError } from "../src/backup/format.js";
 import { RebalanceError } from "../src/rebalance/plan.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
