@@ -142,7 +142,10 @@ describe("listing every key while a member is missing from Consul", () => {
     process.kill(pid, "SIGSTOP");
     try {
       await deregisterNode(consul.config, "node-1");
-      await eventually(async () => !(await listMembers(consul.config)).some((m) => m.id === "node-1"), 10_000);
+      await eventually(
+        async () => !(await listMembers(consul.config)).some((m) => m.id === "node-1"),
+        10_000,
+      );
       const all = await runCli(["all"], consul.env);
       expect(all.code, `stdout had ${all.stdout.split("\n").length - 1} lines`).toBe(69);
       expect(all.stderr).toContain("node-1");
