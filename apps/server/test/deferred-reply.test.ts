@@ -30,6 +30,7 @@ class ManualSyncStore implements Store {
   reclaim = (max: number, keep: boolean) => this.#mem.reclaim(max, keep);
   copy = (key: string) => this.#mem.copy(key);
   tombstoneKeys = () => this.#mem.tombstoneKeys();
+  keys = () => this.#mem.keys();
   drop(key: string): void {
     this.#dirty = true;
     this.#mem.drop(key);

@@ -183,6 +183,10 @@ export class DurableStore implements Store {
     return this.#mem.tombstoneKeys();
   }
 
+  keys(): Iterable<string> {
+    return this.#mem.keys();
+  }
+
   drop(key: string): void {
     if (this.#mem.copy(key) === undefined) return;
     this.#mem.drop(key);

@@ -109,6 +109,11 @@ export class MemoryStore implements Store {
     return [...this.#tombstones.keys()];
   }
 
+  *keys(): Iterable<string> {
+    yield* this.#slots.keys();
+    yield* this.#tombstones.keys();
+  }
+
   drop(key: string): void {
     this.#remove(key);
     this.#tombstones.delete(key);

@@ -58,6 +58,12 @@ export interface Store {
   apply(key: string, copy: Versioned): boolean;
   /** Keys held only as a deletion (tombstone), in no particular order. */
   tombstoneKeys(): Iterable<string>;
+  /**
+   * Every key held, values (expired ones too) and tombstones, in no particular order and without
+   * the sort a `scan` may need: for a pass over everything (anti-entropy). A key written while the
+   * iteration is paused may be visited or not, and one turned into a tombstone meanwhile twice.
+   */
+  keys(): Iterable<string>;
   /** Forgets the key entirely, value or tombstone: for a node that no longer replicates it. */
   drop(key: string): void;
   /**
