@@ -5,6 +5,7 @@ import {
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
+import type { AntiEntropy } from "../anti-entropy/anti-entropy.js";
 import type { Store } from "../store/index.js";
 import type { ReplicaState } from "./bootstrap.js";
 import type { ConditionalWrites } from "./conditional.js";
@@ -23,6 +24,8 @@ export interface ReplicaContext {
   readonly state: () => ReplicaState;
   /** Whether this node replicates `key` in its current view (during a rebalance: now or next). */
   readonly holds: (key: string) => boolean;
+  /** Answers AE_ROOTS / AE_HASHES / AE_KEYS and REPAIR. */
+  readonly antiEntropy?: AntiEntropy;
 }
 
 /**
