@@ -144,7 +144,7 @@ async function scan(
     if (wanted.mask[leaf] === 0) continue;
     const range = trees.rangeKeyOf(key);
     const pos = range === undefined ? undefined : wanted.position(range, leaf);
-    const version = pos === undefined ? undefined : store.copy(key)?.version;
+    const version = pos === undefined ? undefined : store.versionOf(key);
     if (version !== undefined) visit(pos!, key, version);
   }
 }

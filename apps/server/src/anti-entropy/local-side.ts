@@ -12,7 +12,7 @@ export interface LocalSideOptions {
   /** The other replica: roots cover the ranges both replicate. */
   readonly peer: string;
   readonly trees: RangeTrees;
-  readonly store: Pick<Store, "keys" | "copy" | "apply" | "clock" | "sync">;
+  readonly store: Pick<Store, "keys" | "versionOf" | "copy" | "apply" | "clock" | "sync">;
   readonly limits?: ScanLimits;
 }
 

@@ -16,7 +16,7 @@ export interface RangeTree {
 /** What a rebuild reads: every key held and its version (a tombstone's too). */
 export interface VersionSource {
   keys(): Iterable<string>;
-  copy(key: string): { readonly version: number } | undefined;
+  versionOf(key: string): number | undefined;
 }
 
 /** A range's map key: a bit per member in a number while they fit in 52 bits, else their indices. */
@@ -56,7 +56,7 @@ export class RangeTrees {
     this.#index = new Map(placement.nodes.map((id, i) => [id, i]));
     this.#epoch = epoch;
     // In one synchronous pass: nothing writes meanwhile, so keys() lists each key once.
-    for (const key of store.keys()) this.update(key, undefined, store.copy(key)?.version);
+    for (const key of store.keys()) this.update(key, undefined, store.versionOf(key));
   }
 
   /** `key` went from `before` to `after` (versions; undefined: absent). Ignored until built. */

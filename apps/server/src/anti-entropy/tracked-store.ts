@@ -32,16 +32,16 @@ export class TrackedStore implements Store {
   }
 
   put(key: string, value: string, expiresAt?: number, version?: number): number {
-    const before = this.inner.copy(key)?.version;
+    const before = this.inner.versionOf(key);
     const after = this.inner.put(key, value, expiresAt, version);
     this.onChange(key, before, after);
     return after;
   }
 
   delete(key: string): boolean {
-    const before = this.inner.copy(key)?.version;
+    const before = this.inner.versionOf(key);
     const live = this.inner.delete(key);
-    this.onChange(key, before, this.inner.copy(key)?.version);
+    this.onChange(key, before, this.inner.versionOf(key));
     return live;
   }
 
@@ -61,8 +61,12 @@ export class TrackedStore implements Store {
     return this.inner.copy(key);
   }
 
+  versionOf(key: string): number | undefined {
+    return this.inner.versionOf(key);
+  }
+
   apply(key: string, copy: Versioned): boolean {
-    const before = this.inner.copy(key)?.version;
+    const before = this.inner.versionOf(key);
     const applied = this.inner.apply(key, copy);
     if (applied) this.onChange(key, before, copy.version);
     return applied;
@@ -77,7 +81,7 @@ export class TrackedStore implements Store {
   }
 
   drop(key: string): void {
-    const before = this.inner.copy(key)?.version;
+    const before = this.inner.versionOf(key);
     this.inner.drop(key);
     this.onChange(key, before, undefined);
   }

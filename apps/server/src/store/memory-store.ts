@@ -83,6 +83,12 @@ export class MemoryStore implements Store {
     return version === undefined ? undefined : { value: undefined, version };
   }
 
+  versionOf(key: string): number | undefined {
+    const slot = this.#slots.get(key);
+    if (slot !== undefined) return this.#versions[slot];
+    return this.#tombstones.size === 0 ? undefined : this.#tombstones.get(key);
+  }
+
   #copyAt(key: string, slot: number): Versioned {
     const value = this.#values[slot];
     const version = this.#versions[slot]!;

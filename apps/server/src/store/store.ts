@@ -54,6 +54,8 @@ export interface Store {
   scan(afterKey: string | undefined): Iterable<Entry>;
   /** The key's copy with its version and expiry (expired ones too), a deletion (tombstone) included. */
   copy(key: string): Versioned | undefined;
+  /** `copy(key)?.version` without building the copy: for code on every write path. */
+  versionOf(key: string): number | undefined;
   /** With replication: keeps `copy` if it supersedes the one held (see versions.ts); true if it did. */
   apply(key: string, copy: Versioned): boolean;
   /** Keys held only as a deletion (tombstone), in no particular order. */
