@@ -14,7 +14,7 @@ export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 60_000;
 /** Longest one REPAIR request works before it answers `more` (the client sends it again). */
 export const REPAIR_BUDGET_MS = 10_000;
 /** Keys' worth of differing leaves listed per round. */
-const ROUND_KEYS = 50_000;
+export const ROUND_KEYS = 50_000;
 /** How long one AE request to a peer may take (a listing scans every key the peer holds). */
 const PEER_TIMEOUT_MS = 30_000;
 
@@ -75,8 +75,13 @@ export class AntiEntropy implements AntiEntropyStats {
 
   constructor(private readonly o: AntiEntropyOptions) {}
 
-  /** Starts the background passes (none with an interval of 0). */
+  /**
+   * Builds the trees now if the placement is known (at start a node holds nothing yet, or is not
+   * registered yet: the pass over its keys costs no client a pause), then starts the background
+   * passes (none with an interval of 0).
+   */
   start(): void {
+    if (this.o.cluster.migration === undefined) this.#build();
     if (this.o.intervalMs > 0 && !this.#closed) this.#schedule();
   }
 
@@ -120,18 +125,28 @@ export class AntiEntropy implements AntiEntropyStats {
    * there is nothing to compare yet.
    */
   #ready(): number {
-    const { cluster, trees, store, logger } = this.o;
-    const placement = cluster.placement;
+    const { cluster } = this.o;
     if (this.o.state() !== "serving") {
       throw new ZkvError(ErrorCode.TRY_AGAIN, "node is bootstrapping: anti-entropy waits until it serves");
     }
-    if (placement === undefined) throw new ZkvError(ErrorCode.TRY_AGAIN, "cluster placement not known yet");
+    if (cluster.placement === undefined) {
+      throw new ZkvError(ErrorCode.TRY_AGAIN, "cluster placement not known yet");
+    }
     if (cluster.migration !== undefined) {
       throw new ZkvError(ErrorCode.TRY_AGAIN, "a rebalance is in progress: anti-entropy waits for its end");
     }
-    if (trees.epoch !== cluster.epoch) {
+    return this.#build();
+  }
+
+  /**
+   * (Re)builds the trees when the placement moved on since they were built: one synchronous
+   * pass over every key (ranges follow the placement), about 1.3 s of CPU per million keys.
+   */
+  #build(): number {
+    const { cluster, trees, store, logger } = this.o;
+    if (trees.epoch !== cluster.epoch && cluster.placement !== undefined) {
       const started = performance.now();
-      trees.rebuild(cluster.epoch, placement, cluster.replicas, store);
+      trees.rebuild(cluster.epoch, cluster.placement, cluster.replicas, store);
       const ms = Math.round(performance.now() - started);
       logger.info(
         { epoch: cluster.epoch, ranges: trees.size, keys: store.size, ms },
