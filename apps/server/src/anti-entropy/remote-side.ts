@@ -7,9 +7,8 @@ import {
   type TreeNodeSummary,
 } from "@zkv/protocol";
 import type { z } from "zod";
-import { copyOf } from "../replication/peer-batcher.js";
 import type { PeerRequest } from "../replication/peer-links.js";
-import type { Versioned } from "../store/index.js";
+import { copyOf, type Versioned } from "../store/index.js";
 import type { KeyListing, ReplicaSide } from "./exchange.js";
 import type { LeafAsk, NodeAsk, RangeRoot } from "./tree-diff.js";
 

@@ -6,10 +6,9 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import type { AntiEntropy } from "../anti-entropy/anti-entropy.js";
-import type { Store } from "../store/index.js";
+import { copyOf, type Store } from "../store/index.js";
 import type { ReplicaState } from "./bootstrap.js";
 import type { ConditionalWrites } from "./conditional.js";
-import { copyOf } from "./peer-batcher.js";
 import type { Replicator } from "./replicator.js";
 
 /** What a node needs to answer its peers' replication requests. */

@@ -21,7 +21,7 @@ export {
   type StoredRecord,
 } from "./record.js";
 export type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
-export { HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
+export { copyOf, HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
 export {
   type BudgetContext,
   checkBudget,
