@@ -1,13 +1,11 @@
 import { ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
 import type { ClusterView } from "../cluster/ownership.js";
 import type { Logger } from "../logger.js";
-import type { ReplicaState } from "../replication/bootstrap.js";
-import type { PeerRequest } from "../replication/peer-links.js";
 import type { Store, Versioned } from "../store/index.js";
 import { exchangeRound } from "./exchange.js";
 import { LocalSide } from "./local-side.js";
 import type { RangeTrees } from "./range-trees.js";
-import { RemoteSide } from "./remote-side.js";
+import { type AePeerRequest, RemoteSide } from "./remote-side.js";
 
 /** How often a node compares its ranges with every co-replica by default (`--anti-entropy-interval`). */
 export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 60_000;
@@ -25,12 +23,13 @@ export interface AntiEntropyOptions {
   readonly trees: RangeTrees;
   readonly cluster: ClusterView;
   readonly links: {
-    request(peer: string, request: PeerRequest, timeoutMs: number): Promise<Reply>;
+    request(peer: string, request: AePeerRequest, timeoutMs: number): Promise<Reply>;
     isUp(peer: string): boolean;
   };
   /** Sends a copy to a peer (REPLICATE, coalesced); resolves once applied there. */
   readonly push: (peer: string, key: string, copy: Versioned) => Promise<unknown>;
-  readonly state: () => ReplicaState;
+  /** False while the node bootstraps (it does not hold what it should yet: nothing to compare). */
+  readonly serving: () => boolean;
   /** Pause between background passes; 0: none (REPAIR still works). */
   readonly intervalMs: number;
   readonly logger: Logger;
@@ -126,7 +125,7 @@ export class AntiEntropy implements AntiEntropyStats {
    */
   #ready(): number {
     const { cluster } = this.o;
-    if (this.o.state() !== "serving") {
+    if (!this.o.serving()) {
       throw new ZkvError(ErrorCode.TRY_AGAIN, "node is bootstrapping: anti-entropy waits until it serves");
     }
     if (cluster.placement === undefined) {

@@ -1,13 +1,16 @@
 import {
   AeHashesReplySchema,
+  type AeHashesRequest,
   AeKeysReplySchema,
+  type AeKeysRequest,
   AeRootsReplySchema,
+  type AeRootsRequest,
   ReplicaGetReplySchema,
+  type ReplicaGetRequest,
   type Reply,
   type TreeNodeSummary,
 } from "@zkv/protocol";
 import type { z } from "zod";
-import type { PeerRequest } from "../replication/peer-links.js";
 import { copyOf, type Versioned } from "../store/index.js";
 import type { KeyListing, ReplicaSide } from "./exchange.js";
 import type { LeafAsk, NodeAsk, RangeRoot } from "./tree-diff.js";
@@ -17,13 +20,20 @@ const RANGES_PER_MESSAGE = 1000;
 /** Keys per REPLICA_GET: small, since each answer may carry a value of up to 1 MiB. */
 const KEYS_PER_READ = 100;
 
+/** What anti-entropy asks a peer (the link gives each request its id). */
+export type AePeerRequest =
+  | Omit<AeRootsRequest, "id">
+  | Omit<AeHashesRequest, "id">
+  | Omit<AeKeysRequest, "id">
+  | Omit<ReplicaGetRequest, "id">;
+
 /** What talking to a peer needs: the node's links, and its batched REPLICATE. */
 export interface RemoteSideOptions {
   readonly self: string;
   readonly peer: string;
   /** The placement epoch this node compares at; a peer at another one refuses (TRY_AGAIN). */
   readonly epoch: number;
-  readonly request: (peer: string, request: PeerRequest, timeoutMs: number) => Promise<Reply>;
+  readonly request: (peer: string, request: AePeerRequest, timeoutMs: number) => Promise<Reply>;
   /** Sends one copy to the peer (coalesced into REPLICATE); resolves once applied there. */
   readonly push: (peer: string, key: string, copy: Versioned) => Promise<unknown>;
   readonly timeoutMs: number;
@@ -90,7 +100,7 @@ export class RemoteSide implements ReplicaSide {
     return sent.filter((s) => s.status === "fulfilled").length;
   }
 
-  async #ask<S extends z.ZodType>(request: PeerRequest, schema: S): Promise<z.infer<S>> {
+  async #ask<S extends z.ZodType>(request: AePeerRequest, schema: S): Promise<z.infer<S>> {
     const reply = await this.o.request(this.o.peer, request, this.o.timeoutMs);
     this.bytes += Buffer.byteLength(JSON.stringify(request)) + Buffer.byteLength(JSON.stringify(reply));
     return schema.parse(reply);
