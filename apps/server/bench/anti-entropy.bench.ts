@@ -73,6 +73,7 @@ function overTheWire(b: Replica): RemoteSide {
       JSON.parse(JSON.stringify(await answer(JSON.parse(JSON.stringify(request))))),
     push: async (_peer, key, copy) => b.store.apply(key, JSON.parse(JSON.stringify(copy))),
     timeoutMs: 60_000,
+    scanTimeoutMs: 60_000,
   });
 }
 

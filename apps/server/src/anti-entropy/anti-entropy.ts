@@ -13,8 +13,12 @@ export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 60_000;
 export const REPAIR_BUDGET_MS = 10_000;
 /** Keys' worth of differing leaves listed per round. */
 export const ROUND_KEYS = 50_000;
-/** How long one AE request to a peer may take (a listing scans every key the peer holds). */
-const PEER_TIMEOUT_MS = 30_000;
+/**
+ * How long a request to a peer may take: short when answered from memory (a peer that vanished
+ * must not hold up the node's comparisons for long), longer when it scans every key it holds.
+ */
+const PEER_TIMEOUT_MS = 5_000;
+const PEER_SCAN_TIMEOUT_MS = 30_000;
 
 export interface AntiEntropyOptions {
   readonly self: string;
@@ -171,6 +175,7 @@ export class AntiEntropy implements AntiEntropyStats {
       request: (p, r, t) => this.o.links.request(p, r, t),
       push: this.o.push,
       timeoutMs: PEER_TIMEOUT_MS,
+      scanTimeoutMs: PEER_SCAN_TIMEOUT_MS,
     });
     let ranges = 0;
     let different = 0;

@@ -1,4 +1,5 @@
 import {
+  AE_TREE_DEPTH,
   AeHashesReplySchema,
   type AeHashesRequest,
   AeKeysReplySchema,
@@ -36,7 +37,10 @@ export interface RemoteSideOptions {
   readonly request: (peer: string, request: AePeerRequest, timeoutMs: number) => Promise<Reply>;
   /** Sends one copy to the peer (coalesced into REPLICATE); resolves once applied there. */
   readonly push: (peer: string, key: string, copy: Versioned) => Promise<unknown>;
+  /** How long a request answered from memory may take (AE_ROOTS, stored levels, REPLICA_GET). */
   readonly timeoutMs: number;
+  /** How long one that scans every key the peer holds may take (leaves, AE_KEYS). */
+  readonly scanTimeoutMs: number;
 }
 
 /**
@@ -101,7 +105,10 @@ export class RemoteSide implements ReplicaSide {
   }
 
   async #ask<S extends z.ZodType>(request: AePeerRequest, schema: S): Promise<z.infer<S>> {
-    const reply = await this.o.request(this.o.peer, request, this.o.timeoutMs);
+    const scans =
+      request.op === "AE_KEYS" ||
+      (request.op === "AE_HASHES" && request.ranges.some((r) => r.level === AE_TREE_DEPTH));
+    const reply = await this.o.request(this.o.peer, request, scans ? this.o.scanTimeoutMs : this.o.timeoutMs);
     this.bytes += Buffer.byteLength(JSON.stringify(request)) + Buffer.byteLength(JSON.stringify(reply));
     return schema.parse(reply);
   }
