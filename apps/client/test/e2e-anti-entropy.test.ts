@@ -59,7 +59,8 @@ async function unrepaired(client: ZkvClient, expected: Expected): Promise<string
 async function diverge(client: ZkvClient, cluster: TestCluster, consul: TestConsul, p: string) {
   const expected: Expected = new Map();
   const base = Array.from({ length: 300 }, (_, i) => `${p}-${i}`);
-  await client.putMany(base.map((k) => [k, "v1"] as const));
+  // Retried: a node may still count its peers bootstrapping a moment after the cluster is ready.
+  await eventually(() => client.putMany(base.map((k) => [k, "v1"] as const)).then(() => true), 20_000);
   for (const k of base) expected.set(k, "v1");
   await eventually(async () => (await unrepaired(client, expected)).length === 0, 20_000);
 
@@ -98,6 +99,14 @@ async function diverge(client: ZkvClient, cluster: TestCluster, consul: TestCons
   }, 60_000);
   await eventually(() => settled(consul), 60_000);
   return expected;
+}
+
+/** One sample of a node's /metrics (its port is in the node's Consul meta), summed over labels. */
+async function metric(client: ZkvClient, node: string, name: string): Promise<number> {
+  const port = client.members.find((m) => m.id === node)?.meta.metrics_port;
+  const text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith(`${name}{`) || l.startsWith(`${name} `));
+  return Number(line?.split(" ").pop() ?? Number.NaN);
 }
 
 async function startReplicatedCluster(args: readonly string[]) {
@@ -192,6 +201,17 @@ describe("background anti-entropy (n=3, --anti-entropy-interval 1)", () => {
       // The bound: a pass every second compares node-2 with each peer; 30 s leaves room for a
       // loaded machine (the comparison itself takes milliseconds at this size).
       await eventually(async () => (await unrepaired(client, expected)).length === 0, 30_000);
+      // What the operator sees: the copies repaired, and every node's last full pass.
+      const repaired = await Promise.all(
+        NODES.map((n) => metric(client, n, "zkv_anti_entropy_keys_repaired_total")),
+      );
+      expect(repaired.reduce((a, b) => a + b, 0)).toBeGreaterThanOrEqual(250);
+      await eventually(async () => {
+        const passes = await Promise.all(
+          NODES.map((n) => metric(client, n, "zkv_anti_entropy_last_full_pass_timestamp_seconds")),
+        );
+        return passes.every((t) => t > Date.now() / 1000 - 60);
+      }, 30_000);
     } finally {
       await client.close();
     }
