@@ -109,35 +109,37 @@ async function metric(client: ZkvClient, node: string, name: string): Promise<nu
   return Number(line?.split(" ").pop() ?? Number.NaN);
 }
 
-async function startReplicatedCluster(args: readonly string[]) {
-  const consul = await startTestConsul();
-  const settings = new ClusterSettings(consul.config);
-  await settings.setClusterSize(NODES.length);
-  await settings.setReplication(replication(3));
-  const cluster = await startCluster(consul.env, ["--ttl", "2", ...args]);
-  return { consul, cluster };
+/**
+ * A Consul and a 3-node cluster with n=3 for the tests of the enclosing describe, started before
+ * them with the launcher flags `args` and stopped after them.
+ */
+function replicatedCluster(args: readonly string[]): { consul: TestConsul; cluster: TestCluster } {
+  const running = {} as { consul: TestConsul; cluster: TestCluster };
+  beforeAll(async () => {
+    running.consul = await startTestConsul();
+    const settings = new ClusterSettings(running.consul.config);
+    await settings.setClusterSize(NODES.length);
+    await settings.setReplication(replication(3));
+    running.cluster = await startCluster(running.consul.env, ["--ttl", "2", ...args]);
+  });
+  afterAll(async () => {
+    await running.cluster?.stop();
+    await running.consul?.stop();
+  });
+  return running;
 }
 
 describe("zkv repair (n=3, w=2, background anti-entropy off)", () => {
-  let consul: TestConsul;
-  let cluster: TestCluster;
-
-  beforeAll(async () => {
-    ({ consul, cluster } = await startReplicatedCluster(["--anti-entropy-interval", "0"]));
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await consul?.stop();
-  });
+  const running = replicatedCluster(["--anti-entropy-interval", "0"]);
 
   it("after one repair, every key is on all 3 replicas at its newest version, deletions included", async () => {
-    const client = await connect(consul);
+    const client = await connect(running.consul);
     try {
-      const expected = await diverge(client, cluster, consul, "r");
+      const expected = await diverge(client, running.cluster, running.consul, "r");
       const missed = await unrepaired(client, expected);
       expect(missed.length).toBe(250); // node-2 misses the 100 overwrites, 50 deletes and 100 new keys
 
-      const repair = await runCli(["repair", "--json"], consul.env);
+      const repair = await runCli(["repair", "--json"], running.consul.env);
       expect(repair.code, repair.stderr).toBe(0);
       const summary = JSON.parse(repair.stdout) as { different: number; repaired: number; ranges: number };
       expect(summary.different).toBeGreaterThanOrEqual(250);
@@ -146,7 +148,7 @@ describe("zkv repair (n=3, w=2, background anti-entropy off)", () => {
       expect(await unrepaired(client, expected)).toEqual([]);
 
       // Agreed now: another pass finds nothing.
-      const again = await runCli(["repair", "--node", "node-2", "--json"], consul.env);
+      const again = await runCli(["repair", "--node", "node-2", "--json"], running.consul.env);
       expect(again.code, again.stderr).toBe(0);
       expect(JSON.parse(again.stdout)).toMatchObject({ different: 0, repaired: 0 });
     } finally {
@@ -155,11 +157,11 @@ describe("zkv repair (n=3, w=2, background anti-entropy off)", () => {
   });
 
   it("refuses what it cannot do with an error, and the nodes keep serving", async () => {
-    const unknown = await runCli(["repair", "--node", "node-9"], consul.env);
+    const unknown = await runCli(["repair", "--node", "node-9"], running.consul.env);
     expect(unknown.code).toBe(4);
     expect(unknown.stderr).toContain("node-9 is not a member");
 
-    const client = await connect(consul);
+    const client = await connect(running.consul);
     try {
       const epoch = client.placementRecord!.epoch;
       const refused = (request: Parameters<ZkvClient["request"]>[1]) =>
@@ -183,21 +185,12 @@ describe("zkv repair (n=3, w=2, background anti-entropy off)", () => {
 });
 
 describe("background anti-entropy (n=3, --anti-entropy-interval 1)", () => {
-  let consul: TestConsul;
-  let cluster: TestCluster;
-
-  beforeAll(async () => {
-    ({ consul, cluster } = await startReplicatedCluster(["--anti-entropy-interval", "1"]));
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await consul?.stop();
-  });
+  const running = replicatedCluster(["--anti-entropy-interval", "1"]);
 
   it("with no reads and no repair command, every replica converges to the newest versions", async () => {
-    const client = await connect(consul);
+    const client = await connect(running.consul);
     try {
-      const expected = await diverge(client, cluster, consul, "bg");
+      const expected = await diverge(client, running.cluster, running.consul, "bg");
       // The bound: a pass every second compares node-2 with each peer; 30 s leaves room for a
       // loaded machine (the comparison itself takes milliseconds at this size).
       await eventually(async () => (await unrepaired(client, expected)).length === 0, 30_000);
