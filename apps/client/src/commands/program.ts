@@ -11,6 +11,7 @@ import { registerDataCommands } from "./data.js";
 import { addClientOptions } from "./flags.js";
 import { err, out } from "./output.js";
 import { registerRebalanceCommands } from "./rebalance.js";
+import { registerRepairCommand } from "./repair.js";
 
 /** The `zkv` program: its global options and help, and every command group. */
 function buildProgram(): Command {
@@ -42,6 +43,7 @@ that exists, cas or put --if-version at another version), 65 not a zkv backup (i
   registerDataCommands(program);
   registerClusterCommands(program);
   registerRebalanceCommands(program);
+  registerRepairCommand(program);
   registerBackupCommands(program);
   registerDashboardCommand(program);
   return program;

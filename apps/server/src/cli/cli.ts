@@ -20,6 +20,14 @@ import { addStorageOptions, checkStorageFlags } from "./storage-flags.js";
 /** zkv-server's package.json: the sources, tsc's dist/ and dist/cli/zkv-server.mjs sit two folders below it. */
 const MANIFEST = new URL("../../package.json", import.meta.url);
 
+/** Seconds, fractions allowed, 0 included (it turns a background task off). */
+const secondsOrZero = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`${what} must be a number of seconds (0 turns it off)`);
+  return n;
+};
+
 const portOrZero = (what: string) => (raw: string) => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65_535)
@@ -116,6 +124,14 @@ unusable or in use by another process, 77 Consul denied permission (CONSUL_HTTP_
       positiveInt("--read-quorum"),
     )
     .option("--ttl <seconds>", "TTL of each node's Consul health check", positiveInt("--ttl"), 10)
+    .addOption(
+      new Option(
+        "--anti-entropy-interval <seconds>",
+        "with replication: seconds between a node's background comparisons of its ranges with their other replicas (default 60; 0 turns them off, `zkv repair` still runs one)",
+      )
+        .argParser(secondsOrZero("--anti-entropy-interval"))
+        .env("ZKV_ANTI_ENTROPY_INTERVAL"),
+    )
     .option(
       "--metrics-port <port>",
       `single node: Prometheus metrics port (default: port + ${METRICS_PORT_OFFSET}; 0 disables)`,

@@ -22,6 +22,8 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   // Checked here so a bad key fails the launcher once, not every node in a restart loop.
   const curve = curveFromFlags(flags);
   nodeArgs.push(...curveNodeArgs(flags), ...storageNodeArgs(flags), ...memoryNodeArgs(flags));
+  if (flags.antiEntropyInterval !== undefined)
+    nodeArgs.push("--anti-entropy-interval", String(flags.antiEntropyInterval));
 
   if (flags.nodes !== undefined) {
     const nodes = nodeSpecs(flags.nodes, flags.basePort);

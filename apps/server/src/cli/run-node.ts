@@ -67,6 +67,9 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
     ...(replication ? { replication } : {}),
     ttlSeconds: flags.ttl,
     ...(flags.maxMemory === undefined ? {} : { maxBytes: flags.maxMemory }),
+    ...(flags.antiEntropyInterval === undefined
+      ? {}
+      : { antiEntropyIntervalMs: Math.round(flags.antiEntropyInterval * 1000) }),
     ...(flags.clientOutputLimit === undefined
       ? {}
       : { socketLimits: { maxReplyBytesPerPeer: flags.clientOutputLimit } }),

@@ -156,6 +156,10 @@ export class DurableStore implements Store {
     return this.#mem.copy(key);
   }
 
+  versionOf(key: string): number | undefined {
+    return this.#mem.versionOf(key);
+  }
+
   /** Keeps a newer copy, tombstone included: a deletion's version must survive a restart too. */
   apply(key: string, copy: Versioned): boolean {
     if (!supersedes(copy, this.#mem.copy(key))) return false;
@@ -180,6 +184,10 @@ export class DurableStore implements Store {
       (commit) => this.#track(commit),
     );
     return this.#hints;
+  }
+
+  keys(): Iterable<string> {
+    return this.#mem.keys();
   }
 
   drop(key: string): void {

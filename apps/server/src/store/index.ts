@@ -23,7 +23,7 @@ export {
 } from "./record.js";
 export type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
 export { SYNC_POLICIES, type SyncPolicy } from "./sync-policy.js";
-export { HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
+export { copyOf, HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
 export {
   type BudgetContext,
   checkBudget,

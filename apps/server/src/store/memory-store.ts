@@ -89,6 +89,12 @@ export class MemoryStore implements Store {
     return version === undefined ? undefined : { value: undefined, version };
   }
 
+  versionOf(key: string): number | undefined {
+    const slot = this.#slots.get(key);
+    if (slot !== undefined) return this.#versions[slot];
+    return this.#tombstones.size === 0 ? undefined : this.#tombstones.get(key);
+  }
+
   #copyAt(key: string, slot: number): Versioned {
     const value = this.#values[slot];
     const version = this.#versions[slot]!;
@@ -114,6 +120,11 @@ export class MemoryStore implements Store {
   tombstoneKeys(): Iterable<string> {
     this.#ensureOpen("list tombstones");
     return [...this.#tombstones.keys()];
+  }
+
+  *keys(): Iterable<string> {
+    yield* this.#slots.keys();
+    yield* this.#tombstones.keys();
   }
 
   drop(key: string): void {

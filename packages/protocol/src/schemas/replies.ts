@@ -1,5 +1,11 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
+import {
+  AeHashesReplySchema,
+  AeKeysReplySchema,
+  AeRootsReplySchema,
+  RepairReplySchema,
+} from "./anti-entropy.js";
 import { BatchReplySchema } from "./batch.js";
 import { MigrateCountReplySchema, MigrateFetchReplySchema } from "./cluster.js";
 import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
@@ -115,6 +121,10 @@ export const ErrorReplySchema = z.object({
  */
 export const ReplySchema = z.union([
   ErrorReplySchema,
+  RepairReplySchema,
+  AeKeysReplySchema,
+  AeHashesReplySchema,
+  AeRootsReplySchema,
   ReplicaGetReplySchema,
   ReplicaHandoffReplySchema,
   MigrateFetchReplySchema,
@@ -145,6 +155,10 @@ export const REPLY_SCHEMA_BY_OP = {
   REPLICA_GET: ReplicaGetReplySchema,
   REPLICA_HANDOFF: ReplicaHandoffReplySchema,
   TRIM: MigrateCountReplySchema,
+  AE_ROOTS: AeRootsReplySchema,
+  AE_HASHES: AeHashesReplySchema,
+  AE_KEYS: AeKeysReplySchema,
+  REPAIR: RepairReplySchema,
 } as const satisfies Record<Op, z.ZodType>;
 
 /** Reply to a PUT (the plain ack). */

@@ -1,5 +1,11 @@
 import { z } from "zod";
 import { tryDecodeCursor } from "../cursor.js";
+import {
+  AeHashesRequestSchema,
+  AeKeysRequestSchema,
+  AeRootsRequestSchema,
+  RepairRequestSchema,
+} from "./anti-entropy.js";
 import { BatchRequestSchema } from "./batch.js";
 import {
   ImportRequestSchema,
@@ -38,6 +44,10 @@ export const OPS = [
   "REPLICA_GET",
   "REPLICA_HANDOFF",
   "TRIM",
+  "AE_ROOTS",
+  "AE_HASHES",
+  "AE_KEYS",
+  "REPAIR",
 ] as const;
 
 /** An operation name. */
@@ -186,6 +196,10 @@ export const RequestSchema = z.discriminatedUnion("op", [
   ReplicaGetRequestSchema,
   ReplicaHandoffRequestSchema,
   TrimRequestSchema,
+  AeRootsRequestSchema,
+  AeHashesRequestSchema,
+  AeKeysRequestSchema,
+  RepairRequestSchema,
 ]);
 
 /** A PUT request. */
@@ -221,6 +235,10 @@ const requestSchemaEntries: readonly RequestSchemaEntry[] = [
   ["MIGRATE_FETCH", MigrateFetchRequestSchema],
   ["MIGRATE_COMMIT", MigrateCommitRequestSchema],
   ["IMPORT", ImportRequestSchema],
+  ["AE_ROOTS", AeRootsRequestSchema],
+  ["AE_HASHES", AeHashesRequestSchema],
+  ["AE_KEYS", AeKeysRequestSchema],
+  ["REPAIR", RepairRequestSchema],
 ];
 
 /**
