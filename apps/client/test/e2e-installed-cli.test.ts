@@ -125,3 +125,34 @@ describe("a cluster driven through the installed zkv", () => {
     expect(conflict.code).toBe(5);
   });
 });
+
+describe("scripts/start.sh checks its options before installing anything", () => {
+  const startSh = (args: string[]) => {
+    const child = spawn("bash", [join(ROOT, "scripts/start.sh"), ...args], {
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    return new Promise<Run>((resolve) => child.once("exit", (code) => resolve({ code, stdout, stderr })));
+  };
+
+  it("--help prints usage and exits 0", async () => {
+    const r = await startSh(["--help"]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain("bash scripts/start.sh [--hashing ring|hrw]");
+  });
+
+  it.each([
+    [["--sise", "3"], /unknown option: --sise/],
+    [["--size"], /--size needs a value/],
+    [["--hashing", "md5"], /--hashing must be ring or hrw/],
+    [["--count", "-1"], /--count must be a whole number/],
+  ])("start.sh %j exits 2 saying why, having started nothing", async (args, message) => {
+    const r = await startSh(args as string[]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).not.toContain("bootstrap:");
+  });
+});
