@@ -30,6 +30,7 @@ import { DataDirError, LaunchRefusedError, RecordFormatError, StoreClosedError }
 import { describe, expect, it } from "vitest";
 import { BackupFormatError } from "../src/backup/format.js";
 import { RebalanceError } from "../src/rebalance/plan.js";
+import { RepairError } from "../src/repair/repair.js";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 
@@ -114,6 +115,7 @@ const CLASSES: Record<string, { readonly errors: () => Error[]; readonly exit: (
     exit: () => ExitCode.REFUSED,
   },
   BackupFormatError: { errors: () => [new BackupFormatError(1, "x")], exit: () => ExitCode.DATA_ERROR },
+  RepairError: { errors: () => [new RepairError("UNKNOWN_NODE", "x")], exit: () => ExitCode.REFUSED },
   LaunchRefusedError: {
     errors: () => codes(LAUNCH_CODES).map((c) => new LaunchRefusedError(c, "x")),
     exit: () => ExitCode.REFUSED,
