@@ -3,7 +3,8 @@ import { mkdtempSync, readlinkSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { freePorts, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { listMembers } from "@zkv/membership";
+import { eventually, freePorts, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startCluster, type TestCluster } from "./support/cluster.js";
 
@@ -99,6 +100,12 @@ describe("a cluster driven through the installed zkv", () => {
   beforeAll(async () => {
     consul = await startTestConsul();
     cluster = await startCluster(consul.env, ["--cluster-size", "3"]);
+    // Under heavy load a node has been seen missing from Consul just after "ready" (see the
+    // closing note of session 4); this file tests the installed CLI, not that, so it waits.
+    await eventually(
+      async () => (await listMembers(consul!.config)).filter((m) => m.health === "passing").length === 3,
+      30_000,
+    );
   });
   afterAll(async () => {
     await cluster?.stop();
