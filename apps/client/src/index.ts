@@ -10,3 +10,4 @@ export { type ClientOptions, type ClusterSource, ZkvClient } from "./lib/request
 export { type LoadOptions, type LoadResult, runLoad } from "./lib/requests/load.js";
 export { mergeSorted } from "./lib/requests/merge.js";
 export type { PutOptions, PutResult, VersionedValue } from "./lib/requests/put-options.js";
+export type { RestoreCounts, VersionedEntry } from "./lib/requests/versioned-bulk.js";

@@ -3,10 +3,12 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { listMembers, REPLICA_STATE_META } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
-import type { StatsReply, ZkvError } from "@zkv/protocol";
+import type { StatsReply } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { startCluster, type TestCluster } from "./support/cluster.js";
+import { useConsulCluster } from "./support/consul-cluster.js";
+import { repeatUntilStopped } from "./support/workload.js";
 
 const KEYS = 3000;
 
@@ -17,31 +19,19 @@ const KEYS = 3000;
  */
 function startReader(client: ZkvClient, keys: readonly string[]) {
   const notFound: string[] = [];
-  const failures = new Map<string, number>();
   let reads = 0;
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const key = keys[Math.floor(Math.random() * keys.length)]!;
-      try {
-        if ((await client.get(key)) === undefined) notFound.push(key);
-        reads++;
-      } catch (err) {
-        const code = (err as ZkvError).code ?? String(err);
-        failures.set(code, (failures.get(code) ?? 0) + 1);
-      }
-    }
-  })();
+  const loop = repeatUntilStopped(async () => {
+    const key = keys[Math.floor(Math.random() * keys.length)]!;
+    if ((await client.get(key)) === undefined) notFound.push(key);
+    reads++;
+  });
   return {
     notFound,
-    failures,
+    failures: loop.failures,
     get reads() {
       return reads;
     },
-    async stop() {
-      running = false;
-      await loop;
-    },
+    stop: loop.stop,
   };
 }
 
@@ -76,34 +66,24 @@ async function copiesOf(client: ZkvClient): Promise<Map<string, number>> {
  * replicas before its answers count.
  */
 describe("a replica that restarts empty (n=3, w=2, r=2, memory only)", () => {
-  let consul: TestConsul;
-  let cluster: TestCluster;
-
-  beforeAll(async () => {
-    consul = await startTestConsul();
-    cluster = await startCluster(consul.env, ["--cluster-size", "4", "--replicas", "3", "--ttl", "2"]);
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await consul?.stop();
-  });
+  const fx = useConsulCluster({ args: ["--cluster-size", "4", "--replicas", "3", "--ttl", "2"] });
 
   it("loses nothing when three nodes restart empty one after another, and no read says NOT_FOUND", async () => {
-    const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 3000 });
+    const client = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 3000 });
     const keys = Array.from({ length: KEYS }, (_, i) => `boot-${i}`);
     await client.putMany(keys.map((k) => [k, `v-${k}`] as const));
     const reader = startReader(client, keys);
     try {
       for (const victim of ["node-0", "node-1", "node-2"]) {
         const killedAt = Date.now();
-        process.kill(cluster!.nodePid(victim), "SIGKILL");
-        await eventually(() => restartedAndServing(consul, client, victim, killedAt), 60_000, 200);
+        process.kill(fx.cluster.nodePid(victim), "SIGKILL");
+        await eventually(() => restartedAndServing(fx.consul, client, victim, killedAt), 60_000, 200);
       }
     } finally {
       await reader.stop();
     }
 
-    const checker = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    const checker = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 5000 });
     const values = await checker.getMany(keys);
     const lost = keys.filter((k, i) => values[i] !== `v-${k}`);
     const copies = await copiesOf(checker);

@@ -38,6 +38,37 @@ async function cliMembers(
   return Object.fromEntries(members.map((m) => [m.id, [m.health ?? "none", m.stats?.keys]]));
 }
 
+/** One share bar as the page shows it. */
+interface ShownShare {
+  /** The fraction of the circle (`data-share`), and after the rebalance (`data-after`). */
+  readonly share: number;
+  readonly after: number | undefined;
+  /** What a person reads: "25.0%", or "25.0% → 33.3%" during a rebalance. */
+  readonly text: string;
+  readonly change: string | undefined;
+}
+
+/** The share bars beside the ring, only those a person can see: id → bar. */
+async function shownShares(page: Page): Promise<Record<string, ShownShare>> {
+  const rows = page.locator("zkv-shares li[data-node]");
+  const shares: Record<string, ShownShare> = {};
+  for (const row of await rows.all()) {
+    const value = row.locator('[data-field="share"]');
+    if (!(await row.isVisible()) || !(await value.isVisible())) continue;
+    const after = await row.getAttribute("data-after");
+    shares[(await row.getAttribute("data-node"))!] = {
+      share: Number(await row.getAttribute("data-share")),
+      after: after === null ? undefined : Number(after),
+      text: (await value.textContent()) ?? "",
+      change: (await row.getAttribute("data-change")) ?? undefined,
+    };
+  }
+  return shares;
+}
+
+/** The percentages of a "25.0% → 33.3%" text, in tenths, so columns add up exactly. */
+const tenths = (text: string) => [...text.matchAll(/(\d+\.\d)%/g)].map((m) => Math.round(Number(m[1]) * 10));
+
 /** How many keys `--plan` says the change moves. */
 async function plannedMoves(args: string[], env: Record<string, string>): Promise<number> {
   const plan = await runCli([...args, "--plan", "--json"], env);
@@ -107,6 +138,27 @@ describe("zkv dashboard in a real browser", () => {
     expect(await page.locator('zkv-ring g[data-ring="current"] path').count()).toBe(4);
   });
 
+  it("shows each node's share of the ring, adding up to 100.0% and close to the keys it holds", async () => {
+    const shares = await shownShares(page);
+    expect(Object.keys(shares)).toEqual(["node-0", "node-1", "node-2", "node-3"]);
+    expect(Object.values(shares).reduce((n, s) => n + tenths(s.text)[0]!, 0)).toBe(1000);
+    // The share is what the hash ring gives a node; 3000 keys follow it to within sampling noise.
+    const members = await cliMembers(env);
+    for (const [node, s] of Object.entries(shares)) {
+      expect(s.text).toMatch(/^\d+\.\d%$/);
+      expect(Math.abs(tenths(s.text)[0]! - 1000 * s.share)).toBeLessThanOrEqual(1);
+      expect(Math.abs(s.share - members[node]![1]! / KEYS)).toBeLessThan(0.03);
+      expect(s.change).toBeUndefined();
+    }
+    // Pointing at a node's bar shows its arcs alone; leaving the bars shows every node again.
+    await page.hover('zkv-shares li[data-node="node-2"]');
+    expect(
+      await page.locator("zkv-ring path:not(.dim)").evaluateAll((p) => p.map((e) => e.dataset.node)),
+    ).toEqual(["node-2"]);
+    await page.mouse.move(0, 0);
+    await expect.poll(() => page.locator("zkv-ring path.dim").count()).toBe(0);
+  });
+
   it("adds a node from its button: node-4 appears and the moved-keys counter reaches the plan's total", async () => {
     const planned = await plannedMoves(["add-node"], env);
     expect(planned).toBeGreaterThan(0);
@@ -117,6 +169,9 @@ describe("zkv dashboard in a real browser", () => {
     });
     expect(await finishedRun(page, "Added node-4")).toEqual({ moved: planned, planned });
     await expect.poll(() => page.locator('zkv-ring g[data-ring="current"] path').count()).toBe(5);
+    await expect
+      .poll(async () => Object.keys(await shownShares(page)))
+      .toEqual(["node-0", "node-1", "node-2", "node-3", "node-4"]);
     // The table is a STATS sample up to a second old: wait for the one after the change.
     const expected = await cliMembers(env);
     await expect.poll(() => shownMembers(page)).toEqual(expected);
@@ -132,5 +187,37 @@ describe("zkv dashboard in a real browser", () => {
     await page.waitForSelector('zkv-members tr[data-node="node-0"]', { state: "detached", timeout: 20_000 });
     const expected = await cliMembers(env);
     await expect.poll(() => shownMembers(page)).toEqual(expected);
+  });
+
+  it("highlights the node an unfinished remove-node takes out: its share going to 0.0%, the others' growing", async () => {
+    // Killed after its first batch: the placement record keeps the transition until a re-run.
+    const killed = await runCli(["remove-node", "node-1"], { ...env, ZKV_FAILPOINT: "after-commit:1" });
+    expect(killed.signal, killed.stderr).toBe("SIGKILL");
+    await page.waitForSelector('zkv-shares li[data-node="node-1"][data-change="leaving"]', {
+      timeout: 20_000,
+    });
+    const during = await shownShares(page);
+    expect(Object.keys(during)).toEqual(["node-1", "node-2", "node-3", "node-4"]);
+    expect(Object.values(during).filter((s) => s.change)).toEqual([
+      expect.objectContaining({ change: "leaving", after: 0 }),
+    ]);
+    expect(tenths(during["node-1"]!.text)[1]).toBe(0);
+    expect(Object.values(during).reduce((n, s) => n + tenths(s.text)[0]!, 0)).toBe(1000);
+    expect(Object.values(during).reduce((n, s) => n + tenths(s.text)[1]!, 0)).toBe(1000);
+    for (const node of ["node-2", "node-3", "node-4"])
+      expect(during[node]!.after).toBeGreaterThan(during[node]!.share);
+    // The ring: now with node-1, inside it the placement after, without.
+    expect(await page.locator('zkv-ring g[data-ring="current"] path').count()).toBe(4);
+    expect(await page.locator('zkv-ring g[data-ring="next"] path').count()).toBe(3);
+
+    const resumed = await runCli(["remove-node", "node-1", "--wait", "30"], env);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    await page.waitForSelector("zkv-shares li[data-change]", { state: "detached", timeout: 20_000 });
+    await expect
+      .poll(async () => Object.keys(await shownShares(page)))
+      .toEqual(["node-2", "node-3", "node-4"]);
+    const expected = await cliMembers(env);
+    await expect.poll(() => shownMembers(page)).toEqual(expected);
+    expect(Object.values(expected).reduce((n, [, keys]) => n + (keys ?? 0), 0)).toBe(KEYS);
   });
 });

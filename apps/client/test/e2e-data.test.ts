@@ -1,9 +1,9 @@
-import { ClusterSettings, replication } from "@zkv/membership";
-import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { eventually } from "@zkv/membership/testing";
 import { ErrorCode, ExitCode, type ReplicaGetReply, type ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
+import { useConsulCluster } from "./support/consul-cluster.js";
 
 /**
  * TTL, conditional writes and the memory budget, end to end: real node processes started by the
@@ -84,23 +84,10 @@ function keyOn(client: ZkvClient, node: string, prefix: string): string {
 }
 
 describe("data features on a replicated cluster (3 nodes, n=3, w=r=2)", () => {
-  let consul: TestConsul;
-  let cluster: TestCluster;
-
-  beforeAll(async () => {
-    consul = await startTestConsul();
-    const settings = new ClusterSettings(consul.config);
-    await settings.setClusterSize(3);
-    await settings.setReplication(replication(3));
-    cluster = await startCluster(consul.env);
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await consul?.stop();
-  });
+  const fx = useConsulCluster({ size: 3, replicas: 3 });
 
   it("a TTL reaches every replica as the same absolute expiresAt, and the key expires everywhere", async () => {
-    const client = await ZkvClient.connect({ consul: consul.config });
+    const client = await ZkvClient.connect({ consul: fx.consul.config });
     try {
       await client.put("ttl-key", "v", { ttl: 2 });
       const seen = await client.getWithVersion("ttl-key");
@@ -124,7 +111,7 @@ describe("data features on a replicated cluster (3 nodes, n=3, w=r=2)", () => {
   });
 
   it("concurrent CAS from several clients: every increment lands exactly once", async () => {
-    const clients = await Promise.all([0, 1, 2].map(() => ZkvClient.connect({ consul: consul.config })));
+    const clients = await Promise.all([0, 1, 2].map(() => ZkvClient.connect({ consul: fx.consul.config })));
     try {
       let conflicts = 0;
       await Promise.all(

@@ -1,4 +1,4 @@
-import { ClusterSettings, listMembers } from "@zkv/membership";
+import { ClusterSettings, deregisterNode, listMembers } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -116,5 +116,41 @@ describe("failures", () => {
     }, 20_000);
     const got = await runCli(["get", "outage-7"], consul.env);
     expect(got.stdout.trim()).toBe("v7");
+  });
+});
+
+describe("listing every key while a member is missing from Consul", () => {
+  let consul: TestConsul;
+  let cluster: TestCluster;
+
+  beforeAll(async () => {
+    consul = await startTestConsul();
+    await new ClusterSettings(consul.config).setClusterSize(3);
+    cluster = await startCluster(consul.env);
+  });
+  afterAll(async () => {
+    await cluster?.stop();
+    await consul?.stop();
+  });
+
+  it("zkv all fails with exit 69 naming the node instead of printing part of the keys", async () => {
+    const load = await runCli(["load", "--count", "300"], consul.env);
+    expect(load.code, load.stderr).toBe(0);
+    // node-1 is still a member of the placement, but Consul no longer lists it (as right after
+    // a restart, before it registers again): frozen so it cannot register itself back.
+    const pid = cluster.nodePid("node-1");
+    process.kill(pid, "SIGSTOP");
+    try {
+      await deregisterNode(consul.config, "node-1");
+      await eventually(
+        async () => !(await listMembers(consul.config)).some((m) => m.id === "node-1"),
+        10_000,
+      );
+      const all = await runCli(["all"], consul.env);
+      expect(all.code, `stdout had ${all.stdout.split("\n").length - 1} lines`).toBe(69);
+      expect(all.stderr).toContain("node-1");
+    } finally {
+      process.kill(pid, "SIGCONT");
+    }
   });
 });

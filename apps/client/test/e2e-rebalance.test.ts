@@ -1,9 +1,10 @@
 import { createPlacement } from "@zkv/hashring";
 import { ClusterSettings, ConsulLock, listMembers } from "@zkv/membership";
-import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZkvClient } from "../src/index.js";
-import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
+import { eventually } from "@zkv/membership/testing";
+import { describe, expect, it } from "vitest";
+import type { ZkvClient } from "../src/index.js";
+import { runCli } from "./support/cluster.js";
+import { useConsulCluster } from "./support/consul-cluster.js";
 import { startWorkload, type WorkloadReport } from "./support/workload.js";
 
 const PRELOAD = 5000;
@@ -50,27 +51,12 @@ function assertNothingLost(report: WorkloadReport, stored: Map<string, string>, 
 }
 
 describe.each(["ring", "hrw"] as const)("%s: add and remove nodes under live traffic", (hashing) => {
-  let consul: TestConsul;
-  let cluster: TestCluster | undefined;
-  let client: ZkvClient;
-
-  beforeAll(async () => {
-    consul = await startTestConsul();
-    await new ClusterSettings(consul.config).setClusterSize(4);
-    cluster = await startCluster(consul.env, ["--hashing", hashing]);
-    expect((await runCli(["load", "--count", String(PRELOAD)], consul.env)).code).toBe(0);
-    client = await ZkvClient.connect({ consul: consul.config });
-  });
-  afterAll(async () => {
-    await client?.close();
-    await cluster?.stop();
-    await consul?.stop();
-  });
+  const fx = useConsulCluster({ size: 4, args: ["--hashing", hashing], preload: PRELOAD, client: true });
 
   it("adds node-4: the launcher starts it, ~1/5 of the keys move to it, nothing acknowledged is lost", async () => {
-    const workload = startWorkload(client, "live-add-");
+    const workload = startWorkload(fx.client, "live-add-");
     await new Promise((r) => setTimeout(r, 300));
-    const add = await runCli(["add-node", "--json"], consul.env);
+    const add = await runCli(["add-node", "--json"], fx.consul.env);
     const report = await workload.stop();
     expect(add.code, add.stderr).toBe(0);
     const result = JSON.parse(add.stdout) as RebalanceJson;
@@ -80,85 +66,74 @@ describe.each(["ring", "hrw"] as const)("%s: add and remove nodes under live tra
     expect(result.planned / result.scanned).toBeGreaterThan(0.2 * 0.6);
     expect(result.planned / result.scanned).toBeLessThan(0.2 * 1.4);
     await eventually(
-      () => client.placementRecord?.members.length === 5 && client.members.some((m) => m.id === "node-4"),
+      () =>
+        fx.client.placementRecord?.members.length === 5 && fx.client.members.some((m) => m.id === "node-4"),
     );
-    expect(await new ClusterSettings(consul.config).clusterSize()).toBe(5);
-    const stored = await assertPlacedOnce(client);
+    expect(await new ClusterSettings(fx.consul.config).clusterSize()).toBe(5);
+    const stored = await assertPlacedOnce(fx.client);
     for (let i = 0; i < PRELOAD; i += 97) expect(stored.get(`key-${i}`)).toBe(`value-${i}`);
     assertNothingLost(report, stored, `${hashing} add`);
   });
 
   it("removes node-0: its keys move to their new owners, it deregisters and exits, nothing acknowledged is lost", async () => {
-    const workload = startWorkload(client, "live-remove-");
+    const workload = startWorkload(fx.client, "live-remove-");
     await new Promise((r) => setTimeout(r, 300));
-    const remove = await runCli(["remove-node", "node-0", "--json"], consul.env);
+    const remove = await runCli(["remove-node", "node-0", "--json"], fx.consul.env);
     const report = await workload.stop();
     expect(remove.code, remove.stderr).toBe(0);
     const result = JSON.parse(remove.stdout) as RebalanceJson;
     expect(result).toMatchObject({ kind: "remove", node: "node-0" });
     expect(result.moved).toBe(result.planned - result.vanished + result.swept);
-    await eventually(async () => !(await listMembers(consul.config)).some((m) => m.id === "node-0"), 20_000);
-    await eventually(() => client.placementRecord?.members.length === 4);
-    expect(await new ClusterSettings(consul.config).clusterSize()).toBe(4);
-    const stored = await assertPlacedOnce(client);
+    await eventually(
+      async () => !(await listMembers(fx.consul.config)).some((m) => m.id === "node-0"),
+      20_000,
+    );
+    await eventually(() => fx.client.placementRecord?.members.length === 4);
+    expect(await new ClusterSettings(fx.consul.config).clusterSize()).toBe(4);
+    const stored = await assertPlacedOnce(fx.client);
     for (let i = 0; i < PRELOAD; i += 97) expect(stored.get(`key-${i}`)).toBe(`value-${i}`);
     assertNothingLost(report, stored, `${hashing} remove`);
   });
 });
 
 describe("refusals, the lock, and a killed rebalance", () => {
-  let consul: TestConsul;
-  let cluster: TestCluster | undefined;
-  let client: ZkvClient;
-
-  beforeAll(async () => {
-    consul = await startTestConsul();
-    await new ClusterSettings(consul.config).setClusterSize(3);
-    cluster = await startCluster(consul.env);
-    expect((await runCli(["load", "--count", String(PRELOAD)], consul.env)).code).toBe(0);
-    client = await ZkvClient.connect({ consul: consul.config });
-  });
-  afterAll(async () => {
-    await client?.close();
-    await cluster?.stop();
-    await consul?.stop();
-  });
+  const fx = useConsulCluster({ size: 3, preload: PRELOAD, client: true });
 
   it("refuses an unknown node, an id that exists, and a rebalance while another holds the lock (exit 4)", async () => {
-    const unknown = await runCli(["remove-node", "node-9"], consul.env);
+    const unknown = await runCli(["remove-node", "node-9"], fx.consul.env);
     expect([unknown.code, unknown.stderr]).toEqual([4, expect.stringContaining("not a member")]);
-    const dup = await runCli(["add-node", "--id", "node-1"], consul.env);
+    const dup = await runCli(["add-node", "--id", "node-1"], fx.consul.env);
     expect([dup.code, dup.stderr]).toEqual([4, expect.stringContaining("already a member")]);
-    const lock = await ConsulLock.acquire(consul.config, "a test holding the lock");
+    const lock = await ConsulLock.acquire(fx.consul.config, "a test holding the lock");
     try {
-      const busy = await runCli(["add-node"], consul.env);
+      const busy = await runCli(["add-node"], fx.consul.env);
       expect([busy.code, busy.stderr]).toEqual([4, expect.stringContaining("a test holding the lock")]);
     } finally {
       await lock.release();
     }
-    expect((await listMembers(consul.config)).map((m) => m.id)).toEqual(["node-0", "node-1", "node-2"]);
+    expect((await listMembers(fx.consul.config)).map((m) => m.id)).toEqual(["node-0", "node-1", "node-2"]);
   });
 
   it("finishes a rebalance killed between an import and its commit when the same command runs again", async () => {
-    const workload = startWorkload(client, "live-kill-");
+    const workload = startWorkload(fx.client, "live-kill-");
     await new Promise((r) => setTimeout(r, 300));
     const killed = await runCli(["add-node", "--id", "node-7"], {
-      ...consul.env,
+      ...fx.consul.env,
       ZKV_FAILPOINT: "after-import:1",
     });
     expect(killed.code).toBe(null); // SIGKILLed mid-move
-    const pending = await new ClusterSettings(consul.config).placementRecord();
+    const pending = await new ClusterSettings(fx.consul.config).placementRecord();
     expect(pending.record?.transition).toMatchObject({ kind: "add", node: "node-7" });
-    const other = await runCli(["remove-node", "node-1"], consul.env);
+    const other = await runCli(["remove-node", "node-1"], fx.consul.env);
     expect(other.code).toBe(4); // an unfinished rebalance must be finished first
-    const resumed = await runCli(["add-node", "--id", "node-7", "--wait", "30", "--json"], consul.env);
+    const resumed = await runCli(["add-node", "--id", "node-7", "--wait", "30", "--json"], fx.consul.env);
     const report = await workload.stop();
     expect(resumed.code, resumed.stderr).toBe(0);
     expect(JSON.parse(resumed.stdout)).toMatchObject({ kind: "add", node: "node-7", resumed: true });
     await eventually(
-      () => client.placementRecord?.members.length === 4 && !client.placementRecord.transition,
+      () => fx.client.placementRecord?.members.length === 4 && !fx.client.placementRecord.transition,
     );
-    const stored = await assertPlacedOnce(client);
+    const stored = await assertPlacedOnce(fx.client);
     for (let i = 0; i < PRELOAD; i += 97) expect(stored.get(`key-${i}`)).toBe(`value-${i}`);
     assertNothingLost(report, stored, "killed-and-resumed add");
   });

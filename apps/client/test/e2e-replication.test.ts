@@ -1,12 +1,14 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { ClusterSettings, listMembers, replication } from "@zkv/membership";
-import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { listMembers } from "@zkv/membership";
+import { eventually, type TestConsul } from "@zkv/membership/testing";
 import { ErrorCode, type ZkvError } from "@zkv/protocol";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
+import { runCli } from "./support/cluster.js";
+import { useConsulCluster } from "./support/consul-cluster.js";
+import { repeatUntilStopped } from "./support/workload.js";
 
 /**
  * Four writers adding distinct keys until stopped: what was acknowledged (key → value), and how
@@ -14,30 +16,17 @@ import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
  */
 function startWriters(client: ZkvClient, prefix: string) {
   const acked = new Map<string, string>();
-  const failures = new Map<string, number>();
-  let running = true;
-  const loops = Array.from({ length: 4 }, async (_, w) => {
-    for (let i = 0; running; i++) {
-      const key = `${prefix}-${w}-${i}`;
-      try {
-        await client.put(key, `v${i}`);
-        acked.set(key, `v${i}`);
-      } catch (err) {
-        const code = (err as ZkvError).code ?? String(err);
-        failures.set(code, (failures.get(code) ?? 0) + 1);
-      }
-    }
-  });
+  const loop = repeatUntilStopped(async (w, i) => {
+    await client.put(`${prefix}-${w}-${i}`, `v${i}`);
+    acked.set(`${prefix}-${w}-${i}`, `v${i}`);
+  }, 4);
   return {
     acked,
-    failures,
+    failures: loop.failures,
     get unknown() {
-      return [...failures.values()].reduce((a, b) => a + b, 0);
+      return [...loop.failures.values()].reduce((a, b) => a + b, 0);
     },
-    async stop() {
-      running = false;
-      await Promise.all(loops);
-    },
+    stop: loop.stop,
   };
 }
 
@@ -64,35 +53,25 @@ const allPassing = async (consul: TestConsul, n: number) => {
  * may not have landed, and either is correct.
  */
 describe("replication (n=3, w=2, r=2)", () => {
-  let consul: TestConsul;
-  let cluster: TestCluster;
-  let dataDir: string;
-
-  beforeAll(async () => {
-    consul = await startTestConsul();
-    const settings = new ClusterSettings(consul.config);
-    await settings.setClusterSize(4);
-    await settings.setReplication(replication(3));
-    // Durable nodes (fsync always), as the README recommends with replication: a node the nemesis
-    // kills comes back with what it had acknowledged.
-    dataDir = mkdtempSync(join(tmpdir(), "zkv-replication-"));
-    cluster = await startCluster(consul.env, ["--ttl", "2", "--data-dir", dataDir, "--fsync", "always"]);
-  });
-  afterAll(async () => {
-    await cluster?.stop();
-    await consul?.stop();
-    rmSync(dataDir, { recursive: true, force: true });
+  // Durable nodes (fsync always), as the docs recommend with replication: a node the nemesis
+  // kills comes back with what it had acknowledged. Removed last (after hooks run in reverse).
+  const dataDir = mkdtempSync(join(tmpdir(), "zkv-replication-"));
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
+  const fx = useConsulCluster({
+    size: 4,
+    replicas: 3,
+    args: ["--ttl", "2", "--data-dir", dataDir, "--fsync", "always"],
   });
 
   it("loses no acknowledged write while one node is killed and restarted and another hangs", async () => {
-    const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 2500 });
+    const client = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 2500 });
     const writers = startWriters(client, "set");
     try {
       for (let round = 0; round < 3; round++) {
-        process.kill(cluster!.nodePid("node-1"), "SIGKILL");
+        process.kill(fx.cluster.nodePid("node-1"), "SIGKILL");
         await new Promise((r) => setTimeout(r, 1200));
       }
-      const frozen = cluster!.nodePid("node-2");
+      const frozen = fx.cluster.nodePid("node-2");
       process.kill(frozen, "SIGSTOP");
       await new Promise((r) => setTimeout(r, 3500)); // past the 2.5 s request timeout and the 2 s TTL
       process.kill(frozen, "SIGCONT");
@@ -100,10 +79,10 @@ describe("replication (n=3, w=2, r=2)", () => {
       await writers.stop();
     }
     const { acked, unknown, failures } = writers;
-    await eventually(() => allPassing(consul, 4), 30_000);
+    await eventually(() => allPassing(fx.consul, 4), 30_000);
 
     let lost = 0;
-    const reader = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    const reader = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 5000 });
     for (const [key, value] of acked) if ((await settledGet(reader, key)) !== value) lost++;
     console.log(
       `replication set test: ${acked.size} acknowledged, ${lost} lost, ${unknown} unknown`,
@@ -116,39 +95,39 @@ describe("replication (n=3, w=2, r=2)", () => {
   });
 
   it("refuses a write that fewer than w replicas can take, and acknowledges nothing", async () => {
-    const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 3000 });
+    const client = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 3000 });
     // A key whose three replicas include node-2 and node-3: with both frozen, one is left.
     let key = "";
     for (let i = 0; !key; i++) {
       const r = client.replicasOf(`q-${i}`);
       if (r.includes("node-2") && r.includes("node-3")) key = `q-${i}`;
     }
-    const frozen = [cluster!.nodePid("node-2"), cluster!.nodePid("node-3")];
+    const frozen = [fx.cluster.nodePid("node-2"), fx.cluster.nodePid("node-3")];
     for (const pid of frozen) process.kill(pid, "SIGSTOP");
     try {
       await eventually(() => client.members.filter((m) => m.health === "critical").length === 2, 20_000);
       const failure = (await client.put(key, "x").catch((e: unknown) => e)) as ZkvError;
       expect(failure.code).toBe(ErrorCode.NOT_ENOUGH_REPLICAS);
-      const cli = await runCli(["put", key, "x"], consul.env);
+      const cli = await runCli(["put", key, "x"], fx.consul.env);
       expect(cli.code).toBe(1);
       expect(cli.stderr).toContain("nothing was written");
     } finally {
       for (const pid of frozen) process.kill(pid, "SIGCONT");
     }
-    await eventually(() => allPassing(consul, 4), 30_000);
+    await eventually(() => allPassing(fx.consul, 4), 30_000);
     expect(await client.get(key)).toBeUndefined();
     await client.close();
   });
 
   it("adds and removes a node under live writes: nothing acknowledged is lost, and every key ends on exactly its replicas", async () => {
-    const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    const client = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 5000 });
     const writers = startWriters(client, "move");
     let add: Awaited<ReturnType<typeof runCli>>;
     let remove: Awaited<ReturnType<typeof runCli>>;
     try {
       await new Promise((r) => setTimeout(r, 500));
-      add = await runCli(["add-node", "--json"], consul.env);
-      remove = await runCli(["remove-node", "node-0", "--json"], consul.env);
+      add = await runCli(["add-node", "--json"], fx.consul.env);
+      remove = await runCli(["remove-node", "node-0", "--json"], fx.consul.env);
     } finally {
       await writers.stop();
     }
@@ -157,7 +136,7 @@ describe("replication (n=3, w=2, r=2)", () => {
     expect(remove.code, remove.stderr).toBe(0);
     await client.close();
 
-    const reader = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    const reader = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 5000 });
     await eventually(() => !reader.members.some((m) => m.id === "node-0"), 20_000);
     let lost = 0;
     for (const [key, value] of acked) if ((await settledGet(reader, key)) !== value) lost++;
@@ -180,22 +159,22 @@ describe("replication (n=3, w=2, r=2)", () => {
   });
 
   it("replaces a node whose disk is lost: remove it while it is down, add a fresh one, every key keeps 3 copies", async () => {
-    const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    const client = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 5000 });
     const keys = Array.from({ length: 3000 }, (_, i) => `lost-${i}`);
     await client.putMany(keys.map((k) => [k, `v-${k}`] as const));
     const victim = client.members.find((m) => m.id !== "node-0")!.id; // node-0 was removed above
-    const pid = cluster!.nodePid(victim);
+    const pid = fx.cluster.nodePid(victim);
     process.kill(pid, "SIGSTOP"); // down for good, as far as the cluster can tell
     try {
       await eventually(() => client.members.some((m) => m.id === victim && m.health === "critical"), 20_000);
-      const remove = await runCli(["remove-node", victim, "--json"], consul.env);
+      const remove = await runCli(["remove-node", victim, "--json"], fx.consul.env);
       expect(remove.code, remove.stderr).toBe(0);
-      const add = await runCli(["add-node", "--json"], consul.env);
+      const add = await runCli(["add-node", "--json"], fx.consul.env);
       expect(add.code, add.stderr).toBe(0);
     } finally {
       process.kill(pid, "SIGKILL");
     }
-    const reader = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
+    const reader = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 5000 });
     await eventually(() => !reader.members.some((m) => m.id === victim), 20_000);
     for (const k of keys) expect(await reader.get(k)).toBe(`v-${k}`);
     const copies = new Map<string, number>();

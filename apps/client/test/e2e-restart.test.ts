@@ -4,8 +4,8 @@ import { join } from "node:path";
 import { ClusterSettings, createConsulClient, listMembers } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ZkvClient } from "../src/index.js";
 import { runCli, runServer, startCluster, type TestCluster } from "./support/cluster.js";
+import { withClient } from "./support/consul-cluster.js";
 import { missingLoaded } from "./support/workload.js";
 
 const KEYS = 1000;
@@ -50,12 +50,7 @@ describe("a restarted cluster serves what it acknowledged before", () => {
     await eventually(async () =>
       (await listMembers(consul.config)).every((m) => m.health === "passing" && m.id !== "node-0"),
     );
-    const client = await ZkvClient.connect({ consul: consul.config });
-    try {
-      expect(await missingLoaded(client, KEYS)).toEqual([]);
-    } finally {
-      await client.close();
-    }
+    expect(await withClient({ consul: consul.config }, (client) => missingLoaded(client, KEYS))).toEqual([]);
   });
 
   it("refuses flags that contradict the stored cluster (exit 4), and starts nothing", async () => {
@@ -76,12 +71,7 @@ describe("a restarted cluster serves what it acknowledged before", () => {
       expect.stringMatching(/CLUSTER_RUNNING.*node-1 at 127\.0\.0\.1:/),
     ]);
     // The first cluster keeps serving.
-    const client = await ZkvClient.connect({ consul: consul.config });
-    try {
-      expect(await client.get("key-7")).toBe("value-7");
-    } finally {
-      await client.close();
-    }
+    expect(await withClient({ consul: consul.config }, (client) => client.get("key-7"))).toBe("value-7");
   });
 
   it("refuses a cluster whose ports another process holds, naming them (exit 4)", async () => {
@@ -113,12 +103,7 @@ describe("a restarted cluster serves what it acknowledged before", () => {
     cluster = await startCluster(consul.env, ["--data-dir", dataDir, "--fsync", "always"]);
     // The launcher clears it: the placement does not name node-9.
     expect((await listMembers(consul.config)).map((m) => m.id).sort()).toEqual(["node-1", "node-2"]);
-    const client = await ZkvClient.connect({ consul: consul.config });
-    try {
-      expect(await missingLoaded(client, KEYS)).toEqual([]);
-    } finally {
-      await client.close();
-    }
+    expect(await withClient({ consul: consul.config }, (client) => missingLoaded(client, KEYS))).toEqual([]);
   });
 
   it("--reset is refused while the cluster runs or its data dirs hold keys, and then seeds a new cluster", async () => {

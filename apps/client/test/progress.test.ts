@@ -1,5 +1,10 @@
 import { describe, expect, it } from "vitest";
-import { initialProgress, progressAfter, type RunEvent } from "../src/rebalance/progress.js";
+import {
+  initialProgress,
+  ProgressReporter,
+  progressAfter,
+  type RunEvent,
+} from "../src/rebalance/progress.js";
 
 /** Pure unit tests of the rebalance report: a run replayed event by event, times in ms by hand. */
 
@@ -27,6 +32,15 @@ describe("rebalance progress reports", () => {
       startedAt: 5,
       updatedAt: 5,
     });
+  });
+
+  it("the first report of an add names the wait for its node, not a scan that has not begun", async () => {
+    expect(initialProgress(id, 5, "waiting-for-node").phase).toBe("waiting-for-node");
+    // The reporter publishes its first report at once (later ones are throttled): it must be right.
+    const published: string[] = [];
+    const publisher = { publish: (p: { phase: string }) => published.push(p.phase), flush: async () => {} };
+    new ProgressReporter(id, publisher as never, undefined, "waiting-for-node");
+    expect(published).toEqual(["waiting-for-node"]);
   });
 
   it("count scanned keys, then planned keys moved, at keys per second since the move began", () => {

@@ -3,10 +3,12 @@
 import "./members.js";
 import "./rebalance.js";
 import "./ring.js";
+import "./shares.js";
 
 /** @typedef {import("../src/dashboard/model.js").DashboardState} DashboardState */
 /** @typedef {import("../src/dashboard/model.js").RingView} RingView */
 /** @typedef {import("../src/dashboard/actions.js").ActionOutcome} ActionOutcome */
+/** @typedef {{ rebalance: DashboardState["rebalance"] }} Rebalancing */
 
 /**
  * @template {Element} T
@@ -19,13 +21,14 @@ function $(selector) {
   return /** @type {T} */ (el);
 }
 
-const ring = /** @type {HTMLElement & { ring: RingView | undefined }} */ ($("zkv-ring"));
+const ring = /** @type {HTMLElement & { ring: RingView | undefined, picked: string | undefined }} */ (
+  $("zkv-ring")
+);
+const shares = /** @type {HTMLElement & { ring: RingView | undefined } & Rebalancing} */ ($("zkv-shares"));
 const members = /** @type {HTMLElement & { view: { state: DashboardState, busy: boolean } }} */ (
   $("zkv-members")
 );
-const rebalance = /** @type {HTMLElement & { rebalance: DashboardState["rebalance"] }} */ (
-  $("zkv-rebalance")
-);
+const rebalance = /** @type {HTMLElement & Rebalancing} */ ($("zkv-rebalance"));
 const addButton = /** @type {HTMLButtonElement} */ ($("#add-node"));
 const summary = $("#summary");
 const connection = $("#connection");
@@ -60,6 +63,7 @@ function render() {
   addButton.disabled = busy();
   members.view = { state, busy: busy() };
   rebalance.rebalance = state.rebalance;
+  shares.rebalance = state.rebalance;
 }
 
 /**
@@ -107,7 +111,13 @@ const events = new EventSource("/events");
 events.addEventListener("open", () => connection.classList.add("live"));
 events.addEventListener("error", () => connection.classList.remove("live"));
 events.addEventListener("ring", (e) => {
-  ring.ring = JSON.parse(/** @type {MessageEvent<string>} */ (e).data) ?? undefined;
+  const view = JSON.parse(/** @type {MessageEvent<string>} */ (e).data) ?? undefined;
+  ring.ring = view;
+  shares.ring = view;
+});
+// Pointing at a node's share shows its arcs alone.
+shares.addEventListener("focus-node", (event) => {
+  ring.picked = /** @type {CustomEvent<string | undefined>} */ (event).detail;
 });
 events.addEventListener("state", (e) => {
   state = JSON.parse(/** @type {MessageEvent<string>} */ (e).data) ?? undefined;

@@ -1,4 +1,5 @@
-import { colorOf, h, percent } from "./format.js";
+import { colorOf } from "./format.js";
+import { changingNode, displayArcs } from "./placement.js";
 
 /** @typedef {import("../src/dashboard/model.js").RingView} RingView */
 /** @typedef {import("../src/dashboard/model.js").Segment} Segment */
@@ -19,60 +20,53 @@ function point(r, fraction) {
 }
 
 /**
- * One SVG path per node holding all its arcs as sub-paths: 4 elements instead of thousands.
- * An arc over half the circle is split in two, since an SVG arc with equal ends draws nothing.
- * @param {readonly Segment[]} segments
+ * One SVG path per node holding all its arcs as sub-paths: a handful of elements, whatever the
+ * number of arcs. An arc over half the circle is split in two, since an SVG arc with equal ends
+ * draws nothing.
+ * @param {readonly Segment[]} arcs
  * @param {number} r
  * @returns {Map<string, string>}
  */
-function pathsByNode(segments, r) {
+function pathsByNode(arcs, r) {
   /** @type {Map<string, string>} */
   const paths = new Map();
-  for (const s of segments) {
-    let d = paths.get(s.node) ?? "";
-    for (let start = s.start; start < s.end; ) {
-      const end = Math.min(s.end, start + 0.5);
+  for (const a of arcs) {
+    let d = paths.get(a.node) ?? "";
+    for (let start = a.start; start < a.end; ) {
+      const end = Math.min(a.end, start + 0.5);
       d += `M${point(r, start)}A${r} ${r} 0 0 1 ${point(r, end)}`;
       start = end;
     }
-    paths.set(s.node, d);
+    paths.set(a.node, d);
   }
   return paths;
 }
 
 /**
- * Each node's share of the circle (the share of keys it should hold).
- * @param {readonly Segment[]} segments
- */
-function shares(segments) {
-  /** @type {Map<string, number>} */
-  const share = new Map();
-  for (const s of segments) share.set(s.node, (share.get(s.node) ?? 0) + (s.end - s.start));
-  return share;
-}
-
-/**
- * The one node in one placement and not the other: the node being added or removed.
- * @param {readonly Segment[]} current
- * @param {readonly Segment[]} next
- */
-function changingNode(current, next) {
-  const before = new Set(current.map((s) => s.node));
-  const after = new Set(next.map((s) => s.node));
-  for (const n of after) if (!before.has(n)) return n;
-  for (const n of before) if (!after.has(n)) return n;
-  return undefined;
-}
-
-/**
- * `<zkv-ring>`: the placement as a circle. Ring hashing: the real ring, each arc coloured by the
- * node owning the keys that hash into it. HRW: each node's share as one segment. During a
- * rebalance the inner circle is the placement the data is moving to.
+ * `<zkv-ring>`: the placement as a circle, drawn in 4° steps (see displayArcs): ring hashing
+ * shows where each node's keys hash (with 1024 virtual nodes, evenly spread stripes), HRW each
+ * node's share as one arc. During a rebalance the inner circle is the placement the data is
+ * moving to, with the node joining or leaving picked out. `picked` shows one node's arcs alone.
  */
 class ZkvRing extends HTMLElement {
+  /** The node a rebalance in progress adds or removes, if any: the focus when none is asked. */
+  #changing = /** @type {string | undefined} */ (undefined);
+  #svg = /** @type {SVGSVGElement | undefined} */ (undefined);
+
   /** @param {RingView | undefined} ring */
   set ring(ring) {
     if (ring) this.#render(ring);
+  }
+
+  /** @param {string | undefined} node */
+  set picked(node) {
+    const shown = node ?? this.#changing;
+    for (const g of this.#svg?.querySelectorAll("g") ?? []) {
+      // A circle without that node (the current one, while a node is added) stays as it is.
+      const has = [...g.children].some((p) => p.getAttribute("data-node") === shown);
+      for (const path of g.children)
+        path.classList.toggle("dim", has && path.getAttribute("data-node") !== shown);
+    }
   }
 
   /** @param {RingView} ring */
@@ -90,7 +84,7 @@ class ZkvRing extends HTMLElement {
     for (const c of circles) {
       const g = document.createElementNS(SVG, "g");
       g.setAttribute("data-ring", c.name);
-      for (const [node, d] of pathsByNode(c.segments, c.r)) {
+      for (const [node, d] of pathsByNode(displayArcs(c.segments), c.r)) {
         const path = document.createElementNS(SVG, "path");
         path.setAttribute("d", d);
         path.setAttribute("fill", "none");
@@ -113,44 +107,11 @@ class ZkvRing extends HTMLElement {
       label.textContent = line;
       svg.append(label);
     });
-
-    const share = shares(ring.next ?? ring.current);
-    const legend = h(
-      "ul",
-      { class: "legend" },
-      ...[...share]
-        .sort(([a], [b]) => (a < b ? -1 : 1))
-        .map(([node, s]) =>
-          h(
-            "li",
-            { "data-node": node },
-            h("span", { class: "swatch", style: `background:${colorOf(node)}` }),
-            `${node} ${percent(s)}`,
-          ),
-        ),
-    );
-    // The ring's thousands of arcs are hard to tell apart: pointing at a node in the legend
-    // shows its arcs alone, and during a rebalance the node joining or leaving stands out.
-    const focus = (/** @type {string | undefined} */ node) => {
-      for (const g of svg.querySelectorAll("g")) {
-        // A circle without that node (the current one, while a node is added) stays as it is.
-        const has = [...g.children].some((p) => p.getAttribute("data-node") === node);
-        for (const path of g.children)
-          path.classList.toggle("dim", has && path.getAttribute("data-node") !== node);
-      }
-    };
-    for (const item of legend.children) {
-      item.addEventListener("mouseenter", () => focus(item.getAttribute("data-node") ?? undefined));
-      item.addEventListener("mouseleave", () => focus(this.#changing));
-    }
-    this.#changing = ring.next ? changingNode(ring.current, ring.next) : undefined;
-    focus(this.#changing);
-    const caption = ring.next ? "shares after the rebalance" : "share of the hash space";
-    this.replaceChildren(svg, legend, h("p", { class: "muted" }, caption));
+    this.#svg = svg;
+    this.#changing = ring.next ? changingNode(ring.current, ring.next)?.node : undefined;
+    this.picked = undefined;
+    this.replaceChildren(svg);
   }
-
-  /** The node a rebalance in progress adds or removes, if any. */
-  #changing = /** @type {string | undefined} */ (undefined);
 }
 
 customElements.define("zkv-ring", ZkvRing);

@@ -3,7 +3,7 @@
  * tests and embedders can run them in-process. The command line lives in main.ts.
  */
 
-export { ExitCode } from "./cli/exit-codes.js";
+export { LaunchRefusedError } from "./launcher/launch-placement.js";
 export { ClusterLauncher, type LauncherOptions, type NodeSpec } from "./launcher/launcher.js";
 export { createLogger, type Logger } from "./logger.js";
 export { ZkvNode } from "./node/node.js";
@@ -20,7 +20,9 @@ export {
   type Entry,
   MemoryStore,
   Reclaimer,
+  RecordFormatError,
   type Store,
+  StoreClosedError,
   SYNC_POLICIES,
   type SyncPolicy,
 } from "./store/index.js";

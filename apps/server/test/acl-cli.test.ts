@@ -5,8 +5,8 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ClusterSettings } from "@zkv/membership";
 import { freePorts, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { ExitCode } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ExitCode } from "../src/cli/exit-codes.js";
 
 const MAIN = fileURLToPath(new URL("../src/main.ts", import.meta.url));
 

@@ -1,6 +1,9 @@
 import { DEFAULT_LIMITS, ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
+import { ConditionalWrites } from "../src/replication/conditional.js";
+import { PeerBatcher } from "../src/replication/peer-batcher.js";
+import { Replicator } from "../src/replication/replicator.js";
 import type { HandlerContext } from "../src/requests/handler.js";
 import { MemoryStore } from "../src/store/index.js";
 import { answerNow } from "./helpers.js";
@@ -223,5 +226,43 @@ describe("conditional writes with replication (n = 3, decided by the primary)", 
       .get("a")!
       .write({ op: "PUT", key: "k", value: "v", ifAbsent: true, expiresAt });
     for (const id of ["a", "b", "c"]) expect(cluster.stores.get(id)!.get("k")?.expiresAt).toBe(expiresAt);
+  });
+
+  it("a full primary that reclaims expired keys for a conditional write leaves tombstones, so an older copy cannot come back", async () => {
+    let now = 1_000_000;
+    const store = new MemoryStore({ now: () => now });
+    const replicator = new Replicator({
+      self: "a",
+      store,
+      peers: { isUp: () => true, isServing: () => true },
+      batcher: new PeerBatcher({ request: async () => ({ ok: true }) }, 100),
+      replicasOf: () => ["a"],
+      settings: () => ({ n: 1, w: 1, r: 1 }),
+      timeoutMs: 100,
+      clock: store.clock,
+      now: () => now,
+    });
+    // A budget of 30 bytes, full of three entries of 10 that expire in a second.
+    const conditional = new ConditionalWrites({
+      self: "a",
+      primaryOf: () => "a",
+      replicator,
+      store,
+      maxBytes: 30,
+    });
+    try {
+      for (const k of ["k1", "k2", "k3"]) await replicator.write(k, "12345678", 1, now + 1000);
+      const expiring = store.copy("k1")!;
+      now += 2000;
+      await conditional.write({ op: "PUT", key: "k4", value: "12345678", ifAbsent: true });
+      expect(store.bytes).toBe(10); // the expired ones were reclaimed to make room
+      expect(store.copy("k1")).toEqual({ value: undefined, version: expiring.version });
+      // A replica that missed the expiring write still holds an older copy that never expires:
+      // read repair must not bring it back over the reclaimed one.
+      expect(store.apply("k1", { value: "stale", version: expiring.version - 1 })).toBe(false);
+      expect(store.get("k1")).toBeUndefined();
+    } finally {
+      replicator.close();
+    }
   });
 });

@@ -5,17 +5,22 @@ import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
 
 /**
- * docker-compose.yml can't be run here (no Docker engine), so this checks what it says: the
- * services, their wiring and ordering, ports and ids that agree, and, where a compose
- * implementation is installed, that compose itself accepts the file.
+ * What docker-compose.yml says, checked without an engine: the services, their wiring and
+ * ordering, ports and ids that agree, and, where a compose implementation is installed, that
+ * compose itself accepts the file. apps/client/test/e2e-compose.test.ts runs it for real.
  */
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const COMPOSE_FILE = `${ROOT}docker-compose.yml`;
+const SECURE_FILE = `${ROOT}docker-compose.secure.yml`;
+/** The nodes `docker compose up` starts. */
 const NODES = ["node-0", "node-1", "node-2", "node-3"];
+/** node-4, in the profile of the same name, for "Add Node-4". */
+const ADDED = "node-4";
 const BASE_PORT = 2000;
 
 interface Service {
   image?: string;
+  profiles?: string[];
   build?: { context?: string; dockerfile?: string };
   command?: string | string[];
   entrypoint?: string | string[];
@@ -60,13 +65,26 @@ function flag(argv: readonly string[], name: string): string | undefined {
   return i === -1 ? undefined : argv[i + 1];
 }
 
-/** [host, container] port pairs of a service. */
+/** `${NAME:-default}` and `${NAME-default}` as compose reads them with NAME unset. */
+function withDefaults(value: string): string {
+  return value.replace(/\$\{\w+:?-([^}]*)\}/g, "$1");
+}
+
+/** [host, container] port pairs of a service, with the variables at their defaults. */
 function ports(s: Service): Array<[number, number]> {
   return (s.ports ?? []).map((p) => {
     if (typeof p === "object") return [Number(p.published), Number(p.target)];
-    const parts = p.split(":");
+    const parts = withDefaults(p).split(":");
     return [Number(parts.at(-2)), Number(parts.at(-1))];
   });
+}
+
+/** The server's argv: the command, or the part a `sh -c` script ends by exec-ing. */
+function serverArgv(s: Service): string[] {
+  const argv = Array.isArray(s.command) ? s.command : (s.command ?? "").split(/\s+/);
+  if (text(s.entrypoint) !== "/bin/sh -c") return argv;
+  const script = text(s.command);
+  return script.slice(script.lastIndexOf("exec node dist/main.js ")).split(/\s+/);
 }
 
 function text(value: string | string[] | undefined): string {
@@ -74,32 +92,37 @@ function text(value: string | string[] | undefined): string {
 }
 
 describe("docker-compose.yml", () => {
-  it("has the consul, cluster-init, node-0 … node-3 and client services", () => {
-    expect(Object.keys(services).sort()).toEqual(["client", "cluster-init", "consul", ...NODES].sort());
+  it("has the consul, cluster-init, node-0 … node-3 and client services, and node-4 in its own profile", () => {
+    const always = Object.keys(services).filter((name) => !service(name).profiles);
+    expect(always.sort()).toEqual(["client", "cluster-init", "consul", ...NODES].sort());
+    expect(service(ADDED).profiles).toEqual([ADDED]);
   });
 
-  it("runs Consul 1.14.x (the last MPL-2.0 line) as a health-checked dev agent on port 8500", () => {
+  it("runs Consul 1.14.x (the last MPL-2.0 line) as a health-checked one-server cluster on port 8500 that keeps its state in a volume", () => {
     const consul = service("consul");
     expect(consul.image).toMatch(/^hashicorp\/consul:1\.14\.\d+$/);
-    expect(text(consul.command)).toMatch(/\bagent\b.*-dev/);
+    expect(text(consul.command)).toMatch(/^agent -server -bootstrap-expect=1 /);
     expect(text(consul.command)).toMatch(/-client[ =]0\.0\.0\.0/);
     expect(consul.healthcheck?.test).toBeDefined();
     expect(ports(consul)).toContainEqual([8500, 8500]);
+    expect(consul.volumes).toEqual(["consul-data:/consul/data"]);
   });
 
-  it("sets cluster_size to the number of node services, and the hashing, once Consul is healthy", () => {
+  it("sets cluster_size to the number of node services, and the hashing, once Consul is healthy and only where absent", () => {
     const init = service("cluster-init");
     expect(init.image).toBe(service("consul").image);
     const script = `${text(init.entrypoint)} ${text(init.command)}`;
-    expect(script).toContain(`kv put cluster_size ${NODES.length}`);
-    expect(script).toContain("kv put zkv/hashing");
+    expect(script).toContain(
+      `(consul kv get cluster_size 2> /dev/null || consul kv put cluster_size ${NODES.length})`,
+    );
+    expect(script).toContain("(consul kv get zkv/hashing 2> /dev/null || consul kv put zkv/hashing");
     expect(environment(init).CONSUL_HTTP_ADDR).toMatch(/^(http:\/\/)?consul:8500$/);
     expect(dependencies(init)).toEqual({ consul: "service_healthy" });
   });
 
-  describe.each(NODES.map((name, i) => [name, i] as const))("%s", (name, i) => {
+  describe.each([...NODES, ADDED].map((name, i) => [name, i] as const))("%s", (name, i) => {
     const node = service(name);
-    const argv = Array.isArray(node.command) ? node.command : (node.command ?? "").split(/\s+/);
+    const argv = serverArgv(node);
 
     it("runs one node of the server image whose id, port and advertised address match the service", () => {
       expect(node.build?.dockerfile).toBe("apps/server/Dockerfile");
@@ -132,11 +155,24 @@ describe("docker-compose.yml", () => {
     });
   });
 
+  it("starts node-4 only once the placement record names it (a node started unnamed takes itself for removed)", () => {
+    const script = text(service(ADDED).command);
+    expect(script).toContain(`desiredNodes(record).some((n) => n.id === '${ADDED}')`);
+    expect(script.indexOf("desiredNodes(")).toBeLessThan(script.indexOf("exec node dist/main.js"));
+  });
+
   it("publishes no host port twice and gives every node its own container port", () => {
     const hostPorts = Object.values(services).flatMap((s) => ports(s).map(([host]) => host));
     expect(new Set(hostPorts).size).toBe(hostPorts.length);
-    const nodePorts = NODES.map((n) => ports(service(n))[0]?.[1]);
-    expect(new Set(nodePorts).size).toBe(NODES.length);
+    const nodePorts = [...NODES, ADDED].map((n) => ports(service(n))[0]?.[1]);
+    expect(new Set(nodePorts).size).toBe(NODES.length + 1);
+  });
+
+  it("publishes on the interface ZKV_PUBLISH_IP names, each host port set by its own variable", () => {
+    for (const name of ["consul", ...NODES, ADDED]) {
+      for (const p of service(name).ports ?? [])
+        expect(p).toMatch(/^\$\{ZKV_PUBLISH_IP:-0\.0\.0\.0\}:\$\{ZKV_PORT_[A-Z0-9_]+-\d+\}:\d+$/);
+    }
   });
 
   it("runs the client's load once every node is healthy, then shows the distribution", () => {
@@ -162,6 +198,52 @@ describe("docker-compose.yml", () => {
   });
 });
 
+describe("docker-compose.secure.yml (on top of docker-compose.yml)", () => {
+  const secure = parse(readFileSync(SECURE_FILE, "utf8"), { merge: true }) as {
+    services: Record<string, Service>;
+  };
+  const over = (name: string): Service => {
+    const s = secure.services[name];
+    if (!s) throw new Error(`docker-compose.secure.yml has no service ${name}`);
+    return s;
+  };
+
+  it("turns Consul ACLs on with default deny, and installs zkv's documented policy and token", () => {
+    expect(text(over("consul").command)).toMatch(/acl \{ enabled = true, default_policy = "deny"/);
+    const init = over("acl-init");
+    expect(init.volumes).toContain("./deploy/consul-acl-policy.hcl:/zkv/consul-acl-policy.hcl:ro");
+    expect(text(init.command)).toContain("consul acl policy create -name zkv");
+    expect(text(init.command)).toContain('-policy-name zkv -secret "$$ZKV_CONSUL_TOKEN"');
+    expect(dependencies(over("cluster-init"))).toEqual({ "acl-init": "service_completed_successfully" });
+  });
+
+  it("makes the CURVE keys with zkv keygen into a volume, once", () => {
+    const keys = text(over("curve-keys").command);
+    expect(keys).toMatch(
+      /^if \[ ! -f \/keys\/node\.key \]; then node dist\/main\.js keygen --out \/keys --name node/,
+    );
+    expect(keys).toContain("keygen --out /keys --name client");
+  });
+
+  it.each([...NODES, ADDED])("%s runs CURVE with the zkv token only after the keys exist", (name) => {
+    const node = over(name);
+    expect(environment(node)).toMatchObject({
+      CONSUL_HTTP_TOKEN: expect.stringMatching(/^\$\{ZKV_CONSUL_TOKEN/),
+      ZKV_CURVE_SECRET_KEY_FILE: "/keys/node.key",
+      ZKV_CURVE_ALLOWED_CLIENTS_FILE: "/keys/allowed-clients",
+    });
+    expect(node.volumes).toEqual(["zkv-keys:/keys:ro"]);
+    expect(dependencies(node)).toEqual({ "curve-keys": "service_completed_successfully" });
+  });
+
+  it("gives the client its own key and the zkv token", () => {
+    expect(environment(over("client"))).toEqual({
+      CONSUL_HTTP_TOKEN: expect.stringMatching(/^\$\{ZKV_CONSUL_TOKEN\}$/),
+      ZKV_CURVE_SECRET_KEY_FILE: "/keys/client.key",
+    });
+  });
+});
+
 /** `docker compose` (v2 plugin) if installed, else `docker-compose` (v1), else undefined. */
 function composeCommand(): string[] | undefined {
   for (const candidate of [["docker", "compose"], ["docker-compose"]]) {
@@ -174,17 +256,23 @@ function composeCommand(): string[] | undefined {
 const composeCli = composeCommand();
 
 describe("compose's own validation", () => {
-  if (composeCli === undefined) {
-    console.warn("compose.test.ts: no compose implementation installed, `config -q` not run");
-    it.skip("`docker compose config -q`: SKIPPED, no compose implementation installed (neither the docker compose plugin nor docker-compose)", () => {});
-    return;
-  }
-  it(`\`${composeCli.join(" ")} config -q\` accepts docker-compose.yml`, () => {
-    const run = spawnSync(composeCli[0]!, [...composeCli.slice(1), "-f", COMPOSE_FILE, "config", "-q"], {
-      cwd: ROOT,
-      encoding: "utf8",
-    });
-    expect(run.stderr).toBe("");
-    expect(run.status).toBe(0);
-  });
+  if (composeCli === undefined)
+    console.warn(
+      "compose.test.ts: SKIPPED `config -q`: neither the docker compose plugin nor docker-compose is installed",
+    );
+  const cli = composeCli ?? ["docker", "compose"];
+  it.skipIf(composeCli === undefined)(
+    `\`${cli.join(" ")} config -q\` accepts docker-compose.yml alone and with docker-compose.secure.yml, node-4's profile too`,
+    () => {
+      const env = { ...process.env, ZKV_CONSUL_MANAGEMENT_TOKEN: "m", ZKV_CONSUL_TOKEN: "t" };
+      for (const files of [[COMPOSE_FILE], [COMPOSE_FILE, SECURE_FILE]]) {
+        for (const profile of [[], ["--profile", ADDED]]) {
+          const args = [...cli.slice(1), ...files.flatMap((f) => ["-f", f]), ...profile, "config", "-q"];
+          const run = spawnSync(cli[0]!, args, { cwd: ROOT, encoding: "utf8", env });
+          expect(run.stderr).toBe("");
+          expect(run.status).toBe(0);
+        }
+      }
+    },
+  );
 });

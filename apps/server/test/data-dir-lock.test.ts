@@ -4,8 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { eventually, freePorts, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
+import { ExitCode } from "@zkv/protocol";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import { ExitCode } from "../src/cli/exit-codes.js";
 import { LOCK_FILE } from "../src/store/lock.js";
 import { TestProcesses } from "./support/processes.js";
 

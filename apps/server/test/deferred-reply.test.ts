@@ -29,7 +29,9 @@ class ManualSyncStore implements Store {
   clock = this.#mem.clock;
   reclaim = (max: number, keep: boolean) => this.#mem.reclaim(max, keep);
   copy = (key: string) => this.#mem.copy(key);
+  versionOf = (key: string) => this.#mem.versionOf(key);
   tombstoneKeys = () => this.#mem.tombstoneKeys();
+  keys = () => this.#mem.keys();
   drop(key: string): void {
     this.#dirty = true;
     this.#mem.drop(key);

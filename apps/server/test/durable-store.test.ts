@@ -80,6 +80,7 @@ describe("DurableStore sync", () => {
       const again = await open(dir);
       expect(again.size).toBe(500);
       expect(again.get("k499")).toBe("v499");
+      expect(again.hintLog().load().get("node-1")?.size).toBe(500);
     },
   );
 

@@ -3,16 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPlacement } from "@zkv/hashring";
 import { ClusterSettings } from "@zkv/membership";
-import {
-  eventually,
-  freePortRange,
-  freePorts,
-  startTestConsul,
-  type TestConsul,
-} from "@zkv/membership/testing";
-import type { Reply } from "@zkv/protocol";
+import { freePortRange, freePorts, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { ExitCode, type Reply } from "@zkv/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { ExitCode } from "../src/cli/exit-codes.js";
+import { startZkvCluster } from "../src/testing/index.js";
 import { IdDealer, runServer, type ServerProcess, startNode } from "./support/processes.js";
 
 /** Real node processes on real data dirs: what a restart keeps, and what a SIGKILL cannot take. */
@@ -149,12 +143,9 @@ describe("the launcher with a data dir", () => {
   });
 
   async function launch(basePort: number, dataDir: string): Promise<ServerProcess> {
-    const launcher = runServer(["--base-port", String(basePort), "--data-dir", dataDir], consul.env);
+    const args = ["--data-dir", dataDir];
+    const launcher = await startZkvCluster({ env: consul.env, basePort, args, readyTimeoutMs: 45_000 });
     running.push(launcher);
-    await eventually(() => {
-      if (launcher.child.exitCode !== null) throw new Error(`launcher exited:\n${launcher.output()}`);
-      return /ready/.test(launcher.output());
-    }, 45_000);
     return launcher;
   }
 

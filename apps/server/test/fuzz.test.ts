@@ -109,6 +109,17 @@ const op = fc.oneof(
   { weight: 2, arbitrary: anyValue },
 );
 
+/** An anti-entropy range ask: replicas, a level, node or leaf indices, sometimes out of bounds. */
+const rangeAsk = fc.record(
+  {
+    replicas: fc.oneof(fc.array(nastyString, { maxLength: 4 }), anyValue),
+    level: fc.oneof(fc.integer({ min: -1, max: 3 }), anyValue),
+    nodes: fc.oneof(fc.array(fc.integer({ min: -2, max: 1100 }), { maxLength: 5 }), anyValue),
+    leaves: fc.oneof(fc.array(fc.integer({ min: -2, max: 1100 }), { maxLength: 5 }), anyValue),
+  },
+  { requiredKeys: [] },
+);
+
 /** Request-shaped objects with every field randomly present, absent or of the wrong type. */
 const requestLike = fc
   .record(
@@ -119,6 +130,9 @@ const requestLike = fc
       id: fc.oneof(validId, anyValue),
       limit: fc.oneof(fc.integer({ min: -2, max: 100 }), anyValue),
       cursor: fc.oneof(cursor, anyValue),
+      epoch: fc.oneof(fc.integer({ min: -1, max: 3 }), anyValue),
+      peer: fc.oneof(nastyString, anyValue),
+      ranges: fc.oneof(fc.array(rangeAsk, { maxLength: 3 }), anyValue),
       extra: anyValue,
     },
     { requiredKeys: [] },
@@ -135,6 +149,10 @@ const NEEDS_CLUSTER = new Set<string>([
   "REPLICA_GET",
   "REPLICA_HANDOFF",
   "TRIM",
+  "AE_ROOTS",
+  "AE_HASHES",
+  "AE_KEYS",
+  "REPAIR",
 ]);
 
 /** JSON text with `__proto__` / `constructor` members, written by hand since JSON.stringify drops them. */

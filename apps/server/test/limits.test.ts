@@ -1,4 +1,5 @@
 import { connect } from "node:net";
+import { DEFAULT_LIMITS } from "@zkv/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { DEFAULT_SOCKET_LIMITS } from "../src/node/socket-options.js";
 import { call, EMPTY, frame, Harness } from "./helpers.js";
@@ -22,15 +23,13 @@ function silentConnectionLifetime(port: number): Promise<number> {
 }
 
 describe("limits that protect a node", () => {
-  it("documents its defaults", () => {
-    expect(DEFAULT_SOCKET_LIMITS).toEqual({
-      maxQueuedPerPeer: 1000,
-      maxRepliesPerPeer: 16,
-      maxReplyBytesPerPeer: 64 * 1024 * 1024,
-      handshakeIntervalMs: 10_000,
-      heartbeatIntervalMs: 5000,
-      heartbeatTimeoutMs: 15_000,
-    });
+  it("has defaults that keep what SocketLimits promises, and cannot be changed in place", () => {
+    const limits = DEFAULT_SOCKET_LIMITS;
+    // The byte limit holds at least the largest reply, or a client asking for one would be dropped.
+    expect(limits.maxReplyBytesPerPeer).toBeGreaterThanOrEqual(DEFAULT_LIMITS.maxMessageBytes);
+    // A peer is dropped for silence only after missing heartbeats, never between two of them.
+    expect(limits.heartbeatTimeoutMs).toBeGreaterThan(limits.heartbeatIntervalMs);
+    expect(Object.isFrozen(limits)).toBe(true);
   });
 
   it("drops a connection that does not finish its handshake within handshakeInterval", async () => {

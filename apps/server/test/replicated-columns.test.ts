@@ -10,11 +10,11 @@ import {
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ConditionalWrites } from "../src/replication/conditional.js";
-import { copyOf, PeerBatcher } from "../src/replication/peer-batcher.js";
+import { PeerBatcher } from "../src/replication/peer-batcher.js";
 import type { PeerRequest } from "../src/replication/peer-links.js";
 import { Replicator } from "../src/replication/replicator.js";
 import { type HandlerContext, handleRequest } from "../src/requests/handler.js";
-import { MemoryStore } from "../src/store/index.js";
+import { copyOf, MemoryStore } from "../src/store/index.js";
 import { Counts } from "./support/counts.js";
 
 const IDS = ["a", "b", "c"];

@@ -1,5 +1,5 @@
 import { InvalidArgumentError } from "./errors.js";
-import type { Algorithm, NodeSpec, Placement, PlacementOptions } from "./placement.js";
+import type { HashingMode, NodeSpec, Placement, PlacementOptions } from "./placement.js";
 import { RendezvousHash } from "./rendezvous.js";
 import { ConsistentHashRing } from "./ring.js";
 
@@ -8,7 +8,7 @@ import { ConsistentHashRing } from "./ring.js";
  * so an unknown name is reported as `InvalidArgumentError` rather than trusted.
  */
 export function createPlacement(
-  algorithm: Algorithm,
+  algorithm: HashingMode,
   nodes: readonly NodeSpec[],
   options?: PlacementOptions,
 ): Placement {

@@ -16,7 +16,13 @@ export {
   UnknownNodeError,
 } from "./errors.js";
 export { hash32, murmur3Bytes } from "./murmur3.js";
-export type { Algorithm, NodeSpec, Placement, PlacementOptions } from "./placement.js";
+export {
+  HASHING_MODES,
+  type HashingMode,
+  type NodeSpec,
+  type Placement,
+  type PlacementOptions,
+} from "./placement.js";
 export { planRebalance, type Transfer } from "./rebalance.js";
 export { RendezvousHash } from "./rendezvous.js";
 export { ConsistentHashRing, DEFAULT_VNODES, type RingArc } from "./ring.js";

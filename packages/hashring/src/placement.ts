@@ -6,8 +6,15 @@
 /** A node is known by a stable id (`node-3`, `host:port`), never by its position in a list. */
 export type NodeSpec = string | { readonly id: string; readonly weight?: number };
 
-/** Names of the algorithms, as stored in the cluster's settings. */
-export type Algorithm = "ring" | "hrw";
+/**
+ * The placement algorithms, by the names a cluster's settings store (Consul KV `zkv/hashing`), the
+ * wire carries (a placement spec's `hashing`) and the command lines take (`--hashing`). Defined
+ * here, in the package that implements them; protocol and membership derive their types from it.
+ */
+export const HASHING_MODES = ["ring", "hrw"] as const;
+
+/** One of {@link HASHING_MODES}. */
+export type HashingMode = (typeof HASHING_MODES)[number];
 
 /** Options shared by both algorithms. */
 export interface PlacementOptions {
@@ -32,7 +39,7 @@ export interface PlacementOptions {
  */
 export interface Placement {
   /** Which algorithm this is, so it can be stored and rebuilt elsewhere with `createPlacement`. */
-  readonly algorithm: Algorithm;
+  readonly algorithm: HashingMode;
   /** Node ids, sorted by UTF-16 code units; the order never affects placement. */
   readonly nodes: readonly string[];
   /** The node that owns `key`. Throws `EmptyPlacementError` when there are no nodes. */

@@ -1,8 +1,7 @@
 import { EmptyPlacementError } from "./errors.js";
 import { drawUnit, mix32, weightedScore } from "./hrw-score.js";
-import { hash32 } from "./murmur3.js";
-import { NodeTable } from "./node-table.js";
-import type { NodeSpec, Placement, PlacementOptions } from "./placement.js";
+import type { NodeSpec, PlacementOptions } from "./placement.js";
+import { TablePlacement } from "./table-placement.js";
 import { checkPreferenceArgs } from "./validate.js";
 
 /**
@@ -15,22 +14,15 @@ import { checkPreferenceArgs } from "./validate.js";
  * 32-bit mixes and skips the logarithm (and the second mix unless the first ties); the outcome is
  * the same as scoring in full.
  */
-export class RendezvousHash implements Placement {
+export class RendezvousHash extends TablePlacement<RendezvousHash> {
   readonly algorithm = "hrw" as const;
-  readonly nodes: readonly string[];
-  private readonly table: NodeTable;
   private readonly seedsA: Int32Array;
   private readonly seedsB: Int32Array;
   private readonly uniform: boolean;
-  private readonly hash: (key: string) => number;
-  private readonly options: PlacementOptions;
 
   /** `options.vnodes` is accepted (the options are shared with the ring) and ignored. */
   constructor(nodes: readonly NodeSpec[], options: PlacementOptions = {}) {
-    this.options = options;
-    this.hash = options.hash ?? hash32;
-    this.table = new NodeTable(nodes);
-    this.nodes = this.table.ids;
+    super(nodes, options);
     this.uniform = this.table.uniform;
     this.seedsA = Int32Array.from(this.nodes, (id) => this.hash(id));
     this.seedsB = Int32Array.from(this.nodes, (id) => this.hash(`${id}\u0000`));
@@ -98,15 +90,7 @@ export class RendezvousHash implements Placement {
     return order.slice(0, Math.min(n, order.length)).map((i) => this.nodes[i]!);
   }
 
-  weightOf(id: string): number {
-    return this.table.weightOf(id);
-  }
-
-  withNode(node: NodeSpec): RendezvousHash {
-    return new RendezvousHash(this.table.adding(node), this.options);
-  }
-
-  withoutNode(id: string): RendezvousHash {
-    return new RendezvousHash(this.table.removing(id), this.options);
+  protected rebuild(nodes: readonly NodeSpec[]): RendezvousHash {
+    return new RendezvousHash(nodes, this.options);
   }
 }

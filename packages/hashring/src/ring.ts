@@ -1,7 +1,6 @@
 import { EmptyPlacementError, InvalidArgumentError } from "./errors.js";
-import { hash32 } from "./murmur3.js";
-import { NodeTable } from "./node-table.js";
-import type { NodeSpec, Placement, PlacementOptions } from "./placement.js";
+import type { NodeSpec, PlacementOptions } from "./placement.js";
+import { TablePlacement } from "./table-placement.js";
 import { TokenIndex } from "./token-index.js";
 import { buildTokens } from "./tokens.js";
 import { checkPreferenceArgs } from "./validate.js";
@@ -35,28 +34,21 @@ export interface RingArc {
  * about one probe, so they barely slow down as the cluster grows; that is why the ring is the
  * default for large clusters.
  */
-export class ConsistentHashRing implements Placement {
+export class ConsistentHashRing extends TablePlacement<ConsistentHashRing> {
   readonly algorithm = "ring" as const;
-  readonly nodes: readonly string[];
   /** Virtual nodes per unit of weight this ring was built with. */
   readonly vnodes: number;
-  private readonly table: NodeTable;
   private readonly tokens: Uint32Array;
   private readonly index: TokenIndex;
   private readonly owners: Uint16Array;
-  private readonly hash: (key: string) => number;
-  private readonly options: PlacementOptions;
 
   constructor(nodes: readonly NodeSpec[], options: PlacementOptions = {}) {
     const vnodes = options.vnodes ?? DEFAULT_VNODES;
     if (!Number.isInteger(vnodes) || vnodes < 1) {
       throw new InvalidArgumentError(`vnodes must be a positive integer, got ${vnodes}`);
     }
-    this.options = options;
+    super(nodes, options);
     this.vnodes = vnodes;
-    this.hash = options.hash ?? hash32;
-    this.table = new NodeTable(nodes);
-    this.nodes = this.table.ids;
     const { tokens, owners } = buildTokens(this.table, vnodes, this.hash);
     this.tokens = tokens;
     this.owners = owners;
@@ -120,15 +112,7 @@ export class ConsistentHashRing implements Placement {
     return arcs;
   }
 
-  weightOf(id: string): number {
-    return this.table.weightOf(id);
-  }
-
-  withNode(node: NodeSpec): ConsistentHashRing {
-    return new ConsistentHashRing(this.table.adding(node), this.options);
-  }
-
-  withoutNode(id: string): ConsistentHashRing {
-    return new ConsistentHashRing(this.table.removing(id), this.options);
+  protected rebuild(nodes: readonly NodeSpec[]): ConsistentHashRing {
+    return new ConsistentHashRing(nodes, this.options);
   }
 }

@@ -1,4 +1,5 @@
 import Consul from "consul";
+import { ConsulPermissionError, ConsulUnavailableError } from "./errors.js";
 
 /** Where the Consul HTTP API is and how to authenticate to it. */
 export interface ConsulConfig {
@@ -104,4 +105,16 @@ export function consulAdvice(env: NodeJS.ProcessEnv = process.env): string {
     "Is the agent running and reachable from here, and is that the address scripts/start.sh or your operator gave? " +
     "(CONSUL_HTTP_SSL=true selects https for a bare host:port.)"
   );
+}
+
+/**
+ * A Consul error as a person at a terminal should read it: where zkv looked when Consul was
+ * unavailable (consulAdvice, on a line of its own), or that no token is set when permission was
+ * denied. Undefined for an error that is not about Consul. Both CLIs print their errors with it.
+ */
+export function describeConsulError(err: unknown, env: NodeJS.ProcessEnv = process.env): string | undefined {
+  if (err instanceof ConsulUnavailableError) return `${err.message}\n${consulAdvice(env)}`;
+  if (err instanceof ConsulPermissionError)
+    return env.CONSUL_HTTP_TOKEN ? err.message : `${err.message} (CONSUL_HTTP_TOKEN is not set)`;
+  return undefined;
 }

@@ -3,6 +3,9 @@
  * nodes and clients read cluster settings from KV and get membership pushed to them through
  * blocking queries.
  */
+
+/** Re-exported because ClusterSettings reads and writes it; defined by @zkv/hashring. */
+export type { HashingMode } from "@zkv/hashring";
 export {
   ConsulAddressError,
   type ConsulConfig,
@@ -10,6 +13,7 @@ export {
   consulConfigFromEnv,
   createConsulClient,
   DEFAULT_CONSUL_ADDR,
+  describeConsulError,
   formatConsulAddr,
   parseConsulAddr,
 } from "./config.js";
@@ -59,8 +63,6 @@ export {
   ClusterSettings,
   CURVE_ALLOWED_CLIENTS_KEY,
   HASHING_KEY,
-  HASHING_MODES,
-  type HashingMode,
   KV_PREFIX,
   parseClusterSize,
   parseHashing,

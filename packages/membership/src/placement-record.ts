@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { InvalidSettingError } from "./errors.js";
+import { parseKvRecord } from "./kv-json.js";
 
 /** The KV key holding the desired membership: who owns keys, and any add/remove in progress. */
 export const PLACEMENT_KEY = "zkv/placement";
@@ -67,15 +67,7 @@ export type PlacementRecord = z.infer<typeof PlacementRecordSchema>;
 
 /** Parses the stored JSON; InvalidSettingError when it is not a placement record. */
 export function parsePlacementRecord(raw: string): PlacementRecord {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new InvalidSettingError(PLACEMENT_KEY, raw.slice(0, 80), "a JSON placement record");
-  }
-  const parsed = PlacementRecordSchema.safeParse(json);
-  if (!parsed.success) throw new InvalidSettingError(PLACEMENT_KEY, raw.slice(0, 80), "a placement record");
-  return parsed.data;
+  return parseKvRecord(PLACEMENT_KEY, raw, PlacementRecordSchema, "placement record");
 }
 
 /**

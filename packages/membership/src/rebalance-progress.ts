@@ -1,10 +1,10 @@
 import type Consul from "consul";
 import { z } from "zod";
 import { type ConsulConfig, createConsulClient } from "./config.js";
-import { InvalidSettingError } from "./errors.js";
+import { parseKvRecord, watchKvRecord } from "./kv-json.js";
 import { type MembershipLogger, silentLogger } from "./logger.js";
 import { KV_PREFIX } from "./settings.js";
-import { BlockingWatch } from "./watch.js";
+import type { BlockingWatch } from "./watch.js";
 
 /**
  * The KV key where a running add-node / remove-node reports how far it is, so that anyone (the
@@ -44,16 +44,7 @@ export type RebalanceProgress = z.infer<typeof RebalanceProgressSchema>;
 
 /** Parses a stored report; InvalidSettingError when it is not one. */
 export function parseRebalanceProgress(raw: string): RebalanceProgress {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new InvalidSettingError(REBALANCE_PROGRESS_KEY, raw.slice(0, 80), "a JSON progress report");
-  }
-  const parsed = RebalanceProgressSchema.safeParse(json);
-  if (!parsed.success)
-    throw new InvalidSettingError(REBALANCE_PROGRESS_KEY, raw.slice(0, 80), "a progress report");
-  return parsed.data;
+  return parseKvRecord(REBALANCE_PROGRESS_KEY, raw, RebalanceProgressSchema, "progress report");
 }
 
 /**
@@ -146,21 +137,12 @@ export function watchRebalanceProgress(
   config: ConsulConfig,
   logger?: MembershipLogger,
 ): BlockingWatch<RebalanceProgress | undefined> {
-  const consul = createConsulClient(config);
-  return new BlockingWatch<RebalanceProgress | undefined>({
-    consul,
-    method: consul.kv.get as never,
-    options: { key: REBALANCE_PROGRESS_KEY },
-    transform: (data) => {
-      const raw = (data as { Value?: string | null } | null)?.Value;
-      try {
-        return raw ? parseRebalanceProgress(raw) : undefined;
-      } catch {
-        return undefined;
-      }
-    },
-    fingerprint: (p) => JSON.stringify(p ?? null),
-    label: `KV ${REBALANCE_PROGRESS_KEY}`,
-    ...(logger ? { logger } : {}),
-  });
+  const parse = (raw: string) => {
+    try {
+      return parseRebalanceProgress(raw);
+    } catch {
+      return undefined;
+    }
+  };
+  return watchKvRecord(createConsulClient(config), REBALANCE_PROGRESS_KEY, parse, logger);
 }

@@ -1,4 +1,5 @@
 import { InvalidSettingError } from "./errors.js";
+import { parseKvJson } from "./kv-json.js";
 
 /** The KV key holding the cluster's replication settings, e.g. `{"n":3,"w":2,"r":2}`. */
 export const REPLICATION_KEY = "zkv/replication";
@@ -29,12 +30,7 @@ export function replication(n: number, w?: number, r?: number): Replication {
 
 /** The stored JSON → settings; InvalidSettingError when malformed or when r + w ≤ n. */
 export function parseReplication(raw: string): Replication {
-  let json: unknown;
-  try {
-    json = JSON.parse(raw);
-  } catch {
-    throw new InvalidSettingError(REPLICATION_KEY, raw.slice(0, 80), 'JSON such as {"n":3,"w":2,"r":2}');
-  }
+  const json = parseKvJson(REPLICATION_KEY, raw, 'JSON such as {"n":3,"w":2,"r":2}');
   const { n, w, r } = (json ?? {}) as Partial<Record<"n" | "w" | "r", unknown>>;
   const settings = { n, w, r } as Replication;
   const problem = checkReplication(settings);

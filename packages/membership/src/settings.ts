@@ -1,6 +1,8 @@
+import { HASHING_MODES, type HashingMode } from "@zkv/hashring";
 import type Consul from "consul";
 import { type ConsulConfig, createConsulClient } from "./config.js";
 import { InvalidSettingError, wrapConsulError } from "./errors.js";
+import { watchKvRecord } from "./kv-json.js";
 import type { MembershipLogger } from "./logger.js";
 import {
   initialPlacement,
@@ -28,10 +30,6 @@ export const HASHING_KEY = `${KV_PREFIX}hashing`;
  * (in addition to each node's own allow-list file). Nodes watch it, so an edit applies at once.
  */
 export const CURVE_ALLOWED_CLIENTS_KEY = `${KV_PREFIX}curve/allowed-clients`;
-
-/** Placement algorithms a cluster can use. */
-export type HashingMode = "ring" | "hrw";
-export const HASHING_MODES: readonly HashingMode[] = ["ring", "hrw"];
 
 /** Cluster-wide settings in Consul KV, read by the launcher, nodes and clients alike. */
 export class ClusterSettings {
@@ -143,19 +141,7 @@ export class ClusterSettings {
 
   /** Push notifications of the placement record (undefined while absent). */
   watchPlacement(logger?: MembershipLogger): BlockingWatch<PlacementRecord | undefined> {
-    const consul = this.#consul;
-    return new BlockingWatch<PlacementRecord | undefined>({
-      consul,
-      method: consul.kv.get as never,
-      options: { key: PLACEMENT_KEY },
-      transform: (data) => {
-        const raw = (data as { Value?: string | null } | null)?.Value;
-        return raw ? parsePlacementRecord(raw) : undefined;
-      },
-      fingerprint: (r) => JSON.stringify(r ?? null),
-      label: `KV ${PLACEMENT_KEY}`,
-      ...(logger ? { logger } : {}),
-    });
+    return watchKvRecord(this.#consul, PLACEMENT_KEY, parsePlacementRecord, logger);
   }
 
   /** Push notifications of one KV key's value (undefined when deleted). */
@@ -183,8 +169,11 @@ export function parseClusterSize(raw: string): number {
   return n;
 }
 
+/** Parses `zkv/hashing`: one of @zkv/hashring's HASHING_MODES, any case, whitespace allowed. */
 export function parseHashing(raw: string): HashingMode {
   const mode = raw.trim().toLowerCase();
-  if (mode !== "ring" && mode !== "hrw") throw new InvalidSettingError(HASHING_KEY, raw, '"ring" or "hrw"');
-  return mode;
+  const known = HASHING_MODES.find((m) => m === mode);
+  if (known === undefined)
+    throw new InvalidSettingError(HASHING_KEY, raw, HASHING_MODES.map((m) => `"${m}"`).join(" or "));
+  return known;
 }

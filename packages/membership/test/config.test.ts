@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import {
   ConsulAddressError,
+  ConsulPermissionError,
+  ConsulUnavailableError,
   consulAdvice,
   consulConfigFromEnv,
+  describeConsulError,
   formatConsulAddr,
   parseConsulAddr,
 } from "../src/index.js";
@@ -44,5 +47,23 @@ describe("CONSUL_HTTP_ADDR parsing (as the consul CLI accepts it)", () => {
     expect(consulAdvice({ CONSUL_HTTP_ADDR: "10.0.0.7:8501" })).toContain(
       "10.0.0.7:8501, from CONSUL_HTTP_ADDR",
     );
+  });
+});
+
+describe("describeConsulError (what both CLIs print)", () => {
+  it("adds the advice under an unavailable Consul, on a line of its own", () => {
+    const text = describeConsulError(new ConsulUnavailableError("reading KV"), {});
+    expect(text?.split("\n")).toEqual([
+      "Consul unavailable while reading KV",
+      expect.stringContaining("CONSUL_HTTP_ADDR is not set"),
+    ]);
+  });
+  it("says the token is missing only when it is", () => {
+    const denied = new ConsulPermissionError("reading KV");
+    expect(describeConsulError(denied, {})).toMatch(/ACL policy \(CONSUL_HTTP_TOKEN is not set\)$/);
+    expect(describeConsulError(denied, { CONSUL_HTTP_TOKEN: "t" })).toBe(denied.message);
+  });
+  it("leaves other errors to the caller", () => {
+    expect(describeConsulError(new Error("boom"), {})).toBeUndefined();
   });
 });

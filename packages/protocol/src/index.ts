@@ -25,6 +25,30 @@ export { EXIT_CODE_BY_ERROR, ExitCode, errorCodeOf, exitCodeFor } from "./exit-c
 export { type JsonParseResult, parseJsonSafe } from "./json.js";
 export { DEFAULT_LIMITS, effectivePageSize, type Limits, LimitsSchema, resolveLimits } from "./limits.js";
 export {
+  AE_TREE_DEPTH,
+  AE_TREE_FANOUT,
+  AE_TREE_LEAVES,
+  type AeHashesReply,
+  AeHashesReplySchema,
+  type AeHashesRequest,
+  AeHashesRequestSchema,
+  type AeKeysReply,
+  AeKeysReplySchema,
+  type AeKeysRequest,
+  AeKeysRequestSchema,
+  type AeRootsReply,
+  AeRootsReplySchema,
+  type AeRootsRequest,
+  AeRootsRequestSchema,
+  RangeReplicasSchema,
+  type RepairReply,
+  RepairReplySchema,
+  type RepairRequest,
+  RepairRequestSchema,
+  TreeNodeSchema,
+  type TreeNodeSummary,
+} from "./schemas/anti-entropy.js";
+export {
   type BatchColumns,
   type BatchColumnsReply,
   BatchColumnsReplySchema,
@@ -113,6 +137,7 @@ export {
   GetAllRequestSchema,
   type GetOneRequest,
   GetOneRequestSchema,
+  isConditional,
   MAX_TTL_SECONDS,
   OPS,
   type Op,

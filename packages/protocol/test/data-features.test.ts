@@ -45,9 +45,31 @@ describe("PUT's data-feature fields (TTL, conditions, versions)", () => {
     ['"ifVersion":1.5', "ifVersion"],
     ['"ifAbsent":true,"ifVersion":3', "ifVersion"],
     ['"ifAbsent":"yes"', "ifAbsent"],
+    ['"version":-1', "version"],
+    ['"version":1.5', "version"],
+    ['"version":7,"ttl":5', "version"],
+    ['"version":7,"ifAbsent":true', "version"],
+    ['"version":7,"ifVersion":6', "version"],
   ])("refuses %s with INVALID_REQUEST naming %s", (fields, field) => {
     const text = `{"op":"PUT","key":"k","value":"v",${fields}}`;
     expectFailure(decodeRequest(bytes(text)), ErrorCode.INVALID_REQUEST, field);
+  });
+
+  it("takes a restore: version with an absolute expiresAt; its reply says whether it was applied", () => {
+    expect(decoded('{"op":"PUT","key":"k","value":"v","version":7,"expiresAt":1700000000000}')).toStrictEqual(
+      {
+        op: "PUT",
+        key: "k",
+        value: "v",
+        version: 7,
+        expiresAt: 1_700_000_000_000,
+      },
+    );
+    expect(decodeReply(bytes('{"ok":true,"version":9,"applied":false}'), "PUT")).toStrictEqual({
+      ok: true,
+      version: 9,
+      applied: false,
+    });
   });
 
   it("ifAbsent:false with ifVersion is no conflict of conditions", () => {

@@ -137,6 +137,9 @@ describe("decodeRequest classifies malformed objects", () => {
             "keys",
             "entries",
             "ops",
+            "epoch",
+            "peer",
+            "ranges",
           ]).toContain(result.error.field);
         }
         if (isRequestId(value.id)) expect(result.id).toEqual(value.id);

@@ -1,83 +1,101 @@
-import type { KeyValue } from "@zkv/protocol";
 import type { ZkvClient } from "../lib/requests/client.js";
+import type { VersionedEntry } from "../lib/requests/versioned-bulk.js";
+import { BackupReader, exportEntryLine, exportHeaderLine } from "./format.js";
+
+/** Keys read with their versions per round while exporting. */
+const EXPORT_CHUNK = 5000;
+/** Entries written per round while importing: a file of any size streams in bounded memory. */
+const IMPORT_CHUNK = 20_000;
 
 /**
- * Backups are JSON lines, one `{"key":…,"value":…}` per line: the shape of GET_ALL's entries,
- * readable by `jq`, `grep` and any language, and streamable in both directions.
+ * Every entry in the cluster, in key order, each key once, as a format-2 export: the keys come
+ * from a scan of every node (ZkvClient.scan), and each key's value, version and expiry from a
+ * versioned read, with replication a quorum read, so a replica's stale copy is not what is kept.
+ * A key deleted or expired between the two is left out. Resolves to the entries written.
  */
-export function backupLine(entry: KeyValue): string {
-  return `${JSON.stringify({ key: entry.key, value: entry.value })}\n`;
-}
-
-/** A backup line that is not an entry; `line` counts from 1. */
-export class BackupFormatError extends Error {
-  readonly code = "BAD_BACKUP_LINE";
-  constructor(
-    readonly line: number,
-    reason: string,
-  ) {
-    super(`line ${line}: ${reason}`);
-  }
-}
-
-/** One line of a backup → its entry; blank lines are skipped (undefined). */
-export function parseBackupLine(text: string, line: number): KeyValue | undefined {
-  if (text.trim() === "") return undefined;
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new BackupFormatError(line, "not JSON");
-  }
-  const entry = value as { key?: unknown; value?: unknown } | null;
-  if (typeof entry !== "object" || entry === null || Array.isArray(entry)) {
-    throw new BackupFormatError(line, 'expected an object {"key":…,"value":…}');
-  }
-  if (typeof entry.key !== "string") throw new BackupFormatError(line, '"key" must be a string');
-  if (typeof entry.value !== "string") throw new BackupFormatError(line, '"value" must be a string');
-  return { key: entry.key, value: entry.value };
-}
-
-/** Every entry in the cluster, in key order, each key once (see ZkvClient.scan). */
 export async function exportEntries(
   client: ZkvClient,
   sink: (line: string) => Promise<void>,
   onProgress?: (done: number) => void,
+  now: () => number = Date.now,
 ): Promise<number> {
+  await sink(exportHeaderLine(now()));
+  let keys: string[] = [];
   let done = 0;
-  for await (const entry of client.scan()) {
-    await sink(backupLine(entry));
-    onProgress?.(++done);
+  const flush = async () => {
+    const copies = await client.getManyWithVersion(keys);
+    for (let i = 0; i < keys.length; i++) {
+      const copy = copies[i];
+      if (copy !== undefined) {
+        await sink(exportEntryLine({ key: keys[i]!, ...copy }));
+        done++;
+      }
+    }
+    keys = [];
+    onProgress?.(done);
+  };
+  for await (const { key } of client.scan()) {
+    keys.push(key);
+    if (keys.length >= EXPORT_CHUNK) await flush();
   }
+  if (keys.length > 0) await flush();
   return done;
 }
 
+/** What an import did, per entry. */
+export interface ImportCounts {
+  /** The file's format: 2 with versions, 1 values only. */
+  readonly format: 1 | 2;
+  /** Entries written (format 1: all of them; format 2: those newer than the key's copy). */
+  readonly imported: number;
+  /** Format 2: entries left out because the cluster held the key at a newer (or the same) version. */
+  readonly kept: number;
+  /** Format 2: entries left out because they had expired by the time of the import. */
+  readonly expired: number;
+}
+
 /**
- * Loads backup lines through the normal write path (putMany: batched per owner), a chunk at a
- * time so a file of any size streams in bounded memory. Stops at the first malformed line, after
- * writing the chunks before it; the error says which line.
+ * Loads a backup, a chunk at a time. A format-2 entry is restored with its version and absolute
+ * expiry, and each node keeps the newer of it and the key's own copy (ZkvClient.restoreMany), so
+ * an older backup changes nothing that was written after it; an entry already expired is skipped
+ * and counted. A format-1 file (values only) is written through the normal write path, as before
+ * versions existed. Stops at the first malformed line, after the chunks before it; the error
+ * (BackupFormatError) says which line. `onProgress` is told the lines read so far.
  */
 export async function importEntries(
   client: ZkvClient,
   lines: AsyncIterable<string>,
-  onProgress?: (done: number) => void,
-  chunkSize = 20_000,
-): Promise<number> {
-  let chunk: Array<readonly [string, string]> = [];
-  let written = 0;
-  let line = 0;
+  onProgress?: (linesRead: number) => void,
+  now: () => number = Date.now,
+): Promise<ImportCounts> {
+  const reader = new BackupReader();
+  let values: Array<readonly [string, string]> = [];
+  let versioned: VersionedEntry[] = [];
+  let imported = 0;
+  let kept = 0;
+  let expired = 0;
   const flush = async () => {
-    await client.putMany(chunk);
-    written += chunk.length;
-    chunk = [];
-    onProgress?.(written);
+    if (values.length > 0) {
+      await client.putMany(values);
+      imported += values.length;
+      values = [];
+    }
+    if (versioned.length > 0) {
+      const counts = await client.restoreMany(versioned);
+      imported += counts.applied;
+      kept += counts.kept;
+      versioned = [];
+    }
+    onProgress?.(reader.lines);
   };
   for await (const text of lines) {
-    const entry = parseBackupLine(text, ++line);
-    if (entry === undefined) continue;
-    chunk.push([entry.key, entry.value]);
-    if (chunk.length >= chunkSize) await flush();
+    const item = reader.read(text);
+    if (item === undefined) continue;
+    if (item.format === 1) values.push([item.entry.key, item.entry.value]);
+    else if (item.entry.expiresAt !== undefined && item.entry.expiresAt <= now()) expired++;
+    else versioned.push(item.entry);
+    if (values.length + versioned.length >= IMPORT_CHUNK) await flush();
   }
-  if (chunk.length > 0) await flush();
-  return written;
+  await flush();
+  return { format: reader.format ?? 1, imported, kept, expired };
 }

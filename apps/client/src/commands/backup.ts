@@ -4,7 +4,8 @@ import { createInterface } from "node:readline";
 import type { StatsReply } from "@zkv/protocol";
 import { ExitCode } from "@zkv/protocol";
 import type { Command } from "commander";
-import { BackupFormatError, exportEntries, importEntries } from "../backup/backup.js";
+import { exportEntries, type ImportCounts, importEntries } from "../backup/backup.js";
+import { BackupFormatError } from "../backup/format.js";
 import type { ZkvClient } from "../lib/requests/client.js";
 import { CliExit } from "./cli-exit.js";
 import { withClient } from "./flags.js";
@@ -33,11 +34,19 @@ async function countLines(path: string): Promise<number> {
   return n;
 }
 
-/** Registers `zkv export` and `zkv import`: backups as JSON lines. */
+/** The import's closing line: what was written, and what was left out and why. */
+function importSummary(c: ImportCounts): string {
+  if (c.format === 1) return `imported ${c.imported} keys (a values-only backup: written as new writes)`;
+  return `imported ${c.imported} keys, kept ${c.kept} newer copies already stored, skipped ${c.expired} expired`;
+}
+
+/** Registers `zkv export` and `zkv import`: backups as JSON lines (backup/format.ts). */
 export function registerBackupCommands(program: Command): void {
   program
     .command("export")
-    .description('write every key to a file (or stdout) as JSON lines: {"key":…,"value":…}')
+    .description(
+      'write every key to a file (or stdout) as JSON lines: a header, then {"key","value","version","expiresAt"?} per key',
+    )
     .option("-o, --out <file>", "file to write (default: stdout)")
     .action((o: { out?: string }, cmd: Command) =>
       withClient(cmd, async (client, flags) => {
@@ -68,24 +77,26 @@ export function registerBackupCommands(program: Command): void {
     );
   program
     .command("import <file>")
-    .description("write every entry of a JSON-lines backup (from zkv export; - for stdin) into the cluster")
+    .description(
+      "load a backup from zkv export (- for stdin): each key keeps the newer of its copy and the backup's; expired entries are skipped",
+    )
     .action((path: string, _o, cmd: Command) =>
       withClient(cmd, async (client, flags) => {
         const input = path === "-" ? process.stdin : createReadStream(path);
         const lines = createInterface({ input, crlfDelay: Number.POSITIVE_INFINITY });
         const bar = path === "-" ? undefined : progressBar("import", flags.json);
         if (bar) bar.start(await countLines(path), 0);
-        let n: number;
+        let counts: ImportCounts;
         try {
-          n = await importEntries(client, lines, (done) => bar?.update(done));
+          counts = await importEntries(client, lines, (done) => bar?.update(done));
         } catch (e) {
           bar?.stop();
           if (e instanceof BackupFormatError) throw new CliExit(ExitCode.DATA_ERROR, `${path}: ${e.message}`);
           throw e;
         }
         bar?.stop();
-        if (flags.json) out(JSON.stringify({ ok: true, imported: n }));
-        else err(`imported ${n} keys`);
+        if (flags.json) out(JSON.stringify({ ok: true, ...counts }));
+        else err(importSummary(counts));
       }),
     );
 }

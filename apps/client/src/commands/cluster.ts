@@ -1,9 +1,10 @@
 import { ExitCode } from "@zkv/protocol";
+import { positiveInt } from "@zkv/protocol/cli";
 import type { Command } from "commander";
 import { runLoad } from "../lib/requests/load.js";
 import { nodeRows } from "../lib/requests/nodes-view.js";
 import { CliExit } from "./cli-exit.js";
-import { positiveInt, withClient } from "./flags.js";
+import { withClient } from "./flags.js";
 import { err, out, table } from "./output.js";
 import { progressBar } from "./progress-bar.js";
 

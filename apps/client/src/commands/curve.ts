@@ -1,53 +1,23 @@
 import { existsSync, mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { loadCurveIdentity, loadCurveKey } from "@zkv/protocol";
-import { type Command, Option } from "commander";
+import { type CurveFlags, curveIdentityFromFlags, curveServerKeyFromFlags } from "@zkv/protocol/cli";
+import type { Command } from "commander";
 import { curveKeyPair } from "zeromq";
 import type { ClientCurve } from "../lib/cluster/security.js";
 import { out } from "./output.js";
 
-/** The CLI's CURVE flags: files only, never key material (argv is world-readable in /proc). */
-export interface CurveFlags {
-  curveSecretKeyFile?: string;
-  curveServerKeyFile?: string;
-}
-
-/** Adds the global CURVE flags; each has an environment variable of the same meaning. */
-export function addCurveOptions(program: Command): Command {
-  return program
-    .addOption(
-      new Option(
-        "--curve-secret-key-file <file>",
-        "talk CURVE with this client's secret key (Z85, from `zkv keygen`)",
-      ).env("ZKV_CURVE_SECRET_KEY_FILE"),
-    )
-    .addOption(
-      new Option(
-        "--curve-server-key-file <file>",
-        "static cluster with CURVE: the nodes' public key (Consul clusters publish their own)",
-      ).env("ZKV_CURVE_SERVER_KEY_FILE"),
-    );
-}
-
 /**
- * The client's CURVE configuration from its flags, or from ZKV_CURVE_SECRET_KEY and
- * ZKV_CURVE_SERVER_KEY holding the keys themselves; undefined (plaintext) without a secret key.
+ * The client's CURVE configuration from its flags (see @zkv/protocol/cli), or from
+ * ZKV_CURVE_SECRET_KEY and ZKV_CURVE_SERVER_KEY holding the keys themselves; undefined
+ * (plaintext) without a secret key.
  */
 export function curveFromFlags(
   flags: CurveFlags,
   env: NodeJS.ProcessEnv = process.env,
 ): ClientCurve | undefined {
-  const identity = loadCurveIdentity({
-    file: flags.curveSecretKeyFile,
-    inline: env.ZKV_CURVE_SECRET_KEY,
-    label: "ZKV_CURVE_SECRET_KEY",
-  });
+  const identity = curveIdentityFromFlags(flags, env);
   if (!identity) return undefined;
-  const serverKey = loadCurveKey({
-    file: flags.curveServerKeyFile,
-    inline: env.ZKV_CURVE_SERVER_KEY,
-    label: "ZKV_CURVE_SERVER_KEY",
-  });
+  const serverKey = curveServerKeyFromFlags(flags, env);
   return serverKey === undefined ? { identity } : { identity, serverKey };
 }
 

@@ -1,8 +1,9 @@
 import { once } from "node:events";
 import { consulConfigFromEnv } from "@zkv/membership";
+import type { CurveFlags } from "@zkv/protocol/cli";
 import { type Command, InvalidArgumentError } from "commander";
 import { Dashboard } from "../dashboard/dashboard.js";
-import { type CurveFlags, curveFromFlags } from "./curve.js";
+import { curveFromFlags } from "./curve.js";
 import { err, out } from "./output.js";
 
 const port = (raw: string) => {

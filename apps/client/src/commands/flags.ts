@@ -1,9 +1,11 @@
-import { consulConfigFromEnv, type HashingMode } from "@zkv/membership";
+import { HASHING_MODES, type HashingMode } from "@zkv/hashring";
+import { consulConfigFromEnv } from "@zkv/membership";
 import { ExitCode } from "@zkv/protocol";
+import { type CurveFlags, positiveInt } from "@zkv/protocol/cli";
 import { type Command, InvalidArgumentError, Option } from "commander";
 import { type ClientOptions, ZkvClient } from "../lib/requests/client.js";
 import { CliExit } from "./cli-exit.js";
-import { type CurveFlags, curveFromFlags } from "./curve.js";
+import { curveFromFlags } from "./curve.js";
 
 /** The options every zkv command takes (see `zkv --help`). */
 export interface GlobalFlags extends CurveFlags {
@@ -19,13 +21,6 @@ export interface GlobalFlags extends CurveFlags {
 export function usage(message: string): CliExit {
   return new CliExit(ExitCode.USAGE, `error: ${message}`);
 }
-
-/** A parser for a flag that takes a positive integer. */
-export const positiveInt = (what: string) => (raw: string) => {
-  const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
-  return n;
-};
 
 /** A parser for a flag that takes a positive number (fractions allowed). */
 export const positiveNumber = (what: string) => (raw: string) => {
@@ -44,7 +39,7 @@ export function addClientOptions(program: Command): Command {
     )
     .addOption(
       new Option("--hashing <mode>", "placement of a static cluster (a Consul cluster stores its own)")
-        .choices(["ring", "hrw"])
+        .choices(HASHING_MODES)
         .default("ring"),
     )
     .option("--host <host>", "static cluster: host of the nodes", "127.0.0.1")

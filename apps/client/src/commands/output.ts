@@ -10,16 +10,6 @@ export async function write(text: string): Promise<void> {
   if (!process.stdout.write(text)) await once(process.stdout, "drain");
 }
 
-/**
- * A reader that goes away (`zkv all | head`) is not an error: stop quietly, as Unix tools do.
- */
-export function exitQuietlyOnEpipe(): void {
-  process.stdout.on("error", (e: NodeJS.ErrnoException) => {
-    if (e.code === "EPIPE") process.exit(0);
-    throw e;
-  });
-}
-
 /** Writes a diagnostic line to stderr. */
 export function err(line: string): void {
   process.stderr.write(`${line}\n`);

@@ -1,16 +1,17 @@
-import { createRequire } from "node:module";
-import { consulAdvice } from "@zkv/membership";
+import { describeConsulError } from "@zkv/membership";
 import { ErrorCode, ExitCode, errorCodeOf, exitCodeFor } from "@zkv/protocol";
+import { addCurveOptions, exitQuietlyOnEpipe, packageVersion, versionRequested } from "@zkv/protocol/cli";
 import { Command, CommanderError } from "commander";
 import { registerBackupCommands } from "./backup.js";
 import { CliExit } from "./cli-exit.js";
 import { registerClusterCommands } from "./cluster.js";
-import { addCurveOptions, registerKeygen } from "./curve.js";
+import { registerKeygen } from "./curve.js";
 import { registerDashboardCommand } from "./dashboard.js";
 import { registerDataCommands } from "./data.js";
 import { addClientOptions } from "./flags.js";
-import { err, exitQuietlyOnEpipe, out } from "./output.js";
+import { err, out } from "./output.js";
 import { registerRebalanceCommands } from "./rebalance.js";
+import { registerRepairCommand } from "./repair.js";
 
 /** The `zkv` program: its global options and help, and every command group. */
 function buildProgram(): Command {
@@ -37,23 +38,19 @@ that exists, cas or put --if-version at another version), 65 not a zkv backup (i
     )
     .exitOverride()
     .showHelpAfterError();
-  addCurveOptions(program);
+  addCurveOptions(program, "client");
   registerKeygen(program);
   registerDataCommands(program);
   registerClusterCommands(program);
   registerRebalanceCommands(program);
+  registerRepairCommand(program);
   registerBackupCommands(program);
   registerDashboardCommand(program);
   return program;
 }
 
-/**
- * The package's version. Read at run time, relative to this file: the sources and the compiled
- * `zkv` (dist/cli/zkv.mjs) both sit two folders below package.json.
- */
-function packageVersion(): string {
-  return (createRequire(import.meta.url)("../../package.json") as { version: string }).version;
-}
+/** zkv's package.json: the sources and the compiled `zkv` (dist/cli/zkv.mjs) sit two folders below it. */
+const MANIFEST = new URL("../../package.json", import.meta.url);
 
 /** Parses argv, runs the command and resolves to the exit code. */
 export async function runClientCli(argv: readonly string[]): Promise<number> {
@@ -64,9 +61,8 @@ export async function runClientCli(argv: readonly string[]): Promise<number> {
     program.outputHelp();
     return ExitCode.USAGE;
   }
-  // By hand, not commander's .version(): that would also take `zkv get --version k`'s flag.
-  if (args.length === 1 && (args[0] === "--version" || args[0] === "-V")) {
-    out(packageVersion());
+  if (versionRequested(args)) {
+    out(packageVersion(MANIFEST));
     return ExitCode.OK;
   }
   try {
@@ -88,8 +84,5 @@ function errorMessage(e: unknown): string {
   const code = errorCodeOf(e);
   const message = e instanceof Error ? e.message : String(e);
   const named = code === ErrorCode.CONFLICT || code === ErrorCode.OUT_OF_MEMORY ? `${code}: ` : "";
-  if (code === "CONSUL_UNAVAILABLE") return `error: ${message}\n${consulAdvice()}`;
-  if (code === "CONSUL_PERMISSION_DENIED" && !process.env.CONSUL_HTTP_TOKEN)
-    return `error: ${message} (CONSUL_HTTP_TOKEN is not set)`;
-  return `error: ${named}${message}`;
+  return `error: ${describeConsulError(e) ?? `${named}${message}`}`;
 }

@@ -12,12 +12,20 @@ export interface RunIdentity {
   readonly node: string;
 }
 
-/** The report of a run that has just begun. */
-export function initialProgress(id: RunIdentity, now: number): RebalanceProgress {
+/**
+ * The report of a run that has just begun: an add begins by waiting for its node, anything else
+ * by listing keys. The first report is published at once and later ones at most once a second,
+ * so it must name the phase the run is really in.
+ */
+export function initialProgress(
+  id: RunIdentity,
+  now: number,
+  phase: "waiting-for-node" | "scanning" = "scanning",
+): RebalanceProgress {
   return {
     version: 1,
     ...id,
-    phase: "scanning",
+    phase,
     planned: 0,
     moved: 0,
     swept: 0,
@@ -63,8 +71,9 @@ export class ProgressReporter {
     id: RunIdentity,
     private readonly publisher: ProgressPublisher | undefined,
     private readonly listener: ((p: RebalanceProgress) => void) | undefined,
+    firstPhase: "waiting-for-node" | "scanning" = "scanning",
   ) {
-    this.#progress = initialProgress(id, Date.now());
+    this.#progress = initialProgress(id, Date.now(), firstPhase);
     this.#emit();
   }
 

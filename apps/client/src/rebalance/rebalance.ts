@@ -74,7 +74,12 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
     }
     let record = start.record;
     const t = record.transition!;
-    reporter = new ProgressReporter(t, publisher, options.onReport);
+    reporter = new ProgressReporter(
+      t,
+      publisher,
+      options.onReport,
+      t.phase === "joining" ? "waiting-for-node" : "scanning",
+    );
     const onProgress = (p: RunEvent) => {
       reporter?.update(p);
       options.onProgress?.(p);

@@ -1,6 +1,13 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { trackPid, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
+import { ClusterSettings, replication } from "@zkv/membership";
+import {
+  startTestConsul,
+  type TestConsul,
+  trackPid,
+  trackProcessGroup,
+  untrackPid,
+} from "@zkv/membership/testing";
 import { startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
 
 const SERVER_MAIN = fileURLToPath(new URL("../../../server/src/main.ts", import.meta.url));
@@ -19,6 +26,42 @@ export function startCluster(
   options: { readonly basePort?: number } = {},
 ): Promise<TestCluster> {
   return startZkvCluster({ env, args, ...options });
+}
+
+/** A Consul agent of its own and a cluster registered in it; stop() stops both. */
+export interface ConsulTestCluster {
+  readonly consul: TestConsul;
+  readonly cluster: TestCluster;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts a Consul agent, stores a cluster of `size` nodes keeping `n` copies of each key (quorums
+ * the majorities), and starts the launcher with `args` against it.
+ */
+export async function startReplicatedCluster(
+  size: number,
+  n: number,
+  args: readonly string[] = [],
+): Promise<ConsulTestCluster> {
+  const consul = await startTestConsul();
+  try {
+    const settings = new ClusterSettings(consul.config);
+    await settings.setClusterSize(size);
+    await settings.setReplication(replication(n));
+    const cluster = await startCluster(consul.env, args);
+    return {
+      consul,
+      cluster,
+      async stop() {
+        await cluster.stop();
+        await consul.stop();
+      },
+    };
+  } catch (err) {
+    await consul.stop();
+    throw err;
+  }
 }
 
 /** How a CLI run ended: its exit code (null when a signal killed it) and output. */

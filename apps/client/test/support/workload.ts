@@ -1,3 +1,4 @@
+import { errorCodeOf } from "@zkv/protocol";
 import type { ZkvClient } from "../../src/index.js";
 
 /** What a workload saw: acknowledged writes, and reads that returned something older. */
@@ -80,4 +81,31 @@ export async function missingLoaded(client: ZkvClient, count: number): Promise<s
     if (value !== `value-${i}`) lost.push(`key-${i}`);
   }
   return lost;
+}
+
+/**
+ * Runs `step` in `loops` concurrent loops, over and over, until stop(): the shape of every reader
+ * and writer a test keeps busy during a fault. A step that throws is counted in `failures` by its
+ * error code (its text, for an error without one), and the loop goes on.
+ */
+export function repeatUntilStopped(step: (loop: number, i: number) => Promise<void>, loops = 1) {
+  const failures = new Map<string, number>();
+  let running = true;
+  const loopsDone = Array.from({ length: loops }, async (_, loop) => {
+    for (let i = 0; running; i++) {
+      try {
+        await step(loop, i);
+      } catch (err) {
+        const code = errorCodeOf(err) ?? String(err);
+        failures.set(code, (failures.get(code) ?? 0) + 1);
+      }
+    }
+  });
+  return {
+    failures: failures as ReadonlyMap<string, number>,
+    async stop(): Promise<void> {
+      running = false;
+      await Promise.all(loopsDone);
+    },
+  };
 }

@@ -1,21 +1,30 @@
-import { ConsulPermissionError, ConsulUnavailableError } from "@zkv/membership";
-import { CurveKeyError } from "@zkv/protocol";
+import { HASHING_MODES } from "@zkv/hashring";
+import { describeConsulError } from "@zkv/membership";
+import { ExitCode, errorCodeOf, exitCodeFor } from "@zkv/protocol";
+import {
+  addCurveOptions,
+  exitQuietlyOnEpipe,
+  packageVersion,
+  positiveInt,
+  versionRequested,
+} from "@zkv/protocol/cli";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
-import { LaunchRefusedError } from "../launcher/launch-placement.js";
 import { LOG_LEVELS } from "../logger.js";
 import { METRICS_PORT_OFFSET } from "../node/metrics.js";
-import { DataDirError } from "../store/index.js";
-import { addCurveOptions } from "./cli-curve.js";
-import { ExitCode } from "./exit-codes.js";
 import { addMemoryOptions } from "./memory-flags.js";
 import { runLauncher } from "./run-launcher.js";
 import { runSingleNode } from "./run-node.js";
 import type { ServerFlags } from "./server-flags.js";
 import { addStorageOptions, checkStorageFlags } from "./storage-flags.js";
 
-const positiveInt = (what: string) => (raw: string) => {
+/** zkv-server's package.json: the sources, tsc's dist/ and dist/cli/zkv-server.mjs sit two folders below it. */
+const MANIFEST = new URL("../../package.json", import.meta.url);
+
+/** Seconds, fractions allowed, 0 included (it turns a background task off). */
+const secondsOrZero = (what: string) => (raw: string) => {
   const n = Number(raw);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`${what} must be a positive integer`);
+  if (raw.trim() === "" || !Number.isFinite(n) || n < 0)
+    throw new InvalidArgumentError(`${what} must be a number of seconds (0 turns it off)`);
   return n;
 };
 
@@ -35,15 +44,15 @@ function buildProgram(): Command {
 Modes:
   (default)        read cluster_size from Consul KV and start that many nodes,
                    node-i on port base-port+i; supervise them until Ctrl-C
-  --nodes N        phase 1: N nodes with static membership, no Consul
+  --nodes N        N nodes with static membership, no Consul
   --node-id ID     one node in this process (one node per container)
 
 Every node serves Prometheus metrics on http://<host>:<port + ${METRICS_PORT_OFFSET}>/metrics
 (node-0 on 2000 → 9000), registered in Consul as meta metrics_port.
 
 Consul is found through CONSUL_HTTP_ADDR (host:port or http(s)://host:port,
-default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN (an ACL token; see the README's
-Security section for the policy it needs).
+default 127.0.0.1:8500) and CONSUL_HTTP_TOKEN (an ACL token; docs/security.md, "Consul
+ACLs", has the policy it needs).
 
 Without --curve-secret-key-file (or ZKV_CURVE_SECRET_KEY[_FILE]) traffic is plaintext and
 unauthenticated: keep --host at 127.0.0.1 unless the network is trusted.
@@ -61,11 +70,14 @@ OUT_OF_MEMORY and nothing is dropped; reads, deletes and shrinking writes still 
 --client-output-limit (default 64mb) bounds the replies a node holds for one client that
 does not read them; past it that client is dropped (its later requests get no answer).
 
-Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
-73 data dir unusable or in use by another process, 77 Consul denied permission
-(CONSUL_HTTP_TOKEN), 78 bad CURVE key or allow-list.`,
+zkv-server --version (or -V) prints zkv-server's version.
+
+Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 4 refused (the cluster already
+runs, or the flags contradict the stored cluster), 69 Consul unavailable, 73 data dir
+unusable or in use by another process, 77 Consul denied permission (CONSUL_HTTP_TOKEN),
+78 bad CURVE key or allow-list. docs/operations.md has the table for both programs.`,
     )
-    .option("--nodes <n>", "phase 1: start n nodes without Consul", positiveInt("--nodes"))
+    .option("--nodes <n>", "start n nodes with static membership, without Consul", positiveInt("--nodes"))
     .option("--node-id <id>", "run a single node with this id")
     .option(
       "--port <port>",
@@ -85,16 +97,16 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
       new Option(
         "--hashing <mode>",
         "placement algorithm, stored in Consul KV for the whole cluster",
-      ).choices(["ring", "hrw"]),
+      ).choices(HASHING_MODES),
     )
     .option(
       "--cluster-size <n>",
-      "seed a new cluster with n nodes (written to Consul KV cluster_size); an existing cluster keeps its members",
+      "start a new cluster of n nodes (written to Consul KV cluster_size); an existing cluster keeps its members",
       positiveInt("--cluster-size"),
     )
     .option(
       "--reset",
-      "forget the stored placement and seed the cluster afresh (refused while it runs or its data dirs hold keys)",
+      "forget the stored placement and start the cluster afresh (refused while it runs or its data dirs hold keys)",
     )
     .option(
       "--replicas <n>",
@@ -112,6 +124,14 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
       positiveInt("--read-quorum"),
     )
     .option("--ttl <seconds>", "TTL of each node's Consul health check", positiveInt("--ttl"), 10)
+    .addOption(
+      new Option(
+        "--anti-entropy-interval <seconds>",
+        "with replication: seconds between a node's background comparisons of its ranges with their other replicas (default 60; 0 turns them off, `zkv repair` still runs one)",
+      )
+        .argParser(secondsOrZero("--anti-entropy-interval"))
+        .env("ZKV_ANTI_ENTROPY_INTERVAL"),
+    )
     .option(
       "--metrics-port <port>",
       `single node: Prometheus metrics port (default: port + ${METRICS_PORT_OFFSET}; 0 disables)`,
@@ -125,14 +145,19 @@ Exit codes: 0 stopped cleanly, 1 failed, 2 bad usage, 69 Consul unavailable,
     )
     .exitOverride()
     .configureOutput({ writeErr: (s) => process.stderr.write(s) });
-  return addMemoryOptions(addStorageOptions(addCurveOptions(program)));
+  return addMemoryOptions(addStorageOptions(addCurveOptions(program, "node")));
 }
 
 /** Parses argv and runs the chosen mode; resolves to the process exit code. */
 export async function runServerCli(argv: readonly string[]): Promise<number> {
   const program = buildProgram();
+  exitQuietlyOnEpipe();
   // pnpm hands a typed `--` through literally: ignore a leading one.
   const args = argv[0] === "--" ? argv.slice(1) : argv;
+  if (versionRequested(args)) {
+    process.stdout.write(`${packageVersion(MANIFEST)}\n`);
+    return ExitCode.OK;
+  }
   let flags: ServerFlags;
   try {
     flags = program.parse(args, { from: "user" }).opts<ServerFlags>();
@@ -171,28 +196,20 @@ export async function runServerCli(argv: readonly string[]): Promise<number> {
     if (flags.nodeId !== undefined) return await runSingleNode(flags, flags.nodeId);
     return await runLauncher(flags);
   } catch (err) {
-    if (err instanceof ConsulPermissionError) {
-      const hint = process.env.CONSUL_HTTP_TOKEN ? "" : " (CONSUL_HTTP_TOKEN is not set)";
-      process.stderr.write(`error: ${err.message}${hint}\n`);
-      return ExitCode.NO_PERMISSION;
-    }
-    if (err instanceof ConsulUnavailableError) {
-      process.stderr.write(`error: ${err.message}\n`);
-      return ExitCode.UNAVAILABLE;
-    }
-    if (err instanceof LaunchRefusedError) {
-      process.stderr.write(`error: ${err.code}: ${err.message}\n`);
-      return ExitCode.REFUSED;
-    }
-    if (err instanceof DataDirError) {
-      process.stderr.write(`error: ${err.code}: ${err.message}\n`);
-      return ExitCode.CANT_CREATE;
-    }
-    if (err instanceof CurveKeyError) {
-      process.stderr.write(`error: CURVE: ${err.message}\n`);
-      return ExitCode.CONFIG;
-    }
-    process.stderr.write(`error: ${(err as Error).message}\n`);
-    return ExitCode.FAILURE;
+    process.stderr.write(`${errorMessage(err)}\n`);
+    return exitCodeFor(err);
   }
+}
+
+/**
+ * What the operator reads on stderr: a refusal or an unusable data dir names its code (scripts
+ * match on it), a bad key says it is about CURVE, a Consul error says where zkv looked.
+ */
+function errorMessage(err: unknown): string {
+  const message = err instanceof Error ? err.message : String(err);
+  const code = errorCodeOf(err);
+  const exit = exitCodeFor(err);
+  if (exit === ExitCode.CONFIG) return `error: CURVE: ${message}`;
+  if (exit === ExitCode.REFUSED || exit === ExitCode.CANT_CREATE) return `error: ${code}: ${message}`;
+  return `error: ${describeConsulError(err) ?? message}`;
 }

@@ -1,11 +1,11 @@
 import { fileURLToPath } from "node:url";
 import { ClusterSettings, consulConfigFromEnv, desiredNodes, formatConsulAddr } from "@zkv/membership";
+import { ExitCode } from "@zkv/protocol";
 import { clearStaleEntries, launchPlacement, refuseIfRunning } from "../launcher/launch-placement.js";
 import { ClusterLauncher } from "../launcher/launcher.js";
 import { createLogger, type Logger } from "../logger.js";
 import { waitForPings } from "../ping.js";
 import { curveFromFlags, curveNodeArgs } from "./cli-curve.js";
-import { ExitCode } from "./exit-codes.js";
 import { memoryNodeArgs } from "./memory-flags.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
 import { storageNodeArgs } from "./storage-flags.js";
@@ -22,6 +22,8 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   // Checked here so a bad key fails the launcher once, not every node in a restart loop.
   const curve = curveFromFlags(flags);
   nodeArgs.push(...curveNodeArgs(flags), ...storageNodeArgs(flags), ...memoryNodeArgs(flags));
+  if (flags.antiEntropyInterval !== undefined)
+    nodeArgs.push("--anti-entropy-interval", String(flags.antiEntropyInterval));
 
   if (flags.nodes !== undefined) {
     const nodes = nodeSpecs(flags.nodes, flags.basePort);

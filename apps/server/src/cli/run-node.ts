@@ -1,4 +1,5 @@
 import { ClusterSettings, type ConsulConfig, consulConfigFromEnv } from "@zkv/membership";
+import { ExitCode } from "@zkv/protocol";
 import { InvalidArgumentError } from "commander";
 import { createLogger, type Logger } from "../logger.js";
 import { METRICS_PORT_OFFSET } from "../node/metrics.js";
@@ -11,7 +12,6 @@ import {
   writeCompleteMarker,
 } from "../store/index.js";
 import { curveFromFlags } from "./cli-curve.js";
-import { ExitCode } from "./exit-codes.js";
 import { type ServerFlags, untilSignal } from "./server-flags.js";
 
 const REMOVED = "removed from the cluster";
@@ -67,6 +67,9 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
     ...(replication ? { replication } : {}),
     ttlSeconds: flags.ttl,
     ...(flags.maxMemory === undefined ? {} : { maxBytes: flags.maxMemory }),
+    ...(flags.antiEntropyInterval === undefined
+      ? {}
+      : { antiEntropyIntervalMs: Math.round(flags.antiEntropyInterval * 1000) }),
     ...(flags.clientOutputLimit === undefined
       ? {}
       : { socketLimits: { maxReplyBytesPerPeer: flags.clientOutputLimit } }),

@@ -1,5 +1,5 @@
+import type { CurveFlags } from "@zkv/protocol/cli";
 import type { LaunchFlags } from "../launcher/launch-placement.js";
-import type { CurveFlags } from "./cli-curve.js";
 import type { StorageFlags } from "./storage-flags.js";
 
 /** The server command line's flags, as commander parses them. */
@@ -15,6 +15,8 @@ export interface ServerFlags extends CurveFlags, StorageFlags, LaunchFlags {
   maxMemory?: number;
   /** --client-output-limit, in bytes: replies held for one client that does not read them. */
   clientOutputLimit?: number;
+  /** --anti-entropy-interval, in seconds: pause between background anti-entropy passes; 0: off. */
+  antiEntropyInterval?: number;
   logLevel: string;
 }
 

@@ -16,6 +16,8 @@ export class ClusterMember {
   readonly view: ClusterView;
   /** Set when the cluster keeps more than one copy of each key. */
   readonly replication: NodeReplication | undefined;
+  /** The store every part of the node must use: with replication, one its anti-entropy follows. */
+  readonly store: Store;
   /** Resolves when the cluster removed this node (remove-node finished): time to shut down. */
   readonly removed: Promise<void>;
   readonly #follower: ClusterFollower;
@@ -35,6 +37,7 @@ export class ClusterMember {
         ? this.#registration.updateMeta({ [REPLICA_STATE_META]: "serving" })
         : Promise.resolve(),
     );
+    this.store = this.replication?.store ?? store;
     this.#follower = new ClusterFollower(consul, this.view, options.logger);
     let onRemoved: () => void = () => {};
     this.removed = new Promise((resolve) => {
@@ -112,6 +115,7 @@ function replicationFor(
     ...(options.curve ? { curve: options.curve.identity } : {}),
     startsEmpty: options.startsEmpty ?? options.store === undefined,
     bootstrapGiveUpMs: options.bootstrapGiveUpMs,
+    antiEntropyIntervalMs: options.antiEntropyIntervalMs,
     onServing: async () => {
       await options.onBootstrapped?.();
       await announce();

@@ -1,6 +1,7 @@
 import { createServer, type Server } from "node:http";
 import { isErrorReply, type Reply } from "@zkv/protocol";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
+import type { AntiEntropyStats } from "../anti-entropy/anti-entropy.js";
 import type { MessageObserver } from "../requests/observer.js";
 import type { ClientOutputStats } from "../requests/stats.js";
 import type { Store } from "../store/index.js";
@@ -45,8 +46,15 @@ export class NodeMetrics implements MessageObserver {
    *   event loop lag, GC). They start observers that live as long as the process, so only a
    *   node that actually serves its metrics asks for them.
    * @param output the node's replies held for slow clients, and the clients dropped.
+   * @param antiEntropy with replication: what the node's anti-entropy compared and repaired.
    */
-  constructor(store: Store, nodeId: string, processMetrics: boolean, output?: ClientOutputStats) {
+  constructor(
+    store: Store,
+    nodeId: string,
+    processMetrics: boolean,
+    output?: ClientOutputStats,
+    antiEntropy?: AntiEntropyStats,
+  ) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: nodeId });
     const requests = this.#requests;
@@ -107,6 +115,7 @@ export class NodeMetrics implements MessageObserver {
         this.set(output?.queuedBytes ?? 0);
       },
     });
+    if (antiEntropy) registerAntiEntropy(antiEntropy, registers);
     this.#movedIn = moved.labels("in");
     this.#movedOut = moved.labels("out");
     moved.inc({ direction: "in" }, 0);
@@ -142,6 +151,48 @@ export class NodeMetrics implements MessageObserver {
   movedOut(count: number): void {
     this.#movedOut.inc(count);
   }
+}
+
+/** The anti-entropy series, read from its counters at scrape time. */
+function registerAntiEntropy(stats: AntiEntropyStats, registers: Registry[]): void {
+  const counter = (name: string, help: string, read: () => number) =>
+    new Counter({
+      name,
+      help,
+      registers,
+      collect() {
+        this.reset();
+        this.inc(read());
+      },
+    });
+  counter(
+    "zkv_anti_entropy_keys_repaired_total",
+    "Copies anti-entropy made good: newer copies applied here or acknowledged by the peer compared with",
+    () => stats.keysRepaired,
+  );
+  counter(
+    "zkv_anti_entropy_keys_different_total",
+    "Keys anti-entropy found at different versions (or missing) on this node and a co-replica",
+    () => stats.keysDifferent,
+  );
+  counter(
+    "zkv_anti_entropy_ranges_compared_total",
+    "Ranges (keys sharing one replica set) this node compared with a co-replica",
+    () => stats.rangesCompared,
+  );
+  counter(
+    "zkv_anti_entropy_bytes_total",
+    "Approximate bytes (JSON) this node's comparisons exchanged with its peers, both ways",
+    () => stats.bytes,
+  );
+  new Gauge({
+    name: "zkv_anti_entropy_last_full_pass_timestamp_seconds",
+    help: "When this node last had compared every range with every co-replica (Unix seconds; 0: never)",
+    registers,
+    collect() {
+      this.set((stats.lastFullPass() ?? 0) / 1000);
+    },
+  });
 }
 
 /**

@@ -43,6 +43,11 @@ export interface NodeOptions {
   readonly bootstrapGiveUpMs?: number;
   /** Called once a bootstrapping node has its copies, before it says so in Consul. */
   readonly onBootstrapped?: () => Promise<void>;
+  /**
+   * With replication: pause between background anti-entropy passes, in ms (default 60 s); 0
+   * turns them off (`zkv repair` still runs one).
+   */
+  readonly antiEntropyIntervalMs?: number;
   readonly logger: Logger;
   readonly ttlSeconds?: number;
   /**

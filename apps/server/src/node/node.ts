@@ -63,10 +63,11 @@ export class ZkvNode {
   readonly startedAt = Date.now();
 
   constructor(private readonly options: NodeOptions) {
-    this.store = options.store ?? new MemoryStore();
+    const store = options.store ?? new MemoryStore();
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.#log = options.logger;
-    this.#member = options.consul ? new ClusterMember(options, options.consul, this.store) : undefined;
+    this.#member = options.consul ? new ClusterMember(options, options.consul, store) : undefined;
+    this.store = this.#member?.store ?? store;
     this.cluster = this.#member?.view;
     this.removed = this.#member?.removed ?? new Promise(() => {});
     const socketLimits = { ...DEFAULT_SOCKET_LIMITS, ...options.socketLimits };
@@ -83,7 +84,13 @@ export class ZkvNode {
     this.output = new ClientOutput(this.#socket, socketLimits.maxReplyBytesPerPeer, this.#log);
     this.#replies = new ReplySender(this.output);
     const metricsPort = options.metricsPort || undefined;
-    this.metrics = new NodeMetrics(this.store, options.nodeId, metricsPort !== undefined, this.output);
+    this.metrics = new NodeMetrics(
+      this.store,
+      options.nodeId,
+      metricsPort !== undefined,
+      this.output,
+      this.#member?.replication?.antiEntropy,
+    );
     this.#metricsServer =
       metricsPort === undefined
         ? undefined

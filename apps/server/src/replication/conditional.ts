@@ -64,7 +64,9 @@ export class ConditionalWrites {
     const current = await replicator.read(request.key);
     checkCondition(request, isLive(current, store.now()) ? current : undefined);
     const growth = growthOf(store, request.key, request.value);
-    makeRoom(this.o, growth);
+    // Replicated, like every other write's reclaim: an expired key leaves a tombstone, or an older
+    // copy on a replica that missed the expiring write would come back through read repair.
+    makeRoom({ ...this.o, keepTombstones: true }, growth);
     checkBudget(this.o, growth);
     const expiresAt = expiryOf(request, store.now());
     const { version } = await replicator.write(request.key, request.value, request.w, expiresAt);

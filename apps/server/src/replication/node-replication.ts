@@ -7,6 +7,9 @@ import {
   type Replication,
 } from "@zkv/membership";
 import type { ReplicaHandoffReply } from "@zkv/protocol";
+import { AntiEntropy, DEFAULT_ANTI_ENTROPY_INTERVAL_MS } from "../anti-entropy/anti-entropy.js";
+import { RangeTrees } from "../anti-entropy/range-trees.js";
+import { TrackedStore } from "../anti-entropy/tracked-store.js";
 import type { ClusterView } from "../cluster/ownership.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/index.js";
@@ -46,6 +49,8 @@ export interface NodeReplicationOptions {
   readonly bootstrapGiveUpMs?: number | undefined;
   /** Told once the node serves after bootstrapping (to say so in Consul, mark its data dir). */
   readonly onServing?: () => Promise<void>;
+  /** Pause between background anti-entropy passes (default 60 s); 0: only on REPAIR. */
+  readonly antiEntropyIntervalMs?: number | undefined;
 }
 
 /**
@@ -53,9 +58,14 @@ export interface NodeReplicationOptions {
  * of the members (addresses, health, CURVE keys, bootstrapping), the Replicator that coordinates
  * the key requests this node receives and answers its peers' REPLICATE / REPLICA_GET, and the
  * node's state: bootstrapping (started empty) until bootstrap() has its copies, then serving.
+ * Its anti-entropy keeps a hash tree per range over `store`, the node's store as every part of
+ * the node must write it (each write updates the trees).
  */
 export class NodeReplication {
   readonly context: ReplicaContext;
+  /** The node's store, its writes followed by the anti-entropy trees. */
+  readonly store: TrackedStore;
+  readonly antiEntropy: AntiEntropy;
   readonly #peers: PeerLinks;
   readonly #watcher: MembershipWatcher;
   readonly #replicator: Replicator;
@@ -66,37 +76,65 @@ export class NodeReplication {
   constructor(private readonly o: NodeReplicationOptions) {
     o.cluster.replicas = o.settings.n;
     this.#state = o.startsEmpty ? "bootstrapping" : "serving";
+    const trees = new RangeTrees();
+    const store = new TrackedStore(o.store, (key, before, after) => trees.update(key, before, after));
+    this.store = store;
     this.#peers = new PeerLinks(o.nodeId, o.curve);
     this.#watcher = new MembershipWatcher({ consul: o.consul, logger: o.logger });
     this.#replicator = new Replicator({
       self: o.nodeId,
-      store: o.store,
+      store,
       peers: this.#peers,
       batcher: new PeerBatcher(this.#peers, REPLICA_TIMEOUT_MS),
       replicasOf: (key) => o.cluster.replicasOf(key) ?? [o.nodeId],
       settings: () => o.settings,
       timeoutMs: REPLICA_TIMEOUT_MS,
-      clock: o.store.clock,
-      now: () => o.store.now(),
+      clock: store.clock,
+      now: () => store.now(),
       serving: () => this.#state === "serving",
+      hints: {
+        log: o.store.hintLog?.(),
+        placementKnown: () => o.cluster.placement !== undefined,
+        isMember: (id) =>
+          (o.cluster.placement?.nodes.includes(id) ?? true) ||
+          (o.cluster.migration?.next.nodes.includes(id) ?? false),
+        onCapped: (replica, cap) =>
+          o.logger.warn(
+            { replica, cap },
+            "hints for this replica reached the cap: further misses are not recorded (read repair and anti-entropy bring it up to date)",
+          ),
+      },
     });
     const conditional = new ConditionalWrites({
       self: o.nodeId,
       primaryOf: (key) => o.cluster.replicasOf(key)?.[0],
       replicator: this.#replicator,
-      store: o.store,
+      store,
       maxBytes: o.maxBytes,
+    });
+    this.antiEntropy = new AntiEntropy({
+      self: o.nodeId,
+      store,
+      trees,
+      cluster: o.cluster,
+      links: this.#peers,
+      push: (peer, key, copy) => this.#replicator.push(peer, key, copy),
+      serving: () => this.#state === "serving",
+      intervalMs: o.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL_MS,
+      logger: o.logger,
     });
     this.context = {
       replicator: this.#replicator,
-      store: o.store,
+      store,
       conditional,
+      antiEntropy: this.antiEntropy,
       state: () => this.#state,
+      hints: this.#replicator.hints,
       holds: (key) => o.cluster.replicasOf(key)?.includes(o.nodeId) ?? true,
       ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
     };
     const hints = this.#replicator.hints;
-    this.#purger = new TombstonePurger(o.store, o.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, (key) =>
+    this.#purger = new TombstonePurger(store, o.tombstoneTtlMs ?? DEFAULT_TOMBSTONE_TTL_MS, (key) =>
       hints.has(key),
     );
   }
@@ -105,14 +143,10 @@ export class NodeReplication {
     return this.#state;
   }
 
-  /** Hints waiting per replica, for STATS. */
-  get pendingHints(): Record<string, number> {
-    return this.#replicator.hints.pending();
-  }
-
   async start(): Promise<void> {
     this.#peers.update(peersOf(await this.#watcher.start()));
     this.#watcher.on("change", (members: Member[]) => this.#peers.update(peersOf(members)));
+    this.antiEntropy.start();
     this.o.logger.info({ replication: this.o.settings }, "replicating");
   }
 
@@ -175,6 +209,7 @@ export class NodeReplication {
 
   close(): void {
     this.#closed.abort();
+    this.antiEntropy.close();
     this.#purger.close();
     this.#watcher.close();
     this.#replicator.close();

@@ -1,5 +1,5 @@
 import type { ReplicaGetReply, ReplicateReply, Reply, VersionedEntry } from "@zkv/protocol";
-import type { Versioned } from "../store/index.js";
+import { copyOf, type Versioned } from "../store/index.js";
 import type { PeerRequest } from "./peer-links.js";
 
 /** What the batcher needs of the links: one request to one peer. */
@@ -189,15 +189,4 @@ export function entryOf(key: string, copy: Versioned): VersionedEntry {
   return copy.expiresAt === undefined
     ? { key, value: copy.value, version: copy.version }
     : { key, value: copy.value, version: copy.version, expiresAt: copy.expiresAt };
-}
-
-/** A copy as it travels (REPLICATE, REPLICA_GET) → the store's form, its expiry kept. */
-export function copyOf(e: {
-  readonly value?: string | undefined;
-  readonly version: number;
-  readonly expiresAt?: number | undefined;
-}): Versioned {
-  return e.expiresAt === undefined
-    ? { value: e.value, version: e.version }
-    : { value: e.value, version: e.version, expiresAt: e.expiresAt };
 }

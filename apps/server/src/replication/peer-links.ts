@@ -38,7 +38,10 @@ interface Pending {
 
 /** A request to a peer, without its id: the link assigns one. */
 export type PeerRequest =
-  Extract<Request, { op: "REPLICATE" | "REPLICA_GET" | "REPLICA_HANDOFF" }> extends infer R
+  Extract<
+    Request,
+    { op: "REPLICATE" | "REPLICA_GET" | "REPLICA_HANDOFF" | "AE_ROOTS" | "AE_HASHES" | "AE_KEYS" }
+  > extends infer R
     ? R extends { id?: unknown }
       ? Omit<R, "id">
       : never
@@ -196,7 +199,8 @@ export class PeerLinks {
     const link = this.#links.get(peer);
     if (!link) return Promise.reject(unavailable(peer, "not a member"));
     const reply = link.request(request, timeoutMs);
-    if (request.op === "REPLICA_HANDOFF") return reply;
+    // Only the replies that carry `bootstrapping` say whether the peer serves.
+    if (request.op !== "REPLICATE" && request.op !== "REPLICA_GET") return reply;
     return reply.then((r) => {
       link.answeredServing = (r as { bootstrapping?: boolean }).bootstrapping !== true;
       return r;

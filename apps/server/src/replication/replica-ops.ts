@@ -5,10 +5,11 @@ import {
   type Reply,
   ZkvError,
 } from "@zkv/protocol";
-import type { Store } from "../store/index.js";
+import type { AntiEntropy } from "../anti-entropy/anti-entropy.js";
+import { copyOf, type Store } from "../store/index.js";
 import type { ReplicaState } from "./bootstrap.js";
 import type { ConditionalWrites } from "./conditional.js";
-import { copyOf } from "./peer-batcher.js";
+import type { Hints } from "./hints.js";
 import type { Replicator } from "./replicator.js";
 
 /** What a node needs to answer its peers' replication requests. */
@@ -21,8 +22,12 @@ export interface ReplicaContext {
   readonly maxBytes?: number;
   /** `bootstrapping` until the node holds the copies it should (then `serving`). */
   readonly state: () => ReplicaState;
+  /** The hints this node, as a coordinator, still has to deliver: for STATS. */
+  readonly hints?: Pick<Hints, "pending" | "dropped">;
   /** Whether this node replicates `key` in its current view (during a rebalance: now or next). */
   readonly holds: (key: string) => boolean;
+  /** Answers AE_ROOTS / AE_HASHES / AE_KEYS and REPAIR. */
+  readonly antiEntropy?: AntiEntropy;
 }
 
 /**

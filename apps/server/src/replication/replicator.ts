@@ -1,6 +1,6 @@
 import { ErrorCode, type VersionedEntry, ZkvError } from "@zkv/protocol";
 import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/index.js";
-import { Hints } from "./hints.js";
+import { Hints, type HintsOptions } from "./hints.js";
 import { entryOf, type PeerBatcher, type PeerCopy } from "./peer-batcher.js";
 import { awaitQuorum, countable, type PeerStates } from "./quorum.js";
 import { awaitWriteQuorums } from "./write-quorums.js";
@@ -47,6 +47,8 @@ export interface ReplicatorOptions {
   readonly clock?: HybridClock;
   /** Ms since the epoch, for telling expired copies (default Date.now). */
   readonly now?: () => number;
+  /** Where hints are kept, their cap, and what the hints need to know of the cluster. */
+  readonly hints?: Omit<HintsOptions, "store" | "peers" | "batcher" | "replicasOf">;
 }
 
 /**
@@ -66,19 +68,20 @@ export class Replicator {
 
   constructor(private readonly o: ReplicatorOptions) {
     this.clock = o.clock ?? new HybridClock();
-    this.hints = new Hints(o.store, o.peers, o.batcher, o.replicasOf);
+    this.hints = new Hints({
+      store: o.store,
+      peers: o.peers,
+      batcher: o.batcher,
+      replicasOf: o.replicasOf,
+      ...o.hints,
+    });
   }
 
   /**
    * Writes `value` (undefined: deletes), expiring at `expiresAt` if given, with quorum `w`;
    * resolves to whether a live value existed and the version written.
    */
-  async write(
-    key: string,
-    value: string | undefined,
-    w?: number,
-    expiresAt?: number,
-  ): Promise<{ existed: boolean; version: number }> {
+  async write(key: string, value: string | undefined, w?: number, expiresAt?: number): Promise<WriteResult> {
     const [result] = await this.writeBatch([{ key, value, expiresAt }], w);
     if (result instanceof Error) throw result;
     return result!;
@@ -96,24 +99,17 @@ export class Replicator {
     const results = new Array<WriteResult | ZkvError>(n);
     const needed = new Int32Array(n);
     const asked = new Int32Array(n);
-    const self = this.#selfServing();
-    const selfCount = self ? 1 : 0;
-    const wanted = w ?? this.o.settings().w;
+    const selves = new Uint8Array(n); // 1 when this node's copy counts toward the write's quorum
     const now = (this.o.now ?? Date.now)();
     const perPeer = new Map<string, { entries: VersionedEntry[]; writes: number[] }>();
     let waiting = false;
     for (let i = 0; i < n; i++) {
       const { key, value, expiresAt } = writes[i]!;
-      let plan: { others: string[]; needed: number };
+      let plan: WritePlan;
       try {
-        plan = this.#plan(key, wanted, "w");
+        plan = this.#writePlan(key, w);
       } catch (err) {
         results[i] = err as ZkvError;
-        continue;
-      }
-      const { up, bootstrapping, count } = countable(self, plan.others, this.o.peers);
-      if (count < plan.needed) {
-        results[i] = notEnough(key, plan.needed, count, bootstrapping, "write");
         continue;
       }
       const before = this.o.store.copy(key);
@@ -121,8 +117,8 @@ export class Replicator {
       const copy: Versioned =
         value !== undefined && expiresAt !== undefined ? { value, version, expiresAt } : { value, version };
       this.o.store.apply(key, copy);
-      for (const p of plan.others) if (!up.includes(p)) this.hints.add(p, key);
-      for (const p of up) {
+      for (const p of plan.others) if (!plan.up.includes(p)) this.hints.add(p, key);
+      for (const p of plan.up) {
         let send = perPeer.get(p);
         if (send === undefined) {
           send = { entries: [], writes: [] };
@@ -132,8 +128,9 @@ export class Replicator {
         send.writes.push(i);
       }
       results[i] = { existed: isLive(before, now), version };
-      needed[i] = plan.needed - selfCount;
-      asked[i] = up.length;
+      selves[i] = plan.self ? 1 : 0;
+      needed[i] = plan.needed - selves[i]!;
+      asked[i] = plan.up.length;
       if (needed[i]! > 0) waiting = true;
     }
     const sends = [...perPeer].map(([peer, { entries, writes: carried }]) => {
@@ -147,16 +144,55 @@ export class Replicator {
     return awaitWriteQuorums(sends, needed, asked, this.o.timeoutMs).then((quorums) => {
       quorums.forEach((q, i) => {
         if (q.ok || results[i] instanceof Error) return;
-        // Copies went out already, so not NOT_ENOUGH_REPLICAS: the write may still become visible.
-        const acked = selfCount + q.answered - q.uncounted;
-        const uncounted = q.uncounted > 0 ? ` (${q.uncounted} more are bootstrapping)` : "";
-        results[i] = new ZkvError(
-          ErrorCode.QUORUM_TIMEOUT,
-          `only ${acked} of ${needed[i]! + selfCount} replicas acknowledged the write in time${uncounted}`,
-        );
+        const self = selves[i]!;
+        results[i] = quorumTimeout(self + q.answered - q.uncounted, self + needed[i]!, q.uncounted);
       });
       return results;
     });
+  }
+
+  /**
+   * A restore (PUT with `version`): keeps `copy`, which has its own version, here if it supersedes
+   * this node's copy, and sends the newer of the two to the other replicas, which each keep the
+   * newer again; acknowledged like a write. Resolves to whether it was applied here, and the
+   * version the key holds here now.
+   */
+  async restore(key: string, copy: Versioned, w?: number): Promise<{ applied: boolean; version: number }> {
+    const plan = this.#writePlan(key, w);
+    this.clock.observe(copy.version);
+    const applied = this.o.store.apply(key, copy);
+    const held = applied ? copy : (this.o.store.copy(key) ?? copy);
+    await this.#spread(key, held, plan);
+    return { applied, version: held.version };
+  }
+
+  /** Who a write of `key` goes to; refuses (NOT_ENOUGH_REPLICAS) before anything is written. */
+  #writePlan(key: string, w: number | undefined): WritePlan {
+    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w");
+    const self = this.#selfServing();
+    const { up, bootstrapping, count } = countable(self, others, this.o.peers);
+    if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
+    return { others, needed, self, up };
+  }
+
+  /**
+   * Sends `copy`, applied here already, to the key's other replicas (a hint for each one down or
+   * failing) and waits until `needed` of them, this one included, hold it.
+   */
+  async #spread(key: string, copy: Versioned, { others, needed, self, up }: WritePlan): Promise<void> {
+    for (const p of others) if (!up.includes(p)) this.hints.add(p, key);
+    const sends = new Map(
+      up.map((p) => {
+        const sent = this.o.batcher.replicate(p, key, copy);
+        sent.catch(() => this.hints.add(p, key));
+        return [p, sent] as const;
+      }),
+    );
+    const selfCount = self ? 1 : 0;
+    const outcome = await awaitQuorum(sends, needed - selfCount, this.o.timeoutMs, undefined, (c) => c);
+    if (!outcome.ok) {
+      throw quorumTimeout(selfCount + outcome.answers.size - outcome.uncounted, needed, outcome.uncounted);
+    }
   }
 
   /** Reads with quorum `r`: the newest copy among the replicas asked (undefined: none has it). */
@@ -236,6 +272,27 @@ export class Replicator {
     }
     return { others: replicas.filter((p) => p !== this.o.self), needed: wanted };
   }
+}
+
+/** A write's replicas: the others, who of them is up, and how many must hold it (self included). */
+interface WritePlan {
+  readonly others: readonly string[];
+  readonly up: readonly string[];
+  readonly needed: number;
+  /** Whether this node counts toward the quorum (false while it bootstraps). */
+  readonly self: boolean;
+}
+
+/**
+ * A write whose copies went out but too few replicas acknowledged it in time: not
+ * NOT_ENOUGH_REPLICAS, since the write may still become visible.
+ */
+function quorumTimeout(acked: number, needed: number, uncounted: number): ZkvError {
+  const booting = uncounted > 0 ? ` (${uncounted} more are bootstrapping)` : "";
+  return new ZkvError(
+    ErrorCode.QUORUM_TIMEOUT,
+    `only ${acked} of ${needed} replicas acknowledged the write in time${booting}`,
+  );
 }
 
 function notEnough(

@@ -12,6 +12,7 @@ import {
   toErrorReply,
   ZkvError,
 } from "@zkv/protocol";
+import { antiEntropyOp } from "../anti-entropy/ae-ops.js";
 import { importEntries, migrateCommit, migrateFetch, migration } from "../cluster/cluster-ops.js";
 import type { ClusterView } from "../cluster/ownership.js";
 import { type HandoffContext, handoff, trim } from "../replication/handoff.js";
@@ -92,6 +93,11 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply | Pr
       return handoff(request, handoffContext(ctx)).then((r) => withId(r, id));
     case "TRIM":
       return withId(trim(request, handoffContext(ctx)), id);
+    case "AE_ROOTS":
+    case "AE_HASHES":
+    case "AE_KEYS":
+    case "REPAIR":
+      return antiEntropyOp(request, ctx.replication?.antiEntropy, ctx.nodeId).then((r) => withId(r, id));
     default:
       return withId(clusterOp(request, ctx), id);
   }

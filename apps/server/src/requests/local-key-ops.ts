@@ -1,6 +1,7 @@
 import {
   type DeleteRequest,
   type GetOneRequest,
+  isConditional,
   keyNotFound,
   type PutRequest,
   type Reply,
@@ -12,18 +13,19 @@ import {
   checkCondition,
   expiryOf,
   growthOf,
-  isConditional,
   makeRoom,
   type RoomContext,
   type Store,
 } from "../store/index.js";
+import { isRestore, restoreLocal } from "./restore.js";
 
 /**
  * PUT, GET_ONE and DELETE on a node that holds the only copy of the key (no replication): the
  * node decides everything itself, synchronously, so a conditional write's check and its write
  * happen in one turn with nothing in between. `migration` is set while the key waits to move
  * away, whose deletion must then move too (a tombstone). Throws ZkvError (CONFLICT,
- * OUT_OF_MEMORY), which the caller turns into the error reply.
+ * OUT_OF_MEMORY), which the caller turns into the error reply. A PUT with `version` is a restore
+ * (restore.ts).
  */
 export function localKeyOp(
   request: PutRequest | GetOneRequest | DeleteRequest,
@@ -34,6 +36,7 @@ export function localKeyOp(
   const id = request.id === undefined ? {} : { id: request.id };
   switch (request.op) {
     case "PUT": {
+      if (isRestore(request)) return restoreLocal(request, ctx, migration);
       const conditional = isConditional(request);
       if (conditional) checkCondition(request, store.entry(request.key));
       const expiresAt = expiryOf(request, store.now());

@@ -1,19 +1,21 @@
 import {
   type DeleteRequest,
   type GetOneRequest,
+  isConditional,
   type PutRequest,
   type Reply,
   toErrorReply,
 } from "@zkv/protocol";
 import type { ReplicaContext } from "../replication/replica-ops.js";
-import { checkBudget, expiryOf, growthOf, isConditional, isLive, makeRoom } from "../store/index.js";
+import { checkBudget, expiryOf, growthOf, isLive, makeRoom } from "../store/index.js";
 import { notFound } from "./local-key-ops.js";
+import { isRestore, restoreReplicated } from "./restore.js";
 
 /**
  * PUT, GET_ONE and DELETE on a replicated cluster: this node coordinates them through its
- * Replicator (conditional PUTs through the key's primary, see ConditionalWrites), and the reply
- * is the seed's, with versions only when asked. Never rejects: a replication failure becomes the
- * request's error reply.
+ * Replicator (conditional PUTs through the key's primary, see ConditionalWrites; a PUT with
+ * `version`, a restore, see restore.ts), and the reply is the seed's, with versions only when
+ * asked. Never rejects: a replication failure becomes the request's error reply.
  */
 export function replicatedKeyOp(
   request: PutRequest | GetOneRequest | DeleteRequest,
@@ -24,6 +26,10 @@ export function replicatedKeyOp(
   let reply: Promise<Reply>;
   switch (request.op) {
     case "PUT": {
+      if (isRestore(request)) {
+        reply = restoreReplicated(request, replication);
+        break;
+      }
       if (isConditional(request)) {
         reply = replication.conditional.write(request).then((version) => ({ ok: true, version, ...id }));
         break;

@@ -37,7 +37,7 @@ export interface StatsContext {
   readonly memory?: MemoryProbe;
   readonly output?: ClientOutputStats;
   readonly maxBytes?: number;
-  readonly replication?: Pick<ReplicaContext, "state">;
+  readonly replication?: Pick<ReplicaContext, "state" | "hints">;
 }
 
 /** STATS: what the node holds and has done. `collectFirst` (STATS `gc`): measure live data only. */
@@ -60,5 +60,8 @@ export function stats(ctx: StatsContext, collectFirst: boolean): Omit<StatsReply
         }
       : {}),
     ...(ctx.replication ? { state: ctx.replication.state() } : {}),
+    ...(ctx.replication?.hints
+      ? { hints: ctx.replication.hints.pending(), hintsDropped: ctx.replication.hints.dropped }
+      : {}),
   };
 }

@@ -2,7 +2,8 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { type Database, open, type RootDatabase } from "lmdb";
 import { BatchWrites, type Commit } from "./batch-writes.js";
-import { DataDirError } from "./errors.js";
+import { DataDirError, StoreClosedError } from "./errors.js";
+import { type HintLog, HintTable } from "./hint-table.js";
 import { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
 import {
@@ -18,24 +19,16 @@ import {
   RecordKind,
 } from "./record.js";
 import type { Entry, Store, StoredEntry } from "./store.js";
+import type { SyncPolicy } from "./sync-policy.js";
 import { type HybridClock, supersedes, type Versioned } from "./versions.js";
-import { DATA_TABLE as DATA, LONG_TABLE as LONG, replay, WriteLog } from "./write-log.js";
-
-/**
- * When a write counts as durable (`--fsync`), like Redis' appendfsync always / everysec / no:
- * - `always`: once its commit is fsynced; survives a process crash and an OS crash or power loss.
- * - `batch`: once it is in the OS: each write also goes to a write-ahead log (WriteLog), which
- *   sync() hands to the OS with one write() before the reply, without waiting for LMDB; LMDB
- *   takes the writes of 20 ms in one commit, fsyncs behind, in the background, and a
- *   restart replays the log. Survives a process crash; an OS crash or power loss may lose the
- *   writes since LMDB's last fsync (tens of milliseconds: the log is not fsynced), never
- *   corrupts, and keeps them in order (a prefix). Redis' appendfsync everysec, a shorter tail.
- * - `off`: at once; the commit follows within the event turn, and the OS writes it back when it
- *   likes (no fsync at all). A process crash may lose that last turn's writes; an OS crash may lose
- *   tens of seconds and can corrupt the data dir (LMDB without sync keeps no write order).
- */
-export type SyncPolicy = "always" | "batch" | "off";
-export const SYNC_POLICIES: readonly SyncPolicy[] = ["always", "batch", "off"];
+import {
+  DATA_TABLE as DATA,
+  HINTS_TABLE as HINTS,
+  HINTS_TABLE_OPTIONS,
+  LONG_TABLE as LONG,
+  replay,
+  WriteLog,
+} from "./write-log.js";
 
 export interface DurableStoreOptions {
   /** This store's own dir (a node uses `<data-dir>/<node-id>`); created when missing. */
@@ -53,9 +46,10 @@ const FORMAT_KEY = Buffer.from("format");
 
 /**
  * Every entry in memory (a MemoryStore answers all reads, at memory speed and in UTF-16 order)
- * and on disk in LMDB, which only ever writes: each put or delete goes to the engine at once,
- * writes of one event turn share one transaction (LMDB's own event-turn batching, i.e. group
- * commit), and `sync()` tells when they are durable under the policy. Opening loads the whole dir
+ * and on disk in LMDB, which only ever writes: each put or delete goes to the engine at once
+ * (under `batch`, to the write-ahead log at once and to LMDB within 20 ms: BatchWrites), writes
+ * of one event turn share one transaction (LMDB's own event-turn batching, i.e. group commit),
+ * and `sync()` tells when they are durable under the policy. Opening loads the whole dir
  * back into memory, so `size` and `bytes` are right after a restart. The dataset must fit in
  * memory, as with Redis: the engine is for surviving restarts, not for holding more than RAM.
  */
@@ -66,6 +60,8 @@ export class DurableStore implements Store {
   /** Keys up to MAX_DIRECT_KEY_BYTES, by their encoding (in UTF-16 order). */
   readonly #data: Database<Buffer, Buffer>;
   readonly #long: Database<Buffer, Buffer>;
+  /** The hints table, opened on first use (see hintLog()). */
+  #hintTable: Database<Buffer, Buffer> | undefined;
   readonly #options: DurableStoreOptions;
   /** The commit the latest write joined (lmdb-js shares one promise per transaction). */
   #last: Commit | undefined;
@@ -73,6 +69,7 @@ export class DurableStore implements Store {
   readonly #batch: BatchWrites | undefined;
   #failure: unknown;
   #closing: Promise<void> | undefined;
+  #hints: HintTable | undefined;
 
   private constructor(
     options: DurableStoreOptions,
@@ -193,6 +190,10 @@ export class DurableStore implements Store {
     return this.#mem.copy(key);
   }
 
+  versionOf(key: string): number | undefined {
+    return this.#mem.versionOf(key);
+  }
+
   /** Keeps a newer copy, tombstone included: a deletion's version must survive a restart too. */
   apply(key: string, copy: Versioned): boolean {
     if (!supersedes(copy, this.#mem.copy(key))) return false;
@@ -208,6 +209,21 @@ export class DurableStore implements Store {
 
   tombstoneKeys(): Iterable<string> {
     return this.#mem.tombstoneKeys();
+  }
+
+  /** The node's hints, in a `hints` table beside the data (an older node ignores the table). */
+  hintLog(): HintLog {
+    this.#hints ??= new HintTable(this.#hintRows(), (row, value) => this.#engineWrite(HINTS, row, value));
+    return this.#hints;
+  }
+
+  #hintRows(): Database<Buffer, Buffer> {
+    this.#hintTable ??= this.#root.openDB<Buffer, Buffer>(HINTS_TABLE_OPTIONS);
+    return this.#hintTable;
+  }
+
+  keys(): Iterable<string> {
+    return this.#mem.keys();
   }
 
   drop(key: string): void {
@@ -239,7 +255,7 @@ export class DurableStore implements Store {
   }
 
   #toEngine(table: number, key: Buffer, record: Buffer | undefined): void {
-    const db = table === DATA ? this.#data : this.#long;
+    const db = table === DATA ? this.#data : table === LONG ? this.#long : this.#hintRows();
     this.#track(record === undefined ? db.remove(key) : db.put(key, record));
   }
 
@@ -269,6 +285,7 @@ export class DurableStore implements Store {
   }
 
   sync(): Promise<void> | undefined {
+    if (this.#closing !== undefined) throw new StoreClosedError("sync");
     this.#batch?.flush();
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const last = this.#last;
@@ -276,20 +293,20 @@ export class DurableStore implements Store {
     return (last.flushed ?? last).then(() => {});
   }
 
+  /**
+   * Commits what is pending, releases engine and lock; idempotent. From now on every other call
+   * throws StoreClosedError (the memory half refuses first): a write reaching a closing lmdb
+   * would throw later, outside any caller, and end the process.
+   */
   close(): Promise<void> {
-    this.#closing ??= (async () => {
+    this.#closing ??= this.#mem.close().then(async () => {
       try {
         await this.#batch?.close(() => this.#failure !== undefined);
       } finally {
         await this.#root.close().finally(() => this.#lock.release());
       }
-    })();
+    });
     return this.#closing;
-  }
-
-  #fail(err: unknown): void {
-    this.#failure ??= err;
-    this.#options.onError?.(err);
   }
 
   #track(commit: Promise<boolean>): void {
@@ -297,5 +314,10 @@ export class DurableStore implements Store {
     this.#last = commit;
     // One handler per transaction: a failed commit must neither go unnoticed nor crash the node.
     commit.catch((err: unknown) => this.#fail(err));
+  }
+
+  #fail(err: unknown): void {
+    this.#failure ??= err;
+    this.#options.onError?.(err);
   }
 }

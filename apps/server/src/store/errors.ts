@@ -21,3 +21,16 @@ export class DataDirError extends Error {
   /** With DATA_DIR_LOCKED: the process holding the lock. */
   readonly pid: number | undefined;
 }
+
+/**
+ * A store used after its close() began: the engine is released (or being released), so nothing is
+ * read or written any more, and nothing half-happens: the call throws before it changes anything.
+ */
+export class StoreClosedError extends Error {
+  readonly code = "STORE_CLOSED";
+  override readonly name = "StoreClosedError";
+
+  constructor(operation: string) {
+    super(`the store is closed: cannot ${operation}`);
+  }
+}

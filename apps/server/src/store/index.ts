@@ -3,8 +3,9 @@
  * versions every copy carries, the rules a write must pass, and a node's data dir.
  */
 export { hasCompleteMarker, writeCompleteMarker } from "./data-dir-marker.js";
-export { DurableStore, type DurableStoreOptions, SYNC_POLICIES, type SyncPolicy } from "./durable-store.js";
-export { DataDirError, type DataDirErrorCode } from "./errors.js";
+export { DurableStore, type DurableStoreOptions } from "./durable-store.js";
+export { DataDirError, type DataDirErrorCode, StoreClosedError } from "./errors.js";
+export type { HintLog } from "./hint-table.js";
 export { LOCK_FILE } from "./lock.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export { DEFAULT_SYNC_POLICY, keysHeld, nodeDir, openNodeStore, retireNodeDir } from "./node-store.js";
@@ -21,14 +22,14 @@ export {
   type StoredRecord,
 } from "./record.js";
 export type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
-export { HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
+export { SYNC_POLICIES, type SyncPolicy } from "./sync-policy.js";
+export { copyOf, HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
 export {
   type BudgetContext,
   checkBudget,
   checkCondition,
   expiryOf,
   growthOf,
-  isConditional,
   makeRoom,
   type RoomContext,
 } from "./write-rules.js";

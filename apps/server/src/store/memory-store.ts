@@ -1,3 +1,4 @@
+import { StoreClosedError } from "./errors.js";
 import { ExpiryIndex } from "./expiry-index.js";
 import type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
 import { HybridClock, supersedes, type Versioned } from "./versions.js";
@@ -29,6 +30,7 @@ export class MemoryStore implements Store {
   readonly #tombstones = new Map<string, number>();
   #sorted: string[] | undefined;
   #bytes = 0;
+  #closed = false;
   readonly now: () => number;
   readonly clock: HybridClock;
 
@@ -38,18 +40,21 @@ export class MemoryStore implements Store {
   }
 
   get(key: string): string | undefined {
+    this.#ensureOpen("get");
     const slot = this.#slots.get(key);
     if (slot === undefined || this.#expired(key)) return undefined;
     return this.#values[slot];
   }
 
   entry(key: string): StoredEntry | undefined {
+    this.#ensureOpen("read an entry");
     const slot = this.#slots.get(key);
     if (slot === undefined || this.#expired(key)) return undefined;
     return this.#copyAt(key, slot) as StoredEntry;
   }
 
   put(key: string, value: string, expiresAt?: number, version?: number): number {
+    this.#ensureOpen("put");
     let slot = this.#slots.get(key);
     let v: number;
     if (version === undefined) {
@@ -77,10 +82,17 @@ export class MemoryStore implements Store {
   }
 
   copy(key: string): Versioned | undefined {
+    this.#ensureOpen("read a copy");
     const slot = this.#slots.get(key);
     if (slot !== undefined) return this.#copyAt(key, slot);
     const version = this.#tombstones.get(key);
     return version === undefined ? undefined : { value: undefined, version };
+  }
+
+  versionOf(key: string): number | undefined {
+    const slot = this.#slots.get(key);
+    if (slot !== undefined) return this.#versions[slot];
+    return this.#tombstones.size === 0 ? undefined : this.#tombstones.get(key);
   }
 
   #copyAt(key: string, slot: number): Versioned {
@@ -106,15 +118,23 @@ export class MemoryStore implements Store {
   }
 
   tombstoneKeys(): Iterable<string> {
+    this.#ensureOpen("list tombstones");
     return [...this.#tombstones.keys()];
   }
 
+  *keys(): Iterable<string> {
+    yield* this.#slots.keys();
+    yield* this.#tombstones.keys();
+  }
+
   drop(key: string): void {
+    this.#ensureOpen("drop");
     this.#remove(key);
     this.#tombstones.delete(key);
   }
 
   delete(key: string): boolean {
+    this.#ensureOpen("delete");
     const live = this.#slots.has(key) && !this.#expired(key);
     this.#remove(key);
     return live;
@@ -126,6 +146,7 @@ export class MemoryStore implements Store {
 
   /** reclaim(), telling which keys went (and their versions), for a store that mirrors them on disk. */
   reclaimKeys(max: number, keepTombstones: boolean): Reclaimed[] {
+    this.#ensureOpen("reclaim");
     if (this.#expiry.size === 0) return [];
     const out: Reclaimed[] = [];
     for (const key of this.#expiry.take(this.now(), max)) {
@@ -148,15 +169,22 @@ export class MemoryStore implements Store {
 
   /** Nothing to wait for: memory is as durable as this store gets. */
   sync(): undefined {
+    this.#ensureOpen("sync");
     return undefined;
   }
 
-  /** Nothing to release; there for the Store lifecycle. */
+  /** Nothing to release, but from now on every use throws StoreClosedError, as DurableStore's does. */
   close(): Promise<void> {
+    this.#closed = true;
     return Promise.resolve();
   }
 
+  #ensureOpen(operation: string): void {
+    if (this.#closed) throw new StoreClosedError(operation);
+  }
+
   *scan(afterKey: string | undefined): Iterable<Entry> {
+    this.#ensureOpen("scan");
     this.#sorted ??= [...this.#slots.keys()].sort();
     const keys = this.#sorted;
     let i = afterKey === undefined ? 0 : upperBound(keys, afterKey);

@@ -2,7 +2,8 @@ import { existsSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { join } from "node:path";
 import type { Logger } from "../logger.js";
-import { DurableStore, type SyncPolicy } from "./durable-store.js";
+import { DurableStore } from "./durable-store.js";
+import type { SyncPolicy } from "./sync-policy.js";
 
 /** The policy when --data-dir is given without --fsync: Redis' default (everysec) in spirit. */
 export const DEFAULT_SYNC_POLICY: SyncPolicy = "batch";

@@ -1,3 +1,4 @@
+import type { HintLog } from "./hint-table.js";
 import type { HybridClock, Versioned } from "./versions.js";
 
 /** One stored entry. */
@@ -54,10 +55,18 @@ export interface Store {
   scan(afterKey: string | undefined): Iterable<Entry>;
   /** The key's copy with its version and expiry (expired ones too), a deletion (tombstone) included. */
   copy(key: string): Versioned | undefined;
+  /** `copy(key)?.version` without building the copy: for code on every write path. */
+  versionOf(key: string): number | undefined;
   /** With replication: keeps `copy` if it supersedes the one held (see versions.ts); true if it did. */
   apply(key: string, copy: Versioned): boolean;
   /** Keys held only as a deletion (tombstone), in no particular order. */
   tombstoneKeys(): Iterable<string>;
+  /**
+   * Every key held, values (expired ones too) and tombstones, in no particular order and without
+   * the sort a `scan` may need: for a pass over everything (anti-entropy). A key written while the
+   * iteration is paused may be visited or not, and one turned into a tombstone meanwhile twice.
+   */
+  keys(): Iterable<string>;
   /** Forgets the key entirely, value or tombstone: for a node that no longer replicates it. */
   drop(key: string): void;
   /**
@@ -72,6 +81,11 @@ export interface Store {
    * answer at once without allocating a promise. Rejects if the engine failed to commit them.
    */
   sync(): Promise<void> | undefined;
+  /**
+   * A durable store's table of replication hints, kept with the data so they survive a restart;
+   * absent on a store that keeps nothing across restarts (hints then live in memory only).
+   */
+  hintLog?(): HintLog;
   /** Commits what is pending and releases the engine (and its data-dir lock); idempotent. */
   close(): Promise<void>;
 }

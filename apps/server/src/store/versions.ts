@@ -18,6 +18,17 @@ export interface Versioned {
   readonly expiresAt?: number | undefined;
 }
 
+/** A copy as it travels (REPLICATE, REPLICA_GET) → the store's form, its expiry kept. */
+export function copyOf(e: {
+  readonly value?: string | undefined;
+  readonly version: number;
+  readonly expiresAt?: number | undefined;
+}): Versioned {
+  return e.expiresAt === undefined
+    ? { value: e.value, version: e.version }
+    : { value: e.value, version: e.version, expiresAt: e.expiresAt };
+}
+
 /** True when `copy` holds a value that has not expired at `now` (ms): a key a reader can see. */
 export function isLive(copy: Versioned | undefined, now: number): copy is Versioned & { value: string } {
   return copy?.value !== undefined && (copy.expiresAt === undefined || copy.expiresAt > now);

@@ -3,9 +3,17 @@ import { join } from "node:path";
 import { crc32 } from "node:zlib";
 import type { RootDatabase } from "lmdb";
 
-/** The tables a logged write goes to: LMDB's `data` and `long`. */
+/** The tables a logged write goes to: LMDB's `data`, `long` and `hints`. */
 export const DATA_TABLE = 0;
 export const LONG_TABLE = 1;
+export const HINTS_TABLE = 2;
+const TABLE_NAMES = ["data", "long", "hints"] as const;
+/** How the hints table is opened, by the store and by a replay alike. */
+export const HINTS_TABLE_OPTIONS = {
+  name: TABLE_NAMES[HINTS_TABLE],
+  keyEncoding: "binary",
+  encoding: "binary",
+} as const;
 
 /** One engine write as logged: its table, its key as stored, and its record (undefined: a removal). */
 export interface LoggedWrite {
@@ -174,12 +182,8 @@ export async function replay(
   writes: readonly LoggedWrite[],
 ): Promise<void> {
   if (writes.length === 0) return;
-  const tables = [DATA_TABLE, LONG_TABLE].map((t) =>
-    root.openDB<Buffer, Buffer>({
-      name: t === DATA_TABLE ? "data" : "long",
-      keyEncoding: "binary",
-      encoding: "binary",
-    }),
+  const tables = TABLE_NAMES.map((name) =>
+    root.openDB<Buffer, Buffer>({ name, keyEncoding: "binary", encoding: "binary" }),
   );
   await root.transaction(() => {
     for (const { table, key, record } of writes) {

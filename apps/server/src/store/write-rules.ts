@@ -30,11 +30,6 @@ export function expiryOf(request: PutRequest, now: number): number | undefined {
   return undefined;
 }
 
-/** True for a put-if-absent or a compare-and-set. */
-export function isConditional(request: PutRequest): boolean {
-  return request.ifAbsent === true || request.ifVersion !== undefined;
-}
-
 /**
  * Throws CONFLICT when the PUT's condition does not hold for `current`, the key's live entry
  * (undefined: absent or expired). The message says why: the key exists, at which version, or not.

@@ -1,9 +1,9 @@
 import type { ReplicaGetReply, Reply } from "@zkv/protocol";
 import { ConditionalWrites } from "../../src/replication/conditional.js";
-import { copyOf, PeerBatcher } from "../../src/replication/peer-batcher.js";
+import { PeerBatcher } from "../../src/replication/peer-batcher.js";
 import type { PeerRequest } from "../../src/replication/peer-links.js";
 import { Replicator } from "../../src/replication/replicator.js";
-import { supersedes, type Versioned } from "../../src/store/versions.js";
+import { copyOf, supersedes, type Versioned } from "../../src/store/versions.js";
 
 /**
  * N in-process replicas wired by a fake transport that can lose or black-hole peers, and mark

@@ -1,46 +1,15 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
-import { eventually, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
+import { eventually } from "@zkv/membership/testing";
 import { decodeReply, type Reply } from "@zkv/protocol";
 import { Dealer } from "zeromq";
 import { pingNode } from "../../src/ping.js";
+import { spawnZkvServer, type ZkvServerProcess } from "../../src/testing/index.js";
 
-const SERVER_MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+/** A zkv server process (a node, or a launcher with its nodes: one process group) run by a test. */
+export type ServerProcess = ZkvServerProcess;
 
-/** A zkv server process (a node or a launcher with its nodes, one process group) run by a test. */
-export interface ServerProcess {
-  readonly child: ChildProcess;
-  output(): string;
-  /** Resolves to the exit code (null when killed by a signal). */
-  readonly exited: Promise<number | null>;
-  /** Signals the process (SIGTERM: a clean stop), waits for it, then kills anything of its group left. */
-  stop(signal?: NodeJS.Signals): Promise<number | null>;
-}
-
-/** Runs `zkv-server <args>` the way `pnpm --filter server start` does, without waiting for anything. */
+/** Runs `zkv-server <args>` (with --log-level warn) through @zkv/server/testing, without waiting. */
 export function runServer(args: readonly string[], env: Record<string, string> = {}): ServerProcess {
-  const child = spawn(process.execPath, ["--import", "tsx", SERVER_MAIN, "--log-level", "warn", ...args], {
-    env: { ...process.env, ...env },
-    stdio: ["ignore", "pipe", "pipe"],
-    detached: true,
-  });
-  trackProcessGroup(child.pid);
-  let output = "";
-  child.stdout?.on("data", (d: Buffer) => (output += d.toString()));
-  child.stderr?.on("data", (d: Buffer) => (output += d.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once("exit", (code) => resolve(code)));
-  const stop = async (signal: NodeJS.Signals = "SIGTERM") => {
-    if (child.exitCode === null && child.signalCode === null) child.kill(signal);
-    const code = await exited;
-    try {
-      process.kill(-child.pid!, "SIGKILL");
-    } catch {
-      // the group is gone already
-    }
-    untrackPid(child.pid);
-    return code;
-  };
-  return { child, output: () => output, exited, stop };
+  return spawnZkvServer(args, { env });
 }
 
 /** Starts a single node (`--node-id`) and resolves once it answers PING on `port`. */

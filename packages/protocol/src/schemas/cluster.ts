@@ -1,3 +1,4 @@
+import { HASHING_MODES } from "@zkv/hashring";
 import { z } from "zod";
 import { KeySchema, RequestIdSchema, StoredKeySchema, StoredValueSchema, ValueSchema } from "./common.js";
 import { ExpiresAtSchema, VersionSchema } from "./replication.js";
@@ -21,7 +22,7 @@ export const PlacementMemberSchema = z.object({
 
 /** A complete placement: the algorithm and the members, enough for any party to rebuild it. */
 export const PlacementSpecSchema = z.object({
-  hashing: z.enum(["ring", "hrw"]),
+  hashing: z.enum(HASHING_MODES),
   members: z.array(PlacementMemberSchema).min(1).max(4096),
 });
 

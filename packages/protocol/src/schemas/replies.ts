@@ -1,5 +1,11 @@
 import { z } from "zod";
 import { ERROR_CODES } from "../errors.js";
+import {
+  AeHashesReplySchema,
+  AeKeysReplySchema,
+  AeRootsReplySchema,
+  RepairReplySchema,
+} from "./anti-entropy.js";
 import { BatchColumnsReplySchema, BatchReplySchema } from "./batch.js";
 import { MigrateCountReplySchema, MigrateFetchReplySchema } from "./cluster.js";
 import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
@@ -14,8 +20,17 @@ import type { Op } from "./requests.js";
 
 const id = RequestIdSchema.optional();
 
-/** Acknowledges a PUT: `{"ok":true}`, with the new `version` when asked (`withVersion`, conditions). */
-export const PutReplySchema = z.object({ ok: z.literal(true), version: VersionSchema.optional(), id });
+/**
+ * Acknowledges a PUT: `{"ok":true}`, with the new `version` when asked (`withVersion`, conditions).
+ * A restore (PUT with `version`) gets `applied`, false when the key's copy was as new or newer and
+ * nothing changed, and the `version` the key holds now.
+ */
+export const PutReplySchema = z.object({
+  ok: z.literal(true),
+  version: VersionSchema.optional(),
+  applied: z.boolean().optional(),
+  id,
+});
 
 /**
  * The value of a GET_ONE: `{"key":"k","value":"v"}`; with `withVersion`, also the key's `version`
@@ -73,6 +88,13 @@ export const StatsReplySchema = z.object({
    * other replicas (its answers count toward no quorum), then `serving`. Absent with one copy.
    */
   state: z.enum(["bootstrapping", "serving"]).optional(),
+  /**
+   * With replication: hints this node holds as a coordinator, per replica (the keys each replica
+   * missed and will be sent once it is back); replicas with none are absent.
+   */
+  hints: z.record(z.string(), z.number().int().nonnegative()).optional(),
+  /** With replication: misses not recorded since start because their replica's hints were at the cap. */
+  hintsDropped: z.number().int().nonnegative().optional(),
   id,
 });
 
@@ -99,6 +121,10 @@ export const ErrorReplySchema = z.object({
  */
 export const ReplySchema = z.union([
   ErrorReplySchema,
+  RepairReplySchema,
+  AeKeysReplySchema,
+  AeHashesReplySchema,
+  AeRootsReplySchema,
   ReplicaGetReplySchema,
   ReplicaHandoffReplySchema,
   MigrateFetchReplySchema,
@@ -130,6 +156,10 @@ export const REPLY_SCHEMA_BY_OP = {
   REPLICA_GET: ReplicaGetReplySchema,
   REPLICA_HANDOFF: ReplicaHandoffReplySchema,
   TRIM: MigrateCountReplySchema,
+  AE_ROOTS: AeRootsReplySchema,
+  AE_HASHES: AeHashesReplySchema,
+  AE_KEYS: AeKeysReplySchema,
+  REPAIR: RepairReplySchema,
 } as const satisfies Record<Op, z.ZodType>;
 
 /** Reply to a PUT (the plain ack). */

@@ -1,5 +1,11 @@
 import { z } from "zod";
 import { tryDecodeCursor } from "../cursor.js";
+import {
+  AeHashesRequestSchema,
+  AeKeysRequestSchema,
+  AeRootsRequestSchema,
+  RepairRequestSchema,
+} from "./anti-entropy.js";
 import { BatchRequestSchema } from "./batch.js";
 import {
   ImportRequestSchema,
@@ -38,6 +44,10 @@ export const OPS = [
   "REPLICA_GET",
   "REPLICA_HANDOFF",
   "TRIM",
+  "AE_ROOTS",
+  "AE_HASHES",
+  "AE_KEYS",
+  "REPAIR",
 ] as const;
 
 /** An operation name. */
@@ -68,6 +78,11 @@ export const MAX_TTL_SECONDS = 10 * 365 * 24 * 3600;
  * exist, `ifVersion` only when its current version is that one (compare-and-set); a failed
  * condition is the error CONFLICT and writes nothing. `withVersion` asks for the new version in
  * the reply (conditional writes always get it). Key and value must be well-formed UTF-16.
+ *
+ * `version` makes the PUT a restore (what `zkv import` sends): the value arrives with the version
+ * it had where it was exported, and its absolute `expiresAt` if it expires. The node keeps
+ * whichever of it and the key's own copy is newer, by the rule replicas use (a deletion's
+ * tombstone included), and issues no new version; the reply says whether it was `applied`.
  */
 export const PutRequestSchema = z
   .object({
@@ -79,6 +94,7 @@ export const PutRequestSchema = z
     ifAbsent: z.boolean().optional(),
     ifVersion: VersionSchema.optional(),
     withVersion: z.boolean().optional(),
+    version: VersionSchema.optional(),
     asking,
     w: quorum,
     id,
@@ -90,7 +106,14 @@ export const PutRequestSchema = z
   .refine((r) => r.ifAbsent !== true || r.ifVersion === undefined, {
     message: "give ifAbsent or ifVersion, not both",
     path: ["ifVersion"],
-  });
+  })
+  .refine(
+    (r) => r.version === undefined || (r.ttl === undefined && !r.ifAbsent && r.ifVersion === undefined),
+    {
+      message: "a restore (version) takes expiresAt, not ttl, ifAbsent or ifVersion",
+      path: ["version"],
+    },
+  );
 
 /**
  * GET_ONE reads one key. Reply: `GetOneReply`, or error NOT_FOUND (an expired key is not found).
@@ -173,6 +196,10 @@ export const RequestSchema = z.discriminatedUnion("op", [
   ReplicaGetRequestSchema,
   ReplicaHandoffRequestSchema,
   TrimRequestSchema,
+  AeRootsRequestSchema,
+  AeHashesRequestSchema,
+  AeKeysRequestSchema,
+  RepairRequestSchema,
 ]);
 
 /** A PUT request. */
@@ -208,6 +235,10 @@ const requestSchemaEntries: readonly RequestSchemaEntry[] = [
   ["MIGRATE_FETCH", MigrateFetchRequestSchema],
   ["MIGRATE_COMMIT", MigrateCommitRequestSchema],
   ["IMPORT", ImportRequestSchema],
+  ["AE_ROOTS", AeRootsRequestSchema],
+  ["AE_HASHES", AeHashesRequestSchema],
+  ["AE_KEYS", AeKeysRequestSchema],
+  ["REPAIR", RepairRequestSchema],
 ];
 
 /**
@@ -217,3 +248,16 @@ const requestSchemaEntries: readonly RequestSchemaEntry[] = [
  * with inherited members; a Map only knows the real ops.
  */
 export const REQUEST_SCHEMA_BY_OP: ReadonlyMap<string, z.ZodType<Request>> = new Map(requestSchemaEntries);
+
+/**
+ * True for a conditional PUT: a put-if-absent or a compare-and-set. The key's primary alone
+ * decides one (it runs them one at a time per key), so a client never fails one over to another
+ * replica. Takes any request-shaped object, so a client can ask before the request has an id.
+ */
+export function isConditional(request: {
+  readonly op: string;
+  readonly ifAbsent?: boolean;
+  readonly ifVersion?: number;
+}): boolean {
+  return request.op === "PUT" && (request.ifAbsent === true || request.ifVersion !== undefined);
+}

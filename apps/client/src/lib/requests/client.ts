@@ -3,9 +3,10 @@ import { ErrorCode, type GetOneReply, type KeyValue, type Reply, ZkvError } from
 import { type ClusterOptions, ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
 import { BulkRun } from "./bulk.js";
-import { mergeSorted, uniqueSorted } from "./merge.js";
 import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
 import { routeToOwner } from "./redirects.js";
+import { scanCluster, scanNode } from "./scan.js";
+import { type RestoreCounts, readVersions, restoreEntries, type VersionedEntry } from "./versioned-bulk.js";
 
 export type { ClusterSource } from "../cluster/cluster-view.js";
 
@@ -166,35 +167,40 @@ export class ZkvClient {
     return values;
   }
 
-  /** Every entry one node holds, page by page (the node's own GET_ALL). */
-  async *scanNode(nodeId: string, pageSize?: number): AsyncGenerator<KeyValue> {
-    let cursor: string | undefined;
-    do {
-      const request: OutgoingRequest = {
-        op: "GET_ALL",
-        ...(pageSize ? { limit: pageSize } : {}),
-        ...(cursor ? { cursor } : {}),
-      };
-      const reply = (await this.#cluster.nodes.send(nodeId, request)) as {
-        collection: KeyValue[];
-        cursor?: string;
-      };
-      yield* reply.collection;
-      cursor = reply.cursor;
-    } while (cursor !== undefined);
+  /**
+   * Reads many keys with their versions and expiry, in bulk like getMany (with replication, each
+   * a quorum read: the newest copy); undefined for keys that do not exist.
+   */
+  getManyWithVersion(keys: readonly string[], window = 16): Promise<Array<VersionedValue | undefined>> {
+    return readVersions(this.#cluster, keys, this.#readQuorum, window);
+  }
+
+  /**
+   * Writes back entries that carry their own versions (a restore from `zkv export`), in bulk
+   * like putMany: each node keeps, per key, the newer of the entry and the copy it holds, so an
+   * older entry never replaces a newer value. Resolves to how many were applied and kept.
+   */
+  restoreMany(
+    entries: Iterable<VersionedEntry>,
+    onProgress?: (done: number) => void,
+    window = 16,
+  ): Promise<RestoreCounts> {
+    return restoreEntries(this.#cluster, entries, this.#writeQuorum, onProgress, window);
+  }
+
+  /** Every entry one node holds, in key order (GET_ALL pages of `pageSize`). */
+  scanNode(nodeId: string, pageSize?: number): AsyncGenerator<KeyValue> {
+    return scanNode(this.#cluster, nodeId, pageSize);
   }
 
   /**
    * Every entry in the cluster in key order, each key once: all nodes paged concurrently and
    * merged. A key held by several nodes (replicas, or a move in progress) is given from the first
-   * to list it, which need not hold its newest value: use get() for a quorum read.
+   * to list it, which need not hold its newest value: use get() for a quorum read. Fails with
+   * NODE_UNAVAILABLE rather than leave out the keys of nodes it cannot read (see scanCluster).
    */
   scan(pageSize?: number): AsyncGenerator<KeyValue> {
-    const sources = this.#cluster.members.map((m) => this.scanNode(m.id, pageSize));
-    return uniqueSorted(
-      mergeSorted(sources, (kv) => kv.key),
-      (kv) => kv.key,
-    );
+    return scanCluster(this.#cluster, pageSize);
   }
 
   /**

@@ -1,4 +1,4 @@
-import type { PutRequest } from "@zkv/protocol";
+import { isConditional, type PutRequest } from "@zkv/protocol";
 
 /**
  * Options of `ZkvClient.put`, each one a PUT field on the wire (see the protocol README):
@@ -37,16 +37,4 @@ export function putRequest(key: string, value: string, options: PutOptions = {})
   if (options.ifVersion !== undefined) request.ifVersion = options.ifVersion;
   if (isConditional(request)) request.withVersion = true;
   return request;
-}
-
-/**
- * True for a put-if-absent or compare-and-set. Such a write is decided by the key's primary
- * alone, so the client does not fail it over to another replica when the primary is down.
- */
-export function isConditional(request: {
-  readonly op: string;
-  readonly ifAbsent?: boolean;
-  readonly ifVersion?: number;
-}) {
-  return request.op === "PUT" && (request.ifAbsent === true || request.ifVersion !== undefined);
 }

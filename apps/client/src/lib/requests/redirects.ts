@@ -1,7 +1,6 @@
-import { ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
+import { ErrorCode, isConditional, type Reply, ZkvError } from "@zkv/protocol";
 import type { ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
-import { isConditional } from "./put-options.js";
 
 /** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
 const MAX_REDIRECTS = 8;

@@ -1,0 +1,121 @@
+import { digest, keyHash } from "./digest.js";
+import { HashTree } from "./hash-tree.js";
+
+/** What the trees need of a placement: its members (sorted, UTF-16 order) and each key's replicas. */
+export interface PlacementView {
+  readonly nodes: readonly string[];
+  preferenceList(key: string, n: number): readonly string[];
+}
+
+/** One range and its tree; `replicas` sorted (UTF-16 order), so every replica names it alike. */
+export interface RangeTree {
+  readonly replicas: readonly string[];
+  readonly tree: HashTree;
+}
+
+/** What a rebuild reads: every key held and its version (a tombstone's too). */
+export interface VersionSource {
+  keys(): Iterable<string>;
+  versionOf(key: string): number | undefined;
+}
+
+/** A range's map key: a bit per member in a number while they fit in 52 bits, else their indices. */
+export type RangeKey = number | string;
+
+/**
+ * A node's hash trees, one per range it holds keys of: a range is the set of keys that share one
+ * replica set under a placement (for the ring, the arcs with the same preference list; for HRW,
+ * the keys whose n highest scores are the same nodes), so two replicas of a range hold the same
+ * keys and their trees must match. Built for one placement (`epoch`) by a full pass over the
+ * store, then kept up to date write by write (`update`) under that same placement until rebuilt.
+ * A range left with no key drops its tree.
+ */
+export class RangeTrees {
+  readonly #trees = new Map<RangeKey, RangeTree>();
+  #placement: PlacementView | undefined;
+  #n = 0;
+  /** Member → its index in the placement's (sorted) member list. */
+  #index = new Map<string, number>();
+  #epoch = -1;
+
+  /** The placement epoch the trees were built for; -1 before the first build. */
+  get epoch(): number {
+    return this.#epoch;
+  }
+
+  /** Ranges holding at least one key. */
+  get size(): number {
+    return this.#trees.size;
+  }
+
+  /** Forgets every tree and rebuilds them from `store` for `placement` (at `epoch`, `n` replicas). */
+  rebuild(epoch: number, placement: PlacementView, n: number, store: VersionSource): void {
+    this.#trees.clear();
+    this.#placement = placement;
+    this.#n = n;
+    this.#index = new Map(placement.nodes.map((id, i) => [id, i]));
+    this.#epoch = epoch;
+    // In one synchronous pass: nothing writes meanwhile, so keys() lists each key once.
+    for (const key of store.keys()) this.update(key, undefined, store.versionOf(key));
+  }
+
+  /** `key` went from `before` to `after` (versions; undefined: absent). Ignored until built. */
+  update(key: string, before: number | undefined, after: number | undefined): void {
+    if (this.#placement === undefined || before === after) return;
+    const replicas = this.#placement.preferenceList(key, this.#n);
+    const id = this.#keyOf(replicas)!; // a placement's own members are all indexed
+    let range = this.#trees.get(id);
+    if (range === undefined) {
+      const sorted = [...replicas].sort((x, y) => this.#index.get(x)! - this.#index.get(y)!);
+      range = { replicas: sorted, tree: new HashTree() };
+      this.#trees.set(id, range);
+    }
+    const h = keyHash(key);
+    if (before !== undefined) range.tree.remove(h.leaf, digest(h.a, before), digest(h.b, before));
+    if (after !== undefined) range.tree.add(h.leaf, digest(h.a, after), digest(h.b, after));
+    if (range.tree.size === 0) this.#trees.delete(id);
+  }
+
+  /** The map key of `key`'s range under the placement the trees were built for. */
+  rangeKeyOf(key: string): RangeKey | undefined {
+    const placement = this.#placement;
+    return placement && this.#keyOf(placement.preferenceList(key, this.#n));
+  }
+
+  /** The map key of the range `replicas` (any order); undefined when one is not a member. */
+  keyOf(replicas: readonly string[]): RangeKey | undefined {
+    return this.#keyOf(replicas);
+  }
+
+  /** The tree of the range `replicas`; undefined when it holds no key here. */
+  tree(replicas: readonly string[]): HashTree | undefined {
+    const id = this.#keyOf(replicas);
+    return id === undefined ? undefined : this.#trees.get(id)?.tree;
+  }
+
+  /** Every non-empty range whose replicas include both `self` and `peer`. */
+  shared(self: string, peer: string): RangeTree[] {
+    return [...this.#trees.values()].filter((r) => r.replicas.includes(self) && r.replicas.includes(peer));
+  }
+
+  /** Written for the write path: no sort and no string built while members fit in 52 bits. */
+  #keyOf(replicas: readonly string[]): RangeKey | undefined {
+    if (this.#index.size <= 52) {
+      let bits = 0;
+      for (const id of replicas) {
+        const i = this.#index.get(id);
+        if (i === undefined) return undefined;
+        const bit = 2 ** i; // past 2^31: arithmetic, not bitwise operators
+        if (Math.floor(bits / bit) % 2 === 0) bits += bit; // a duplicate id counts once
+      }
+      return bits;
+    }
+    const indices: number[] = [];
+    for (const id of replicas) {
+      const i = this.#index.get(id);
+      if (i === undefined) return undefined;
+      indices.push(i);
+    }
+    return [...new Set(indices)].sort((x, y) => x - y).join(",");
+  }
+}
