@@ -15,6 +15,8 @@ export interface BatchEngine {
   write(table: number, key: Buffer, record: Buffer | undefined): void;
   /** The commit the latest write joined (every earlier one resolves before it). */
   lastCommit(): Commit | undefined;
+  /** fsyncs everything committed so far (LMDB's env sync, off the main thread). */
+  syncDisk(): Promise<void>;
   /** Told of a log write that failed; the store fails its sync() from then on. */
   fail(err: unknown): void;
 }
@@ -29,6 +31,12 @@ export class BatchWrites {
   #deferred: Array<{ table: number; key: Buffer; record: Buffer | undefined }> = [];
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  /**
+   * Releases, one after another: each waits for its commit, then for an fsync of everything
+   * committed by then, and only then lets the log go of what that commit holds. (lmdb-js's own
+   * `flushed` promise is not relied on: the log is what stands between a write and its loss.)
+   */
+  #releases: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly log: WriteLog,
@@ -65,9 +73,18 @@ export class BatchWrites {
     // yet assigned, is released by a later commit).
     const logged = this.log.flushed;
     const commit = this.engine.lastCommit();
-    void (commit?.flushed ?? commit)?.then(() => {
-      if (!this.#closed) this.log.release(logged);
-    });
+    if (commit === undefined) return;
+    this.#releases = this.#releases
+      .then(() => commit)
+      .then(() => this.engine.syncDisk())
+      .then(
+        () => {
+          if (!this.#closed) this.log.release(logged);
+        },
+        // A failed commit or fsync is the store's failure (it fails sync() from then on); the
+        // log keeps the writes, for the next open to replay.
+        (err: unknown) => this.engine.fail(err),
+      );
   };
 
   /**
@@ -76,11 +93,9 @@ export class BatchWrites {
    */
   async close(failed: () => boolean): Promise<void> {
     this.flush();
-    if (failed()) return this.log.shut();
-    this.#commit();
+    if (!failed()) this.#commit();
+    await this.#releases; // every commit in, fsynced, and no fsync left running when LMDB closes
     this.#closed = true;
-    const commit = this.engine.lastCommit();
-    await (commit?.flushed ?? commit);
     if (failed()) this.log.shut();
     else this.log.close();
   }

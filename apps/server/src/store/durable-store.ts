@@ -83,6 +83,13 @@ export class DurableStore implements Store {
       new BatchWrites(log, {
         write: (table, key, record) => this.#toEngine(table, key, record),
         lastCommit: () => this.#last,
+        // lmdb-js's env sync (mdb_env_sync on libuv's thread pool); absent from its type declarations.
+        syncDisk: () =>
+          new Promise((resolve, reject) =>
+            (this.#root as unknown as { sync(done: (err?: unknown) => void): void }).sync((err) =>
+              err ? reject(err) : resolve(),
+            ),
+          ),
         fail: (err) => this.#fail(err),
       });
     this.#mem = new MemoryStore(options.now ? { now: options.now } : {});
