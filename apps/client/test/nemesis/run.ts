@@ -78,7 +78,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     const basePort = await freePortRange(PORTS);
     const flags = ["--ttl", String(NODE_TTL_SECONDS), "--hashing", mode.hashing];
     if (mode.replicas > 1) flags.push("--replicas", String(mode.replicas));
-    if (dataDir) flags.push("--data-dir", dataDir, "--fsync", "always");
+    if (dataDir) flags.push("--data-dir", dataDir, "--fsync", mode.fsync);
     cluster = await startCluster(agent.env, [...flags, "--cluster-size", String(mode.initialSize)], {
       basePort,
     });

@@ -4,8 +4,13 @@ import { Prng } from "./prng.js";
 export interface Mode {
   readonly replicas: 1 | 3;
   readonly hashing: "ring" | "hrw";
-  /** "disk" is `--data-dir <tmp> --fsync always`; "memory" loses a node's data when it restarts. */
+  /** "disk" is `--data-dir <tmp> --fsync <fsync>`; "memory" loses a node's data when it restarts. */
   readonly storage: "memory" | "disk";
+  /**
+   * With a data dir: `always` replies after the fsync, `batch` once the write-ahead log has it in
+   * the OS. Neither may lose an acknowledged write to a process crash, which is all the nemesis makes.
+   */
+  readonly fsync: "always" | "batch";
   readonly initialSize: number;
 }
 
@@ -71,6 +76,9 @@ export function nextNodeId(members: readonly string[]): string {
  * restart loses the data by design), and in memory with n = 3 at most one node is ever
  * SIGKILLed (two crashed replicas of a key would lose it, which n = 3 does not promise to survive).
  */
+/** Mixed into the seed for the fsync policy's own stream. */
+const FSYNC_STREAM = 0x5f5f;
+
 export function generateSchedule(seed: number): Schedule {
   const rng = new Prng(seed);
   const replicas = rng.pick([1, 3] as const);
@@ -79,6 +87,8 @@ export function generateSchedule(seed: number): Schedule {
     hashing: rng.pick(["ring", "hrw"] as const),
     storage: rng.pick(["memory", "disk"] as const),
     initialSize: replicas === 1 ? rng.int(2, 3) : rng.int(3, 4),
+    // A stream of its own, so that adding this choice left every earlier seed's schedule as it was.
+    fsync: new Prng((seed ^ FSYNC_STREAM) >>> 0).pick(["always", "batch"] as const),
   };
   const disk = mode.storage === "disk";
   let members = Array.from({ length: mode.initialSize }, (_, i) => `node-${i}`);
@@ -153,7 +163,7 @@ function drawFault(rng: Prng, kind: Fault["kind"], members: readonly string[], w
 /** The schedule as a reader checks it: the mode, then one line a step. */
 export function describeSchedule(schedule: Schedule): string {
   const { mode, workload } = schedule;
-  const storage = mode.storage === "disk" ? "--data-dir --fsync always" : "in memory";
+  const storage = mode.storage === "disk" ? `--data-dir --fsync ${mode.fsync}` : "in memory";
   const lines = [
     `seed ${schedule.seed}: n=${mode.replicas}, ${mode.hashing}, ${storage}, ${mode.initialSize} nodes, ` +
       `${workload.workers} clients (${workload.hotKeys} hot keys, ${workload.counters} CAS counters)`,
