@@ -10,7 +10,8 @@ export { ZkvNode } from "./node/node.js";
 export type { NodeOptions } from "./node/node-options.js";
 export { DEFAULT_SOCKET_LIMITS, type SocketLimits } from "./node/socket-options.js";
 export { pingNode, waitForPings } from "./ping.js";
-export { getAllPage, type HandlerContext, handleRequest } from "./requests/handler.js";
+export { getAllPage } from "./requests/get-all.js";
+export { type HandlerContext, handleRequest } from "./requests/handler.js";
 export { CurveGuard, type NodeCurveOptions } from "./security/curve-guard.js";
 export { decideZap, ZAP_DOMAIN, ZAP_ENDPOINT } from "./security/zap.js";
 export {

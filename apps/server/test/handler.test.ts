@@ -15,7 +15,8 @@ import {
 } from "@zkv/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { getAllPage, type HandlerContext } from "../src/requests/handler.js";
+import { getAllPage } from "../src/requests/get-all.js";
+import type { HandlerContext } from "../src/requests/handler.js";
 import { MemoryStore } from "../src/store/index.js";
 import { handleNow, thrown } from "./helpers.js";
 
@@ -133,6 +134,31 @@ describe("GET_ALL", () => {
     expect(second.collection.map((e) => e.key)).toEqual(["c", "d"]);
     const third = getAllPage({ op: "GET_ALL", limit: 2, cursor: second.cursor! }, ctx);
     expect(third).toStrictEqual({ collection: [{ key: "e", value: "e" }] });
+  });
+
+  it("with versions: true, gives each entry the version and expiry a versioned GET_ONE gives", () => {
+    const ctx = context();
+    handleNow({ op: "PUT", key: "a", value: "1" }, ctx);
+    handleNow({ op: "PUT", key: "b", value: "2", ttl: 60 }, ctx);
+    handleNow({ op: "PUT", key: "a", value: "3" }, ctx);
+    const page = getAllPage({ op: "GET_ALL", versions: true }, ctx);
+    const one = (key: string) => handleNow({ op: "GET_ONE", key, withVersion: true }, ctx);
+    expect(page.collection).toStrictEqual([
+      { key: "a", value: "3", version: (one("a") as { version: number }).version },
+      {
+        key: "b",
+        value: "2",
+        version: (one("b") as { version: number }).version,
+        expiresAt: (one("b") as { expiresAt: number }).expiresAt,
+      },
+    ]);
+    // Without the flag the seed's reply is unchanged: key and value only.
+    expect(handleNow({ op: "GET_ALL" }, ctx)).toStrictEqual({
+      collection: [
+        { key: "a", value: "3" },
+        { key: "b", value: "2" },
+      ],
+    });
   });
 
   it("gives no cursor when the last page is exactly full", () => {

@@ -1,11 +1,6 @@
 import {
   decodeBatchOp,
-  decodeCursor,
   ErrorCode,
-  effectivePageSize,
-  encodeCursor,
-  type GetAllRequest,
-  type KeyValue,
   type Limits,
   type Reply,
   type Request,
@@ -19,6 +14,7 @@ import { type HandoffContext, handoff, trim } from "../replication/handoff.js";
 import { type ReplicaContext, replicaOp } from "../replication/replica-ops.js";
 import type { Store } from "../store/index.js";
 import { batchColumns } from "./batch-columns.js";
+import { getAllPage } from "./get-all.js";
 import { localKeyOp } from "./local-key-ops.js";
 import { INVALID_OP, type RequestObserver } from "./observer.js";
 import { replicatedKeyOp } from "./replicated-key-ops.js";
@@ -49,9 +45,6 @@ export interface HandlerContext {
   /** Reclaimed keys leave tombstones (a replicated cluster). */
   readonly keepTombstones?: boolean;
 }
-
-/** Room left in a GET_ALL reply for the envelope: `{"collection":[…],"cursor":"…","id":…}`. */
-const PAGE_ENVELOPE_BYTES = 512;
 
 /**
  * Applies one decoded request to the store and returns its reply. Pure apart from the store and
@@ -155,37 +148,6 @@ function clusterOp(
     case "IMPORT":
       return importEntries(request, clusterCtx);
   }
-}
-
-/**
- * One GET_ALL page: at most the effective page size in entries and at most a message's worth of
- * bytes, the cursor included; a partial page carries the cursor to continue from. A page always
- * holds at least one entry when any remain, so paging makes progress even past a huge value (such
- * a lone entry is sent even if it and its cursor exceed the byte budget).
- */
-export function getAllPage(
-  request: GetAllRequest,
-  ctx: HandlerContext,
-): { collection: KeyValue[]; cursor?: string } {
-  const after = request.cursor === undefined ? undefined : decodeCursor(request.cursor);
-  const maxEntries = effectivePageSize(request, ctx.limits);
-  const budget = ctx.limits.maxMessageBytes - PAGE_ENVELOPE_BYTES;
-  const collection: KeyValue[] = [];
-  let bytes = 0;
-  for (const entry of ctx.store.scan(after)) {
-    const keyBytes = Buffer.byteLength(JSON.stringify(entry.key));
-    const size = keyBytes + Buffer.byteLength(JSON.stringify(entry.value)) + 20;
-    // An entry joins only if the page still fits with the cursor that would follow it (a long key
-    // makes a cursor of several KiB), so whichever entry ends the page, its cursor has room. The
-    // cursor is base64url of `{"v":1,"after":<key JSON>}`: bounded here, encoded only once at the end.
-    const cursorBound = Math.ceil(((keyBytes + 16) * 4) / 3) + 4;
-    if (collection.length > 0 && (collection.length >= maxEntries || bytes + size + cursorBound > budget)) {
-      return { collection, cursor: encodeCursor(collection[collection.length - 1]!.key) };
-    }
-    collection.push({ key: entry.key, value: entry.value });
-    bytes += size;
-  }
-  return { collection };
 }
 
 function withId<T extends object>(reply: T, id: Request["id"]): T {

@@ -53,7 +53,10 @@ export const DeleteReplySchema = z.object({ ok: z.literal(true), deleted: z.bool
  * opaque, so only non-emptiness is checked here.
  */
 export const GetAllReplySchema = z.object({
-  collection: z.array(KeyValueSchema),
+  /** Entries; with `versions: true` in the request each also has `version` (and `expiresAt` if set). */
+  collection: z.array(
+    KeyValueSchema.extend({ version: VersionSchema.optional(), expiresAt: ExpiresAtSchema.optional() }),
+  ),
   cursor: z.string().min(1).optional(),
   id,
 });

@@ -149,12 +149,14 @@ export const CursorSchema = z
 /**
  * GET_ALL lists entries in pages. `limit` caps the page (the server also caps
  * it at `maxPageSize`; without it only the message size bounds a page);
- * `cursor` resumes after the previous page.
+ * `cursor` resumes after the previous page. `versions: true` adds each entry's
+ * version and expiry (what a lossless export needs, in the same pass).
  */
 export const GetAllRequestSchema = z.object({
   op: z.literal("GET_ALL"),
   limit: z.number().int().positive().optional(),
   cursor: CursorSchema.optional(),
+  versions: z.boolean().optional(),
   id,
 });
 
