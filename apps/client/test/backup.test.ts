@@ -254,4 +254,38 @@ describe("zkv import on a replicated cluster (3 nodes, n=3)", () => {
       await client.close();
     }
   });
+  it("exports each key's newest copy when replicas disagree: never a stale replica's value or a deleted key", async () => {
+    const { consul } = replicated!;
+    const client = await ZkvClient.connect({ consul: consul.config });
+    try {
+      const keys = Array.from({ length: 300 }, (_, i) => `d-${i}`);
+      await client.putMany(keys.map((k) => [k, `old-${k}`] as const));
+      // Behind the coordinators' backs, two of each key's three replicas take a newer copy (a
+      // write whose third copy never landed): d-0 a deletion, d-1 a new value. The third replica
+      // still lists the old value, at an older version.
+      const newer = async (key: string, value: string | undefined) => {
+        const current = (await client.getWithVersion(key))!;
+        const [a, b] = client.replicasOf(key);
+        for (const node of [a!, b!]) {
+          const entry = { key, version: current.version + 1, ...(value === undefined ? {} : { value }) };
+          await client.request(node, { op: "REPLICATE", entries: [entry] });
+        }
+      };
+      await newer("d-0", undefined);
+      await newer("d-1", "new-d-1");
+      const file = join(dir, "divergent.jsonl");
+      const exported = await runCli(["export", "--out", file], consul.env);
+      expect(exported.code, exported.stderr).toBe(0);
+      const { items } = readAll(readFileSync(file, "utf8"));
+      const values = new Map(
+        items.filter((i) => i.entry.key.startsWith("d-")).map((i) => [i.entry.key, i.entry.value]),
+      );
+      expect(values.size).toBe(keys.length - 1);
+      expect(values.has("d-0")).toBe(false);
+      expect(values.get("d-1")).toBe("new-d-1");
+      expect(values.get("d-2")).toBe("old-d-2");
+    } finally {
+      await client.close();
+    }
+  });
 });

@@ -1,17 +1,20 @@
 import type { ZkvClient } from "../lib/requests/client.js";
+import type { VersionedValue } from "../lib/requests/put-options.js";
 import type { VersionedEntry } from "../lib/requests/versioned-bulk.js";
+import { agreedCopy } from "./agreed-copy.js";
 import { BackupReader, exportEntryLine, exportHeaderLine } from "./format.js";
 
-/** Keys read with their versions per round while exporting. */
+/** Keys written per round while exporting (those needing a quorum read are read together). */
 const EXPORT_CHUNK = 5000;
 /** Entries written per round while importing: a file of any size streams in bounded memory. */
 const IMPORT_CHUNK = 20_000;
 
 /**
- * Every entry in the cluster, in key order, each key once, as a format-2 export: the keys come
- * from a scan of every node (ZkvClient.scan), and each key's value, version and expiry from a
- * versioned read, with replication a quorum read, so a replica's stale copy is not what is kept.
- * A key deleted or expired between the two is left out. Resolves to the entries written.
+ * Every entry in the cluster, in key order, each key once, as a format-2 export, from one pass
+ * over every node listing entries with their versions (ZkvClient.scanCopies). A key whose replicas
+ * all listed the same version is written as listed; any other key (replicas that disagree or miss
+ * it, with replication) is read again with a quorum read, so a replica's stale copy is never what
+ * is kept, and a key deleted or expired meanwhile is left out. Resolves to the entries written.
  */
 export async function exportEntries(
   client: ZkvClient,
@@ -20,25 +23,27 @@ export async function exportEntries(
   now: () => number = Date.now,
 ): Promise<number> {
   await sink(exportHeaderLine(now()));
-  let keys: string[] = [];
+  let chunk: Array<{ key: string; copy: VersionedValue | undefined }> = [];
   let done = 0;
   const flush = async () => {
-    const copies = await client.getManyWithVersion(keys);
-    for (let i = 0; i < keys.length; i++) {
-      const copy = copies[i];
-      if (copy !== undefined) {
-        await sink(exportEntryLine({ key: keys[i]!, ...copy }));
-        done++;
-      }
+    const unsure = chunk.filter((e) => e.copy === undefined).map((e) => e.key);
+    const read = unsure.length > 0 ? await client.getManyWithVersion(unsure) : [];
+    let next = 0;
+    for (const { key, copy } of chunk) {
+      const kept = copy ?? read[next++];
+      if (kept === undefined) continue;
+      await sink(exportEntryLine({ key, ...kept }));
+      done++;
     }
-    keys = [];
+    chunk = [];
     onProgress?.(done);
   };
-  for await (const { key } of client.scan()) {
-    keys.push(key);
-    if (keys.length >= EXPORT_CHUNK) await flush();
+  for await (const batch of client.scanCopies()) {
+    for (const { key, copies } of batch)
+      chunk.push({ key, copy: agreedCopy(copies, client.replicasOf(key)) });
+    if (chunk.length >= EXPORT_CHUNK) await flush();
   }
-  if (keys.length > 0) await flush();
+  if (chunk.length > 0) await flush();
   return done;
 }
 

@@ -5,7 +5,7 @@ import type { OutgoingRequest } from "../cluster/node-connection.js";
 import { BulkRun } from "./bulk.js";
 import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
 import { routeToOwner } from "./redirects.js";
-import { scanCluster, scanNode } from "./scan.js";
+import { type KeyCopies, scanCluster, scanCopies, scanNode } from "./scan.js";
 import { type RestoreCounts, readVersions, restoreEntries, type VersionedEntry } from "./versioned-bulk.js";
 
 export type { ClusterSource } from "../cluster/cluster-view.js";
@@ -201,6 +201,11 @@ export class ZkvClient {
    */
   scan(pageSize?: number): AsyncGenerator<KeyValue> {
     return scanCluster(this.#cluster, pageSize);
+  }
+
+  /** Like scan(), but each key with every node's copy of it, versions included, in batches (see scanCopies). */
+  scanCopies(pageSize?: number): AsyncGenerator<KeyCopies[]> {
+    return scanCopies(this.#cluster, pageSize);
   }
 
   /**

@@ -41,3 +41,53 @@ export async function* uniqueSorted<T>(
     yield item;
   }
 }
+
+/**
+ * Merges ascending streams of pages (each page ascending, pages in order) into groups of the
+ * items that share a key, in key order, handed out `batch` groups at a time: an item costs a
+ * comparison, not an await, which a listing of millions of keys from several nodes notices.
+ * A source's next page is awaited only when its page runs out (its next key may be the least).
+ */
+export async function* groupSortedPages<T>(
+  sources: ReadonlyArray<AsyncIterator<readonly T[]>>,
+  keyOf: (item: T) => string,
+  batch = 1000,
+): AsyncGenerator<T[][]> {
+  const pages: Array<readonly T[] | undefined> = new Array(sources.length);
+  const at = new Array<number>(sources.length).fill(0);
+  /** Makes source i's head an item (undefined page: the source is done). */
+  const refill = async (i: number) => {
+    while (pages[i] !== undefined && at[i]! >= pages[i]!.length) {
+      const next = await sources[i]!.next();
+      pages[i] = next.done ? undefined : next.value;
+      at[i] = 0;
+    }
+  };
+  for (let i = 0; i < sources.length; i++) pages[i] = [];
+  await Promise.all(sources.map((_, i) => refill(i)));
+  let out: T[][] = [];
+  for (;;) {
+    let least: string | undefined;
+    for (let i = 0; i < sources.length; i++) {
+      const page = pages[i];
+      if (page === undefined) continue;
+      const key = keyOf(page[at[i]!]!);
+      if (least === undefined || key < least) least = key;
+    }
+    if (least === undefined) break;
+    const group: T[] = [];
+    for (let i = 0; i < sources.length; i++) {
+      const page = pages[i];
+      if (page === undefined || keyOf(page[at[i]!]!) !== least) continue;
+      group.push(page[at[i]!]!);
+      at[i]!++;
+      if (at[i]! >= page.length) await refill(i);
+    }
+    out.push(group);
+    if (out.length >= batch) {
+      yield out;
+      out = [];
+    }
+  }
+  if (out.length > 0) yield out;
+}

@@ -1,22 +1,37 @@
-import { ErrorCode, isZkvError, type KeyValue } from "@zkv/protocol";
+import { ErrorCode, type GetAllReply, isZkvError, type KeyValue } from "@zkv/protocol";
 import type { ClusterView } from "../cluster/cluster-view.js";
-import { mergeSorted, uniqueSorted } from "./merge.js";
+import { groupSortedPages, mergeSorted, uniqueSorted } from "./merge.js";
 
-/** Every entry one node holds, in key order, paged with GET_ALL. */
+/** An entry as GET_ALL lists it; `versions: true` adds its version and expiry. */
+export type ListedEntry = GetAllReply["collection"][number];
+
+/** Every entry one node holds, in key order, paged with GET_ALL (with versions when asked). */
 export async function* scanNode(
   cluster: ClusterView,
   nodeId: string,
   pageSize?: number,
-): AsyncGenerator<KeyValue> {
+  versions = false,
+): AsyncGenerator<ListedEntry> {
+  for await (const page of scanNodePages(cluster, nodeId, pageSize, versions)) yield* page;
+}
+
+/** scanNode a page at a time. */
+async function* scanNodePages(
+  cluster: ClusterView,
+  nodeId: string,
+  pageSize: number | undefined,
+  versions: boolean,
+): AsyncGenerator<ListedEntry[]> {
   let cursor: string | undefined;
   do {
     const request = {
       op: "GET_ALL" as const,
       ...(pageSize ? { limit: pageSize } : {}),
       ...(cursor ? { cursor } : {}),
+      ...(versions ? { versions } : {}),
     };
-    const reply = (await cluster.nodes.send(nodeId, request)) as { collection: KeyValue[]; cursor?: string };
-    yield* reply.collection;
+    const reply = (await cluster.nodes.send(nodeId, request)) as Omit<GetAllReply, "id">;
+    yield reply.collection;
     cursor = reply.cursor;
   } while (cursor !== undefined);
 }
@@ -30,25 +45,69 @@ export async function* scanNode(
  * still leave a copy of every key to list).
  */
 export function scanCluster(cluster: ClusterView, pageSize?: number): AsyncGenerator<KeyValue> {
+  return uniqueSorted(
+    mergeSorted(
+      scanEveryNode(cluster, (id) => scanNode(cluster, id, pageSize)),
+      (kv) => kv.key,
+    ),
+    (kv) => kv.key,
+  );
+}
+
+/** One node's copy of a key, with its version when the node gave one. */
+export interface NodeCopy extends ListedEntry {
+  readonly node: string;
+}
+
+/** A key and every node's copy of it, as the nodes listed them. */
+export interface KeyCopies {
+  readonly key: string;
+  readonly copies: readonly NodeCopy[];
+}
+
+/**
+ * Every key in the cluster in key order, once, with the copy each node listed (versions
+ * included), a batch of keys at a time: what an export needs to tell keys whose replicas agree
+ * from those that need a quorum read. Reads the same nodes, and fails the same way, as scanCluster.
+ */
+export async function* scanCopies(cluster: ClusterView, pageSize?: number): AsyncGenerator<KeyCopies[]> {
+  const sources = scanEveryNode(cluster, (id) => tagged(scanNodePages(cluster, id, pageSize, true), id));
+  for await (const groups of groupSortedPages(sources, (c) => c.key)) {
+    yield groups.map((copies) => ({ key: copies[0]!.key, copies }));
+  }
+}
+
+/**
+ * One source per node that may hold keys: the placement's members (a member Consul does not list
+ * right now still holds its keys) and every registered node (a node joining mid-rebalance may
+ * already hold some); up to n - 1 of them may fail to be read (see scanCluster).
+ */
+function scanEveryNode<T>(
+  cluster: ClusterView,
+  scan: (nodeId: string) => AsyncGenerator<T>,
+): AsyncGenerator<T>[] {
   const ids = new Set([
     ...(cluster.placementRecord?.members ?? []).map((m) => m.id),
     ...cluster.members.map((m) => m.id),
   ]);
   const unreadable: string[] = [];
   const tolerable = cluster.replication.n - 1;
-  const sources = [...ids].map((id) => tolerant(scanNode(cluster, id, pageSize), id, unreadable, tolerable));
-  return uniqueSorted(
-    mergeSorted(sources, (kv) => kv.key),
-    (kv) => kv.key,
-  );
+  return [...ids].map((id) => tolerant(scan(id), id, unreadable, tolerable));
 }
 
-async function* tolerant(
-  source: AsyncGenerator<KeyValue>,
+async function* tagged(source: AsyncGenerator<ListedEntry[]>, node: string): AsyncGenerator<NodeCopy[]> {
+  for await (const page of source) {
+    for (const entry of page) (entry as { node?: string }).node = node;
+    yield page as NodeCopy[];
+  }
+}
+
+async function* tolerant<T>(
+  source: AsyncGenerator<T>,
   nodeId: string,
   unreadable: string[],
   tolerable: number,
-): AsyncGenerator<KeyValue> {
+): AsyncGenerator<T> {
   try {
     yield* source;
   } catch (err) {
