@@ -5,29 +5,28 @@ import type { NodeCopy } from "../src/lib/requests/scan.js";
 
 const NODES = ["node-0", "node-1", "node-2", "node-3", "node-4"];
 
-/** Some nodes' copies of one key: each node at most once, a version (or none, an old node), maybe an expiry. */
-const copiesArb: fc.Arbitrary<NodeCopy[]> = fc
-  .subarray(NODES)
-  .chain((nodes) =>
-    fc.tuple(
-      ...nodes.map((node) =>
-        fc.record({
-          node: fc.constant(node),
-          version: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined }),
-          expiresAt: fc.option(fc.constant(5_000), { nil: undefined }),
-        }),
-      ),
+/**
+ * Some nodes' copies of one key: each node at most once, a version (or none: a node that predates
+ * versioned listings). A version is one write, so it fixes the value and the expiry (version 2
+ * expires, the others not).
+ */
+const copiesArb: fc.Arbitrary<NodeCopy[]> = fc.subarray(NODES).chain((nodes) =>
+  fc
+    .tuple(...nodes.map(() => fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined })))
+    .map((versions) =>
+      nodes.map((node, i) => {
+        const version = versions[i];
+        if (version === undefined) return { key: "k", node, value: "unversioned" };
+        return {
+          key: "k",
+          node,
+          value: `v${version}`,
+          version,
+          ...(version === 2 ? { expiresAt: 5_000 } : {}),
+        };
+      }),
     ),
-  )
-  .map((copies) =>
-    copies.map(({ node, version, expiresAt }) => ({
-      key: "k",
-      node,
-      value: `v${version}`,
-      ...(version === undefined ? {} : { version }),
-      ...(expiresAt === undefined || version === undefined ? {} : { expiresAt }),
-    })),
-  );
+);
 
 const replicasArb = fc.shuffledSubarray(NODES, { minLength: 1, maxLength: 3 });
 
