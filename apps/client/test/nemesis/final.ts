@@ -64,6 +64,31 @@ export function consulAccess(consul: ConsulConfig, env: Record<string, string>):
 }
 
 /**
+ * The end of the steps: stops the clients, notes what they did, and waits for the cluster to
+ * settle (a violation if it does not) before the final check.
+ */
+export async function stopClients(
+  clients: { operations(): number; stop(): Promise<void> },
+  history: History,
+  settler: Settler,
+  record: Pick<FinalCheckOptions, "note" | "violation">,
+): Promise<void> {
+  await clients.stop();
+  const h = history.summary();
+  record.note(
+    `clients stopped: ${clients.operations()} operations, ${h.acked} writes acknowledged, ` +
+      `${h.indeterminate} indeterminate; failures ${JSON.stringify(h.errors)}`,
+  );
+  const unsettled = await settler.settle();
+  if (unsettled)
+    record.violation({
+      invariant: "settle",
+      kind: "not settled",
+      detail: `before the final check: ${unsettled}`,
+    });
+}
+
+/**
  * The end of a schedule, faults healed and the cluster settled: (1) every key read back, (3)
  * every counter, (2) every node scanned for where each key is, then (4) one add-node and one
  * remove-node that must both exit 0, after which (1) and (3) are read again.

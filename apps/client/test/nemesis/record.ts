@@ -1,4 +1,5 @@
 import type { Violation } from "./checker.js";
+import type { History } from "./history.js";
 
 /** Violations shown in the timeline as they are found; the report lists them all by kind. */
 const LIVE_VIOLATIONS = 5;
@@ -33,10 +34,30 @@ export class RunRecord {
     else if (count === LIVE_VIOLATIONS + 1) this.note("more violations: see the report");
   };
 
+  /** The harness itself failed (a start, a command): reported like a violation, with its stack. */
+  readonly harnessFailed = (err: unknown): void => {
+    this.violation({ invariant: "available", kind: "harness", detail: (err as Error).stack ?? String(err) });
+  };
+
   /** Acknowledged writes and increments found lost. */
   get lost(): number {
     return this.violations.filter(
       (v) => (v.invariant === "read" || v.invariant === "counter") && v.kind.startsWith("lost"),
     ).length;
+  }
+
+  /** A run's result, but its schedule: what this record holds, the history's summary, the counts. */
+  outcome(history: History, counts: { operations: number; clientOps: number; output: string }) {
+    return {
+      violations: this.violations,
+      timeline: this.timeline,
+      history: history.summary(),
+      operations: counts.operations,
+      clientOps: counts.clientOps,
+      lost: this.lost,
+      seconds: this.seconds,
+      /** The tail of what the cluster printed. */
+      launcherOutput: counts.output.slice(-8000),
+    };
   }
 }

@@ -5,7 +5,7 @@ import { freePortRange, startTestConsul, type TestConsul } from "@zkv/membership
 import { ZkvClient } from "../../src/index.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
 import type { Violation } from "./checker.js";
-import { finalCheck } from "./final.js";
+import { finalCheck, stopClients } from "./final.js";
 import { History, type HistorySummary } from "./history.js";
 import { killCommands, Settler } from "./operator.js";
 import { Prng } from "./prng.js";
@@ -120,15 +120,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       operations += 1 + step.faults.length + ("cli" in step.action && step.action.cli ? 1 : 0);
       if (!carriedOn) break;
     }
-    await clients.stop();
-    const h = history.summary();
-    note(
-      `clients stopped: ${clients.operations()} operations, ${h.acked} writes acknowledged, ` +
-        `${h.indeterminate} indeterminate; failures ${JSON.stringify(h.errors)}`,
-    );
-    const unsettled = await settler.settle();
-    if (unsettled)
-      violation({ invariant: "settle", kind: "not settled", detail: `before the final check: ${unsettled}` });
+    await stopClients(clients, history, settler, record);
     const exactCopies = !(
       mode.storage === "memory" && schedule.steps.some((s) => s.faults.some((f) => f.kind === "kill-node"))
     );
@@ -141,7 +133,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       violation,
     });
   } catch (err) {
-    violation({ invariant: "available", kind: "harness", detail: (err as Error).stack ?? String(err) });
+    record.harnessFailed(err);
   } finally {
     await clients?.stop().catch(() => {});
     await probe?.close();
@@ -153,15 +145,13 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     await consul?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
+  const clientOps = clients?.operations() ?? 0;
   return {
     schedule,
-    violations: record.violations,
-    timeline: record.timeline,
-    history: history.summary(),
-    operations,
-    clientOps: clients?.operations() ?? 0,
-    lost: record.lost,
-    seconds: record.seconds,
-    launcherOutput: outputs.join("\n--- launcher restarted ---\n").slice(-8000),
+    ...record.outcome(history, {
+      operations,
+      clientOps,
+      output: outputs.join("\n--- launcher restarted ---\n"),
+    }),
   };
 }

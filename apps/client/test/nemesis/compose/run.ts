@@ -1,7 +1,7 @@
 import { ZkvClient } from "../../../src/index.js";
 import { containerFaults } from "../../compose/container-faults.js";
 import type { CliOutcome } from "../../support/cluster.js";
-import { type ClusterAccess, finalCheck } from "../final.js";
+import { type ClusterAccess, finalCheck, stopClients } from "../final.js";
 import { History } from "../history.js";
 import { Settler } from "../operator.js";
 import { Prng } from "../prng.js";
@@ -80,15 +80,7 @@ export async function runComposeSchedule(
       operations += 1 + step.faults.length;
       if (!carriedOn) break;
     }
-    await clients.stop();
-    const h = history.summary();
-    note(
-      `clients stopped: ${clients.operations()} operations, ${h.acked} writes acknowledged, ` +
-        `${h.indeterminate} indeterminate; failures ${JSON.stringify(h.errors)}`,
-    );
-    const unsettled = await settler.settle();
-    if (unsettled)
-      violation({ invariant: "settle", kind: "not settled", detail: `before the final check: ${unsettled}` });
+    await stopClients(clients, history, settler, record);
     await finalCheck(history, {
       consul: cluster.consul,
       env: {},
@@ -101,24 +93,15 @@ export async function runComposeSchedule(
       violation,
     });
   } catch (err) {
-    violation({ invariant: "available", kind: "harness", detail: (err as Error).stack ?? String(err) });
+    record.harnessFailed(err);
   } finally {
     await clients?.stop().catch(() => {});
     await probe?.close();
     if (cluster && record.violations.length > 0) logs = await cluster.stack.logs().catch(() => "");
     if (cluster && !shared) await cluster.stack.destroy();
   }
-  return {
-    schedule,
-    violations: record.violations,
-    timeline: record.timeline,
-    history: history.summary(),
-    operations,
-    clientOps: clients?.operations() ?? 0,
-    lost: record.lost,
-    seconds: record.seconds,
-    launcherOutput: logs.slice(-8000),
-  };
+  const clientOps = clients?.operations() ?? 0;
+  return { schedule, ...record.outcome(history, { operations, clientOps, output: logs }) };
 }
 
 /** A failed compose schedule's report, with its replay command. */
