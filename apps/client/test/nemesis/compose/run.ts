@@ -97,11 +97,23 @@ export async function runComposeSchedule(
   } finally {
     await clients?.stop().catch(() => {});
     await probe?.close();
-    if (cluster && record.violations.length > 0) logs = await cluster.stack.logs().catch(() => "");
+    if (cluster && record.violations.length > 0) logs = await warnings(cluster).catch(() => "");
     if (cluster && !shared) await cluster.stack.destroy();
   }
   const clientOps = clients?.operations() ?? 0;
   return { schedule, ...record.outcome(history, { operations, clientOps, output: logs }) };
+}
+
+/**
+ * What the stack's services said that a failure report needs: every warning and error (pino
+ * levels 40 and up) and every line that is not a node's JSON log, the last 150 of them.
+ */
+async function warnings(cluster: ComposeCluster): Promise<string> {
+  const all = await cluster.stack.compose(["--profile", "node-4", "logs", "--no-color"]);
+  const kept = all.stdout
+    .split("\n")
+    .filter((line) => line.trim() && (!line.includes('{"level":') || /"level":[4-6]0/.test(line)));
+  return kept.slice(-150).join("\n");
 }
 
 /** A failed compose schedule's report, with its replay command. */
@@ -109,7 +121,7 @@ export function composeFailureReport(r: ComposeResult): string {
   const style: ReportStyle = {
     replay: "pnpm nemesis --compose",
     description: describeComposeSchedule(r.schedule),
-    output: "compose logs (tail):",
+    output: "compose logs (warnings, errors and plain lines; the last 150):",
   };
   return reportFailure(r, style);
 }
