@@ -18,7 +18,7 @@ import {
 } from "./schedule.js";
 import { runComposeStep } from "./steps.js";
 
-/** What one compose schedule did and found; `launcherOutput` is the tail of the stack's logs. */
+/** One compose schedule's result; `launcherOutput`: the stack's warnings and errors, on a failure. */
 export type ComposeResult = Omit<ScheduleResult, "schedule"> & { readonly schedule: ComposeSchedule };
 
 export interface ComposeRunOptions {
