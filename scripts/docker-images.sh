@@ -20,7 +20,11 @@
 # No engine answering: as root, dockerd is started in the background (log: $ZKV_DOCKERD_LOG,
 # default /var/log/zkv-dockerd.log) and left running. Everything it does is said on stderr.
 #
-#   bash scripts/docker-images.sh [--no-pull]     (or ZKV_NO_PULL=1)
+#   bash scripts/docker-images.sh [--no-pull] [--build]     (--no-pull: or ZKV_NO_PULL=1)
+#
+# --build then builds the zkv images of docker-compose.yml (`compose build`: zkv-server and
+# zkv-client) under the same lock, so whoever runs this script next (the compose tests do) waits
+# for that too, and its own `compose build` finds every layer cached. CI starts it early.
 #
 # Exit status: 0 the images are there; 69 (EX_UNAVAILABLE) no engine can be had here (no docker
 # client, none answering and not root or no dockerd) or a stand-in cannot be built here (not root,
@@ -42,12 +46,15 @@ unavailable() { die "$1" "$EX_UNAVAILABLE"; }
 have_image() { docker image inspect "$1" > /dev/null 2>&1; }
 
 no_pull=${ZKV_NO_PULL:-0}
-case "${1:-}" in
-  --no-pull) no_pull=1 ;;
-  -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-  "") ;;
-  *) die "unknown option: $1 (see --help)" 2 ;;
-esac
+build_zkv=0
+for arg in "$@"; do
+  case "$arg" in
+    --no-pull) no_pull=1 ;;
+    --build) build_zkv=1 ;;
+    -h|--help) sed -n '2,31p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) die "unknown option: $arg (see --help)" 2 ;;
+  esac
+done
 
 # One run at a time (CI starts one early in the background; a test's run then waits for it and
 # finds the images there).
@@ -186,6 +193,22 @@ ensure_image() {
   say "$image: built"
 }
 
+# --- the zkv images (--build) --------------------------------------------------------------
+build_zkv_images() {
+  local compose
+  if docker compose version > /dev/null 2>&1; then compose=(docker compose)
+  elif command -v docker-compose > /dev/null 2>&1; then compose=(docker-compose)
+  else unavailable "no compose implementation to build the zkv images with"; fi
+  workdir
+  local started=$SECONDS
+  if ! "${compose[@]}" -f "$ZKV_ROOT/docker-compose.yml" build > "$work/compose-build.log" 2>&1; then
+    tail -n 30 "$work/compose-build.log" >&2
+    die "building the zkv images failed (log above)"
+  fi
+  say "zkv-server and zkv-client: built ($((SECONDS - started)) s)"
+}
+
 ensure_engine
 ensure_image "$NODE_IMAGE" build_node
 ensure_image "$CONSUL_IMAGE" build_consul
+if [[ "$build_zkv" == 1 ]]; then build_zkv_images; fi

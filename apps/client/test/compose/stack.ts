@@ -217,12 +217,18 @@ export class ComposeStack {
     return state!.exitCode; // eventually() resolves only to a truthy value
   }
 
-  /** The host port a service's container port is published on. */
+  /**
+   * The host port a service's container port is published on. Asked of `docker port` rather than
+   * `compose port`: the same answer, without starting the compose CLI (about 1.5 s for v1).
+   */
   async hostPort(service: string, port: number): Promise<number> {
-    const out = (await this.must(["port", service, String(port)])).stdout.trim();
+    const id = await this.containerId(service);
+    if (!id) throw new Error(`${this.project}: no container for ${service}`);
+    const result = await run("docker", ["port", id, `${port}/tcp`]);
+    const out = result.stdout.trim().split("\n")[0] ?? "";
     const hostPort = Number(out.split(":").at(-1));
     if (!Number.isInteger(hostPort) || hostPort <= 0)
-      throw new Error(`no host port for ${service}:${port}: ${out}`);
+      throw new Error(`no host port for ${service}:${port}: ${out || result.stderr.trim()}`);
     return hostPort;
   }
 

@@ -1,6 +1,7 @@
 import type { ConsulConfig } from "@zkv/membership";
 import { eventually } from "@zkv/membership/testing";
 import { ZkvClient } from "../../src/index.js";
+import type { CliOutcome } from "../support/cluster.js";
 import { checkCounters, checkPlacement, checkReads, type FinalRead, type Violation } from "./checker.js";
 import type { History } from "./history.js";
 import { describeOutcome, runCommand, type Settler } from "./operator.js";
@@ -11,15 +12,80 @@ const READ_ATTEMPTS = 3;
 /** How long copies may take to converge (hints, trims) before the placement check counts. */
 const PLACEMENT_SETTLE_MS = 20_000;
 
+/**
+ * How the final check reaches the cluster: a reader that knows the placement in force, the
+ * members it scans, and the zkv CLI. consulAccess() is the default, from this host.
+ */
+export interface ClusterAccess {
+  /** A reader, once it has the placement in force. */
+  connect(): Promise<ZkvClient>;
+  /** The members the placement check scans. */
+  members(reader: ZkvClient): readonly string[];
+  /** Runs one zkv command to its end. */
+  cli(args: readonly string[]): Promise<CliOutcome>;
+  /** True for keys another writer put in the cluster, which the placement check passes over. */
+  foreign?(key: string): boolean;
+}
+
 export interface FinalCheckOptions {
   readonly consul: ConsulConfig;
   readonly env: Record<string, string>;
   readonly settler: Settler;
   /** False when an in-memory node crashed: a lost copy is then not restored (see checkPlacement). */
   readonly exactCopies: boolean;
+  /** Default: consulAccess(consul, env). */
+  readonly access?: ClusterAccess;
+  /** False: no closing add-node and remove-node (the caller changes the membership itself next). */
+  readonly changeMembership?: boolean;
   note(line: string): void;
   /** Called with each violation as it is found. */
   violation(v: Violation): void;
+}
+
+/** Clients of `consul` and the CLI on this host with `env`: every node reachable from here. */
+export function consulAccess(consul: ConsulConfig, env: Record<string, string>): ClusterAccess {
+  return {
+    async connect() {
+      const reader = await ZkvClient.connect({ consul, timeoutMs: 5000 });
+      try {
+        await eventually(() => {
+          const desired = reader.placementRecord?.members.map((m) => m.id) ?? [];
+          return desired.length > 0 && desired.every((id) => reader.members.some((m) => m.id === id));
+        }, 20_000);
+      } catch (err) {
+        await reader.close();
+        throw err;
+      }
+      return reader;
+    },
+    members: (reader) => reader.placementRecord?.members.map((m) => m.id) ?? [],
+    cli: (args) => runCommand(args, env),
+  };
+}
+
+/**
+ * The end of the steps: stops the clients, notes what they did, and waits for the cluster to
+ * settle (a violation if it does not) before the final check.
+ */
+export async function stopClients(
+  clients: { operations(): number; stop(): Promise<void> },
+  history: History,
+  settler: Settler,
+  record: Pick<FinalCheckOptions, "note" | "violation">,
+): Promise<void> {
+  await clients.stop();
+  const h = history.summary();
+  record.note(
+    `clients stopped: ${clients.operations()} operations, ${h.acked} writes acknowledged, ` +
+      `${h.indeterminate} indeterminate; failures ${JSON.stringify(h.errors)}`,
+  );
+  const unsettled = await settler.settle();
+  if (unsettled)
+    record.violation({
+      invariant: "settle",
+      kind: "not settled",
+      detail: `before the final check: ${unsettled}`,
+    });
 }
 
 /**
@@ -28,35 +94,33 @@ export interface FinalCheckOptions {
  * remove-node that must both exit 0, after which (1) and (3) are read again.
  */
 export async function finalCheck(history: History, options: FinalCheckOptions): Promise<void> {
+  const access = options.access ?? consulAccess(options.consul, options.env);
   const flagged = new Set<string | undefined>();
   const report = (v: Violation) => {
     flagged.add(v.key);
     options.violation(v);
   };
   const keys = [...history.keys, ...history.counters.keys()];
-  const reader = await ZkvClient.connect({ consul: options.consul, timeoutMs: 5000 });
+  const reader = await access.connect();
   try {
-    await eventually(() => {
-      const desired = reader.placementRecord?.members.map((m) => m.id) ?? [];
-      return desired.length > 0 && desired.every((id) => reader.members.some((m) => m.id === id));
-    }, 20_000);
     const reads = await readAll(reader, keys);
     const wrong = [...checkReads(history, reads), ...checkCounters(history, reads)];
     options.note(`final reads: ${keys.length} keys, ${wrong.length} violations`);
     for (const v of wrong) report(v);
-    for (const v of await placementViolations(reader, reads, options.exactCopies)) report(v);
+    for (const v of await placementViolations(reader, reads, options.exactCopies, access)) report(v);
   } finally {
     await reader.close();
   }
+  if (options.changeMembership === false) return;
 
-  const add = await runCommand(["add-node", "--wait", "60", "--json"], options.env);
+  const add = await access.cli(["add-node", "--wait", "60", "--json"]);
   options.note(`final add-node: ${describeOutcome(add)}`);
   if (add.code !== 0) {
     return report({ invariant: "available", kind: "stuck", detail: `add-node: ${describeOutcome(add)}` });
   }
   const added = (JSON.parse(add.stdout) as { node: string }).node;
   const settledAfterAdd = await options.settler.settle();
-  const remove = await runCommand(["remove-node", added, "--wait", "60", "--json"], options.env);
+  const remove = await access.cli(["remove-node", added, "--wait", "60", "--json"]);
   options.note(`final remove-node ${added}: ${describeOutcome(remove)}`);
   if (remove.code !== 0) {
     const after = settledAfterAdd ? ` (not settled after the add: ${settledAfterAdd})` : "";
@@ -66,7 +130,7 @@ export async function finalCheck(history: History, options: FinalCheckOptions): 
   const unsettled = await options.settler.settle();
   if (unsettled)
     report({ invariant: "settle", kind: "not settled", detail: `after the final remove: ${unsettled}` });
-  const again = await ZkvClient.connect({ consul: options.consul, timeoutMs: 5000 });
+  const again = await access.connect();
   try {
     const rereads = await readAll(again, keys);
     for (const v of [...checkReads(history, rereads), ...checkCounters(history, rereads)]) {
@@ -109,17 +173,19 @@ async function placementViolations(
   client: ZkvClient,
   reads: ReadonlyMap<string, FinalRead>,
   exactCopies: boolean,
+  access: ClusterAccess,
 ): Promise<Violation[]> {
   const present = new Map<string, boolean | undefined>();
   for (const [key, read] of reads) present.set(key, "error" in read ? undefined : read.value !== undefined);
   let last: Violation[] = [];
   await eventually(async () => {
     const holders = new Map<string, string[]>();
-    for (const m of client.placementRecord?.members ?? []) {
-      for await (const kv of client.scanNode(m.id, 5000)) {
+    for (const id of access.members(client)) {
+      for await (const kv of client.scanNode(id, 5000)) {
+        if (access.foreign?.(kv.key)) continue;
         const list = holders.get(kv.key);
-        if (list) list.push(m.id);
-        else holders.set(kv.key, [m.id]);
+        if (list) list.push(id);
+        else holders.set(kv.key, [id]);
       }
     }
     last = checkPlacement({ holders, present, replicasOf: (key) => client.replicasOf(key), exactCopies });

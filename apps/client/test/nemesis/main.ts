@@ -1,13 +1,25 @@
 /**
- * The nemesis runner: `pnpm nemesis [--seed S[,S2…]] [--schedules K] [--minutes N] [--quiet]`.
+ * The nemesis runner: `pnpm nemesis [--compose] [--seed S[,S2…]] [--schedules K] [--minutes N] [--quiet]`.
  * `--seed S` replays schedule S (`--seed 70,195` those seeds); `--schedules K` runs K schedules
  * (S, S+1, … or random seeds); `--minutes N` runs new seeds until N minutes are up. Each seed is
- * printed with its schedule before it runs. Exits 1 if any schedule failed.
+ * printed with its schedule before it runs. `--compose` runs the compose schedules instead
+ * (docker-compose.yml's containers, container faults; see compose/): exit 69 when no Docker
+ * engine can be had here. Exits 1 if any schedule failed.
  */
 import { parseArgs } from "node:util";
 import setupPidDir from "@zkv/membership/testing/global-setup";
+import { dockerUnavailable } from "../compose/stack.js";
+import { composeFailureReport, runComposeSchedule } from "./compose/run.js";
+import { describeComposeSchedule, generateComposeSchedule } from "./compose/schedule.js";
 import { randomSeed } from "./prng.js";
-import { addToTotals, emptyTotals, failureReport, scheduleLine, totalsLine } from "./report.js";
+import {
+  addToTotals,
+  emptyTotals,
+  failureReport,
+  type RunResult,
+  scheduleLine,
+  totalsLine,
+} from "./report.js";
 import { runSchedule } from "./run.js";
 import { describeSchedule, generateSchedule } from "./schedule.js";
 
@@ -18,6 +30,7 @@ const { values } = parseArgs({
     schedules: { type: "string" },
     minutes: { type: "string" },
     quiet: { type: "boolean", default: false },
+    compose: { type: "boolean", default: false },
   },
 });
 const number = (name: string, raw: string | undefined) => {
@@ -42,6 +55,37 @@ for (const sig of ["SIGINT", "SIGTERM"] as const) {
   });
 }
 
+if (values.compose) {
+  const unavailable = dockerUnavailable();
+  if (unavailable !== undefined) {
+    console.error(`nemesis --compose: no Docker engine can be had here: ${unavailable}`);
+    process.exit(69);
+  }
+}
+
+/** One seed's schedule: its description, and a run of it that resolves to its result and report. */
+function scheduleOf(seed: number, log: ((line: string) => void) | undefined) {
+  const options = log ? { log } : {};
+  if (values.compose) {
+    const schedule = generateComposeSchedule(seed);
+    return {
+      description: describeComposeSchedule(schedule),
+      run: async (): Promise<[RunResult, () => string]> => {
+        const result = await runComposeSchedule(schedule, options);
+        return [result, () => composeFailureReport(result)];
+      },
+    };
+  }
+  const schedule = generateSchedule(seed);
+  return {
+    description: describeSchedule(schedule),
+    run: async (): Promise<[RunResult, () => string]> => {
+      const result = await runSchedule(schedule, options);
+      return [result, () => failureReport(result)];
+    },
+  };
+}
+
 const totals = emptyTotals();
 try {
   for (let i = 0; i < count && Date.now() < deadline; i++) {
@@ -51,14 +95,11 @@ try {
         : i < seeds.length
           ? seeds[i]!
           : (seeds[seeds.length - 1]! + i - seeds.length + 1) >>> 0;
-    const schedule = generateSchedule(seed);
-    console.log(`\n#${i + 1} ${describeSchedule(schedule)}`);
-    const result = await runSchedule(
-      schedule,
-      values.quiet ? {} : { log: (line) => console.log(`   ${line}`) },
-    );
+    const schedule = scheduleOf(seed, values.quiet ? undefined : (line) => console.log(`   ${line}`));
+    console.log(`\n#${i + 1} ${schedule.description}`);
+    const [result, report] = await schedule.run();
     addToTotals(totals, result);
-    if (result.violations.length > 0) console.log(failureReport(result));
+    if (result.violations.length > 0) console.log(report());
     console.log(scheduleLine(result));
   }
 } finally {

@@ -1,6 +1,9 @@
 import type { ScheduleResult } from "./run.js";
 import { describeSchedule } from "./schedule.js";
 
+/** What a report needs of a schedule's run, whichever runner (processes, compose) ran it. */
+export type RunResult = Omit<ScheduleResult, "schedule"> & { readonly schedule: { readonly seed: number } };
+
 /** Violations listed in full in a report; the rest are counted by kind. */
 const SHOWN = 25;
 
@@ -19,7 +22,7 @@ export function emptyTotals(): Totals {
   return { schedules: 0, failed: 0, operations: 0, clientOps: 0, acked: 0, lost: 0, failedSeeds: [] };
 }
 
-export function addToTotals(totals: Totals, result: ScheduleResult): void {
+export function addToTotals(totals: Totals, result: RunResult): void {
   totals.schedules++;
   totals.operations += result.operations;
   totals.clientOps += result.clientOps;
@@ -32,7 +35,7 @@ export function addToTotals(totals: Totals, result: ScheduleResult): void {
 }
 
 /** One line per schedule: its verdict and counts. */
-export function scheduleLine(r: ScheduleResult): string {
+export function scheduleLine(r: RunResult): string {
   const h = r.history;
   const verdict =
     r.violations.length === 0 ? "ok" : `FAILED (${r.violations.length} violations: ${byKind(r)})`;
@@ -53,10 +56,25 @@ export function totalsLine(t: Totals): string {
 
 /** Everything needed to understand and replay a failed schedule. */
 export function failureReport(r: ScheduleResult): string {
+  return reportFailure(r, {
+    replay: "pnpm nemesis",
+    description: describeSchedule(r.schedule),
+    output: "launcher output (tail):",
+  });
+}
+
+/** How a runner's failure reads: its replay command, its schedule, what its output is. */
+export interface ReportStyle {
+  readonly replay: string;
+  readonly description: string;
+  readonly output: string;
+}
+
+export function reportFailure(r: RunResult, style: ReportStyle): string {
   const h = r.history;
   const lines = [
-    `==== nemesis: seed ${r.schedule.seed} failed; replay with: pnpm nemesis --seed ${r.schedule.seed}`,
-    describeSchedule(r.schedule),
+    `==== nemesis: seed ${r.schedule.seed} failed; replay with: ${style.replay} --seed ${r.schedule.seed}`,
+    style.description,
     `history: ${h.writes} writes (${h.deletes} deletes), ${h.acked} acknowledged, ${h.indeterminate} indeterminate; ` +
       `CAS ${h.casAcked} acknowledged, ${h.casIndeterminate} indeterminate, ${h.casConflicts} conflicts`,
     "failures:",
@@ -68,13 +86,13 @@ export function failureReport(r: ScheduleResult): string {
     ...(r.violations.length > SHOWN ? [`  … ${r.violations.length - SHOWN} more`] : []),
     "timeline:",
     ...r.timeline.map((l) => `  ${l}`),
-    "launcher output (tail):",
+    style.output,
     r.launcherOutput.trim() || "  (nothing)",
   ];
   return lines.join("\n");
 }
 
-function byKind(r: ScheduleResult): string {
+function byKind(r: RunResult): string {
   const counts = new Map<string, number>();
   for (const v of r.violations)
     counts.set(`${v.invariant}/${v.kind}`, (counts.get(`${v.invariant}/${v.kind}`) ?? 0) + 1);

@@ -5,10 +5,11 @@ import { freePortRange, startTestConsul, type TestConsul } from "@zkv/membership
 import { ZkvClient } from "../../src/index.js";
 import { startCluster, type TestCluster } from "../support/cluster.js";
 import type { Violation } from "./checker.js";
-import { finalCheck } from "./final.js";
+import { finalCheck, stopClients } from "./final.js";
 import { History, type HistorySummary } from "./history.js";
 import { killCommands, Settler } from "./operator.js";
 import { Prng } from "./prng.js";
+import { RunRecord } from "./record.js";
 import type { Schedule } from "./schedule.js";
 import { runStep, type StepContext } from "./steps.js";
 import { startClients } from "./workload.js";
@@ -40,8 +41,6 @@ export interface RunOptions {
 const NODE_TTL_SECONDS = 3;
 /** Ports for node-0 onwards: the initial nodes and every one add-node may add. */
 const PORTS = 16;
-/** Violations shown in the timeline as they are found; the report lists them all by kind. */
-const LIVE_VIOLATIONS = 5;
 
 /**
  * Runs one schedule against a fresh Consul and cluster: the clients start, the steps run with
@@ -49,20 +48,8 @@ const LIVE_VIOLATIONS = 5;
  * stopped at the end, whatever happened; a harness failure is reported as a violation.
  */
 export async function runSchedule(schedule: Schedule, options: RunOptions = {}): Promise<ScheduleResult> {
-  const started = performance.now();
-  const timeline: string[] = [];
-  const note = (line: string) => {
-    const stamped = `${((performance.now() - started) / 1000).toFixed(1).padStart(6)}s ${line}`;
-    timeline.push(stamped);
-    options.log?.(stamped);
-  };
-  const violations: Violation[] = [];
-  const violation = (v: Violation) => {
-    violations.push(v);
-    if (violations.length <= LIVE_VIOLATIONS)
-      note(`VIOLATION ${v.invariant}/${v.kind}${v.key ? ` ${v.key}` : ""}: ${v.detail}`);
-    else if (violations.length === LIVE_VIOLATIONS + 1) note("more violations: see the report");
-  };
+  const record = new RunRecord(options.log);
+  const { note, violation } = record;
   const { mode } = schedule;
   const history = new History();
   const dataDir = mode.storage === "disk" ? mkdtempSync(join(tmpdir(), "zkv-nemesis-")) : undefined;
@@ -123,7 +110,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       violation,
     };
     clients = await startClients(
-      agent.config,
+      { consul: agent.config },
       schedule.workload,
       new Prng(schedule.seed).fork("clients"),
       history,
@@ -133,15 +120,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       operations += 1 + step.faults.length + ("cli" in step.action && step.action.cli ? 1 : 0);
       if (!carriedOn) break;
     }
-    await clients.stop();
-    const h = history.summary();
-    note(
-      `clients stopped: ${clients.operations()} operations, ${h.acked} writes acknowledged, ` +
-        `${h.indeterminate} indeterminate; failures ${JSON.stringify(h.errors)}`,
-    );
-    const unsettled = await settler.settle();
-    if (unsettled)
-      violation({ invariant: "settle", kind: "not settled", detail: `before the final check: ${unsettled}` });
+    await stopClients(clients, history, settler, record);
     const exactCopies = !(
       mode.storage === "memory" && schedule.steps.some((s) => s.faults.some((f) => f.kind === "kill-node"))
     );
@@ -154,7 +133,7 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
       violation,
     });
   } catch (err) {
-    violation({ invariant: "available", kind: "harness", detail: (err as Error).stack ?? String(err) });
+    record.harnessFailed(err);
   } finally {
     await clients?.stop().catch(() => {});
     await probe?.close();
@@ -166,18 +145,13 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     await consul?.stop();
     if (dataDir) rmSync(dataDir, { recursive: true, force: true });
   }
-  const lost = violations.filter(
-    (v) => (v.invariant === "read" || v.invariant === "counter") && v.kind.startsWith("lost"),
-  ).length;
+  const clientOps = clients?.operations() ?? 0;
   return {
     schedule,
-    violations,
-    timeline,
-    history: history.summary(),
-    operations,
-    clientOps: clients?.operations() ?? 0,
-    lost,
-    seconds: (performance.now() - started) / 1000,
-    launcherOutput: outputs.join("\n--- launcher restarted ---\n").slice(-8000),
+    ...record.outcome(history, {
+      operations,
+      clientOps,
+      output: outputs.join("\n--- launcher restarted ---\n"),
+    }),
   };
 }

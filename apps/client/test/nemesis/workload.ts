@@ -1,6 +1,5 @@
-import type { ConsulConfig } from "@zkv/membership";
 import { ErrorCode } from "@zkv/protocol";
-import { ZkvClient } from "../../src/index.js";
+import { type ClusterSource, ZkvClient } from "../../src/index.js";
 import type { History } from "./history.js";
 import type { Prng } from "./prng.js";
 import type { WorkloadShape } from "./schedule.js";
@@ -19,16 +18,17 @@ const codeOf = (err: unknown) => (err as { code?: string }).code ?? (err as Erro
  * over a seeded mix until stopped: a new key (`d<c>-<i>`), an overwrite of a shared hot key
  * (`hot-<j>`), a delete (of a hot key or of one of its own keys), and a compare-and-set
  * increment of a shared counter (`cas-<j>`). Every value is unique (`c<c>.<seq>`), so a read
- * names the write it saw. Everything is recorded in `history`.
+ * names the write it saw. Everything is recorded in `history`. `cluster` is where they find the
+ * nodes: Consul, or (a compose stack seen from the host) a static list of published ports.
  */
 export async function startClients(
-  consul: ConsulConfig,
+  cluster: ClusterSource,
   shape: WorkloadShape,
   rng: Prng,
   history: History,
 ): Promise<{ readonly operations: () => number; stop(): Promise<void> }> {
   const clients = await Promise.all(
-    Array.from({ length: shape.workers }, () => ZkvClient.connect({ consul, timeoutMs: 3000 })),
+    Array.from({ length: shape.workers }, () => ZkvClient.connect({ ...cluster, timeoutMs: 3000 })),
   );
   for (let j = 0; j < shape.counters; j++) history.counter(`cas-${j}`);
   let running = true;
