@@ -59,6 +59,8 @@ export interface EffectiveReplication {
   readonly readN: number;
   readonly r: number;
   readonly tag: string | undefined;
+  /** A change is in progress: nothing is trimmed, and anti-entropy waits (its ranges are moving). */
+  readonly changing: boolean;
 }
 
 /**
@@ -73,11 +75,11 @@ export function effectiveReplication(record: ReplicationRecord): EffectiveReplic
   const { change, completed } = record;
   if (!change) {
     const tag = completed ? `${completed.run}:done` : undefined;
-    return { n: record.n, w: record.w, readN: record.n, r: record.r, tag };
+    return { n: record.n, w: record.w, readN: record.n, r: record.r, tag, changing: false };
   }
   const next = change.next;
   const n = Math.max(record.n, next.n);
   const w = Math.min(n, Math.max(record.w + n - record.n, next.w + n - next.n));
   const read: Replication = change.phase === "copying" ? record : next;
-  return { n, w, readN: read.n, r: read.r, tag: `${change.run}:${change.phase}` };
+  return { n, w, readN: read.n, r: read.r, tag: `${change.run}:${change.phase}`, changing: true };
 }

@@ -62,8 +62,15 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
   const publisher = new ProgressPublisher(options.consul);
   let reporter: ProgressReporter | undefined;
   try {
-    const copies = await settings.replication();
-    const start = await startTransition(settings, options.change, copies.n);
+    const copies = await settings.replicationRecord();
+    const c = copies.record.change;
+    if (c) {
+      throw new RebalanceError(
+        "REBALANCE_IN_PROGRESS",
+        `an unfinished change of the replication factor to n=${c.next.n} is recorded; run \`zkv set-replication ${c.next.n}\` to finish it first`,
+      );
+    }
+    const start = await startTransition(settings, options.change, copies.record.n);
     if (start.kind === "completed") {
       // An earlier run committed this change and died before its clean-up: finish that.
       const done = start.record;
