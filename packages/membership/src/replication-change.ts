@@ -58,6 +58,8 @@ export interface EffectiveReplication {
   readonly w: number;
   readonly readN: number;
   readonly r: number;
+  /** The replicas each key has once the change is over (n when there is none). */
+  readonly nextN: number;
   readonly tag: string | undefined;
   /** A change is in progress: nothing is trimmed, and anti-entropy waits (its ranges are moving). */
   readonly changing: boolean;
@@ -75,11 +77,12 @@ export function effectiveReplication(record: ReplicationRecord): EffectiveReplic
   const { change, completed } = record;
   if (!change) {
     const tag = completed ? `${completed.run}:done` : undefined;
-    return { n: record.n, w: record.w, readN: record.n, r: record.r, tag, changing: false };
+    return { n: record.n, w: record.w, readN: record.n, r: record.r, nextN: record.n, tag, changing: false };
   }
   const next = change.next;
   const n = Math.max(record.n, next.n);
   const w = Math.min(n, Math.max(record.w + n - record.n, next.w + n - next.n));
   const read: Replication = change.phase === "copying" ? record : next;
-  return { n, w, readN: read.n, r: read.r, tag: `${change.run}:${change.phase}`, changing: true };
+  const tag = `${change.run}:${change.phase}`;
+  return { n, w, readN: read.n, r: read.r, nextN: next.n, tag, changing: true };
 }

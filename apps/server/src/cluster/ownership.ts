@@ -38,7 +38,15 @@ export class ClusterView {
    * written to `n` replicas (during a change of n, the old and new ones together) and read from
    * the first `readN`. One copy of each key until told otherwise.
    */
-  #replication: EffectiveReplication = { n: 1, w: 1, readN: 1, r: 1, tag: undefined, changing: false };
+  #replication: EffectiveReplication = {
+    n: 1,
+    w: 1,
+    readN: 1,
+    r: 1,
+    nextN: 1,
+    tag: undefined,
+    changing: false,
+  };
 
   constructor(readonly self: string) {}
 
@@ -48,7 +56,7 @@ export class ClusterView {
   }
 
   set replicas(n: number) {
-    this.#replication = { ...this.#replication, n, readN: n };
+    this.#replication = { ...this.#replication, n, readN: n, nextN: n };
   }
 
   get replication(): EffectiveReplication {
@@ -74,6 +82,11 @@ export class ClusterView {
   /** The replicas a read of `key` asks: during a change of n, those of the setting reads follow. */
   readReplicasOf(key: string): string[] | undefined {
     return this.#listOf(key, this.#replication.readN);
+  }
+
+  /** The replicas `key` has once a change of n in progress is over. */
+  nextReplicasOf(key: string): string[] | undefined {
+    return this.#listOf(key, this.#replication.nextN);
   }
 
   #listOf(key: string, n: number): string[] | undefined {

@@ -33,7 +33,13 @@ export class ClusterMember {
   ) {
     this.view = new ClusterView(options.nodeId);
     const initial = options.replication ?? { n: 1, w: 1, r: 1 };
-    this.view.setReplication({ readN: initial.n, tag: undefined, changing: false, ...initial });
+    this.view.setReplication({
+      readN: initial.n,
+      nextN: initial.n,
+      tag: undefined,
+      changing: false,
+      ...initial,
+    });
     this.replication = replicationFor(options, consul, store, this.view, () =>
       this.#registration
         ? this.#registration.updateMeta({ [REPLICA_STATE_META]: "serving" })

@@ -70,16 +70,23 @@ function gainedReplicas(run: string | undefined, ctx: HandoffContext): (key: str
 
 /**
  * During a change of the replication factor (`run` is the tag of the state this node is in,
- * `<run>:<phase>`): every other replica of each key under the setting writes follow, old and new
- * together. All of them, not only the new ones: a replica that missed a write gets it too, so
- * once every holder has handed off, each of them holds the newest copy there is. A node not in
- * that state yet answers INVALID_REQUEST, which tells `zkv set-replication` to wait for it.
+ * `<run>:<phase>`): every other replica each key has under the new setting. All of them, not only
+ * the ones it gains: a replica that missed a write gets it too, so once every old replica has
+ * handed off, each new replica holds the newest copy there is. A node not
+ * in that state yet answers INVALID_REQUEST, which tells `zkv set-replication` to wait for it.
  */
 function allReplicas(ctx: HandoffContext): (key: string) => string[] {
   if (ctx.cluster.placement === undefined) {
     throw new ZkvError(ErrorCode.TRY_AGAIN, "node is starting: cluster placement not known yet");
   }
-  return (key) => (ctx.cluster.replicasOf(key) ?? []).filter((r) => r !== ctx.nodeId);
+  const { cluster, nodeId } = ctx;
+  return (key) => {
+    // Only the replicas reads follow hand off: while copying, the old ones, which hold every
+    // key written before the change. A new replica holds only what it was sent: sending that
+    // on again would double the work.
+    if (!cluster.readReplicasOf(key)?.includes(nodeId)) return [];
+    return (cluster.nextReplicasOf(key) ?? []).filter((r) => r !== nodeId);
+  };
 }
 
 /** `to`, for each key it replicates (now or after the rebalance in progress). */
