@@ -2,20 +2,20 @@ import { hostname } from "node:os";
 import {
   ClusterSettings,
   type ConsulConfig,
-  ConsulLock,
   effectiveReplication,
-  ProgressPublisher,
   type RebalanceProgress,
   type Replication,
   type ReplicationRecord,
 } from "@zkv/membership";
 import type { StatsReply } from "@zkv/protocol";
 import type { ClientCurve } from "../lib/cluster/security.js";
-import { ZkvClient } from "../lib/requests/client.js";
+import type { ZkvClient } from "../lib/requests/client.js";
 import { failpoint } from "./failpoint.js";
+import { lockedRun } from "./locked-run.js";
 import { OP_TIMEOUT_MS } from "./migration.js";
 import { RebalanceError } from "./plan.js";
 import { ProgressReporter, type RunEvent } from "./progress.js";
+import { withClient } from "./rebalance.js";
 import { handOffAll, trimReplicas } from "./replica-mover.js";
 import {
   commitReplication,
@@ -95,10 +95,7 @@ export async function setReplication(options: SetReplicationOptions): Promise<Se
   const target = targetSetting(options.target);
   const settings = new ClusterSettings(options.consul);
   const holder = `set-replication n=${target.n} by pid ${process.pid}@${hostname()} since ${new Date().toISOString()}`;
-  const lock = await ConsulLock.acquire(options.consul, holder, options.lockWaitMs ?? 0);
-  const publisher = new ProgressPublisher(options.consul);
-  let reporter: ProgressReporter | undefined;
-  try {
+  return lockedRun(options.consul, holder, options.lockWaitMs ?? 0, async (run) => {
     const members = await membersFor(settings, target);
     const start = await startReplicationChange(settings, target);
     const { n, w, r } = start.record;
@@ -112,14 +109,13 @@ export async function setReplication(options: SetReplicationOptions): Promise<Se
       let record = start.record;
       let moved = { scanned: 0, pushed: 0 };
       if (start.kind === "change") {
-        const run = record.change!.run;
-        reporter = new ProgressReporter(
-          { run, kind: "set-replication", node: `n=${target.n}` },
-          publisher,
+        run.reporter = new ProgressReporter(
+          { run: record.change!.run, kind: "set-replication", node: `n=${target.n}` },
+          run.publisher,
           options.onReport,
         );
         const onProgress = (p: RunEvent) => {
-          reporter?.update(p);
+          run.reporter?.update(p);
           options.onProgress?.(p);
         };
         if (record.change!.phase === "copying") {
@@ -136,7 +132,7 @@ export async function setReplication(options: SetReplicationOptions): Promise<Se
         failpoint("after-replication-commit");
       }
       const trimmed = await trimUnplaced(client, settings, record, members, onWait);
-      await reporter?.done({ planned: moved.pushed, swept: 0, scanned: moved.scanned });
+      await run.reporter?.done({ planned: moved.pushed, swept: 0, scanned: moved.scanned });
       const seconds = (Date.now() - started) / 1000;
       return {
         ...result,
@@ -148,13 +144,7 @@ export async function setReplication(options: SetReplicationOptions): Promise<Se
         seconds,
       };
     });
-  } catch (err) {
-    await reporter?.failed(err);
-    throw err;
-  } finally {
-    publisher.close();
-    await lock.release();
-  }
+  });
 }
 
 /**
@@ -226,20 +216,4 @@ export async function planReplication(consul: ConsulConfig, wanted: ReplicationT
       writeQuorumDuringChange: during.w,
     };
   });
-}
-
-async function withClient<T>(
-  options: { consul: ConsulConfig; curve?: ClientCurve },
-  use: (client: ZkvClient) => Promise<T>,
-): Promise<T> {
-  const client = await ZkvClient.connect({
-    consul: options.consul,
-    timeoutMs: 30_000,
-    ...(options.curve ? { curve: options.curve } : {}),
-  });
-  try {
-    return await use(client);
-  } finally {
-    await client.close();
-  }
 }
