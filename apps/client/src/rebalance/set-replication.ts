@@ -85,7 +85,7 @@ export function targetSetting({ n, w, r }: ReplicationTarget): Replication {
  * Changes the replication factor of a running cluster, nothing lost and every key served
  * throughout. Under the rebalance lock it records the change in `zkv/replication` (nodes and
  * clients follow it): while `copying`, writes reach the old and the new replicas and reads keep
- * the old setting, and every node hands each key it holds to the key's other replicas; then
+ * the old setting, and each key's old replicas hand it to its replicas under the new one; then
  * reads move to the new setting (`reading`); then the new setting is committed, and only then
  * are the copies it no longer places trimmed. Each step waits until every node has taken up the
  * previous one, and is idempotent: a run killed anywhere is finished by the same command.
@@ -136,7 +136,6 @@ export async function setReplication(options: SetReplicationOptions): Promise<Se
       const seconds = (Date.now() - started) / 1000;
       return {
         ...result,
-        from,
         unchanged: false,
         scanned: moved.scanned,
         copied: moved.pushed,
