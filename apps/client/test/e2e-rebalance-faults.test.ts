@@ -1,41 +1,13 @@
-import { spawnSync } from "node:child_process";
-import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:net";
 import { ClusterSettings, listMembers } from "@zkv/membership";
 import { eventually, freePorts } from "@zkv/membership/testing";
 import { describe, expect, it } from "vitest";
-import type { ZkvClient } from "../src/index.js";
 import { runCli } from "./support/cluster.js";
 import { useConsulCluster } from "./support/consul-cluster.js";
-import { missingLoaded, startWorkload } from "./support/workload.js";
+import { stoppedProcess } from "./support/processes.js";
+import { lostWrites, missingLoaded, startWorkload } from "./support/workload.js";
 
 const PRELOAD = 3000;
-
-/** Acknowledged writes that no longer read back with their value or a newer one. */
-async function lostWrites(client: ZkvClient, latest: ReadonlyMap<string, number>): Promise<string[]> {
-  const lost: string[] = [];
-  for (const [key, seq] of latest) {
-    const value = await client.get(key).catch(() => undefined);
-    if (value === undefined || Number(value) < seq) lost.push(`${key}: ${value} < ${seq}`);
-  }
-  return lost;
-}
-
-/** The pid of a running process whose command line matches `pattern` and that is stopped. */
-function stoppedProcess(pattern: string): number | false {
-  const { stdout } = spawnSync("pgrep", ["-f", pattern], { encoding: "utf8" });
-  return (
-    stdout
-      .split("\n")
-      .map(Number)
-      .find((p) => p > 0 && isStopped(p)) ?? false
-  );
-}
-
-/** True once the process is stopped (state T in /proc). */
-function isStopped(pid: number): boolean {
-  return /^\d+ \(.*\) T/.test(readFileSync(`/proc/${pid}/stat`, "utf8"));
-}
 
 /** Whether the cluster still takes membership changes: an add and a remove both exit 0. */
 async function acceptsChanges(env: Record<string, string>): Promise<void> {

@@ -68,6 +68,7 @@ const REBALANCE_CODES: Record<RebalanceError["code"], true> = {
   REBALANCE_IN_PROGRESS: true,
   NO_CLUSTER: true,
   NODE_NOT_READY: true,
+  BAD_QUORUMS: true,
 };
 const LAUNCH_CODES: Record<LaunchRefusedError["code"], true> = {
   SETTINGS_DIFFER: true,

@@ -13,7 +13,8 @@ import { describeSchedule, generateSchedule } from "./nemesis/schedule.js";
 const SEEDS = [
   140, // n=1, hrw, in memory: add, add, under launcher, Consul and node pauses
   326, // n=3, ring, in memory: remove while a node is SIGKILLed (it restarts empty), add, Consul paused
-  283, // n=1, ring, --data-dir --fsync always: remove, then the launcher restarted (SIGTERM, same flags)
+  283, // n=1, ring, --data-dir --fsync always: set-replication 3 and back (CLI killed, re-run), remove, launcher restarted, set-replication 2 and back
+  5, // n=3, hrw, --data-dir --fsync always: remove (CLI killed), set-replication 1 (killed after copying) and back under a Consul pause, add, repair
 ];
 
 describe("nemesis (short run)", () => {

@@ -11,6 +11,13 @@ const PHASES = {
   failed: "failed",
 };
 
+/** How a run is named while it runs and once done; set-replication's `node` is its target, `n=3`. */
+const TITLES = {
+  add: ["Adding", "Added"],
+  remove: ["Removing", "Removed"],
+  "set-replication": ["Changing the replication factor to", "Replication factor changed to"],
+};
+
 /**
  * A labelled figure; `data-value` holds the raw number.
  * @param {string} field
@@ -28,7 +35,7 @@ function figure(field, label, value, text) {
 }
 
 /**
- * `<zkv-rebalance>`: the add-node or remove-node in progress (or the last one): keys moved of the
+ * `<zkv-rebalance>`: the add-node, remove-node or set-replication in progress (or the last one): keys moved of the
  * plan's total, the rate and the time left, from the run's progress reports; a run started from
  * the CLI in another process shows here as well as one started on this page.
  */
@@ -39,17 +46,18 @@ class ZkvRebalance extends HTMLElement {
       this.replaceChildren(h("p", { class: "muted" }, "No add-node or remove-node has run yet."));
       return;
     }
-    const verb = r.kind === "add" ? "Adding" : "Removing";
+    const [verb, done] = TITLES[r.kind];
     const over = r.phase === "done" || r.phase === "failed";
-    const title =
-      r.phase === "done" ? `${r.kind === "add" ? "Added" : "Removed"} ${r.node}` : `${verb} ${r.node}`;
+    const title = `${r.phase === "done" ? done : verb} ${r.node}`;
     const fraction = r.planned > 0 ? r.moved / r.planned : over ? 1 : 0;
     const bar = h("progress", { max: "1", value: String(fraction), "aria-label": "keys moved" });
     const status = r.stale
       ? `no report for a while (last: ${PHASES[r.phase]}); the run may have been stopped — running the same command again finishes it`
       : r.phase === "failed"
         ? `failed: ${r.error ?? "unknown error"}`
-        : PHASES[r.phase];
+        : r.kind === "set-replication" && r.phase === "moving"
+          ? "copying keys to their new replicas"
+          : PHASES[r.phase];
     this.replaceChildren(
       h(
         "h3",

@@ -198,3 +198,19 @@ describe("ClusterView epochs", () => {
     expect(view.decide("260", undefined, store)).toBe("serve"); // still a pending deletion
   });
 });
+
+describe("ClusterView during a change of the replication factor", () => {
+  it("writes to the old and new replicas together, reads from those of the setting reads follow", () => {
+    const view = new ClusterView("c");
+    view.setPlacement(0, next);
+    // n = 1 → 2, copying: writes to the first two of each key's list, reads from the first one.
+    view.setReplication({ n: 2, w: 2, readN: 1, r: 1, nextN: 2, tag: "run:copying", changing: true });
+    expect(view.replicasOf("250")).toEqual(["c", "a"]);
+    expect(view.readReplicasOf("250")).toEqual(["c"]);
+    expect(view.replicasOf("150")).toEqual(["b", "c"]);
+    expect(view.readReplicasOf("150")).toEqual(["b"]);
+    // c is a new replica of 150: it takes writes (and coordinates them) already.
+    expect(view.decide("150", undefined, new MemoryStore())).toBe("serve");
+    expectError(view.decide("50", undefined, new MemoryStore()), ErrorCode.WRONG_NODE, "a");
+  });
+});

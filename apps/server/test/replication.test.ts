@@ -49,6 +49,17 @@ describe("Replicator", () => {
   let cluster: FakeCluster;
   afterEach(() => cluster?.close());
 
+  it("while n rises from 1 to 3, a new replica asked to read takes the copy from the old one", async () => {
+    // Writes reach all three (w = 3); reads follow the old setting (n = 1: only a) until every
+    // key is copied. b holds nothing yet: its own empty copy must not answer for the key.
+    cluster = new FakeCluster(["a", "b", "c"], { n: 3, w: 3, r: 1 }, 1);
+    cluster.get("a").applyCopy("k", { value: "before", version: 5 });
+    expect((await cluster.get("b").read("k"))?.value).toBe("before");
+    await cluster.get("b").write("k", "after");
+    expect([...cluster.stores.values()].map((m) => m.get("k")?.value)).toEqual(["after", "after", "after"]);
+    expect((await cluster.get("c").read("k"))?.value).toBe("after");
+  });
+
   it("acknowledges a write once w replicas hold it, and hands it to a replica that was down", async () => {
     cluster = new FakeCluster(["a", "b", "c"]);
     cluster.down.add("c");

@@ -52,6 +52,13 @@ export {
 } from "./rebalance-progress.js";
 export { deregisterNode, NodeRegistration, type RegistrationOptions } from "./registration.js";
 export {
+  type EffectiveReplication,
+  effectiveReplication,
+  parseReplicationRecord,
+  type ReplicationChange,
+  type ReplicationRecord,
+} from "./replication-change.js";
+export {
   NO_REPLICATION,
   parseReplication,
   REPLICATION_KEY,

@@ -7,7 +7,7 @@ import { KV_PREFIX } from "./settings.js";
 import type { BlockingWatch } from "./watch.js";
 
 /**
- * The KV key where a running add-node / remove-node reports how far it is, so that anyone (the
+ * The KV key where a running add-node / remove-node / set-replication reports how far it is, so that anyone (the
  * dashboard) can watch a rebalance started by another process. It is a report, not state: the
  * placement record alone says what the cluster is doing, and nothing reads this to decide.
  */
@@ -17,7 +17,8 @@ const RebalanceProgressSchema = z.object({
   version: z.literal(1),
   /** The transition's run id (the placement record's `transition.run`). */
   run: z.string().min(1),
-  kind: z.enum(["add", "remove"]),
+  /** `set-replication`: a change of the replication factor; `node` then names the target, `n=3`. */
+  kind: z.enum(["add", "remove", "set-replication"]),
   node: z.string().min(1),
   phase: z.enum(["waiting-for-node", "scanning", "moving", "sweeping", "done", "failed"]),
   /** Keys the plan moves (0 until the scan is over). */

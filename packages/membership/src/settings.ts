@@ -10,6 +10,7 @@ import {
   type PlacementRecord,
   parsePlacementRecord,
 } from "./placement-record.js";
+import { parseReplicationRecord, type ReplicationRecord } from "./replication-change.js";
 import {
   NO_REPLICATION,
   parseReplication,
@@ -50,6 +51,37 @@ export class ClusterSettings {
 
   async setReplication(settings: Replication): Promise<void> {
     await this.set(REPLICATION_KEY, JSON.stringify(settings));
+  }
+
+  /**
+   * The stored replication record (the setting and any change in progress) and its ModifyIndex,
+   * for a check-and-set; one copy of each key and index 0 when the key is absent.
+   */
+  async replicationRecord(): Promise<{ record: ReplicationRecord; index: number }> {
+    const { value, index } = await this.#getIndexed(REPLICATION_KEY);
+    return { record: value ? parseReplicationRecord(value) : { ...NO_REPLICATION }, index };
+  }
+
+  /** Writes the replication record only if it is still at `index` (0: only if absent); false otherwise. */
+  async writeReplicationRecord(record: ReplicationRecord, index: number): Promise<boolean> {
+    return this.#casSet(REPLICATION_KEY, JSON.stringify(record), index);
+  }
+
+  /** Push notifications of the replication record (one copy of each key while absent). */
+  watchReplication(logger?: MembershipLogger): BlockingWatch<ReplicationRecord> {
+    const consul = this.#consul;
+    return new BlockingWatch<ReplicationRecord>({
+      consul,
+      method: consul.kv.get as never,
+      options: { key: REPLICATION_KEY },
+      transform: (data) => {
+        const raw = (data as { Value?: string | null } | null)?.Value;
+        return raw ? parseReplicationRecord(raw) : { ...NO_REPLICATION };
+      },
+      fingerprint: (record) => JSON.stringify(record),
+      label: `KV ${REPLICATION_KEY}`,
+      ...(logger ? { logger } : {}),
+    });
   }
 
   /** Reads a raw KV value; undefined when the key does not exist. */
@@ -95,17 +127,29 @@ export class ClusterSettings {
 
   /** The stored placement record and its ModifyIndex (for a check-and-set); index 0 when absent. */
   async placementRecord(): Promise<{ record: PlacementRecord | undefined; index: number }> {
+    const { value, index } = await this.#getIndexed(PLACEMENT_KEY);
+    return value ? { record: parsePlacementRecord(value), index } : { record: undefined, index: 0 };
+  }
+
+  /** A raw KV value with its ModifyIndex; index 0 when absent. */
+  async #getIndexed(key: string): Promise<{ value: string | undefined; index: number }> {
     let item: { Value?: string | null; ModifyIndex?: number } | null;
     try {
-      item = (await this.#consul.kv.get({
-        key: PLACEMENT_KEY,
-        timeout: this.timeoutMs,
-      } as never)) as typeof item;
+      item = (await this.#consul.kv.get({ key, timeout: this.timeoutMs } as never)) as typeof item;
     } catch (err) {
-      throw wrapConsulError(`reading KV "${PLACEMENT_KEY}"`, err);
+      throw wrapConsulError(`reading KV "${key}"`, err);
     }
-    if (!item?.Value) return { record: undefined, index: 0 };
-    return { record: parsePlacementRecord(item.Value), index: item.ModifyIndex ?? 0 };
+    if (!item?.Value) return { value: undefined, index: 0 };
+    return { value: item.Value, index: item.ModifyIndex ?? 0 };
+  }
+
+  /** A check-and-set write: true when the key was still at `index`. */
+  async #casSet(key: string, value: string, index: number): Promise<boolean> {
+    try {
+      return Boolean(await this.#consul.kv.set({ key, value, cas: index, timeout: this.timeoutMs } as never));
+    } catch (err) {
+      throw wrapConsulError(`writing KV "${key}"`, err);
+    }
   }
 
   /**
@@ -124,17 +168,7 @@ export class ClusterSettings {
    * `cluster_size` equal to the member count. False when someone else wrote first.
    */
   async writePlacement(record: PlacementRecord, index: number): Promise<boolean> {
-    try {
-      const ok = await this.#consul.kv.set({
-        key: PLACEMENT_KEY,
-        value: JSON.stringify(record),
-        cas: index,
-        timeout: this.timeoutMs,
-      } as never);
-      if (!ok) return false;
-    } catch (err) {
-      throw wrapConsulError(`writing KV "${PLACEMENT_KEY}"`, err);
-    }
+    if (!(await this.#casSet(PLACEMENT_KEY, JSON.stringify(record), index))) return false;
     await this.setClusterSize(record.members.length);
     return true;
   }

@@ -86,6 +86,8 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<string, ExitCode>> = {
   REBALANCE_IN_PROGRESS: ExitCode.REFUSED,
   NO_CLUSTER: ExitCode.REFUSED,
   NODE_NOT_READY: ExitCode.REFUSED,
+  // zkv set-replication: quorums larger than n, or that do not overlap (r + w ≤ n)
+  BAD_QUORUMS: ExitCode.REFUSED,
   // zkv: backups
   BAD_BACKUP_LINE: ExitCode.DATA_ERROR,
   // zkv-server: launches refused, data dirs, the store

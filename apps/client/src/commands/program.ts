@@ -12,6 +12,7 @@ import { addClientOptions } from "./flags.js";
 import { err, out } from "./output.js";
 import { registerRebalanceCommands } from "./rebalance.js";
 import { registerRepairCommand } from "./repair.js";
+import { registerSetReplicationCommand } from "./set-replication.js";
 
 /** The `zkv` program: its global options and help, and every command group. */
 function buildProgram(): Command {
@@ -43,6 +44,7 @@ that exists, cas or put --if-version at another version), 65 not a zkv backup (i
   registerDataCommands(program);
   registerClusterCommands(program);
   registerRebalanceCommands(program);
+  registerSetReplicationCommand(program);
   registerRepairCommand(program);
   registerBackupCommands(program);
   registerDashboardCommand(program);

@@ -1,6 +1,6 @@
 import type { DesiredNode, PlacementRecord } from "@zkv/membership";
 
-/** Why a membership change was refused; `code` is stable for scripts and tests. */
+/** Why a membership change (or a change of the replication factor) was refused; `code` is stable for scripts and tests. */
 export class RebalanceError extends Error {
   constructor(
     readonly code:
@@ -10,7 +10,8 @@ export class RebalanceError extends Error {
       | "DUPLICATE_NODE"
       | "REBALANCE_IN_PROGRESS"
       | "NO_CLUSTER"
-      | "NODE_NOT_READY",
+      | "NODE_NOT_READY"
+      | "BAD_QUORUMS",
     message: string,
   ) {
     super(message);

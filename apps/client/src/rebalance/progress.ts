@@ -8,7 +8,7 @@ export type RunEvent = MoveProgress | { readonly phase: "waiting-for-node"; read
 /** The run a report is about. */
 export interface RunIdentity {
   readonly run: string;
-  readonly kind: "add" | "remove";
+  readonly kind: RebalanceProgress["kind"];
   readonly node: string;
 }
 

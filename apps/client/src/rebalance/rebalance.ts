@@ -3,16 +3,15 @@ import { createPlacement, planRebalance } from "@zkv/hashring";
 import {
   ClusterSettings,
   type ConsulConfig,
-  ConsulLock,
   type DesiredNode,
   listMembers,
   type PlacementRecord,
-  ProgressPublisher,
   type RebalanceProgress,
 } from "@zkv/membership";
 import type { ClientCurve } from "../lib/cluster/security.js";
 import { ZkvClient } from "../lib/requests/client.js";
 import { failpoint } from "./failpoint.js";
+import { lockedRun } from "./locked-run.js";
 import { finishMove } from "./migration.js";
 import { type MoveResult, moveData } from "./mover.js";
 import { type MembershipChange, nextMembers, RebalanceError } from "./plan.js";
@@ -58,12 +57,16 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
   const started = Date.now();
   const settings = new ClusterSettings(options.consul);
   const holder = `${options.change.kind} ${"id" in options.change ? (options.change.id ?? "") : ""} by pid ${process.pid}@${hostname()} since ${new Date().toISOString()}`;
-  const lock = await ConsulLock.acquire(options.consul, holder, options.lockWaitMs ?? 0);
-  const publisher = new ProgressPublisher(options.consul);
-  let reporter: ProgressReporter | undefined;
-  try {
-    const copies = await settings.replication();
-    const start = await startTransition(settings, options.change, copies.n);
+  return lockedRun(options.consul, holder, options.lockWaitMs ?? 0, async (run) => {
+    const copies = await settings.replicationRecord();
+    const c = copies.record.change;
+    if (c) {
+      throw new RebalanceError(
+        "REBALANCE_IN_PROGRESS",
+        `an unfinished change of the replication factor to n=${c.next.n} is recorded; run \`zkv set-replication ${c.next.n}\` to finish it first`,
+      );
+    }
+    const start = await startTransition(settings, options.change, copies.record.n);
     if (start.kind === "completed") {
       // An earlier run committed this change and died before its clean-up: finish that.
       const done = start.record;
@@ -74,14 +77,14 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
     }
     let record = start.record;
     const t = record.transition!;
-    reporter = new ProgressReporter(
+    run.reporter = new ProgressReporter(
       t,
-      publisher,
+      run.publisher,
       options.onReport,
       t.phase === "joining" ? "waiting-for-node" : "scanning",
     );
     const onProgress = (p: RunEvent) => {
-      reporter?.update(p);
+      run.reporter?.update(p);
       options.onProgress?.(p);
     };
     if (t.phase === "joining") {
@@ -124,17 +127,11 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
       );
       failpoint("after-placement-write");
       await cleanUp(client, settings, done, [...moving.members, ...t.next]);
-      await reporter!.done(moved);
+      await run.reporter!.done(moved);
       const seconds = (Date.now() - started) / 1000;
       return { ...moved, kind: t.kind, node: t.node, resumed: start.resumed, epoch: done.epoch, seconds };
     });
-  } catch (err) {
-    await reporter?.failed(err);
-    throw err;
-  } finally {
-    publisher.close();
-    await lock.release();
-  }
+  });
 }
 
 /**
@@ -163,7 +160,11 @@ async function cleanUp(
   await markFinished(settings, done);
 }
 
-async function withClient<T>(options: RebalanceOptions, use: (client: ZkvClient) => Promise<T>): Promise<T> {
+/** Runs `use` with a client for admin requests (long timeouts), closed after it whatever happens. */
+export async function withClient<T>(
+  options: { readonly consul: ConsulConfig; readonly curve?: ClientCurve },
+  use: (client: ZkvClient) => Promise<T>,
+): Promise<T> {
   const client = await ZkvClient.connect({
     consul: options.consul,
     timeoutMs: 30_000,

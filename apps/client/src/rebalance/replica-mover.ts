@@ -31,10 +31,25 @@ export async function moveReplicas(
       .map((m) => m.id),
   );
   await announce(client, record, hashing, down);
-  const sources = record.members.filter((m) => !down.has(m.id));
+  const sources = record.members.filter((m) => !down.has(m.id)).map((m) => m.id);
+  const { scanned, pushed } = await handOffAll(client, sources, t.run, onProgress);
+  return { planned: pushed, moved: pushed, swept: 0, vanished: 0, scanned, transfers: [] };
+}
+
+/**
+ * Has every node of `sources` hand off each key it holds (REPLICA_HANDOFF with `run`, page by
+ * page, all nodes at once), reporting keys scanned of the total the nodes hold. Resolves to the
+ * keys scanned and the copies pushed.
+ */
+export async function handOffAll(
+  client: ZkvClient,
+  sources: readonly string[],
+  run: string,
+  onProgress: (p: MoveProgress) => void = () => {},
+): Promise<{ scanned: number; pushed: number }> {
   const counts = await Promise.all(
-    sources.map((m) =>
-      client.request(m.id, { op: "STATS" }, OP_TIMEOUT_MS).then((r) => (r as StatsReply).keys),
+    sources.map((id) =>
+      client.request(id, { op: "STATS" }, OP_TIMEOUT_MS).then((r) => (r as StatsReply).keys),
     ),
   );
   const total = counts.reduce((a, b) => a + b, 0);
@@ -42,18 +57,13 @@ export async function moveReplicas(
   let pushed = 0;
   onProgress({ phase: "moving", done: 0, total });
   await Promise.all(
-    sources.map(async (m) => {
+    sources.map(async (id) => {
       let after: string | undefined;
       do {
         const reply = await withRetries(() =>
           client.request(
-            m.id,
-            {
-              op: "REPLICA_HANDOFF",
-              run: t.run,
-              limit: HANDOFF_KEYS,
-              ...(after === undefined ? {} : { after }),
-            },
+            id,
+            { op: "REPLICA_HANDOFF", run, limit: HANDOFF_KEYS, ...(after === undefined ? {} : { after }) },
             OP_TIMEOUT_MS,
           ),
         );
@@ -65,7 +75,7 @@ export async function moveReplicas(
       } while (after !== undefined);
     }),
   );
-  return { planned: pushed, moved: pushed, swept: 0, vanished: 0, scanned, transfers: [] };
+  return { scanned, pushed };
 }
 
 /** After the switch: every node of the new placement forgets the keys it no longer replicates. */
@@ -80,7 +90,8 @@ export async function trimReplicas(client: ZkvClient, nodes: readonly string[]):
   return counts.reduce((a, b) => a + b, 0);
 }
 
-async function withRetries<T>(call: () => Promise<T>): Promise<T> {
+/** `call`, tried up to ATTEMPTS times with a growing pause: a node restarting fails one try. */
+export async function withRetries<T>(call: () => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();

@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { ClusterSettings, type ConsulConfig, listMembers } from "@zkv/membership";
 import type { ZkvClient } from "../../src/index.js";
 import { type CliOutcome, spawnCli } from "../support/cluster.js";
-import type { CliFault } from "./schedule.js";
+import type { Action, CliFault } from "./schedule.js";
 
 /** A CLI run never takes longer than this; past it, it is killed and counts as failed. */
 const CLI_LIMIT_MS = 150_000;
@@ -52,28 +52,39 @@ export async function runCommand(
   }
 }
 
-/** A membership change as the CLI takes it: the same command is also the one that resumes it. */
-export function changeCommand(kind: "add" | "remove", node: string): string[] {
-  return kind === "add"
-    ? ["add-node", "--id", node, "--wait", "60", "--json"]
-    : ["remove-node", node, "--wait", "60", "--json"];
+/** An operation that runs a zkv command; the same command is also the one that resumes it. */
+export type Operation = Extract<Action, { kind: "add" | "remove" | "set-replication" | "repair" }>;
+
+/** The command line of an operation. */
+export function changeCommand(op: Operation): string[] {
+  switch (op.kind) {
+    case "add":
+      return ["add-node", "--id", op.node, "--wait", "60", "--json"];
+    case "remove":
+      return ["remove-node", op.node, "--wait", "60", "--json"];
+    case "set-replication":
+      return ["set-replication", String(op.n), "--wait", "60", "--json"];
+    case "repair":
+      return ["repair", "--json"];
+  }
 }
 
 /**
- * True when the change is done: exit 0, or a re-run refused (exit 4) because a killed run had
- * already finished it (the placement names the node, or no longer does, with no transition).
+ * True when the operation is done: exit 0, or a re-run refused (exit 4) because a killed run had
+ * already finished it (the placement names the node, or no longer does, with no transition; the
+ * replication setting is the one asked for, with no change recorded).
  */
-export async function changeDone(
-  kind: "add" | "remove",
-  node: string,
-  outcome: CliOutcome,
-  consul: ConsulConfig,
-): Promise<boolean> {
+export async function changeDone(op: Operation, outcome: CliOutcome, consul: ConsulConfig): Promise<boolean> {
   if (outcome.code === 0) return true;
-  if (outcome.code !== 4) return false;
-  const { record } = await new ClusterSettings(consul).placementRecord();
+  if (outcome.code !== 4 || op.kind === "repair") return false;
+  const settings = new ClusterSettings(consul);
+  if (op.kind === "set-replication") {
+    const { record } = await settings.replicationRecord();
+    return record.n === op.n && !record.change && record.completed?.finished !== false;
+  }
+  const { record } = await settings.placementRecord();
   if (!record || record.transition) return false;
-  return record.members.some((m) => m.id === node) === (kind === "add");
+  return record.members.some((m) => m.id === op.node) === (op.kind === "add");
 }
 
 /** One line for the timeline: how a CLI run ended. */
@@ -87,10 +98,15 @@ export function describeOutcome(outcome: CliOutcome): string {
   return `${how}${said ? `: ${said.slice(0, 300)}` : ""}`;
 }
 
-/** What the cluster looks like: its placement record and who is registered, how healthy. */
+/**
+ * What the cluster looks like: its placement record, its replication record, and who is
+ * registered, how healthy.
+ */
 export async function clusterView(consul: ConsulConfig) {
-  const [{ record }, members] = await Promise.all([
-    new ClusterSettings(consul).placementRecord(),
+  const settings = new ClusterSettings(consul);
+  const [{ record }, { record: replication }, members] = await Promise.all([
+    settings.placementRecord(),
+    settings.replicationRecord(),
     listMembers(consul),
   ]);
   const desired = (record?.members ?? []).map((m) => m.id);
@@ -98,13 +114,14 @@ export async function clusterView(consul: ConsulConfig) {
   const settled =
     record !== undefined &&
     !record.transition &&
+    !replication.change &&
     members.length === desired.length &&
     members.every((m) => m.health === "passing" && desired.includes(m.id));
-  return { record, desired, live, settled };
+  return { record, replication, desired, live, settled };
 }
 
 /**
- * Waits until the cluster is settled: no rebalance recorded, exactly the placement's members
+ * Waits until the cluster is settled: no rebalance or change of the replication factor recorded, exactly the placement's members
  * registered and passing, and each answering PING through `probe` (Consul's health lags a
  * SIGKILLed node by its TTL). Resolves to undefined when it is, else to what was last seen.
  * Once a wait has failed, later ones last SETTLE_AGAIN_MS.
@@ -124,7 +141,10 @@ export class Settler {
       try {
         const view = await clusterView(this.consul);
         const t = view.record?.transition;
-        last = `placement [${view.desired.join(" ")}]${t ? ` with ${t.kind} ${t.node} unfinished` : ""}, registered [${view.live.join(" ")}]`;
+        const c = view.replication.change;
+        last =
+          `placement [${view.desired.join(" ")}]${t ? ` with ${t.kind} ${t.node} unfinished` : ""}, ` +
+          `n=${view.replication.n}${c ? ` with set-replication ${c.next.n} unfinished` : ""}, registered [${view.live.join(" ")}]`;
         if (view.settled) {
           const pings = await Promise.all(view.desired.map((id) => this.probe.ping(id).catch(() => false)));
           const silent = view.desired.filter((_, i) => !pings[i]);

@@ -15,7 +15,7 @@ export interface Mode {
 }
 
 /**
- * A signal sent to the zkv CLI while it runs add-node or remove-node: at a time, or (SIGKILL) at
+ * A signal sent to the zkv CLI while it runs add-node, remove-node or set-replication: at a time, or (SIGKILL) at
  * a named failpoint of the mover (`after-import:3`: the third import acknowledged, its commit not
  * sent; see ZKV_FAILPOINT), which lands mid-move whatever the timing. The failpoints are in the
  * one-copy mover: with n = 3 the run is not killed.
@@ -29,6 +29,8 @@ export type CliFault =
 export type Action =
   | { readonly kind: "add"; readonly node: string; readonly cli?: CliFault }
   | { readonly kind: "remove"; readonly node: string; readonly cli?: CliFault }
+  | { readonly kind: "set-replication"; readonly n: number; readonly cli?: CliFault }
+  | { readonly kind: "repair" }
   | { readonly kind: "restart-launcher" }
   | { readonly kind: "idle"; readonly ms: number };
 
@@ -45,6 +47,8 @@ export interface Step {
   readonly faults: readonly Fault[];
   /** The placement's members once the step is done, as the generator modelled them. */
   readonly members: readonly string[];
+  /** The replication factor once the step is done. */
+  readonly replicas: number;
 }
 
 /** The concurrent clients: how many, and how many hot keys and CAS counters they share. */
@@ -81,6 +85,7 @@ const FSYNC_STREAM = 0x5f5f;
 
 export function generateSchedule(seed: number): Schedule {
   const rng = new Prng(seed);
+  const extra = rng.fork("operations");
   const replicas = rng.pick([1, 3] as const);
   const mode: Mode = {
     replicas,
@@ -124,25 +129,79 @@ export function generateSchedule(seed: number): Schedule {
     }
     if (action.kind === "add") members = [...members, action.node];
     if (action.kind === "remove") members = members.filter((m) => m !== action.node);
-    steps.push({ action, faults, members });
+    steps.push({ action, faults, members, replicas: mode.replicas });
+    steps.push(...operations(extra, members, mode.replicas));
   }
   return { seed, mode, steps, workload: { workers: 3, hotKeys: 8, counters: 3 } };
 }
 
-function drawAction(rng: Prng, kind: Action["kind"], members: readonly string[]): Action {
+/**
+ * The operations drawn from their own stream (`extra`), after a step, so that adding them left
+ * every schedule's other steps as they were: sometimes a change of the replication factor and
+ * back (`zkv set-replication`, each run maybe killed or stopped mid-way and re-run, so the
+ * schedule's n holds between steps), sometimes an anti-entropy pass (`zkv repair`). Their faults
+ * are pauses only: a SIGKILL here would change what the other steps may do.
+ */
+function operations(extra: Prng, members: readonly string[], replicas: number): Step[] {
+  const pauses = (window: number): Fault[] =>
+    extra.chance(0.5)
+      ? [
+          drawFault(
+            extra,
+            extra.pick(["pause-node", "pause-consul", "pause-launcher"] as const),
+            members,
+            window,
+          ),
+        ]
+      : [];
+  const targets = [1, 2, 3].filter((n) => n !== replicas && n <= members.length);
+  if (targets.length > 0 && extra.chance(0.3)) {
+    const n = extra.pick(targets);
+    return [n, replicas].map((to) => ({
+      action: { kind: "set-replication" as const, n: to, ...cliFault(extra, REPLICATION_FAILPOINTS, 1) },
+      faults: pauses(4000),
+      members,
+      replicas: to,
+    }));
+  }
+  if (replicas > 1 && extra.chance(0.2))
+    return [{ action: { kind: "repair" }, faults: pauses(2000), members, replicas }];
+  return [];
+}
+
+/** Where set-replication can be SIGKILLed (see ZKV_FAILPOINT): copied, about to commit, committed. */
+const REPLICATION_FAILPOINTS = [
+  "after-replication-copy",
+  "before-replication-commit",
+  "after-replication-commit",
+];
+
+function drawAction(
+  rng: Prng,
+  kind: "add" | "remove" | "restart-launcher" | "idle",
+  members: readonly string[],
+): Action {
   if (kind === "idle") return { kind, ms: rng.int(1000, 4000) };
   if (kind === "restart-launcher") return { kind };
   const node = kind === "add" ? nextNodeId(members) : rng.pick(members);
-  if (!rng.chance(0.4)) return { kind, node };
+  return { kind, node, ...cliFault(rng, ["after-import", "after-commit"], 3) };
+}
+
+/**
+ * With probability 0.4, a signal for the CLI run: at a time, at one of `failpoints` (its first
+ * to `most`th passage), or a stop.
+ */
+function cliFault(rng: Prng, failpoints: readonly string[], most: number): { cli?: CliFault } {
+  if (!rng.chance(0.4)) return {};
   const afterMs = rng.int(500, 4000);
   const how = rng.weighted({ time: 2, failpoint: 2, pause: 1 });
   const cli: CliFault =
     how === "time"
       ? { signal: "SIGKILL", afterMs }
       : how === "failpoint"
-        ? { signal: "SIGKILL", failpoint: `${rng.pick(["after-import", "after-commit"])}:${rng.int(1, 3)}` }
+        ? { signal: "SIGKILL", failpoint: `${rng.pick(failpoints)}:${rng.int(1, most)}` }
         : { signal: "SIGSTOP", afterMs, forMs: rng.int(500, 4000) };
-  return { kind, node, cli };
+  return { cli };
 }
 
 function drawFault(rng: Prng, kind: Fault["kind"], members: readonly string[], window: number): Fault {
@@ -170,7 +229,9 @@ export function describeSchedule(schedule: Schedule): string {
   ];
   schedule.steps.forEach((step, i) => {
     const faults = step.faults.map((f) => ` + ${describeFault(f)}`).join("");
-    lines.push(`  ${i + 1}. ${describeAction(step.action)}${faults} -> [${step.members.join(" ")}]`);
+    lines.push(
+      `  ${i + 1}. ${describeAction(step.action)}${faults} -> [${step.members.join(" ")}] n=${step.replicas}`,
+    );
   });
   return lines.join("\n");
 }
@@ -181,6 +242,8 @@ export function describeAction(action: Action): string {
       return `idle ${action.ms} ms`;
     case "restart-launcher":
       return "launcher SIGTERM, start again";
+    case "repair":
+      return "repair";
     default: {
       const cli = action.cli;
       const fault = !cli
@@ -190,7 +253,9 @@ export function describeAction(action: Action): string {
           : cli.signal === "SIGKILL"
             ? ` (CLI SIGKILL at ${cli.afterMs} ms, re-run)`
             : ` (CLI SIGSTOP at ${cli.afterMs} ms for ${cli.forMs} ms)`;
-      return `${action.kind}-node ${action.node}${fault}`;
+      return action.kind === "set-replication"
+        ? `set-replication ${action.n}${fault}`
+        : `${action.kind}-node ${action.node}${fault}`;
     }
   }
 }

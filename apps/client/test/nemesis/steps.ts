@@ -11,7 +11,7 @@ import {
 } from "./operator.js";
 import { describeAction, type Step } from "./schedule.js";
 
-/** A membership change is tried this many times (the scheduled run, then re-runs) before it counts as stuck. */
+/** An operation (membership change, set-replication, repair) is tried this many times (the scheduled run, then re-runs) before it counts as stuck. */
 const ATTEMPTS = 3;
 
 /** What a step acts on, beyond the faults' targets. */
@@ -48,7 +48,15 @@ export async function runStep(step: Step, index: number, ctx: StepContext): Prom
     ctx.violation({ invariant: "settle", kind: "not settled", detail: `after ${label}: ${stuck}` });
     return false;
   }
-  const { desired } = await clusterView(ctx.consulConfig);
+  const { desired, replication } = await clusterView(ctx.consulConfig);
+  if (replication.n !== step.replicas) {
+    ctx.violation({
+      invariant: "placement",
+      kind: "replication diverged",
+      detail: `after ${label}: n=${replication.n}, expected n=${step.replicas}`,
+    });
+    return false;
+  }
   if (desired.join(" ") !== step.members.join(" ")) {
     ctx.violation({
       invariant: "placement",
@@ -71,14 +79,15 @@ async function runAction(step: Step, label: string, ctx: StepContext, faults: Pr
     await ctx.restartLauncherGracefully(); // a launcher that does not come back is a violation already
     return ctx.launcher() !== undefined;
   }
-  const args = changeCommand(action.kind, action.node);
-  const quiet = step.faults.length === 0 && !action.cli;
+  const args = changeCommand(action);
+  const cli = "cli" in action ? action.cli : undefined;
+  const quiet = step.faults.length === 0 && !cli;
   for (let attempt = 1; attempt <= ATTEMPTS; attempt++) {
     const started = Date.now();
-    const outcome = await runCommand(args, ctx.env, attempt === 1 ? action.cli : undefined);
+    const outcome = await runCommand(args, ctx.env, attempt === 1 ? cli : undefined);
     ctx.note(`${label} attempt ${attempt}: ${describeOutcome(outcome)} (${Date.now() - started} ms)`);
     if (attempt === 1) await faults; // re-runs begin once every fault is healed
-    if (await changeDone(action.kind, action.node, outcome, ctx.consulConfig).catch(() => false)) return true;
+    if (await changeDone(action, outcome, ctx.consulConfig).catch(() => false)) return true;
     if (quiet) {
       ctx.violation({
         invariant: "available",

@@ -83,6 +83,16 @@ export async function missingLoaded(client: ZkvClient, count: number): Promise<s
   return lost;
 }
 
+/** Acknowledged writes that no longer read back with their value or a newer one. */
+export async function lostWrites(client: ZkvClient, latest: ReadonlyMap<string, number>): Promise<string[]> {
+  const lost: string[] = [];
+  for (const [key, seq] of latest) {
+    const value = await client.get(key).catch(() => undefined);
+    if (value === undefined || Number(value) < seq) lost.push(`${key}: ${value} < ${seq}`);
+  }
+  return lost;
+}
+
 /**
  * Runs `step` in `loops` concurrent loops, over and over, until stop(): the shape of every reader
  * and writer a test keeps busy during a fault. A step that throws is counted in `failures` by its

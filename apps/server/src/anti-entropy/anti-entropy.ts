@@ -84,7 +84,9 @@ export class AntiEntropy implements AntiEntropyStats {
    * passes (none with an interval of 0).
    */
   start(): void {
-    if (this.o.cluster.migration === undefined) this.#build();
+    const { cluster } = this.o;
+    if (cluster.migration === undefined && cluster.replicas > 1 && !cluster.replication.changing)
+      this.#build();
     if (this.o.intervalMs > 0 && !this.#closed) this.#schedule();
   }
 
@@ -138,16 +140,27 @@ export class AntiEntropy implements AntiEntropyStats {
     if (cluster.migration !== undefined) {
       throw new ZkvError(ErrorCode.TRY_AGAIN, "a rebalance is in progress: anti-entropy waits for its end");
     }
+    if (cluster.replication.changing) {
+      throw new ZkvError(
+        ErrorCode.TRY_AGAIN,
+        "the replication factor is changing: anti-entropy waits for its end",
+      );
+    }
+    if (cluster.replicas <= 1) {
+      throw new ZkvError(ErrorCode.TRY_AGAIN, "the cluster keeps one copy of each key: nothing to compare");
+    }
     return this.#build();
   }
 
   /**
-   * (Re)builds the trees when the placement moved on since they were built: one synchronous
-   * pass over every key (ranges follow the placement), about 1.3 s of CPU per million keys.
+   * (Re)builds the trees when the placement or the replication factor moved on since they were
+   * built: one synchronous pass over every key (ranges follow both), about 1.3 s of CPU per
+   * million keys.
    */
   #build(): number {
     const { cluster, trees, store, logger } = this.o;
-    if (trees.epoch !== cluster.epoch && cluster.placement !== undefined) {
+    const stale = trees.epoch !== cluster.epoch || trees.n !== cluster.replicas;
+    if (stale && cluster.placement !== undefined) {
       const started = performance.now();
       trees.rebuild(cluster.epoch, cluster.placement, cluster.replicas, store);
       const ms = Math.round(performance.now() - started);

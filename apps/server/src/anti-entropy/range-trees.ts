@@ -43,6 +43,19 @@ export class RangeTrees {
     return this.#epoch;
   }
 
+  /** The replication factor the trees were built for (0 before the first build). */
+  get n(): number {
+    return this.#n;
+  }
+
+  /** Forgets every tree until the next rebuild (the cluster stopped replicating). */
+  reset(): void {
+    this.#trees.clear();
+    this.#placement = undefined;
+    this.#n = 0;
+    this.#epoch = -1;
+  }
+
   /** Ranges holding at least one key. */
   get size(): number {
     return this.#trees.size;

@@ -13,6 +13,8 @@ export class TrackedStore implements Store {
   constructor(
     private readonly inner: Store,
     private readonly onChange: VersionChange,
+    /** Whether the cluster replicates now (see reclaim); always, unless told. */
+    private readonly replicated: () => boolean = () => true,
   ) {}
 
   now(): number {
@@ -87,12 +89,12 @@ export class TrackedStore implements Store {
   }
 
   /**
-   * Always leaves tombstones: on a replicated node an expired key must keep its version (so an
+   * Leaves tombstones while the cluster replicates: an expired key must keep its version (so an
    * older copy cannot come back), and a tombstone at the value's version digests like the value,
-   * so reclaiming changes no tree and needs no report.
+   * so reclaiming changes no tree and needs no report. With one copy, as the caller asks.
    */
-  reclaim(max: number, _keepTombstones: boolean): number {
-    return this.inner.reclaim(max, true);
+  reclaim(max: number, keepTombstones: boolean): number {
+    return this.inner.reclaim(max, keepTombstones || this.replicated());
   }
 
   sync(): Promise<void> | undefined {

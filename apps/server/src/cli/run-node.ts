@@ -1,4 +1,9 @@
-import { ClusterSettings, type ConsulConfig, consulConfigFromEnv } from "@zkv/membership";
+import {
+  ClusterSettings,
+  type ConsulConfig,
+  consulConfigFromEnv,
+  effectiveReplication,
+} from "@zkv/membership";
 import { ExitCode } from "@zkv/protocol";
 import { InvalidArgumentError } from "commander";
 import { createLogger, type Logger } from "../logger.js";
@@ -49,7 +54,10 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
   // Static-mode nodes (started by a --nodes launcher) run without Consul.
   const consul: ConsulConfig | undefined = process.env.ZKV_STATIC === "1" ? undefined : consulConfigFromEnv();
   const curve = curveFromFlags(flags);
-  const replication = consul ? await new ClusterSettings(consul).replication() : undefined;
+  // Where the node starts; it follows later changes (zkv set-replication) through Consul.
+  const replication = consul
+    ? effectiveReplication((await new ClusterSettings(consul).replicationRecord()).record)
+    : undefined;
   const store =
     flags.dataDir === undefined ? undefined : await openNodeStore(flags.dataDir, nodeId, flags.fsync, log);
   // Memory only: always empty at start. A data dir: empty unless it was once complete.

@@ -5,20 +5,25 @@ import {
   ClusterSettings,
   type ConsulConfig,
   desiredNodes,
+  effectiveReplication,
   type HashingMode,
   isMoving,
   type PlacementRecord,
+  type ReplicationRecord,
 } from "@zkv/membership";
 import type { Logger } from "../logger.js";
 import type { ClusterView } from "./ownership.js";
 
 /**
- * Keeps a node's ClusterView in step with the placement record in Consul (push, through a
- * blocking query): the current members, a rebalance in progress, and the node's own removal,
- * which it announces with a `removed` event once it was a member and no longer is.
+ * Keeps a node's ClusterView in step with the placement record and the replication record in
+ * Consul (push, through blocking queries): the current members, a rebalance in progress, the
+ * replication factor and a change of it in progress (announced with a `replication` event), and
+ * the node's own removal, which it announces with a `removed` event once it was a member and no
+ * longer is.
  */
-export class ClusterFollower extends EventEmitter<{ removed: [] }> {
+export class ClusterFollower extends EventEmitter<{ removed: []; replication: [] }> {
   #watch: BlockingWatch<PlacementRecord | undefined> | undefined;
+  #replicationWatch: BlockingWatch<ReplicationRecord> | undefined;
   #hashing: HashingMode = "ring";
   #wasMember = false;
 
@@ -30,12 +35,18 @@ export class ClusterFollower extends EventEmitter<{ removed: [] }> {
     super();
   }
 
-  /** Reads hashing and placement (derived from cluster_size until a record exists), then follows. */
+  /**
+   * Reads hashing, placement (derived from cluster_size until a record exists) and replication,
+   * then follows them.
+   */
   async start(): Promise<void> {
     const settings = new ClusterSettings(this.consul);
     this.#hashing = await settings.hashing();
     const initial = await settings.placement();
     if (initial) this.#apply(initial, true);
+    this.#replicationWatch = settings.watchReplication(this.log);
+    this.#adopt(await this.#replicationWatch.start());
+    this.#replicationWatch.on("change", (record) => this.#adopt(record));
     // Loaded: with no placement at all (no record, no cluster_size) the node serves every key.
     this.view.loaded = true;
     this.#watch = settings.watchPlacement(this.log);
@@ -47,6 +58,14 @@ export class ClusterFollower extends EventEmitter<{ removed: [] }> {
 
   close(): void {
     this.#watch?.close();
+    this.#replicationWatch?.close();
+  }
+
+  #adopt(record: ReplicationRecord): void {
+    const effective = effectiveReplication(record);
+    if (!this.view.setReplication(effective)) return;
+    this.log.info({ replication: effective }, "replication setting adopted");
+    this.emit("replication");
   }
 
   /** `first`: the placement found at start; a node it does not name was removed while away. */

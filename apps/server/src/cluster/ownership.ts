@@ -1,4 +1,5 @@
 import { createPlacement, type Placement } from "@zkv/hashring";
+import type { EffectiveReplication } from "@zkv/membership";
 import { ErrorCode, type PlacementSpec, ZkvError } from "@zkv/protocol";
 import type { Store } from "../store/index.js";
 import { Migration } from "./migration.js";
@@ -32,17 +33,41 @@ export class ClusterView {
    * lone node without cluster_size); before that a starting node cannot tell its keys.
    */
   loaded = false;
-  /** Copies of each key (the cluster's replication factor): a node serves every key it holds a copy of. */
-  #replicas = 1;
+  /**
+   * The replication in force (Consul's `zkv/replication`, as ClusterFollower pushes it): keys are
+   * written to `n` replicas (during a change of n, the old and new ones together) and read from
+   * the first `readN`. One copy of each key until told otherwise.
+   */
+  #replication: EffectiveReplication = {
+    n: 1,
+    w: 1,
+    readN: 1,
+    r: 1,
+    nextN: 1,
+    tag: undefined,
+    changing: false,
+  };
 
   constructor(readonly self: string) {}
 
+  /** Copies of each key a write reaches: a node serves every key it holds a copy of. */
   get replicas(): number {
-    return this.#replicas;
+    return this.#replication.n;
   }
 
   set replicas(n: number) {
-    this.#replicas = n;
+    this.#replication = { ...this.#replication, n, readN: n, nextN: n };
+  }
+
+  get replication(): EffectiveReplication {
+    return this.#replication;
+  }
+
+  /** Adopts the replication setting in force; true when it changed. */
+  setReplication(replication: EffectiveReplication): boolean {
+    if (JSON.stringify(replication) === JSON.stringify(this.#replication)) return false;
+    this.#replication = replication;
+    return true;
   }
 
   /**
@@ -51,10 +76,24 @@ export class ClusterView {
    * a placement is known.
    */
   replicasOf(key: string): string[] | undefined {
-    const now = this.#current?.preferenceList(key, this.#replicas);
-    const next = this.#migration?.next.preferenceList(key, this.#replicas);
+    return this.#listOf(key, this.#replication.n);
+  }
+
+  /** The replicas a read of `key` asks: during a change of n, those of the setting reads follow. */
+  readReplicasOf(key: string): string[] | undefined {
+    return this.#listOf(key, this.#replication.readN);
+  }
+
+  /** The replicas `key` has once a change of n in progress is over. */
+  nextReplicasOf(key: string): string[] | undefined {
+    return this.#listOf(key, this.#replication.nextN);
+  }
+
+  #listOf(key: string, n: number): string[] | undefined {
+    const now = this.#current?.preferenceList(key, n);
+    const next = this.#migration?.next.preferenceList(key, n);
     if (now === undefined || next === undefined) return now;
-    return [...now, ...next.filter((n) => !now.includes(n))];
+    return [...now, ...next.filter((id) => !now.includes(id))];
   }
 
   get placement(): Placement | undefined {
@@ -107,7 +146,7 @@ export class ClusterView {
       return new ZkvError(ErrorCode.TRY_AGAIN, "node is starting: cluster placement not known yet");
     }
     if (this.#current === undefined) return "serve";
-    if (this.#replicas > 1) {
+    if (this.#replication.n > 1) {
       // Replicas move by handoff and trim, not by fences: a node serves every key it holds a
       // copy of now or will hold after the rebalance.
       const replicas = this.replicasOf(key)!;

@@ -14,8 +14,8 @@ import type { NodeOptions } from "./node-options.js";
 export class ClusterMember {
   /** Who owns what, as this node knows it. */
   readonly view: ClusterView;
-  /** Set when the cluster keeps more than one copy of each key. */
-  readonly replication: NodeReplication | undefined;
+  /** Active while the cluster keeps more than one copy of each key (followed from Consul). */
+  readonly replication: NodeReplication;
   /** The store every part of the node must use: with replication, one its anti-entropy follows. */
   readonly store: Store;
   /** Resolves when the cluster removed this node (remove-node finished): time to shut down. */
@@ -32,13 +32,26 @@ export class ClusterMember {
     store: Store,
   ) {
     this.view = new ClusterView(options.nodeId);
+    const initial = options.replication ?? { n: 1, w: 1, r: 1 };
+    this.view.setReplication({
+      readN: initial.n,
+      nextN: initial.n,
+      tag: undefined,
+      changing: false,
+      ...initial,
+    });
     this.replication = replicationFor(options, consul, store, this.view, () =>
       this.#registration
         ? this.#registration.updateMeta({ [REPLICA_STATE_META]: "serving" })
         : Promise.resolve(),
     );
-    this.store = this.replication?.store ?? store;
+    this.store = this.replication.store;
     this.#follower = new ClusterFollower(consul, this.view, options.logger);
+    this.#follower.on("replication", () => {
+      this.replication
+        .followSetting()
+        .catch((err: unknown) => options.logger.error({ err }, "could not start replicating"));
+    });
     let onRemoved: () => void = () => {};
     this.removed = new Promise((resolve) => {
       onRemoved = resolve;
@@ -71,29 +84,30 @@ export class ClusterMember {
       ...(options.ttlSeconds ? { ttlSeconds: options.ttlSeconds } : {}),
       meta: {
         ...meta,
-        ...(this.replication ? { [REPLICA_STATE_META]: this.replication.state } : {}),
+        [REPLICA_STATE_META]: this.replication.state,
       },
     });
     await this.#follower.start();
-    await this.replication?.start();
+    await this.replication.start();
     await this.#registration.start();
     this.#registered = true;
     if (this.#removedSeen) void this.#registration.close();
     // Registered first, so the writes that arrive while it copies reach it too.
-    void this.replication?.bootstrap();
+    void this.replication.bootstrap();
   }
 
   /** Stops replicating and following, and deregisters; safe to call whether start() ran or not. */
   async close(): Promise<void> {
-    this.replication?.close();
+    this.replication.close();
     this.#follower.close();
     await this.#registration?.close();
   }
 }
 
 /**
- * The replication of node `options` when its cluster keeps more than one copy, else undefined.
- * `announce` tells Consul the node serves, once it has bootstrapped.
+ * The replication of node `options` (active while its cluster keeps more than one copy). A node
+ * starts empty only when told so or when its store is the default in-memory one. `announce`
+ * tells Consul the node serves, once it has bootstrapped.
  */
 function replicationFor(
   options: NodeOptions,
@@ -101,15 +115,12 @@ function replicationFor(
   store: Store,
   cluster: ClusterView,
   announce: () => Promise<void>,
-): NodeReplication | undefined {
-  const settings = options.replication;
-  if (settings === undefined || settings.n <= 1) return undefined;
+): NodeReplication {
   return new NodeReplication({
     nodeId: options.nodeId,
     consul,
     store,
     cluster,
-    settings,
     logger: options.logger,
     maxBytes: options.maxBytes,
     ...(options.curve ? { curve: options.curve.identity } : {}),

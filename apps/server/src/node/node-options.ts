@@ -22,8 +22,9 @@ export interface NodeOptions {
   /** Encrypt and authenticate every connection with CURVE; plaintext when absent. */
   readonly curve?: NodeCurveOptions;
   /**
-   * The cluster's replication settings (Consul KV zkv/replication). With n > 1 (Consul mode only)
-   * the node coordinates the key requests it gets with the keys' other replicas.
+   * The cluster's replication settings (Consul KV zkv/replication) as the node starts; it follows
+   * their changes. With n > 1 (Consul mode only) the node coordinates the key requests it gets
+   * with the keys' other replicas.
    */
   readonly replication?: Replication;
   /**

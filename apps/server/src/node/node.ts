@@ -105,10 +105,15 @@ export class ZkvNode {
       output: this.output,
       metrics: this.metrics,
       ...(this.cluster ? { cluster: this.cluster } : {}),
-      ...(replication ? { replication: replication.context, keepTombstones: true } : {}),
+      ...(replication ? { replication: replication.context } : {}),
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+      // Followed, not fixed: the replication factor can change while the node runs.
+      get keepTombstones() {
+        return replication?.active ?? false;
+      },
     };
-    this.#reclaimer = new Reclaimer(this.store, { keepTombstones: replication !== undefined });
+    // A replicating node's TrackedStore keeps the tombstones of what it reclaims.
+    this.#reclaimer = new Reclaimer(this.store, { keepTombstones: false });
   }
 
   /** `tcp://host:port` the node is bound to. */

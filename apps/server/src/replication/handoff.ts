@@ -24,7 +24,11 @@ export interface HandoffContext {
  */
 export async function handoff(request: ReplicaHandoffRequest, ctx: HandoffContext): Promise<Reply> {
   const targets =
-    request.to === undefined ? gainedReplicas(request.run, ctx) : bootstrapping(request.to, ctx);
+    request.to !== undefined
+      ? bootstrapping(request.to, ctx)
+      : request.run !== undefined && request.run === ctx.cluster.replication.tag
+        ? allReplicas(ctx)
+        : gainedReplicas(request.run, ctx);
   const limit = request.limit ?? DEFAULT_HANDOFF_LIMIT;
   const sends: Array<Promise<void>> = [];
   const handOff = (key: string) => {
@@ -64,6 +68,27 @@ function gainedReplicas(run: string | undefined, ctx: HandoffContext): (key: str
   };
 }
 
+/**
+ * During a change of the replication factor (`run` is the tag of the state this node is in,
+ * `<run>:<phase>`): every other replica each key has under the new setting. All of them, not only
+ * the ones it gains: a replica that missed a write gets it too, so once every old replica has
+ * handed off, each new replica holds the newest copy there is. A node not
+ * in that state yet answers INVALID_REQUEST, which tells `zkv set-replication` to wait for it.
+ */
+function allReplicas(ctx: HandoffContext): (key: string) => string[] {
+  if (ctx.cluster.placement === undefined) {
+    throw new ZkvError(ErrorCode.TRY_AGAIN, "node is starting: cluster placement not known yet");
+  }
+  const { cluster, nodeId } = ctx;
+  return (key) => {
+    // Only the replicas reads follow hand off: while copying, the old ones, which hold every
+    // key written before the change. A new replica holds only what it was sent: sending that
+    // on again would double the work.
+    if (!cluster.readReplicasOf(key)?.includes(nodeId)) return [];
+    return (cluster.nextReplicasOf(key) ?? []).filter((r) => r !== nodeId);
+  };
+}
+
 /** `to`, for each key it replicates (now or after the rebalance in progress). */
 function bootstrapping(to: string, ctx: HandoffContext): (key: string) => string[] {
   if (to === ctx.nodeId) {
@@ -75,11 +100,20 @@ function bootstrapping(to: string, ctx: HandoffContext): (key: string) => string
   return (key) => (ctx.cluster.replicasOf(key)?.includes(to) ? [to] : []);
 }
 
-/** TRIM: forgets every key this node no longer replicates, once the rebalance has ended. */
+/**
+ * TRIM: forgets every key this node no longer replicates, once the rebalance (or the change of
+ * the replication factor) has ended.
+ */
 export function trim(_request: TrimRequest, ctx: HandoffContext): Reply {
   const current = ctx.cluster.placement;
   if (ctx.cluster.migration !== undefined || current === undefined) {
     throw new ZkvError(ErrorCode.INVALID_REQUEST, "TRIM needs a finished rebalance (MIGRATION end)");
+  }
+  if (ctx.cluster.replication.changing) {
+    throw new ZkvError(
+      ErrorCode.TRY_AGAIN,
+      "the replication factor is changing: trim once the change is over",
+    );
   }
   const n = ctx.cluster.replicas;
   const gone = [...ctx.store.scan(undefined)].map((e) => e.key);

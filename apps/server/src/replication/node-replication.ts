@@ -4,7 +4,6 @@ import {
   type Member,
   MembershipWatcher,
   REPLICA_STATE_META,
-  type Replication,
 } from "@zkv/membership";
 import type { ReplicaHandoffReply } from "@zkv/protocol";
 import { AntiEntropy, DEFAULT_ANTI_ENTROPY_INTERVAL_MS } from "../anti-entropy/anti-entropy.js";
@@ -34,8 +33,8 @@ export interface NodeReplicationOptions {
   readonly nodeId: string;
   readonly consul: ConsulConfig;
   readonly store: Store;
+  /** Who owns what, and the replication setting in force (followed from Consul). */
   readonly cluster: ClusterView;
-  readonly settings: Replication;
   /** With CURVE, peers are reached with the node's own keypair (see README, Security). */
   readonly curve?: CurveIdentity;
   readonly logger: Logger;
@@ -54,12 +53,16 @@ export interface NodeReplicationOptions {
 }
 
 /**
- * A node's part in replication (factor > 1): links to its peers, kept in step with Consul's view
- * of the members (addresses, health, CURVE keys, bootstrapping), the Replicator that coordinates
- * the key requests this node receives and answers its peers' REPLICATE / REPLICA_GET, and the
- * node's state: bootstrapping (started empty) until bootstrap() has its copies, then serving.
- * Its anti-entropy keeps a hash tree per range over `store`, the node's store as every part of
- * the node must write it (each write updates the trees).
+ * A node's part in replication: links to its peers, kept in step with Consul's view of the
+ * members (addresses, health, CURVE keys, bootstrapping), the Replicator that coordinates the key
+ * requests this node receives and answers its peers' REPLICATE / REPLICA_GET, and the node's
+ * state: bootstrapping (started empty) until bootstrap() has its copies, then serving. Its
+ * anti-entropy keeps a hash tree per range over `store`, the node's store as every part of the
+ * node must write it (each write updates the trees).
+ *
+ * Every Consul node has one, but it is `active` only while the cluster keeps more than one copy
+ * of each key (the factor is followed from Consul: `zkv set-replication` changes it online); a
+ * node that never replicates opens no peer link and builds no tree.
  */
 export class NodeReplication {
   readonly context: ReplicaContext;
@@ -71,13 +74,19 @@ export class NodeReplication {
   readonly #replicator: Replicator;
   readonly #purger: TombstonePurger;
   readonly #closed = new AbortController();
+  readonly #trees = new RangeTrees();
+  #activating: Promise<void> | undefined;
   #state: ReplicaState;
 
   constructor(private readonly o: NodeReplicationOptions) {
-    o.cluster.replicas = o.settings.n;
-    this.#state = o.startsEmpty ? "bootstrapping" : "serving";
-    const trees = new RangeTrees();
-    const store = new TrackedStore(o.store, (key, before, after) => trees.update(key, before, after));
+    // A node of a one-copy cluster holds all its keys: there is nothing to take from anyone.
+    this.#state = o.startsEmpty && this.active ? "bootstrapping" : "serving";
+    const trees = this.#trees;
+    const store = new TrackedStore(
+      o.store,
+      (key, before, after) => trees.update(key, before, after),
+      () => this.active,
+    );
     this.store = store;
     this.#peers = new PeerLinks(o.nodeId, o.curve);
     this.#watcher = new MembershipWatcher({ consul: o.consul, logger: o.logger });
@@ -87,7 +96,8 @@ export class NodeReplication {
       peers: this.#peers,
       batcher: new PeerBatcher(this.#peers, REPLICA_TIMEOUT_MS),
       replicasOf: (key) => o.cluster.replicasOf(key) ?? [o.nodeId],
-      settings: () => o.settings,
+      readReplicasOf: (key) => o.cluster.readReplicasOf(key) ?? [o.nodeId],
+      settings: () => o.cluster.replication,
       timeoutMs: REPLICA_TIMEOUT_MS,
       clock: store.clock,
       now: () => store.now(),
@@ -129,6 +139,7 @@ export class NodeReplication {
       conditional,
       antiEntropy: this.antiEntropy,
       state: () => this.#state,
+      active: () => this.active,
       hints: this.#replicator.hints,
       holds: (key) => o.cluster.replicasOf(key)?.includes(o.nodeId) ?? true,
       ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
@@ -143,11 +154,34 @@ export class NodeReplication {
     return this.#state;
   }
 
+  /** True while the cluster keeps more than one copy of each key (a change of n included). */
+  get active(): boolean {
+    return this.o.cluster.replicas > 1;
+  }
+
+  /** Starts replicating if the cluster replicates; followSetting() starts it later otherwise. */
   async start(): Promise<void> {
-    this.#peers.update(peersOf(await this.#watcher.start()));
-    this.#watcher.on("change", (members: Member[]) => this.#peers.update(peersOf(members)));
-    this.antiEntropy.start();
-    this.o.logger.info({ replication: this.o.settings }, "replicating");
+    if (this.active) await this.#activate();
+  }
+
+  /**
+   * Told each time the replication setting changed: a node of a one-copy cluster starts its peer
+   * links and anti-entropy when the factor rises, and its trees are dropped when it falls to one
+   * (nothing to compare; writes stop paying for them).
+   */
+  async followSetting(): Promise<void> {
+    if (this.active) await this.#activate();
+    else this.#trees.reset();
+  }
+
+  #activate(): Promise<void> {
+    this.#activating ??= (async () => {
+      this.#peers.update(peersOf(await this.#watcher.start()));
+      this.#watcher.on("change", (members: Member[]) => this.#peers.update(peersOf(members)));
+      this.antiEntropy.start();
+      this.o.logger.info({ replication: this.o.cluster.replication }, "replicating");
+    })();
+    return this.#activating;
   }
 
   /**

@@ -22,6 +22,12 @@ export interface ReplicaContext {
   readonly maxBytes?: number;
   /** `bootstrapping` until the node holds the copies it should (then `serving`). */
   readonly state: () => ReplicaState;
+  /**
+   * Whether the cluster keeps more than one copy of each key now (default: yes). A node of a
+   * one-copy cluster serves its keys alone (local key ops, rebalanced by fences), until the
+   * factor rises.
+   */
+  readonly active?: () => boolean;
   /** The hints this node, as a coordinator, still has to deliver: for STATS. */
   readonly hints?: Pick<Hints, "pending" | "dropped">;
   /** Whether this node replicates `key` in its current view (during a rebalance: now or next). */

@@ -41,6 +41,8 @@ export interface ReplicatorOptions {
   readonly serving?: () => boolean;
   /** The key's replicas, in preference order (this node among them). */
   readonly replicasOf: (key: string) => readonly string[];
+  /** The replicas a read asks, when not all of them (while the replication factor changes). */
+  readonly readReplicasOf?: (key: string) => readonly string[];
   readonly settings: () => ReplicationSettings;
   readonly timeoutMs: number;
   /** The node's clock (its store's), so every write on the node is versioned by one clock. */
@@ -197,9 +199,11 @@ export class Replicator {
 
   /** Reads with quorum `r`: the newest copy among the replicas asked (undefined: none has it). */
   async read(key: string, r?: number): Promise<Versioned | undefined> {
-    const { others, needed } = this.#plan(key, r ?? this.o.settings().r, "r");
+    const replicas = (this.o.readReplicasOf ?? this.o.replicasOf)(key);
+    const { others, needed } = this.#plan(key, r ?? this.o.settings().r, "r", replicas);
     const local = this.o.store.copy(key);
-    const self = this.#selfServing();
+    // A node outside the replicas reads follow (a new one, still being copied to) asks them.
+    const self = this.#selfServing() && replicas.includes(this.o.self);
     if (needed <= 1 && self) return local;
     const { up, bootstrapping, count } = countable(self, others, this.o.peers);
     if (count < needed) throw notEnough(key, needed, count, bootstrapping, "read");
@@ -261,8 +265,7 @@ export class Replicator {
     return this.o.serving?.() ?? true;
   }
 
-  #plan(key: string, wanted: number, what: "w" | "r") {
-    const replicas = this.o.replicasOf(key);
+  #plan(key: string, wanted: number, what: "w" | "r", replicas = this.o.replicasOf(key)) {
     if (wanted > replicas.length) {
       throw new ZkvError(
         ErrorCode.INVALID_REQUEST,

@@ -38,7 +38,10 @@ export interface HandlerContext {
    * the caller, which alone sees the errors they throw.
    */
   readonly metrics?: RequestObserver;
-  /** Set when the cluster replicates (factor > 1): answers the coordinators' REPLICATE/REPLICA_GET. */
+  /**
+   * Set on a node of a managed cluster: coordinates key ops while the cluster replicates (see
+   * ReplicaContext.active) and answers the coordinators' REPLICATE / REPLICA_GET.
+   */
   readonly replication?: ReplicaContext;
   /** The node's memory budget for `store.bytes` (`--max-memory`); unlimited when absent. */
   readonly maxBytes?: number;
@@ -58,7 +61,8 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply | Pr
   if ("key" in request) {
     const decision = ctx.cluster?.decide(request.key, request.asking, ctx.store) ?? "serve";
     if (decision !== "serve") return toErrorReply(decision, id);
-    if (ctx.replication) return replicatedKeyOp(request, ctx.replication);
+    if (ctx.replication && (ctx.replication.active?.() ?? true))
+      return replicatedKeyOp(request, ctx.replication);
     // While a key waits to move, its deletion must move too: it leaves a tombstone.
     const migration = ctx.cluster?.migration;
     return localKeyOp(request, ctx, migration?.leaving(request.key) ? migration : undefined);

@@ -25,6 +25,8 @@ export class FakeCluster {
   constructor(
     readonly ids: string[],
     settings = { n: 3, w: 2, r: 2 },
+    /** Replicas reads ask (the first readN ids): fewer than n while the factor rises. */
+    readN = settings.n,
   ) {
     for (const self of ids) {
       const map = new Map<string, Versioned>();
@@ -45,6 +47,7 @@ export class FakeCluster {
         serving: () => !this.bootstrapping.has(self),
         batcher: new PeerBatcher(transport, 200),
         replicasOf: () => ids.slice(0, settings.n),
+        readReplicasOf: () => ids.slice(0, readN),
         settings: () => settings,
         timeoutMs: 200,
       });

@@ -3,6 +3,7 @@ import {
   type BlockingWatch,
   ClusterSettings,
   type ConsulConfig,
+  effectiveReplication,
   type HashingMode,
   type Member,
   type MembershipLogger,
@@ -10,6 +11,7 @@ import {
   NO_REPLICATION,
   type PlacementRecord,
   type Replication,
+  type ReplicationRecord,
 } from "@zkv/membership";
 import { CurveKeyError, ErrorCode, ZkvError } from "@zkv/protocol";
 import { NodePool } from "./node-pool.js";
@@ -55,18 +57,34 @@ export class ClusterView {
   #record: PlacementRecord | undefined;
   #watcher: MembershipWatcher | undefined;
   #placementWatch: BlockingWatch<PlacementRecord | undefined> | undefined;
+  #replicationWatch: BlockingWatch<ReplicationRecord> | undefined;
+  #replication: ReplicationRecord;
+  /** Replicas a key is routed to: during a change of n, the old and new ones together. */
+  #routingN: number;
   readonly #listeners = new Set<() => void>();
   #closing: Promise<void> | undefined;
 
   private constructor(
     readonly hashing: HashingMode,
-    /** Replicas per key and the cluster's default quorums. */
-    readonly replication: Replication,
+    replication: ReplicationRecord,
     /** A static cluster places keys by its fixed list; a Consul one by its placement record. */
     private readonly fixed: boolean,
     options: ClusterOptions,
   ) {
+    this.#replication = replication;
+    this.#routingN = effectiveReplication(replication).n;
     this.nodes = new NodePool(options.timeoutMs ?? 5000, options.curve, options.connectTimeoutMs ?? 3000);
+  }
+
+  /** Replicas per key and the cluster's default quorums, as the cluster's setting says now. */
+  get replication(): Replication {
+    const { n, w, r } = this.#replication;
+    return { n, w, r };
+  }
+
+  /** The replication record: the setting, and a change of it in progress (Consul only). */
+  get replicationRecord(): ReplicationRecord {
+    return this.#replication;
   }
 
   /** Reads membership and hashing, connects to every node, and starts following changes. */
@@ -86,8 +104,8 @@ export class ClusterView {
       return view;
     }
     const settings = new ClusterSettings(options.consul);
-    const [hashing, replication] = await Promise.all([settings.hashing(), settings.replication()]);
-    const view = new ClusterView(hashing, replication, false, options);
+    const [hashing, replication] = await Promise.all([settings.hashing(), settings.replicationRecord()]);
+    const view = new ClusterView(hashing, replication.record, false, options);
     try {
       const logger = options.logger ? { logger: options.logger } : {};
       const watcher = new MembershipWatcher({ consul: options.consul, ...logger });
@@ -100,6 +118,14 @@ export class ClusterView {
       placementWatch.on("change", (record) => {
         if (!record) return;
         view.#record = record;
+        void view.#apply(view.#members);
+      });
+      // Followed, as nodes follow it: `zkv set-replication` changes the factor while clients run.
+      const replicationWatch = settings.watchReplication(options.logger);
+      view.#replicationWatch = replicationWatch;
+      view.#followReplication(await replicationWatch.start());
+      replicationWatch.on("change", (record) => {
+        view.#followReplication(record);
         void view.#apply(view.#members);
       });
       await view.#apply(members);
@@ -135,11 +161,15 @@ export class ClusterView {
     return this.#placement.locate(key);
   }
 
-  /** The nodes holding `key`, in the order they are tried: its owner first, then its other replicas. */
+  /**
+   * The nodes holding `key`, in the order they are tried: its owner first, then its other
+   * replicas (during a change of the replication factor, the old and new ones together).
+   */
   replicasOf(key: string): string[] {
-    if (this.replication.n === 1) return [this.ownerOf(key)];
+    const n = this.#routingN;
+    if (n === 1) return [this.ownerOf(key)];
     if (!this.#placement) throw new ZkvError(ErrorCode.NODE_UNAVAILABLE, "the cluster has no members");
-    return this.#placement.preferenceList(key, this.replication.n);
+    return this.#placement.preferenceList(key, n);
   }
 
   /** The node that owns `key`, as registered (NODE_UNAVAILABLE when it is not registered). */
@@ -160,7 +190,13 @@ export class ClusterView {
   async #close(): Promise<void> {
     this.#watcher?.close();
     this.#placementWatch?.close();
+    this.#replicationWatch?.close();
     await this.nodes.close();
+  }
+
+  #followReplication(record: ReplicationRecord): void {
+    this.#replication = record;
+    this.#routingN = effectiveReplication(record).n;
   }
 
   /** Adopts a membership view: placement, then connections, then the listeners are told. */
