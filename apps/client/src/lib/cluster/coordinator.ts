@@ -12,16 +12,6 @@ function idHash(id: string): number {
   return h;
 }
 
-/** A 32-bit finalizer (murmur3's fmix32): spreads the bits of `h` over the whole word. */
-function mix(h: number): number {
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
-}
-
 /**
  * The replica that coordinates a key's writes and reads, among `replicas` (the key's preference
  * list): the one ranked first of those `isUp`, by a rendezvous hash of the replica set itself.
@@ -44,7 +34,7 @@ export function coordinatorOf(replicas: readonly string[], isUp: (id: string) =>
   let bestScore = -1;
   for (const id of replicas) {
     if (!isUp(id)) continue;
-    const score = mix(set ^ idHash(id));
+    const score = hash32(id, set) >>> 0; // the id hashed with the set as seed: rendezvous
     // Equal scores (a 32-bit collision) fall to the smaller id, so the order never matters.
     if (score > bestScore || (score === bestScore && id < best!)) {
       best = id;
