@@ -6,6 +6,9 @@ import { type CpuPerOp, measureCpu, measureRedisCpu } from "./cpu.js";
 import { type RedisRow, redisBenchmark, startRedisReplicated } from "./redis.js";
 import { bulkPut, concurrent, nodeFlagsFromEnv } from "./zkv.js";
 
+/** Writes before the measured ones, to keys of their own. */
+const WARM_UP_OPS = 10_000;
+
 /** The replicated workloads (n = 3, w = 2), named as in bench/results.json, zkv and Redis. */
 export interface ReplicatedRow {
   readonly name: string;
@@ -69,6 +72,9 @@ async function zkvReplicated(
     const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 30_000 });
     try {
       const pids = () => cluster?.nodePids() ?? [];
+      // Unmeasured first: three freshly started nodes compile their paths (tsx, the JIT) during
+      // the first second or so of writes, which a 20k-op quick run would mostly measure.
+      await concurrent(client, 50, WARM_UP_OPS, "warm:");
       const con = await measureCpu(pids, callersN, () => concurrent(client, 50, callersN));
       const put = await measureCpu(pids, bulkN, () => bulkPut(client, bulkN));
       return [

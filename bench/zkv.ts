@@ -135,7 +135,12 @@ export async function sequential(
 }
 
 /** `callers` concurrent callers, each with one request outstanding at a time. */
-export async function concurrent(client: ZkvClient, callers: number, n: number): Promise<number> {
+export async function concurrent(
+  client: ZkvClient,
+  callers: number,
+  n: number,
+  prefix = "con:",
+): Promise<number> {
   let next = 0;
   const value = "x".repeat(100);
   const start = performance.now();
@@ -143,7 +148,7 @@ export async function concurrent(client: ZkvClient, callers: number, n: number):
     Array.from({ length: callers }, async () => {
       while (next < n) {
         const i = next++;
-        await client.put(`con:${String(i).padStart(12, "0")}`, value);
+        await client.put(`${prefix}${String(i).padStart(12, "0")}`, value);
       }
     }),
   );

@@ -63,6 +63,44 @@ describe("replication (n=3, w=2, r=2)", () => {
     args: ["--ttl", "2", "--data-dir", dataDir, "--fsync", "always"],
   });
 
+  it("coordinates keys that share replicas on one of them, which stores every write on all three", async () => {
+    const client = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 5000 });
+    await eventually(() => allPassing(fx.consul, 4), 30_000);
+    await eventually(() => client.members.filter((m) => m.health === "passing").length === 4, 20_000);
+    const keys = Array.from({ length: 400 }, (_, i) => `coord-${i}`);
+    const results = await Promise.all(keys.map((k) => client.put(k, `v-${k}`)));
+    const bySet = new Map<string, Set<string>>();
+    let notOwner = 0;
+    keys.forEach((k, i) => {
+      const replicas = client.replicasOf(k);
+      const node = results[i]!.node;
+      expect(replicas).toContain(node);
+      if (node !== client.ownerOf(k)) notOwner++;
+      const set = [...replicas].sort().join(",");
+      bySet.set(set, (bySet.get(set) ?? new Set()).add(node));
+    });
+    // Any replica may coordinate, and keys with the same replicas go to the same one.
+    expect(notOwner).toBeGreaterThan(0);
+    for (const nodes of bySet.values()) expect(nodes.size).toBe(1);
+    // Acknowledged by w = 2; the third copy follows: every key ends on all of its replicas.
+    await eventually(async () => {
+      const copies = new Map<string, number>();
+      for (const m of client.members) {
+        for await (const { key, value } of client.scanNode(m.id)) {
+          if (key.startsWith("coord-") && value === `v-${key}`) copies.set(key, (copies.get(key) ?? 0) + 1);
+        }
+      }
+      return keys.every((k) => copies.get(k) === 3);
+    }, 10_000);
+    // One client's writes to a key, one after another, land in order.
+    for (let i = 0; i < 30; i++) await client.put("coord-seq", `s${i}`);
+    expect(await client.get("coord-seq")).toBe("s29");
+    // A conditional write is decided by the key's owner alone.
+    const cas = await client.put("coord-cas", "c", { ifAbsent: true });
+    expect(cas.node).toBe(client.ownerOf("coord-cas"));
+    await client.close();
+  });
+
   it("loses no acknowledged write while one node is killed and restarted and another hangs", async () => {
     const client = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 2500 });
     const writers = startWriters(client, "set");

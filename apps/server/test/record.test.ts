@@ -1,3 +1,4 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import {
   decodeKey,
@@ -55,10 +56,25 @@ describe("record format", () => {
   });
 });
 
+const units = fc
+  .array(fc.integer({ min: 0, max: 0xffff }), { maxLength: 200 })
+  .map((codes) => String.fromCharCode(...codes));
+
 describe("key encoding", () => {
   it("is a 0 prefix byte and UTF-16 big-endian code units", () => {
     expect(encodeKey("").toString("hex")).toBe("00");
     expect(encodeKey("Ab").toString("hex")).toBe("00" + "0041" + "0062");
+  });
+
+  it("is the same for every key, short or long, as the UTF-16LE encoding byte-swapped", () => {
+    fc.assert(
+      // Any UTF-16 code units, lone surrogates included, across the short/long cut at 64.
+      fc.property(units, (key) => {
+        const reference = Buffer.concat([Buffer.from([0]), Buffer.from(key, "utf16le").swap16()]);
+        expect(encodeKey(key).equals(reference)).toBe(true);
+        expect(decodeKey(encodeKey(key))).toBe(key);
+      }),
+    );
   });
 
   it("round-trips lone surrogates and astral characters", () => {

@@ -36,6 +36,21 @@ export class NodePool {
     return this.#connections.has(nodeId);
   }
 
+  /**
+   * True when a request to `nodeId` would go out rather than fail at once: a member this client
+   * is connected to (or connecting), not refused, not critical in Consul. A field, so callers
+   * pass it around without a closure per call.
+   */
+  readonly isUp = (nodeId: string): boolean => {
+    const member = this.#members.get(nodeId);
+    return (
+      member !== undefined &&
+      member.health !== "critical" &&
+      this.#connections.has(nodeId) &&
+      !this.#refused.has(nodeId)
+    );
+  };
+
   /** Sends one request to one node, key operations batched; error replies reject with their ZkvError. */
   send(nodeId: string, request: OutgoingRequest, timeoutMs = this.timeoutMs): Promise<Reply> {
     if (this.#closed) return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, "client is closed"));

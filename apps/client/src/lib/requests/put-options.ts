@@ -15,7 +15,10 @@ export interface PutOptions {
 
 /** What `ZkvClient.put` resolves to once a node acknowledged the write. */
 export interface PutResult {
-  /** The node that acknowledged it: the key's owner, or where redirects led mid-rebalance. */
+  /**
+   * The node that acknowledged it: the key's owner (with replication, the replica that
+   * coordinated it), or where redirects led mid-rebalance.
+   */
   readonly node: string;
   /** The key's new version, when the node reports it (conditional writes ask for it). */
   readonly version?: number;

@@ -1,0 +1,45 @@
+import { hash32 } from "@zkv/hashring";
+
+/** Each node id's hash, computed once: ids are few and live as long as the client. */
+const idHashes = new Map<string, number>();
+
+function idHash(id: string): number {
+  let h = idHashes.get(id);
+  if (h === undefined) {
+    h = hash32(id) >>> 0;
+    idHashes.set(id, h);
+  }
+  return h;
+}
+
+/**
+ * The replica that coordinates a key's writes and reads, among `replicas` (the key's preference
+ * list): the one ranked first of those `isUp`, by a rendezvous hash of the replica set itself.
+ *
+ * Any replica may coordinate (Dynamo's top-n), and each message costs far more than each op in
+ * it, so keys that share a replica set should share a coordinator: then a client's concurrent
+ * ops go out in as few messages as there are replica sets in play (one, when every node holds
+ * every key), not one per primary. The choice depends only on the set (not its order) and on
+ * who is up, never on which ops travel together, so every client that sees the same health
+ * sends a key's writes through the same node: one node's clock orders them, as the primary's did.
+ * Ranking by the set's hash spreads sets over their members, so no node coordinates
+ * everything in a cluster larger than the replication factor. Falls back to the first replica
+ * (the owner) when none is up, so the caller gets that node's error and fails over as before.
+ */
+export function coordinatorOf(replicas: readonly string[], isUp: (id: string) => boolean): string {
+  if (replicas.length === 1) return replicas[0]!;
+  let set = 0;
+  for (const id of replicas) set ^= idHash(id);
+  let best: string | undefined;
+  let bestScore = -1;
+  for (const id of replicas) {
+    if (!isUp(id)) continue;
+    const score = hash32(id, set) >>> 0; // the id hashed with the set as seed: rendezvous
+    // Equal scores (a 32-bit collision) fall to the smaller id, so the order never matters.
+    if (score > bestScore || (score === bestScore && id < best!)) {
+      best = id;
+      bestScore = score;
+    }
+  }
+  return best ?? replicas[0]!;
+}
