@@ -51,7 +51,7 @@ async function putAll(port: number, keys: readonly string[]): Promise<void> {
   for (let i = 0; i < keys.length; i += 1000) {
     const ops = keys.slice(i, i + 1000).map((key) => ({ op: "PUT", key, value: `v:${key}` }));
     const reply = (await d.request({ op: "BATCH", ops })) as { results: Reply[] };
-    expect(reply.results.every(ok)).toBe(true);
+    expect(reply.results.filter((r) => !ok(r)).slice(0, 3)).toEqual([]);
   }
 }
 
