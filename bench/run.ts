@@ -2,6 +2,7 @@
  * `pnpm bench`: zkv against Redis, measured side by side in one run on this machine.
  *
  *   pnpm bench [--quick] [--keys N] [--nodes N] [--curve] [--only single,concurrent,bulk,durable,replicated]
+ *   pnpm bench --scale [--sizes 100000,1000000,10000000]
  *
  * Workloads (each for zkv and for redis-server with redis-benchmark, 100-byte values):
  *   1. one caller, one request at a time: p50 latency       (redis-benchmark -c 1)
@@ -13,6 +14,8 @@
  *      (then batch) vs Redis with appendonly yes and appendfsync always (then everysec)
  *   6. replication: 2 and 3's PUTs again on 3 nodes keeping 3 copies (n=3, w=2), against a Redis
  *      primary with two replicas attached (the price of surviving a crashed machine)
+ * --scale runs only 3 and 4 at each size instead (a fresh node and Redis per size), to show how
+ * throughput and bytes per key change with the number of keys.
  * Also measures the transport's floor: a bare zeromq.js round trip between two processes.
  * Prints one table (ratio > 1 means zkv is better), then the CPU each side spent per op (client
  * and server processes, user + system, all threads), and writes both to bench/results.json.
@@ -24,6 +27,7 @@ import { type CpuPerOp, measureCpu, measureRedisCpu } from "./cpu.js";
 import { durableRows } from "./durable.js";
 import { findRedis, flushRedis, redisBenchmark, redisMemory, startRedis } from "./redis.js";
 import { replicatedRows } from "./replicated.js";
+import { formatScale, scaleRows } from "./scale.js";
 import { zeromqRoundTrip } from "./zeromq-floor.js";
 import { bulkGet, bulkPut, concurrent, sequential, startZkv } from "./zkv.js";
 
@@ -34,7 +38,7 @@ const flag = (name: string) => {
 };
 if (args.includes("--help") || args.includes("-h")) {
   console.log(
-    "usage: pnpm bench [--quick] [--keys N] [--nodes N] [--curve] [--only single,concurrent,bulk,durable,replicated]   (see bench/run.ts)",
+    "usage: pnpm bench [--quick] [--keys N] [--nodes N] [--curve] [--only single,concurrent,bulk,durable,replicated]\n       pnpm bench --scale [--sizes 100000,1000000,10000000]   (see bench/run.ts)",
   );
   process.exit(0);
 }
@@ -68,6 +72,19 @@ const row = (zkv: number, redis: number | null, unit: string, higherIsBetter: bo
 const cpuRows: Record<string, { zkv: CpuPerOp; redis?: CpuPerOp | undefined }> = {};
 
 const haveRedis = findRedis();
+const resultsFile = fileURLToPath(new URL("./results.json", import.meta.url));
+if (args.includes("--scale")) {
+  const sizes = (flag("--sizes") ?? "100000,1000000,10000000").split(",").map(Number);
+  const rows = await scaleRows(sizes, haveRedis, step);
+  const load = `load average ${loadAtStart[0]!.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;
+  console.log(`\n${formatScale(rows)}\n${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${load}`);
+  const at = new Date().toISOString();
+  writeFileSync(
+    resultsFile,
+    `${JSON.stringify({ at, loadavg: { start: loadAtStart, end: loadavg() }, scale: rows }, null, 2)}\n`,
+  );
+  process.exit(0);
+}
 const redis = haveRedis ? await startRedis() : undefined;
 // --curve: zkv with CURVE on every connection (Redis has no equivalent; it runs as always).
 const zkv = await startZkv(nodes, { curve: args.includes("--curve") });
@@ -208,9 +225,8 @@ if (floor) {
     `\nzeromq.js alone (echo between two processes, no zkv): p50 ${floor.p50ms.toFixed(3)} ms, p99 ${floor.p99ms.toFixed(3)} ms`,
   );
 }
-const file = fileURLToPath(new URL("./results.json", import.meta.url));
 writeFileSync(
-  file,
+  resultsFile,
   `${JSON.stringify(
     {
       keys,
@@ -227,4 +243,4 @@ writeFileSync(
     2,
   )}\n`,
 );
-console.log(`\nratio > 1 means zkv is better; written to ${file}`);
+console.log(`\nratio > 1 means zkv is better; written to ${resultsFile}`);

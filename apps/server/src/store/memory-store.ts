@@ -1,5 +1,6 @@
 import { StoreClosedError } from "./errors.js";
 import { ExpiryIndex } from "./expiry-index.js";
+import { SlabTable } from "./slab-table.js";
 import type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
 import { HybridClock, supersedes, type Versioned } from "./versions.js";
 
@@ -9,22 +10,17 @@ export interface MemoryStoreOptions {
 }
 
 /**
- * A Map plus a sorted key index rebuilt lazily: writes stay O(1), and the first scan after writes
- * pays one sort. The node's store without --data-dir, and the in-memory half of DurableStore.
+ * Keys, values and versions in a SlabTable (outside the V8 heap), plus a sorted key index rebuilt
+ * lazily: writes stay O(1), and the first scan after writes pays one sort. The node's store
+ * without --data-dir, and the in-memory half of DurableStore.
  *
- * Every entry has a version, so the layout is a slab: the Map gives each key a slot number (a
- * small integer, stored unboxed), and the slot indexes a plain array of values and a plain array
- * of versions (V8 keeps an all-number array as raw doubles, 8 bytes each). That costs ~20 bytes
- * a key over a bare Map<string, string>, where an object per entry holding a value and a boxed
- * float64 costs ~55 (measured, Node 20). Freed slots are reused. Expiry lives in an ExpiryIndex
- * beside it, so keys without a TTL pay nothing for it.
+ * A Map<string, slot> with values and versions in slot arrays cost ~220 bytes a key (16-byte
+ * keys, 100-byte values) of heap, all of it traced by every full GC, and ~280 of RSS; the table
+ * costs ~160 of both (measured, Node 20; docs/performance.md). Expiry lives in an ExpiryIndex
+ * beside it and tombstones in a Map, so keys without a TTL pay nothing for either.
  */
 export class MemoryStore implements Store {
-  readonly #slots = new Map<string, number>();
-  readonly #values: Array<string | undefined> = [];
-  /** Only numbers are ever written here (never a hole or undefined), so it stays a double array. */
-  readonly #versions: number[] = [];
-  readonly #free: number[] = [];
+  readonly #table = new SlabTable();
   readonly #expiry = new ExpiryIndex();
   /** Versions of deleted keys (replication only: apply() and reclaim keep them). */
   readonly #tombstones = new Map<string, number>();
@@ -41,40 +37,38 @@ export class MemoryStore implements Store {
 
   get(key: string): string | undefined {
     this.#ensureOpen("get");
-    const slot = this.#slots.get(key);
-    if (slot === undefined || this.#expired(key)) return undefined;
-    return this.#values[slot];
+    const id = this.#table.find(key);
+    if (id < 0 || this.#expired(key)) return undefined;
+    return this.#table.valueOf(id);
   }
 
   entry(key: string): StoredEntry | undefined {
     this.#ensureOpen("read an entry");
-    const slot = this.#slots.get(key);
-    if (slot === undefined || this.#expired(key)) return undefined;
-    return this.#copyAt(key, slot) as StoredEntry;
+    const id = this.#table.find(key);
+    if (id < 0 || this.#expired(key)) return undefined;
+    return this.#copyAt(key, id) as StoredEntry;
   }
 
   put(key: string, value: string, expiresAt?: number, version?: number): number {
     this.#ensureOpen("put");
-    let slot = this.#slots.get(key);
+    const table = this.#table;
+    const id = table.find(key);
     let v: number;
     if (version === undefined) {
-      v = this.clock.next(slot === undefined ? this.#tombstones.get(key) : this.#versions[slot]);
+      v = this.clock.next(id < 0 ? this.#tombstones.get(key) : table.versionOf(id));
     } else {
       this.clock.observe(version);
       v = version;
     }
-    if (slot === undefined) {
-      slot = this.#free.pop() ?? this.#values.length;
-      this.#values[slot] = value;
-      this.#versions[slot] = v;
-      this.#slots.set(key, slot);
+    const valueBytes = Buffer.byteLength(value);
+    if (id < 0) {
+      table.insert(key, value, valueBytes, v);
       this.#sorted = undefined;
-      this.#bytes += Buffer.byteLength(key) + Buffer.byteLength(value);
+      this.#bytes += Buffer.byteLength(key) + valueBytes;
       if (this.#tombstones.size > 0) this.#tombstones.delete(key);
     } else {
-      this.#bytes += Buffer.byteLength(value) - Buffer.byteLength(this.#values[slot]!);
-      this.#values[slot] = value;
-      this.#versions[slot] = v;
+      this.#bytes += valueBytes - table.valueBytesOf(id);
+      table.update(id, value, valueBytes, v);
     }
     if (expiresAt !== undefined) this.#expiry.set(key, expiresAt);
     else if (this.#expiry.size > 0) this.#expiry.delete(key);
@@ -83,21 +77,21 @@ export class MemoryStore implements Store {
 
   copy(key: string): Versioned | undefined {
     this.#ensureOpen("read a copy");
-    const slot = this.#slots.get(key);
-    if (slot !== undefined) return this.#copyAt(key, slot);
+    const id = this.#table.find(key);
+    if (id >= 0) return this.#copyAt(key, id);
     const version = this.#tombstones.get(key);
     return version === undefined ? undefined : { value: undefined, version };
   }
 
   versionOf(key: string): number | undefined {
-    const slot = this.#slots.get(key);
-    if (slot !== undefined) return this.#versions[slot];
+    const id = this.#table.find(key);
+    if (id >= 0) return this.#table.versionOf(id);
     return this.#tombstones.size === 0 ? undefined : this.#tombstones.get(key);
   }
 
-  #copyAt(key: string, slot: number): Versioned {
-    const value = this.#values[slot];
-    const version = this.#versions[slot]!;
+  #copyAt(key: string, id: number): Versioned {
+    const value = this.#table.valueOf(id);
+    const version = this.#table.versionOf(id);
     const expiresAt = this.#expiry.get(key);
     return expiresAt === undefined ? { value, version } : { value, version, expiresAt };
   }
@@ -123,7 +117,7 @@ export class MemoryStore implements Store {
   }
 
   *keys(): Iterable<string> {
-    yield* this.#slots.keys();
+    for (const id of this.#table.ids()) yield this.#table.keyOf(id);
     yield* this.#tombstones.keys();
   }
 
@@ -135,7 +129,7 @@ export class MemoryStore implements Store {
 
   delete(key: string): boolean {
     this.#ensureOpen("delete");
-    const live = this.#slots.has(key) && !this.#expired(key);
+    const live = this.#table.find(key) >= 0 && !this.#expired(key);
     this.#remove(key);
     return live;
   }
@@ -150,8 +144,8 @@ export class MemoryStore implements Store {
     if (this.#expiry.size === 0) return [];
     const out: Reclaimed[] = [];
     for (const key of this.#expiry.take(this.now(), max)) {
-      const slot = this.#slots.get(key);
-      const version = slot === undefined ? 0 : this.#versions[slot]!;
+      const id = this.#table.find(key);
+      const version = id < 0 ? 0 : this.#table.versionOf(id);
       this.#remove(key);
       if (keepTombstones) this.#tombstones.set(key, version);
       out.push({ key, version });
@@ -164,7 +158,7 @@ export class MemoryStore implements Store {
   }
 
   get size(): number {
-    return this.#slots.size;
+    return this.#table.size;
   }
 
   /** Nothing to wait for: memory is as durable as this store gets. */
@@ -185,15 +179,21 @@ export class MemoryStore implements Store {
 
   *scan(afterKey: string | undefined): Iterable<Entry> {
     this.#ensureOpen("scan");
-    this.#sorted ??= [...this.#slots.keys()].sort();
+    this.#sorted ??= this.#sortedKeys();
     const keys = this.#sorted;
     let i = afterKey === undefined ? 0 : upperBound(keys, afterKey);
     for (; i < keys.length; i++) {
       const key = keys[i]!;
-      const slot = this.#slots.get(key);
+      const id = this.#table.find(key);
       // A key deleted since the index was built is skipped, not returned stale; so is an expired one.
-      if (slot !== undefined && !this.#expired(key)) yield { key, value: this.#values[slot]! };
+      if (id >= 0 && !this.#expired(key)) yield { key, value: this.#table.valueOf(id) };
     }
+  }
+
+  #sortedKeys(): string[] {
+    const keys: string[] = [];
+    for (const id of this.#table.ids()) keys.push(this.#table.keyOf(id));
+    return keys.sort();
   }
 
   /** True when `key` has an expiry that has passed (checked only while some key expires at all). */
@@ -205,12 +205,10 @@ export class MemoryStore implements Store {
 
   /** Drops the key's value and expiry (not its tombstone). */
   #remove(key: string): void {
-    const slot = this.#slots.get(key);
-    if (slot === undefined) return;
-    this.#bytes -= Buffer.byteLength(key) + Buffer.byteLength(this.#values[slot]!);
-    this.#slots.delete(key);
-    this.#values[slot] = undefined; // the value can be collected; the slot is reused
-    this.#free.push(slot);
+    const id = this.#table.find(key);
+    if (id < 0) return;
+    this.#bytes -= Buffer.byteLength(key) + this.#table.valueBytesOf(id);
+    this.#table.remove(id);
     this.#sorted = undefined;
     this.#expiry.delete(key);
   }

@@ -1,0 +1,254 @@
+import { Arena, type ChunkSizes, DEFAULT_CHUNK_SIZES } from "./arena.js";
+import {
+  HEADER_BYTES,
+  ID,
+  isAscii,
+  KEY,
+  type RawBuffer,
+  readText,
+  recordBytes,
+  SIZE,
+  textBytes,
+  textIs,
+  unitsWord,
+  VALUE,
+  writeText,
+} from "./slab-record.js";
+
+/**
+ * A hash table from string keys to a value and a version, holding keys and values outside the
+ * V8 heap: MemoryStore's storage. Each entry is a record in an Arena (slab-record.ts) and an id
+ * indexing typed arrays (the key's hash, where the record is, the version); an open-addressing
+ * index (linear probing, backward-shift deletion, at most 3/4 full) maps hashes to ids. The GC
+ * sees a few dozen objects whatever the number of keys, and a key costs its bytes plus ~45.
+ * Keys hash with a per-table random seed, so no fixed set of keys collides on every node.
+ */
+export class SlabTable {
+  readonly #arena: Arena;
+  readonly #seed = (Math.random() * 0x100000000) >>> 0;
+  /** id + 1 per bucket, 0 for an empty one. */
+  #index = new Int32Array(16);
+  #mask = 15;
+  #hashes = new Uint32Array(8);
+  /** The chunk an id's record is in; -1 for an id not in use. */
+  #chunks = new Int32Array(8).fill(-1);
+  #offsets = new Uint32Array(8);
+  #versions = new Float64Array(8);
+  readonly #freeIds: number[] = [];
+  #nextId = 0;
+  #size = 0;
+  /** Set by #hash: whether the key hashed last is all ASCII. */
+  #ascii = true;
+  /** The key find() hashed last and its hash: insert() after a miss does not hash it again. */
+  #lastKey = "";
+  #lastHash = 0;
+
+  /** `chunks`: the arena's chunk sizes (tests make them small, to compact often). */
+  constructor(chunks: ChunkSizes = DEFAULT_CHUNK_SIZES) {
+    this.#arena = new Arena(chunks);
+  }
+
+  get size(): number {
+    return this.#size;
+  }
+
+  /** Bytes the table holds outside the V8 heap. */
+  get externalBytes(): number {
+    return this.#arena.heldBytes;
+  }
+
+  /** The entry's id, or -1 when the key is not held. */
+  find(key: string): number {
+    const h = this.#hash(key);
+    this.#lastKey = key;
+    this.#lastHash = h;
+    const index = this.#index;
+    for (let b = h & this.#mask; ; b = (b + 1) & this.#mask) {
+      const e = index[b]!;
+      if (e === 0) return -1;
+      if (this.#hashes[e - 1] === h && this.#keyIs(e - 1, key)) return e - 1;
+    }
+  }
+
+  /** Adds `key`, which must not be held, with its value (`utf8Bytes` long in UTF-8); returns its id. */
+  insert(key: string, value: string, utf8Bytes: number, version: number): number {
+    if ((this.#size + 1) * 4 > this.#index.length * 3) this.#reindex(this.#index.length * 2);
+    const h = key === this.#lastKey ? this.#lastHash : this.#hash(key);
+    const id = this.#freeIds.pop() ?? this.#newId();
+    this.#hashes[id] = h;
+    this.#versions[id] = version;
+    let b = h & this.#mask;
+    while (this.#index[b] !== 0) b = (b + 1) & this.#mask;
+    this.#index[b] = id + 1;
+    this.#size++;
+    const keyWord = unitsWord(key, this.#ascii);
+    const valueWord = unitsWord(value, utf8Bytes === value.length);
+    const bytes = this.#place(id, keyWord, valueWord, recordBytes(keyWord, valueWord));
+    const at = this.#offsets[id]! + HEADER_BYTES;
+    writeText(bytes, key, keyWord, at);
+    writeText(bytes, value, valueWord, at + textBytes(keyWord));
+    this.#compactSparse();
+    return id;
+  }
+
+  /** Replaces the value of entry `id`, in place when its record has room. */
+  update(id: number, value: string, utf8Bytes: number, version: number): void {
+    this.#versions[id] = version;
+    const c = this.#chunks[id]!;
+    const offset = this.#offsets[id]!;
+    const words = this.#arena.words[c]!;
+    const w = offset >>> 2;
+    const keyWord = words[w + KEY]!;
+    const valueWord = unitsWord(value, utf8Bytes === value.length);
+    const oldSize = words[w + SIZE]!;
+    const size = recordBytes(keyWord, valueWord);
+    const from = this.#arena.bytes[c] as RawBuffer;
+    if (size <= oldSize) {
+      words[w + VALUE] = valueWord;
+      writeText(from, value, valueWord, offset + HEADER_BYTES + textBytes(keyWord));
+      return;
+    }
+    const to = this.#place(id, keyWord, valueWord, size);
+    const at = this.#offsets[id]! + HEADER_BYTES;
+    to.set(from.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + textBytes(keyWord)), at);
+    writeText(to, value, valueWord, at + textBytes(keyWord));
+    this.#arena.free(c, oldSize);
+    this.#compactSparse();
+  }
+
+  /** Removes entry `id`; its id is reused. */
+  remove(id: number): void {
+    const index = this.#index;
+    const mask = this.#mask;
+    let hole = this.#hashes[id]! & mask;
+    while (index[hole] !== id + 1) hole = (hole + 1) & mask;
+    // Backward shift: pull later entries of the probe run into the hole, so no tombstones pile up.
+    for (let j = (hole + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
+      const home = this.#hashes[index[j]! - 1]! & mask;
+      if (((j - home) & mask) >= ((j - hole) & mask)) {
+        index[hole] = index[j]!;
+        hole = j;
+      }
+    }
+    index[hole] = 0;
+    const c = this.#chunks[id]!;
+    this.#arena.free(c, this.#arena.words[c]![(this.#offsets[id]! >>> 2) + SIZE]!);
+    this.#chunks[id] = -1;
+    this.#freeIds.push(id);
+    this.#size--;
+    this.#compactSparse();
+  }
+
+  versionOf(id: number): number {
+    return this.#versions[id]!;
+  }
+
+  valueOf(id: number): string {
+    const c = this.#chunks[id]!;
+    const offset = this.#offsets[id]!;
+    const words = this.#arena.words[c]!;
+    const at = offset + HEADER_BYTES + textBytes(words[(offset >>> 2) + KEY]!);
+    return readText(this.#arena.bytes[c] as RawBuffer, words[(offset >>> 2) + VALUE]!, at);
+  }
+
+  /** The value's length in UTF-8 (for a store's byte count). */
+  valueBytesOf(id: number): number {
+    const valueWord = this.#arena.words[this.#chunks[id]!]![(this.#offsets[id]! >>> 2) + VALUE]!;
+    return isAscii(valueWord) ? valueWord : Buffer.byteLength(this.valueOf(id));
+  }
+
+  keyOf(id: number): string {
+    const c = this.#chunks[id]!;
+    const offset = this.#offsets[id]!;
+    const keyWord = this.#arena.words[c]![(offset >>> 2) + KEY]!;
+    return readText(this.#arena.bytes[c] as RawBuffer, keyWord, offset + HEADER_BYTES);
+  }
+
+  /** The ids in use. One inserted while the iteration is paused may be visited or not. */
+  *ids(): Iterable<number> {
+    for (let id = 0; id < this.#nextId; id++) if (this.#chunks[id]! >= 0) yield id;
+  }
+
+  #keyIs(id: number, key: string): boolean {
+    const c = this.#chunks[id]!;
+    const offset = this.#offsets[id]!;
+    const keyWord = this.#arena.words[c]![(offset >>> 2) + KEY]!;
+    return textIs(this.#arena.bytes[c]!, keyWord, offset + HEADER_BYTES, key);
+  }
+
+  /** Reserves a record for entry `id` and writes its header; returns the chunk (texts go after the header). */
+  #place(id: number, keyWord: number, valueWord: number, size: number): RawBuffer {
+    const arena = this.#arena;
+    arena.alloc(size);
+    const words = arena.words[arena.chunk]!;
+    const w = arena.offset >>> 2;
+    words[w + ID] = id;
+    words[w + KEY] = keyWord;
+    words[w + VALUE] = valueWord;
+    words[w + SIZE] = size;
+    this.#chunks[id] = arena.chunk;
+    this.#offsets[id] = arena.offset;
+    return arena.bytes[arena.chunk] as RawBuffer;
+  }
+
+  /** FNV-1a over the UTF-16 code units from a random basis, then murmur3's finalizer; notes whether all were ASCII. */
+  #hash(key: string): number {
+    let h = this.#seed;
+    let all = 0;
+    for (let i = 0; i < key.length; i++) {
+      const unit = key.charCodeAt(i);
+      all |= unit;
+      h = Math.imul(h ^ unit, 0x01000193);
+    }
+    this.#ascii = all < 0x80;
+    h = Math.imul(h ^ (h >>> 16), 0x85ebca6b);
+    h = Math.imul(h ^ (h >>> 13), 0xc2b2ae35);
+    return (h ^ (h >>> 16)) >>> 0;
+  }
+
+  #newId(): number {
+    const id = this.#nextId++;
+    if (id === this.#hashes.length) {
+      const n = Math.ceil(id * 1.5);
+      this.#hashes = grown(this.#hashes, new Uint32Array(n));
+      this.#chunks = grown(this.#chunks, new Int32Array(n).fill(-1));
+      this.#offsets = grown(this.#offsets, new Uint32Array(n));
+      this.#versions = grown(this.#versions, new Float64Array(n));
+    }
+    return id;
+  }
+
+  #reindex(buckets: number): void {
+    this.#index = new Int32Array(buckets);
+    this.#mask = buckets - 1;
+    for (const id of this.ids()) {
+      let b = this.#hashes[id]! & this.#mask;
+      while (this.#index[b] !== 0) b = (b + 1) & this.#mask;
+      this.#index[b] = id + 1;
+    }
+  }
+
+  /** Moves the live records out of every chunk the arena found mostly dead, and releases those chunks. */
+  #compactSparse(): void {
+    const arena = this.#arena;
+    for (let c = arena.nextSparse(); c >= 0; c = arena.nextSparse()) {
+      const from = arena.bytes[c]!;
+      const words = arena.words[c]!;
+      for (let offset = 0; offset < arena.used[c]!; offset += words[(offset >>> 2) + SIZE]!) {
+        const id = words[(offset >>> 2) + ID]!;
+        if (this.#chunks[id] !== c || this.#offsets[id] !== offset) continue; // dead: deleted or moved
+        const size = words[(offset >>> 2) + SIZE]!;
+        arena.alloc(size);
+        arena.bytes[arena.chunk]!.set(from.subarray(offset, offset + size), arena.offset);
+        this.#chunks[id] = arena.chunk;
+        this.#offsets[id] = arena.offset;
+      }
+      arena.release(c);
+    }
+  }
+}
+
+function grown<T extends Uint32Array | Int32Array | Float64Array>(old: T, larger: T): T {
+  larger.set(old as never);
+  return larger;
+}
