@@ -76,6 +76,7 @@ export async function durableRows(
     });
     return [row(`concurrent_ops_fsync_${policy}`, con, rCon), row(`bulk_put_fsync_${policy}`, put, rPut)];
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    // A killed Redis's AOF-rewrite child may still be writing here: retry rather than fail the run.
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
