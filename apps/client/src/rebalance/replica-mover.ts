@@ -6,8 +6,15 @@ import type { MoveProgress, MoveResult } from "./mover.js";
 
 /** Keys one REPLICA_HANDOFF call goes through. */
 const HANDOFF_KEYS = 2000;
-/** Attempts per call: a replica restarting mid-handoff fails a call, and the next one resumes. */
-const ATTEMPTS = 5;
+/**
+ * How long a call is retried: a replica restarting, paused or cut off for a few seconds
+ * mid-handoff fails calls, and a later one resumes where it stopped. Past this the run exits
+ * (NODE_UNAVAILABLE, 69) and a re-run resumes.
+ */
+const PATIENCE_MS = 30_000;
+/** The pause between tries grows by this much per try, up to MAX_PAUSE_MS. */
+const PAUSE_STEP_MS = 200;
+const MAX_PAUSE_MS = 2000;
 
 /**
  * Moves replicas for a cluster with more than one copy per key: every node of the current
@@ -90,14 +97,16 @@ export async function trimReplicas(client: ZkvClient, nodes: readonly string[]):
   return counts.reduce((a, b) => a + b, 0);
 }
 
-/** `call`, tried up to ATTEMPTS times with a growing pause: a node restarting fails one try. */
+/** `call`, tried again after a growing pause until it succeeds or PATIENCE_MS have passed. */
 export async function withRetries<T>(call: () => Promise<T>): Promise<T> {
+  const deadline = Date.now() + PATIENCE_MS;
   for (let attempt = 1; ; attempt++) {
     try {
       return await call();
     } catch (err) {
-      if (attempt >= ATTEMPTS) throw err;
-      await new Promise((r) => setTimeout(r, 200 * attempt));
+      const pause = Math.min(PAUSE_STEP_MS * attempt, MAX_PAUSE_MS);
+      if (Date.now() + pause > deadline) throw err;
+      await new Promise((r) => setTimeout(r, pause));
     }
   }
 }

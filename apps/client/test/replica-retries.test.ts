@@ -1,0 +1,36 @@
+import { afterEach, describe, expect, it, vi } from "vitest";
+import { withRetries } from "../src/rebalance/replica-mover.js";
+
+afterEach(() => vi.useRealTimers());
+
+/** A call that fails until `downMs` have passed (a replica paused or cut off), then answers. */
+function downFor(downMs: number) {
+  const until = Date.now() + downMs;
+  let calls = 0;
+  const call = async () => {
+    calls++;
+    if (Date.now() < until) throw new Error("peer node-2 unavailable: not connected");
+    return "handed off";
+  };
+  return { call, calls: () => calls };
+}
+
+describe("withRetries: a handoff or trim call while a replica is briefly unreachable", () => {
+  it("rides out a replica down for 6 s (a container pause or network disconnect) and succeeds", async () => {
+    vi.useFakeTimers();
+    const peer = downFor(6000);
+    const result = withRetries(peer.call);
+    await vi.advanceTimersByTimeAsync(10_000);
+    await expect(result).resolves.toBe("handed off");
+    expect(peer.calls()).toBeGreaterThan(1);
+  });
+
+  it("gives up with the call's own error once its patience is spent, so the run can exit and be re-run", async () => {
+    vi.useFakeTimers();
+    const peer = downFor(10 * 60_000);
+    const result = withRetries(peer.call);
+    const settled = expect(result).rejects.toThrow("not connected");
+    await vi.advanceTimersByTimeAsync(60_000);
+    await settled;
+  });
+});
