@@ -145,4 +145,19 @@ describe("BATCH columns on a replicated node (n = 3, w = 2)", () => {
       close();
     }
   });
+
+  it("on a one-copy cluster (replication idle), answers columns locally like rows: no REPLICATE", async () => {
+    const { ctx, close, sent } = trio();
+    const idle: HandlerContext = { ...ctx, replication: { ...ctx.replication!, active: () => false } };
+    try {
+      const ops: BatchOp[] = ["a", "b", "c"].map((k) => ({ op: "PUT", key: k, value: "1" }));
+      const reply = await handleRequest({ op: "BATCH", columns: encodeBatchColumns(ops) }, idle);
+      expect(reply).toEqual({ done: 3 });
+      await handleRequest({ op: "BATCH", ops }, idle);
+      expect(sent).toEqual([]);
+      expect(ctx.store.get("b")).toBe("1");
+    } finally {
+      close();
+    }
+  });
 });

@@ -37,6 +37,15 @@ export interface ReplicaContext {
 }
 
 /**
+ * Whether key ops are coordinated with the key's replicas here: the node has replication and the
+ * cluster keeps more than one copy now. Every path that answers key ops (single requests, BATCH
+ * rows and columns) asks this one question, so a one-copy cluster is served alike by all of them.
+ */
+export function coordinates(replication: ReplicaContext | undefined): replication is ReplicaContext {
+  return replication !== undefined && (replication.active?.() ?? true);
+}
+
+/**
  * Answers REPLICATE and REPLICA_GET from a key's coordinator. A bootstrapping node applies the
  * copies and answers reads all the same, but says so: the coordinator must not count it.
  */

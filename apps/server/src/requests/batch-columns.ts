@@ -9,6 +9,7 @@ import {
   type Reply,
   toErrorReply,
 } from "@zkv/protocol";
+import { coordinates } from "../replication/replica-ops.js";
 import { type ElementAnswer, elementOf } from "./batch-element.js";
 import type { HandlerContext } from "./handler.js";
 import { applyDelete, applyPut } from "./local-key-ops.js";
@@ -30,7 +31,7 @@ export function batchColumns(
   ctx: HandlerContext,
   element: ElementAnswer,
 ): BatchColumnsReply | Promise<BatchColumnsReply> {
-  if (ctx.replication) return replicatedColumns(columns, ctx, element);
+  if (coordinates(ctx.replication)) return replicatedColumns(columns, ctx, element);
   const { ops, keys = [], values = [], rows = [] } = columns;
   const { store, limits, cluster, metrics } = ctx;
   const out = new ColumnsReplyBuilder();

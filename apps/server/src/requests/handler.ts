@@ -11,7 +11,7 @@ import { antiEntropyOp } from "../anti-entropy/ae-ops.js";
 import { importEntries, migrateCommit, migrateFetch, migration } from "../cluster/cluster-ops.js";
 import type { ClusterView } from "../cluster/ownership.js";
 import { type HandoffContext, handoff, trim } from "../replication/handoff.js";
-import { type ReplicaContext, replicaOp } from "../replication/replica-ops.js";
+import { coordinates, type ReplicaContext, replicaOp } from "../replication/replica-ops.js";
 import type { Store } from "../store/index.js";
 import { batchColumns } from "./batch-columns.js";
 import { getAllPage } from "./get-all.js";
@@ -61,8 +61,7 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply | Pr
   if ("key" in request) {
     const decision = ctx.cluster?.decide(request.key, request.asking, ctx.store) ?? "serve";
     if (decision !== "serve") return toErrorReply(decision, id);
-    if (ctx.replication && (ctx.replication.active?.() ?? true))
-      return replicatedKeyOp(request, ctx.replication);
+    if (coordinates(ctx.replication)) return replicatedKeyOp(request, ctx.replication);
     // While a key waits to move, its deletion must move too: it leaves a tombstone.
     const migration = ctx.cluster?.migration;
     return localKeyOp(request, ctx, migration?.leaving(request.key) ? migration : undefined);
