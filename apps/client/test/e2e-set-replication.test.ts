@@ -32,6 +32,20 @@ async function misplaced(client: ZkvClient, n: number): Promise<string[]> {
   return wrong;
 }
 
+/**
+ * misplaced(), asked again for up to 5 s while it finds keys: a write that failed (unacknowledged)
+ * may hold a copy on one replica while its coordinator's hint for the other is replayed, every
+ * half second. A copy lost for good (a hint dropped with its key) stays misplaced past that.
+ */
+async function settledMisplaced(client: ZkvClient, n: number): Promise<string[]> {
+  const deadline = Date.now() + 5000;
+  for (;;) {
+    const wrong = await misplaced(client, n);
+    if (wrong.length === 0 || Date.now() > deadline) return wrong;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 /** Keys of `zkv load` and of `expected` that do not read back with their value (quorum reads, in bulk). */
 async function unreadable(
   client: ZkvClient,
@@ -114,7 +128,7 @@ describe("set-replication (4 nodes, n=1 → 3 → 2)", () => {
     expect(report.staleReads).toEqual([]);
     expect(report.acked + adders.acked.size).toBeGreaterThan(100);
     expect(fx.client.replication).toEqual({ n: 3, w: 2, r: 2 });
-    expect(await misplaced(fx.client, 3)).toEqual([]);
+    expect(await settledMisplaced(fx.client, 3)).toEqual([]);
     expect(await unreadable(fx.client, adders.acked)).toEqual([]);
     expect(await lostWrites(fx.client, report.latest)).toEqual([]);
   });
@@ -125,7 +139,7 @@ describe("set-replication (4 nodes, n=1 → 3 → 2)", () => {
     expect(JSON.parse(outcome.stdout)).toMatchObject({ from: { n: 3 }, to: { n: 2, w: 2, r: 2 } });
     expect(report.staleReads).toEqual([]);
     expect(fx.client.replication).toEqual({ n: 2, w: 2, r: 2 });
-    expect(await misplaced(fx.client, 2)).toEqual([]);
+    expect(await settledMisplaced(fx.client, 2)).toEqual([]);
     expect(await unreadable(fx.client, adders.acked)).toEqual([]);
     expect(await lostWrites(fx.client, report.latest)).toEqual([]);
     const again = await runCli(["set-replication", "2", "--json"], fx.consul.env);
@@ -187,7 +201,7 @@ describe("set-replication (4 nodes, n=1 → 3 → 2)", () => {
     const again = await runCli(["set-replication", "3", "--wait", "30", "--json"], fx.consul.env);
     expect(again.code, again.stderr).toBe(0);
     await eventually(() => fx.client.members.every((m) => m.health === "passing"), 30_000);
-    expect(await misplaced(fx.client, 3)).toEqual([]);
+    expect(await settledMisplaced(fx.client, 3)).toEqual([]);
     expect(await lostWrites(fx.client, report.latest)).toEqual([]);
   });
 });

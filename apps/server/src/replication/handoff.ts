@@ -102,9 +102,11 @@ function bootstrapping(to: string, ctx: HandoffContext): (key: string) => string
 
 /**
  * TRIM: forgets every key this node no longer replicates, once the rebalance (or the change of
- * the replication factor) has ended.
+ * the replication factor) has ended. A key this node still owes a replica (a hint: the replica
+ * missed a write this node coordinated) is delivered first, or the trim fails with TRY_AGAIN and
+ * drops nothing: this node's copy may be the only one that replica can get.
  */
-export function trim(_request: TrimRequest, ctx: HandoffContext): Reply {
+export async function trim(_request: TrimRequest, ctx: HandoffContext): Promise<Reply> {
   const current = ctx.cluster.placement;
   if (ctx.cluster.migration !== undefined || current === undefined) {
     throw new ZkvError(ErrorCode.INVALID_REQUEST, "TRIM needs a finished rebalance (MIGRATION end)");
@@ -116,13 +118,10 @@ export function trim(_request: TrimRequest, ctx: HandoffContext): Reply {
     );
   }
   const n = ctx.cluster.replicas;
-  const gone = [...ctx.store.scan(undefined)].map((e) => e.key);
-  gone.push(...ctx.store.tombstoneKeys());
-  let count = 0;
-  for (const key of gone) {
-    if (current.preferenceList(key, n).includes(ctx.nodeId)) continue;
-    ctx.store.drop(key);
-    count++;
-  }
-  return { ok: true, count };
+  const held = [...ctx.store.scan(undefined)].map((e) => e.key);
+  held.push(...ctx.store.tombstoneKeys());
+  const gone = new Set(held.filter((key) => !current.preferenceList(key, n).includes(ctx.nodeId)));
+  await ctx.replicator.hints.deliver(gone);
+  for (const key of gone) ctx.store.drop(key);
+  return { ok: true, count: gone.size };
 }

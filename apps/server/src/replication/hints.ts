@@ -1,3 +1,4 @@
+import { ErrorCode, ZkvError } from "@zkv/protocol";
 import type { HintLog, Versioned } from "../store/index.js";
 import type { PeerBatcher } from "./peer-batcher.js";
 
@@ -109,19 +110,56 @@ export class Hints {
       for (const key of keys) this.#forget(replica, keys, key);
     } else if (this.o.peers.isUp(replica)) {
       const batch = [...keys].slice(0, REPLAY_BATCH);
-      await Promise.all(
-        batch.map(async (key) => {
-          // Sent after a rebalance trimmed the key from that node, the copy would stay there
-          // for good, on a node no read or trim looks at for it.
-          if (!this.o.replicasOf(key).includes(replica)) return this.#forget(replica, keys, key);
-          const copy = this.o.store.copy(key);
-          if (copy !== undefined) await this.o.batcher.replicate(replica, key, copy);
-          // A write that came in meanwhile may have missed the replica too: keep the hint for it.
-          if (this.o.store.copy(key)?.version === copy?.version) this.#forget(replica, keys, key);
-        }),
-      ).catch(() => undefined); // still down: the remaining hints wait for the next round
+      await Promise.all(batch.map((key) => this.#send(replica, keys, key))).catch(() => undefined); // still down: the remaining hints wait for the next round
     }
-    if (keys.size === 0) {
+    this.#dropIfEmpty(replica, keys);
+  }
+
+  /**
+   * Delivers now every hint for a key of `dropping`, keys this node is about to forget (a trim):
+   * once the key is gone here, a hint for it has nothing left to send, and a replica that missed
+   * the write would miss it for good. Rejects with TRY_AGAIN, having delivered what it could,
+   * while a hinted replica is down or does not take its copy: the key must stay until it does.
+   */
+  async deliver(dropping: ReadonlySet<string>): Promise<void> {
+    const unreached: string[] = [];
+    await Promise.all(
+      [...this.#byReplica].map(async ([replica, keys]) => {
+        const due = [...keys].filter((key) => dropping.has(key));
+        if (due.length === 0) return;
+        if (this.o.isMember?.(replica) === false) {
+          for (const key of due) this.#forget(replica, keys, key);
+        } else if (!this.o.peers.isUp(replica)) {
+          unreached.push(replica);
+        } else {
+          await Promise.all(due.map((key) => this.#send(replica, keys, key))).catch(() =>
+            unreached.push(replica),
+          );
+        }
+        this.#dropIfEmpty(replica, keys);
+      }),
+    );
+    if (unreached.length > 0) {
+      throw new ZkvError(
+        ErrorCode.TRY_AGAIN,
+        `copies this node would drop are still owed to ${unreached.sort().join(", ")}; retry once it is reachable`,
+      );
+    }
+  }
+
+  /** Sends `replica` this node's copy of hinted `key`; the hint is forgotten once it is applied. */
+  async #send(replica: string, keys: Set<string>, key: string): Promise<void> {
+    // Sent after a rebalance trimmed the key from that node, the copy would stay there
+    // for good, on a node no read or trim looks at for it.
+    if (!this.o.replicasOf(key).includes(replica)) return this.#forget(replica, keys, key);
+    const copy = this.o.store.copy(key);
+    if (copy !== undefined) await this.o.batcher.replicate(replica, key, copy);
+    // A write that came in meanwhile may have missed the replica too: keep the hint for it.
+    if (this.o.store.copy(key)?.version === copy?.version) this.#forget(replica, keys, key);
+  }
+
+  #dropIfEmpty(replica: string, keys: Set<string>): void {
+    if (keys.size === 0 && this.#byReplica.get(replica) === keys) {
       this.#byReplica.delete(replica);
       this.#capped.delete(replica);
     }

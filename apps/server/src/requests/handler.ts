@@ -88,7 +88,7 @@ export function handleRequest(request: Request, ctx: HandlerContext): Reply | Pr
     case "REPLICA_HANDOFF":
       return handoff(request, handoffContext(ctx)).then((r) => withId(r, id));
     case "TRIM":
-      return withId(trim(request, handoffContext(ctx)), id);
+      return trim(request, handoffContext(ctx)).then((r) => withId(r, id));
     case "AE_ROOTS":
     case "AE_HASHES":
     case "AE_KEYS":
