@@ -181,6 +181,27 @@ describe("pulling a bootstrapping node's copies", () => {
     expect(report.skipped).toEqual(["b"]);
   });
 
+  it("stops waiting for a source that left the cluster: its keys went to the members that stay", async () => {
+    // A node restarted empty while node b was being removed: b is down for good, and waiting
+    // the whole give-up time for it kept the node bootstrapping (its answers uncounted) for 15 s.
+    let removed = false;
+    const done = pullFromSources({
+      sources: ["b", "c"],
+      isUp: (p) => p === "c",
+      isSource: (p) => p !== "b" || !removed,
+      pull: async () => ({ pushed: 5 }),
+      giveUpMs: 60_000,
+      retryMs: 5,
+    });
+    setTimeout(() => {
+      removed = true;
+    }, 20);
+    const report = await done;
+    expect(Object.fromEntries(report.copied)).toEqual({ c: 5 });
+    expect(report.skipped).toEqual([]);
+    expect(report.departed).toEqual(["b"]);
+  });
+
   it("has nothing to do without sources (n = 1, or a lone node)", async () => {
     const report = await pullFromSources({
       sources: [],
@@ -189,7 +210,7 @@ describe("pulling a bootstrapping node's copies", () => {
       giveUpMs: 60_000,
       retryMs: 60_000,
     });
-    expect(report).toEqual({ copied: new Map(), skipped: [] });
+    expect(report).toEqual({ copied: new Map(), skipped: [], departed: [] });
   });
 });
 

@@ -20,6 +20,12 @@ export interface PullOptions {
   /** Every other member of the placement: any of them may hold a copy this node should. */
   readonly sources: readonly string[];
   readonly isUp: (peer: string) => boolean;
+  /**
+   * False once `peer` has left the cluster (removed while this node bootstrapped): its keys were
+   * handed to the members that stay, which are sources too, so it is not waited for.
+   * Default: every source stays a member.
+   */
+  readonly isSource?: (peer: string) => boolean;
   /** Has `source` send this node its copies of the keys after `after` (one page). */
   readonly pull: (source: string, after: string | undefined) => Promise<PulledPage>;
   /** How long a source may make no progress (down, or failing) before it is given up. */
@@ -33,10 +39,11 @@ export interface PullOptions {
   readonly now?: () => number;
 }
 
-/** What the pull got: copies received per source done, and the sources given up. */
+/** What the pull got: copies received per source done, the sources given up, those that left. */
 export interface PullReport {
   readonly copied: ReadonlyMap<string, number>;
   readonly skipped: readonly string[];
+  readonly departed: readonly string[];
 }
 
 /**
@@ -51,11 +58,16 @@ export async function pullFromSources(o: PullOptions): Promise<PullReport> {
   const now = o.now ?? Date.now;
   const copied = new Map<string, number>();
   const skipped: string[] = [];
+  const departed: string[] = [];
   const drain = async (source: string) => {
     let after: string | undefined;
     let count = 0;
     let progressAt = now();
     while (!o.signal?.aborted) {
+      if (o.isSource?.(source) === false) {
+        departed.push(source);
+        return;
+      }
       if (o.isUp(source)) {
         try {
           const page = await o.pull(source, after);
@@ -79,5 +91,5 @@ export async function pullFromSources(o: PullOptions): Promise<PullReport> {
     }
   };
   await Promise.all(o.sources.map(drain));
-  return { copied, skipped };
+  return { copied, skipped, departed };
 }

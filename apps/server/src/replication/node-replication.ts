@@ -199,6 +199,9 @@ export class NodeReplication {
     const report = await pullFromSources({
       sources,
       isUp: (p) => this.#peers.isUp(p),
+      isSource: (p) =>
+        (cluster.placement?.nodes.includes(p) ?? true) ||
+        (cluster.migration?.next.nodes.includes(p) ?? false),
       pull: async (source, after) => {
         const request = { op: "REPLICA_HANDOFF" as const, to: nodeId, limit: PULL_PAGE_KEYS, after };
         const reply = (await this.#peers.request(
@@ -222,22 +225,24 @@ export class NodeReplication {
   }
 
   #report(report: PullReport, sources: readonly string[]): void {
+    // Members removed while this node bootstrapped: their keys went to the members that stay.
+    const departed = report.departed.length > 0 ? { departed: report.departed } : {};
     const copied = Object.fromEntries(report.copied);
     const log = this.o.logger;
     if (report.skipped.length > 0) {
       log.warn(
-        { copied, skipped: report.skipped },
+        { copied, skipped: report.skipped, ...departed },
         "bootstrap gave up on replicas that stayed down: serving without their copies " +
           "(a key only they held reads stale or NOT_FOUND until they return and repair it)",
       );
     } else if (sources.length > 0 && sources.every((s) => !this.#peers.isServing(s))) {
       log.warn(
-        { copied },
+        { copied, ...departed },
         "bootstrapped from replicas that were all bootstrapping too: a cold start, or every copy " +
           "of this node's keys was lost with its replicas",
       );
     } else {
-      log.info({ copied }, "bootstrapped: serving");
+      log.info({ copied, ...departed }, "bootstrapped: serving");
     }
   }
 
