@@ -3,7 +3,7 @@ import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/te
 import { ErrorCode, type ReplicaGetReply, type StatsReply, type ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-import { runCli, startCluster, type TestCluster } from "./support/cluster.js";
+import { runCli, spawnCli, startCluster, type TestCluster } from "./support/cluster.js";
 
 const NODES = ["node-0", "node-1", "node-2"];
 
@@ -154,6 +154,37 @@ describe("zkv repair (n=3, w=2, background anti-entropy off)", () => {
     } finally {
       await client.close();
     }
+  });
+
+  it("waits for a node that is still bootstrapping, then compares it too", async () => {
+    const { cluster, consul } = running;
+    const client = await connect(consul);
+    const frozen = cluster.nodePid("node-2");
+    process.kill(frozen, "SIGSTOP");
+    try {
+      // node-1 restarts empty and takes its copies from node-0 and the frozen node-2: it stays
+      // bootstrapping (its comparisons answer TRY_AGAIN) until node-2 is back or given up.
+      process.kill(cluster.nodePid("node-1"), "SIGKILL");
+      await eventually(async () => {
+        const stats = (await client.request("node-1", { op: "STATS" })) as StatsReply;
+        return stats.state === "bootstrapping";
+      }, 30_000);
+      const { child, outcome } = spawnCli(["repair", "--json"], consul.env);
+      let stderr = "";
+      child.stderr!.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+      });
+      // Before: the pairs with node-1 failed at once and the command exited 1.
+      await eventually(() => /node-1.*waiting/.test(stderr), 30_000);
+      process.kill(frozen, "SIGCONT");
+      const repair = await outcome;
+      expect(repair.code, repair.stderr).toBe(0);
+      expect(JSON.parse(repair.stdout)).toMatchObject({ failed: 0 });
+    } finally {
+      process.kill(frozen, "SIGCONT");
+      await client.close();
+    }
+    await eventually(() => settled(consul), 60_000);
   });
 
   it("refuses what it cannot do with an error, and the nodes keep serving", async () => {

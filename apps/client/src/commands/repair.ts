@@ -3,7 +3,7 @@ import type { Command } from "commander";
 import { repairPairs, runRepair } from "../repair/repair.js";
 import { CliExit } from "./cli-exit.js";
 import { withClient } from "./flags.js";
-import { out, table } from "./output.js";
+import { err, out, table } from "./output.js";
 import { progressBar } from "./progress-bar.js";
 
 /** Registers `zkv repair`: one anti-entropy pass on demand. */
@@ -31,7 +31,12 @@ export function registerRepairCommand(program: Command): void {
         const pairs = repairPairs(members, o.node);
         const bar = progressBar("repair", flags.json, "{eta}s left", "node pairs");
         bar?.start(pairs.length, 0);
-        const summary = await runRepair(client, pairs, (done) => bar?.update(done));
+        const summary = await runRepair(
+          client,
+          pairs,
+          (done) => bar?.update(done),
+          (message) => err(`repair: ${message}`),
+        );
         bar?.stop();
         if (flags.json) out(JSON.stringify(summary));
         else {

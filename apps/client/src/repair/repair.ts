@@ -1,4 +1,4 @@
-import { errorCodeOf, type RepairReply } from "@zkv/protocol";
+import { ErrorCode, errorCodeOf, type RepairReply } from "@zkv/protocol";
 import type { ZkvClient } from "../lib/requests/client.js";
 
 /** A repair that cannot start; `code` is stable for scripts and tests (and picks the exit code). */
@@ -17,6 +17,12 @@ export class RepairError extends Error {
  * may first finish a background comparison it had started.
  */
 const REPAIR_TIMEOUT_MS = 120_000;
+/**
+ * How long a pair answering TRY_AGAIN is asked again: a node bootstrapping after a restart (it
+ * gives up on a replica that stays down after 15 s), or a rebalance or change of n just ending.
+ */
+const TRY_AGAIN_PATIENCE_MS = 60_000;
+const MAX_PAUSE_MS = 2000;
 
 /** Two nodes to compare: `node` runs the comparison, both end with the newest copies. */
 export type NodePair = readonly [node: string, peer: string];
@@ -65,31 +71,38 @@ export interface RepairSummary {
 
 /**
  * Runs one repair pass over `pairs`, one pair after another: REPAIR to the pair's node, again
- * while it answers `more`. A pair that fails is reported and the others still run. `onPair` is
- * told how many pairs are done.
+ * while it answers `more`. A pair that answers TRY_AGAIN is asked again for up to a minute
+ * (`onWait` is told why, once per pair); a pair that fails otherwise, or for longer, is reported
+ * and the others still run. `onPair` is told how many pairs are done.
  */
 export async function runRepair(
   client: ZkvClient,
   pairs: readonly NodePair[],
   onPair?: (done: number) => void,
+  onWait?: (message: string) => void,
 ): Promise<RepairSummary> {
   const started = performance.now();
   const outcomes: PairOutcome[] = [];
   for (const [node, peer] of pairs) {
     const done = { ranges: 0, different: 0, repaired: 0, bytes: 0 };
-    try {
-      for (let first = true; ; first = false) {
-        const reply = (await client.request(node, { op: "REPAIR", peer }, REPAIR_TIMEOUT_MS)) as RepairReply;
-        if (first) done.ranges = reply.ranges; // later requests compare the same ranges again
-        done.different += reply.different;
-        done.repaired += reply.repaired;
-        done.bytes += reply.bytes;
-        if (reply.more !== true) break;
+    const deadline = Date.now() + TRY_AGAIN_PATIENCE_MS;
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await comparePair(client, node, peer, done);
+        outcomes.push({ node, peer, ...done });
+        break;
+      } catch (err) {
+        const code = errorCodeOf(err) ?? "FAILURE";
+        const pause = Math.min(200 * attempt, MAX_PAUSE_MS);
+        if (code === ErrorCode.TRY_AGAIN && Date.now() + pause < deadline) {
+          if (attempt === 1)
+            onWait?.(`${node} with ${peer}: ${(err as Error).message}; waiting (up to 60 s)`);
+          await new Promise((r) => setTimeout(r, pause));
+          continue;
+        }
+        outcomes.push({ node, peer, ...done, error: { code, message: (err as Error).message } });
+        break;
       }
-      outcomes.push({ node, peer, ...done });
-    } catch (err) {
-      const error = { code: errorCodeOf(err) ?? "FAILURE", message: (err as Error).message };
-      outcomes.push({ node, peer, ...done, error });
     }
     onPair?.(outcomes.length);
   }
@@ -103,4 +116,21 @@ export async function runRepair(
     failed: outcomes.filter((o) => o.error).length,
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** REPAIR to `node` with `peer`, again while it answers `more`, adding what it did to `done`. */
+async function comparePair(
+  client: ZkvClient,
+  node: string,
+  peer: string,
+  done: { ranges: number; different: number; repaired: number; bytes: number },
+): Promise<void> {
+  for (let first = true; ; first = false) {
+    const reply = (await client.request(node, { op: "REPAIR", peer }, REPAIR_TIMEOUT_MS)) as RepairReply;
+    if (first) done.ranges = reply.ranges; // later requests compare the same ranges again
+    done.different += reply.different;
+    done.repaired += reply.repaired;
+    done.bytes += reply.bytes;
+    if (reply.more !== true) return;
+  }
 }
