@@ -1,11 +1,9 @@
 import { ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
-import type { ClusterView } from "../cluster/ownership.js";
-import type { Logger } from "../logger.js";
-import type { Store, Versioned } from "../store/index.js";
+import type { Versioned } from "../store/index.js";
 import { exchangeRound } from "./exchange.js";
 import { LocalSide } from "./local-side.js";
-import type { RangeTrees } from "./range-trees.js";
 import { type AePeerRequest, RemoteSide } from "./remote-side.js";
+import { TreeKeeper, type TreeKeeperOptions } from "./tree-keeper.js";
 
 /** How often a node compares its ranges with every co-replica by default (`--anti-entropy-interval`). */
 export const DEFAULT_ANTI_ENTROPY_INTERVAL_MS = 60_000;
@@ -20,12 +18,8 @@ export const ROUND_KEYS = 50_000;
 const PEER_TIMEOUT_MS = 5_000;
 const PEER_SCAN_TIMEOUT_MS = 30_000;
 
-export interface AntiEntropyOptions {
+export interface AntiEntropyOptions extends TreeKeeperOptions {
   readonly self: string;
-  /** The node's store, as its trees see it (a TrackedStore). */
-  readonly store: Store;
-  readonly trees: RangeTrees;
-  readonly cluster: ClusterView;
   readonly links: {
     request(peer: string, request: AePeerRequest, timeoutMs: number): Promise<Reply>;
     isUp(peer: string): boolean;
@@ -36,7 +30,6 @@ export interface AntiEntropyOptions {
   readonly serving: () => boolean;
   /** Pause between background passes; 0: none (REPAIR still works). */
   readonly intervalMs: number;
-  readonly logger: Logger;
 }
 
 /** What one comparison with one peer found and did (a REPAIR reply, without its node names). */
@@ -63,7 +56,7 @@ export interface AntiEntropyStats {
  * `intervalMs` (one peer at a time, one comparison at a time on this node) and on demand
  * (REPAIR), and answers its peers' AE_ROOTS / AE_HASHES / AE_KEYS. Nothing runs while the node
  * bootstraps, before it knows the placement, or during a rebalance (ranges are moving); the trees
- * are rebuilt, once, after the placement changed.
+ * are rebuilt, once, after the placement changed (TreeKeeper).
  */
 export class AntiEntropy implements AntiEntropyStats {
   keysRepaired = 0;
@@ -75,23 +68,32 @@ export class AntiEntropy implements AntiEntropyStats {
   #queue: Promise<unknown> = Promise.resolve();
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
+  readonly #keeper: TreeKeeper;
 
-  constructor(private readonly o: AntiEntropyOptions) {}
+  constructor(private readonly o: AntiEntropyOptions) {
+    this.#keeper = new TreeKeeper(o);
+  }
 
   /**
-   * Builds the trees now if the placement is known (at start a node holds nothing yet, or is not
-   * registered yet: the pass over its keys costs no client a pause), then starts the background
-   * passes (none with an interval of 0).
+   * Builds the trees now if the placement is known (a node restarted with its data dir and many
+   * keys builds them a slice at a time, see TreeKeeper), then starts the background passes (none
+   * with an interval of 0).
    */
   start(): void {
     const { cluster } = this.o;
-    if (cluster.migration === undefined && cluster.replicas > 1 && !cluster.replication.changing)
-      this.#build();
+    if (cluster.migration === undefined && cluster.replicas > 1 && !cluster.replication.changing) {
+      try {
+        this.#build();
+      } catch {
+        // TRY_AGAIN: a large store (a restart with a data dir) is built a slice at a time
+      }
+    }
     if (this.o.intervalMs > 0 && !this.#closed) this.#schedule();
   }
 
   close(): void {
     this.#closed = true;
+    this.#keeper.close();
     clearTimeout(this.#timer);
   }
 
@@ -152,24 +154,9 @@ export class AntiEntropy implements AntiEntropyStats {
     return this.#build();
   }
 
-  /**
-   * (Re)builds the trees when the placement or the replication factor moved on since they were
-   * built: one synchronous pass over every key (ranges follow both), about 1.3 s of CPU per
-   * million keys.
-   */
+  /** The epoch the trees are complete for; TRY_AGAIN while they are built (TreeKeeper). */
   #build(): number {
-    const { cluster, trees, store, logger } = this.o;
-    const stale = trees.epoch !== cluster.epoch || trees.n !== cluster.replicas;
-    if (stale && cluster.placement !== undefined) {
-      const started = performance.now();
-      trees.rebuild(cluster.epoch, cluster.placement, cluster.replicas, store);
-      const ms = Math.round(performance.now() - started);
-      logger.info(
-        { epoch: cluster.epoch, ranges: trees.size, keys: store.size, ms },
-        "anti-entropy trees built",
-      );
-    }
-    return trees.epoch;
+    return this.#keeper.current();
   }
 
   #local(peer: string): LocalSide {
@@ -220,7 +207,12 @@ export class AntiEntropy implements AntiEntropyStats {
     try {
       this.#ready();
     } catch {
-      return; // bootstrapping, rebalancing, or no placement yet: the next pass will see
+      // Trees being built: this pass compares once they are. Bootstrapping, rebalancing, or no
+      // placement yet: the next pass will see.
+      const building = this.#keeper.building;
+      if (building === undefined) return;
+      await building;
+      if (this.#closed) return;
     }
     const peers = this.o.cluster.placement?.nodes ?? [];
     for (const peer of peers) {

@@ -1,5 +1,6 @@
-import { digest, keyHash } from "./digest.js";
+import { digest, type KeyHash, keyHash } from "./digest.js";
 import { HashTree } from "./hash-tree.js";
+import { TreeBuild } from "./tree-build.js";
 
 /** What the trees need of a placement: its members (sorted, UTF-16 order) and each key's replicas. */
 export interface PlacementView {
@@ -37,19 +38,27 @@ export class RangeTrees {
   /** Member → its index in the placement's (sorted) member list. */
   #index = new Map<string, number>();
   #epoch = -1;
+  /** The build under way (beginRebuild), and the epoch it builds for. */
+  #build: { readonly run: TreeBuild; readonly epoch: number } | undefined;
 
-  /** The placement epoch the trees were built for; -1 before the first build. */
+  /** The placement epoch the trees were built for; -1 before the first build and during one. */
   get epoch(): number {
     return this.#epoch;
   }
 
-  /** The replication factor the trees were built for (0 before the first build). */
+  /** The replication factor the trees were (or are being) built for (0 before the first build). */
   get n(): number {
     return this.#n;
   }
 
+  /** The epoch a build under way is for, and the keys it listed; undefined when none runs. */
+  get building(): { readonly epoch: number; readonly keys: number } | undefined {
+    return this.#build && { epoch: this.#build.epoch, keys: this.#build.run.size };
+  }
+
   /** Forgets every tree until the next rebuild (the cluster stopped replicating). */
   reset(): void {
+    this.#build = undefined;
     this.#trees.clear();
     this.#placement = undefined;
     this.#n = 0;
@@ -61,21 +70,58 @@ export class RangeTrees {
     return this.#trees.size;
   }
 
-  /** Forgets every tree and rebuilds them from `store` for `placement` (at `epoch`, `n` replicas). */
+  /** Forgets every tree and rebuilds them from `store` for `placement` (at `epoch`, `n` replicas), in one go. */
   rebuild(epoch: number, placement: PlacementView, n: number, store: VersionSource): void {
+    this.beginRebuild(epoch, placement, n, store);
+    this.stepRebuild(store, Number.POSITIVE_INFINITY);
+  }
+
+  /**
+   * Forgets every tree and starts rebuilding them for `placement` (at `epoch`, `n` replicas) from
+   * the keys `store` lists now; stepRebuild() does the work a slice at a time (see TreeBuild).
+   * Until it is done the trees answer nothing (epoch -1) but follow every write.
+   */
+  beginRebuild(
+    epoch: number,
+    placement: PlacementView,
+    n: number,
+    store: VersionSource,
+    /** Keys listed per look at the clock; tests make it small. */
+    listChunk?: number,
+  ): void {
     this.#trees.clear();
     this.#placement = placement;
     this.#n = n;
     this.#index = new Map(placement.nodes.map((id, i) => [id, i]));
-    this.#epoch = epoch;
-    // In one synchronous pass: nothing writes meanwhile, so keys() lists each key once.
-    for (const key of store.keys()) this.update(key, undefined, store.versionOf(key));
+    this.#epoch = -1;
+    this.#build = { run: new TreeBuild(store.keys(), listChunk), epoch };
+  }
+
+  /** Works on the build under way for about `budgetMs`; true once the trees are complete. */
+  stepRebuild(store: VersionSource, budgetMs: number): boolean {
+    const build = this.#build;
+    if (build === undefined) return true;
+    const done = build.run.step(budgetMs, (key) =>
+      this.#apply(key, keyHash(key), undefined, store.versionOf(key)),
+    );
+    if (done) {
+      this.#build = undefined;
+      this.#epoch = build.epoch;
+    }
+    return done;
   }
 
   /** `key` went from `before` to `after` (versions; undefined: absent). Ignored until built. */
   update(key: string, before: number | undefined, after: number | undefined): void {
     if (this.#placement === undefined || before === after) return;
-    const replicas = this.#placement.preferenceList(key, this.#n);
+    const h = keyHash(key);
+    if (this.#build !== undefined && !this.#build.run.admits(key, h.leaf)) return;
+    this.#apply(key, h, before, after);
+  }
+
+  #apply(key: string, h: KeyHash, before: number | undefined, after: number | undefined): void {
+    if (before === after) return;
+    const replicas = this.#placement!.preferenceList(key, this.#n);
     const id = this.#keyOf(replicas)!; // a placement's own members are all indexed
     let range = this.#trees.get(id);
     if (range === undefined) {
@@ -83,7 +129,6 @@ export class RangeTrees {
       range = { replicas: sorted, tree: new HashTree() };
       this.#trees.set(id, range);
     }
-    const h = keyHash(key);
     if (before !== undefined) range.tree.remove(h.leaf, digest(h.a, before), digest(h.b, before));
     if (after !== undefined) range.tree.add(h.leaf, digest(h.a, after), digest(h.b, after));
     if (range.tree.size === 0) this.#trees.delete(id);
