@@ -19,14 +19,21 @@ import {
  * A hash table from string keys to a value and a version, holding keys and values outside the
  * V8 heap: MemoryStore's storage. Each entry is a record in an Arena (slab-record.ts) and an id
  * indexing typed arrays (the key's hash, where the record is, the version); an open-addressing
- * index (linear probing, backward-shift deletion, at most 3/4 full) maps hashes to ids. The GC
+ * index (linear probing, backward-shift deletion, at most 3/4 full) maps hashes to ids. Each
+ * bucket holds its id and the hash's bits above the bucket number (a tag), so a probe passes the
+ * other keys of its run without reading their hashes or records: at a million keys those reads
+ * are cache misses, the most of what a lookup costs. The GC
  * sees a few dozen objects whatever the number of keys, and a key costs its bytes plus ~45.
  * Keys hash with a per-table random seed, so no fixed set of keys collides on every node.
  */
 export class SlabTable {
   readonly #arena: Arena;
   readonly #seed = (Math.random() * 0x100000000) >>> 0;
-  /** id + 1 per bucket, 0 for an empty one. */
+  /**
+   * Per bucket, 0 when empty, else the entry's id + 1 in the bits of `#mask` and its hash's other
+   * bits above them. Ids stay below the mask: the index grows before more keys are held than 3/4
+   * of its buckets, and ids are reused, so no id reaches the number of buckets.
+   */
   #index = new Int32Array(16);
   #mask = 15;
   #hashes = new Uint32Array(8);
@@ -63,10 +70,12 @@ export class SlabTable {
     this.#lastKey = key;
     this.#lastHash = h;
     const index = this.#index;
-    for (let b = h & this.#mask; ; b = (b + 1) & this.#mask) {
+    const mask = this.#mask;
+    const tag = h & ~mask;
+    for (let b = h & mask; ; b = (b + 1) & mask) {
       const e = index[b]!;
       if (e === 0) return -1;
-      if (this.#hashes[e - 1] === h && this.#keyIs(e - 1, key)) return e - 1;
+      if ((e & ~mask) === tag && this.#keyIs((e & mask) - 1, key)) return (e & mask) - 1;
     }
   }
 
@@ -77,13 +86,11 @@ export class SlabTable {
     const id = this.#freeIds.pop() ?? this.#newId();
     this.#hashes[id] = h;
     this.#versions[id] = version;
-    let b = h & this.#mask;
-    while (this.#index[b] !== 0) b = (b + 1) & this.#mask;
-    this.#index[b] = id + 1;
+    this.#place(h, id);
     this.#size++;
     const keyWord = unitsWord(key, this.#ascii);
     const valueWord = unitsWord(value, utf8Bytes === value.length);
-    const bytes = this.#place(id, keyWord, valueWord, recordBytes(keyWord, valueWord));
+    const bytes = this.#record(id, keyWord, valueWord, recordBytes(keyWord, valueWord));
     const at = this.#offsets[id]! + HEADER_BYTES;
     writeText(bytes, key, keyWord, at);
     writeText(bytes, value, valueWord, at + textBytes(keyWord));
@@ -108,7 +115,7 @@ export class SlabTable {
       writeText(from, value, valueWord, offset + HEADER_BYTES + textBytes(keyWord));
       return;
     }
-    const to = this.#place(id, keyWord, valueWord, size);
+    const to = this.#record(id, keyWord, valueWord, size);
     const at = this.#offsets[id]! + HEADER_BYTES;
     to.set(from.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + textBytes(keyWord)), at);
     writeText(to, value, valueWord, at + textBytes(keyWord));
@@ -121,10 +128,10 @@ export class SlabTable {
     const index = this.#index;
     const mask = this.#mask;
     let hole = this.#hashes[id]! & mask;
-    while (index[hole] !== id + 1) hole = (hole + 1) & mask;
+    while ((index[hole]! & mask) !== id + 1) hole = (hole + 1) & mask;
     // Backward shift: pull later entries of the probe run into the hole, so no tombstones pile up.
     for (let j = (hole + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const home = this.#hashes[index[j]! - 1]! & mask;
+      const home = this.#hashes[(index[j]! & mask) - 1]! & mask;
       if (((j - home) & mask) >= ((j - hole) & mask)) {
         index[hole] = index[j]!;
         hole = j;
@@ -176,8 +183,16 @@ export class SlabTable {
     return textIs(this.#arena.bytes[c]!, keyWord, offset + HEADER_BYTES, key);
   }
 
+  /** Puts entry `id`, of hash `h`, in the first free bucket of its probe run. */
+  #place(h: number, id: number): void {
+    const mask = this.#mask;
+    let b = h & mask;
+    while (this.#index[b] !== 0) b = (b + 1) & mask;
+    this.#index[b] = (h & ~mask) | (id + 1);
+  }
+
   /** Reserves a record for entry `id` and writes its header; returns the chunk (texts go after the header). */
-  #place(id: number, keyWord: number, valueWord: number, size: number): RawBuffer {
+  #record(id: number, keyWord: number, valueWord: number, size: number): RawBuffer {
     const arena = this.#arena;
     arena.alloc(size);
     const words = arena.words[arena.chunk]!;
@@ -221,11 +236,7 @@ export class SlabTable {
   #reindex(buckets: number): void {
     this.#index = new Int32Array(buckets);
     this.#mask = buckets - 1;
-    for (const id of this.ids()) {
-      let b = this.#hashes[id]! & this.#mask;
-      while (this.#index[b] !== 0) b = (b + 1) & this.#mask;
-      this.#index[b] = id + 1;
-    }
+    for (const id of this.ids()) this.#place(this.#hashes[id]!, id);
   }
 
   /** Moves the live records out of every chunk the arena found mostly dead, and releases those chunks. */
