@@ -37,9 +37,11 @@ export class SlabTable {
   #index = new Int32Array(16);
   #mask = 15;
   #hashes = new Uint32Array(8);
-  /** The chunk an id's record is in; -1 for an id not in use. */
-  #chunks = new Int32Array(8).fill(-1);
-  #offsets = new Uint32Array(8);
+  /**
+   * Where id's record is, side by side (one cache line, not two, per lookup at a million keys):
+   * its chunk at 2·id (-1 for an id not in use) and its offset in the chunk at 2·id + 1.
+   */
+  #places = new Int32Array(16).fill(-1);
   #versions = new Float64Array(8);
   readonly #freeIds: number[] = [];
   #nextId = 0;
@@ -79,6 +81,11 @@ export class SlabTable {
     }
   }
 
+  /** The UTF-8 length of `key`: its length when it is the key hashed last and all ASCII (no second pass). */
+  keyBytes(key: string): number {
+    return key === this.#lastKey && this.#ascii ? key.length : Buffer.byteLength(key);
+  }
+
   /** Adds `key`, which must not be held, with its value (`utf8Bytes` long in UTF-8); returns its id. */
   insert(key: string, value: string, utf8Bytes: number, version: number): number {
     if ((this.#size + 1) * 4 > this.#index.length * 3) this.#reindex(this.#index.length * 2);
@@ -91,7 +98,7 @@ export class SlabTable {
     const keyWord = unitsWord(key, this.#ascii);
     const valueWord = unitsWord(value, utf8Bytes === value.length);
     const bytes = this.#record(id, keyWord, valueWord, recordBytes(keyWord, valueWord));
-    const at = this.#offsets[id]! + HEADER_BYTES;
+    const at = this.#places[2 * id + 1]! + HEADER_BYTES;
     writeText(bytes, key, keyWord, at);
     writeText(bytes, value, valueWord, at + textBytes(keyWord));
     this.#compactSparse();
@@ -101,8 +108,8 @@ export class SlabTable {
   /** Replaces the value of entry `id`, in place when its record has room. */
   update(id: number, value: string, utf8Bytes: number, version: number): void {
     this.#versions[id] = version;
-    const c = this.#chunks[id]!;
-    const offset = this.#offsets[id]!;
+    const c = this.#places[2 * id]!;
+    const offset = this.#places[2 * id + 1]!;
     const words = this.#arena.words[c]!;
     const w = offset >>> 2;
     const keyWord = words[w + KEY]!;
@@ -116,7 +123,7 @@ export class SlabTable {
       return;
     }
     const to = this.#record(id, keyWord, valueWord, size);
-    const at = this.#offsets[id]! + HEADER_BYTES;
+    const at = this.#places[2 * id + 1]! + HEADER_BYTES;
     to.set(from.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + textBytes(keyWord)), at);
     writeText(to, value, valueWord, at + textBytes(keyWord));
     this.#arena.free(c, oldSize);
@@ -138,9 +145,9 @@ export class SlabTable {
       }
     }
     index[hole] = 0;
-    const c = this.#chunks[id]!;
-    this.#arena.free(c, this.#arena.words[c]![(this.#offsets[id]! >>> 2) + SIZE]!);
-    this.#chunks[id] = -1;
+    const c = this.#places[2 * id]!;
+    this.#arena.free(c, this.#arena.words[c]![(this.#places[2 * id + 1]! >>> 2) + SIZE]!);
+    this.#places[2 * id] = -1;
     this.#freeIds.push(id);
     this.#size--;
     this.#compactSparse();
@@ -151,8 +158,8 @@ export class SlabTable {
   }
 
   valueOf(id: number): string {
-    const c = this.#chunks[id]!;
-    const offset = this.#offsets[id]!;
+    const c = this.#places[2 * id]!;
+    const offset = this.#places[2 * id + 1]!;
     const words = this.#arena.words[c]!;
     const at = offset + HEADER_BYTES + textBytes(words[(offset >>> 2) + KEY]!);
     return readText(this.#arena.bytes[c] as RawBuffer, words[(offset >>> 2) + VALUE]!, at);
@@ -160,25 +167,25 @@ export class SlabTable {
 
   /** The value's length in UTF-8 (for a store's byte count). */
   valueBytesOf(id: number): number {
-    const valueWord = this.#arena.words[this.#chunks[id]!]![(this.#offsets[id]! >>> 2) + VALUE]!;
+    const valueWord = this.#arena.words[this.#places[2 * id]!]![(this.#places[2 * id + 1]! >>> 2) + VALUE]!;
     return isAscii(valueWord) ? valueWord : Buffer.byteLength(this.valueOf(id));
   }
 
   keyOf(id: number): string {
-    const c = this.#chunks[id]!;
-    const offset = this.#offsets[id]!;
+    const c = this.#places[2 * id]!;
+    const offset = this.#places[2 * id + 1]!;
     const keyWord = this.#arena.words[c]![(offset >>> 2) + KEY]!;
     return readText(this.#arena.bytes[c] as RawBuffer, keyWord, offset + HEADER_BYTES);
   }
 
   /** The ids in use. One inserted while the iteration is paused may be visited or not. */
   *ids(): Iterable<number> {
-    for (let id = 0; id < this.#nextId; id++) if (this.#chunks[id]! >= 0) yield id;
+    for (let id = 0; id < this.#nextId; id++) if (this.#places[2 * id]! >= 0) yield id;
   }
 
   #keyIs(id: number, key: string): boolean {
-    const c = this.#chunks[id]!;
-    const offset = this.#offsets[id]!;
+    const c = this.#places[2 * id]!;
+    const offset = this.#places[2 * id + 1]!;
     const keyWord = this.#arena.words[c]![(offset >>> 2) + KEY]!;
     return textIs(this.#arena.bytes[c]!, keyWord, offset + HEADER_BYTES, key);
   }
@@ -201,8 +208,8 @@ export class SlabTable {
     words[w + KEY] = keyWord;
     words[w + VALUE] = valueWord;
     words[w + SIZE] = size;
-    this.#chunks[id] = arena.chunk;
-    this.#offsets[id] = arena.offset;
+    this.#places[2 * id] = arena.chunk;
+    this.#places[2 * id + 1] = arena.offset;
     return arena.bytes[arena.chunk] as RawBuffer;
   }
 
@@ -226,8 +233,7 @@ export class SlabTable {
     if (id === this.#hashes.length) {
       const n = Math.ceil(id * 1.5);
       this.#hashes = grown(this.#hashes, new Uint32Array(n));
-      this.#chunks = grown(this.#chunks, new Int32Array(n).fill(-1));
-      this.#offsets = grown(this.#offsets, new Uint32Array(n));
+      this.#places = grown(this.#places, new Int32Array(2 * n).fill(-1));
       this.#versions = grown(this.#versions, new Float64Array(n));
     }
     return id;
@@ -247,12 +253,12 @@ export class SlabTable {
       const words = arena.words[c]!;
       for (let offset = 0; offset < arena.used[c]!; offset += words[(offset >>> 2) + SIZE]!) {
         const id = words[(offset >>> 2) + ID]!;
-        if (this.#chunks[id] !== c || this.#offsets[id] !== offset) continue; // dead: deleted or moved
+        if (this.#places[2 * id] !== c || this.#places[2 * id + 1] !== offset) continue; // dead: deleted or moved
         const size = words[(offset >>> 2) + SIZE]!;
         arena.alloc(size);
         arena.bytes[arena.chunk]!.set(from.subarray(offset, offset + size), arena.offset);
-        this.#chunks[id] = arena.chunk;
-        this.#offsets[id] = arena.offset;
+        this.#places[2 * id] = arena.chunk;
+        this.#places[2 * id + 1] = arena.offset;
       }
       arena.release(c);
     }
