@@ -45,7 +45,7 @@ const JS_STAGES: ReadonlyArray<readonly [Stage, RegExp]> = [
     "reply",
     /server\/src\/(requests|node|replication)\/|prom-client|lib\/requests\/|node-connection\.ts|client\/src\/index/,
   ],
-  ["workload", /\/bench\//],
+  ["workload", /(^|[\s/])bench\//],
 ];
 
 /** Native frames below any JavaScript: the socket library, the collector, the compiler, LMDB. */

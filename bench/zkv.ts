@@ -184,9 +184,10 @@ export async function bulkGet(
   const start = performance.now();
   const chunk = 50_000;
   for (let i = 0; i < n; i += chunk) {
-    const values = await client.getMany(
-      Array.from({ length: Math.min(chunk, n - i) }, (_, j) => bulkKey(i + j)),
-    );
+    // A plain loop: Array.from with a mapper cost the bench ~0.3 µs a key, charged to the client.
+    const keys = new Array<string>(Math.min(chunk, n - i));
+    for (let j = 0; j < keys.length; j++) keys[j] = bulkKey(i + j);
+    const values = await client.getMany(keys);
     if (values.some((v) => v !== BULK_VALUE)) throw new Error("bulk GET returned a wrong value");
     onProgress("bulk GET", i + chunk);
   }

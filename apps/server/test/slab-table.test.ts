@@ -83,6 +83,33 @@ describe("SlabTable", () => {
     );
   });
 
+  it("finds every key through the index's growth, removes and id reuse, however long the probe runs (property)", () => {
+    // Thousands of distinct keys: the index doubles several times (each bucket's tag changes width),
+    // removes shift entries back across the wrap-around, and re-inserted keys take reused ids.
+    fc.assert(
+      fc.property(fc.nat(6000), fc.nat(9), fc.integer({ min: 2, max: 7 }), (n, phase, stride) => {
+        const table = new SlabTable({ first: 4096, max: 65_536 });
+        const model: Model = new Map();
+        let version = 0;
+        for (let i = 0; i < n; i++) {
+          put(table, `k${i}`, `v${i}`, ++version);
+          model.set(`k${i}`, { value: `v${i}`, version });
+        }
+        for (let i = phase; i < n; i += stride) {
+          table.remove(table.find(`k${i}`));
+          model.delete(`k${i}`);
+        }
+        for (let i = phase; i < n; i += 2 * stride) {
+          put(table, `k${i}`, `again${i}`, ++version);
+          model.set(`k${i}`, { value: `again${i}`, version });
+        }
+        expect(differences(table, model)).toEqual([]);
+        expect(table.find(`k${n}`)).toBe(-1);
+      }),
+      { numRuns: 30 },
+    );
+  });
+
   it("gives back the memory of deleted keys, and keeps the rest intact while compacting", () => {
     const table = new SlabTable();
     const n = 200_000;

@@ -42,6 +42,19 @@ describe("parseJsonSafe", () => {
     expect(parseJsonSafe('["\\\\\\"]]]"]', 1).ok).toBe(true);
   });
 
+  it("words a refusal by its cause, with few brackets as with many", () => {
+    const message = (text: string, maxDepth = 32) => {
+      const result = parseJsonSafe(text, maxDepth);
+      return result.ok ? "ok" : result.error.message;
+    };
+    for (const text of ["]", '{"a":1}}', "[1]]", '["x"]]["y"]', `{"a":[${"1,".repeat(2000)}1]]]`]) {
+      expect(message(text)).toBe("JSON has unbalanced brackets");
+    }
+    expect(message("[[[1]]]", 2)).toBe("JSON nested deeper than 2");
+    expect(message('{"a":[1,}')).toBe("message is not valid JSON");
+    expect(message(`{"ops":"PP","keys":["[[[[","{{{{"],"values":["]]]]","}}"]}`, 3)).toBe("ok");
+  });
+
   it("turns syntax errors into BAD_JSON values without throwing", () => {
     fc.assert(
       fc.property(fc.string(), (text) => {

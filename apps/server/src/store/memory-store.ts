@@ -62,9 +62,9 @@ export class MemoryStore implements Store {
     }
     const valueBytes = Buffer.byteLength(value);
     if (id < 0) {
+      this.#bytes += table.keyBytes(key) + valueBytes;
       table.insert(key, value, valueBytes, v);
       this.#sorted = undefined;
-      this.#bytes += Buffer.byteLength(key) + valueBytes;
       if (this.#tombstones.size > 0) this.#tombstones.delete(key);
     } else {
       this.#bytes += valueBytes - table.valueBytesOf(id);

@@ -19,20 +19,29 @@ import {
  * A hash table from string keys to a value and a version, holding keys and values outside the
  * V8 heap: MemoryStore's storage. Each entry is a record in an Arena (slab-record.ts) and an id
  * indexing typed arrays (the key's hash, where the record is, the version); an open-addressing
- * index (linear probing, backward-shift deletion, at most 3/4 full) maps hashes to ids. The GC
+ * index (linear probing, backward-shift deletion, at most 3/4 full) maps hashes to ids. Each
+ * bucket holds its id and the hash's bits above the bucket number (a tag), so a probe passes the
+ * other keys of its run without reading their hashes or records: at a million keys those reads
+ * are cache misses, the most of what a lookup costs. The GC
  * sees a few dozen objects whatever the number of keys, and a key costs its bytes plus ~45.
  * Keys hash with a per-table random seed, so no fixed set of keys collides on every node.
  */
 export class SlabTable {
   readonly #arena: Arena;
   readonly #seed = (Math.random() * 0x100000000) >>> 0;
-  /** id + 1 per bucket, 0 for an empty one. */
+  /**
+   * Per bucket, 0 when empty, else the entry's id + 1 in the bits of `#mask` and its hash's other
+   * bits above them. Ids stay below the mask: the index grows before more keys are held than 3/4
+   * of its buckets, and ids are reused, so no id reaches the number of buckets.
+   */
   #index = new Int32Array(16);
   #mask = 15;
   #hashes = new Uint32Array(8);
-  /** The chunk an id's record is in; -1 for an id not in use. */
-  #chunks = new Int32Array(8).fill(-1);
-  #offsets = new Uint32Array(8);
+  /**
+   * Where id's record is, side by side (one cache line, not two, per lookup at a million keys):
+   * its chunk at 2·id (-1 for an id not in use) and its offset in the chunk at 2·id + 1.
+   */
+  #places = new Int32Array(16).fill(-1);
   #versions = new Float64Array(8);
   readonly #freeIds: number[] = [];
   #nextId = 0;
@@ -63,11 +72,18 @@ export class SlabTable {
     this.#lastKey = key;
     this.#lastHash = h;
     const index = this.#index;
-    for (let b = h & this.#mask; ; b = (b + 1) & this.#mask) {
+    const mask = this.#mask;
+    const tag = h & ~mask;
+    for (let b = h & mask; ; b = (b + 1) & mask) {
       const e = index[b]!;
       if (e === 0) return -1;
-      if (this.#hashes[e - 1] === h && this.#keyIs(e - 1, key)) return e - 1;
+      if ((e & ~mask) === tag && this.#keyIs((e & mask) - 1, key)) return (e & mask) - 1;
     }
+  }
+
+  /** The UTF-8 length of `key`: its length when it is the key hashed last and all ASCII (no second pass). */
+  keyBytes(key: string): number {
+    return key === this.#lastKey && this.#ascii ? key.length : Buffer.byteLength(key);
   }
 
   /** Adds `key`, which must not be held, with its value (`utf8Bytes` long in UTF-8); returns its id. */
@@ -77,14 +93,12 @@ export class SlabTable {
     const id = this.#freeIds.pop() ?? this.#newId();
     this.#hashes[id] = h;
     this.#versions[id] = version;
-    let b = h & this.#mask;
-    while (this.#index[b] !== 0) b = (b + 1) & this.#mask;
-    this.#index[b] = id + 1;
+    this.#place(h, id);
     this.#size++;
     const keyWord = unitsWord(key, this.#ascii);
     const valueWord = unitsWord(value, utf8Bytes === value.length);
-    const bytes = this.#place(id, keyWord, valueWord, recordBytes(keyWord, valueWord));
-    const at = this.#offsets[id]! + HEADER_BYTES;
+    const bytes = this.#record(id, keyWord, valueWord, recordBytes(keyWord, valueWord));
+    const at = this.#places[2 * id + 1]! + HEADER_BYTES;
     writeText(bytes, key, keyWord, at);
     writeText(bytes, value, valueWord, at + textBytes(keyWord));
     this.#compactSparse();
@@ -94,8 +108,8 @@ export class SlabTable {
   /** Replaces the value of entry `id`, in place when its record has room. */
   update(id: number, value: string, utf8Bytes: number, version: number): void {
     this.#versions[id] = version;
-    const c = this.#chunks[id]!;
-    const offset = this.#offsets[id]!;
+    const c = this.#places[2 * id]!;
+    const offset = this.#places[2 * id + 1]!;
     const words = this.#arena.words[c]!;
     const w = offset >>> 2;
     const keyWord = words[w + KEY]!;
@@ -108,8 +122,8 @@ export class SlabTable {
       writeText(from, value, valueWord, offset + HEADER_BYTES + textBytes(keyWord));
       return;
     }
-    const to = this.#place(id, keyWord, valueWord, size);
-    const at = this.#offsets[id]! + HEADER_BYTES;
+    const to = this.#record(id, keyWord, valueWord, size);
+    const at = this.#places[2 * id + 1]! + HEADER_BYTES;
     to.set(from.subarray(offset + HEADER_BYTES, offset + HEADER_BYTES + textBytes(keyWord)), at);
     writeText(to, value, valueWord, at + textBytes(keyWord));
     this.#arena.free(c, oldSize);
@@ -121,19 +135,19 @@ export class SlabTable {
     const index = this.#index;
     const mask = this.#mask;
     let hole = this.#hashes[id]! & mask;
-    while (index[hole] !== id + 1) hole = (hole + 1) & mask;
+    while ((index[hole]! & mask) !== id + 1) hole = (hole + 1) & mask;
     // Backward shift: pull later entries of the probe run into the hole, so no tombstones pile up.
     for (let j = (hole + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const home = this.#hashes[index[j]! - 1]! & mask;
+      const home = this.#hashes[(index[j]! & mask) - 1]! & mask;
       if (((j - home) & mask) >= ((j - hole) & mask)) {
         index[hole] = index[j]!;
         hole = j;
       }
     }
     index[hole] = 0;
-    const c = this.#chunks[id]!;
-    this.#arena.free(c, this.#arena.words[c]![(this.#offsets[id]! >>> 2) + SIZE]!);
-    this.#chunks[id] = -1;
+    const c = this.#places[2 * id]!;
+    this.#arena.free(c, this.#arena.words[c]![(this.#places[2 * id + 1]! >>> 2) + SIZE]!);
+    this.#places[2 * id] = -1;
     this.#freeIds.push(id);
     this.#size--;
     this.#compactSparse();
@@ -144,8 +158,8 @@ export class SlabTable {
   }
 
   valueOf(id: number): string {
-    const c = this.#chunks[id]!;
-    const offset = this.#offsets[id]!;
+    const c = this.#places[2 * id]!;
+    const offset = this.#places[2 * id + 1]!;
     const words = this.#arena.words[c]!;
     const at = offset + HEADER_BYTES + textBytes(words[(offset >>> 2) + KEY]!);
     return readText(this.#arena.bytes[c] as RawBuffer, words[(offset >>> 2) + VALUE]!, at);
@@ -153,31 +167,39 @@ export class SlabTable {
 
   /** The value's length in UTF-8 (for a store's byte count). */
   valueBytesOf(id: number): number {
-    const valueWord = this.#arena.words[this.#chunks[id]!]![(this.#offsets[id]! >>> 2) + VALUE]!;
+    const valueWord = this.#arena.words[this.#places[2 * id]!]![(this.#places[2 * id + 1]! >>> 2) + VALUE]!;
     return isAscii(valueWord) ? valueWord : Buffer.byteLength(this.valueOf(id));
   }
 
   keyOf(id: number): string {
-    const c = this.#chunks[id]!;
-    const offset = this.#offsets[id]!;
+    const c = this.#places[2 * id]!;
+    const offset = this.#places[2 * id + 1]!;
     const keyWord = this.#arena.words[c]![(offset >>> 2) + KEY]!;
     return readText(this.#arena.bytes[c] as RawBuffer, keyWord, offset + HEADER_BYTES);
   }
 
   /** The ids in use. One inserted while the iteration is paused may be visited or not. */
   *ids(): Iterable<number> {
-    for (let id = 0; id < this.#nextId; id++) if (this.#chunks[id]! >= 0) yield id;
+    for (let id = 0; id < this.#nextId; id++) if (this.#places[2 * id]! >= 0) yield id;
   }
 
   #keyIs(id: number, key: string): boolean {
-    const c = this.#chunks[id]!;
-    const offset = this.#offsets[id]!;
+    const c = this.#places[2 * id]!;
+    const offset = this.#places[2 * id + 1]!;
     const keyWord = this.#arena.words[c]![(offset >>> 2) + KEY]!;
     return textIs(this.#arena.bytes[c]!, keyWord, offset + HEADER_BYTES, key);
   }
 
+  /** Puts entry `id`, of hash `h`, in the first free bucket of its probe run. */
+  #place(h: number, id: number): void {
+    const mask = this.#mask;
+    let b = h & mask;
+    while (this.#index[b] !== 0) b = (b + 1) & mask;
+    this.#index[b] = (h & ~mask) | (id + 1);
+  }
+
   /** Reserves a record for entry `id` and writes its header; returns the chunk (texts go after the header). */
-  #place(id: number, keyWord: number, valueWord: number, size: number): RawBuffer {
+  #record(id: number, keyWord: number, valueWord: number, size: number): RawBuffer {
     const arena = this.#arena;
     arena.alloc(size);
     const words = arena.words[arena.chunk]!;
@@ -186,8 +208,8 @@ export class SlabTable {
     words[w + KEY] = keyWord;
     words[w + VALUE] = valueWord;
     words[w + SIZE] = size;
-    this.#chunks[id] = arena.chunk;
-    this.#offsets[id] = arena.offset;
+    this.#places[2 * id] = arena.chunk;
+    this.#places[2 * id + 1] = arena.offset;
     return arena.bytes[arena.chunk] as RawBuffer;
   }
 
@@ -211,8 +233,7 @@ export class SlabTable {
     if (id === this.#hashes.length) {
       const n = Math.ceil(id * 1.5);
       this.#hashes = grown(this.#hashes, new Uint32Array(n));
-      this.#chunks = grown(this.#chunks, new Int32Array(n).fill(-1));
-      this.#offsets = grown(this.#offsets, new Uint32Array(n));
+      this.#places = grown(this.#places, new Int32Array(2 * n).fill(-1));
       this.#versions = grown(this.#versions, new Float64Array(n));
     }
     return id;
@@ -221,11 +242,7 @@ export class SlabTable {
   #reindex(buckets: number): void {
     this.#index = new Int32Array(buckets);
     this.#mask = buckets - 1;
-    for (const id of this.ids()) {
-      let b = this.#hashes[id]! & this.#mask;
-      while (this.#index[b] !== 0) b = (b + 1) & this.#mask;
-      this.#index[b] = id + 1;
-    }
+    for (const id of this.ids()) this.#place(this.#hashes[id]!, id);
   }
 
   /** Moves the live records out of every chunk the arena found mostly dead, and releases those chunks. */
@@ -236,12 +253,12 @@ export class SlabTable {
       const words = arena.words[c]!;
       for (let offset = 0; offset < arena.used[c]!; offset += words[(offset >>> 2) + SIZE]!) {
         const id = words[(offset >>> 2) + ID]!;
-        if (this.#chunks[id] !== c || this.#offsets[id] !== offset) continue; // dead: deleted or moved
+        if (this.#places[2 * id] !== c || this.#places[2 * id + 1] !== offset) continue; // dead: deleted or moved
         const size = words[(offset >>> 2) + SIZE]!;
         arena.alloc(size);
         arena.bytes[arena.chunk]!.set(from.subarray(offset, offset + size), arena.offset);
-        this.#chunks[id] = arena.chunk;
-        this.#offsets[id] = arena.offset;
+        this.#places[2 * id] = arena.chunk;
+        this.#places[2 * id + 1] = arena.offset;
       }
       arena.release(c);
     }
