@@ -3,8 +3,14 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createPlacement } from "@zkv/hashring";
 import { ClusterSettings } from "@zkv/membership";
-import { freePortRange, freePorts, startTestConsul, type TestConsul } from "@zkv/membership/testing";
-import { ExitCode, type Reply } from "@zkv/protocol";
+import {
+  eventually,
+  freePortRange,
+  freePorts,
+  startTestConsul,
+  type TestConsul,
+} from "@zkv/membership/testing";
+import { ErrorCode, ExitCode, type Reply } from "@zkv/protocol";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { startZkvCluster } from "../src/testing/index.js";
 import { IdDealer, runServer, type ServerProcess, startNode } from "./support/processes.js";
@@ -31,15 +37,23 @@ function ok(reply: Reply): boolean {
 }
 
 /** Which of `keys` the node on `port` holds with value `v:<key>`, read in BATCHes of 1000. */
+/**
+ * The keys that read back with their value. A node answers PING before it has read the cluster's
+ * placement from Consul and TRY_AGAIN to key ops until then (slow under load): asked again, as a
+ * client would, for up to 30 s.
+ */
 async function present(port: number, keys: readonly string[]): Promise<Set<string>> {
   const d = dealer(port);
   const found = new Set<string>();
   for (let i = 0; i < keys.length; i += 1000) {
     const chunk = keys.slice(i, i + 1000);
-    const reply = (await d.request({ op: "BATCH", ops: chunk.map((key) => ({ op: "GET_ONE", key })) })) as {
-      results: Array<{ key?: string; value?: string }>;
-    };
-    reply.results.forEach((r, j) => {
+    const ops = chunk.map((key) => ({ op: "GET_ONE", key }));
+    type Result = { key?: string; value?: string; error?: { code: string } };
+    const results = (await eventually(async (): Promise<Result[] | false> => {
+      const reply = (await d.request({ op: "BATCH", ops })) as { results: Result[] };
+      return reply.results.some((r) => r.error?.code === ErrorCode.TRY_AGAIN) ? false : reply.results;
+    }, 30_000)) as Result[]; // eventually() resolves only to a truthy value
+    results.forEach((r, j) => {
       if (r.value === `v:${chunk[j]}`) found.add(chunk[j]!);
     });
   }
