@@ -1,41 +1,25 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
-import type { RootDatabase } from "lmdb";
-
-/** The tables a logged write goes to: LMDB's `data`, `long` and `hints`. */
-export const DATA_TABLE = 0;
-export const LONG_TABLE = 1;
-export const HINTS_TABLE = 2;
-const TABLE_NAMES = ["data", "long", "hints"] as const;
-/** How the hints table is opened, by the store and by a replay alike. */
-export const HINTS_TABLE_OPTIONS = {
-  name: TABLE_NAMES[HINTS_TABLE],
-  keyEncoding: "binary",
-  encoding: "binary",
-} as const;
-
-/** One engine write as logged: its table, its key as stored, and its record (undefined: a removal). */
-export interface LoggedWrite {
-  readonly table: number;
-  readonly key: Buffer;
-  readonly record: Buffer | undefined;
-}
+import { keyBytes, maxValueBytes, writeKeyAt, writeValueAt } from "./record.js";
+import {
+  DATA_TABLE,
+  FRAME_START,
+  type LoggedBytes,
+  type LoggedWrite,
+  parseFrames,
+  sealFrame,
+  visitFrames,
+  WRITE_FIXED,
+} from "./write-log-frames.js";
 
 /** The log's two files: one takes writes while the other waits to be emptied. */
 const FILES = ["batch-0.log", "batch-1.log"] as const;
-/** Writes are framed into a buffer of this size, reused from one flush to the next. */
+/** Writes are framed into buffers of this size, reused once the engine has them. */
 const BUFFER_BYTES = 1024 * 1024;
 /** Size past which writes move to the other file (once it is empty). */
 const ROTATE_BYTES = 16 * 1024 * 1024;
-/**
- * A flush is one frame: body length (u32), CRC-32 of the body (u32), then the body: the flush
- * number (f64) and its writes, each table (u8), key length (u32), key, record length (i32, -1:
- * a removal), record.
- */
-const FRAME_HEADER = 8;
-const FLUSH_NUMBER = 8;
-const WRITE_FIXED = 1 + 4 + 4;
+
+export type { LoggedBytes, LoggedWrite } from "./write-log-frames.js";
 
 /**
  * `--fsync batch`'s write-ahead log: every write the store hands its engine is also appended
@@ -54,10 +38,24 @@ export class WriteLog {
   readonly #last: number[] = [0, 0];
   #active = 0;
   #flushes: number;
-  /** Frames appended since the last flush: in #buffer up to #used, and buffers filled before it. */
+  /**
+   * Writes are laid into #buffer up to #used; the frame being appended starts at #frame (-1:
+   * none). Flushed frames stay, from #undrained on (and in #older, for earlier buffers), until
+   * drain() hands them to the engine: the log's bytes are the only copy a write has until then.
+   */
   #buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
   #used = 0;
-  #full: Buffer[] = [];
+  #frame = -1;
+  #undrained = 0;
+  #older: Array<{ bytes: Buffer; start: number; end: number }> = [];
+  readonly #cursor: LoggedBytes = {
+    bytes: this.#buffer,
+    table: 0,
+    keyStart: 0,
+    keyEnd: 0,
+    recordStart: 0,
+    recordEnd: 0,
+  };
 
   private constructor(
     fds: number[],
@@ -84,7 +82,7 @@ export class WriteLog {
       fds.push(fd);
       const bytes = readFileSync(path);
       sizes.push(bytes.length);
-      found.push(...parse(bytes));
+      found.push(...parseFrames(bytes));
     }
     // Each flush went whole to one file; a stable sort keeps a flush's writes in their order.
     found.sort((a, b) => a.flush - b.flush);
@@ -94,10 +92,7 @@ export class WriteLog {
 
   /** Adds one write to the next flush. */
   append(table: number, key: Buffer, record: Buffer | undefined): void {
-    const size = WRITE_FIXED + key.length + (record?.length ?? 0);
-    if (this.#used === 0 && this.#full.length === 0) this.#used = FRAME_HEADER + FLUSH_NUMBER; // room for the header
-    if (this.#used + size > this.#buffer.length) this.#grow(size);
-    const frame = this.#buffer;
+    const frame = this.#room(WRITE_FIXED + key.length + (record?.length ?? 0));
     let at = frame.writeUInt8(table, this.#used);
     at = frame.writeUInt32LE(key.length, at);
     frame.set(key, at);
@@ -109,6 +104,22 @@ export class WriteLog {
     this.#used = at;
   }
 
+  /**
+   * Adds a value's write to the `data` table to the next flush, encoded straight into the log
+   * (the same bytes as append(DATA_TABLE, encodeKey(key), encodeValue(...)), without those two
+   * Buffers). The key's encoding must fit the table (MAX_DIRECT_KEY_BYTES).
+   */
+  appendValue(key: string, value: string, version: number, expiresAt: number | undefined): void {
+    const frame = this.#room(WRITE_FIXED + keyBytes(key) + maxValueBytes(value, expiresAt));
+    frame[this.#used] = DATA_TABLE;
+    const keyAt = this.#used + 5;
+    const keyEnd = writeKeyAt(key, frame, keyAt);
+    frame.writeUInt32LE(keyEnd - keyAt, this.#used + 1);
+    const end = writeValueAt(frame, keyEnd + 4, value, version, expiresAt);
+    frame.writeInt32LE(end - keyEnd - 4, keyEnd);
+    this.#used = end;
+  }
+
   /** The number of the last flush: every write appended before it is in the OS. */
   get flushed(): number {
     return this.#flushes;
@@ -116,39 +127,79 @@ export class WriteLog {
 
   /** True when writes were appended since the last flush. */
   get dirty(): boolean {
-    return this.#used > 0 || this.#full.length > 0;
+    return this.#frame >= 0;
   }
 
   /**
-   * Puts every write appended so far into the OS as one frame (one write() call; the buffer is
-   * then reused) and returns its flush number, for release(); 0 when there was nothing to write.
-   * Throws what the write threw.
+   * Puts every write appended so far into the OS as one frame (one write() call) and returns its
+   * flush number, for release(); 0 when there was nothing to write. Throws what the write threw
+   * (the frame is then dropped: its writes were never acknowledged).
    */
   flush(): number {
-    if (!this.dirty) return 0;
+    if (this.#frame < 0) return 0;
     const other = 1 - this.#active;
     if (this.#sizes[this.#active]! >= this.rotateBytes && this.#sizes[other] === 0) this.#active = other;
-    const current = this.#buffer.subarray(0, this.#used);
-    const bytes = this.#full.length === 0 ? current : Buffer.concat([...this.#full, current]);
-    this.#full = [];
-    this.#used = 0;
+    const bytes = this.#buffer.subarray(this.#frame, this.#used);
     const flush = this.#flushes + 1;
-    bytes.writeUInt32LE(bytes.length - FRAME_HEADER, 0);
-    bytes.writeDoubleLE(flush, FRAME_HEADER);
-    bytes.writeUInt32LE(crc32(bytes.subarray(FRAME_HEADER)), 4);
-    const written = writeSync(this.#fds[this.#active]!, bytes);
-    if (written !== bytes.length)
-      throw new Error(`write-ahead log: wrote ${written} of ${bytes.length} bytes`);
+    sealFrame(bytes, flush);
+    let written: number;
+    try {
+      written = writeSync(this.#fds[this.#active]!, bytes);
+      if (written !== bytes.length)
+        throw new Error(`write-ahead log: wrote ${written} of ${bytes.length} bytes`);
+    } catch (err) {
+      this.#used = this.#frame;
+      this.#frame = -1;
+      throw err;
+    }
+    this.#frame = -1;
     this.#sizes[this.#active]! += written;
     this.#last[this.#active] = this.#flushes = flush;
     return flush;
   }
 
-  /** Sets the frames so far aside and starts a buffer with room for `size` more. */
+  /**
+   * Shows `visit` every write flushed since the last drain, oldest first, then lets go of them
+   * (their bytes are reused): the engine must have copied what it needs by the time visit
+   * returns. `visit` is shown one LoggedBytes object, updated from write to write.
+   */
+  drain(visit: (write: LoggedBytes) => void): void {
+    const older = this.#older;
+    const end = this.#frame < 0 ? this.#used : this.#frame;
+    try {
+      for (const { bytes, start, end } of older) visitFrames(bytes, start, end, this.#cursor, visit);
+      visitFrames(this.#buffer, this.#undrained, end, this.#cursor, visit);
+    } finally {
+      this.#older = [];
+      if (this.#frame < 0) this.#used = 0; // nothing kept: the buffer starts over
+      this.#undrained = Math.max(this.#frame, 0); // an open frame is drained next time
+    }
+  }
+
+  /** The buffer, with room at #used for one write of `size` bytes in an open frame. */
+  #room(size: number): Buffer {
+    if (this.#frame < 0) {
+      if (this.#used + FRAME_START + size > this.#buffer.length) this.#grow(FRAME_START + size);
+      this.#frame = this.#used;
+      this.#used += FRAME_START;
+    } else if (this.#used + size > this.#buffer.length) this.#grow(size);
+    return this.#buffer;
+  }
+
+  /**
+   * Moves to a new buffer with room for `size` more bytes, carrying the open frame over (a frame
+   * is one write() call); the flushed frames not yet drained stay where they are, in #older.
+   */
   #grow(size: number): void {
-    if (this.#used > 0) this.#full.push(this.#buffer.subarray(0, this.#used));
-    this.#buffer = Buffer.allocUnsafeSlow(Math.max(BUFFER_BYTES, size));
-    this.#used = 0;
+    const old = this.#buffer;
+    const open = this.#frame < 0 ? this.#used : this.#frame;
+    if (open > this.#undrained) this.#older.push({ bytes: old, start: this.#undrained, end: open });
+    const carried = this.#used - open;
+    this.#buffer = Buffer.allocUnsafeSlow(Math.max(BUFFER_BYTES, carried + size));
+    old.copy(this.#buffer, 0, open, this.#used);
+    if (this.#frame >= 0) this.#frame = 0;
+    this.#used = carried;
+    this.#undrained = 0;
   }
 
   /** The engine has flushed every write up to flush number `upTo`: files holding nothing newer are emptied. */
@@ -170,58 +221,4 @@ export class WriteLog {
   shut(): void {
     for (const fd of this.#fds) closeSync(fd);
   }
-}
-
-/**
- * Applies a write-ahead log's writes to LMDB in one transaction and waits for it to be fsynced,
- * so the log can be emptied: they are the suffix of LMDB's own writes that it may have lost, in
- * order, so replaying all of them, even those it has, ends in the state the writes left.
- */
-export async function replay(
-  root: RootDatabase<Buffer, Buffer>,
-  writes: readonly LoggedWrite[],
-): Promise<void> {
-  if (writes.length === 0) return;
-  const tables = TABLE_NAMES.map((name) =>
-    root.openDB<Buffer, Buffer>({ name, keyEncoding: "binary", encoding: "binary" }),
-  );
-  await root.transaction(() => {
-    for (const { table, key, record } of writes) {
-      const db = tables[table]!;
-      if (record === undefined) db.removeSync(key);
-      else db.putSync(key, record);
-    }
-  });
-  await root.flushed;
-}
-
-/** The writes of one file's frames, in order, up to the first frame that is torn or corrupt. */
-function parse(bytes: Buffer): Array<{ flush: number; write: LoggedWrite }> {
-  const out: Array<{ flush: number; write: LoggedWrite }> = [];
-  let at = 0;
-  while (at + FRAME_HEADER + FLUSH_NUMBER <= bytes.length) {
-    const end = at + FRAME_HEADER + bytes.readUInt32LE(at);
-    if (end > bytes.length || crc32(bytes.subarray(at + FRAME_HEADER, end)) !== bytes.readUInt32LE(at + 4))
-      break;
-    const flush = bytes.readDoubleLE(at + FRAME_HEADER);
-    const writes: Array<{ flush: number; write: LoggedWrite }> = [];
-    let w = at + FRAME_HEADER + FLUSH_NUMBER;
-    while (w + WRITE_FIXED <= end) {
-      const table = bytes.readUInt8(w);
-      const keyLength = bytes.readUInt32LE(w + 1);
-      if (w + WRITE_FIXED + keyLength > end) break;
-      const key = Buffer.from(bytes.subarray(w + 5, w + 5 + keyLength));
-      const recordLength = bytes.readInt32LE(w + 5 + keyLength);
-      const recordAt = w + WRITE_FIXED + keyLength;
-      if (recordAt + Math.max(0, recordLength) > end) break;
-      const record =
-        recordLength < 0 ? undefined : Buffer.from(bytes.subarray(recordAt, recordAt + recordLength));
-      writes.push({ flush, write: { table, key, record } });
-      w = recordAt + Math.max(0, recordLength);
-    }
-    if (w !== end) break; // a frame that does not add up is as good as torn
-    out.push(...writes);
-    at = end;
-  }
-  return out;
 }
