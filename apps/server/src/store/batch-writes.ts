@@ -1,4 +1,5 @@
-import type { LoggedBytes, WriteLog } from "./write-log.js";
+import type { LogEngine } from "./log-buffer.js";
+import type { WriteLog } from "./write-log.js";
 
 /**
  * Under `batch`, how long LMDB's writes are gathered into one commit (and one fsync). The log
@@ -7,17 +8,7 @@ import type { LoggedBytes, WriteLog } from "./write-log.js";
 const BATCH_COMMIT_MS = 20;
 
 /** What BatchWrites needs of its store. */
-export interface BatchEngine {
-  /**
-   * Commits, in one LMDB transaction before it returns, every write `drain` shows (the log's,
-   * in its buffers: LMDB copies them); throws what the commit threw.
-   */
-  commit(drain: (visit: (write: LoggedBytes) => void) => void): void;
-  /** fsyncs everything committed so far (LMDB's env sync, off the main thread). */
-  syncDisk(): Promise<void>;
-  /** Told of a log write or a commit that failed; the store fails its sync() from then on. */
-  fail(err: unknown): void;
-}
+export type BatchEngine = LogEngine;
 
 /**
  * `--fsync batch`'s side of a DurableStore: every write goes to the write-ahead log first, which

@@ -1,9 +1,11 @@
 import type { RootDatabase } from "lmdb";
+import { AlwaysWrites } from "./always-writes.js";
 import { BatchWrites } from "./batch-writes.js";
 import { openDataDir } from "./data-dir-engine.js";
 import { StoreClosedError } from "./errors.js";
 import { type HintLog, HintTable } from "./hint-table.js";
 import { LmdbTables } from "./lmdb-tables.js";
+import type { LogEngine } from "./log-buffer.js";
 import type { DataDirLock } from "./lock.js";
 import { MemoryStore } from "./memory-store.js";
 import {
@@ -51,10 +53,14 @@ export class DurableStore implements Store {
   /** `data` holds keys up to MAX_DIRECT_KEY_BYTES, by their encoding (in UTF-16 order); `long` the rest. */
   readonly #tables: LmdbTables;
   readonly #options: DurableStoreOptions;
-  /** The commit the latest write joined (lmdb-js shares one promise per transaction). */
-  #last: (Promise<boolean> & { flushed?: Promise<void> }) | undefined;
+  /** `off` only: the commit the latest write joined (lmdb-js shares one promise per transaction). */
+  #last: Promise<boolean> | undefined;
   /** `batch` only: the write-ahead log in front of LMDB. */
   readonly #batch: BatchWrites | undefined;
+  /** `always` only: the group commit. */
+  readonly #always: AlwaysWrites | undefined;
+  /** Where writes go under `batch` and `always`: laid out in a LogBuffer, LMDB commits from it. */
+  readonly #logged: BatchWrites | AlwaysWrites | undefined;
   #failure: unknown;
   #closing: Promise<void> | undefined;
   #hints: HintTable | undefined;
@@ -67,13 +73,14 @@ export class DurableStore implements Store {
   ) {
     this.#options = options;
     this.#tables = new LmdbTables(root);
-    this.#batch =
-      log &&
-      new BatchWrites(log, {
-        commit: (drain) => this.#tables.commitLogged(drain),
-        syncDisk: () => this.#tables.syncDisk(),
-        fail: (err) => this.#fail(err),
-      });
+    const engine: LogEngine = {
+      commit: (drain) => this.#tables.commitLogged(drain),
+      syncDisk: () => this.#tables.syncDisk(),
+      fail: (err) => this.#fail(err),
+    };
+    this.#batch = log && new BatchWrites(log, engine);
+    this.#always = options.fsync === "always" ? new AlwaysWrites(engine) : undefined;
+    this.#logged = this.#batch ?? this.#always;
     this.#mem = new MemoryStore(options.now ? { now: options.now } : {});
     this.#lock = lock;
     this.#root = root;
@@ -174,10 +181,10 @@ export class DurableStore implements Store {
     return gone.length;
   }
 
-  /** Under `batch`, a value with a short key goes into the log as it is, with no Buffer of its own. */
+  /** Under `batch` and `always`, a value with a short key is laid into a LogBuffer as it is, with no Buffer of its own. */
   #writeValue(key: string, value: string, version: number, expiresAt: number | undefined): void {
-    if (this.#batch && keyBytes(key) <= MAX_DIRECT_KEY_BYTES)
-      this.#batch.writeValue(key, value, version, expiresAt);
+    if (this.#logged && keyBytes(key) <= MAX_DIRECT_KEY_BYTES)
+      this.#logged.writeValue(key, value, version, expiresAt);
     else this.#write(key, encodeValue(value, version, expiresAt));
   }
 
@@ -189,7 +196,7 @@ export class DurableStore implements Store {
 
   /** One write (record undefined: a removal) to LMDB, and under `batch` to the log first. */
   #engineWrite(table: number, key: Buffer, record: Buffer | undefined): void {
-    if (this.#batch) this.#batch.write(table, key, record);
+    if (this.#logged) this.#logged.write(table, key, record);
     else this.#track(this.#tables.write(table, key, record));
   }
 
@@ -222,9 +229,7 @@ export class DurableStore implements Store {
     if (this.#closing !== undefined) throw new StoreClosedError("sync");
     this.#batch?.flush();
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const last = this.#last;
-    if (this.#options.fsync !== "always" || last === undefined) return undefined;
-    return (last.flushed ?? last).then(() => {});
+    return this.#always?.sync();
   }
 
   /**
@@ -236,6 +241,7 @@ export class DurableStore implements Store {
     this.#closing ??= this.#mem.close().then(async () => {
       try {
         await this.#batch?.close(() => this.#failure !== undefined);
+        await this.#always?.close();
       } finally {
         await this.#root.close().finally(() => this.#lock.release());
       }

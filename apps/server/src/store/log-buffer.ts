@@ -1,6 +1,19 @@
 import { keyBytes, maxValueBytes, writeKeyAt, writeValueAt } from "./record.js";
 import { DATA_TABLE, FRAME_START, type LoggedBytes, visitFrames, WRITE_FIXED } from "./write-log-frames.js";
 
+/** What commits a LogBuffer's writes to LMDB, and makes them durable: the store's side. */
+export interface LogEngine {
+  /**
+   * Commits, in one LMDB transaction before it returns, every write `drain` shows (in the
+   * buffer's bytes: LMDB copies them); throws what the commit threw.
+   */
+  commit(drain: (visit: (write: LoggedBytes) => void) => void): void;
+  /** fsyncs everything committed so far (LMDB's env sync, off the main thread). */
+  syncDisk(): Promise<void>;
+  /** Told of a log write, a commit or an fsync that failed; the store fails its sync() from then on. */
+  fail(err: unknown): void;
+}
+
 /** Writes are framed into buffers of this size, reused once the engine has them. */
 const BUFFER_BYTES = 1024 * 1024;
 
