@@ -52,6 +52,7 @@ export class AlwaysWrites {
 
   /** Resolves once every write made so far is committed and fsynced; undefined when they are. */
   sync(): Promise<void> | undefined {
+    this.#buffer.closeFrame(); // one frame per request: a frame is copied whole when it outgrows its buffer
     if (this.#waiting) {
       this.#next ??= group();
       return this.#next.done;

@@ -133,7 +133,8 @@ export class LogBuffer {
     const open = this.#frame < 0 ? this.#used : this.#frame;
     if (open > this.#undrained) this.#older.push({ bytes: old, start: this.#undrained, end: open });
     const carried = this.#used - open;
-    this.#buffer = Buffer.allocUnsafeSlow(Math.max(BUFFER_BYTES, carried + size));
+    // Twice what the open frame needs: a frame outgrowing its buffer is copied a few times, not once a write.
+    this.#buffer = Buffer.allocUnsafeSlow(Math.max(BUFFER_BYTES, 2 * (carried + size)));
     old.copy(this.#buffer, 0, open, this.#used);
     if (this.#frame >= 0) this.#frame = 0;
     this.#used = carried;
