@@ -5,8 +5,8 @@ import { openDataDir } from "./data-dir-engine.js";
 import { StoreClosedError } from "./errors.js";
 import { type HintLog, HintTable } from "./hint-table.js";
 import { LmdbTables } from "./lmdb-tables.js";
-import type { LogEngine } from "./log-buffer.js";
 import type { DataDirLock } from "./lock.js";
+import type { LogEngine } from "./log-buffer.js";
 import { MemoryStore } from "./memory-store.js";
 import {
   decodeKey,
