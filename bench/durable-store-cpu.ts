@@ -1,5 +1,5 @@
 /**
- * `node --import tsx bench/durable-store-cpu.ts [--keys N] [--fsync batch|always|off|memory]`: what a
+ * `node --import tsx bench/durable-store-cpu.ts [--keys N] [--fsync batch|always|off|memory] [--src DIR]`: what a
  * durable store costs per put, in process (no sockets): CPU of every thread (process.cpuUsage) per
  * put of a 16-byte key and a 100-byte value, in messages of 1000 puts and a sync() each, as a bulk
  * load's BATCHes arrive, until every write is committed and fsynced (close()).
@@ -7,23 +7,26 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { parseArgs } from "node:util";
 import type { Store } from "../apps/server/src/store/store.js";
 
-const args = process.argv.slice(2);
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-};
-const keys = Number(flag("--keys") ?? 500_000);
-// --src DIR: another checkout's store (to compare a change against main, in alternation).
-const src = flag("--src") ?? "../apps/server/src/store";
+const { values: options } = parseArgs({
+  options: {
+    keys: { type: "string", default: "500000" },
+    fsync: { type: "string", default: "batch" },
+    // Another checkout's store, to compare a change against main in alternation.
+    src: { type: "string", default: "../apps/server/src/store" },
+  },
+});
+const keys = Number(options.keys);
+const src = options.src;
 const { DurableStore } = (await import(
   `${src}/durable-store.js`
 )) as typeof import("../apps/server/src/store/durable-store.js");
 const { MemoryStore } = (await import(
   `${src}/memory-store.js`
 )) as typeof import("../apps/server/src/store/memory-store.js");
-const fsync = (flag("--fsync") ?? "batch") as "batch" | "always" | "off" | "memory";
+const fsync = options.fsync as "batch" | "always" | "off" | "memory";
 const PER_MESSAGE = 1000;
 const dir = mkdtempSync(join(tmpdir(), "zkv-durable-cpu-"));
 const key = (i: number) => `key:${String(i).padStart(12, "0")}`;
