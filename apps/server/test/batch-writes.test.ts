@@ -2,21 +2,20 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { type BatchEngine, BatchWrites, type Commit } from "../src/store/batch-writes.js";
+import { type BatchEngine, BatchWrites } from "../src/store/batch-writes.js";
 import { WriteLog } from "../src/store/write-log.js";
 
 const root = mkdtempSync(join(tmpdir(), "zkv-batch-writes-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.useRealTimers());
 
-/** An engine whose commits resolve at once and whose disk sync waits until told. */
+/** An engine whose commits are done when they return and whose disk sync waits until told. */
 function engineWithHeldSync() {
   const applied: string[] = [];
   let finishSync: () => void = () => {};
   let syncs = 0;
   const engine: BatchEngine = {
-    write: (_table, key) => void applied.push(key.toString()),
-    lastCommit: () => Promise.resolve(true) as Commit,
+    commit: (drain) => drain((w) => void applied.push(w.bytes.toString("latin1", w.keyStart, w.keyEnd))),
     syncDisk: () => {
       syncs++;
       return new Promise<void>((resolve) => {
@@ -48,5 +47,27 @@ describe("BatchWrites (--fsync batch)", () => {
     await vi.advanceTimersByTimeAsync(0);
     expect(release).toHaveBeenCalledWith(log.flushed);
     log.shut();
+  });
+
+  it("keeps the log's writes, to be replayed, when LMDB's commit of them fails, and says so", async () => {
+    vi.useFakeTimers();
+    const dir = mkdtempSync(join(root, "run-"));
+    const { log } = WriteLog.open(dir);
+    const failures: unknown[] = [];
+    const batch = new BatchWrites(log, {
+      commit: () => {
+        throw new Error("MDB_MAP_FULL");
+      },
+      syncDisk: () => Promise.resolve(),
+      fail: (err) => void failures.push(err),
+    });
+    batch.write(0, Buffer.from("a"), Buffer.from("v"));
+    batch.flush();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(failures).toEqual([new Error("MDB_MAP_FULL")]);
+    await batch.close(() => failures.length > 0);
+    const reopened = WriteLog.open(dir);
+    reopened.log.shut();
+    expect(reopened.writes).toEqual([{ table: 0, key: Buffer.from("a"), record: Buffer.from("v") }]);
   });
 });

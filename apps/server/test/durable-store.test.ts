@@ -96,6 +96,33 @@ describe("DurableStore sync", () => {
     expect([...again.scan(undefined)]).toEqual([expect.objectContaining({ key: "k", value: "v" })]);
   });
 
+  it("with batch, what LMDB commits from the log comes back whole: versions, expiries, tombstones", async () => {
+    const dir = nextDir();
+    const store = await open(dir, "batch");
+    const later = Date.now() + 3_600_000;
+    const entries = new Map<string, { value: string; version: number; expiresAt?: number }>();
+    for (let i = 0; i < 300; i++) {
+      const key = i % 3 === 0 ? `é-${i}` : `k${i}`;
+      const value = `${"v".repeat(i)}\u{1f600}${i}`;
+      const expiresAt = i % 2 === 0 ? later + i : undefined;
+      const version = store.put(key, value, expiresAt);
+      entries.set(key, { value, version, ...(expiresAt === undefined ? {} : { expiresAt }) });
+      if (i % 100 === 99) await new Promise((r) => setTimeout(r, 50)); // past a commit window
+    }
+    // Copies from a replica: a deletion and a newer value, at versions above the keys' own.
+    const gone = entries.get("k1")!.version + 1;
+    const copied = entries.get("k2")!.version + 1;
+    expect(store.apply("k1", { value: undefined, version: gone })).toBe(true);
+    expect(store.apply("k2", { value: "copy", version: copied })).toBe(true);
+    entries.delete("k1");
+    entries.set("k2", { value: "copy", version: copied });
+    await store.close();
+    const again = await open(dir);
+    expect(again.size).toBe(entries.size);
+    for (const [key, entry] of entries) expect(again.entry(key)).toEqual(entry);
+    expect(again.copy("k1")).toEqual({ value: undefined, version: gone });
+  });
+
   it("with off, sync() never makes anyone wait", async () => {
     const store = await open(nextDir(), "off");
     store.put("k", "v");

@@ -9,7 +9,16 @@ import {
   RecordFormatError,
   RecordKind,
 } from "../src/store/index.js";
-import { decodeLongEntry, encodeLongEntry, longKey, MAX_DIRECT_KEY_BYTES } from "../src/store/record.js";
+import {
+  decodeLongEntry,
+  encodeLongEntry,
+  keyBytes,
+  longKey,
+  MAX_DIRECT_KEY_BYTES,
+  maxValueBytes,
+  writeKeyAt,
+  writeValueAt,
+} from "../src/store/record.js";
 
 describe("record format", () => {
   it("lays a value out as [kind 0][float64 version BE][UTF-8 value]", () => {
@@ -86,6 +95,35 @@ describe("key encoding", () => {
     const keys = ["\uffff", "\u{1f600}", "é", "a", "", "ab", "\ud800"];
     const byBytes = [...keys].sort((a, b) => Buffer.compare(encodeKey(a), encodeKey(b)));
     expect(byBytes).toEqual([...keys].sort());
+  });
+});
+
+describe("records laid into a larger buffer (the write-ahead log's)", () => {
+  const expiry = fc.option(fc.double({ min: 0, max: 1e15, noNaN: true }), { nil: undefined });
+  it("are the bytes encodeKey and encodeValue make, whatever the text, and end where they say", () => {
+    fc.assert(
+      // Any UTF-16 code units, lone surrogates included (UTF-8 turns them into U+FFFD's 3 bytes).
+      fc.property(
+        units,
+        units,
+        fc.double({ noNaN: true }),
+        expiry,
+        fc.nat(64),
+        (key, value, version, expiresAt, at) => {
+          const out = Buffer.alloc(at + keyBytes(key) + maxValueBytes(value, expiresAt), 0xee);
+          const keyEnd = writeKeyAt(key, out, at);
+          expect(out.subarray(at, keyEnd).equals(encodeKey(key))).toBe(true);
+          const end = writeValueAt(out, keyEnd, value, version, expiresAt);
+          const header = Buffer.alloc(expiresAt === undefined ? 9 : 17);
+          header[0] = expiresAt === undefined ? 0 : 2;
+          header.writeDoubleBE(version, 1);
+          if (expiresAt !== undefined) header.writeDoubleBE(expiresAt, 9);
+          const reference = Buffer.concat([header, Buffer.from(value, "utf8")]);
+          expect(out.subarray(keyEnd, end).equals(reference)).toBe(true);
+          expect(encodeValue(value, version, expiresAt).equals(reference)).toBe(true);
+        },
+      ),
+    );
   });
 });
 

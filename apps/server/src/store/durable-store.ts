@@ -1,10 +1,12 @@
-import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { type Database, open, type RootDatabase } from "lmdb";
-import { BatchWrites, type Commit } from "./batch-writes.js";
-import { DataDirError, StoreClosedError } from "./errors.js";
+import type { RootDatabase } from "lmdb";
+import { AlwaysWrites } from "./always-writes.js";
+import { BatchWrites } from "./batch-writes.js";
+import { openDataDir } from "./data-dir-engine.js";
+import { StoreClosedError } from "./errors.js";
 import { type HintLog, HintTable } from "./hint-table.js";
-import { DataDirLock } from "./lock.js";
+import { LmdbTables } from "./lmdb-tables.js";
+import type { DataDirLock } from "./lock.js";
+import type { LogEngine } from "./log-buffer.js";
 import { MemoryStore } from "./memory-store.js";
 import {
   decodeKey,
@@ -14,6 +16,7 @@ import {
   encodeLongEntry,
   encodeTombstone,
   encodeValue,
+  keyBytes,
   longKey,
   MAX_DIRECT_KEY_BYTES,
   RecordKind,
@@ -21,14 +24,8 @@ import {
 import type { Entry, Store, StoredEntry } from "./store.js";
 import type { SyncPolicy } from "./sync-policy.js";
 import { type HybridClock, supersedes, type Versioned } from "./versions.js";
-import {
-  DATA_TABLE as DATA,
-  HINTS_TABLE as HINTS,
-  HINTS_TABLE_OPTIONS,
-  LONG_TABLE as LONG,
-  replay,
-  WriteLog,
-} from "./write-log.js";
+import type { WriteLog } from "./write-log.js";
+import { DATA_TABLE as DATA, HINTS_TABLE as HINTS, LONG_TABLE as LONG } from "./write-log-frames.js";
 
 export interface DurableStoreOptions {
   /** This store's own dir (a node uses `<data-dir>/<node-id>`); created when missing. */
@@ -39,10 +36,6 @@ export interface DurableStoreOptions {
   /** The store's clock, ms since the epoch (default Date.now), for expiry and versions. */
   readonly now?: () => number;
 }
-
-/** The format of the records in a data dir; a dir written in another format is refused. */
-const FORMAT = 1;
-const FORMAT_KEY = Buffer.from("format");
 
 /**
  * Every entry in memory (a MemoryStore answers all reads, at memory speed and in UTF-16 order)
@@ -57,16 +50,17 @@ export class DurableStore implements Store {
   readonly #mem: MemoryStore;
   readonly #lock: DataDirLock;
   readonly #root: RootDatabase<Buffer, Buffer>;
-  /** Keys up to MAX_DIRECT_KEY_BYTES, by their encoding (in UTF-16 order). */
-  readonly #data: Database<Buffer, Buffer>;
-  readonly #long: Database<Buffer, Buffer>;
-  /** The hints table, opened on first use (see hintLog()). */
-  #hintTable: Database<Buffer, Buffer> | undefined;
+  /** `data` holds keys up to MAX_DIRECT_KEY_BYTES, by their encoding (in UTF-16 order); `long` the rest. */
+  readonly #tables: LmdbTables;
   readonly #options: DurableStoreOptions;
-  /** The commit the latest write joined (lmdb-js shares one promise per transaction). */
-  #last: Commit | undefined;
+  /** `off` only: the commit the latest write joined (lmdb-js shares one promise per transaction). */
+  #last: Promise<boolean> | undefined;
   /** `batch` only: the write-ahead log in front of LMDB. */
   readonly #batch: BatchWrites | undefined;
+  /** `always` only: the group commit. */
+  readonly #always: AlwaysWrites | undefined;
+  /** Where writes go under `batch` and `always`: laid out in a LogBuffer, LMDB commits from it. */
+  readonly #logged: BatchWrites | AlwaysWrites | undefined;
   #failure: unknown;
   #closing: Promise<void> | undefined;
   #hints: HintTable | undefined;
@@ -78,87 +72,32 @@ export class DurableStore implements Store {
     log: WriteLog | undefined,
   ) {
     this.#options = options;
-    this.#batch =
-      log &&
-      new BatchWrites(log, {
-        write: (table, key, record) => this.#toEngine(table, key, record),
-        lastCommit: () => this.#last,
-        // lmdb-js's env sync (mdb_env_sync on libuv's thread pool); absent from its type declarations.
-        syncDisk: () =>
-          new Promise((resolve, reject) =>
-            (this.#root as unknown as { sync(done: (err?: unknown) => void): void }).sync((err) =>
-              err ? reject(err) : resolve(),
-            ),
-          ),
-        fail: (err) => this.#fail(err),
-      });
+    this.#tables = new LmdbTables(root);
+    const engine: LogEngine = {
+      commit: (drain) => this.#tables.commitLogged(drain),
+      syncDisk: () => this.#tables.syncDisk(),
+      fail: (err) => this.#fail(err),
+    };
+    this.#batch = log && new BatchWrites(log, engine);
+    this.#always = options.fsync === "always" ? new AlwaysWrites(engine) : undefined;
+    this.#logged = this.#batch ?? this.#always;
     this.#mem = new MemoryStore(options.now ? { now: options.now } : {});
     this.#lock = lock;
     this.#root = root;
-    // Named tables: LMDB keeps their names in the root table, so no data goes there.
-    this.#data = root.openDB<Buffer, Buffer>({ name: "data", keyEncoding: "binary", encoding: "binary" });
-    this.#long = root.openDB<Buffer, Buffer>({ name: "long", keyEncoding: "binary", encoding: "binary" });
   }
 
   /** Locks the dir, opens (or creates) the engine and loads every entry into memory. */
-  static async open(options: DurableStoreOptions): Promise<DurableStore> {
-    const { dir } = options;
-    try {
-      mkdirSync(dir, { recursive: true });
-    } catch (err) {
-      throw new DataDirError("DATA_DIR_UNUSABLE", dir, `cannot create ${dir}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
-    const lock = DataDirLock.acquire(dir);
-    let root: RootDatabase<Buffer, Buffer> | undefined;
-    let log: WriteLog | undefined;
-    try {
-      root = open<Buffer, Buffer>({
-        path: join(dir, "data.mdb"),
-        keyEncoding: "binary",
-        encoding: "binary",
-        compression: false,
-        separateFlushed: true,
-        noSync: options.fsync === "off",
-      });
-      // Under batch the log holds what LMDB may not have yet: replayed (and made durable) first.
-      // It is always opened, so a dir last used with batch gives its log back under any policy.
-      const opened = WriteLog.open(dir);
-      await replay(root, opened.writes);
-      if (options.fsync === "batch") log = opened.log;
-      else opened.log.close();
+  static open(options: DurableStoreOptions): Promise<DurableStore> {
+    return openDataDir(options.dir, options.fsync, ({ lock, root, log }) => {
       const store = new DurableStore(options, lock, root, log);
-      await store.#load();
+      store.#load();
       return store;
-    } catch (err) {
-      log?.shut();
-      await root?.close().catch(() => {});
-      lock.release();
-      if (err instanceof DataDirError) throw err;
-      throw new DataDirError("DATA_DIR_UNUSABLE", dir, `cannot open ${dir}: ${(err as Error).message}`, {
-        cause: err,
-      });
-    }
+    });
   }
 
-  async #load(): Promise<void> {
-    const meta = this.#root.openDB<Buffer, Buffer>({
-      name: "meta",
-      keyEncoding: "binary",
-      encoding: "binary",
-    });
-    const format = meta.get(FORMAT_KEY)?.[0];
-    if (format === undefined) await meta.put(FORMAT_KEY, Buffer.from([FORMAT]));
-    else if (format !== FORMAT) {
-      throw new DataDirError(
-        "DATA_DIR_UNUSABLE",
-        this.#options.dir,
-        `record format ${format}, expected ${FORMAT}`,
-      );
-    }
-    for (const { key, value } of this.#data.getRange({})) this.#restore(decodeKey(key), value);
-    for (const { value } of this.#long.getRange({})) {
+  #load(): void {
+    for (const { key, value } of this.#tables.table(DATA).getRange({})) this.#restore(decodeKey(key), value);
+    for (const { value } of this.#tables.table(LONG).getRange({})) {
       const { key, record } = decodeLongEntry(value);
       this.#restore(key, record);
     }
@@ -189,7 +128,7 @@ export class DurableStore implements Store {
 
   put(key: string, value: string, expiresAt?: number, version?: number): number {
     const v = this.#mem.put(key, value, expiresAt, version);
-    this.#write(key, encodeValue(value, v, expiresAt));
+    this.#writeValue(key, value, v, expiresAt);
     return v;
   }
 
@@ -205,12 +144,8 @@ export class DurableStore implements Store {
   apply(key: string, copy: Versioned): boolean {
     if (!supersedes(copy, this.#mem.copy(key))) return false;
     this.#mem.apply(key, copy);
-    this.#write(
-      key,
-      copy.value === undefined
-        ? encodeTombstone(copy.version)
-        : encodeValue(copy.value, copy.version, copy.expiresAt),
-    );
+    if (copy.value === undefined) this.#write(key, encodeTombstone(copy.version));
+    else this.#writeValue(key, copy.value, copy.version, copy.expiresAt);
     return true;
   }
 
@@ -220,13 +155,10 @@ export class DurableStore implements Store {
 
   /** The node's hints, in a `hints` table beside the data (an older node ignores the table). */
   hintLog(): HintLog {
-    this.#hints ??= new HintTable(this.#hintRows(), (row, value) => this.#engineWrite(HINTS, row, value));
+    this.#hints ??= new HintTable(this.#tables.table(HINTS), (row, value) =>
+      this.#engineWrite(HINTS, row, value),
+    );
     return this.#hints;
-  }
-
-  #hintRows(): Database<Buffer, Buffer> {
-    this.#hintTable ??= this.#root.openDB<Buffer, Buffer>(HINTS_TABLE_OPTIONS);
-    return this.#hintTable;
   }
 
   keys(): Iterable<string> {
@@ -249,6 +181,13 @@ export class DurableStore implements Store {
     return gone.length;
   }
 
+  /** Under `batch` and `always`, a value with a short key is laid into a LogBuffer as it is, with no Buffer of its own. */
+  #writeValue(key: string, value: string, version: number, expiresAt: number | undefined): void {
+    if (this.#logged && keyBytes(key) <= MAX_DIRECT_KEY_BYTES)
+      this.#logged.writeValue(key, value, version, expiresAt);
+    else this.#write(key, encodeValue(value, version, expiresAt));
+  }
+
   #write(key: string, record: Buffer): void {
     const k = encodeKey(key);
     if (k.length <= MAX_DIRECT_KEY_BYTES) this.#engineWrite(DATA, k, record);
@@ -257,13 +196,8 @@ export class DurableStore implements Store {
 
   /** One write (record undefined: a removal) to LMDB, and under `batch` to the log first. */
   #engineWrite(table: number, key: Buffer, record: Buffer | undefined): void {
-    if (this.#batch) this.#batch.write(table, key, record);
-    else this.#toEngine(table, key, record);
-  }
-
-  #toEngine(table: number, key: Buffer, record: Buffer | undefined): void {
-    const db = table === DATA ? this.#data : table === LONG ? this.#long : this.#hintRows();
-    this.#track(record === undefined ? db.remove(key) : db.put(key, record));
+    if (this.#logged) this.#logged.write(table, key, record);
+    else this.#track(this.#tables.write(table, key, record));
   }
 
   delete(key: string): boolean {
@@ -295,9 +229,7 @@ export class DurableStore implements Store {
     if (this.#closing !== undefined) throw new StoreClosedError("sync");
     this.#batch?.flush();
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const last = this.#last;
-    if (this.#options.fsync !== "always" || last === undefined) return undefined;
-    return (last.flushed ?? last).then(() => {});
+    return this.#always?.sync();
   }
 
   /**
@@ -309,6 +241,7 @@ export class DurableStore implements Store {
     this.#closing ??= this.#mem.close().then(async () => {
       try {
         await this.#batch?.close(() => this.#failure !== undefined);
+        await this.#always?.close();
       } finally {
         await this.#root.close().finally(() => this.#lock.release());
       }

@@ -42,13 +42,43 @@ export class RecordFormatError extends Error {
 
 /** A value record: kind 0, or kind 2 when it expires. */
 export function encodeValue(value: string, version = 0, expiresAt?: number): Buffer {
-  const header = expiresAt === undefined ? RECORD_HEADER_BYTES : EXPIRING_HEADER_BYTES;
-  const out = Buffer.allocUnsafe(header + Buffer.byteLength(value));
-  out[0] = expiresAt === undefined ? RecordKind.VALUE : RecordKind.EXPIRING_VALUE;
-  out.writeDoubleBE(version, 1);
-  if (expiresAt !== undefined) out.writeDoubleBE(expiresAt, RECORD_HEADER_BYTES);
-  out.write(value, header, "utf8");
+  const out = Buffer.allocUnsafe(valueHeaderBytes(expiresAt) + Buffer.byteLength(value));
+  writeValueAt(out, 0, value, version, expiresAt);
   return out;
+}
+
+/** Bytes of a value record's header: the kind, the version and, when it expires, the expiry. */
+function valueHeaderBytes(expiresAt: number | undefined): number {
+  return expiresAt === undefined ? RECORD_HEADER_BYTES : EXPIRING_HEADER_BYTES;
+}
+
+/** The most bytes a value record can take (UTF-8 takes at most 3 bytes per UTF-16 unit). */
+export function maxValueBytes(value: string, expiresAt: number | undefined): number {
+  return valueHeaderBytes(expiresAt) + 3 * value.length;
+}
+
+/**
+ * Writes encodeValue's bytes into `out` at `at`, which has room for maxValueBytes: a record laid
+ * straight into a larger buffer (the write-ahead log's), with no Buffer of its own. Returns where
+ * the record ends.
+ */
+export function writeValueAt(
+  out: Buffer,
+  at: number,
+  value: string,
+  version: number,
+  expiresAt: number | undefined,
+): number {
+  out[at] = expiresAt === undefined ? RecordKind.VALUE : RecordKind.EXPIRING_VALUE;
+  out.writeDoubleBE(version, at + 1);
+  if (expiresAt !== undefined) out.writeDoubleBE(expiresAt, at + RECORD_HEADER_BYTES);
+  const start = at + valueHeaderBytes(expiresAt);
+  return start + (out as Utf8Writable).utf8Write(value, start, out.length - start);
+}
+
+/** Node's UTF-8 writer, without write()'s argument handling (there since Node 0.x). */
+interface Utf8Writable extends Buffer {
+  utf8Write(text: string, offset: number, length: number): number;
 }
 
 /** A tombstone record: a deleted key's version. */
@@ -93,22 +123,33 @@ export const USER_KEY_PREFIX = 0x00;
  * (LMDB refuses zero-length keys).
  */
 export function encodeKey(key: string): Buffer {
+  const out = Buffer.allocUnsafe(keyBytes(key));
+  writeKeyAt(key, out, 0);
+  return out;
+}
+
+/** Bytes of a key's encoding. */
+export function keyBytes(key: string): number {
+  return 1 + key.length * 2;
+}
+
+/** Writes encodeKey's bytes into `out` at `at` (room for keyBytes); returns where they end. */
+export function writeKeyAt(key: string, out: Buffer, at: number): number {
   const n = key.length;
-  const out = Buffer.allocUnsafe(1 + n * 2);
-  out[0] = USER_KEY_PREFIX;
+  out[at] = USER_KEY_PREFIX;
   if (n <= SHORT_KEY) {
     // Byte by byte: for a short key cheaper than write() and swap16() on a subarray (a Buffer
     // object more per write, which --fsync batch's bulk load paid for in young-generation GC).
-    for (let i = 0, at = 1; i < n; i++, at += 2) {
+    for (let i = 0, to = at + 1; i < n; i++, to += 2) {
       const unit = key.charCodeAt(i);
-      out[at] = unit >>> 8;
-      out[at + 1] = unit & 0xff;
+      out[to] = unit >>> 8;
+      out[to + 1] = unit & 0xff;
     }
-    return out;
+  } else {
+    out.write(key, at + 1, "utf16le");
+    out.subarray(at + 1, at + 1 + n * 2).swap16();
   }
-  out.write(key, 1, "utf16le");
-  out.subarray(1).swap16();
-  return out;
+  return at + 1 + n * 2;
 }
 
 /** Keys up to this many UTF-16 units are encoded by a loop, longer ones by the native calls. */

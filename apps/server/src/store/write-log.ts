@@ -1,41 +1,14 @@
 import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
 import { join } from "node:path";
-import { crc32 } from "node:zlib";
-import type { RootDatabase } from "lmdb";
-
-/** The tables a logged write goes to: LMDB's `data`, `long` and `hints`. */
-export const DATA_TABLE = 0;
-export const LONG_TABLE = 1;
-export const HINTS_TABLE = 2;
-const TABLE_NAMES = ["data", "long", "hints"] as const;
-/** How the hints table is opened, by the store and by a replay alike. */
-export const HINTS_TABLE_OPTIONS = {
-  name: TABLE_NAMES[HINTS_TABLE],
-  keyEncoding: "binary",
-  encoding: "binary",
-} as const;
-
-/** One engine write as logged: its table, its key as stored, and its record (undefined: a removal). */
-export interface LoggedWrite {
-  readonly table: number;
-  readonly key: Buffer;
-  readonly record: Buffer | undefined;
-}
+import { LogBuffer } from "./log-buffer.js";
+import { type LoggedBytes, type LoggedWrite, parseFrames, sealFrame } from "./write-log-frames.js";
 
 /** The log's two files: one takes writes while the other waits to be emptied. */
 const FILES = ["batch-0.log", "batch-1.log"] as const;
-/** Writes are framed into a buffer of this size, reused from one flush to the next. */
-const BUFFER_BYTES = 1024 * 1024;
 /** Size past which writes move to the other file (once it is empty). */
 const ROTATE_BYTES = 16 * 1024 * 1024;
-/**
- * A flush is one frame: body length (u32), CRC-32 of the body (u32), then the body: the flush
- * number (f64) and its writes, each table (u8), key length (u32), key, record length (i32, -1:
- * a removal), record.
- */
-const FRAME_HEADER = 8;
-const FLUSH_NUMBER = 8;
-const WRITE_FIXED = 1 + 4 + 4;
+
+export type { LoggedBytes, LoggedWrite } from "./write-log-frames.js";
 
 /**
  * `--fsync batch`'s write-ahead log: every write the store hands its engine is also appended
@@ -54,10 +27,8 @@ export class WriteLog {
   readonly #last: number[] = [0, 0];
   #active = 0;
   #flushes: number;
-  /** Frames appended since the last flush: in #buffer up to #used, and buffers filled before it. */
-  #buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
-  #used = 0;
-  #full: Buffer[] = [];
+  /** The writes appended, by frame: one frame per flush, kept until drained. */
+  readonly #buffer = new LogBuffer();
 
   private constructor(
     fds: number[],
@@ -84,7 +55,7 @@ export class WriteLog {
       fds.push(fd);
       const bytes = readFileSync(path);
       sizes.push(bytes.length);
-      found.push(...parse(bytes));
+      found.push(...parseFrames(bytes));
     }
     // Each flush went whole to one file; a stable sort keeps a flush's writes in their order.
     found.sort((a, b) => a.flush - b.flush);
@@ -94,19 +65,12 @@ export class WriteLog {
 
   /** Adds one write to the next flush. */
   append(table: number, key: Buffer, record: Buffer | undefined): void {
-    const size = WRITE_FIXED + key.length + (record?.length ?? 0);
-    if (this.#used === 0 && this.#full.length === 0) this.#used = FRAME_HEADER + FLUSH_NUMBER; // room for the header
-    if (this.#used + size > this.#buffer.length) this.#grow(size);
-    const frame = this.#buffer;
-    let at = frame.writeUInt8(table, this.#used);
-    at = frame.writeUInt32LE(key.length, at);
-    frame.set(key, at);
-    at = frame.writeInt32LE(record === undefined ? -1 : record.length, at + key.length);
-    if (record !== undefined) {
-      frame.set(record, at);
-      at += record.length;
-    }
-    this.#used = at;
+    this.#buffer.append(table, key, record);
+  }
+
+  /** A value's write to the `data` table, encoded straight into the log (LogBuffer.appendValue). */
+  appendValue(key: string, value: string, version: number, expiresAt: number | undefined): void {
+    this.#buffer.appendValue(key, value, version, expiresAt);
   }
 
   /** The number of the last flush: every write appended before it is in the OS. */
@@ -116,39 +80,39 @@ export class WriteLog {
 
   /** True when writes were appended since the last flush. */
   get dirty(): boolean {
-    return this.#used > 0 || this.#full.length > 0;
+    return this.#buffer.open;
   }
 
   /**
-   * Puts every write appended so far into the OS as one frame (one write() call; the buffer is
-   * then reused) and returns its flush number, for release(); 0 when there was nothing to write.
-   * Throws what the write threw.
+   * Puts every write appended so far into the OS as one frame (one write() call) and returns its
+   * flush number, for release(); 0 when there was nothing to write. Throws what the write threw
+   * (the frame is then dropped: its writes were never acknowledged).
    */
   flush(): number {
-    if (!this.dirty) return 0;
+    const bytes = this.#buffer.openFrame();
+    if (bytes === undefined) return 0;
     const other = 1 - this.#active;
     if (this.#sizes[this.#active]! >= this.rotateBytes && this.#sizes[other] === 0) this.#active = other;
-    const current = this.#buffer.subarray(0, this.#used);
-    const bytes = this.#full.length === 0 ? current : Buffer.concat([...this.#full, current]);
-    this.#full = [];
-    this.#used = 0;
     const flush = this.#flushes + 1;
-    bytes.writeUInt32LE(bytes.length - FRAME_HEADER, 0);
-    bytes.writeDoubleLE(flush, FRAME_HEADER);
-    bytes.writeUInt32LE(crc32(bytes.subarray(FRAME_HEADER)), 4);
-    const written = writeSync(this.#fds[this.#active]!, bytes);
-    if (written !== bytes.length)
-      throw new Error(`write-ahead log: wrote ${written} of ${bytes.length} bytes`);
+    sealFrame(bytes, flush);
+    let written: number;
+    try {
+      written = writeSync(this.#fds[this.#active]!, bytes);
+      if (written !== bytes.length)
+        throw new Error(`write-ahead log: wrote ${written} of ${bytes.length} bytes`);
+    } catch (err) {
+      this.#buffer.dropFrame();
+      throw err;
+    }
+    this.#buffer.closeFrame();
     this.#sizes[this.#active]! += written;
     this.#last[this.#active] = this.#flushes = flush;
     return flush;
   }
 
-  /** Sets the frames so far aside and starts a buffer with room for `size` more. */
-  #grow(size: number): void {
-    if (this.#used > 0) this.#full.push(this.#buffer.subarray(0, this.#used));
-    this.#buffer = Buffer.allocUnsafeSlow(Math.max(BUFFER_BYTES, size));
-    this.#used = 0;
+  /** Shows `visit` every write flushed since the last drain, then lets go of them (LogBuffer.drain). */
+  drain(visit: (write: LoggedBytes) => void): void {
+    this.#buffer.drain(visit);
   }
 
   /** The engine has flushed every write up to flush number `upTo`: files holding nothing newer are emptied. */
@@ -170,58 +134,4 @@ export class WriteLog {
   shut(): void {
     for (const fd of this.#fds) closeSync(fd);
   }
-}
-
-/**
- * Applies a write-ahead log's writes to LMDB in one transaction and waits for it to be fsynced,
- * so the log can be emptied: they are the suffix of LMDB's own writes that it may have lost, in
- * order, so replaying all of them, even those it has, ends in the state the writes left.
- */
-export async function replay(
-  root: RootDatabase<Buffer, Buffer>,
-  writes: readonly LoggedWrite[],
-): Promise<void> {
-  if (writes.length === 0) return;
-  const tables = TABLE_NAMES.map((name) =>
-    root.openDB<Buffer, Buffer>({ name, keyEncoding: "binary", encoding: "binary" }),
-  );
-  await root.transaction(() => {
-    for (const { table, key, record } of writes) {
-      const db = tables[table]!;
-      if (record === undefined) db.removeSync(key);
-      else db.putSync(key, record);
-    }
-  });
-  await root.flushed;
-}
-
-/** The writes of one file's frames, in order, up to the first frame that is torn or corrupt. */
-function parse(bytes: Buffer): Array<{ flush: number; write: LoggedWrite }> {
-  const out: Array<{ flush: number; write: LoggedWrite }> = [];
-  let at = 0;
-  while (at + FRAME_HEADER + FLUSH_NUMBER <= bytes.length) {
-    const end = at + FRAME_HEADER + bytes.readUInt32LE(at);
-    if (end > bytes.length || crc32(bytes.subarray(at + FRAME_HEADER, end)) !== bytes.readUInt32LE(at + 4))
-      break;
-    const flush = bytes.readDoubleLE(at + FRAME_HEADER);
-    const writes: Array<{ flush: number; write: LoggedWrite }> = [];
-    let w = at + FRAME_HEADER + FLUSH_NUMBER;
-    while (w + WRITE_FIXED <= end) {
-      const table = bytes.readUInt8(w);
-      const keyLength = bytes.readUInt32LE(w + 1);
-      if (w + WRITE_FIXED + keyLength > end) break;
-      const key = Buffer.from(bytes.subarray(w + 5, w + 5 + keyLength));
-      const recordLength = bytes.readInt32LE(w + 5 + keyLength);
-      const recordAt = w + WRITE_FIXED + keyLength;
-      if (recordAt + Math.max(0, recordLength) > end) break;
-      const record =
-        recordLength < 0 ? undefined : Buffer.from(bytes.subarray(recordAt, recordAt + recordLength));
-      writes.push({ flush, write: { table, key, record } });
-      w = recordAt + Math.max(0, recordLength);
-    }
-    if (w !== end) break; // a frame that does not add up is as good as torn
-    out.push(...writes);
-    at = end;
-  }
-  return out;
 }

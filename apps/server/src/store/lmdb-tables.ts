@@ -1,0 +1,128 @@
+import { type Database, type RootDatabase, TransactionFlags } from "lmdb";
+import { DATA_TABLE, LONG_TABLE, type LoggedBytes, type LoggedWrite } from "./write-log-frames.js";
+
+/** The tables of a data dir's LMDB environment, in the order of the numbers a logged write names them by. */
+const TABLE_NAMES = ["data", "long", "hints"] as const;
+
+/** A table's handle: binary keys and values (LMDB keeps their names in the root table). */
+function openTable(root: RootDatabase<Buffer, Buffer>, table: number): Database<Buffer, Buffer> {
+  return root.openDB<Buffer, Buffer>({
+    name: TABLE_NAMES[table]!,
+    keyEncoding: "binary",
+    encoding: "binary",
+  });
+}
+
+/**
+ * Keys of drained log writes, for lmdb-js's documented custom key encoding: the key is copied
+ * from the log's buffer into lmdb-js's own, with no Buffer made for it. Only ever written through.
+ */
+const LOGGED_KEYS = {
+  writeKey(key: LoggedBytes, target: Uint8Array, start: number): number {
+    const { bytes, keyEnd } = key;
+    for (let i = key.keyStart; i < keyEnd; i++) target[start++] = bytes[i]!;
+    return start;
+  },
+  readKey(source: Uint8Array, start: number, end: number): Buffer {
+    return Buffer.from(source.subarray(start, end));
+  },
+};
+
+/**
+ * A log buffer as lmdb-js reads a value out of a larger buffer: from `start` to `end` (how it
+ * writes msgpackr's shared buffers), so a record is handed over with no Buffer made for it. The
+ * buffer's byteOffset is 0 (allocUnsafeSlow), which lmdb-js assumes of such a buffer.
+ */
+type Spanned = Buffer & { start?: number; end?: number };
+
+/** A table handle opened with LOGGED_KEYS (lmdb-js' types know no key of this shape). */
+interface LoggedTable {
+  putSync(key: LoggedBytes, value: Buffer): boolean;
+  removeSync(key: LoggedBytes): boolean;
+}
+
+/**
+ * The `data`, `long` and `hints` tables of one environment (hints opened on first use, so a node
+ * that never records one does not create the table), and the two ways a write reaches them:
+ * write(), one async put or remove (lmdb-js batches those of an event turn into one commit), and
+ * commitLogged(), a synchronous commit of writes read straight out of the write-ahead log.
+ */
+export class LmdbTables {
+  readonly #root: RootDatabase<Buffer, Buffer>;
+  readonly #tables: Array<Database<Buffer, Buffer> | undefined>;
+  /** The same tables, with LOGGED_KEYS: what commitLogged() writes through. */
+  readonly #logged: Array<LoggedTable | undefined> = [];
+
+  constructor(root: RootDatabase<Buffer, Buffer>) {
+    this.#root = root;
+    this.#tables = [openTable(root, DATA_TABLE), openTable(root, LONG_TABLE), undefined];
+  }
+
+  table(table: number): Database<Buffer, Buffer> {
+    this.#tables[table] ??= openTable(this.#root, table);
+    return this.#tables[table]!;
+  }
+
+  /** One put (record undefined: a removal); returns lmdb-js's promise of its commit. */
+  write(table: number, key: Buffer, record: Buffer | undefined): Promise<boolean> {
+    const db = this.table(table);
+    return record === undefined ? db.remove(key) : db.put(key, record);
+  }
+
+  /** fsyncs everything committed so far: lmdb-js's env sync (absent from its type declarations). */
+  syncDisk(): Promise<void> {
+    const root = this.#root as unknown as { sync(done: (err?: unknown) => void): void };
+    return new Promise((resolve, reject) => root.sync((err) => (err ? reject(err) : resolve())));
+  }
+
+  /** Commits every write `drain` shows in one transaction, before returning (not fsynced). */
+  commitLogged(drain: (visit: (write: LoggedBytes) => void) => void): void {
+    this.#root.transactionSync(
+      () => drain(this.#applyLogged),
+      TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH,
+    );
+  }
+
+  readonly #applyLogged = (write: LoggedBytes): void => {
+    const db = this.#logged[write.table] ?? this.#openLogged(write.table);
+    if (write.recordStart < 0) {
+      db.removeSync(write);
+      return;
+    }
+    const value: Spanned = write.bytes;
+    value.start = write.recordStart;
+    value.end = write.recordEnd;
+    db.putSync(write, value);
+  };
+
+  #openLogged(table: number): LoggedTable {
+    const db = this.#root.openDB({
+      name: TABLE_NAMES[table]!,
+      keyEncoder: LOGGED_KEYS,
+      encoding: "binary",
+    } as never) as unknown as LoggedTable;
+    this.#logged[table] = db;
+    return db;
+  }
+}
+
+/**
+ * Applies a write-ahead log's writes to LMDB in one transaction and waits for it to be fsynced,
+ * so the log can be emptied: they are the suffix of LMDB's own writes that it may have lost, in
+ * order, so replaying all of them, even those it has, ends in the state the writes left.
+ */
+export async function replay(
+  root: RootDatabase<Buffer, Buffer>,
+  writes: readonly LoggedWrite[],
+): Promise<void> {
+  if (writes.length === 0) return;
+  const tables = TABLE_NAMES.map((_, table) => openTable(root, table));
+  await root.transaction(() => {
+    for (const { table, key, record } of writes) {
+      const db = tables[table]!;
+      if (record === undefined) db.removeSync(key);
+      else db.putSync(key, record);
+    }
+  });
+  await root.flushed;
+}

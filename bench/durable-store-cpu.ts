@@ -1,0 +1,64 @@
+/**
+ * `node --import tsx bench/durable-store-cpu.ts [--keys N] [--fsync batch|always|off|memory] [--src DIR]`: what a
+ * durable store costs per put, in process (no sockets): CPU of every thread (process.cpuUsage) per
+ * put of a 16-byte key and a 100-byte value, in messages of 1000 puts and a sync() each, as a bulk
+ * load's BATCHes arrive, until every write is committed and fsynced (close()).
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import type { Store } from "../apps/server/src/store/store.js";
+
+const { values: options } = parseArgs({
+  options: {
+    keys: { type: "string", default: "500000" },
+    fsync: { type: "string", default: "batch" },
+    // Another checkout's store, to compare a change against main in alternation.
+    src: { type: "string", default: "../apps/server/src/store" },
+  },
+});
+const keys = Number(options.keys);
+const src = options.src;
+const { DurableStore } = (await import(
+  `${src}/durable-store.js`
+)) as typeof import("../apps/server/src/store/durable-store.js");
+const { MemoryStore } = (await import(
+  `${src}/memory-store.js`
+)) as typeof import("../apps/server/src/store/memory-store.js");
+const fsync = options.fsync as "batch" | "always" | "off" | "memory";
+const PER_MESSAGE = 1000;
+const dir = mkdtempSync(join(tmpdir(), "zkv-durable-cpu-"));
+const key = (i: number) => `key:${String(i).padStart(12, "0")}`;
+const value = "v".repeat(100);
+const cpu = () => {
+  const u = process.cpuUsage();
+  return u.user + u.system;
+};
+try {
+  const store: Store =
+    fsync === "memory" ? new MemoryStore() : await DurableStore.open({ dir: join(dir, "node"), fsync });
+  const t = cpu();
+  const wall = performance.now();
+  let inFlight: Array<Promise<void> | undefined> = [];
+  for (let i = 0; i < keys; i += PER_MESSAGE) {
+    // Each value a fresh string, as a parsed request's would be.
+    for (let j = i; j < i + PER_MESSAGE && j < keys; j++)
+      store.put(key(j), value.slice(0, 99) + String(j % 10));
+    inFlight.push(store.sync());
+    if (inFlight.length >= 16) {
+      await Promise.all(inFlight);
+      inFlight = [];
+    }
+    await new Promise((r) => setImmediate(r)); // the next message arrives in a later turn
+  }
+  await Promise.all(inFlight);
+  await store.close();
+  const us = (cpu() - t) / keys;
+  const s = (performance.now() - wall) / 1000;
+  console.log(
+    `${fsync}: ${keys} puts, ${us.toFixed(3)} µs CPU per put (all threads, until closed), ${(keys / s).toFixed(0)} puts/s`,
+  );
+} finally {
+  rmSync(dir, { recursive: true, force: true });
+}
