@@ -36,6 +36,8 @@ export class RangeTrees {
   #n = 0;
   /** Member → its index in the placement's (sorted) member list. */
   #index = new Map<string, number>();
+  /** Every key's range when n covers every member (one range, all of them); else undefined. */
+  #whole: { readonly id: RangeKey; readonly replicas: readonly string[] } | undefined;
   #epoch = -1;
 
   /** The placement epoch the trees were built for; -1 before the first build. */
@@ -52,6 +54,7 @@ export class RangeTrees {
   reset(): void {
     this.#trees.clear();
     this.#placement = undefined;
+    this.#whole = undefined;
     this.#n = 0;
     this.#epoch = -1;
   }
@@ -67,6 +70,11 @@ export class RangeTrees {
     this.#placement = placement;
     this.#n = n;
     this.#index = new Map(placement.nodes.map((id, i) => [id, i]));
+    // A preference list of n >= members names them all (placement.ts): no lookup per write.
+    this.#whole =
+      n >= placement.nodes.length
+        ? { id: this.#keyOf(placement.nodes)!, replicas: [...placement.nodes] }
+        : undefined;
     this.#epoch = epoch;
     // In one synchronous pass: nothing writes meanwhile, so keys() lists each key once.
     for (const key of store.keys()) this.update(key, undefined, store.versionOf(key));
@@ -75,8 +83,9 @@ export class RangeTrees {
   /** `key` went from `before` to `after` (versions; undefined: absent). Ignored until built. */
   update(key: string, before: number | undefined, after: number | undefined): void {
     if (this.#placement === undefined || before === after) return;
-    const replicas = this.#placement.preferenceList(key, this.#n);
-    const id = this.#keyOf(replicas)!; // a placement's own members are all indexed
+    const whole = this.#whole;
+    const replicas = whole?.replicas ?? this.#placement.preferenceList(key, this.#n);
+    const id = whole?.id ?? this.#keyOf(replicas)!; // a placement's own members are all indexed
     let range = this.#trees.get(id);
     if (range === undefined) {
       const sorted = [...replicas].sort((x, y) => this.#index.get(x)! - this.#index.get(y)!);
@@ -92,6 +101,7 @@ export class RangeTrees {
   /** The map key of `key`'s range under the placement the trees were built for. */
   rangeKeyOf(key: string): RangeKey | undefined {
     const placement = this.#placement;
+    if (this.#whole !== undefined) return this.#whole.id;
     return placement && this.#keyOf(placement.preferenceList(key, this.#n));
   }
 
