@@ -105,11 +105,19 @@ export class Replicator {
     const now = (this.o.now ?? Date.now)();
     const perPeer = new Map<string, { entries: VersionedEntry[]; writes: number[] }>();
     let waiting = false;
+    // Keys whose replicas are the very same list share one plan (the whole batch, when every
+    // member holds every key): the peers' states do not change during this synchronous loop.
+    let planned: { replicas: readonly string[]; plan: WritePlan } | undefined;
     for (let i = 0; i < n; i++) {
       const { key, value, expiresAt } = writes[i]!;
       let plan: WritePlan;
       try {
-        plan = this.#writePlan(key, w);
+        const replicas = this.o.replicasOf(key);
+        if (planned?.replicas === replicas) plan = planned.plan;
+        else {
+          plan = this.#writePlan(key, w, replicas);
+          planned = { replicas, plan };
+        }
       } catch (err) {
         results[i] = err as ZkvError;
         continue;
@@ -169,8 +177,8 @@ export class Replicator {
   }
 
   /** Who a write of `key` goes to; refuses (NOT_ENOUGH_REPLICAS) before anything is written. */
-  #writePlan(key: string, w: number | undefined): WritePlan {
-    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w");
+  #writePlan(key: string, w: number | undefined, replicas = this.o.replicasOf(key)): WritePlan {
+    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w", replicas);
     const self = this.#selfServing();
     const { up, bootstrapping, count } = countable(self, others, this.o.peers);
     if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
