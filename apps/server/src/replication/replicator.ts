@@ -8,6 +8,8 @@ import { awaitWriteQuorums } from "./write-quorums.js";
 /** A replica's store as replication sees it: versioned copies, tombstones included. */
 export interface ReplicaStore {
   copy(key: string): Versioned | undefined;
+  /** `copy(key)?.version` without building the copy. */
+  versionOf(key: string): number | undefined;
   /** Keeps `copy` when it supersedes the copy held; true when it did. */
   apply(key: string, copy: Versioned): boolean;
 }
@@ -19,8 +21,9 @@ export interface BatchWrite {
   readonly expiresAt?: number | undefined;
 }
 
-/** A write that reached its quorum: whether a live value existed before it, and its version. */
+/** A write that reached its quorum: for a deletion, whether a live value existed before it; its version. */
 export interface WriteResult {
+  /** A deletion's answer (DELETE says `deleted`); false for a PUT, whose reply does not tell. */
   readonly existed: boolean;
   readonly version: number;
 }
@@ -122,8 +125,9 @@ export class Replicator {
         results[i] = err as ZkvError;
         continue;
       }
-      const before = this.o.store.copy(key);
-      const version = this.clock.next(before?.version);
+      // A PUT's reply does not tell whether the key existed: only a deletion reads the held copy.
+      const before = value === undefined ? this.o.store.copy(key) : undefined;
+      const version = this.clock.next(before === undefined ? this.o.store.versionOf(key) : before.version);
       const copy: Versioned =
         value !== undefined && expiresAt !== undefined ? { value, version, expiresAt } : { value, version };
       this.o.store.apply(key, copy);

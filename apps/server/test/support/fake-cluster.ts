@@ -33,6 +33,7 @@ export class FakeCluster {
       this.stores.set(self, map);
       const store = {
         copy: (k: string) => map.get(k),
+        versionOf: (k: string) => map.get(k)?.version,
         apply: (k: string, c: Versioned) => {
           if (!supersedes(c, map.get(k))) return false;
           map.set(k, c);
