@@ -96,7 +96,7 @@ class PeerLink {
     void this.#receive();
   }
 
-  request(request: PeerRequest, timeoutMs: number): Promise<Reply> {
+  request(request: PeerRequest, timeoutMs: number, body?: Buffer): Promise<Reply> {
     if (!this.connected) return Promise.reject(unavailable(this.peer.id, "not connected"));
     const id = this.#nextId++;
     return new Promise<Reply>((resolve, reject) => {
@@ -105,7 +105,9 @@ class PeerLink {
         reject(new ZkvError(ErrorCode.TIMEOUT, `peer ${this.peer.id} did not answer in ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
-      this.#sendQueue.push(encodeRequest({ ...request, id } as Request));
+      this.#sendQueue.push(
+        body === undefined ? encodeRequest({ ...request, id } as Request) : withId(body, id),
+      );
       void this.#pump();
     });
   }
@@ -147,6 +149,15 @@ class PeerLink {
       // the socket closed
     }
   }
+}
+
+/**
+ * `body` (a request encoded without an id, so `{"op":…` at least) with `id` as its first field:
+ * one encoding serves every peer a coordinator sends the same copies.
+ */
+function withId(body: Buffer, id: number): Buffer {
+  const head = Buffer.from(`{"id":${id},`, "latin1");
+  return Buffer.concat([head, body.subarray(1)], head.length + body.length - 1);
 }
 
 function unavailable(peer: string, why: string): ZkvError {
@@ -195,10 +206,11 @@ export class PeerLinks {
     return link?.answeredServing ?? link?.peer.bootstrapping !== true;
   }
 
-  request(peer: string, request: PeerRequest, timeoutMs: number): Promise<Reply> {
+  /** `body`, when given, is `request` encoded already (encodeRequest, no id). */
+  request(peer: string, request: PeerRequest, timeoutMs: number, body?: Buffer): Promise<Reply> {
     const link = this.#links.get(peer);
     if (!link) return Promise.reject(unavailable(peer, "not a member"));
-    const reply = link.request(request, timeoutMs);
+    const reply = link.request(request, timeoutMs, body);
     // Only the replies that carry `bootstrapping` say whether the peer serves.
     if (request.op !== "REPLICATE" && request.op !== "REPLICA_GET") return reply;
     return reply.then((r) => {

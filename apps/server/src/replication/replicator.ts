@@ -132,13 +132,14 @@ export class Replicator {
         value !== undefined && expiresAt !== undefined ? { value, version, expiresAt } : { value, version };
       this.o.store.apply(key, copy);
       for (const p of plan.others) if (!plan.up.includes(p)) this.hints.add(p, key);
+      const entry = entryOf(key, copy); // one object for every peer: the batcher encodes it once
       for (const p of plan.up) {
         let send = perPeer.get(p);
         if (send === undefined) {
           send = { entries: [], writes: [] };
           perPeer.set(p, send);
         }
-        send.entries.push(entryOf(key, copy));
+        send.entries.push(entry);
         send.writes.push(i);
       }
       results[i] = { existed: isLive(before, now), version };
