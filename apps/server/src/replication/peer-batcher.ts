@@ -1,5 +1,4 @@
 import {
-  encodeRequest,
   type ReplicaGetReply,
   type ReplicateReply,
   type Reply,
@@ -10,14 +9,14 @@ import type { PeerRequest } from "./peer-links.js";
 
 /** What the batcher needs of the links: one request to one peer. */
 export interface PeerTransport {
-  /** `body`, when given, is `request` encoded already (encodeRequest, no id): sent as it is. */
-  request(peer: string, request: PeerRequest, timeoutMs: number, body?: Buffer): Promise<Reply>;
+  /** `body`, when given, is `request` in JSON already (without an id): sent as it is. */
+  request(peer: string, request: PeerRequest, timeoutMs: number, body?: string): Promise<Reply>;
 }
 
 /** A REPLICATE encoded during one flush, and the copies it carries. */
 interface Encoded {
   readonly entries: readonly VersionedEntry[];
-  readonly body: Buffer;
+  readonly body: string;
 }
 
 interface Waiter<T> {
@@ -208,10 +207,10 @@ export class PeerBatcher {
  * (the same entry objects, in order): every replica of a batch's keys is sent all of them, and
  * JSON-encoding a message of 1000 copies costs far more than comparing 1000 references.
  */
-function bodyOf(request: { op: "REPLICATE"; entries: VersionedEntry[] }, made: Encoded[]): Buffer {
+function bodyOf(request: { op: "REPLICATE"; entries: VersionedEntry[] }, made: Encoded[]): string {
   const { entries } = request;
   for (const m of made) if (sameEntries(m.entries, entries)) return m.body;
-  const body = encodeRequest(request);
+  const body = JSON.stringify(request);
   made.push({ entries, body });
   return body;
 }
