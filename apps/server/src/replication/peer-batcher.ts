@@ -2,6 +2,7 @@ import {
   type ReplicaGetReply,
   type ReplicateReply,
   type Reply,
+  replicateColumnsOf,
   type VersionedEntry,
 } from "@zkv/protocol";
 import { copyOf, type Versioned } from "../store/index.js";
@@ -16,6 +17,7 @@ export interface PeerTransport {
 /** A REPLICATE encoded during one flush, and the copies it carries. */
 interface Encoded {
   readonly entries: readonly VersionedEntry[];
+  readonly request: Extract<PeerRequest, { op: "REPLICATE" }>;
   readonly body: string;
 }
 
@@ -160,8 +162,8 @@ export class PeerBatcher {
     groups: readonly CopyGroup[],
     encoded: Encoded[],
   ): void {
-    const request = { op: "REPLICATE" as const, entries };
-    this.transport.request(peer, request, this.timeoutMs, bodyOf(request, encoded)).then(
+    const { request, body } = encodingOf(entries, encoded);
+    this.transport.request(peer, request, this.timeoutMs, body).then(
       (reply) => {
         const counts = (reply as ReplicateReply).bootstrapping !== true;
         for (const g of groups) {
@@ -203,16 +205,17 @@ export class PeerBatcher {
 }
 
 /**
- * The encoding of a REPLICATE, made once per flush for all the peers sent the very same copies
+ * A REPLICATE and its encoding, made once per flush for all the peers sent the very same copies
  * (the same entry objects, in order): every replica of a batch's keys is sent all of them, and
  * JSON-encoding a message of 1000 copies costs far more than comparing 1000 references.
  */
-function bodyOf(request: { op: "REPLICATE"; entries: VersionedEntry[] }, made: Encoded[]): string {
-  const { entries } = request;
-  for (const m of made) if (sameEntries(m.entries, entries)) return m.body;
-  const body = JSON.stringify(request);
-  made.push({ entries, body });
-  return body;
+function encodingOf(entries: readonly VersionedEntry[], made: Encoded[]): Encoded {
+  for (const m of made) if (sameEntries(m.entries, entries)) return m;
+  // In columns: a replica parses them without an object per copy (ReplicateColumnsSchema).
+  const request = { op: "REPLICATE" as const, columns: replicateColumnsOf(entries) };
+  const encoded = { entries, request, body: JSON.stringify(request) };
+  made.push(encoded);
+  return encoded;
 }
 
 function sameEntries(a: readonly VersionedEntry[], b: readonly VersionedEntry[]): boolean {
