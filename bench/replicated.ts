@@ -2,7 +2,7 @@ import { ZkvClient } from "@zkv/client";
 import { ClusterSettings, replication } from "@zkv/membership";
 import { startTestConsul } from "@zkv/membership/testing";
 import { startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
-import { type CpuPerOp, measureCpu, measureRedisCpu } from "./cpu.js";
+import { type CpuPerOp, measureCpu, measureRedisCpu, processCpuSeconds } from "./cpu.js";
 import { type RedisRow, redisBenchmark, startRedisReplicated } from "./redis.js";
 import { bulkPut, concurrent, nodeFlagsFromEnv } from "./zkv.js";
 
@@ -75,8 +75,12 @@ async function zkvReplicated(
       // Unmeasured first: three freshly started nodes compile their paths (tsx, the JIT) during
       // the first second or so of writes, which a 20k-op quick run would mostly measure.
       await concurrent(client, 50, WARM_UP_OPS, "warm:");
-      const con = await measureCpu(pids, callersN, () => concurrent(client, 50, callersN));
-      const put = await measureCpu(pids, bulkN, () => bulkPut(client, bulkN));
+      const con = await perNode("concurrent_ops_n3_w2", pids(), callersN, step, () =>
+        measureCpu(pids, callersN, () => concurrent(client, 50, callersN)),
+      );
+      const put = await perNode("bulk_put_n3_w2", pids(), bulkN, step, () =>
+        measureCpu(pids, bulkN, () => bulkPut(client, bulkN)),
+      );
       return [
         { name: "concurrent_ops_n3_w2", zkv: con.result, cpu: con.cpu },
         { name: "bulk_put_n3_w2", zkv: put.result, cpu: put.cpu },
@@ -88,4 +92,22 @@ async function zkvReplicated(
     await cluster?.stop();
     await consul.stop();
   }
+}
+
+/**
+ * Runs `work` and tells, per node, its µs of CPU per op: a coordinator's share is not a replica's,
+ * and the table's one sum hides which one a change moved.
+ */
+async function perNode<T>(
+  name: string,
+  pids: readonly number[],
+  ops: number,
+  step: (what: string) => void,
+  work: () => Promise<T>,
+): Promise<T> {
+  const before = pids.map(processCpuSeconds);
+  const result = await work();
+  const each = pids.map((pid, i) => (((processCpuSeconds(pid) - before[i]!) / ops) * 1e6).toFixed(2));
+  step(`    ${name}: CPU per op, µs, per node: ${each.join(" + ")}`);
+  return result;
 }

@@ -1,3 +1,4 @@
+import { createPlacement } from "@zkv/hashring";
 import { AE_TREE_DEPTH, AE_TREE_FANOUT, type TreeNodeSummary } from "@zkv/protocol";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
@@ -284,6 +285,26 @@ describe("RangeTrees rebuilt a slice at a time, one case", () => {
     fresh.rebuild(1, placement, 2, store);
     expect(dump(trees.tree(["a", "b"])!)).toEqual(dump(fresh.tree(["a", "b"])!));
     expect(trees.tree(["a", "b"])!.size).toBe(1);
+  });
+});
+
+describe("ranges when n covers every member", () => {
+  it("put each key in the range its preference list names: the one of all members", () => {
+    for (const mode of ["ring", "hrw"] as const) {
+      const placement = createPlacement(mode, ["c", "a", "b"]);
+      for (const n of [3, 5]) {
+        const trees = new RangeTrees();
+        trees.rebuild(0, placement, n, new MemoryStore());
+        const store = new TrackedStore(new MemoryStore(), (k, b, a) => trees.update(k, b, a));
+        for (let i = 0; i < 200; i++) {
+          const key = `k${i}`;
+          store.put(key, "v");
+          expect(trees.rangeKeyOf(key)).toBe(trees.keyOf(placement.preferenceList(key, n)));
+        }
+        expect(trees.size).toBe(1);
+        expect(trees.tree(["b", "c", "a"])?.size).toBe(200);
+      }
+    }
   });
 });
 

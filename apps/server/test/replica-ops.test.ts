@@ -1,6 +1,8 @@
-import { ErrorCode, ZkvError } from "@zkv/protocol";
+import { ErrorCode, replicateColumnsOf, type VersionedEntry, ZkvError } from "@zkv/protocol";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { type ReplicaContext, replicaOp } from "../src/replication/replica-ops.js";
+import { copyOf, type Versioned } from "../src/store/index.js";
 
 /** A replica context whose node replicates only `mine`, recording the copies it applies. */
 function context(mine: readonly string[]) {
@@ -40,5 +42,41 @@ describe("REPLICATE on a node that is not the key's replica", () => {
     expect(err).toBeInstanceOf(ZkvError);
     expect((err as ZkvError).code).toBe(ErrorCode.WRONG_NODE);
     expect(applied).toEqual([]);
+  });
+
+  it("refuses columns the same way", () => {
+    const { ctx, applied } = context(["a"]);
+    const columns = replicateColumnsOf([
+      { key: "a", value: "1", version: 1 },
+      { key: "trimmed", value: "2", version: 1 },
+    ]);
+    expect(() => replicaOp({ op: "REPLICATE", columns }, ctx)).toThrow(/trimmed/);
+    expect(applied).toEqual([]);
+  });
+});
+
+describe("REPLICATE in columns", () => {
+  it("applies exactly the copies the same REPLICATE in rows applies, in order", () => {
+    const copy = fc.record(
+      {
+        key: fc.constantFrom("a", "b", "c"),
+        value: fc.string({ maxLength: 3 }),
+        version: fc.nat(),
+        expiresAt: fc.integer({ min: 1 }),
+      },
+      { requiredKeys: ["key", "version"] },
+    );
+    fc.assert(
+      fc.property(fc.array(copy, { maxLength: 8 }), (entries: VersionedEntry[]) => {
+        const applied: Array<[string, Versioned]> = [];
+        const ctx = {
+          replicator: { applyCopy: (key: string, c: Versioned) => void applied.push([key, c]) },
+          state: () => "serving",
+          holds: () => true,
+        } as unknown as ReplicaContext;
+        replicaOp({ op: "REPLICATE", columns: replicateColumnsOf(entries) }, ctx);
+        expect(applied).toEqual(entries.map((e) => [e.key, copyOf(e)]));
+      }),
+    );
   });
 });

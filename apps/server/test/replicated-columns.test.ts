@@ -2,6 +2,7 @@ import {
   type BatchColumnsReply,
   type BatchOp,
   type BatchReply,
+  copiesOfReplicate,
   encodeBatchColumns,
   type Reply,
   repliesOfColumns,
@@ -33,7 +34,7 @@ function trio(maxBytes?: number) {
     sent.push(`${req.op} ${peer}`);
     const target = replicators.get(peer)!;
     if (req.op === "REPLICATE") {
-      for (const e of req.entries) target.applyCopy(e.key, copyOf(e));
+      for (const e of copiesOfReplicate(req)) target.applyCopy(e.key, copyOf(e));
       return { ok: true };
     }
     if (req.op !== "REPLICA_GET") throw new Error(`${req.op} is not faked`);

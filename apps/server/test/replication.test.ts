@@ -1,4 +1,4 @@
-import { ErrorCode, type Reply } from "@zkv/protocol";
+import { copiesOfReplicate, ErrorCode, type Reply } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
 import { PeerBatcher } from "../src/replication/peer-batcher.js";
@@ -143,7 +143,7 @@ describe("PeerBatcher", () => {
     const sizes: number[] = [];
     const transport = {
       request: async (_peer: string, req: PeerRequest): Promise<Reply> => {
-        if (req.op === "REPLICATE") sizes.push(req.entries.length);
+        if (req.op === "REPLICATE") sizes.push(copiesOfReplicate(req).length);
         return { ok: true };
       },
     };

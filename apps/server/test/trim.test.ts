@@ -1,5 +1,5 @@
 import { createPlacement } from "@zkv/hashring";
-import { ErrorCode, type Reply } from "@zkv/protocol";
+import { copiesOfReplicate, ErrorCode, type Reply } from "@zkv/protocol";
 import { afterEach, describe, expect, it } from "vitest";
 import { ClusterView } from "../src/cluster/ownership.js";
 import { trim } from "../src/replication/handoff.js";
@@ -29,7 +29,7 @@ function nodeC(reachable: (peer: string) => boolean) {
   const transport = {
     request: async (peer: string, req: PeerRequest): Promise<Reply> => {
       if (!reachable(peer)) throw new Error(`${peer} is unreachable`);
-      if (req.op === "REPLICATE") sent.push({ peer, keys: req.entries.map((e) => e.key) });
+      if (req.op === "REPLICATE") sent.push({ peer, keys: copiesOfReplicate(req).map((e) => e.key) });
       return { ok: true };
     },
   };

@@ -24,6 +24,7 @@ export { ERROR_CODES, ErrorCode, isZkvError, ZkvError, type ZkvErrorOptions } fr
 export { EXIT_CODE_BY_ERROR, ExitCode, errorCodeOf, exitCodeFor } from "./exit-codes.js";
 export { type JsonParseResult, parseJsonSafe } from "./json.js";
 export { DEFAULT_LIMITS, effectivePageSize, type Limits, LimitsSchema, resolveLimits } from "./limits.js";
+export { copiesOfReplicate, replicateColumnsOf } from "./replicate-columns.js";
 export {
   AE_TREE_DEPTH,
   AE_TREE_FANOUT,
@@ -99,6 +100,8 @@ export {
   ReplicaHandoffReplySchema,
   type ReplicaHandoffRequest,
   ReplicaHandoffRequestSchema,
+  type ReplicateColumns,
+  ReplicateColumnsSchema,
   type ReplicateReply,
   ReplicateReplySchema,
   type ReplicateRequest,

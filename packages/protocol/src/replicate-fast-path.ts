@@ -18,11 +18,50 @@ const MAX_ENTRIES = 10_000;
 export function fastReplicate(value: unknown): ReplicateRequest | undefined {
   const count = envelopeFields(value, "REPLICATE");
   const fields = value as Record<string, unknown>;
-  if (count < 0 || Object.keys(fields).length !== count + 1) return undefined;
-  const entries = own(fields, "entries");
-  if (!Array.isArray(entries) || entries.length > MAX_ENTRIES) return undefined;
-  for (const entry of entries) if (!isCopy(entry)) return undefined;
+  if (count < 0) return undefined;
+  let known = count;
+  if (Object.hasOwn(fields, "entries")) {
+    const entries = fields.entries;
+    if (!Array.isArray(entries) || entries.length > MAX_ENTRIES) return undefined;
+    for (const entry of entries) if (!isCopy(entry)) return undefined;
+    known++;
+  }
+  if (Object.hasOwn(fields, "columns")) {
+    if (!isColumns(fields.columns)) return undefined;
+    known++;
+  }
+  if (Object.keys(fields).length !== known) return undefined;
   return value as ReplicateRequest;
+}
+
+/** What ReplicateColumnsSchema accepts, with no field it does not know. */
+function isColumns(value: unknown): boolean {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return false;
+  const c = value as Record<string, unknown>;
+  const keys = own(c, "keys");
+  const values = own(c, "values");
+  const versions = own(c, "versions");
+  if (!Array.isArray(keys) || !Array.isArray(values) || !Array.isArray(versions)) return false;
+  const n = keys.length;
+  if (n > MAX_ENTRIES || values.length !== n || versions.length !== n) return false;
+  let count = 3;
+  if (Object.hasOwn(c, "expiresAt")) {
+    const at = c.expiresAt;
+    if (!Array.isArray(at) || at.length !== n) return false;
+    for (const t of at) if (t !== 0 && (!Number.isSafeInteger(t) || (t as number) < 0)) return false;
+    count++;
+  }
+  if (Object.keys(c).length !== count) return false;
+  for (let i = 0; i < n; i++) {
+    const key = keys[i];
+    const v = values[i];
+    const version = versions[i];
+    if (typeof key !== "string" || !Number.isSafeInteger(version) || (version as number) < 0) return false;
+    if (v === null) continue;
+    // A value's key and value are stored: well-formed UTF-16 (a tombstone's key need not be).
+    if (typeof v !== "string" || !isWellFormedText(v) || !isWellFormedText(key)) return false;
+  }
+  return true;
 }
 
 /** What VersionedEntrySchema accepts, with no field it does not know. */

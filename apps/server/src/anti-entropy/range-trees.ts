@@ -37,6 +37,8 @@ export class RangeTrees {
   #n = 0;
   /** Member → its index in the placement's (sorted) member list. */
   #index = new Map<string, number>();
+  /** Every key's range when n covers every member (one range, all of them); else undefined. */
+  #whole: { readonly id: RangeKey; readonly replicas: readonly string[] } | undefined;
   #epoch = -1;
   /** The build under way (beginRebuild), and the epoch it builds for. */
   #build: { readonly run: TreeBuild; readonly epoch: number } | undefined;
@@ -61,6 +63,7 @@ export class RangeTrees {
     this.#build = undefined;
     this.#trees.clear();
     this.#placement = undefined;
+    this.#whole = undefined;
     this.#n = 0;
     this.#epoch = -1;
   }
@@ -93,6 +96,11 @@ export class RangeTrees {
     this.#placement = placement;
     this.#n = n;
     this.#index = new Map(placement.nodes.map((id, i) => [id, i]));
+    // A preference list of n >= members names them all (placement.ts): no lookup per write.
+    this.#whole =
+      n >= placement.nodes.length
+        ? { id: this.#keyOf(placement.nodes)!, replicas: [...placement.nodes] }
+        : undefined;
     this.#epoch = -1;
     this.#build = { run: new TreeBuild(store.keys(), listChunk), epoch };
   }
@@ -121,8 +129,9 @@ export class RangeTrees {
 
   #apply(key: string, h: KeyHash, before: number | undefined, after: number | undefined): void {
     if (before === after) return;
-    const replicas = this.#placement!.preferenceList(key, this.#n);
-    const id = this.#keyOf(replicas)!; // a placement's own members are all indexed
+    const whole = this.#whole;
+    const replicas = whole?.replicas ?? this.#placement!.preferenceList(key, this.#n);
+    const id = whole?.id ?? this.#keyOf(replicas)!; // a placement's own members are all indexed
     let range = this.#trees.get(id);
     if (range === undefined) {
       const sorted = [...replicas].sort((x, y) => this.#index.get(x)! - this.#index.get(y)!);
@@ -137,6 +146,7 @@ export class RangeTrees {
   /** The map key of `key`'s range under the placement the trees were built for. */
   rangeKeyOf(key: string): RangeKey | undefined {
     const placement = this.#placement;
+    if (this.#whole !== undefined) return this.#whole.id;
     return placement && this.#keyOf(placement.preferenceList(key, this.#n));
   }
 

@@ -69,6 +69,14 @@ export class TrackedStore implements Store {
 
   apply(key: string, copy: Versioned): boolean {
     const before = this.inner.versionOf(key);
+    if (copy.value !== undefined && (before === undefined || copy.version > before)) {
+      // A newer version supersedes whatever is held (versions.ts): apply() would only read the
+      // held copy (its value too) to learn that, then put it with its own version. Every
+      // REPLICATE entry and every coordinated write comes this way.
+      this.inner.put(key, copy.value, copy.expiresAt, copy.version);
+      this.onChange(key, before, copy.version);
+      return true;
+    }
     const applied = this.inner.apply(key, copy);
     if (applied) this.onChange(key, before, copy.version);
     return applied;

@@ -14,6 +14,7 @@ import type { Logger } from "../logger.js";
 import type { Store } from "../store/index.js";
 import { type PullReport, pullFromSources, type ReplicaState } from "./bootstrap.js";
 import { ConditionalWrites } from "./conditional.js";
+import { keyReplicas } from "./key-replicas.js";
 import { PeerBatcher } from "./peer-batcher.js";
 import { type CurveIdentity, PeerLinks } from "./peer-links.js";
 import type { ReplicaContext } from "./replica-ops.js";
@@ -90,12 +91,13 @@ export class NodeReplication {
     this.store = store;
     this.#peers = new PeerLinks(o.nodeId, o.curve);
     this.#watcher = new MembershipWatcher({ consul: o.consul, logger: o.logger });
+    const replicasOf = keyReplicas(o.cluster, o.nodeId);
     this.#replicator = new Replicator({
       self: o.nodeId,
       store,
       peers: this.#peers,
       batcher: new PeerBatcher(this.#peers, REPLICA_TIMEOUT_MS),
-      replicasOf: (key) => o.cluster.replicasOf(key) ?? [o.nodeId],
+      replicasOf,
       readReplicasOf: (key) => o.cluster.readReplicasOf(key) ?? [o.nodeId],
       settings: () => o.cluster.replication,
       timeoutMs: REPLICA_TIMEOUT_MS,
@@ -141,7 +143,7 @@ export class NodeReplication {
       state: () => this.#state,
       active: () => this.active,
       hints: this.#replicator.hints,
-      holds: (key) => o.cluster.replicasOf(key)?.includes(o.nodeId) ?? true,
+      holds: (key) => o.cluster.placement === undefined || replicasOf(key).includes(o.nodeId),
       ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
     };
     const hints = this.#replicator.hints;

@@ -1,10 +1,24 @@
-import type { ReplicaGetReply, ReplicateReply, Reply, VersionedEntry } from "@zkv/protocol";
+import {
+  type ReplicaGetReply,
+  type ReplicateReply,
+  type Reply,
+  replicateColumnsOf,
+  type VersionedEntry,
+} from "@zkv/protocol";
 import { copyOf, type Versioned } from "../store/index.js";
 import type { PeerRequest } from "./peer-links.js";
 
 /** What the batcher needs of the links: one request to one peer. */
 export interface PeerTransport {
-  request(peer: string, request: PeerRequest, timeoutMs: number): Promise<Reply>;
+  /** `body`, when given, is `request` in JSON already (without an id): sent as it is. */
+  request(peer: string, request: PeerRequest, timeoutMs: number, body?: string): Promise<Reply>;
+}
+
+/** A REPLICATE encoded during one flush, and the copies it carries. */
+interface Encoded {
+  readonly entries: readonly VersionedEntry[];
+  readonly request: Extract<PeerRequest, { op: "REPLICATE" }>;
+  readonly body: string;
 }
 
 interface Waiter<T> {
@@ -112,6 +126,7 @@ export class PeerBatcher {
     this.#scheduled = false;
     const boxes = [...this.#outboxes];
     this.#outboxes.clear();
+    const encoded: Encoded[] = [];
     for (const [peer, box] of boxes) {
       let from = 0;
       let bytes = 0;
@@ -129,7 +144,7 @@ export class PeerBatcher {
             if (candidate.end > i + 1) break;
             group = g + 1;
           }
-          this.#sendCopies(peer, box.copies.slice(from, i + 1), groups);
+          this.#sendCopies(peer, box.copies.slice(from, i + 1), groups, encoded);
           from = i + 1;
           bytes = 0;
         }
@@ -141,8 +156,14 @@ export class PeerBatcher {
     }
   }
 
-  #sendCopies(peer: string, entries: VersionedEntry[], groups: readonly CopyGroup[]): void {
-    this.transport.request(peer, { op: "REPLICATE", entries }, this.timeoutMs).then(
+  #sendCopies(
+    peer: string,
+    entries: VersionedEntry[],
+    groups: readonly CopyGroup[],
+    encoded: Encoded[],
+  ): void {
+    const { request, body } = encodingOf(entries, encoded);
+    this.transport.request(peer, request, this.timeoutMs, body).then(
       (reply) => {
         const counts = (reply as ReplicateReply).bootstrapping !== true;
         for (const g of groups) {
@@ -181,6 +202,26 @@ export class PeerBatcher {
       },
     );
   }
+}
+
+/**
+ * A REPLICATE and its encoding, made once per flush for all the peers sent the very same copies
+ * (the same entry objects, in order): every replica of a batch's keys is sent all of them, and
+ * JSON-encoding a message of 1000 copies costs far more than comparing 1000 references.
+ */
+function encodingOf(entries: readonly VersionedEntry[], made: Encoded[]): Encoded {
+  for (const m of made) if (sameEntries(m.entries, entries)) return m;
+  // In columns: a replica parses them without an object per copy (ReplicateColumnsSchema).
+  const request = { op: "REPLICATE" as const, columns: replicateColumnsOf(entries) };
+  const encoded = { entries, request, body: JSON.stringify(request) };
+  made.push(encoded);
+  return encoded;
+}
+
+function sameEntries(a: readonly VersionedEntry[], b: readonly VersionedEntry[]): boolean {
+  if (a.length !== b.length || a[0] !== b[0]) return false;
+  for (let i = a.length - 1; i > 0; i--) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 /** The store's copy of `key` → a REPLICATE entry (no value: a deletion). */

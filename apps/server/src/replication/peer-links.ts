@@ -1,7 +1,6 @@
 import {
   DEFAULT_LIMITS,
   ErrorCode,
-  encodeRequest,
   errorFromReply,
   isErrorReply,
   parseJsonSafe,
@@ -55,7 +54,12 @@ export type PeerRequest =
 class PeerLink {
   readonly #socket: Dealer;
   readonly #pending = new Map<number, Pending>();
-  readonly #sendQueue: Buffer[] = [];
+  /**
+   * Frames as strings: zeromq.js hands a string's UTF-8 copy to libzmq, which frees it on its own
+   * thread, where a Buffer over 128 bytes is lent (zero-copy) and must be released back on this
+   * thread, one more hop per message.
+   */
+  readonly #sendQueue: string[] = [];
   #sending = false;
   #nextId = 1;
   connected = false;
@@ -96,7 +100,7 @@ class PeerLink {
     void this.#receive();
   }
 
-  request(request: PeerRequest, timeoutMs: number): Promise<Reply> {
+  request(request: PeerRequest, timeoutMs: number, body?: string): Promise<Reply> {
     if (!this.connected) return Promise.reject(unavailable(this.peer.id, "not connected"));
     const id = this.#nextId++;
     return new Promise<Reply>((resolve, reject) => {
@@ -105,7 +109,9 @@ class PeerLink {
         reject(new ZkvError(ErrorCode.TIMEOUT, `peer ${this.peer.id} did not answer in ${timeoutMs} ms`));
       }, timeoutMs);
       this.#pending.set(id, { resolve, reject, timer });
-      this.#sendQueue.push(encodeRequest({ ...request, id } as Request));
+      this.#sendQueue.push(
+        body === undefined ? JSON.stringify({ ...request, id } as Request) : withId(body, id),
+      );
       void this.#pump();
     });
   }
@@ -147,6 +153,14 @@ class PeerLink {
       // the socket closed
     }
   }
+}
+
+/**
+ * `body` (a request encoded without an id, so `{"op":…` at least) with `id` as its first field:
+ * one encoding serves every peer a coordinator sends the same copies.
+ */
+function withId(body: string, id: number): string {
+  return `{"id":${id},${body.slice(1)}`;
 }
 
 function unavailable(peer: string, why: string): ZkvError {
@@ -195,10 +209,11 @@ export class PeerLinks {
     return link?.answeredServing ?? link?.peer.bootstrapping !== true;
   }
 
-  request(peer: string, request: PeerRequest, timeoutMs: number): Promise<Reply> {
+  /** `body`, when given, is `request` in JSON already, without an id. */
+  request(peer: string, request: PeerRequest, timeoutMs: number, body?: string): Promise<Reply> {
     const link = this.#links.get(peer);
     if (!link) return Promise.reject(unavailable(peer, "not a member"));
-    const reply = link.request(request, timeoutMs);
+    const reply = link.request(request, timeoutMs, body);
     // Only the replies that carry `bootstrapping` say whether the peer serves.
     if (request.op !== "REPLICATE" && request.op !== "REPLICA_GET") return reply;
     return reply.then((r) => {

@@ -1,6 +1,7 @@
 import {
   ErrorCode,
   type ReplicaGetRequest,
+  type ReplicateColumns,
   type ReplicateRequest,
   type Reply,
   ZkvError,
@@ -63,13 +64,19 @@ export function replicaOp(
     // A coordinator still on an older placement may send a key this node was already trimmed
     // of: stored, it would stay outside the key's preference list for good. Refused whole (the
     // reply has no per-key status), so the coordinator counts no ack and keeps a hint instead.
-    const foreign = request.entries.find((e) => !replication.holds(e.key));
-    if (foreign) {
-      throw new ZkvError(ErrorCode.WRONG_NODE, `not a replica of "${foreign.key}" in the current placement`);
+    const entries = request.entries ?? [];
+    const columns = request.columns;
+    const foreign =
+      entries.find((e) => !replication.holds(e.key))?.key ??
+      columns?.keys.find((key) => !replication.holds(key));
+    if (foreign !== undefined) {
+      throw new ZkvError(ErrorCode.WRONG_NODE, `not a replica of "${foreign}" in the current placement`);
     }
     // Copies are applied even past this node's memory budget: the coordinator already checked its
     // own, and a replica that refused would only diverge (see the README, Memory budget).
-    for (const e of request.entries) replication.replicator.applyCopy(e.key, copyOf(e));
+    const { replicator } = replication;
+    for (const e of entries) replicator.applyCopy(e.key, copyOf(e));
+    if (columns !== undefined) applyColumns(columns, replicator);
     return { ok: true, ...flag };
   }
   return {
@@ -83,4 +90,15 @@ export function replicaOp(
         : { key, value: copy.value, version: copy.version, expiresAt: copy.expiresAt };
     }),
   };
+}
+
+/** Applies copies sent in columns (see ReplicateColumnsSchema), each as applyCopy would. */
+function applyColumns(c: ReplicateColumns, replicator: Pick<Replicator, "applyCopy">): void {
+  const { keys, values, versions, expiresAt } = c;
+  for (let i = 0; i < keys.length; i++) {
+    const value = values[i] ?? undefined;
+    const at = expiresAt?.[i];
+    const version = versions[i]!;
+    replicator.applyCopy(keys[i]!, at ? { value, version, expiresAt: at } : { value, version });
+  }
 }

@@ -1,57 +1,19 @@
 import { ErrorCode, type VersionedEntry, ZkvError } from "@zkv/protocol";
 import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/index.js";
-import { Hints, type HintsOptions } from "./hints.js";
-import { entryOf, type PeerBatcher, type PeerCopy } from "./peer-batcher.js";
-import { awaitQuorum, countable, type PeerStates } from "./quorum.js";
+import { Hints } from "./hints.js";
+import { entryOf, type PeerCopy } from "./peer-batcher.js";
+import { awaitQuorum, countable } from "./quorum.js";
+import { notEnough, quorumTimeout } from "./replica-errors.js";
+import type { BatchWrite, ReplicatorOptions, WritePlan, WriteResult } from "./replicator-options.js";
 import { awaitWriteQuorums } from "./write-quorums.js";
 
-/** A replica's store as replication sees it: versioned copies, tombstones included. */
-export interface ReplicaStore {
-  copy(key: string): Versioned | undefined;
-  /** Keeps `copy` when it supersedes the copy held; true when it did. */
-  apply(key: string, copy: Versioned): boolean;
-}
-
-/** One write of a batch: a key's new value (undefined: a deletion) and its expiry. */
-export interface BatchWrite {
-  readonly key: string;
-  readonly value: string | undefined;
-  readonly expiresAt?: number | undefined;
-}
-
-/** A write that reached its quorum: whether a live value existed before it, and its version. */
-export interface WriteResult {
-  readonly existed: boolean;
-  readonly version: number;
-}
-
-/** The cluster's replication settings: factor, and default write and read quorums. */
-export interface ReplicationSettings {
-  readonly n: number;
-  readonly w: number;
-  readonly r: number;
-}
-
-export interface ReplicatorOptions {
-  readonly self: string;
-  readonly store: ReplicaStore;
-  readonly peers: PeerStates;
-  readonly batcher: PeerBatcher;
-  /** False while this node bootstraps: its own copy counts toward no quorum (default: serving). */
-  readonly serving?: () => boolean;
-  /** The key's replicas, in preference order (this node among them). */
-  readonly replicasOf: (key: string) => readonly string[];
-  /** The replicas a read asks, when not all of them (while the replication factor changes). */
-  readonly readReplicasOf?: (key: string) => readonly string[];
-  readonly settings: () => ReplicationSettings;
-  readonly timeoutMs: number;
-  /** The node's clock (its store's), so every write on the node is versioned by one clock. */
-  readonly clock?: HybridClock;
-  /** Ms since the epoch, for telling expired copies (default Date.now). */
-  readonly now?: () => number;
-  /** Where hints are kept, their cap, and what the hints need to know of the cluster. */
-  readonly hints?: Omit<HintsOptions, "store" | "peers" | "batcher" | "replicasOf">;
-}
+export type {
+  BatchWrite,
+  ReplicaStore,
+  ReplicationSettings,
+  ReplicatorOptions,
+  WriteResult,
+} from "./replicator-options.js";
 
 /**
  * A key's coordinator (any of its replicas the client reached). A write gets a version from the
@@ -105,28 +67,38 @@ export class Replicator {
     const now = (this.o.now ?? Date.now)();
     const perPeer = new Map<string, { entries: VersionedEntry[]; writes: number[] }>();
     let waiting = false;
+    // Keys whose replicas are the very same list share one plan (the whole batch, when every
+    // member holds every key): the peers' states do not change during this synchronous loop.
+    let planned: { replicas: readonly string[]; plan: WritePlan } | undefined;
     for (let i = 0; i < n; i++) {
       const { key, value, expiresAt } = writes[i]!;
       let plan: WritePlan;
       try {
-        plan = this.#writePlan(key, w);
+        const replicas = this.o.replicasOf(key);
+        if (planned?.replicas === replicas) plan = planned.plan;
+        else {
+          plan = this.#writePlan(key, w, replicas);
+          planned = { replicas, plan };
+        }
       } catch (err) {
         results[i] = err as ZkvError;
         continue;
       }
-      const before = this.o.store.copy(key);
-      const version = this.clock.next(before?.version);
+      // A PUT's reply does not tell whether the key existed: only a deletion reads the held copy.
+      const before = value === undefined ? this.o.store.copy(key) : undefined;
+      const version = this.clock.next(before === undefined ? this.o.store.versionOf(key) : before.version);
       const copy: Versioned =
         value !== undefined && expiresAt !== undefined ? { value, version, expiresAt } : { value, version };
       this.o.store.apply(key, copy);
       for (const p of plan.others) if (!plan.up.includes(p)) this.hints.add(p, key);
+      const entry = entryOf(key, copy); // one object for every peer: the batcher encodes it once
       for (const p of plan.up) {
         let send = perPeer.get(p);
         if (send === undefined) {
           send = { entries: [], writes: [] };
           perPeer.set(p, send);
         }
-        send.entries.push(entryOf(key, copy));
+        send.entries.push(entry);
         send.writes.push(i);
       }
       results[i] = { existed: isLive(before, now), version };
@@ -169,8 +141,8 @@ export class Replicator {
   }
 
   /** Who a write of `key` goes to; refuses (NOT_ENOUGH_REPLICAS) before anything is written. */
-  #writePlan(key: string, w: number | undefined): WritePlan {
-    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w");
+  #writePlan(key: string, w: number | undefined, replicas = this.o.replicasOf(key)): WritePlan {
+    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w", replicas);
     const self = this.#selfServing();
     const { up, bootstrapping, count } = countable(self, others, this.o.peers);
     if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
@@ -275,41 +247,4 @@ export class Replicator {
     }
     return { others: replicas.filter((p) => p !== this.o.self), needed: wanted };
   }
-}
-
-/** A write's replicas: the others, who of them is up, and how many must hold it (self included). */
-interface WritePlan {
-  readonly others: readonly string[];
-  readonly up: readonly string[];
-  readonly needed: number;
-  /** Whether this node counts toward the quorum (false while it bootstraps). */
-  readonly self: boolean;
-}
-
-/**
- * A write whose copies went out but too few replicas acknowledged it in time: not
- * NOT_ENOUGH_REPLICAS, since the write may still become visible.
- */
-function quorumTimeout(acked: number, needed: number, uncounted: number): ZkvError {
-  const booting = uncounted > 0 ? ` (${uncounted} more are bootstrapping)` : "";
-  return new ZkvError(
-    ErrorCode.QUORUM_TIMEOUT,
-    `only ${acked} of ${needed} replicas acknowledged the write in time${booting}`,
-  );
-}
-
-function notEnough(
-  key: string,
-  needed: number,
-  serving: number,
-  bootstrapping: readonly string[],
-  what: "write" | "read",
-): ZkvError {
-  const shown = JSON.stringify(key).slice(0, 80);
-  const booting = bootstrapping.length > 0 ? ` (${bootstrapping.join(", ")} bootstrapping)` : "";
-  const tail = what === "write" ? "; nothing was written" : "";
-  return new ZkvError(
-    ErrorCode.NOT_ENOUGH_REPLICAS,
-    `${what} of ${shown} needs ${needed} replicas, ${serving} reachable and serving${booting}${tail}`,
-  );
 }

@@ -1,4 +1,4 @@
-import type { ReplicaGetReply, Reply } from "@zkv/protocol";
+import { copiesOfReplicate, type ReplicaGetReply, type Reply } from "@zkv/protocol";
 import { ConditionalWrites } from "../../src/replication/conditional.js";
 import { PeerBatcher } from "../../src/replication/peer-batcher.js";
 import type { PeerRequest } from "../../src/replication/peer-links.js";
@@ -33,6 +33,7 @@ export class FakeCluster {
       this.stores.set(self, map);
       const store = {
         copy: (k: string) => map.get(k),
+        versionOf: (k: string) => map.get(k)?.version,
         apply: (k: string, c: Versioned) => {
           if (!supersedes(c, map.get(k))) return false;
           map.set(k, c);
@@ -71,7 +72,7 @@ export class FakeCluster {
     const map = this.stores.get(peer)!;
     const flag = this.bootstrapping.has(peer) ? { bootstrapping: true as const } : {};
     if (req.op === "REPLICATE") {
-      for (const e of req.entries) target.applyCopy(e.key, copyOf(e));
+      for (const e of copiesOfReplicate(req)) target.applyCopy(e.key, copyOf(e));
       return { ok: true, ...flag };
     }
     if (req.op !== "REPLICA_GET") throw new Error(`${req.op} is not faked`);
