@@ -36,6 +36,12 @@ describe("compose nemesis schedules", () => {
     );
   });
 
+  it("start no fault past the middle of its step, on an odd step length too (seed 2982303093)", () => {
+    for (const step of generateComposeSchedule(2982303093).steps) {
+      for (const f of step.faults) expect(f.afterMs).toBeLessThanOrEqual(step.ms / 2);
+    }
+  });
+
   it("reach every mode of the stack and every container fault", () => {
     const modes = new Set<string>();
     const kinds = new Set<string>();

@@ -71,7 +71,12 @@ export function generateComposeSchedule(seed: number): ComposeSchedule {
     for (let f = 0; f < wanted; f++) {
       const node = nodes.splice(rng.int(0, nodes.length - 1), 1)[0]!;
       const kind = rng.pick(["kill", "pause", "partition"] as const);
-      faults.push({ kind, node, afterMs: rng.int(0, ms / 2), forMs: rng.int(1000, FAULT_MAX_MS) });
+      faults.push({
+        kind,
+        node,
+        afterMs: rng.int(0, Math.floor(ms / 2)),
+        forMs: rng.int(1000, FAULT_MAX_MS),
+      });
     }
     list.push({ ms, faults });
   }
