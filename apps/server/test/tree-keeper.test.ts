@@ -30,6 +30,19 @@ function roots(trees: RangeTrees): string[] {
 }
 
 describe("TreeKeeper", () => {
+  it("answers TRY_AGAIN before the node knows the placement, and builds nothing", () => {
+    const trees = new RangeTrees();
+    const cluster = new ClusterView("a");
+    const keeper = new TreeKeeper({
+      store: new MemoryStore(),
+      trees,
+      cluster,
+      logger: pino({ level: "silent" }),
+    });
+    expect(() => keeper.current()).toThrow(expect.objectContaining({ code: ErrorCode.TRY_AGAIN }));
+    expect(trees.building).toBeUndefined();
+  });
+
   it("builds a small store's trees at once", () => {
     const { keeper, trees } = node(100);
     expect(keeper.current()).toBe(4);

@@ -35,11 +35,13 @@ export class TreeKeeper {
    */
   current(): number {
     const { cluster, trees, store } = this.o;
+    const placement = cluster.placement;
+    if (placement === undefined) throw new ZkvError(ErrorCode.TRY_AGAIN, "cluster placement not known yet");
     if (trees.epoch === cluster.epoch && trees.n === cluster.replicas) return trees.epoch;
     const under = trees.building;
     if (under === undefined || under.epoch !== cluster.epoch || trees.n !== cluster.replicas) {
       const started = performance.now();
-      trees.beginRebuild(cluster.epoch, cluster.placement!, cluster.replicas, store);
+      trees.beginRebuild(cluster.epoch, placement, cluster.replicas, store);
       if (store.size <= BUILD_AT_ONCE_KEYS && trees.stepRebuild(store, Number.POSITIVE_INFINITY)) {
         this.#logBuilt(started);
         return trees.epoch;
