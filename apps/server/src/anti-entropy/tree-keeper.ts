@@ -72,6 +72,11 @@ export class TreeKeeper {
         await new Promise((resolve) => setImmediate(resolve));
         if (trees.stepRebuild(store, BUILD_SLICE_MS) && trees.building === undefined) this.#logBuilt(started);
       }
+    } catch (err) {
+      // The store failed or closed under the build: no half-built trees, the next comparison
+      // starts over (a rejected build would also reach the background pass that awaits it).
+      trees.reset();
+      this.o.logger.warn({ err }, "anti-entropy tree build stopped");
     } finally {
       this.#building = undefined;
     }
