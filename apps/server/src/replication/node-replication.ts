@@ -195,15 +195,16 @@ export class NodeReplication {
   async bootstrap(): Promise<PullReport | undefined> {
     if (this.#state === "serving") return undefined;
     const { cluster, nodeId, logger } = this.o;
-    const members = new Set([...(cluster.placement?.nodes ?? []), ...(cluster.migration?.next.nodes ?? [])]);
-    const sources = [...members].filter((m) => m !== nodeId);
+    // The members now and after a rebalance under way: asked again while pulling, so a member
+    // removed meanwhile is not waited for.
+    const members = () =>
+      new Set([...(cluster.placement?.nodes ?? []), ...(cluster.migration?.next.nodes ?? [])]);
+    const sources = [...members()].filter((m) => m !== nodeId);
     logger.info({ sources }, "bootstrapping: taking this node's copies from the other replicas");
     const report = await pullFromSources({
       sources,
       isUp: (p) => this.#peers.isUp(p),
-      isSource: (p) =>
-        (cluster.placement?.nodes.includes(p) ?? true) ||
-        (cluster.migration?.next.nodes.includes(p) ?? false),
+      isSource: (p) => cluster.placement === undefined || members().has(p),
       pull: async (source, after) => {
         const request = { op: "REPLICA_HANDOFF" as const, to: nodeId, limit: PULL_PAGE_KEYS, after };
         const reply = (await this.#peers.request(
