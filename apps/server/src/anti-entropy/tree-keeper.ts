@@ -41,11 +41,12 @@ export class TreeKeeper {
     const under = trees.building;
     if (under === undefined || under.epoch !== cluster.epoch || trees.n !== cluster.replicas) {
       const started = performance.now();
-      trees.beginRebuild(cluster.epoch, placement, cluster.replicas, store);
-      if (store.size <= BUILD_AT_ONCE_KEYS && trees.stepRebuild(store, Number.POSITIVE_INFINITY)) {
+      if (store.size <= BUILD_AT_ONCE_KEYS) {
+        trees.rebuild(cluster.epoch, placement, cluster.replicas, store);
         this.#logBuilt(started);
         return trees.epoch;
       }
+      trees.beginRebuild(cluster.epoch, placement, cluster.replicas, store);
       this.#building ??= this.#buildInSlices(started);
     }
     const keys = trees.building?.keys ?? store.size;
