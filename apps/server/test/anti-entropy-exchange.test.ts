@@ -151,4 +151,21 @@ describe("anti-entropy exchange", () => {
     expect(r).toMatchObject({ different: 1, repaired: 1 });
     expect(a.store.copy(key)).toEqual({ value: undefined, version: 11 });
   });
+
+  it("keeps no pulled copy of a key this node stopped replicating during the round", async () => {
+    const key = Array.from({ length: 100 }, (_, i) => `gone-${i}`).find(shared)!;
+    const { a, b } = load({});
+    b.store.apply(key, { value: "newer", version: 12 });
+    // a's view moved on (a rebalance ended and TRIM dropped the key) while its round was running.
+    const local = new LocalSide({
+      self: "a",
+      peer: "b",
+      trees: a.trees,
+      store: a.store,
+      holds: (k) => k !== key,
+    });
+    const r = await exchangeRound(local, side("b", "a", b), 100);
+    expect(r).toMatchObject({ different: 1, repaired: 0 });
+    expect(a.store.copy(key)).toBeUndefined();
+  });
 });

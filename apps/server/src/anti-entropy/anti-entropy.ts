@@ -160,7 +160,9 @@ export class AntiEntropy implements AntiEntropyStats {
   }
 
   #local(peer: string): LocalSide {
-    return new LocalSide({ self: this.o.self, peer, trees: this.o.trees, store: this.o.store });
+    const { self, trees, store, cluster } = this.o;
+    const holds = (key: string) => cluster.replicasOf(key)?.includes(self) === true;
+    return new LocalSide({ self, peer, trees, store, holds });
   }
 
   /** Rounds with `peer` until the trees agree or `budgetMs` has passed. */

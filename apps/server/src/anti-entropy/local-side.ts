@@ -14,6 +14,11 @@ export interface LocalSideOptions {
   readonly trees: RangeTrees;
   readonly store: Pick<Store, "keys" | "versionOf" | "copy" | "apply" | "clock" | "sync">;
   readonly limits?: ScanLimits;
+  /**
+   * Whether this node replicates `key` in its view now (default: every key). A pulled copy is
+   * kept only then: a round can outlast a rebalance that took the key from this node.
+   */
+  readonly holds?: (key: string) => boolean;
 }
 
 /**
@@ -61,6 +66,7 @@ export class LocalSide implements ReplicaSide {
     let applied = 0;
     for (const [key, copy] of copies) {
       store.clock.observe(copy.version);
+      if (this.o.holds?.(key) === false) continue;
       if (store.apply(key, copy)) applied++;
     }
     await store.sync();

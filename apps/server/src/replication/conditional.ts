@@ -35,14 +35,8 @@ export class ConditionalWrites {
 
   /** Decides `request` here if this node is the key's primary; resolves to the version written. */
   write(request: PutRequest): Promise<number> {
-    const primary = this.o.primaryOf(request.key);
-    if (primary !== undefined && primary !== this.o.self) {
-      return Promise.reject(
-        new ZkvError(ErrorCode.WRONG_NODE, `conditional writes of this key are decided by ${primary}`, {
-          owner: primary,
-        }),
-      );
-    }
+    const elsewhere = this.#decider(request.key);
+    if (elsewhere !== undefined) return Promise.reject(elsewhere);
     const key = request.key;
     const previous = this.#chains.get(key) ?? Promise.resolve();
     const run = previous.then(() => this.#decide(request));
@@ -59,9 +53,25 @@ export class ConditionalWrites {
     return this.#chains.size;
   }
 
+  /** WRONG_NODE naming the key's primary when that is not this node; undefined when it is. */
+  #decider(key: string): ZkvError | undefined {
+    const primary = this.o.primaryOf(key);
+    if (primary === undefined || primary === this.o.self) return undefined;
+    return new ZkvError(ErrorCode.WRONG_NODE, `conditional writes of this key are decided by ${primary}`, {
+      owner: primary,
+    });
+  }
+
   async #decide(request: PutRequest): Promise<number> {
     const { replicator, store } = this.o;
+    // Asked again before the read and after it: a write queued behind others of its key, or a
+    // read that outlasted the end of a rebalance, may find the key decided elsewhere by now, and
+    // two deciders could both accept one version. Nothing is written before this answer.
+    const before = this.#decider(request.key);
+    if (before !== undefined) throw before;
     const current = await replicator.read(request.key);
+    const after = this.#decider(request.key);
+    if (after !== undefined) throw after;
     checkCondition(request, isLive(current, store.now()) ? current : undefined);
     const growth = growthOf(store, request.key, request.value);
     // Replicated, like every other write's reclaim: an expired key leaves a tombstone, or an older

@@ -143,7 +143,7 @@ export class NodeReplication {
       state: () => this.#state,
       active: () => this.active,
       hints: this.#replicator.hints,
-      holds: (key) => o.cluster.placement === undefined || replicasOf(key).includes(o.nodeId),
+      holds: (key) => this.#replicator.holds(key),
       ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
     };
     const hints = this.#replicator.hints;

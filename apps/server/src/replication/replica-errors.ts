@@ -27,3 +27,14 @@ export function notEnough(
     `${what} of ${shown} needs ${needed} replicas, ${serving} reachable and serving${booting}${tail}`,
   );
 }
+
+/** A write reached a node that does not replicate its key (its view moved on): try the owner. */
+export function notAReplica(key: string, replicas: readonly string[]): ZkvError {
+  const shown = JSON.stringify(key).slice(0, 80);
+  const owner = replicas[0];
+  return new ZkvError(
+    ErrorCode.WRONG_NODE,
+    `${shown} belongs to ${replicas.join(", ")}; nothing was written`,
+    owner === undefined ? {} : { owner },
+  );
+}

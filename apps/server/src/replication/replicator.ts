@@ -3,7 +3,7 @@ import { HybridClock, isLive, newest, supersedes, type Versioned } from "../stor
 import { Hints } from "./hints.js";
 import { entryOf, type PeerCopy } from "./peer-batcher.js";
 import { awaitQuorum, countable } from "./quorum.js";
-import { notEnough, quorumTimeout } from "./replica-errors.js";
+import { notAReplica, notEnough, quorumTimeout } from "./replica-errors.js";
 import type { BatchWrite, ReplicatorOptions, WritePlan, WriteResult } from "./replicator-options.js";
 import { awaitWriteQuorums } from "./write-quorums.js";
 
@@ -140,8 +140,22 @@ export class Replicator {
     return { applied, version: held.version };
   }
 
-  /** Who a write of `key` goes to; refuses (NOT_ENOUGH_REPLICAS) before anything is written. */
+  /**
+   * Whether this node replicates `key` in its view now (during a rebalance or a change of n: now
+   * or after it). Checked when a copy is about to be kept here, not only when a request arrived:
+   * the view can move on (a rebalance ends, TRIM drops the key) while an operation waits for its
+   * peers, and a copy kept here after that would stay on a node nothing trims again.
+   */
+  holds(key: string): boolean {
+    return this.o.replicasOf(key).includes(this.o.self);
+  }
+
+  /**
+   * Who a write of `key` goes to; refuses before anything is written: WRONG_NODE when this node
+   * does not replicate the key (any more), NOT_ENOUGH_REPLICAS when too few of them are up.
+   */
   #writePlan(key: string, w: number | undefined, replicas = this.o.replicasOf(key)): WritePlan {
+    if (!replicas.includes(this.o.self)) throw notAReplica(key, replicas);
     const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w", replicas);
     const self = this.#selfServing();
     const { up, bootstrapping, count } = countable(self, others, this.o.peers);
@@ -221,11 +235,14 @@ export class Replicator {
     this.hints.close();
   }
 
-  /** Read repair: the newest copy goes to this node and to every replica that answered with less. */
+  /**
+   * Read repair: the newest copy goes to this node (if it still replicates the key: the read may
+   * have outlasted a rebalance that took the key away) and to every replica that answered with less.
+   */
   #repair(key: string, best: Versioned | undefined, answers: ReadonlyMap<string, PeerCopy>) {
     if (best === undefined) return;
     this.clock.observe(best.version);
-    this.o.store.apply(key, best);
+    if (this.holds(key)) this.o.store.apply(key, best);
     for (const [p, theirs] of answers) {
       if (supersedes(best, theirs.copy)) {
         this.o.batcher.replicate(p, key, best).catch(() => this.hints.add(p, key));
