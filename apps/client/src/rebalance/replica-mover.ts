@@ -1,6 +1,7 @@
 import type { HashingMode, PlacementRecord } from "@zkv/membership";
 import type { MigrateCountReply, ReplicaHandoffReply, StatsReply } from "@zkv/protocol";
 import type { ZkvClient } from "../lib/requests/client.js";
+import { withRetries } from "../lib/retry/with-retries.js";
 import { announce, OP_TIMEOUT_MS } from "./migration.js";
 import type { MoveProgress, MoveResult } from "./mover.js";
 
@@ -12,9 +13,7 @@ const HANDOFF_KEYS = 2000;
  * (NODE_UNAVAILABLE, 69) and a re-run resumes.
  */
 const PATIENCE_MS = 30_000;
-/** The pause between tries grows by this much per try, up to MAX_PAUSE_MS. */
-const PAUSE_STEP_MS = 200;
-const MAX_PAUSE_MS = 2000;
+const patience = { patienceMs: PATIENCE_MS };
 
 /**
  * Moves replicas for a cluster with more than one copy per key: every node of the current
@@ -67,12 +66,14 @@ export async function handOffAll(
     sources.map(async (id) => {
       let after: string | undefined;
       do {
-        const reply = await withRetries(() =>
-          client.request(
-            id,
-            { op: "REPLICA_HANDOFF", run, limit: HANDOFF_KEYS, ...(after === undefined ? {} : { after }) },
-            OP_TIMEOUT_MS,
-          ),
+        const reply = await withRetries(
+          () =>
+            client.request(
+              id,
+              { op: "REPLICA_HANDOFF", run, limit: HANDOFF_KEYS, ...(after === undefined ? {} : { after }) },
+              OP_TIMEOUT_MS,
+            ),
+          patience,
         );
         const r = reply as ReplicaHandoffReply;
         scanned += r.scanned;
@@ -89,24 +90,10 @@ export async function handOffAll(
 export async function trimReplicas(client: ZkvClient, nodes: readonly string[]): Promise<number> {
   const counts = await Promise.all(
     nodes.map((node) =>
-      withRetries(() => client.request(node, { op: "TRIM" }, OP_TIMEOUT_MS)).then(
+      withRetries(() => client.request(node, { op: "TRIM" }, OP_TIMEOUT_MS), patience).then(
         (r) => (r as MigrateCountReply).count,
       ),
     ),
   );
   return counts.reduce((a, b) => a + b, 0);
-}
-
-/** `call`, tried again after a growing pause until it succeeds or PATIENCE_MS have passed. */
-export async function withRetries<T>(call: () => Promise<T>): Promise<T> {
-  const deadline = Date.now() + PATIENCE_MS;
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await call();
-    } catch (err) {
-      const pause = Math.min(PAUSE_STEP_MS * attempt, MAX_PAUSE_MS);
-      if (Date.now() + pause > deadline) throw err;
-      await new Promise((r) => setTimeout(r, pause));
-    }
-  }
 }

@@ -1,5 +1,6 @@
 import { ErrorCode, errorCodeOf, type RepairReply } from "@zkv/protocol";
 import type { ZkvClient } from "../lib/requests/client.js";
+import { withRetries } from "../lib/retry/with-retries.js";
 
 /** A repair that cannot start; `code` is stable for scripts and tests (and picks the exit code). */
 export class RepairError extends Error {
@@ -22,7 +23,6 @@ const REPAIR_TIMEOUT_MS = 120_000;
  * gives up on a replica that stays down after 15 s), or a rebalance or change of n just ending.
  */
 const TRY_AGAIN_PATIENCE_MS = 60_000;
-const MAX_PAUSE_MS = 2000;
 
 /** Two nodes to compare: `node` runs the comparison, both end with the newest copies. */
 export type NodePair = readonly [node: string, peer: string];
@@ -85,24 +85,17 @@ export async function runRepair(
   const outcomes: PairOutcome[] = [];
   for (const [node, peer] of pairs) {
     const done = { ranges: 0, different: 0, repaired: 0, bytes: 0 };
-    const deadline = Date.now() + TRY_AGAIN_PATIENCE_MS;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        await comparePair(client, node, peer, done);
-        outcomes.push({ node, peer, ...done });
-        break;
-      } catch (err) {
-        const code = errorCodeOf(err) ?? "FAILURE";
-        const pause = Math.min(200 * attempt, MAX_PAUSE_MS);
-        if (code === ErrorCode.TRY_AGAIN && Date.now() + pause < deadline) {
-          if (attempt === 1)
-            onWait?.(`${node} with ${peer}: ${(err as Error).message}; waiting (up to 60 s)`);
-          await new Promise((r) => setTimeout(r, pause));
-          continue;
-        }
-        outcomes.push({ node, peer, ...done, error: { code, message: (err as Error).message } });
-        break;
-      }
+    try {
+      await withRetries(() => comparePair(client, node, peer, done), {
+        patienceMs: TRY_AGAIN_PATIENCE_MS,
+        retryIf: (err) => errorCodeOf(err) === ErrorCode.TRY_AGAIN,
+        onFirstRetry: (err) =>
+          onWait?.(`${node} with ${peer}: ${(err as Error).message}; waiting (up to 60 s)`),
+      });
+      outcomes.push({ node, peer, ...done });
+    } catch (err) {
+      const code = errorCodeOf(err) ?? "FAILURE";
+      outcomes.push({ node, peer, ...done, error: { code, message: (err as Error).message } });
     }
     onPair?.(outcomes.length);
   }

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { withRetries } from "../src/rebalance/replica-mover.js";
+import { withRetries } from "../src/lib/retry/with-retries.js";
 
 afterEach(() => vi.useRealTimers());
 
@@ -15,11 +15,12 @@ function downFor(downMs: number) {
   return { call, calls: () => calls };
 }
 
-describe("withRetries: a handoff or trim call while a replica is briefly unreachable", () => {
+describe("withRetries: an admin call while a node is briefly unreachable", () => {
+  const patience = { patienceMs: 30_000 };
   it("rides out a replica down for 6 s (a container pause or network disconnect) and succeeds", async () => {
     vi.useFakeTimers();
     const peer = downFor(6000);
-    const result = withRetries(peer.call);
+    const result = withRetries(peer.call, patience);
     await vi.advanceTimersByTimeAsync(10_000);
     await expect(result).resolves.toBe("handed off");
     expect(peer.calls()).toBeGreaterThan(1);
@@ -28,9 +29,29 @@ describe("withRetries: a handoff or trim call while a replica is briefly unreach
   it("gives up with the call's own error once its patience is spent, so the run can exit and be re-run", async () => {
     vi.useFakeTimers();
     const peer = downFor(10 * 60_000);
-    const result = withRetries(peer.call);
+    const result = withRetries(peer.call, patience);
     const settled = expect(result).rejects.toThrow("not connected");
     await vi.advanceTimersByTimeAsync(60_000);
     await settled;
+  });
+
+  it("retries only the errors it is told to, and says once why it waits", async () => {
+    vi.useFakeTimers();
+    const told: unknown[] = [];
+    let calls = 0;
+    const bootingThenBroken = async () => {
+      calls++;
+      throw new Error(calls < 3 ? "node is bootstrapping" : "disk full");
+    };
+    const result = withRetries(bootingThenBroken, {
+      patienceMs: 60_000,
+      retryIf: (err) => (err as Error).message.includes("bootstrapping"),
+      onFirstRetry: (err) => told.push((err as Error).message),
+    });
+    const settled = expect(result).rejects.toThrow("disk full");
+    await vi.advanceTimersByTimeAsync(5_000);
+    await settled;
+    expect(calls).toBe(3);
+    expect(told).toEqual(["node is bootstrapping"]);
   });
 });
