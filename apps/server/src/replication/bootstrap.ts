@@ -1,4 +1,5 @@
 import { setTimeout as delay } from "node:timers/promises";
+import type { Logger } from "../logger.js";
 
 /**
  * A replicating node's state. `bootstrapping`: it started without the copies it should hold (no
@@ -92,4 +93,31 @@ export async function pullFromSources(o: PullOptions): Promise<PullReport> {
   };
   await Promise.all(o.sources.map(drain));
   return { copied, skipped, departed };
+}
+
+/** Logs how a bootstrap ended: what it copied from whom, and why it may serve without some copies. */
+export function logPullReport(
+  log: Logger,
+  report: PullReport,
+  sources: readonly string[],
+  isServing: (peer: string) => boolean,
+): void {
+  // Members removed while this node bootstrapped: their keys went to the members that stay.
+  const departed = report.departed.length > 0 ? { departed: report.departed } : {};
+  const copied = Object.fromEntries(report.copied);
+  if (report.skipped.length > 0) {
+    log.warn(
+      { copied, skipped: report.skipped, ...departed },
+      "bootstrap gave up on replicas that stayed down: serving without their copies " +
+        "(a key only they held reads stale or NOT_FOUND until they return and repair it)",
+    );
+  } else if (sources.length > 0 && sources.every((s) => !isServing(s))) {
+    log.warn(
+      { copied, ...departed },
+      "bootstrapped from replicas that were all bootstrapping too: a cold start, or every copy " +
+        "of this node's keys was lost with its replicas",
+    );
+  } else {
+    log.info({ copied, ...departed }, "bootstrapped: serving");
+  }
 }

@@ -12,7 +12,7 @@ import { TrackedStore } from "../anti-entropy/tracked-store.js";
 import type { ClusterView } from "../cluster/ownership.js";
 import type { Logger } from "../logger.js";
 import type { Store } from "../store/index.js";
-import { type PullReport, pullFromSources, type ReplicaState } from "./bootstrap.js";
+import { logPullReport, type PullReport, pullFromSources, type ReplicaState } from "./bootstrap.js";
 import { ConditionalWrites } from "./conditional.js";
 import { keyReplicas } from "./key-replicas.js";
 import { PeerBatcher } from "./peer-batcher.js";
@@ -221,32 +221,10 @@ export class NodeReplication {
       signal: this.#closed.signal,
     });
     if (this.#closed.signal.aborted) return undefined;
-    this.#report(report, sources);
+    logPullReport(this.o.logger, report, sources, (p) => this.#peers.isServing(p));
     this.#state = "serving";
     await this.o.onServing?.().catch((err: unknown) => logger.error({ err }, "could not announce serving"));
     return report;
-  }
-
-  #report(report: PullReport, sources: readonly string[]): void {
-    // Members removed while this node bootstrapped: their keys went to the members that stay.
-    const departed = report.departed.length > 0 ? { departed: report.departed } : {};
-    const copied = Object.fromEntries(report.copied);
-    const log = this.o.logger;
-    if (report.skipped.length > 0) {
-      log.warn(
-        { copied, skipped: report.skipped, ...departed },
-        "bootstrap gave up on replicas that stayed down: serving without their copies " +
-          "(a key only they held reads stale or NOT_FOUND until they return and repair it)",
-      );
-    } else if (sources.length > 0 && sources.every((s) => !this.#peers.isServing(s))) {
-      log.warn(
-        { copied, ...departed },
-        "bootstrapped from replicas that were all bootstrapping too: a cold start, or every copy " +
-          "of this node's keys was lost with its replicas",
-      );
-    } else {
-      log.info({ copied, ...departed }, "bootstrapped: serving");
-    }
   }
 
   close(): void {

@@ -2,8 +2,9 @@ import { ErrorCode, type VersionedEntry, ZkvError } from "@zkv/protocol";
 import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/index.js";
 import { Hints } from "./hints.js";
 import { entryOf, type PeerCopy } from "./peer-batcher.js";
-import { awaitQuorum, countable } from "./quorum.js";
-import { notAReplica, notEnough, quorumTimeout } from "./replica-errors.js";
+import { awaitQuorum } from "./quorum.js";
+import { type Planner, planRead, planWrite } from "./quorum-plan.js";
+import { notEnough, quorumTimeout } from "./replica-errors.js";
 import type { BatchWrite, ReplicatorOptions, WritePlan, WriteResult } from "./replicator-options.js";
 import { awaitWriteQuorums } from "./write-quorums.js";
 
@@ -150,17 +151,9 @@ export class Replicator {
     return this.o.replicasOf(key).includes(this.o.self);
   }
 
-  /**
-   * Who a write of `key` goes to; refuses before anything is written: WRONG_NODE when this node
-   * does not replicate the key (any more), NOT_ENOUGH_REPLICAS when too few of them are up.
-   */
+  /** Who a write of `key` goes to; refuses (WRONG_NODE, NOT_ENOUGH_REPLICAS) before anything is written. */
   #writePlan(key: string, w: number | undefined, replicas = this.o.replicasOf(key)): WritePlan {
-    if (!replicas.includes(this.o.self)) throw notAReplica(key, replicas);
-    const { others, needed } = this.#plan(key, w ?? this.o.settings().w, "w", replicas);
-    const self = this.#selfServing();
-    const { up, bootstrapping, count } = countable(self, others, this.o.peers);
-    if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
-    return { others, needed, self, up };
+    return planWrite(key, replicas, w ?? this.o.settings().w, this.#planner());
   }
 
   /**
@@ -186,13 +179,9 @@ export class Replicator {
   /** Reads with quorum `r`: the newest copy among the replicas asked (undefined: none has it). */
   async read(key: string, r?: number): Promise<Versioned | undefined> {
     const replicas = (this.o.readReplicasOf ?? this.o.replicasOf)(key);
-    const { others, needed } = this.#plan(key, r ?? this.o.settings().r, "r", replicas);
+    const { up, needed, self } = planRead(key, replicas, r ?? this.o.settings().r, this.#planner());
     const local = this.o.store.copy(key);
-    // A node outside the replicas reads follow (a new one, still being copied to) asks them.
-    const self = this.#selfServing() && replicas.includes(this.o.self);
     if (needed <= 1 && self) return local;
-    const { up, bootstrapping, count } = countable(self, others, this.o.peers);
-    if (count < needed) throw notEnough(key, needed, count, bootstrapping, "read");
     const asks = new Map(up.map((p) => [p, this.o.batcher.read(p, key)] as const));
     const selfCount = self ? 1 : 0;
     const outcome = await awaitQuorum(
@@ -250,18 +239,7 @@ export class Replicator {
     }
   }
 
-  #selfServing(): boolean {
-    return this.o.serving?.() ?? true;
-  }
-
-  #plan(key: string, wanted: number, what: "w" | "r", replicas = this.o.replicasOf(key)) {
-    if (wanted > replicas.length) {
-      throw new ZkvError(
-        ErrorCode.INVALID_REQUEST,
-        `${what}=${wanted} exceeds the key's ${replicas.length} replicas`,
-        { field: what },
-      );
-    }
-    return { others: replicas.filter((p) => p !== this.o.self), needed: wanted };
+  #planner(): Planner {
+    return { self: this.o.self, serving: this.o.serving?.() ?? true, peers: this.o.peers };
   }
 }

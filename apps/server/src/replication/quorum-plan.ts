@@ -1,0 +1,58 @@
+import { ErrorCode, ZkvError } from "@zkv/protocol";
+import { countable, type PeerStates } from "./quorum.js";
+import { notAReplica, notEnough } from "./replica-errors.js";
+import type { WritePlan } from "./replicator-options.js";
+
+/** Who plans: this node, whether it serves (not bootstrapping), and what it knows of its peers. */
+export interface Planner {
+  readonly self: string;
+  readonly serving: boolean;
+  readonly peers: PeerStates;
+}
+
+/** A key's replicas other than this node, and how many must answer (`w` or `r`, this node included). */
+function quorumOf(self: string, replicas: readonly string[], wanted: number, what: "w" | "r") {
+  if (wanted > replicas.length) {
+    throw new ZkvError(
+      ErrorCode.INVALID_REQUEST,
+      `${what}=${wanted} exceeds the key's ${replicas.length} replicas`,
+      {
+        field: what,
+      },
+    );
+  }
+  return { others: replicas.filter((p) => p !== self), needed: wanted };
+}
+
+/**
+ * Who a write of `key` with quorum `w` goes to; refuses before anything is written: WRONG_NODE
+ * when this node does not replicate the key (any more), NOT_ENOUGH_REPLICAS when too few of its
+ * replicas are up and serving.
+ */
+export function planWrite(key: string, replicas: readonly string[], w: number, p: Planner): WritePlan {
+  if (!replicas.includes(p.self)) throw notAReplica(key, replicas);
+  const { others, needed } = quorumOf(p.self, replicas, w, "w");
+  const { up, bootstrapping, count } = countable(p.serving, others, p.peers);
+  if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
+  return { others, needed, self: p.serving, up };
+}
+
+/** A read's plan: the peers to ask, how many answers it needs, and whether this node's copy counts. */
+export interface ReadPlan {
+  readonly up: readonly string[];
+  readonly needed: number;
+  readonly self: boolean;
+}
+
+/**
+ * Who a read of `key` with quorum `r` asks, or NOT_ENOUGH_REPLICAS before asking anyone. A node
+ * outside the replicas reads follow (a new one, still being copied to) asks them, and its own
+ * copy does not count.
+ */
+export function planRead(key: string, replicas: readonly string[], r: number, p: Planner): ReadPlan {
+  const { others, needed } = quorumOf(p.self, replicas, r, "r");
+  const self = p.serving && replicas.includes(p.self);
+  const { up, bootstrapping, count } = countable(self, others, p.peers);
+  if (count < needed) throw notEnough(key, needed, count, bootstrapping, "read");
+  return { up, needed, self };
+}
