@@ -4,8 +4,8 @@ import { ErrorCode, ZkvError } from "./errors.js";
 import type { Limits } from "./limits.js";
 import type { BatchColumns, BatchColumnsReply } from "./schemas/batch.js";
 import { isWellFormedText } from "./schemas/common.js";
+import type { DeleteRequest, GetOneRequest, PutRequest } from "./schemas/key-ops.js";
 import type { ErrorReply, Reply } from "./schemas/replies.js";
-import type { DeleteRequest, GetOneRequest, PutRequest } from "./schemas/requests.js";
 
 /** A key operation as a batch carries it (its own id, if any, is not echoed in a batch). */
 export type BatchOp = Omit<PutRequest, "id"> | Omit<GetOneRequest, "id"> | Omit<DeleteRequest, "id">;

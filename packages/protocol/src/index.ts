@@ -91,6 +91,19 @@ export {
   ValueSchema,
 } from "./schemas/common.js";
 export {
+  CursorSchema,
+  type DeleteRequest,
+  DeleteRequestSchema,
+  type GetAllRequest,
+  GetAllRequestSchema,
+  type GetOneRequest,
+  GetOneRequestSchema,
+  isConditional,
+  MAX_TTL_SECONDS,
+  type PutRequest,
+  PutRequestSchema,
+} from "./schemas/key-ops.js";
+export {
   ExpiresAtSchema,
   type ReplicaGetReply,
   ReplicaGetReplySchema,
@@ -133,21 +146,10 @@ export {
   StatsReplySchema,
 } from "./schemas/replies.js";
 export {
-  CursorSchema,
-  type DeleteRequest,
-  DeleteRequestSchema,
-  type GetAllRequest,
-  GetAllRequestSchema,
-  type GetOneRequest,
-  GetOneRequestSchema,
-  isConditional,
-  MAX_TTL_SECONDS,
   OPS,
   type Op,
   type PingRequest,
   PingRequestSchema,
-  type PutRequest,
-  PutRequestSchema,
   type Request,
   RequestSchema,
   type StatsRequest,

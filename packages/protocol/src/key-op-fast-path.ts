@@ -1,6 +1,6 @@
 import { own } from "./own-fields.js";
 import { isRequestId, isWellFormedText } from "./schemas/common.js";
-import type { DeleteRequest, GetOneRequest, PutRequest } from "./schemas/requests.js";
+import type { DeleteRequest, GetOneRequest, PutRequest } from "./schemas/key-ops.js";
 
 /** The requests {@link fastKeyOp} decodes. */
 export type KeyOpRequest = PutRequest | GetOneRequest | DeleteRequest;

@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { zodErrorToZkv } from "./issues.js";
-import type { GetAllRequest } from "./schemas/requests.js";
+import type { GetAllRequest } from "./schemas/key-ops.js";
 
 /**
  * Size and shape limits applied to every message, in UTF-8 bytes where sizes.
