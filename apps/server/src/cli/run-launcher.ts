@@ -70,7 +70,7 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   printTable(members ?? []);
   const replicated = copies.n > 1 ? `, ${copies.n} replicas, w=${copies.w} r=${copies.r}` : "";
   process.stdout.write(
-    `cluster of ${nodes.length} nodes ready (hashing: ${hashing}${replicated}); Ctrl-C stops it\n`,
+    `cluster of ${members?.length ?? nodes.length} nodes ready (hashing: ${hashing}${replicated}); Ctrl-C stops it\n`,
   );
   // add-node arrives as a push: the placement record names a node nobody runs yet.
   const watch = settings.watchPlacement(log);

@@ -167,15 +167,19 @@ export class ClusterLauncher {
     }, delay);
   }
 
-  /** Resolves once every node in `nodes` is registered, passing and not bootstrapping in Consul. */
+  /**
+   * Resolves once every node in `nodes` that this launcher still runs is registered, passing and
+   * not bootstrapping in Consul. A node that left meanwhile (exit 0: a remove-node in the record
+   * the launcher started from ended while the nodes started) is not waited for.
+   */
   async waitForConsul(
     consul: ConsulConfig,
     nodes: readonly NodeSpec[] = this.options.nodes,
   ): Promise<Member[]> {
-    const ids = new Set(nodes.map((n) => n.id));
     const deadline = Date.now() + (this.options.readyTimeoutMs ?? 30_000);
     let last: Member[] = [];
     while (Date.now() < deadline) {
+      const ids = new Set(nodes.map((n) => n.id).filter((id) => this.#nodes.has(id)));
       try {
         last = (await listMembers(consul)).filter((m) => ids.has(m.id));
         if (last.length === ids.size && last.every(serving)) return last;
