@@ -1,7 +1,8 @@
 import { ErrorCode } from "@zkv/protocol";
 import { describe, expect, it } from "vitest";
-import { current, next, SimCluster } from "./support/add-node-sim.js";
+import { SimCluster } from "./support/add-node-sim.js";
 import { expectError } from "./support/error-replies.js";
+import { current, next } from "./support/pinned-ring.js";
 
 // Node b joins a one-node cluster {a}, simulated in-process (support/add-node-sim.ts has the
 // hand-pinned placements): the rebalancer's steps by hand, every request checked at each step.

@@ -4,8 +4,9 @@ import { FENCE_LEASE_MS } from "../src/cluster/migration.js";
 import { ClusterView } from "../src/cluster/ownership.js";
 import { MemoryStore } from "../src/store/index.js";
 import { handleNow, thrown } from "./helpers.js";
-import { next, SimCluster } from "./support/add-node-sim.js";
+import { SimCluster } from "./support/add-node-sim.js";
 import { expectError } from "./support/error-replies.js";
+import { next } from "./support/pinned-ring.js";
 
 // A rebalance run that dies (or is taken over by a new run) part-way through an add-node move.
 

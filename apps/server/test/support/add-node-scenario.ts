@@ -3,8 +3,9 @@ import { DEFAULT_LIMITS, ErrorCode, type MovedEntry } from "@zkv/protocol";
 import fc from "fast-check";
 import { expect, vi } from "vitest";
 import { FENCE_LEASE_MS } from "../../src/cluster/migration.js";
-import { current, type KeyRequest, type NodeId, next, SimCluster, type SimNode } from "./add-node-sim.js";
+import { type KeyRequest, type NodeId, SimCluster, type SimNode } from "./add-node-sim.js";
 import { errorCode } from "./error-replies.js";
+import { current, next } from "./pinned-ring.js";
 
 // Interleavings of client requests and mover steps for the add-node simulation: the commands,
 // their generator, and a Scenario that plays them against a model of acknowledged writes.
