@@ -1,95 +1,28 @@
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { describe, expect, it } from "vitest";
-import { parse } from "yaml";
+import {
+  ADDED,
+  BASE_PORT,
+  COMPOSE_FILE,
+  dependencies,
+  environment,
+  flag,
+  NODES,
+  ports,
+  ROOT,
+  SECURE_FILE,
+  serverArgv,
+  service,
+  services,
+  text,
+} from "./support/compose-services.js";
 
 /**
  * What docker-compose.yml says, checked without an engine: the services, their wiring and
  * ordering, ports and ids that agree, and, where a compose implementation is installed, that
  * compose itself accepts the file. apps/client/test/e2e-compose.test.ts runs it for real.
  */
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
-const COMPOSE_FILE = `${ROOT}docker-compose.yml`;
-const SECURE_FILE = `${ROOT}docker-compose.secure.yml`;
-/** The nodes `docker compose up` starts. */
-const NODES = ["node-0", "node-1", "node-2", "node-3"];
-/** node-4, in the profile of the same name, for "Add Node-4". */
-const ADDED = "node-4";
-const BASE_PORT = 2000;
-
-interface Service {
-  image?: string;
-  profiles?: string[];
-  build?: { context?: string; dockerfile?: string };
-  command?: string | string[];
-  entrypoint?: string | string[];
-  environment?: Record<string, string> | string[];
-  depends_on?: string[] | Record<string, { condition?: string }>;
-  ports?: Array<string | { published?: string | number; target?: number }>;
-  healthcheck?: { test?: string | string[] };
-  volumes?: Array<string | { source?: string; target?: string }>;
-}
-
-// Compose allows YAML merge keys (`<<: *anchor`), which YAML 1.2 parsers resolve only when asked.
-const compose = parse(readFileSync(COMPOSE_FILE, "utf8"), { merge: true }) as {
-  services: Record<string, Service>;
-};
-const services = compose.services;
-
-function service(name: string): Service {
-  const s = services[name];
-  if (!s) throw new Error(`docker-compose.yml has no service ${name}`);
-  return s;
-}
-
-function environment(s: Service): Record<string, string> {
-  if (Array.isArray(s.environment)) {
-    return Object.fromEntries(
-      s.environment.map((e) => [e.slice(0, e.indexOf("=")), e.slice(e.indexOf("=") + 1)] as const),
-    );
-  }
-  return s.environment ?? {};
-}
-
-function dependencies(s: Service): Record<string, string> {
-  if (Array.isArray(s.depends_on)) return Object.fromEntries(s.depends_on.map((d) => [d, "service_started"]));
-  return Object.fromEntries(
-    Object.entries(s.depends_on ?? {}).map(([d, v]) => [d, v.condition ?? "service_started"]),
-  );
-}
-
-/** The value after `flag` in an argv-style command. */
-function flag(argv: readonly string[], name: string): string | undefined {
-  const i = argv.indexOf(name);
-  return i === -1 ? undefined : argv[i + 1];
-}
-
-/** `${NAME:-default}` and `${NAME-default}` as compose reads them with NAME unset. */
-function withDefaults(value: string): string {
-  return value.replace(/\$\{\w+:?-([^}]*)\}/g, "$1");
-}
-
-/** [host, container] port pairs of a service, with the variables at their defaults. */
-function ports(s: Service): Array<[number, number]> {
-  return (s.ports ?? []).map((p) => {
-    if (typeof p === "object") return [Number(p.published), Number(p.target)];
-    const parts = withDefaults(p).split(":");
-    return [Number(parts.at(-2)), Number(parts.at(-1))];
-  });
-}
-
-/** The server's argv: the command, or the part a `sh -c` script ends by exec-ing. */
-function serverArgv(s: Service): string[] {
-  const argv = Array.isArray(s.command) ? s.command : (s.command ?? "").split(/\s+/);
-  if (text(s.entrypoint) !== "/bin/sh -c") return argv;
-  const script = text(s.command);
-  return script.slice(script.lastIndexOf("exec node dist/main.js ")).split(/\s+/);
-}
-
-function text(value: string | string[] | undefined): string {
-  return Array.isArray(value) ? value.join(" ") : (value ?? "");
-}
 
 describe("docker-compose.yml", () => {
   it("has the consul, cluster-init, node-0 … node-3 and client services, and node-4 in its own profile", () => {
@@ -195,52 +128,6 @@ describe("docker-compose.yml", () => {
     }
     const ignore = readFileSync(`${ROOT}.dockerignore`, "utf8").split("\n");
     for (const entry of [".git", "**/node_modules", "**/dist", "**/.turbo"]) expect(ignore).toContain(entry);
-  });
-});
-
-describe("docker-compose.secure.yml (on top of docker-compose.yml)", () => {
-  const secure = parse(readFileSync(SECURE_FILE, "utf8"), { merge: true }) as {
-    services: Record<string, Service>;
-  };
-  const over = (name: string): Service => {
-    const s = secure.services[name];
-    if (!s) throw new Error(`docker-compose.secure.yml has no service ${name}`);
-    return s;
-  };
-
-  it("turns Consul ACLs on with default deny, and installs zkv's documented policy and token", () => {
-    expect(text(over("consul").command)).toMatch(/acl \{ enabled = true, default_policy = "deny"/);
-    const init = over("acl-init");
-    expect(init.volumes).toContain("./deploy/consul-acl-policy.hcl:/zkv/consul-acl-policy.hcl:ro");
-    expect(text(init.command)).toContain("consul acl policy create -name zkv");
-    expect(text(init.command)).toContain('-policy-name zkv -secret "$$ZKV_CONSUL_TOKEN"');
-    expect(dependencies(over("cluster-init"))).toEqual({ "acl-init": "service_completed_successfully" });
-  });
-
-  it("makes the CURVE keys with zkv keygen into a volume, once", () => {
-    const keys = text(over("curve-keys").command);
-    expect(keys).toMatch(
-      /^if \[ ! -f \/keys\/node\.key \]; then node dist\/main\.js keygen --out \/keys --name node/,
-    );
-    expect(keys).toContain("keygen --out /keys --name client");
-  });
-
-  it.each([...NODES, ADDED])("%s runs CURVE with the zkv token only after the keys exist", (name) => {
-    const node = over(name);
-    expect(environment(node)).toMatchObject({
-      CONSUL_HTTP_TOKEN: expect.stringMatching(/^\$\{ZKV_CONSUL_TOKEN/),
-      ZKV_CURVE_SECRET_KEY_FILE: "/keys/node.key",
-      ZKV_CURVE_ALLOWED_CLIENTS_FILE: "/keys/allowed-clients",
-    });
-    expect(node.volumes).toEqual(["zkv-keys:/keys:ro"]);
-    expect(dependencies(node)).toEqual({ "curve-keys": "service_completed_successfully" });
-  });
-
-  it("gives the client its own key and the zkv token", () => {
-    expect(environment(over("client"))).toEqual({
-      CONSUL_HTTP_TOKEN: expect.stringMatching(/^\$\{ZKV_CONSUL_TOKEN\}$/),
-      ZKV_CURVE_SECRET_KEY_FILE: "/keys/client.key",
-    });
   });
 });
 
