@@ -155,8 +155,26 @@ export async function concurrent(
   return n / ((performance.now() - start) / 1000);
 }
 
-/** The bulk workloads' keys: 16 bytes. */
-const bulkKey = (i: number) => `key:${String(i).padStart(12, "0")}`;
+/** ASCII code of the digit `n % 10` (n ≥ 0): a key's characters, made without strings in between. */
+const digit = (n: number) => 48 + (n % 10);
+
+/**
+ * The bulk workloads' keys: `key:` and `i` in 12 digits, 16 bytes (i < 10^12). Made as one flat
+ * string in one call: the template with `padStart` made four strings per key (the number's, the
+ * padded one, a cons string for the concatenation and its flattened copy when hashed or
+ * encoded), ~0.19 µs a key charged to the client's CPU per op (in a loop with JSON.stringify, as
+ * the client sends keys: 0.31 → 0.12 µs). redis-benchmark writes its keys' digits in place.
+ */
+export function bulkKey(i: number): string {
+  const hi = Math.floor(i / 1e6);
+  const lo = i - hi * 1e6;
+  // biome-ignore format: the 12 digits, most significant first
+  return String.fromCharCode(
+    107, 101, 121, 58, // "key:"
+    digit(hi / 1e5 | 0), digit(hi / 1e4 | 0), digit(hi / 1e3 | 0), digit(hi / 100 | 0), digit(hi / 10 | 0), digit(hi),
+    digit(lo / 1e5 | 0), digit(lo / 1e4 | 0), digit(lo / 1e3 | 0), digit(lo / 100 | 0), digit(lo / 10 | 0), digit(lo),
+  );
+}
 const BULK_VALUE = "v".repeat(100);
 
 /** Bulk PUT of `n` keys (16-byte keys, 100-byte values) with putMany: ops/s. */
