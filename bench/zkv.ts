@@ -175,6 +175,12 @@ export function bulkKey(i: number): string {
     digit(lo / 1e5 | 0), digit(lo / 1e4 | 0), digit(lo / 1e3 | 0), digit(lo / 100 | 0), digit(lo / 10 | 0), digit(lo),
   );
 }
+
+// The plain spelling of the same keys, checked at load where a digit rolls over: a wrong key
+// would still be written and read back alike, so the bulk GET's value check cannot catch it.
+for (const i of [0, 9, 10, 99_999, 999_999, 1_000_000, 1_234_567, 10_000_000, 999_999_999_999]) {
+  if (bulkKey(i) !== `key:${String(i).padStart(12, "0")}`) throw new Error(`bench: bulkKey(${i}) is wrong`);
+}
 const BULK_VALUE = "v".repeat(100);
 
 /** Bulk PUT of `n` keys (16-byte keys, 100-byte values) with putMany: ops/s. */
