@@ -199,7 +199,14 @@ export async function bulkPut(
   return n / ((performance.now() - start) / 1000);
 }
 
-/** Bulk GET with getMany of the `n` keys bulkPut wrote, checking every value: ops/s. */
+/**
+ * Bulk GET with getMany of the `n` keys bulkPut wrote, checking every value: ops/s. The keys go in
+ * chunks (so the bench holds two chunks' keys and values, not all n), and the next chunk's
+ * getMany starts before this one's ends: awaited one after the other, each call's last replies
+ * drained its window before the next call sent anything, and both processes sat idle a fifth to
+ * a third of the time (schedstat) where one getMany of all n keys would not. Each call keeps
+ * `window` messages in flight; two overlap, so at most 16 in all, as one call would.
+ */
 export async function bulkGet(
   client: ZkvClient,
   n: number,
@@ -207,13 +214,20 @@ export async function bulkGet(
 ): Promise<number> {
   const start = performance.now();
   const chunk = 50_000;
-  for (let i = 0; i < n; i += chunk) {
+  const window = 8;
+  const read = (from: number) => {
     // A plain loop: Array.from with a mapper cost the bench ~0.3 µs a key, charged to the client.
-    const keys = new Array<string>(Math.min(chunk, n - i));
-    for (let j = 0; j < keys.length; j++) keys[j] = bulkKey(i + j);
-    const values = await client.getMany(keys);
+    const keys = new Array<string>(Math.min(chunk, n - from));
+    for (let j = 0; j < keys.length; j++) keys[j] = bulkKey(from + j);
+    return client.getMany(keys, window);
+  };
+  let reading = read(0);
+  for (let i = 0; i < n; i += chunk) {
+    const next = i + chunk < n ? read(i + chunk) : undefined;
+    const values = await reading;
     if (values.some((v) => v !== BULK_VALUE)) throw new Error("bulk GET returned a wrong value");
     onProgress("bulk GET", i + chunk);
+    if (next) reading = next;
   }
   return n / ((performance.now() - start) / 1000);
 }
