@@ -4,21 +4,37 @@ import type { ClusterView } from "../cluster/cluster-view.js";
 import { routeToOwner } from "./redirects.js";
 import { Window } from "./window.js";
 
-/** Entries per BATCH message. */
-const BULK_BATCH = 1000;
+/**
+ * Most entries per putMany/getMany message (a node takes MAX_BATCH_OPS). Per message each side
+ * pays a receive, a parse, a reply and its promise: 4000 rather than 1000 took ~0.1 µs per op
+ * off the node's bulk PUT and ~0.13 off its bulk GET (16-byte keys, 100-byte values).
+ */
+const BULK_ENTRIES = 4000;
+/**
+ * Rough cap on a putMany/getMany message, and on a getMany reply, in UTF-16 units of keys and
+ * values (the auto-batcher's): well inside the node's maxMessageBytes whatever the values weigh.
+ */
+const BULK_UNITS = 1024 * 1024;
+/** Units a getMany reply's value is taken to weigh until replies tell: ~1000 keys a message. */
+const FIRST_VALUE_GUESS = 1024;
 /** Per-entry errors of a bulk message that the entry is retried for, on its own, with routing. */
 export const RETRY_SINGLY = new Set<string>([ErrorCode.WRONG_NODE, ErrorCode.ASK, ErrorCode.TRY_AGAIN]);
 
-/** One owner's operations waiting to go: their keys, and each PUT's value or each GET's position. */
+/**
+ * One owner's operations waiting to go: their keys, and each PUT's value or each GET's position;
+ * `units`, what the message (for a GET, its reply) is expected to weigh.
+ */
 interface Chunk {
   readonly keys: string[];
   readonly values: string[];
   readonly positions: number[];
+  units: number;
 }
 
 /**
- * The bulk engine behind putMany/getMany: keys grouped by owner into BATCH messages of 1000 in
- * columns (one array of keys, one of values: no object per entry, on either side of the wire),
+ * The bulk engine behind putMany/getMany: keys grouped by owner into BATCH messages of up to
+ * BULK_ENTRIES entries and ~BULK_UNITS in columns (one array of keys, one of values: no object
+ * per entry, on either side of the wire; a GET's values weighed by those read so far),
  * sent straight to each node, at most `window` messages in flight, so memory stays bounded for
  * any input size and no per-op promise is made. A node acknowledges a message whose every entry
  * succeeded with one small reply. Entries a node redirects (a rebalance in progress), and every
@@ -31,6 +47,10 @@ export class BulkRun {
   readonly #retries: Array<Promise<void>> = [];
   #first: unknown;
   #done = 0;
+  /** getMany: the units of the values read so far and their number, for #valueGuess. */
+  #valueUnits = 0;
+  #valuesRead = 0;
+  #valueGuess = FIRST_VALUE_GUESS;
 
   /**
    * @param letter P (putMany: each entry a key and value) or G (getMany: each key's value is put
@@ -54,13 +74,18 @@ export class BulkRun {
     const owner = this.cluster.ownerOf(key);
     let chunk = this.#pending.get(owner);
     if (chunk === undefined) {
-      chunk = { keys: [], values: [], positions: [] };
+      chunk = { keys: [], values: [], positions: [], units: 0 };
       this.#pending.set(owner, chunk);
     }
     chunk.keys.push(key);
-    if (this.letter === "P") chunk.values.push(value);
-    else chunk.positions.push(position);
-    if (chunk.keys.length < BULK_BATCH) return undefined;
+    if (this.letter === "P") {
+      chunk.values.push(value);
+      chunk.units += key.length + value.length;
+    } else {
+      chunk.positions.push(position);
+      chunk.units += key.length + this.#valueGuess;
+    }
+    if (chunk.keys.length < BULK_ENTRIES && chunk.units < BULK_UNITS) return undefined;
     this.#pending.delete(owner);
     return this.#send(owner, chunk);
   }
@@ -113,11 +138,17 @@ export class BulkRun {
     if (this.letter === "G") {
       const values = reply.values;
       if (!Array.isArray(values) || values.length !== n) return false;
+      let units = 0;
+      let read = 0;
       for (let j = 0; j < n; j++) {
         const value = values[j];
-        if (typeof value === "string") this.found![chunk.positions[j]!] = value;
-        else if (value !== null) return false;
+        if (typeof value === "string") {
+          this.found![chunk.positions[j]!] = value;
+          units += value.length;
+          read++;
+        } else if (value !== null) return false;
       }
+      this.#weigh(units, read);
     }
     for (const entry of reply.errors ?? []) {
       const { at, error } = (entry ?? {}) as { at?: unknown; error?: ErrorReply["error"] };
@@ -126,6 +157,14 @@ export class BulkRun {
       else if (error.code !== ErrorCode.NOT_FOUND) this.#first ??= errorFromReply({ error });
     }
     return true;
+  }
+
+  /** Values read: the next GETs' replies are expected to weigh what these did on average. */
+  #weigh(units: number, read: number): void {
+    if (read === 0) return;
+    this.#valueUnits += units;
+    this.#valuesRead += read;
+    this.#valueGuess = Math.max(1, this.#valueUnits / this.#valuesRead);
   }
 
   /** Entry `j` of `chunk` again, alone, through the routing that follows redirects. */
