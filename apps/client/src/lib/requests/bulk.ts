@@ -15,6 +15,13 @@ const BULK_ENTRIES = 4000;
  * values (the auto-batcher's): well inside the node's maxMessageBytes whatever the values weigh.
  */
 const BULK_UNITS = 1024 * 1024;
+/**
+ * What one slot of the `window` holds: 1000 entries, what a message held before messages grew,
+ * so a window keeps as many entries in flight as it did (a message of 4000 takes four slots).
+ * With replication every entry in flight waits for its replicas' acks: 16 messages of 4000 put
+ * 4× the work in the replicas' queues and bulk loads failed with QUORUM_TIMEOUT under load.
+ */
+const ENTRIES_PER_SLOT = 1000;
 /** Units a getMany reply's value is taken to weigh until replies tell: ~1000 keys a message. */
 const FIRST_VALUE_GUESS = 1024;
 /** Per-entry errors of a bulk message that the entry is retried for, on its own, with routing. */
@@ -35,8 +42,9 @@ interface Chunk {
  * The bulk engine behind putMany/getMany: keys grouped by owner into BATCH messages of up to
  * BULK_ENTRIES entries and ~BULK_UNITS in columns (one array of keys, one of values: no object
  * per entry, on either side of the wire; a GET's values weighed by those read so far),
- * sent straight to each node, at most `window` messages in flight, so memory stays bounded for
- * any input size and no per-op promise is made. A node acknowledges a message whose every entry
+ * sent straight to each node, at most `window` messages of 1000 entries' worth in flight (a
+ * message of 4000 counts four), so memory stays bounded for any input size and no per-op
+ * promise is made. A node acknowledges a message whose every entry
  * succeeded with one small reply. Entries a node redirects (a rebalance in progress), and every
  * entry of a message that failed as a whole, are retried one by one with routing. `finish()`
  * rejects with the first failure once all have settled.
@@ -63,7 +71,7 @@ export class BulkRun {
     private readonly onProgress?: (done: number) => void,
     private readonly found?: Array<string | undefined>,
   ) {
-    this.#slots = new Window(window);
+    this.#slots = new Window(window * ENTRIES_PER_SLOT);
   }
 
   /**
@@ -100,8 +108,10 @@ export class BulkRun {
   }
 
   async #send(owner: string, chunk: Chunk): Promise<void> {
-    await this.#slots.acquire();
     const n = chunk.keys.length;
+    // At least a slot's worth, so no more than `window` messages are in flight either.
+    const slots = Math.max(n, ENTRIES_PER_SLOT);
+    await this.#slots.acquire(slots);
     const columns = {
       ops: this.letter.repeat(n),
       keys: chunk.keys,
@@ -118,7 +128,7 @@ export class BulkRun {
         },
       )
       .finally(() => {
-        this.#slots.release();
+        this.#slots.release(slots);
         this.#done += n;
         this.onProgress?.(this.#done);
       });
