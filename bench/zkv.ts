@@ -204,8 +204,8 @@ export async function bulkPut(
  * chunks (so the bench holds two chunks' keys and values, not all n), and the next chunk's
  * getMany starts before this one's ends: awaited one after the other, each call's last replies
  * drained its window before the next call sent anything, and both processes sat idle a fifth to
- * a third of the time (schedstat) where one getMany of all n keys would not. Each call keeps
- * `window` messages in flight; two overlap, so at most 16 in all, as one call would.
+ * a third of the time (schedstat) where one getMany of all n keys would not. Each call's window
+ * is 8 (8000 entries in flight); two overlap, so 16,000 in all, as one call of the default 16.
  */
 export async function bulkGet(
   client: ZkvClient,
