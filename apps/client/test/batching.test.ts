@@ -106,6 +106,32 @@ describe("the auto-batching client", () => {
     expect(((await client.request("node-0", { op: "STATS" })) as StatsReply).keys).toBe(50_000);
   });
 
+  it("sends putMany's small entries 4000 to a message, and large ones ~1 MiB at a time", async () => {
+    const { client } = await nodeAndClient();
+    let before = await messagesServed(client);
+    await client.putMany(Array.from({ length: 20_000 }, (_, i) => [`small-${i}`, `v${i}`] as const));
+    expect((await messagesServed(client)) - before - 1).toBe(5); // minus this STATS
+    // 700k units each: two to a message (1.4 MiB), never all eight in one that the node refuses
+    // as TOO_LARGE (after which each entry would have gone again on its own: 9 messages).
+    const large = Array.from({ length: 8 }, (_, i) => [`large-${i}`, String(i).repeat(700_000)] as const);
+    before = await messagesServed(client);
+    await client.putMany(large);
+    expect((await messagesServed(client)) - before - 1).toBe(4);
+    expect(await client.getMany(large.map(([key]) => key))).toEqual(large.map(([, value]) => value));
+  });
+
+  it("sizes getMany's messages by the values read so far", async () => {
+    const { client } = await nodeAndClient();
+    const keys = Array.from({ length: 40_000 }, (_, i) => `g-${i}`);
+    await client.putMany(keys.map((key, i) => [key, `v${i}`] as const));
+    const before = await messagesServed(client);
+    const values = await client.getMany(keys, 4);
+    // The messages made before any reply hold ~1000 keys each (a value might weigh 1 KiB); the
+    // rest, once values are known to be small, 4000 each: 13 or 14 in all, not 40.
+    expect((await messagesServed(client)) - before - 1).toBeLessThanOrEqual(14);
+    expect(values).toEqual(keys.map((_, i) => `v${i}`));
+  });
+
   it("falls back to one object per op for a node that predates columns, and rejects malformed results", async () => {
     // An older node: it requires `ops` (refusing the whole BATCH, so nothing applied), and this
     // one also answers with malformed results.

@@ -137,10 +137,11 @@ export class ZkvClient {
   }
 
   /**
-   * Writes many entries in bulk: grouped by owner into BATCH messages of 1000 sent straight to
-   * each node, at most `window` messages in flight, so memory stays bounded for any input size
-   * and no per-entry promise is made. Entries a node redirects (a rebalance in progress) are
-   * retried one by one through put(). Rejects with the first failure once all have settled.
+   * Writes many entries in bulk: grouped by owner into BATCH messages (up to 4000 entries and
+   * ~1 MiB) sent straight to each node, at most `window` messages of 1000 entries' worth in
+   * flight (a message of 4000 counts four), so memory stays bounded for any input size and no
+   * per-entry promise is made. Entries a node redirects (a rebalance in progress) are retried one
+   * by one through put(). Rejects with the first failure once all have settled.
    */
   async putMany(
     entries: Iterable<readonly [string, string]>,

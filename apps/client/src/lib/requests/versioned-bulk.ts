@@ -1,8 +1,8 @@
 import { ErrorCode, ZkvError } from "@zkv/protocol";
 import type { KeyOp } from "../cluster/batcher.js";
 import type { ClusterView } from "../cluster/cluster-view.js";
-import { runBulk } from "./bulk.js";
 import type { VersionedValue } from "./put-options.js";
+import { runBulk } from "./run-bulk.js";
 
 /** A key's copy with its version: what an export holds and a restore writes back. */
 export interface VersionedEntry extends VersionedValue {

@@ -1,7 +1,8 @@
 /**
- * At most `size` tasks outstanding: `acquire` waits for a free slot, `release` frees one. A plain
- * counter and a FIFO of waiters, so a million tasks cost a million O(1) steps (racing a set of
- * promises would make each wait O(window)).
+ * At most `size` slots taken: `acquire` waits until its slots are free, `release` frees them. A
+ * task may take several slots (a bulk message its entries' worth); one that takes more than
+ * `size` goes alone. A plain counter and a FIFO of waiters, so a million tasks cost a million
+ * O(1) steps (racing a set of promises would make each wait O(window)).
  */
 export class Window {
   #active = 0;
@@ -9,13 +10,15 @@ export class Window {
 
   constructor(private readonly size: number) {}
 
-  async acquire(): Promise<void> {
-    while (this.#active >= this.size) await new Promise<void>((resolve) => this.#waiters.push(resolve));
-    this.#active++;
+  async acquire(slots = 1): Promise<void> {
+    while (this.#active > 0 && this.#active + slots > this.size) {
+      await new Promise<void>((resolve) => this.#waiters.push(resolve));
+    }
+    this.#active += slots;
   }
 
-  release(): void {
-    this.#active--;
+  release(slots = 1): void {
+    this.#active -= slots;
     this.#waiters.shift()?.();
   }
 
