@@ -112,7 +112,7 @@ describe("the auto-batching client", () => {
     const { socket: old, port } = await fakeNode(opened);
     const seen: string[] = [];
     void (async () => {
-      for await (const [identity, empty, body] of old) {
+      for await (const [identity, body] of old) {
         const request = JSON.parse(body!.toString()) as { id: number; op: string; ops?: unknown[] };
         seen.push(request.op === "BATCH" ? (request.ops ? "ops" : "columns") : request.op);
         const reply =
@@ -121,7 +121,7 @@ describe("the auto-batching client", () => {
             : request.ops
               ? { results: [7, null, { ok: true }], id: request.id }
               : { error: { code: "INVALID_REQUEST", message: "no ops", field: "ops" }, id: request.id };
-        await old.send([identity!, empty!, JSON.stringify(reply)]);
+        await old.send([identity!, JSON.stringify(reply)]);
       }
     })().catch(() => {});
     const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
@@ -140,11 +140,11 @@ describe("the auto-batching client", () => {
   it("rejects, never crashes on, a columns reply that does not fit its BATCH", async () => {
     const { socket: liar, port } = await fakeNode(opened);
     void (async () => {
-      for await (const [identity, empty, body] of liar) {
+      for await (const [identity, body] of liar) {
         const { id, op } = JSON.parse(body!.toString()) as { id: number; op: string };
         const reply =
           op === "BATCH" ? { done: 1, values: [7], errors: [{ at: 99 }], id } : { key: "k", value: "v", id };
-        await liar.send([identity!, empty!, JSON.stringify(reply)]);
+        await liar.send([identity!, JSON.stringify(reply)]);
       }
     })().catch(() => {});
     const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });

@@ -1,7 +1,6 @@
 import {
   DEFAULT_LIMITS,
   ErrorCode,
-  encodeRequest,
   errorFromReply,
   isErrorReply,
   type Op,
@@ -13,6 +12,7 @@ import {
 } from "@zkv/protocol";
 import { Dealer } from "zeromq";
 import { DeadlineTimer } from "./deadline-timer.js";
+import { requestFrame } from "./request-frame.js";
 import type { NodeSecurity } from "./security.js";
 
 interface Pending {
@@ -24,9 +24,6 @@ interface Pending {
   readonly timeoutMs: number;
 }
 
-/** Shared by every request: a frame is copied into ZeroMQ's message on send, never kept. */
-const DELIMITER = Buffer.alloc(0);
-
 /** A request without its id: the connection assigns one. */
 export type OutgoingRequest = Request extends infer R
   ? R extends { id?: unknown }
@@ -36,7 +33,9 @@ export type OutgoingRequest = Request extends infer R
 
 /**
  * One DEALER socket to one node with many requests in flight, matched to replies by request id.
- * zeromq.js allows one send at a time per socket, so sends go through a queue. `immediate` keeps
+ * A request is one frame, its JSON as a string, with no empty delimiter frame before it (the
+ * node then answers with one frame too; see requestFrame for why a string). zeromq.js allows one
+ * send at a time per socket, so sends go through a queue. `immediate` keeps
  * ZeroMQ from queueing messages for a peer that is not connected: a request to a node that is down
  * fails at once with NODE_UNAVAILABLE instead of waiting for its timeout. With CURVE, a node that
  * refuses this client's key makes requests fail at once with AUTH_FAILED.
@@ -45,7 +44,7 @@ export class NodeConnection {
   readonly #socket: Dealer;
   readonly #pending = new Map<number, Pending>();
   /** Requests waiting for the socket, with their ids (to fail one whose send fails). */
-  readonly #sendQueue: Array<{ readonly id: number; readonly frames: Buffer[] }> = [];
+  readonly #sendQueue: Array<{ readonly id: number; readonly frame: string }> = [];
   /** The id whose send is in flight (zeromq.js allows one at a time), 0 when none is. */
   #sendingId = 0;
   /** close() waits for the send in flight through this. */
@@ -134,13 +133,13 @@ export class NodeConnection {
       );
     }
     const id = this.#nextId++;
-    const frame = encodeRequest({ ...request, id } as Request);
+    const frame = requestFrame(request, id);
     const deadline = Date.now() + timeoutMs;
     return new Promise<Reply>((resolve, reject) => {
       this.#pending.set(id, { op: request.op, resolve, reject, deadline, timeoutMs });
       this.#deadlines.arm(deadline);
-      if (this.#sendingId === 0) this.#send(id, [DELIMITER, frame]);
-      else this.#sendQueue.push({ id, frames: [DELIMITER, frame] });
+      if (this.#sendingId === 0) this.#send(id, frame);
+      else this.#sendQueue.push({ id, frame });
     });
   }
 
@@ -169,15 +168,15 @@ export class NodeConnection {
    * machine of bound callbacks rather than an async loop: a lone request goes straight to the
    * socket, with no promise or closure of ours around it.
    */
-  #send(id: number, frames: Buffer[]): void {
+  #send(id: number, frame: string): void {
     this.#sendingId = id;
-    this.#socket.send(frames).then(this.#sent, this.#sendFailed);
+    this.#socket.send(frame).then(this.#sent, this.#sendFailed);
   }
 
   readonly #sent = (): void => {
     const next = this.#closed ? undefined : this.#sendQueue.shift();
     if (next !== undefined) {
-      this.#send(next.id, next.frames);
+      this.#send(next.id, next.frame);
       return;
     }
     this.#sendingId = 0;
