@@ -137,6 +137,23 @@ describe("the auto-batching client", () => {
     expect(seen).toEqual(["columns", "ops", "ops"]);
   });
 
+  it("takes {ok:true} as a PUT's reply, and as no other op's", async () => {
+    // Every request is answered {"ok":true,"id":n}: right for a PUT, not for a DELETE (no
+    // `deleted`) or a GET_ONE; the fast path for a PUT's reply must not take those.
+    const { socket: yes, port } = await fakeNode(opened);
+    void (async () => {
+      for await (const [identity, body] of yes) {
+        const { id } = JSON.parse(body!.toString()) as { id: number };
+        await yes.send([identity!, `{"ok":true,"id":${id}}`]);
+      }
+    })().catch(() => {});
+    const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
+    opened.push(client);
+    await expect(client.put("a", "1")).resolves.toEqual({ node: "node-0" });
+    await expect(client.delete("a")).rejects.toMatchObject({ code: ErrorCode.INVALID_REQUEST });
+    await expect(client.get("a")).rejects.toMatchObject({ code: ErrorCode.INVALID_REQUEST });
+  });
+
   it("rejects, never crashes on, a columns reply that does not fit its BATCH", async () => {
     const { socket: liar, port } = await fakeNode(opened);
     void (async () => {

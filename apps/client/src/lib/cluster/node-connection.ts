@@ -12,6 +12,7 @@ import {
 } from "@zkv/protocol";
 import { Dealer } from "zeromq";
 import { DeadlineTimer } from "./deadline-timer.js";
+import { okReplyId } from "./ok-reply.js";
 import { requestFrame } from "./request-frame.js";
 import type { NodeSecurity } from "./security.js";
 
@@ -218,6 +219,14 @@ export class NodeConnection {
       }
       const body = frames[frames.length - 1];
       if (!body) continue;
+      const okId = okReplyId(body);
+      const acked = okId === 0 ? undefined : this.#pending.get(okId);
+      if (acked?.op === "PUT") {
+        // Exactly what validateReply makes of it, with no string, JSON.parse or check.
+        this.#pending.delete(okId);
+        acked.resolve({ ok: true, id: okId });
+        continue;
+      }
       // Parse once, find the request by id, then check the shape against that request's op only.
       const parsed = parseJsonSafe(body.toString("utf8"), DEFAULT_LIMITS.maxJsonDepth);
       if (!parsed.ok) continue; // not a zkv reply: nothing to match it to
