@@ -1,29 +1,9 @@
-import {
-  DEFAULT_LIMITS,
-  ErrorCode,
-  errorFromReply,
-  isErrorReply,
-  type Op,
-  parseJsonSafe,
-  type Reply,
-  type Request,
-  validateReply,
-  ZkvError,
-} from "@zkv/protocol";
+import { DEFAULT_LIMITS, ErrorCode, type Reply, type Request, ZkvError } from "@zkv/protocol";
 import { Dealer } from "zeromq";
 import { DeadlineTimer } from "./deadline-timer.js";
-import { okReplyId } from "./ok-reply.js";
+import { type Pending, settleReply } from "./reply-match.js";
 import { requestFrame } from "./request-frame.js";
 import type { NodeSecurity } from "./security.js";
-
-interface Pending {
-  readonly op: Op;
-  resolve(reply: Reply): void;
-  reject(err: ZkvError): void;
-  /** Date.now() past which it fails with TIMEOUT. */
-  readonly deadline: number;
-  readonly timeoutMs: number;
-}
 
 /** A request without its id: the connection assigns one. */
 export type OutgoingRequest = Request extends infer R
@@ -218,31 +198,7 @@ export class NodeConnection {
         throw err;
       }
       const body = frames[frames.length - 1];
-      if (!body) continue;
-      const okId = okReplyId(body);
-      const acked = okId === 0 ? undefined : this.#pending.get(okId);
-      if (acked?.op === "PUT") {
-        // Exactly what validateReply makes of it, with no string, JSON.parse or check.
-        this.#pending.delete(okId);
-        acked.resolve({ ok: true, id: okId });
-        continue;
-      }
-      // Parse once, find the request by id, then check the shape against that request's op only.
-      const parsed = parseJsonSafe(body.toString("utf8"), DEFAULT_LIMITS.maxJsonDepth);
-      if (!parsed.ok) continue; // not a zkv reply: nothing to match it to
-      const id = (parsed.value as { id?: unknown } | null)?.id;
-      const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
-      if (!pending || typeof id !== "number") continue;
-      this.#pending.delete(id);
-      let reply: Reply;
-      try {
-        reply = validateReply(parsed.value, pending.op);
-      } catch (err) {
-        pending.reject(err as ZkvError);
-        continue;
-      }
-      if (isErrorReply(reply)) pending.reject(errorFromReply(reply));
-      else pending.resolve(reply);
+      if (body) settleReply(body, this.#pending);
     }
   }
 
