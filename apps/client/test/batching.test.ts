@@ -138,7 +138,7 @@ describe("the auto-batching client", () => {
     const { socket: old, port } = await fakeNode(opened);
     const seen: string[] = [];
     void (async () => {
-      for await (const [identity, empty, body] of old) {
+      for await (const [identity, body] of old) {
         const request = JSON.parse(body!.toString()) as { id: number; op: string; ops?: unknown[] };
         seen.push(request.op === "BATCH" ? (request.ops ? "ops" : "columns") : request.op);
         const reply =
@@ -147,7 +147,7 @@ describe("the auto-batching client", () => {
             : request.ops
               ? { results: [7, null, { ok: true }], id: request.id }
               : { error: { code: "INVALID_REQUEST", message: "no ops", field: "ops" }, id: request.id };
-        await old.send([identity!, empty!, JSON.stringify(reply)]);
+        await old.send([identity!, JSON.stringify(reply)]);
       }
     })().catch(() => {});
     const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
@@ -163,14 +163,31 @@ describe("the auto-batching client", () => {
     expect(seen).toEqual(["columns", "ops", "ops"]);
   });
 
+  it("takes {ok:true} as a PUT's reply, and as no other op's", async () => {
+    // Every request is answered {"ok":true,"id":n}: right for a PUT, not for a DELETE (no
+    // `deleted`) or a GET_ONE; the fast path for a PUT's reply must not take those.
+    const { socket: yes, port } = await fakeNode(opened);
+    void (async () => {
+      for await (const [identity, body] of yes) {
+        const { id } = JSON.parse(body!.toString()) as { id: number };
+        await yes.send([identity!, `{"ok":true,"id":${id}}`]);
+      }
+    })().catch(() => {});
+    const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
+    opened.push(client);
+    await expect(client.put("a", "1")).resolves.toEqual({ node: "node-0" });
+    await expect(client.delete("a")).rejects.toMatchObject({ code: ErrorCode.INVALID_REQUEST });
+    await expect(client.get("a")).rejects.toMatchObject({ code: ErrorCode.INVALID_REQUEST });
+  });
+
   it("rejects, never crashes on, a columns reply that does not fit its BATCH", async () => {
     const { socket: liar, port } = await fakeNode(opened);
     void (async () => {
-      for await (const [identity, empty, body] of liar) {
+      for await (const [identity, body] of liar) {
         const { id, op } = JSON.parse(body!.toString()) as { id: number; op: string };
         const reply =
           op === "BATCH" ? { done: 1, values: [7], errors: [{ at: 99 }], id } : { key: "k", value: "v", id };
-        await liar.send([identity!, empty!, JSON.stringify(reply)]);
+        await liar.send([identity!, JSON.stringify(reply)]);
       }
     })().catch(() => {});
     const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });

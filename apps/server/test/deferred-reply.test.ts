@@ -180,7 +180,7 @@ describe("rebalancing writes", () => {
     expect(imported).toBeInstanceOf(Promise);
     expect(a.store.commits.length).toBe(1); // applied, waiting for its commit
     a.store.commits[0]!();
-    expect(decodeReply((await imported)[2]!)).toEqual({ ok: true, count: 1 });
+    expect(decodeReply(Buffer.from((await imported)[2]!))).toEqual({ ok: true, count: 1 });
 
     b.store.put("k", "v");
     b.store.sync(); // that PUT's own commit, already durable
@@ -194,6 +194,6 @@ describe("rebalancing writes", () => {
     expect(b.store.get("k")).toBeUndefined();
     expect(committed).toBeInstanceOf(Promise);
     b.store.commits[1]!();
-    expect(decodeReply((await committed)[2]!)).toEqual({ ok: true, count: 1 });
+    expect(decodeReply(Buffer.from((await committed)[2]!))).toEqual({ ok: true, count: 1 });
   });
 });

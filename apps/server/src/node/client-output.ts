@@ -1,5 +1,6 @@
 import type { Router } from "zeromq";
 import type { Logger } from "../logger.js";
+import type { ReplyFrames } from "../requests/answer.js";
 import type { ClientOutputStats } from "../requests/stats.js";
 
 /** A peer whose queue stays full is retried after this, then twice as late each time, up to the max. */
@@ -13,7 +14,7 @@ const MAX_DROPPED = 10_000;
 
 /** Replies held for one client, oldest (at `head`) first, and their bytes. */
 interface Backlog {
-  replies: Buffer[][];
+  replies: ReplyFrames[];
   /** Index of the oldest reply not yet sent: shift() would make draining a long backlog O(n²). */
   head: number;
   bytes: number;
@@ -22,7 +23,7 @@ interface Backlog {
 type Outcome = "sent" | "full" | "gone";
 
 /** What a sent reply's slot holds until the backlog is compacted (so its buffers can be freed). */
-const EMPTY: Buffer[] = [];
+const EMPTY: ReplyFrames = [];
 
 /**
  * Every send of a node's ROUTER, and what each client has not taken yet, bounded in bytes like
@@ -69,7 +70,7 @@ export class ClientOutput implements ClientOutputStats {
   }
 
   /** Sends `frames` (routing id first) after every earlier send; never rejects. */
-  send(frames: Buffer[]): Promise<void> {
+  send(frames: ReplyFrames): Promise<void> {
     if (this.#queued === 0 && this.#backlogs.size === 0 && this.#droppedIds.size === 0) {
       // Nothing before it and nobody held back: straight to the socket, with no promise chain of
       // our own (the common case, once per reply).
@@ -88,7 +89,7 @@ export class ClientOutput implements ClientOutputStats {
   /** Sends queued or running (fast or chained); the fast path is open only when none is. */
   #queued = 0;
   /** The frames of the send made on the fast path, for its failure handler. */
-  #inFlight: Buffer[] | undefined;
+  #inFlight: ReplyFrames | undefined;
   readonly #settled = () => {
     this.#queued--;
   };
@@ -138,7 +139,7 @@ export class ClientOutput implements ClientOutputStats {
     }
   }
 
-  async #send(frames: Buffer[]): Promise<void> {
+  async #send(frames: ReplyFrames): Promise<void> {
     if (this.#backlogs.size > 0 || this.#droppedIds.size > 0) {
       const id = key(frames[0]!);
       if (this.#droppedIds.has(id)) return;
@@ -155,7 +156,7 @@ export class ClientOutput implements ClientOutputStats {
     this.#hold(id, backlog, frames);
   }
 
-  async #try(frames: Buffer[]): Promise<Outcome> {
+  async #try(frames: ReplyFrames): Promise<Outcome> {
     try {
       await this.socket.send(frames);
       return "sent";
@@ -173,7 +174,7 @@ export class ClientOutput implements ClientOutputStats {
     return "gone";
   }
 
-  #hold(id: string, backlog: Backlog, frames: Buffer[]): void {
+  #hold(id: string, backlog: Backlog, frames: ReplyFrames): void {
     const size = sizeOf(frames);
     if (backlog.bytes + size > this.limitBytes) {
       this.#drop(id, backlog, size);
@@ -253,13 +254,16 @@ export class ClientOutput implements ClientOutputStats {
   }
 }
 
-/** A routing id as a Map key: latin1 maps each byte to one char, so distinct ids stay distinct. */
-function key(routingId: Buffer): string {
-  return routingId.toString("latin1");
+/**
+ * A routing id as a Map key: latin1 maps each byte to one char, so distinct ids stay distinct. A
+ * reply's first frame is always the routing id its request came with, a Buffer.
+ */
+function key(routingId: Buffer | string): string {
+  return (routingId as Buffer).toString("latin1");
 }
 
-function sizeOf(frames: Buffer[]): number {
+function sizeOf(frames: ReplyFrames): number {
   let n = 0;
-  for (const f of frames) n += f.length;
+  for (const f of frames) n += typeof f === "string" ? Buffer.byteLength(f) : f.length;
   return n;
 }

@@ -1,4 +1,4 @@
-import type { PendingReply } from "../requests/answer.js";
+import type { PendingReply, ReplyFrames } from "../requests/answer.js";
 
 /** Replies waiting beyond which the serve loop stops receiving until some have left. */
 export const DEFAULT_MAX_PENDING = 10_000;
@@ -20,7 +20,7 @@ export class ReplyQueue {
    * @param maxPending queue length at which `push` asks the caller to wait.
    */
   constructor(
-    private readonly send: (frames: Buffer[]) => Promise<void>,
+    private readonly send: (frames: ReplyFrames) => Promise<void>,
     private readonly maxPending = DEFAULT_MAX_PENDING,
   ) {}
 

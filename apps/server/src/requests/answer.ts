@@ -1,7 +1,6 @@
 import {
   decodeRequest,
   ErrorCode,
-  encodeReply,
   isErrorReply,
   isZkvError,
   type Reply,
@@ -20,8 +19,16 @@ import { INVALID_OP, type MessageObserver } from "./observer.js";
  */
 const MAX_ERROR_MESSAGE_CHARS = 256;
 
+/**
+ * One reply's frames: the request's envelope (Buffers as received), then the reply's JSON as a
+ * string. A string, not a Buffer: zeromq.js converts it to UTF-8 once and frees it on libzmq's
+ * thread, where a Buffer over 128 bytes (a GET_ONE of a 100-byte value) is sent without copying
+ * and handed back through an async handle that wakes the main thread once more per reply.
+ */
+export type ReplyFrames = Array<Buffer | string>;
+
 /** The frames of one reply: ready now, or later (once its writes are durable; later, replicated). */
-export type PendingReply = Buffer[] | Promise<Buffer[]>;
+export type PendingReply = ReplyFrames | Promise<ReplyFrames>;
 
 /**
  * Builds the reply frames for one incoming message. The envelope is everything up to and
@@ -119,9 +126,10 @@ function framed(
   op: string,
   started: number,
   metrics: MessageObserver,
-): Buffer[] {
-  const out = frames.slice(0, split);
-  out.push(encodeReply(boundErrorMessage(reply)));
+): ReplyFrames {
+  const out: ReplyFrames = frames.slice(0, split);
+  // The bytes encodeReply gives (JSON.stringify escapes lone surrogates, so UTF-8 loses nothing).
+  out.push(JSON.stringify(boundErrorMessage(reply)));
   metrics.observe(op, (performance.now() - started) / 1000);
   return out;
 }

@@ -1,31 +1,9 @@
-import {
-  DEFAULT_LIMITS,
-  ErrorCode,
-  encodeRequest,
-  errorFromReply,
-  isErrorReply,
-  type Op,
-  parseJsonSafe,
-  type Reply,
-  type Request,
-  validateReply,
-  ZkvError,
-} from "@zkv/protocol";
+import { DEFAULT_LIMITS, ErrorCode, type Reply, type Request, ZkvError } from "@zkv/protocol";
 import { Dealer } from "zeromq";
 import { DeadlineTimer } from "./deadline-timer.js";
+import { type Pending, settleReply } from "./reply-match.js";
+import { requestFrame } from "./request-frame.js";
 import type { NodeSecurity } from "./security.js";
-
-interface Pending {
-  readonly op: Op;
-  resolve(reply: Reply): void;
-  reject(err: ZkvError): void;
-  /** Date.now() past which it fails with TIMEOUT. */
-  readonly deadline: number;
-  readonly timeoutMs: number;
-}
-
-/** Shared by every request: a frame is copied into ZeroMQ's message on send, never kept. */
-const DELIMITER = Buffer.alloc(0);
 
 /** A request without its id: the connection assigns one. */
 export type OutgoingRequest = Request extends infer R
@@ -36,7 +14,9 @@ export type OutgoingRequest = Request extends infer R
 
 /**
  * One DEALER socket to one node with many requests in flight, matched to replies by request id.
- * zeromq.js allows one send at a time per socket, so sends go through a queue. `immediate` keeps
+ * A request is one frame, its JSON as a string, with no empty delimiter frame before it (the
+ * node then answers with one frame too; see requestFrame for why a string). zeromq.js allows one
+ * send at a time per socket, so sends go through a queue. `immediate` keeps
  * ZeroMQ from queueing messages for a peer that is not connected: a request to a node that is down
  * fails at once with NODE_UNAVAILABLE instead of waiting for its timeout. With CURVE, a node that
  * refuses this client's key makes requests fail at once with AUTH_FAILED.
@@ -45,7 +25,7 @@ export class NodeConnection {
   readonly #socket: Dealer;
   readonly #pending = new Map<number, Pending>();
   /** Requests waiting for the socket, with their ids (to fail one whose send fails). */
-  readonly #sendQueue: Array<{ readonly id: number; readonly frames: Buffer[] }> = [];
+  readonly #sendQueue: Array<{ readonly id: number; readonly frame: string }> = [];
   /** The id whose send is in flight (zeromq.js allows one at a time), 0 when none is. */
   #sendingId = 0;
   /** close() waits for the send in flight through this. */
@@ -134,13 +114,13 @@ export class NodeConnection {
       );
     }
     const id = this.#nextId++;
-    const frame = encodeRequest({ ...request, id } as Request);
+    const frame = requestFrame(request, id);
     const deadline = Date.now() + timeoutMs;
     return new Promise<Reply>((resolve, reject) => {
       this.#pending.set(id, { op: request.op, resolve, reject, deadline, timeoutMs });
       this.#deadlines.arm(deadline);
-      if (this.#sendingId === 0) this.#send(id, [DELIMITER, frame]);
-      else this.#sendQueue.push({ id, frames: [DELIMITER, frame] });
+      if (this.#sendingId === 0) this.#send(id, frame);
+      else this.#sendQueue.push({ id, frame });
     });
   }
 
@@ -169,15 +149,15 @@ export class NodeConnection {
    * machine of bound callbacks rather than an async loop: a lone request goes straight to the
    * socket, with no promise or closure of ours around it.
    */
-  #send(id: number, frames: Buffer[]): void {
+  #send(id: number, frame: string): void {
     this.#sendingId = id;
-    this.#socket.send(frames).then(this.#sent, this.#sendFailed);
+    this.#socket.send(frame).then(this.#sent, this.#sendFailed);
   }
 
   readonly #sent = (): void => {
     const next = this.#closed ? undefined : this.#sendQueue.shift();
     if (next !== undefined) {
-      this.#send(next.id, next.frames);
+      this.#send(next.id, next.frame);
       return;
     }
     this.#sendingId = 0;
@@ -218,23 +198,7 @@ export class NodeConnection {
         throw err;
       }
       const body = frames[frames.length - 1];
-      if (!body) continue;
-      // Parse once, find the request by id, then check the shape against that request's op only.
-      const parsed = parseJsonSafe(body.toString("utf8"), DEFAULT_LIMITS.maxJsonDepth);
-      if (!parsed.ok) continue; // not a zkv reply: nothing to match it to
-      const id = (parsed.value as { id?: unknown } | null)?.id;
-      const pending = typeof id === "number" ? this.#pending.get(id) : undefined;
-      if (!pending || typeof id !== "number") continue;
-      this.#pending.delete(id);
-      let reply: Reply;
-      try {
-        reply = validateReply(parsed.value, pending.op);
-      } catch (err) {
-        pending.reject(err as ZkvError);
-        continue;
-      }
-      if (isErrorReply(reply)) pending.reject(errorFromReply(reply));
-      else pending.resolve(reply);
+      if (body) settleReply(body, this.#pending);
     }
   }
 

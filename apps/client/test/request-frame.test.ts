@@ -1,0 +1,46 @@
+import { decodeRequest } from "@zkv/protocol";
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { requestFrame } from "../src/lib/cluster/request-frame.js";
+
+/** Pure unit tests: the text of a request's frame, no sockets. */
+
+/** Key ops as the client makes them: any strings (surrogates, quotes, control characters included), with or without options. */
+const requests: fc.Arbitrary<{ op: string }> = fc.oneof(
+  fc.record(
+    {
+      op: fc.constant("PUT" as const),
+      key: fc.string({ unit: "binary" }),
+      value: fc.string({ unit: "binary" }),
+      ttlMs: fc.integer({ min: 1, max: 1e9 }),
+      w: fc.integer({ min: 1, max: 5 }),
+    },
+    { requiredKeys: ["op", "key", "value"] },
+  ),
+  fc.record(
+    { op: fc.constant("GET_ONE" as const), key: fc.string({ unit: "binary" }), withVersion: fc.boolean() },
+    { requiredKeys: ["op", "key"] },
+  ),
+  fc.record({ op: fc.constant("DELETE" as const), key: fc.string() }),
+  fc.constant({ op: "PING" as const }),
+  fc.constant({ op: "GET_ALL" as const }),
+);
+
+describe("requestFrame", () => {
+  it("is the request's JSON with its id, byte for byte what JSON.stringify({ ...request, id }) gives", () => {
+    fc.assert(
+      fc.property(requests, fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }), (request, id) => {
+        const frame = requestFrame(request, id);
+        expect(Buffer.from(frame, "utf8")).toEqual(Buffer.from(JSON.stringify({ ...request, id }), "utf8"));
+        expect(JSON.parse(frame)).toEqual({ ...request, id });
+      }),
+    );
+  });
+
+  it("keeps the seed's payloads: a PUT a node decodes as the same request, id included", () => {
+    const frame = requestFrame({ op: "PUT", key: "k", value: "v" }, 7);
+    expect(frame).toBe('{"op":"PUT","key":"k","value":"v","id":7}');
+    const decoded = decodeRequest(Buffer.from(frame));
+    expect(decoded.ok && decoded.request).toEqual({ op: "PUT", key: "k", value: "v", id: 7 });
+  });
+});
