@@ -121,12 +121,13 @@ export function percentile(sorted: readonly number[], p: number): number {
 export async function sequential(
   client: ZkvClient,
   n: number,
+  prefix = "seq:",
 ): Promise<{ rps: number; p50ms: number; p99ms: number }> {
   const lat: number[] = [];
   const start = performance.now();
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    await client.put(`seq:${String(i).padStart(12, "0")}`, "x".repeat(100));
+    await client.put(`${prefix}${String(i).padStart(12, "0")}`, "x".repeat(100));
     lat.push(performance.now() - t);
   }
   const seconds = (performance.now() - start) / 1000;
