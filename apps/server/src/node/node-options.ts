@@ -61,4 +61,6 @@ export interface NodeOptions {
    * failing start(): for a port derived from the node's, not one the operator asked for.
    */
   readonly metricsBestEffort?: boolean;
+  /** Longest close() keeps answering requests that keep arriving; default 2000 ms. */
+  readonly drainMs?: number;
 }

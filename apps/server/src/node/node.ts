@@ -17,8 +17,8 @@ import { DEFAULT_SOCKET_LIMITS, routerOptions } from "./socket-options.js";
 
 export type { NodeOptions } from "./node-options.js";
 
-/** Longest a closing node keeps answering requests that keep arriving. */
-const DRAIN_MS = 2000;
+/** Longest a closing node keeps answering requests that keep arriving (NodeOptions.drainMs). */
+const DEFAULT_DRAIN_MS = 2000;
 /**
  * How often an idle serve loop wakes to notice a shutdown request; also how long a closing node
  * must see no request before it stops (requests already sent may still be in flight).
@@ -29,7 +29,7 @@ const IDLE_WAKE_MS = 100;
  * One zkv node: a ZeroMQ ROUTER on tcp://host:port serving REQ and DEALER clients, a store, and
  * (in Consul mode) its part in the cluster (ClusterMember). Replies leave in request order; one
  * that waits for the disk goes out later through its ReplySender while the node keeps receiving.
- * `close()` answers requests until none has arrived for IDLE_WAKE_MS (at most DRAIN_MS), sends
+ * `close()` answers requests until none has arrived for IDLE_WAKE_MS (at most `drainMs`), sends
  * every reply still waiting, deregisters, closes the socket and then the store.
  */
 export class ZkvNode {
@@ -185,7 +185,7 @@ export class ZkvNode {
   }
 
   async #close(): Promise<void> {
-    this.#drainDeadline = Date.now() + DRAIN_MS;
+    this.#drainDeadline = Date.now() + (this.options.drainMs ?? DEFAULT_DRAIN_MS);
     this.#draining = true;
     await this.#serving;
     await this.#replies.drained();
