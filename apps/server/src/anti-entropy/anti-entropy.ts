@@ -26,6 +26,8 @@ export interface AntiEntropyOptions extends TreeKeeperOptions {
   };
   /** Sends a copy to a peer (REPLICATE, coalesced); resolves once applied there. */
   readonly push: (peer: string, key: string, copy: Versioned) => Promise<unknown>;
+  /** Whether this node replicates `key` in its view now: a copy pulled for another key is not kept. */
+  readonly holds: (key: string) => boolean;
   /** False while the node bootstraps (it does not hold what it should yet: nothing to compare). */
   readonly serving: () => boolean;
   /** Pause between background passes; 0: none (REPAIR still works). */
@@ -160,8 +162,7 @@ export class AntiEntropy implements AntiEntropyStats {
   }
 
   #local(peer: string): LocalSide {
-    const { self, trees, store, cluster } = this.o;
-    const holds = (key: string) => cluster.replicasOf(key)?.includes(self) === true;
+    const { self, trees, store, holds } = this.o;
     return new LocalSide({ self, peer, trees, store, holds });
   }
 

@@ -131,6 +131,7 @@ export class NodeReplication {
       cluster: o.cluster,
       links: this.#peers,
       push: (peer, key, copy) => this.#replicator.push(peer, key, copy),
+      holds: (key) => this.#replicator.holds(key),
       serving: () => this.#state === "serving",
       intervalMs: o.antiEntropyIntervalMs ?? DEFAULT_ANTI_ENTROPY_INTERVAL_MS,
       logger: o.logger,
