@@ -6,8 +6,9 @@
 #         their signature checks on some machines, so the pinned version is installed with npm),
 #         and the workspace dependencies (pnpm install --frozen-lockfile);
 #   run   deps, and a Consul agent (scripts/consul.sh), exported as ZKV_CONSUL_BIN;
-#   test  run, and, when root, two Debian packages only the tests use: tshark (the capture test
-#         proves CURVE traffic shows no data) and chromium (the dashboard's browser test).
+#   test  run, and, when root, three Debian packages only the tests use: tshark (the capture test
+#         proves CURVE traffic shows no data), nftables (the partition test cuts a node off its
+#         peers) and chromium (the dashboard's browser test).
 set -euo pipefail
 ZKV_BOOTSTRAP="${ZKV_BOOTSTRAP:-test}"
 ZKV_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -45,6 +46,15 @@ if ! command -v tshark > /dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v a
   apt_tshark() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q tshark; }
   { apt_tshark || { apt-get update -q && apt_tshark; }; } > /dev/null 2>&1 ||
     echo "bootstrap: could not install tshark; the capture test will fail" >&2
+fi
+
+# The partition test drops a namespace's packets to its peers with nft (a real network cut:
+# silent, unlike a route that refuses at once). As root, one that cannot be installed fails it.
+if ! command -v nft > /dev/null 2>&1 && [[ "$(id -u)" == 0 ]] && command -v apt-get > /dev/null 2>&1; then
+  echo "bootstrap: installing nftables" >&2
+  apt_nft() { DEBIAN_FRONTEND=noninteractive apt-get install -y -q nftables; }
+  { apt_nft || { apt-get update -q && apt_nft; }; } > /dev/null 2>&1 ||
+    echo "bootstrap: could not install nftables; the partition test will fail" >&2
 fi
 
 # playwright-core drives the system browser: its own browser download cannot be used here. As

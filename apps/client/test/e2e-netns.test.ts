@@ -1,11 +1,10 @@
-import type { ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { ClusterSettings, listMembers } from "@zkv/membership";
-import { eventually, startTestConsul, type TestConsul, untrackPid } from "@zkv/membership/testing";
+import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { createNetnsLab, type NetnsLab, netnsUnavailableReason } from "./support/netns.js";
+import { type NetnsNode, startNetnsNodes, stopNetnsNode } from "./support/netns-nodes.js";
 
 /**
  * zkv across hosts: each node runs in its own Linux network namespace with its own address on a
@@ -15,39 +14,15 @@ import { createNetnsLab, type NetnsLab, netnsUnavailableReason } from "./support
  * the others keep being served. Traffic stays on the bridge's private subnet.
  */
 
-const SERVER_MAIN = fileURLToPath(new URL("../../server/src/main.ts", import.meta.url));
 const NODES = 3;
 const PORT = 2000;
 
 const skipReason = netnsUnavailableReason();
 if (skipReason) console.warn(`e2e-netns skipped: ${skipReason}`);
 
-interface RunningNode {
-  readonly id: string;
-  readonly child: ChildProcess;
-  output(): string;
-}
-
 /** The first `<prefix>-<n>` key that `nodeId` owns. */
 function keyOf(client: ZkvClient, nodeId: string, prefix = "probe"): string {
   for (let i = 0; ; i++) if (client.ownerOf(`${prefix}-${i}`) === nodeId) return `${prefix}-${i}`;
-}
-
-async function stopNode(node: RunningNode): Promise<void> {
-  const { child } = node;
-  if (child.exitCode === null && child.signalCode === null) {
-    const exited = new Promise((resolve) => child.once("exit", resolve));
-    child.kill("SIGTERM");
-    const timer = setTimeout(() => child.kill("SIGKILL"), 5000);
-    await exited;
-    clearTimeout(timer);
-  }
-  try {
-    process.kill(-child.pid!, "SIGKILL");
-  } catch {
-    // the group is gone
-  }
-  untrackPid(child.pid);
 }
 
 describe.skipIf(skipReason !== undefined)(
@@ -57,61 +32,20 @@ describe.skipIf(skipReason !== undefined)(
   () => {
     let lab: NetnsLab | undefined;
     let consul: TestConsul | undefined;
-    const nodes: RunningNode[] = [];
+    let nodes: NetnsNode[] = [];
     let client: ZkvClient | undefined;
-
-    const diagnostics = () =>
-      [
-        `consul:\n${consul?.output() ?? ""}`,
-        ...nodes.map((n) => `${n.id} (exit ${n.child.exitCode ?? n.child.signalCode}):\n${n.output()}`),
-      ].join("\n");
 
     beforeAll(async () => {
       lab = createNetnsLab(NODES);
       consul = await startTestConsul({ address: lab.hostAddress });
       await new ClusterSettings(consul.config).setClusterSize(NODES);
-      for (const [i, host] of lab.hosts.entries()) {
-        const id = `node-${i}`;
-        const child = lab.spawnNode(
-          host,
-          [
-            "--import",
-            "tsx",
-            SERVER_MAIN,
-            ...["--node-id", id, "--port", String(PORT), "--host", "0.0.0.0"],
-            ...["--advertise", host.address, "--ttl", "2", "--log-level", "warn"],
-          ],
-          consul.env,
-        );
-        let output = "";
-        const collect = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
-        child.stdout?.on("data", collect);
-        child.stderr?.on("data", collect);
-        nodes.push({ id, child, output: () => output });
-      }
-      // A node that exits during startup fails the suite at once, not at the deadline.
-      let onExit: (reason: Error) => void = () => {};
-      const earlyExit = new Promise<never>((_, reject) => (onExit = reject));
-      earlyExit.catch(() => {});
-      for (const n of nodes)
-        n.child.once("exit", (code, signal) => onExit(new Error(`${n.id} exited (${code ?? signal})`)));
-      try {
-        await Promise.race([
-          earlyExit,
-          eventually(async () => {
-            const members = await listMembers(consul!.config);
-            return members.length === NODES && members.every((m) => m.health === "passing");
-          }, 45_000),
-        ]);
-      } catch (err) {
-        throw new Error(`${(err as Error).message}\n${diagnostics()}`);
-      }
+      nodes = await startNetnsNodes(lab, consul, PORT);
     });
 
     afterAll(async () => {
       await client?.close();
       try {
-        await Promise.all(nodes.map(stopNode));
+        await Promise.all(nodes.map(stopNetnsNode));
         await consul?.stop();
       } finally {
         lab?.destroy();

@@ -3,9 +3,10 @@ import { existsSync } from "node:fs";
 import { trackPid, trackProcessGroup } from "@zkv/membership/testing";
 
 /**
- * A throwaway "LAN" of Linux network namespaces for end-to-end tests: a bridge in the root
- * namespace holding the host address (10.213.N.1/24) and one namespace per simulated host, each
- * joined to the bridge by a veth pair and given 10.213.N.(2+i)/24. The namespaces have no default
+ * A throwaway "LAN" of Linux network namespaces for end-to-end tests: a switch (a bridge in a
+ * namespace of its own), the root namespace joined to it with the host address (10.213.N.1/24),
+ * and one namespace per simulated host, each joined to the switch by a veth pair and given
+ * 10.213.N.(2+i)/24. The namespaces have no default
  * route, so nothing started in them can reach anything but the bridge's subnet. Every name carries
  * the creating process's pid, so parallel runs never collide; destroy() removes all of it.
  */
@@ -68,13 +69,14 @@ export function netnsUnavailableReason(): string | undefined {
 export interface NetnsHost {
   readonly ns: string;
   readonly address: string;
-  /** The veth end in the root namespace, enslaved to the bridge. */
+  /** The veth end in the switch's namespace, enslaved to the bridge. */
   readonly hostVeth: string;
   /** The veth end inside the namespace, which holds `address`. */
   readonly nsVeth: string;
 }
 
 export interface NetnsLab {
+  /** The bridge's name, inside the switch's namespace. */
   readonly bridge: string;
   /** The root namespace's address on the bridge, reachable from every namespace. */
   readonly hostAddress: string;
@@ -84,7 +86,7 @@ export interface NetnsLab {
   linkUp(host: NetnsHost): void;
   /** Starts `node <args>` inside the host's namespace (tracked for the global teardown). */
   spawnNode(host: NetnsHost, args: readonly string[], env: Record<string, string>): ChildProcess;
-  /** Deletes the namespaces, veths and bridge; safe to call twice and after a partial setup. */
+  /** Deletes the namespaces (the switch's with its bridge) and veths; safe to call twice and after a partial setup. */
   destroy(): void;
 }
 
@@ -111,7 +113,7 @@ function alive(pid: number): boolean {
 
 /**
  * Removes what earlier runs left when their test process died before its afterAll (the global
- * teardown kills processes, not namespaces): every `zkvt-<pid>-*` namespace, and its bridge, whose
+ * teardown kills processes, not namespaces): every `zkvt-<pid>-*` namespace, and its root link, whose
  * creator is gone. Another run that is still alive keeps its lab.
  */
 function sweepAbandonedLabs(): void {
@@ -122,15 +124,24 @@ function sweepAbandonedLabs(): void {
     const pid = Number(/^zkvt-(\d+)-/.exec(name)?.[1]);
     if (!Number.isInteger(pid) || pid === process.pid || alive(pid)) continue;
     ipQuiet(["netns", "del", name]);
-    ipQuiet(["link", "del", `zkvt${pid.toString(36)}br`]);
+    ipQuiet(["link", "del", `zkvt${pid.toString(36)}r`]);
   }
 }
 
-/** Creates the bridge and `count` namespaces; undoes whatever it did if a step fails. */
+/**
+ * Creates the switch, the root namespace's port on it and `count` hosts; undoes whatever it did
+ * if a step fails. The bridge lives in a namespace of its own (the switch), not in the root one:
+ * with br_netfilter loaded (Docker loads it) bridged frames go through the FORWARD chain of the
+ * bridge's namespace, and Docker sets the root's to DROP, so two hosts on a root bridge could reach
+ * the root namespace but not each other. The switch's namespace has no firewall rules at all.
+ */
 export function createNetnsLab(count: number): NetnsLab {
   sweepAbandonedLabs();
   const tag = process.pid.toString(36);
-  const bridge = `zkvt${tag}br`;
+  const switchNs = `zkvt-${process.pid}-switch`;
+  const bridge = "br0"; // inside switchNs
+  /** The root namespace's end of its link to the switch, which holds hostAddress. */
+  const rootVeth = `zkvt${tag}r`;
   const hosts: NetnsHost[] = Array.from({ length: count }, (_, i) => {
     const letter = String.fromCharCode(97 + i);
     return {
@@ -145,12 +156,10 @@ export function createNetnsLab(count: number): NetnsLab {
   const destroy = () => {
     if (destroyed) return;
     destroyed = true;
-    // Deleting a namespace deletes its veth end and with it the pair.
-    for (const h of hosts) {
-      ipQuiet(["netns", "del", h.ns]);
-      ipQuiet(["link", "del", h.hostVeth]);
-    }
-    ipQuiet(["link", "del", bridge]);
+    // Deleting a namespace deletes the veth ends in it, and with each its pair.
+    for (const h of hosts) ipQuiet(["netns", "del", h.ns]);
+    ipQuiet(["netns", "del", switchNs]);
+    ipQuiet(["link", "del", rootVeth]);
   };
   // Leftovers of an earlier run that had this pid and died before cleaning up.
   destroy();
@@ -159,17 +168,34 @@ export function createNetnsLab(count: number): NetnsLab {
   try {
     const prefix = pickSubnet();
     const hostAddress = `${prefix}1`;
-    ip(["link", "add", bridge, "type", "bridge"]);
-    ip(["addr", "add", `${hostAddress}/24`, "dev", bridge]);
-    ip(["link", "set", bridge, "up"]);
+    ip(["netns", "add", switchNs]);
+    ip(["-n", switchNs, "link", "add", bridge, "type", "bridge"]);
+    ip(["-n", switchNs, "link", "set", bridge, "up"]);
+    ip(["link", "add", rootVeth, "type", "veth", "peer", "name", `${rootVeth}s`, "netns", switchNs]);
+    ip(["-n", switchNs, "link", "set", `${rootVeth}s`, "master", bridge]);
+    ip(["-n", switchNs, "link", "set", `${rootVeth}s`, "up"]);
+    ip(["addr", "add", `${hostAddress}/24`, "dev", rootVeth]);
+    ip(["link", "set", rootVeth, "up"]);
     const ready = hosts.map((h, i) => ({ ...h, address: `${prefix}${2 + i}` }));
     hosts.splice(0, hosts.length, ...ready);
     for (const h of hosts) {
       ip(["netns", "add", h.ns]);
-      ip(["link", "add", h.hostVeth, "type", "veth", "peer", "name", h.nsVeth]);
-      ip(["link", "set", h.nsVeth, "netns", h.ns]);
-      ip(["link", "set", h.hostVeth, "master", bridge]);
-      ip(["link", "set", h.hostVeth, "up"]);
+      ip([
+        "-n",
+        switchNs,
+        "link",
+        "add",
+        h.hostVeth,
+        "type",
+        "veth",
+        "peer",
+        "name",
+        h.nsVeth,
+        "netns",
+        h.ns,
+      ]);
+      ip(["-n", switchNs, "link", "set", h.hostVeth, "master", bridge]);
+      ip(["-n", switchNs, "link", "set", h.hostVeth, "up"]);
       ip(["-n", h.ns, "link", "set", "lo", "up"]);
       ip(["-n", h.ns, "addr", "add", `${h.address}/24`, "dev", h.nsVeth]);
       ip(["-n", h.ns, "link", "set", h.nsVeth, "up"]);
@@ -178,8 +204,8 @@ export function createNetnsLab(count: number): NetnsLab {
       bridge,
       hostAddress,
       hosts,
-      linkDown: (h) => void ip(["link", "set", h.hostVeth, "down"]),
-      linkUp: (h) => void ip(["link", "set", h.hostVeth, "up"]),
+      linkDown: (h) => void ip(["-n", switchNs, "link", "set", h.hostVeth, "down"]),
+      linkUp: (h) => void ip(["-n", switchNs, "link", "set", h.hostVeth, "up"]),
       spawnNode(h, args, env) {
         // `ip netns exec` execs the command, so the child's pid is node's own.
         const child = spawn(IP_BIN!, ["netns", "exec", h.ns, process.execPath, ...args], {
