@@ -24,8 +24,16 @@ const BULK_UNITS = 1024 * 1024;
 const ENTRIES_PER_SLOT = 1000;
 /** Units a getMany reply's value is taken to weigh until replies tell: ~1000 keys a message. */
 const FIRST_VALUE_GUESS = 1024;
-/** Per-entry errors of a bulk message that the entry is retried for, on its own, with routing. */
-export const RETRY_SINGLY = new Set<string>([ErrorCode.WRONG_NODE, ErrorCode.ASK, ErrorCode.TRY_AGAIN]);
+/**
+ * Per-entry errors of a bulk message that the entry is retried for, on its own, with routing
+ * (which also takes NOT_ENOUGH_REPLICAS, nothing written, to another replica that is up).
+ */
+export const RETRY_SINGLY = new Set<string>([
+  ErrorCode.WRONG_NODE,
+  ErrorCode.ASK,
+  ErrorCode.TRY_AGAIN,
+  ErrorCode.NOT_ENOUGH_REPLICAS,
+]);
 
 /**
  * One owner's operations waiting to go: their keys, and each PUT's value or each GET's position;

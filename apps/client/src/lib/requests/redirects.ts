@@ -18,7 +18,8 @@ export interface Routed {
  * (our placement is stale) goes to the named owner, ASK (the key moved mid-rebalance) goes to
  * the named node with `asking`, TRY_AGAIN (the key is being copied) is retried after a short
  * pause, and a node that vanished is retried where the placement now puts the key, or, with
- * replication, on the key's next replica.
+ * replication, on the key's next replica; so is, on a replica that is up, a request whose
+ * coordinator could not reach enough replicas (NOT_ENOUGH_REPLICAS: nothing was written).
  */
 export function routeToOwner(cluster: ClusterView, key: string, request: OutgoingRequest): Promise<Routed> {
   // The first attempt is a plain promise (most requests need no other): the retry loop, an
@@ -53,6 +54,7 @@ async function redirected(
   let redirects = 0;
   const tried = new Set([firstTarget]);
   const untried = () => cluster.replicasOf(key).find((r) => !tried.has(r));
+  const untriedUp = () => cluster.replicasOf(key).find((r) => !tried.has(r) && cluster.nodes.isUp(r));
   for (let attempt = 0; ; attempt++) {
     if (!(err instanceof ZkvError) || Date.now() >= deadline) throw err;
     if (err.code === ErrorCode.WRONG_NODE || err.code === ErrorCode.ASK) {
@@ -75,6 +77,16 @@ async function redirected(
       // Its owner moved (the placement changed) or, with replication, another replica can
       // coordinate the request instead.
       target = untried()!;
+      asking = false;
+    } else if (
+      err.code === ErrorCode.NOT_ENOUGH_REPLICAS &&
+      !isConditional(request) &&
+      untriedUp() !== undefined
+    ) {
+      // The coordinator reached too few replicas and wrote nothing. It may be the one cut off
+      // from the others while Consul and this client still reach it: another replica may reach
+      // them. Only one that is up: a frozen or critical one would only turn this into a timeout.
+      target = untriedUp()!;
       asking = false;
     } else {
       throw err;
