@@ -4,18 +4,18 @@ import type { ReplicaGetReply } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { coordinatorOf } from "../src/lib/cluster/coordinator.js";
-import { createNetnsLab, type NetnsLab, netnsUnavailableReason } from "./support/netns.js";
+import { createNetnsLab, type NetnsHost, type NetnsLab, netnsUnavailableReason } from "./support/netns.js";
 import { type NetnsNode, startNetnsNodes, stopNetnsNode } from "./support/netns-nodes.js";
-import { cutOff, reconnect } from "./support/netns-partition.js";
+import { cutOff, cutOffClients, reconnect } from "./support/netns-partition.js";
 import { lostWrites, repeatUntilStopped } from "./support/workload.js";
 
 /**
- * A partition nobody pictured in the other tests: one node loses its peers but not Consul or the
- * client. Consul keeps it passing (its heartbeat gets through), so the client keeps choosing it
- * to coordinate, and it can reach no other replica. Three nodes, each in its own network
- * namespace, 3 copies of every key (w = r = 2): every key has the same replicas, so before the
- * fix that one node coordinated everything and the whole cluster refused every write and read
- * until the cut healed, while two replicas that could serve them stood by.
+ * Partitions nobody pictured in the other tests, where Consul keeps the cut node passing (its
+ * heartbeat gets through), so the client keeps choosing it to coordinate: a node that loses its
+ * peers but not the client, and one that loses the client but not its peers. Three nodes, each
+ * in its own network namespace, 3 copies of every key (w = r = 2): every key has the same
+ * replicas, so one node coordinates everything. Before the fix, cut off from its peers it refused
+ * every write and quorum read until the cut healed, two replicas that could serve them standing by.
  */
 
 const NODES = 3;
@@ -40,8 +40,8 @@ async function disagreeing(client: ZkvClient, keys: readonly string[]): Promise<
 
 describe.skipIf(skipReason !== undefined)(
   skipReason
-    ? `a node cut off from its peers only (skipped: ${skipReason})`
-    : "a node cut off from its peers only",
+    ? `partitions that Consul does not see (skipped: ${skipReason})`
+    : "partitions that Consul does not see",
   () => {
     let lab: NetnsLab | undefined;
     let consul: TestConsul | undefined;
@@ -66,7 +66,15 @@ describe.skipIf(skipReason !== undefined)(
       }
     });
 
-    it("keeps serving writes and reads through the other two replicas, loses nothing acknowledged, and the cut node catches up", async () => {
+    /**
+     * Traffic on the cluster while `cutCoordinator` cuts the node that coordinates every key (they
+     * all share one replica set) one way or another: two writers overwrite KEYS keys with
+     * increasing numbers, a reader checks it never reads a key older than what was acknowledged
+     * before the read began. The cut holds until 300 writes and a bulk load were acknowledged
+     * through the others. Then: nothing acknowledged lost, and every key at the same version on
+     * all three nodes, the cut one included, with no repair command.
+     */
+    async function survivesCut(name: string, cutCoordinator: (host: NetnsHost) => void): Promise<void> {
       const client = await ZkvClient.connect({ consul: consul!.config, timeoutMs: 3000 });
       try {
         await eventually(
@@ -77,13 +85,10 @@ describe.skipIf(skipReason !== undefined)(
             ),
           30_000,
         );
-        // The node that coordinates every key (they all share one replica set): the one to cut.
         const coordinator = coordinatorOf(client.replicasOf("any"), () => true);
-        expect((await eventually(() => client.put("first", "x"), 20_000)).node).toBe(coordinator);
-        const cut = lab!.hosts[Number(coordinator.slice("node-".length))]!;
+        expect((await eventually(() => client.put(`${name}-first`, "x"), 20_000)).node).toBe(coordinator);
+        const host = lab!.hosts[Number(coordinator.slice("node-".length))]!;
 
-        // Two writers overwrite KEYS keys with increasing numbers; a reader checks it never reads
-        // a key older than what was acknowledged before the read began.
         const latest = new Map<string, number>();
         let acked = 0;
         const stale: string[] = [];
@@ -99,7 +104,7 @@ describe.skipIf(skipReason !== undefined)(
             return;
           }
           const n = ++seq;
-          const key = `cut-${n % KEYS}`;
+          const key = `${name}-${n % KEYS}`;
           try {
             await client.put(key, String(n));
           } catch (err) {
@@ -113,12 +118,8 @@ describe.skipIf(skipReason !== undefined)(
         let ackedWhileCut = 0;
         try {
           await eventually(() => acked >= 200, 20_000);
-          cutOff(
-            cut,
-            lab!.hosts.filter((h) => h !== cut),
-          );
+          cutCoordinator(host);
           try {
-            // Consul keeps the cut node passing: only its peers and the client can tell.
             const before = acked;
             await eventually(() => acked - before >= 300, 30_000, 50).catch((err: Error) => {
               const failures = JSON.stringify(Object.fromEntries(traffic.failures));
@@ -128,15 +129,16 @@ describe.skipIf(skipReason !== undefined)(
             });
             ackedWhileCut = acked - before;
             // Bulk too: every entry the cut node refuses goes again, through a replica that can.
-            const bulk = Array.from({ length: 500 }, (_, i) => [`bulk-${i}`, `b${i}`] as const);
+            const bulk = Array.from({ length: 500 }, (_, i) => [`${name}-bulk-${i}`, `b${i}`] as const);
             await client.putMany(bulk);
             expect(await client.getMany(bulk.map(([k]) => k))).toEqual(bulk.map(([, v]) => v));
+            // Consul keeps the cut node passing: its heartbeat gets through.
             const health = Object.fromEntries(
               (await listMembers(consul!.config)).map((m) => [m.id, m.health]),
             );
             expect(health[coordinator]).toBe("passing");
           } finally {
-            reconnect(cut);
+            reconnect(host);
           }
           const after = acked;
           await eventually(() => acked - after >= 100, 30_000, 50);
@@ -144,19 +146,29 @@ describe.skipIf(skipReason !== undefined)(
           await traffic.stop();
         }
         console.info(
-          `e2e-netns-partition: ${coordinator} cut off; ${ackedWhileCut} writes acknowledged meanwhile, ` +
+          `e2e-netns-partition (${name}): ${coordinator} cut; ${ackedWhileCut} writes acknowledged meanwhile, ` +
             `${acked} in all, failures ${JSON.stringify(Object.fromEntries(traffic.failures))}`,
         );
         expect(stale).toEqual([]);
         expect(await lostWrites(client, latest)).toEqual([]);
-
-        // The cut node missed what was written while it was away: hints and anti-entropy bring
-        // every copy to the same version on all three, with no repair command.
         const keys = [...latest.keys()];
         await eventually(async () => (await disagreeing(client, keys)).length === 0, 60_000, 500);
       } finally {
         await client.close();
       }
+    }
+
+    it("a coordinator cut off from its peers only: the other two serve, nothing acknowledged is lost, it catches up", async () => {
+      await survivesCut("peers", (host) =>
+        cutOff(
+          host,
+          lab!.hosts.filter((h) => h !== host),
+        ),
+      );
+    });
+
+    it("a coordinator cut off from the client only: the other two serve, nothing acknowledged is lost", async () => {
+      await survivesCut("client", (host) => cutOffClients(host, lab!.hostAddress, PORT));
     });
   },
 );

@@ -21,6 +21,26 @@ function nft(host: NetnsHost, script: string): void {
   }
 }
 
+/** Replaces `host`'s cut with one dropping incoming packets that match `incoming` and outgoing ones that match `outgoing` (nft expressions). */
+function cut(host: NetnsHost, incoming: string, outgoing: string): void {
+  nft(
+    host,
+    [
+      `table inet ${TABLE}`,
+      `delete table inet ${TABLE}`,
+      `table inet ${TABLE} {`,
+      "  chain incoming { type filter hook input priority 0; policy accept;",
+      `    ${incoming} drop`,
+      "  }",
+      "  chain outgoing { type filter hook output priority 0; policy accept;",
+      `    ${outgoing} drop`,
+      "  }",
+      "}",
+      "",
+    ].join("\n"),
+  );
+}
+
 /**
  * Cuts `host` off from `peers` while it keeps its link to the bridge (and so to the root
  * namespace's Consul and clients): every packet between them is dropped silently, in both
@@ -29,25 +49,19 @@ function nft(host: NetnsHost, script: string): void {
  */
 export function cutOff(host: NetnsHost, peers: readonly NetnsHost[]): void {
   const addresses = peers.map((p) => p.address).join(", ");
-  nft(
-    host,
-    [
-      `table inet ${TABLE}`,
-      `delete table inet ${TABLE}`,
-      `table inet ${TABLE} {`,
-      "  chain incoming { type filter hook input priority 0; policy accept;",
-      `    ip saddr { ${addresses} } drop`,
-      "  }",
-      "  chain outgoing { type filter hook output priority 0; policy accept;",
-      `    ip daddr { ${addresses} } drop`,
-      "  }",
-      "}",
-      "",
-    ].join("\n"),
-  );
+  cut(host, `ip saddr { ${addresses} }`, `ip daddr { ${addresses} }`);
 }
 
-/** Undoes cutOff: `host` reaches its peers again. Safe when nothing was cut. */
+/**
+ * Cuts the clients at `clientAddress` off from the node listening on `port` in `host`, silently,
+ * both ways; the node keeps reaching Consul (at the same address, another port) and its peers,
+ * and they it. Replaces any earlier cut of `host`.
+ */
+export function cutOffClients(host: NetnsHost, clientAddress: string, port: number): void {
+  cut(host, `ip saddr ${clientAddress} tcp dport ${port}`, `ip daddr ${clientAddress} tcp sport ${port}`);
+}
+
+/** Undoes a cut: `host` reaches everyone again. Safe when nothing was cut. */
 export function reconnect(host: NetnsHost): void {
   nft(host, `table inet ${TABLE}\ndelete table inet ${TABLE}\n`);
 }
