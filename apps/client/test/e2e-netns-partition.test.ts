@@ -4,6 +4,7 @@ import type { ReplicaGetReply } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { coordinatorOf } from "../src/lib/cluster/coordinator.js";
+import { runCli } from "./support/cluster.js";
 import { createNetnsLab, type NetnsHost, type NetnsLab, netnsUnavailableReason } from "./support/netns.js";
 import { type NetnsNode, startNetnsNodes, stopNetnsNode } from "./support/netns-nodes.js";
 import { cutOff, cutOffClients, reconnect } from "./support/netns-partition.js";
@@ -74,7 +75,11 @@ describe.skipIf(skipReason !== undefined)(
      * through the others. Then: nothing acknowledged lost, and every key at the same version on
      * all three nodes, the cut one included, with no repair command.
      */
-    async function survivesCut(name: string, cutCoordinator: (host: NetnsHost) => void): Promise<void> {
+    async function survivesCut(
+      name: string,
+      cutCoordinator: (host: NetnsHost) => void,
+      whileCut: (coordinator: string) => Promise<void> = async () => {},
+    ): Promise<void> {
       const client = await ZkvClient.connect({ consul: consul!.config, timeoutMs: 3000 });
       try {
         await eventually(
@@ -137,6 +142,7 @@ describe.skipIf(skipReason !== undefined)(
               (await listMembers(consul!.config)).map((m) => [m.id, m.health]),
             );
             expect(health[coordinator]).toBe("passing");
+            await whileCut(coordinator);
           } finally {
             reconnect(host);
           }
@@ -158,13 +164,33 @@ describe.skipIf(skipReason !== undefined)(
       }
     }
 
-    it("a coordinator cut off from its peers only: the other two serve, nothing acknowledged is lost, it catches up", async () => {
-      await survivesCut("peers", (host) =>
-        cutOff(
-          host,
-          lab!.hosts.filter((h) => h !== host),
-        ),
+    it("a coordinator cut off from its peers only: the other two serve, nothing acknowledged is lost, it catches up, and `zkv nodes` tells", async () => {
+      await survivesCut(
+        "peers",
+        (host) =>
+          cutOff(
+            host,
+            lab!.hosts.filter((h) => h !== host),
+          ),
+        async (coordinator) => {
+          // Consul shows every node passing; each side of the cut says it cannot reach the other.
+          const others = ["node-0", "node-1", "node-2"].filter((id) => id !== coordinator);
+          const nodes = await runCli(["nodes"], consul!.env);
+          expect(nodes.code, nodes.stderr).toBe(0);
+          expect(nodes.stderr).toContain(
+            `${coordinator} cannot reach ${others.join(", ")}, which Consul shows passing`,
+          );
+          for (const other of others) expect(nodes.stderr).toContain(`${other} cannot reach ${coordinator},`);
+        },
       );
+      // Healed: nobody reports a cut any more.
+      await eventually(async () => {
+        const nodes = await runCli(["nodes", "--json"], consul!.env);
+        const { members } = JSON.parse(nodes.stdout) as {
+          members: Array<{ stats?: { unreachablePeers?: string[] } }>;
+        };
+        return members.length === NODES && members.every((m) => m.stats?.unreachablePeers?.length === 0);
+      }, 30_000);
     });
 
     it("a coordinator cut off from the client only: the other two serve, nothing acknowledged is lost", async () => {

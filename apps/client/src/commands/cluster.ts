@@ -47,6 +47,13 @@ export function registerClusterCommands(program: Command): void {
           err(
             `rebalance in progress: ${t.kind} ${t.node} (started ${t.startedAt}); rerun its command to finish it`,
           );
+        for (const r of rows) {
+          const cut = r.stats?.unreachablePeers ?? [];
+          if (cut.length > 0)
+            err(
+              `${r.id} cannot reach ${cut.join(", ")}, which Consul shows passing: a network cut between nodes (requests it coordinates go to other replicas)`,
+            );
+        }
       }),
     );
 

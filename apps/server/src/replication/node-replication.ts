@@ -144,6 +144,7 @@ export class NodeReplication {
       state: () => this.#state,
       active: () => this.active,
       hints: this.#replicator.hints,
+      unreachablePeers: () => this.#peers.unreachable(),
       holds: (key) => this.#replicator.holds(key),
       ...(o.maxBytes === undefined ? {} : { maxBytes: o.maxBytes }),
     };

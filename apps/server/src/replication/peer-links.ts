@@ -203,6 +203,16 @@ export class PeerLinks {
     return link?.connected === true && link.peer.healthy;
   }
 
+  /**
+   * Peers Consul shows passing whose link is down (not yet connected, or its heartbeat timed
+   * out): a network cut between this node and them, which Consul's health checks do not see.
+   */
+  unreachable(): string[] {
+    const ids: string[] = [];
+    for (const [id, link] of this.#links) if (link.peer.healthy && !link.connected) ids.push(id);
+    return ids.sort();
+  }
+
   /** True unless `peer` is known to be bootstrapping: from its last answer, else from Consul. */
   isServing(peer: string): boolean {
     const link = this.#links.get(peer);

@@ -31,6 +31,8 @@ export interface ReplicaContext {
   readonly active?: () => boolean;
   /** The hints this node, as a coordinator, still has to deliver: for STATS. */
   readonly hints?: Pick<Hints, "pending" | "dropped">;
+  /** Members Consul shows passing that this node cannot reach: for STATS. */
+  readonly unreachablePeers?: () => string[];
   /** Whether this node replicates `key` in its current view (during a rebalance: now or next). */
   readonly holds: (key: string) => boolean;
   /** Answers AE_ROOTS / AE_HASHES / AE_KEYS and REPAIR. */

@@ -37,7 +37,7 @@ export interface StatsContext {
   readonly memory?: MemoryProbe;
   readonly output?: ClientOutputStats;
   readonly maxBytes?: number;
-  readonly replication?: Pick<ReplicaContext, "state" | "hints">;
+  readonly replication?: Pick<ReplicaContext, "state" | "hints" | "unreachablePeers">;
 }
 
 /** STATS: what the node holds and has done. `collectFirst` (STATS `gc`): measure live data only. */
@@ -63,5 +63,6 @@ export function stats(ctx: StatsContext, collectFirst: boolean): Omit<StatsReply
     ...(ctx.replication?.hints
       ? { hints: ctx.replication.hints.pending(), hintsDropped: ctx.replication.hints.dropped }
       : {}),
+    ...(ctx.replication?.unreachablePeers ? { unreachablePeers: ctx.replication.unreachablePeers() } : {}),
   };
 }

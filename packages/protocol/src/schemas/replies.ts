@@ -98,6 +98,11 @@ export const StatsReplySchema = z.object({
   hints: z.record(z.string(), z.number().int().nonnegative()).optional(),
   /** With replication: misses not recorded since start because their replica's hints were at the cap. */
   hintsDropped: z.number().int().nonnegative().optional(),
+  /**
+   * With replication: members Consul shows passing that this node cannot reach (its link to each
+   * is down): a network cut between nodes, which Consul's health checks do not see.
+   */
+  unreachablePeers: z.array(z.string()).optional(),
   id,
 });
 
