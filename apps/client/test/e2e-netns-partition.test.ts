@@ -7,16 +7,16 @@ import { coordinatorOf } from "../src/lib/cluster/coordinator.js";
 import { runCli } from "./support/cluster.js";
 import { createNetnsLab, type NetnsHost, type NetnsLab, netnsUnavailableReason } from "./support/netns.js";
 import { type NetnsNode, startNetnsNodes, stopNetnsNode } from "./support/netns-nodes.js";
-import { cutOff, cutOffClients, reconnect } from "./support/netns-partition.js";
+import { cutOff, cutOffClients, cutOffConsul, reconnect } from "./support/netns-partition.js";
 import { lostWrites, repeatUntilStopped } from "./support/workload.js";
 
 /**
- * Partitions nobody pictured in the other tests, where Consul keeps the cut node passing (its
- * heartbeat gets through), so the client keeps choosing it to coordinate: a node that loses its
- * peers but not the client, and one that loses the client but not its peers. Three nodes, each
- * in its own network namespace, 3 copies of every key (w = r = 2): every key has the same
- * replicas, so one node coordinates everything. Before the fix, cut off from its peers it refused
- * every write and quorum read until the cut healed, two replicas that could serve them standing by.
+ * Partitions nobody pictured in the other tests, each cutting the node that coordinates every key
+ * (three nodes, each in its own network namespace, 3 copies of every key, w = r = 2: every key
+ * has the same replicas) off from one party only: its peers, the client, or Consul. In the first
+ * two Consul keeps it passing (its heartbeat gets through), so the client keeps choosing it. Before
+ * the fix, cut off from its peers it refused every write and quorum read until the cut healed,
+ * two replicas that could serve them standing by.
  */
 
 const NODES = 3;
@@ -79,6 +79,7 @@ describe.skipIf(skipReason !== undefined)(
       name: string,
       cutCoordinator: (host: NetnsHost) => void,
       whileCut: (coordinator: string) => Promise<void> = async () => {},
+      healthWhileCut: "passing" | "critical" = "passing",
     ): Promise<void> {
       const client = await ZkvClient.connect({ consul: consul!.config, timeoutMs: 3000 });
       try {
@@ -137,12 +138,11 @@ describe.skipIf(skipReason !== undefined)(
             const bulk = Array.from({ length: 500 }, (_, i) => [`${name}-bulk-${i}`, `b${i}`] as const);
             await client.putMany(bulk);
             expect(await client.getMany(bulk.map(([k]) => k))).toEqual(bulk.map(([, v]) => v));
-            // Consul keeps the cut node passing: its heartbeat gets through.
+            await whileCut(coordinator);
             const health = Object.fromEntries(
               (await listMembers(consul!.config)).map((m) => [m.id, m.health]),
             );
-            expect(health[coordinator]).toBe("passing");
-            await whileCut(coordinator);
+            expect(health[coordinator]).toBe(healthWhileCut);
           } finally {
             reconnect(host);
           }
@@ -195,6 +195,25 @@ describe.skipIf(skipReason !== undefined)(
 
     it("a coordinator cut off from the client only: the other two serve, nothing acknowledged is lost", async () => {
       await survivesCut("client", (host) => cutOffClients(host, lab!.hostAddress, PORT));
+    });
+
+    it("a coordinator cut off from Consul only: it turns critical, the other two serve, nothing acknowledged is lost, it catches up", async () => {
+      await survivesCut(
+        "consul",
+        (host) => cutOffConsul(host, consul!.config.host, consul!.config.port),
+        async (coordinator) => {
+          // Its heartbeat cannot get through: critical, and passing again once the cut heals.
+          await eventually(async () => {
+            const members = await listMembers(consul!.config);
+            return members.find((m) => m.id === coordinator)?.health === "critical";
+          }, 15_000);
+        },
+        "critical",
+      );
+      await eventually(async () => {
+        const members = await listMembers(consul!.config);
+        return members.length === NODES && members.every((m) => m.health === "passing");
+      }, 15_000);
     });
   },
 );

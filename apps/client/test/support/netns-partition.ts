@@ -61,6 +61,19 @@ export function cutOffClients(host: NetnsHost, clientAddress: string, port: numb
   cut(host, `ip saddr ${clientAddress} tcp dport ${port}`, `ip daddr ${clientAddress} tcp sport ${port}`);
 }
 
+/**
+ * Cuts the node in `host` off from the Consul agent at `consulAddress`:`consulPort` (its HTTP API,
+ * all a node uses), silently, both ways; clients and peers still reach it. Replaces any earlier
+ * cut of `host`.
+ */
+export function cutOffConsul(host: NetnsHost, consulAddress: string, consulPort: number): void {
+  cut(
+    host,
+    `ip saddr ${consulAddress} tcp sport ${consulPort}`,
+    `ip daddr ${consulAddress} tcp dport ${consulPort}`,
+  );
+}
+
 /** Undoes a cut: `host` reaches everyone again. Safe when nothing was cut. */
 export function reconnect(host: NetnsHost): void {
   nft(host, `table inet ${TABLE}\ndelete table inet ${TABLE}\n`);
