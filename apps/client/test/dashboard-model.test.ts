@@ -67,6 +67,13 @@ describe("the members table", () => {
     ]);
     expect([...samples.keys()]).toEqual(["node-0"]); // the restarted node starts again from here
   });
+
+  it("carries the peers each node says it cannot reach (a cut Consul does not see), none when it did not answer", () => {
+    const cut = row("node-0", 1);
+    const withCut = { ...cut, stats: { ...cut.stats!, unreachablePeers: ["node-1", "node-2"] } };
+    const { members } = memberViews([withCut, row("node-1", 1), row("node-2", undefined)], new Map(), 0);
+    expect(members.map((m) => m.unreachablePeers)).toEqual([["node-1", "node-2"], [], []]);
+  });
 });
 
 describe("the circle", () => {

@@ -49,6 +49,14 @@ class ZkvMembers extends HTMLElement {
       this.dispatchEvent(new CustomEvent("remove-node", { detail: m.id, bubbles: true })),
     );
     const health = m.health ?? (m.live ? "unknown" : "not registered");
+    // A cut between nodes that Consul does not see: the node says which members it cannot reach.
+    const cut = m.unreachablePeers.length
+      ? h(
+          "span",
+          { class: "badge warning", "data-col": "cut" },
+          `cannot reach ${m.unreachablePeers.join(", ")}`,
+        )
+      : "";
     return h(
       "tr",
       { "data-node": m.id, "data-health": m.health ?? "none" },
@@ -59,7 +67,13 @@ class ZkvMembers extends HTMLElement {
         m.id,
       ),
       h("td", { "data-col": "desired", class: `desired ${m.desired}` }, m.desired),
-      h("td", { "data-col": "health" }, h("span", { class: `badge ${m.health ?? "none"}` }, health)),
+      h(
+        "td",
+        { "data-col": "health" },
+        h("span", { class: `badge ${m.health ?? "none"}` }, health),
+        " ",
+        cut,
+      ),
       h("td", { "data-col": "address" }, m.address ?? "–"),
       num("keys", m.keys, count(m.keys)),
       num("share", m.keys, m.keys === undefined || total === 0 ? "–" : percent(m.keys / total)),

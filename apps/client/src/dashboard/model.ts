@@ -22,6 +22,8 @@ export interface MemberView {
   readonly bytes: number | undefined;
   /** Messages answered per second between the last two samples, our own STATS left out. */
   readonly opsPerSecond: number | undefined;
+  /** Members Consul shows passing that this node cannot reach (STATS): a cut Consul does not see. */
+  readonly unreachablePeers: readonly string[];
 }
 
 /** A STATS sample kept to turn the next one's counter into a rate. */
@@ -95,6 +97,7 @@ export function memberViews(
       keys: r.stats?.keys,
       bytes: r.stats?.bytes,
       opsPerSecond: opsPerSecond === undefined ? undefined : Math.round(opsPerSecond * 10) / 10,
+      unreachablePeers: r.stats?.unreachablePeers ?? [],
     };
   });
   return { members, samples };
