@@ -23,28 +23,17 @@
 import { writeFileSync } from "node:fs";
 import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
-import { type CpuPerOp, measureCpu, measureRedisCpu } from "./cpu.js";
+import { measureCpu, measureRedisCpu } from "./cpu.js";
 import { durableRows } from "./durable.js";
+import { benchOptions } from "./options.js";
 import { findRedis, flushRedis, redisBenchmark, redisMemory, startRedis } from "./redis.js";
 import { replicatedRows } from "./replicated.js";
+import { type CpuRows, type Floor, printResults, type Row, row } from "./results-table.js";
 import { formatScale, scaleRows } from "./scale.js";
 import { zeromqRoundTrip } from "./zeromq-floor.js";
 import { bulkGet, bulkPut, concurrent, sequential, startZkv } from "./zkv.js";
 
-const args = process.argv.slice(2).filter((a) => a !== "--");
-const flag = (name: string) => {
-  const i = args.indexOf(name);
-  return i === -1 ? undefined : args[i + 1];
-};
-if (args.includes("--help") || args.includes("-h")) {
-  console.log(
-    "usage: pnpm bench [--quick] [--keys N] [--nodes N] [--curve] [--only single,concurrent,bulk,durable,replicated]\n       pnpm bench --scale [--sizes 100000,1000000,10000000]   (see bench/run.ts)",
-  );
-  process.exit(0);
-}
-const quick = args.includes("--quick");
-const keys = Number(flag("--keys") ?? (quick ? 100_000 : 1_000_000));
-const nodes = Number(flag("--nodes") ?? 1);
+const { quick, keys, nodes, want, ...options } = benchOptions(process.argv.slice(2));
 const seqN = quick ? 5_000 : 20_000;
 /**
  * Round trips the single rows do first and do not count, the zeromq.js floor and zkv alike: both
@@ -55,32 +44,13 @@ const conN = quick ? 50_000 : 200_000;
 const durableConN = quick ? 20_000 : 100_000;
 const durableBulkN = Math.min(keys, quick ? 100_000 : 500_000);
 const step = (what: string) => console.error(`bench: ${what}`);
-/** --only: the workloads to run (all by default); a subset is for working on one path, not for the table. */
-const only = flag("--only")?.split(",");
-const want = (workload: "single" | "concurrent" | "bulk" | "durable" | "replicated") =>
-  only === undefined || only.includes(workload);
 const loadAtStart = loadavg();
-
-interface Row {
-  zkv: number;
-  redis: number | null;
-  unit: string;
-  ratio: number | null;
-}
-const row = (zkv: number, redis: number | null, unit: string, higherIsBetter: boolean): Row => ({
-  zkv,
-  redis,
-  unit,
-  ratio: redis === null ? null : higherIsBetter ? zkv / redis : redis / zkv,
-});
-/** µs of CPU per op by row: zkv's client and node(s), redis-benchmark and redis-server. */
-const cpuRows: Record<string, { zkv: CpuPerOp; redis?: CpuPerOp | undefined }> = {};
+const cpuRows: CpuRows = {};
 
 const haveRedis = findRedis();
 const resultsFile = fileURLToPath(new URL("./results.json", import.meta.url));
-if (args.includes("--scale")) {
-  const sizes = (flag("--sizes") ?? "100000,1000000,10000000").split(",").map(Number);
-  const rows = await scaleRows(sizes, haveRedis, step);
+if (options.scale) {
+  const rows = await scaleRows(options.sizes, haveRedis, step);
   const load = `load average ${loadAtStart[0]!.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`;
   console.log(`\n${formatScale(rows)}\n${cpus().length} cores (${cpus()[0]?.model ?? "?"}), ${load}`);
   const at = new Date().toISOString();
@@ -91,13 +61,12 @@ if (args.includes("--scale")) {
   process.exit(0);
 }
 const redis = haveRedis ? await startRedis() : undefined;
-// --curve: zkv with CURVE on every connection (Redis has no equivalent; it runs as always).
-const zkv = await startZkv(nodes, { curve: args.includes("--curve") });
+const zkv = await startZkv(nodes, { curve: options.curve });
 /** redis-benchmark against the in-memory Redis, with its CPU per op; undefined without Redis. */
 const redisRun = (ops: number, benchArgs: readonly string[]) =>
   redis && measureRedisCpu(redis.pid, ops, () => redisBenchmark(redis.port, benchArgs));
 const results: Record<string, Row> = {};
-let floor: { p50ms: number; p99ms: number; cpu: CpuPerOp } | undefined;
+let floor: Floor | undefined;
 try {
   if (want("single")) {
     step(`0/6 zeromq.js round trip alone, ${seqN} times`);
@@ -175,62 +144,7 @@ for (const r of want("replicated") ? await replicatedRows(durableConN, durableBu
   cpuRows[r.name] = r.cpu;
 }
 
-const fmt = (n: number | null, unit: string) =>
-  n === null
-    ? "-"
-    : unit === "ms"
-      ? n.toFixed(3)
-      : n >= 1000
-        ? Math.round(n).toLocaleString("en-US")
-        : n.toFixed(1);
-console.log(
-  `\nzkv vs Redis — ${keys.toLocaleString("en-US")} keys, ${nodes} zkv node(s), ${cpus().length} cores (${cpus()[0]?.model ?? "?"}), load average ${loadAtStart[0]!.toFixed(1)} at start, ${loadavg()[0]!.toFixed(1)} at end`,
-);
-console.log(
-  ["workload".padEnd(28), "zkv".padStart(12), "redis".padStart(12), "unit".padEnd(6), "ratio"].join("  "),
-);
-for (const [name, r] of Object.entries(results)) {
-  console.log(
-    [
-      name.padEnd(28),
-      fmt(r.zkv, r.unit).padStart(12),
-      fmt(r.redis, r.unit).padStart(12),
-      r.unit.padEnd(6),
-      r.ratio === null ? "-" : `${r.ratio.toFixed(2)}x`,
-    ].join("  "),
-  );
-}
-console.log(
-  `\nCPU per op, µs (user + system, all threads; "node" sums every zkv node)\n${[
-    "workload".padEnd(28),
-    "zkv client".padStart(10),
-    "zkv node".padStart(10),
-    "redis-bench".padStart(11),
-    "redis-srv".padStart(10),
-    "node/srv",
-  ].join("  ")}`,
-);
-const us = (n: number | undefined, width: number) => (n === undefined ? "-" : n.toFixed(2)).padStart(width);
-for (const [name, c] of Object.entries(cpuRows)) {
-  const vs = c.redis && c.redis.node > 0 ? `${(c.zkv.node / c.redis.node).toFixed(2)}x` : "-";
-  console.log(
-    [
-      name.padEnd(28),
-      us(c.zkv.client, 10),
-      us(c.zkv.node, 10),
-      us(c.redis?.client, 11),
-      us(c.redis?.node, 10),
-      vs,
-    ].join("  "),
-  );
-}
-if (cpuRows.zeromq_floor)
-  console.log('zeromq_floor: the echo below, "client" its DEALER, "node" the echo process');
-if (floor) {
-  console.log(
-    `\nzeromq.js alone (echo between two processes, no zkv): p50 ${floor.p50ms.toFixed(3)} ms, p99 ${floor.p99ms.toFixed(3)} ms`,
-  );
-}
+printResults({ keys, nodes, loadAtStart, results, cpuRows, floor });
 writeFileSync(
   resultsFile,
   `${JSON.stringify(

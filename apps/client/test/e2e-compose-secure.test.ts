@@ -1,13 +1,8 @@
 import { randomUUID } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-import {
-  COMPOSE_FILE,
-  type ComposeStack,
-  composeCommand,
-  dockerUnavailable,
-  SECURE_FILE,
-} from "./compose/stack.js";
+import { composeCommand, dockerUnavailable } from "./compose/availability.js";
+import { COMPOSE_FILE, type ComposeStack, SECURE_FILE } from "./compose/stack.js";
 import { startTestStack } from "./compose/test-stack.js";
 
 /**

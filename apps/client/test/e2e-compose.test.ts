@@ -1,7 +1,9 @@
 import { randomBytes } from "node:crypto";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { composeCommand, dockerUnavailable } from "./compose/availability.js";
 import { allFromClientContainer, keysOn, missingFrom, wrongThroughPorts } from "./compose/reads.js";
-import { type ComposeStack, composeCommand, dockerUnavailable, run } from "./compose/stack.js";
+import { run } from "./compose/run-command.js";
+import type { ComposeStack } from "./compose/stack.js";
 import { startTestStack } from "./compose/test-stack.js";
 import { startWriter } from "./compose/writer.js";
 import { attachComposeCluster } from "./nemesis/compose/cluster.js";

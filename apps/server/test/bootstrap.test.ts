@@ -1,13 +1,7 @@
-import { createPlacement } from "@zkv/hashring";
-import { ErrorCode, type ReplicaHandoffReply } from "@zkv/protocol";
+import { ErrorCode } from "@zkv/protocol";
 import fc from "fast-check";
 import { afterEach, describe, expect, it } from "vitest";
-import { ClusterView } from "../src/cluster/ownership.js";
-import { pullFromSources } from "../src/replication/bootstrap.js";
-import { handoff } from "../src/replication/handoff.js";
 import { awaitQuorum, countable } from "../src/replication/quorum.js";
-import type { Replicator } from "../src/replication/replicator.js";
-import { MemoryStore } from "../src/store/index.js";
 import type { Versioned } from "../src/store/versions.js";
 import { FakeCluster } from "./support/fake-cluster.js";
 
@@ -142,112 +136,5 @@ describe("a coordinator with bootstrapping replicas (n=3, w=2, r=2)", () => {
       ),
       { numRuns: 150 },
     );
-  });
-});
-
-describe("pulling a bootstrapping node's copies", () => {
-  it("pulls every source page by page, resuming a failed page where it stopped", async () => {
-    const asked: string[] = [];
-    let failOnce = true;
-    const report = await pullFromSources({
-      sources: ["b", "c"],
-      isUp: () => true,
-      pull: async (source, after) => {
-        asked.push(`${source}:${after ?? ""}`);
-        if (source === "b" && after === "k1" && failOnce) {
-          failOnce = false;
-          throw new Error("peer restarting");
-        }
-        if (after === undefined) return { after: "k1", pushed: 2 };
-        return { pushed: 1 };
-      },
-      giveUpMs: 1000,
-      retryMs: 1,
-    });
-    expect(Object.fromEntries(report.copied)).toEqual({ b: 3, c: 3 });
-    expect(report.skipped).toEqual([]);
-    expect(asked.filter((a) => a === "b:k1")).toHaveLength(2);
-  });
-
-  it("gives up on a source that stays down, and serves with what the others had", async () => {
-    const report = await pullFromSources({
-      sources: ["b", "c"],
-      isUp: (p) => p === "c",
-      pull: async () => ({ pushed: 5 }),
-      giveUpMs: 30,
-      retryMs: 5,
-    });
-    expect(Object.fromEntries(report.copied)).toEqual({ c: 5 });
-    expect(report.skipped).toEqual(["b"]);
-  });
-
-  it("stops waiting for a source that left the cluster: its keys went to the members that stay", async () => {
-    // A node restarted empty while node b was being removed: b is down for good, and waiting
-    // the whole give-up time for it kept the node bootstrapping (its answers uncounted) for 15 s.
-    let removed = false;
-    const done = pullFromSources({
-      sources: ["b", "c"],
-      isUp: (p) => p === "c",
-      isSource: (p) => p !== "b" || !removed,
-      pull: async () => ({ pushed: 5 }),
-      giveUpMs: 60_000,
-      retryMs: 5,
-    });
-    setTimeout(() => {
-      removed = true;
-    }, 20);
-    const report = await done;
-    expect(Object.fromEntries(report.copied)).toEqual({ c: 5 });
-    expect(report.skipped).toEqual([]);
-    expect(report.departed).toEqual(["b"]);
-  });
-
-  it("has nothing to do without sources (n = 1, or a lone node)", async () => {
-    const report = await pullFromSources({
-      sources: [],
-      isUp: () => false,
-      pull: () => Promise.reject(new Error("never called")),
-      giveUpMs: 60_000,
-      retryMs: 60_000,
-    });
-    expect(report).toEqual({ copied: new Map(), skipped: [], departed: [] });
-  });
-});
-
-describe("REPLICA_HANDOFF to a bootstrapping node", () => {
-  it("sends it each held key whose replicas include it, tombstones in the last page", async () => {
-    const placement = createPlacement("ring", ["a", "b", "c", "d"]);
-    const cluster = new ClusterView("a");
-    cluster.replicas = 3;
-    cluster.setPlacement(1, placement);
-    const store = new MemoryStore();
-    const keys = Array.from({ length: 40 }, (_, i) => `k${String(i).padStart(2, "0")}`);
-    for (const k of keys) store.put(k, `v-${k}`);
-    let gone = "t0";
-    for (let i = 1; !placement.preferenceList(gone, 3).includes("d"); i++) gone = `t${i}`;
-    store.apply(gone, { value: undefined, version: 1 });
-    const pushed = new Map<string, Versioned>();
-    const replicator = {
-      push: async (to: string, key: string, copy: Versioned) => {
-        expect(to).toBe("d");
-        pushed.set(key, copy);
-      },
-    } as unknown as Replicator;
-    const ctx = { nodeId: "a", store, cluster, replicator };
-    let after: string | undefined;
-    do {
-      const reply = (await handoff(
-        { op: "REPLICA_HANDOFF", to: "d", limit: 15, after },
-        ctx,
-      )) as ReplicaHandoffReply;
-      after = reply.after;
-    } while (after !== undefined);
-    const wanted = [...keys, gone].filter((k) => placement.preferenceList(k, 3).includes("d"));
-    expect([...pushed.keys()].sort()).toEqual(wanted.sort());
-    expect(wanted.length).toBeLessThan(keys.length); // not everything: only d's keys
-    expect(pushed.get(gone)).toEqual({ value: undefined, version: 1 });
-    await expect(handoff({ op: "REPLICA_HANDOFF", to: "a" }, ctx)).rejects.toMatchObject({
-      code: ErrorCode.INVALID_REQUEST,
-    });
   });
 });

@@ -1,4 +1,5 @@
-import { type ComposeStack, run } from "./stack.js";
+import { run } from "./run-command.js";
+import type { ComposeStack } from "./stack.js";
 
 /**
  * Faults a real deployment meets, done to a node's container rather than its process: a crash

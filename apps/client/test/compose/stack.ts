@@ -1,73 +1,10 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { fileURLToPath } from "node:url";
+import { type ChildProcess, spawn } from "node:child_process";
 import { eventually } from "@zkv/membership/testing";
+import { ROOT, type Run, run } from "./run-command.js";
 
-export const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 /** The plain file, and the secure variant that goes on top of it. */
 export const COMPOSE_FILE = `${ROOT}docker-compose.yml`;
 export const SECURE_FILE = `${ROOT}docker-compose.secure.yml`;
-/** EX_UNAVAILABLE from scripts/docker-images.sh: no engine (or no stand-in) can be had here. */
-const UNAVAILABLE = 69;
-
-/** How a command ended. */
-export interface Run {
-  readonly status: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
-
-/** Runs a command to its end (killed after `timeoutMs`), without blocking the event loop. */
-export function run(
-  command: string,
-  args: readonly string[],
-  options: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
-): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, {
-      cwd: ROOT,
-      env: options.env ?? process.env,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    const timer = setTimeout(() => child.kill("SIGKILL"), options.timeoutMs ?? 300_000);
-    child.once("error", reject);
-    child.once("close", (status) => {
-      clearTimeout(timer);
-      resolve({ status, stdout, stderr });
-    });
-  });
-}
-
-/** `docker compose` (v2 plugin) where installed, else `docker-compose` (v1), else undefined. */
-export function composeCommand(): string[] | undefined {
-  for (const candidate of [["docker", "compose"], ["docker-compose"]]) {
-    const probe = spawnSync(candidate[0]!, [...candidate.slice(1), "version"], { encoding: "utf8" });
-    if (probe.status === 0) return candidate;
-  }
-  return undefined;
-}
-
-/**
- * Makes sure an engine answers and holds the base images (scripts/docker-images.sh: pulls, or
- * builds local stand-ins; starts dockerd as root). Resolves to why the compose tests cannot run
- * here, or undefined when they can. A failure other than "cannot be had here" throws.
- */
-export function dockerUnavailable(): string | undefined {
-  const cli = composeCommand();
-  if (!cli) return "no compose implementation (neither the docker compose plugin nor docker-compose)";
-  const images = spawnSync("bash", [`${ROOT}scripts/docker-images.sh`], { encoding: "utf8" });
-  process.stderr.write(images.stderr);
-  if (images.status === UNAVAILABLE) {
-    const reason = images.stderr.trim().split("\n").at(-1) ?? "";
-    return reason.replace(/^docker-images: error: /, "");
-  }
-  if (images.status !== 0)
-    throw new Error(`scripts/docker-images.sh failed (${images.status}):\n${images.stderr}`);
-  return undefined;
-}
 
 /** State of a service's container, as `docker inspect` reports it. */
 export interface ContainerState {

@@ -1,6 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { freePortRange } from "@zkv/membership/testing";
-import { COMPOSE_FILE, ComposeStack, composeCommand } from "./stack.js";
+import { composeCommand } from "./availability.js";
+import { COMPOSE_FILE, ComposeStack } from "./stack.js";
 
 /** node-0 … node-4: the four `up` starts and node-4, which a test may add. */
 const NODE_PORTS = 5;

@@ -1,5 +1,5 @@
+import { ROOT, run } from "./run-command.js";
 import type { ComposeStack } from "./stack.js";
-import { ROOT, run } from "./stack.js";
 
 const WRITER = `${ROOT}apps/client/test/compose/writer.mjs`;
 

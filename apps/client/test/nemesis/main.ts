@@ -8,7 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import setupPidDir from "@zkv/membership/testing/global-setup";
-import { dockerUnavailable } from "../compose/stack.js";
+import { dockerUnavailable } from "../compose/availability.js";
 import { composeFailureReport, runComposeSchedule } from "./compose/run.js";
 import { describeComposeSchedule, generateComposeSchedule } from "./compose/schedule.js";
 import { randomSeed } from "./prng.js";

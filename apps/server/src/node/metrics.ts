@@ -1,10 +1,10 @@
-import { createServer, type Server } from "node:http";
 import { isErrorReply, type Reply } from "@zkv/protocol";
 import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { AntiEntropyStats } from "../anti-entropy/anti-entropy.js";
 import type { MessageObserver } from "../requests/observer.js";
 import type { ClientOutputStats } from "../requests/stats.js";
 import type { Store } from "../store/index.js";
+import { registerAntiEntropy } from "./anti-entropy-metrics.js";
 import { LatencyHistogram } from "./latency-histogram.js";
 
 /**
@@ -150,102 +150,5 @@ export class NodeMetrics implements MessageObserver {
 
   movedOut(count: number): void {
     this.#movedOut.inc(count);
-  }
-}
-
-/** The anti-entropy series, read from its counters at scrape time. */
-function registerAntiEntropy(stats: AntiEntropyStats, registers: Registry[]): void {
-  const counter = (name: string, help: string, read: () => number) =>
-    new Counter({
-      name,
-      help,
-      registers,
-      collect() {
-        this.reset();
-        this.inc(read());
-      },
-    });
-  counter(
-    "zkv_anti_entropy_keys_repaired_total",
-    "Copies anti-entropy made good: newer copies applied here or acknowledged by the peer compared with",
-    () => stats.keysRepaired,
-  );
-  counter(
-    "zkv_anti_entropy_keys_different_total",
-    "Keys anti-entropy found at different versions (or missing) on this node and a co-replica",
-    () => stats.keysDifferent,
-  );
-  counter(
-    "zkv_anti_entropy_ranges_compared_total",
-    "Ranges (keys sharing one replica set) this node compared with a co-replica",
-    () => stats.rangesCompared,
-  );
-  counter(
-    "zkv_anti_entropy_bytes_total",
-    "Approximate bytes (JSON) this node's comparisons exchanged with its peers, both ways",
-    () => stats.bytes,
-  );
-  new Gauge({
-    name: "zkv_anti_entropy_last_full_pass_timestamp_seconds",
-    help: "When this node last had compared every range with every co-replica (Unix seconds; 0: never)",
-    registers,
-    collect() {
-      this.set((stats.lastFullPass() ?? 0) / 1000);
-    },
-  });
-}
-
-/**
- * Serves a registry as Prometheus text on GET /metrics (HEAD too); every other path is a 404.
- * `close()` also drops idle keep-alive connections, so a scraper never holds a node open.
- */
-export class MetricsServer {
-  readonly #server: Server;
-
-  constructor(
-    private readonly registry: Registry,
-    readonly host: string,
-    readonly port: number,
-  ) {
-    this.#server = createServer((req, res) => {
-      const path = req.url?.split("?", 1)[0];
-      if (path !== "/metrics") {
-        res.writeHead(404, { "content-type": "text/plain; charset=utf-8" }).end("not found; try /metrics\n");
-        return;
-      }
-      if (req.method !== "GET" && req.method !== "HEAD") {
-        res.writeHead(405, { allow: "GET, HEAD" }).end();
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => {
-          res.writeHead(200, { "content-type": this.registry.contentType });
-          res.end(req.method === "HEAD" ? undefined : text);
-        },
-        (err: unknown) => {
-          res.writeHead(500, { "content-type": "text/plain; charset=utf-8" }).end(`${String(err)}\n`);
-        },
-      );
-    });
-  }
-
-  /** Listens on host:port; rejects (EADDRINUSE, …) instead of emitting an unhandled error. */
-  listen(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const onError = (err: Error) => reject(err);
-      this.#server.once("error", onError);
-      this.#server.listen(this.port, this.host, () => {
-        this.#server.off("error", onError);
-        resolve();
-      });
-    });
-  }
-
-  close(): Promise<void> {
-    if (!this.#server.listening) return Promise.resolve();
-    return new Promise((resolve) => {
-      this.#server.close(() => resolve());
-      this.#server.closeAllConnections();
-    });
   }
 }

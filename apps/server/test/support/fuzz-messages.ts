@@ -95,7 +95,7 @@ const body: fc.Arbitrary<Buffer> = fc.oneof(
 /**
  * The frames a DEALER sends: [empty, body] mostly; no delimiter; or the wrong number of frames.
  * Frames stay under the socket cap (2 × maxMessageBytes): beyond it ZeroMQ drops the connection
- * without a reply, by design (node.test.ts covers that).
+ * without a reply, by design (node-message-limits.test.ts covers that).
  */
 const SOCKET_CAP = 2 * LIMITS.maxMessageBytes;
 /** A message to send: its frames, and whether they start with the empty delimiter. */

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { KeySchema, RequestIdSchema } from "./common.js";
+import { OptionalRequestIdSchema as id, KeySchema } from "./common.js";
 import { VersionSchema } from "./replication.js";
 
 /**
@@ -11,8 +11,6 @@ import { VersionSchema } from "./replication.js";
  * where they differ, list the keys of the differing leaves with their versions, and send each
  * other the newer copies.
  */
-
-const id = RequestIdSchema.optional();
 
 /** Children per tree node; node `i` of level `l` has children `i·FANOUT … i·FANOUT + FANOUT−1`. */
 export const AE_TREE_FANOUT = 32;

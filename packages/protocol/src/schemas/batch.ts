@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { RequestIdSchema } from "./common.js";
+import { OptionalRequestIdSchema as id } from "./common.js";
 
 /** Most operations one BATCH may carry. */
 export const MAX_BATCH_OPS = 10_000;
@@ -60,7 +60,7 @@ export const BatchRequestSchema = z
     op: z.literal("BATCH"),
     ops: z.array(z.unknown()).min(1).max(MAX_BATCH_OPS).optional(),
     columns: BatchColumnsSchema.optional(),
-    id: RequestIdSchema.optional(),
+    id,
   })
   .refine((r) => (r.ops === undefined) !== (r.columns === undefined), {
     message: "give ops or columns (exactly one)",
@@ -75,7 +75,7 @@ export const BatchReplySchema = z.object({
   // Elements are not re-validated here: a client reads each one as the reply of its own op, and a
   // per-element schema pass was a large share of a client's CPU per batch.
   results: z.array(z.unknown()),
-  id: RequestIdSchema.optional(),
+  id,
 });
 
 /**
@@ -92,7 +92,7 @@ export const BatchColumnsReplySchema = z.object({
   deleted: z.array(z.unknown()).optional(),
   rows: z.array(z.unknown()).optional(),
   errors: z.array(z.unknown()).optional(),
-  id: RequestIdSchema.optional(),
+  id,
 });
 
 export type BatchRequest = z.infer<typeof BatchRequestSchema>;

@@ -1,6 +1,12 @@
 import { HASHING_MODES } from "@zkv/hashring";
 import { z } from "zod";
-import { KeySchema, RequestIdSchema, StoredKeySchema, StoredValueSchema, ValueSchema } from "./common.js";
+import {
+  OptionalRequestIdSchema as id,
+  KeySchema,
+  StoredKeySchema,
+  StoredValueSchema,
+  ValueSchema,
+} from "./common.js";
 import { ExpiresAtSchema, VersionSchema } from "./replication.js";
 
 /**
@@ -8,8 +14,6 @@ import { ExpiresAtSchema, VersionSchema } from "./replication.js";
  * JSON on the same socket as everything else, so any node can be driven by any zkv client, and
  * each is idempotent so a killed rebalance can simply be run again.
  */
-
-const id = RequestIdSchema.optional();
 
 /** Identifies one rebalance run; a new run takes over the fences of an abandoned one. */
 export const RunIdSchema = z.string().min(1).max(64);

@@ -16,6 +16,12 @@ export const RequestIdSchema = z.union([z.string().max(MAX_ID_LENGTH), z.number(
 export type RequestId = z.infer<typeof RequestIdSchema>;
 
 /**
+ * The `id` field of every request and reply: a {@link RequestIdSchema}, or absent when the client
+ * sent none (a reply echoes the request's). Imported as `id` by the schema files.
+ */
+export const OptionalRequestIdSchema = RequestIdSchema.optional();
+
+/**
  * Keys are arbitrary strings, the empty string included. Byte limits are
  * runtime configuration, so they are enforced by `decodeRequest`, not here.
  */

@@ -1,11 +1,10 @@
 import { z } from "zod";
 import { tryDecodeCursor } from "../cursor.js";
-import { KeySchema, RequestIdSchema, StoredKeySchema, StoredValueSchema } from "./common.js";
+import { OptionalRequestIdSchema as id, KeySchema, StoredKeySchema, StoredValueSchema } from "./common.js";
 import { VersionSchema } from "./replication.js";
 
 // The key ops: the seed's PUT, GET_ONE and GET_ALL, and DELETE, with their additive fields.
 
-const id = RequestIdSchema.optional();
 /**
  * Set by a client following a WRONG_NODE redirect during a rebalance (like Redis Cluster's
  * ASKING): the node serves the key even though the cluster's current placement does not yet

@@ -1,9 +1,9 @@
 import { z } from "zod";
 import {
+  OptionalRequestIdSchema as id,
   isWellFormedText,
   KeySchema,
   LONE_SURROGATE_IN_KEY,
-  RequestIdSchema,
   StoredValueSchema,
   ValueSchema,
 } from "./common.js";
@@ -13,8 +13,6 @@ import {
  * Versions are numbers from the coordinator's hybrid logical clock (see the server's
  * replication/versions.ts): a replica keeps whichever copy of a key has the higher version.
  */
-
-const id = RequestIdSchema.optional();
 
 /** A version: a non-negative safe integer. */
 export const VersionSchema = z.number().int().nonnegative();

@@ -8,7 +8,7 @@ import {
 } from "./anti-entropy.js";
 import { BatchColumnsReplySchema, BatchReplySchema } from "./batch.js";
 import { MigrateCountReplySchema, MigrateFetchReplySchema } from "./cluster.js";
-import { KeySchema, KeyValueSchema, RequestIdSchema, ValueSchema } from "./common.js";
+import { OptionalRequestIdSchema as id, KeySchema, KeyValueSchema, ValueSchema } from "./common.js";
 import {
   ExpiresAtSchema,
   ReplicaGetReplySchema,
@@ -17,8 +17,6 @@ import {
   VersionSchema,
 } from "./replication.js";
 import type { Op } from "./requests.js";
-
-const id = RequestIdSchema.optional();
 
 /**
  * Acknowledges a PUT: `{"ok":true}`, with the new `version` when asked (`withVersion`, conditions).

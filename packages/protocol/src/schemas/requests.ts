@@ -12,7 +12,7 @@ import {
   MigrateFetchRequestSchema,
   MigrationRequestSchema,
 } from "./cluster.js";
-import { RequestIdSchema } from "./common.js";
+import { OptionalRequestIdSchema as id } from "./common.js";
 import {
   DeleteRequestSchema,
   GetAllRequestSchema,
@@ -56,8 +56,6 @@ export const OPS = [
 
 /** An operation name. */
 export type Op = (typeof OPS)[number];
-
-const id = RequestIdSchema.optional();
 
 /** PING checks liveness and reports the node id. Reply: `PingReply`. */
 export const PingRequestSchema = z.object({ op: z.literal("PING"), id });
