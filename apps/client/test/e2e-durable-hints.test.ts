@@ -50,9 +50,15 @@ describe("durable hints (3 nodes, n=3, --data-dir)", () => {
   it("a coordinator SIGKILLed with hints pending delivers them after its restart, without any read", async () => {
     const { consul, cluster } = replicated!;
     const client = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000 });
-    const strict = await ZkvClient.connect({ consul: consul.config, timeoutMs: 5000, w: 3 });
     const keys = keysOn(client, COORDINATOR, "hinted", 300);
     const probes = keysOn(client, COORDINATOR, "probe", 100);
+    /** A write needing all three replicas, sent to the coordinator itself (no failover). */
+    const strictPut = () =>
+      client.request(COORDINATOR, { op: "PUT", key: probes.shift()!, value: "probe", w: 3 });
+    // First the coordinator must count both others serving (under load a replica may still be
+    // bootstrapping a moment after the cluster is up, and a write then refused with
+    // NOT_ENOUGH_REPLICAS would go to another coordinator, which would keep the hints).
+    await eventually(() => strictPut().then(() => true), 60_000);
     const frozen = cluster.nodePid(FROZEN);
     process.kill(frozen, "SIGSTOP");
     try {
@@ -60,7 +66,7 @@ describe("durable hints (3 nodes, n=3, --data-dir)", () => {
       // before anything is sent (NOT_ENOUGH_REPLICAS, not a timeout): from then on it hints the
       // replica without sending, so no copy can wait in the frozen process's socket buffer.
       await eventually(async () => {
-        const failure = (await strict.put(probes.shift()!, "probe").catch((e: unknown) => e)) as ZkvError;
+        const failure = (await strictPut().catch((e: unknown) => e)) as ZkvError;
         return failure?.code === ErrorCode.NOT_ENOUGH_REPLICAS;
       }, 30_000);
       await client.putMany(keys.map((k) => [k, `v-${k}`] as const)); // acknowledged by node-0 and node-1
@@ -84,7 +90,6 @@ describe("durable hints (3 nodes, n=3, --data-dir)", () => {
     await eventually(async () => (await held(client, FROZEN, keys)) === keys.length, 60_000);
     for (const node of NODES) expect(await held(client, node, keys)).toBe(keys.length);
     await eventually(async () => (await stats(client, COORDINATOR)).hints?.[FROZEN] === undefined, 30_000);
-    await strict.close();
     await client.close();
   });
 });
