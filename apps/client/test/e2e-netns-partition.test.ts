@@ -22,6 +22,14 @@ import { lostWrites, repeatUntilStopped } from "./support/workload.js";
 const NODES = 3;
 const PORT = 2000;
 const KEYS = 100;
+const METRICS_PORT = 9100;
+
+/** A node's `zkv_peers_unreachable`, scraped from its /metrics in its namespace. */
+async function unreachableGauge(host: NetnsHost): Promise<number> {
+  const text = await (await fetch(`http://${host.address}:${METRICS_PORT}/metrics`)).text();
+  const line = text.split("\n").find((l) => l.startsWith("zkv_peers_unreachable"));
+  return Number(line?.split(" ").pop());
+}
 
 const skipReason = netnsUnavailableReason();
 if (skipReason) console.warn(`e2e-netns-partition skipped: ${skipReason}`);
@@ -54,7 +62,10 @@ describe.skipIf(skipReason !== undefined)(
       const settings = new ClusterSettings(consul.config);
       await settings.setClusterSize(NODES);
       await settings.setReplication(replication(3));
-      nodes = await startNetnsNodes(lab, consul, PORT, ["--anti-entropy-interval", "1"]);
+      nodes = await startNetnsNodes(lab, consul, PORT, [
+        ...["--anti-entropy-interval", "1"],
+        ...["--metrics-port", String(METRICS_PORT)],
+      ]);
     });
 
     afterAll(async () => {
@@ -181,6 +192,9 @@ describe.skipIf(skipReason !== undefined)(
             `${coordinator} cannot reach ${others.join(", ")}, which Consul shows passing`,
           );
           for (const other of others) expect(nodes.stderr).toContain(`${other} cannot reach ${coordinator},`);
+          // And Prometheus: 2 on the cut node, 1 on each of the others.
+          const gauges = await Promise.all(lab!.hosts.map(unreachableGauge));
+          expect(gauges).toEqual(lab!.hosts.map((_, i) => (`node-${i}` === coordinator ? 2 : 1)));
         },
       );
       // Healed: nobody reports a cut any more.

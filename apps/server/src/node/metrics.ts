@@ -47,6 +47,8 @@ export class NodeMetrics implements MessageObserver {
    *   node that actually serves its metrics asks for them.
    * @param output the node's replies held for slow clients, and the clients dropped.
    * @param antiEntropy with replication: what the node's anti-entropy compared and repaired.
+   * @param unreachablePeers with replication: the members Consul shows passing that this node
+   *   cannot reach (a cut Consul does not see).
    */
   constructor(
     store: Store,
@@ -54,6 +56,7 @@ export class NodeMetrics implements MessageObserver {
     processMetrics: boolean,
     output?: ClientOutputStats,
     antiEntropy?: AntiEntropyStats,
+    unreachablePeers?: () => readonly string[],
   ) {
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: nodeId });
@@ -116,6 +119,15 @@ export class NodeMetrics implements MessageObserver {
       },
     });
     if (antiEntropy) registerAntiEntropy(antiEntropy, registers);
+    if (unreachablePeers)
+      new Gauge({
+        name: "zkv_peers_unreachable",
+        help: "Members Consul shows passing that this node cannot reach: a network cut Consul does not see",
+        registers,
+        collect() {
+          this.set(unreachablePeers().length);
+        },
+      });
     this.#movedIn = moved.labels("in");
     this.#movedOut = moved.labels("out");
     moved.inc({ direction: "in" }, 0);

@@ -91,6 +91,7 @@ export class ZkvNode {
       metricsPort !== undefined,
       this.output,
       this.#member?.replication?.antiEntropy,
+      this.#member?.replication?.context.unreachablePeers,
     );
     this.#metricsServer =
       metricsPort === undefined
