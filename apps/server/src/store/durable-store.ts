@@ -75,6 +75,7 @@ export class DurableStore implements Store {
     this.#tables = new LmdbTables(root);
     const engine: LogEngine = {
       commit: (drain) => this.#tables.commitLogged(drain),
+      commitDurably: (drain) => this.#tables.commitLogged(drain, true),
       syncDisk: () => this.#tables.syncDisk(),
       fail: (err) => this.#fail(err),
     };
