@@ -1,4 +1,6 @@
 import { type Database, type RootDatabase, TransactionFlags } from "lmdb";
+import type { LogEngine } from "./log-buffer.js";
+import { decodeKey, decodeLongEntry } from "./record.js";
 import { DATA_TABLE, LONG_TABLE, type LoggedBytes, type LoggedWrite } from "./write-log-frames.js";
 
 /** The tables of a data dir's LMDB environment, in the order of the numbers a logged write names them by. */
@@ -61,6 +63,23 @@ export class LmdbTables {
   table(table: number): Database<Buffer, Buffer> {
     this.#tables[table] ??= openTable(this.#root, table);
     return this.#tables[table]!;
+  }
+
+  /** Every entry the `data` and `long` tables hold, its key decoded and its record as stored: what a store loads. */
+  *entries(): Iterable<{ key: string; record: Buffer }> {
+    for (const { key, value } of this.table(DATA_TABLE).getRange({}))
+      yield { key: decodeKey(key), record: value };
+    for (const { value } of this.table(LONG_TABLE).getRange({})) yield decodeLongEntry(value);
+  }
+
+  /** What BatchWrites and AlwaysWrites commit through: these tables, and `fail` told of what failed. */
+  logEngine(fail: (err: unknown) => void): LogEngine {
+    return {
+      commit: (drain) => this.commitLogged(drain),
+      commitDurably: (drain) => this.commitLogged(drain, true),
+      syncDisk: () => this.syncDisk(),
+      fail,
+    };
   }
 
   /** One put (record undefined: a removal); returns lmdb-js's promise of its commit. */
