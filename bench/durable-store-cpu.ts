@@ -1,8 +1,10 @@
 /**
- * `node --import tsx bench/durable-store-cpu.ts [--keys N] [--fsync batch|always|off|memory] [--src DIR]`: what a
- * durable store costs per put, in process (no sockets): CPU of every thread (process.cpuUsage) per
- * put of a 16-byte key and a 100-byte value, in messages of 1000 puts and a sync() each, as a bulk
- * load's BATCHes arrive, until every write is committed and fsynced (close()).
+ * `node --import tsx bench/durable-store-cpu.ts [--keys N] [--fsync batch|always|off|memory] [--src DIR]
+ * [--per-message N]`: what a durable store costs per put, in process (no sockets): CPU of every
+ * thread (process.cpuUsage) per put of a 16-byte key and a 100-byte value, in messages of 1000 puts
+ * (`--per-message`) and a sync() each, as a bulk load's BATCHes arrive, until every write is
+ * committed and fsynced (close()). `--per-message 50` is the 50-caller row's round: the next
+ * message only once this one's sync() has resolved.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -16,6 +18,7 @@ const { values: options } = parseArgs({
     fsync: { type: "string", default: "batch" },
     // Another checkout's store, to compare a change against main in alternation.
     src: { type: "string", default: "../apps/server/src/store" },
+    "per-message": { type: "string", default: "1000" },
   },
 });
 const keys = Number(options.keys);
@@ -27,7 +30,9 @@ const { MemoryStore } = (await import(
   `${src}/memory-store.js`
 )) as typeof import("../apps/server/src/store/memory-store.js");
 const fsync = options.fsync as "batch" | "always" | "off" | "memory";
-const PER_MESSAGE = 1000;
+const PER_MESSAGE = Number(options["per-message"]);
+/** Messages in flight: 16 as a bulk load sends them, one at a time as 50 waiting callers do. */
+const IN_FLIGHT = PER_MESSAGE >= 1000 ? 16 : 1;
 const dir = mkdtempSync(join(tmpdir(), "zkv-durable-cpu-"));
 const key = (i: number) => `key:${String(i).padStart(12, "0")}`;
 const value = "v".repeat(100);
@@ -46,7 +51,7 @@ try {
     for (let j = i; j < i + PER_MESSAGE && j < keys; j++)
       store.put(key(j), value.slice(0, 99) + String(j % 10));
     inFlight.push(store.sync());
-    if (inFlight.length >= 16) {
+    if (inFlight.length >= IN_FLIGHT) {
       await Promise.all(inFlight);
       inFlight = [];
     }
@@ -57,7 +62,7 @@ try {
   const us = (cpu() - t) / keys;
   const s = (performance.now() - wall) / 1000;
   console.log(
-    `${fsync}: ${keys} puts, ${us.toFixed(3)} µs CPU per put (all threads, until closed), ${(keys / s).toFixed(0)} puts/s`,
+    `${fsync}: ${keys} puts in messages of ${PER_MESSAGE}, ${us.toFixed(3)} µs CPU per put (all threads, until closed), ${(keys / s).toFixed(0)} puts/s`,
   );
 } finally {
   rmSync(dir, { recursive: true, force: true });

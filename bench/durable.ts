@@ -5,6 +5,13 @@ import { type CpuPerOp, measureCpu, measureRedisCpu } from "./cpu.js";
 import { type RedisRow, redisBenchmark, startRedis } from "./redis.js";
 import { bulkPut, concurrent, startZkv } from "./zkv.js";
 
+/**
+ * Writes before the measured ones, to keys of their own: a fresh node compiles its paths (tsx, the
+ * JIT) during its first thousands of requests, which the in-memory rows, measured on a node that
+ * has served the single row first, do not pay. Cold, a durable node cost 1.5–2 µs more per op.
+ */
+const WARM_UP_OPS = 20_000;
+
 /** zkv and Redis figures of one durable workload. */
 export interface DurableRow {
   readonly name: string;
@@ -34,6 +41,7 @@ export async function durableRows(
     let con: { result: number; cpu: CpuPerOp };
     let put: { result: number; cpu: CpuPerOp };
     try {
+      await concurrent(zkv.client, 50, WARM_UP_OPS, "warm:");
       con = await measureCpu(zkv.nodePids, callersN, () => concurrent(zkv.client, 50, callersN));
       put = await measureCpu(zkv.nodePids, bulkN, () => bulkPut(zkv.client, bulkN));
     } finally {

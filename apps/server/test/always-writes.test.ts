@@ -1,25 +1,23 @@
 import { describe, expect, it } from "vitest";
-import { AlwaysWrites } from "../src/store/always-writes.js";
-import type { LogEngine } from "../src/store/log-buffer.js";
+import { type AlwaysEngine, AlwaysWrites } from "../src/store/always-writes.js";
 
-/** An engine that records what each commit held and holds every fsync until told. */
-function heldEngine() {
+/** An engine that records what each durable commit held, and fails the next one when told. */
+function recordingEngine() {
   const commits: string[][] = [];
-  const syncs: Array<{ covers: number; finish: () => void; fail: (err: unknown) => void }> = [];
   const failures: unknown[] = [];
-  const engine: LogEngine = {
-    commit: (drain) => {
+  let failNext: Error | undefined;
+  const engine: AlwaysEngine = {
+    commitDurably: (drain) => {
       const keys: string[] = [];
       drain((w) => void keys.push(w.bytes.toString("latin1", w.keyStart, w.keyEnd)));
+      const err = failNext;
+      failNext = undefined;
+      if (err) throw err;
       commits.push(keys);
     },
-    syncDisk: () =>
-      new Promise<void>((resolve, reject) => {
-        syncs.push({ covers: commits.length, finish: resolve, fail: reject });
-      }),
     fail: (err) => void failures.push(err),
   };
-  return { engine, commits, syncs, failures };
+  return { engine, commits, failures, failNextCommit: (err: Error) => (failNext = err) };
 }
 
 const turn = () => new Promise((r) => setImmediate(r));
@@ -30,61 +28,77 @@ async function settled(p: Promise<unknown>): Promise<boolean> {
     () => (done = true),
     () => (done = true),
   );
-  await turn();
+  await Promise.resolve();
+  await Promise.resolve();
   return done;
 }
 
 describe("AlwaysWrites (--fsync always)", () => {
-  it("resolves a write's sync() only once an fsync that began after its commit has finished", async () => {
-    const held = heldEngine();
-    const writes = new AlwaysWrites(held.engine);
+  it("resolves a turn's sync() once the one durable commit of its writes has returned", async () => {
+    const rec = recordingEngine();
+    const writes = new AlwaysWrites(rec.engine);
     expect(writes.sync()).toBeUndefined(); // nothing written
     writes.write(0, Buffer.from("a"), Buffer.from("v"));
     const first = writes.sync()!;
-    await turn(); // the turn's commit, then its fsync
-    expect(held.commits).toEqual([["a"]]);
-    expect(held.syncs).toHaveLength(1);
-    expect(await settled(first)).toBe(false); // committed, not yet on disk
-
-    // Written while that fsync runs: committed at once, but waits for the next fsync.
-    writes.write(0, Buffer.from("b"), Buffer.from("v"));
-    writes.write(0, Buffer.from("c"), undefined);
+    writes.write(0, Buffer.from("b"), undefined);
     const second = writes.sync()!;
-    await turn();
-    expect(held.commits).toEqual([["a"], ["b", "c"]]);
-    expect(held.syncs).toHaveLength(1); // one fsync at a time
-    held.syncs[0]!.finish();
+    expect(second).toBe(first); // the turn's writes are one group
+    expect(rec.commits).toEqual([]);
+    expect(await settled(first)).toBe(false); // not committed, so not on disk either
+    await turn(); // the turn's commit
+    expect(rec.commits).toEqual([["a", "b"]]);
     expect(await settled(first)).toBe(true);
-    expect(await settled(second)).toBe(false); // the first fsync began before b and c were committed
-    expect(held.syncs).toHaveLength(2);
-    expect(held.syncs[1]!.covers).toBe(2);
-    held.syncs[1]!.finish();
-    expect(await settled(second)).toBe(true);
     expect(writes.sync()).toBeUndefined(); // everything durable
+
+    writes.write(0, Buffer.from("c"), Buffer.from("v"));
+    const third = writes.sync()!;
+    expect(third).not.toBe(first); // a later turn's writes wait for a commit of their own
+    await turn();
+    expect(rec.commits).toEqual([["a", "b"], ["c"]]);
+    await expect(third).resolves.toBeUndefined();
     await writes.close();
   });
 
-  it("rejects the writes an fsync failed for, and tells the store", async () => {
-    const held = heldEngine();
-    const writes = new AlwaysWrites(held.engine);
+  it("rejects the writes a commit failed for and tells the store; later writes commit again", async () => {
+    const rec = recordingEngine();
+    const writes = new AlwaysWrites(rec.engine);
     writes.write(0, Buffer.from("a"), Buffer.from("v"));
     const pending = writes.sync()!;
+    rec.failNextCommit(new Error("EIO"));
     await turn();
-    held.syncs[0]!.fail(new Error("EIO"));
     await expect(pending).rejects.toThrow("EIO");
-    expect(held.failures).toEqual([new Error("EIO")]);
+    expect(rec.failures).toEqual([new Error("EIO")]);
+    expect(rec.commits).toEqual([]);
+
+    writes.write(0, Buffer.from("b"), Buffer.from("v"));
+    const next = writes.sync()!;
+    await turn();
+    await expect(next).resolves.toBeUndefined();
+    expect(rec.commits).toEqual([["b"]]);
   });
 
-  it("close() commits what is left and waits for its fsync", async () => {
-    const held = heldEngine();
-    const writes = new AlwaysWrites(held.engine);
-    writes.writeValue("k", "v", 1, undefined);
-    const closed = writes.close();
-    expect(held.commits).toHaveLength(1);
-    expect(await settled(closed)).toBe(false);
-    held.syncs[0]!.finish();
-    await closed;
+  it("commits a turn's writes nobody waits for, and a failure there ends nothing but the store's sync", async () => {
+    const rec = recordingEngine();
+    const writes = new AlwaysWrites(rec.engine);
+    writes.write(0, Buffer.from("a"), undefined); // a background reclaim's removal: no sync()
     await turn();
-    expect(held.commits).toHaveLength(1); // the commit queued for the turn found nothing to do
+    expect(rec.commits).toEqual([["a"]]);
+    rec.failNextCommit(new Error("ENOSPC"));
+    writes.write(0, Buffer.from("b"), undefined);
+    await turn(); // no unhandled rejection: the failure goes to the store
+    expect(rec.failures).toEqual([new Error("ENOSPC")]);
+  });
+
+  it("close() commits what is left before it resolves", async () => {
+    const rec = recordingEngine();
+    const writes = new AlwaysWrites(rec.engine);
+    writes.writeValue("k", "v", 1, undefined);
+    const pending = writes.sync()!;
+    const closed = writes.close();
+    expect(rec.commits).toHaveLength(1);
+    await closed;
+    await expect(pending).resolves.toBeUndefined();
+    await turn();
+    expect(rec.commits).toHaveLength(1); // the commit queued for the turn found nothing to do
   });
 });

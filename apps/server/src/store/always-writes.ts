@@ -1,6 +1,9 @@
 import { LogBuffer, type LogEngine } from "./log-buffer.js";
 
-/** A promise with its settlers, for the fsync a group of writes waits for. */
+/** What AlwaysWrites needs of its store. */
+export type AlwaysEngine = Pick<LogEngine, "commitDurably" | "fail">;
+
+/** A promise with its settlers, for the commit a group of writes waits for. */
 interface Group {
   readonly done: Promise<void>;
   resolve(): void;
@@ -22,22 +25,20 @@ function group(): Group {
 
 /**
  * `--fsync always`'s side of a DurableStore, a group commit: writes are laid out in a LogBuffer
- * (no object per write), LMDB commits those of an event turn at its end, read straight from the
- * buffer, and one fsync at a time makes every commit before it durable. Writes committed while
- * an fsync runs wait for the next one, which starts as soon as it ends: the busier the node, the
- * more writes share an fsync.
+ * (no object per write), and at the end of their event turn LMDB commits them in one
+ * transaction, read straight from the buffer, and fsyncs it before the commit returns; every
+ * write of the turn then counts as durable. Messages that arrive meanwhile wait in the socket
+ * and make the next group: the busier the node, the more writes share an fsync. (Before, the
+ * fsync was asked of libuv's pool after the commit; but LMDB had already fsynced inside the
+ * commit, on this thread, so that was a hop between threads per group for nothing.)
  */
 export class AlwaysWrites {
   readonly #buffer = new LogBuffer();
   #commitQueued = false;
-  /** The fsync running, if any. */
-  #syncing: Group | undefined;
-  /** The fsync the writes since the last one started wait for; undefined when there are none. */
+  /** What the writes not committed yet wait for; made by the first sync() that asks. */
   #next: Group | undefined;
-  /** Writes not committed yet, or committed after the running fsync started. */
-  #waiting = false;
 
-  constructor(private readonly engine: LogEngine) {}
+  constructor(private readonly engine: AlwaysEngine) {}
 
   write(table: number, key: Buffer, record: Buffer | undefined): void {
     this.#queue();
@@ -53,64 +54,36 @@ export class AlwaysWrites {
   /** Resolves once every write made so far is committed and fsynced; undefined when they are. */
   sync(): Promise<void> | undefined {
     this.#buffer.closeFrame(); // one frame per request: a frame is copied whole when it outgrows its buffer
-    if (this.#waiting) {
-      this.#next ??= group();
-      return this.#next.done;
-    }
-    return this.#syncing?.done;
+    if (!this.#commitQueued) return undefined;
+    this.#next ??= group();
+    return this.#next.done;
   }
 
   #queue(): void {
-    this.#waiting = true;
     if (this.#commitQueued) return;
     this.#commitQueued = true;
     setImmediate(this.#commit);
   }
 
-  /** Commits the turn's writes, and fsyncs them unless an fsync is running (they wait for the next). */
+  /** Commits and fsyncs the writes made since the last commit, then settles what waits for them. */
   readonly #commit = (): void => {
     if (!this.#commitQueued) return; // close() came first
     this.#commitQueued = false;
+    const waiting = this.#next;
+    this.#next = undefined;
     this.#buffer.closeFrame();
     try {
-      this.engine.commit((visit) => this.#buffer.drain(visit));
+      this.engine.commitDurably((visit) => this.#buffer.drain(visit));
     } catch (err) {
-      this.#failWaiting(err);
+      this.engine.fail(err);
+      waiting?.reject(err);
       return;
     }
-    if (this.#syncing === undefined) this.#startSync();
+    waiting?.resolve();
   };
 
-  #startSync(): void {
-    const running = this.#next ?? group();
-    this.#next = undefined;
-    this.#waiting = false;
-    this.#syncing = running;
-    this.engine.syncDisk().then(
-      () => {
-        this.#syncing = undefined;
-        running.resolve();
-        // Writes committed meanwhile: their fsync now. (Ones not committed yet start it themselves.)
-        if (this.#waiting && !this.#commitQueued) this.#startSync();
-      },
-      (err: unknown) => {
-        this.#syncing = undefined;
-        running.reject(err);
-        this.#failWaiting(err);
-      },
-    );
-  }
-
-  #failWaiting(err: unknown): void {
-    this.engine.fail(err);
-    this.#next?.reject(err);
-    this.#next = undefined;
-    this.#waiting = false;
-  }
-
-  /** Commits and fsyncs what is left; resolves once no fsync runs (LMDB may then close). */
+  /** Commits and fsyncs what is left (LMDB may then close). */
   async close(): Promise<void> {
     if (this.#commitQueued) this.#commit();
-    while (this.#syncing) await this.#syncing.done.catch(() => {});
   }
 }

@@ -8,7 +8,7 @@ import type { WriteLog } from "./write-log.js";
 const BATCH_COMMIT_MS = 20;
 
 /** What BatchWrites needs of its store. */
-export type BatchEngine = LogEngine;
+export type BatchEngine = Omit<LogEngine, "commitDurably">;
 
 /**
  * `--fsync batch`'s side of a DurableStore: every write goes to the write-ahead log first, which

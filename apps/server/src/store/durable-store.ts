@@ -6,11 +6,8 @@ import { StoreClosedError } from "./errors.js";
 import { type HintLog, HintTable } from "./hint-table.js";
 import { LmdbTables } from "./lmdb-tables.js";
 import type { DataDirLock } from "./lock.js";
-import type { LogEngine } from "./log-buffer.js";
 import { MemoryStore } from "./memory-store.js";
 import {
-  decodeKey,
-  decodeLongEntry,
   decodeRecord,
   encodeKey,
   encodeLongEntry,
@@ -73,11 +70,7 @@ export class DurableStore implements Store {
   ) {
     this.#options = options;
     this.#tables = new LmdbTables(root);
-    const engine: LogEngine = {
-      commit: (drain) => this.#tables.commitLogged(drain),
-      syncDisk: () => this.#tables.syncDisk(),
-      fail: (err) => this.#fail(err),
-    };
+    const engine = this.#tables.logEngine((err) => this.#fail(err));
     this.#batch = log && new BatchWrites(log, engine);
     this.#always = options.fsync === "always" ? new AlwaysWrites(engine) : undefined;
     this.#logged = this.#batch ?? this.#always;
@@ -96,11 +89,7 @@ export class DurableStore implements Store {
   }
 
   #load(): void {
-    for (const { key, value } of this.#tables.table(DATA).getRange({})) this.#restore(decodeKey(key), value);
-    for (const { value } of this.#tables.table(LONG).getRange({})) {
-      const { key, record } = decodeLongEntry(value);
-      this.#restore(key, record);
-    }
+    for (const { key, record } of this.#tables.entries()) this.#restore(key, record);
   }
 
   /** Versions come back as they were (the clock observes them); an expired entry too, for reclaim. */

@@ -8,6 +8,8 @@ export interface LogEngine {
    * buffer's bytes: LMDB copies them); throws what the commit threw.
    */
   commit(drain: (visit: (write: LoggedBytes) => void) => void): void;
+  /** As commit(), and fsynced before it returns; throws what the commit or the fsync threw. */
+  commitDurably(drain: (visit: (write: LoggedBytes) => void) => void): void;
   /** fsyncs everything committed so far (LMDB's env sync, off the main thread). */
   syncDisk(): Promise<void>;
   /** Told of a log write, a commit or an fsync that failed; the store fails its sync() from then on. */

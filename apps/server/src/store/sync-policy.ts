@@ -3,8 +3,9 @@
  * - `always`: once its commit is fsynced; survives a process crash and an OS crash or power loss.
  * - `batch`: once it is in the OS: each write also goes to a write-ahead log (WriteLog), which
  *   sync() hands to the OS with one write() before the reply, without waiting for LMDB; LMDB
- *   takes the writes of 20 ms in one commit (BatchWrites), fsyncs behind, in the background, and
- *   a restart replays the log. Survives a process crash; an OS crash or power loss may lose the
+ *   takes the writes of 20 ms in one commit (BatchWrites) and fsyncs it off the reply path (on
+ *   the main thread still: lmdb-js' overlappingSync fsyncs inside the commit), and a restart
+ *   replays the log. Survives a process crash; an OS crash or power loss may lose the
  *   writes since LMDB's last fsync (tens of milliseconds: the log is not fsynced), never
  *   corrupts, and keeps them in order (a prefix). Redis' appendfsync everysec, a shorter tail.
  * - `off`: at once; the commit follows within the event turn, and the OS writes it back when it
