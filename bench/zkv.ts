@@ -144,12 +144,13 @@ export async function concurrent(
 ): Promise<number> {
   let next = 0;
   const value = "x".repeat(100);
+  const keyOf = keyMaker(prefix);
   const start = performance.now();
   await Promise.all(
     Array.from({ length: callers }, async () => {
       while (next < n) {
         const i = next++;
-        await client.put(`${prefix}${String(i).padStart(12, "0")}`, value);
+        await client.put(keyOf(i), value);
       }
     }),
   );
@@ -160,27 +161,39 @@ export async function concurrent(
 const digit = (n: number) => 48 + (n % 10);
 
 /**
- * The bulk workloads' keys: `key:` and `i` in 12 digits, 16 bytes (i < 10^12). Made as one flat
- * string in one call: the template with `padStart` made four strings per key (the number's, the
- * padded one, a cons string for the concatenation and its flattened copy when hashed or
- * encoded), ~0.19 µs a key charged to the client's CPU per op (in a loop with JSON.stringify, as
- * the client sends keys: 0.31 → 0.12 µs). redis-benchmark writes its keys' digits in place.
+ * The bench's keys: `prefix` and `i` in 12 digits (i < 10^12), the same strings as
+ * `${prefix}${String(i).padStart(12, "0")}`. That template made four strings per key (the
+ * number's, the padded one, a cons string for the concatenation and its flattened copy when
+ * hashed or encoded), ~0.19 µs a key charged to the client's CPU per op (in a loop with
+ * JSON.stringify, as the client sends keys: 0.31 → 0.12 µs); with a 4-character prefix each key
+ * is made here as one flat string in one call. redis-benchmark writes its keys' digits in place.
  */
-export function bulkKey(i: number): string {
-  const hi = Math.floor(i / 1e6);
-  const lo = i - hi * 1e6;
-  // biome-ignore format: the 12 digits, most significant first
-  return String.fromCharCode(
-    107, 101, 121, 58, // "key:"
-    digit(hi / 1e5 | 0), digit(hi / 1e4 | 0), digit(hi / 1e3 | 0), digit(hi / 100 | 0), digit(hi / 10 | 0), digit(hi),
-    digit(lo / 1e5 | 0), digit(lo / 1e4 | 0), digit(lo / 1e3 | 0), digit(lo / 100 | 0), digit(lo / 10 | 0), digit(lo),
-  );
+export function keyMaker(prefix: string): (i: number) => string {
+  if (prefix.length !== 4) return (i) => `${prefix}${String(i).padStart(12, "0")}`;
+  const [a, b, c, d] = [0, 1, 2, 3].map((j) => prefix.charCodeAt(j)) as [number, number, number, number];
+  return (i) => {
+    const hi = Math.floor(i / 1e6);
+    const lo = i - hi * 1e6;
+    // biome-ignore format: the 12 digits, most significant first
+    return String.fromCharCode(
+      a, b, c, d,
+      digit(hi / 1e5 | 0), digit(hi / 1e4 | 0), digit(hi / 1e3 | 0), digit(hi / 100 | 0), digit(hi / 10 | 0), digit(hi),
+      digit(lo / 1e5 | 0), digit(lo / 1e4 | 0), digit(lo / 1e3 | 0), digit(lo / 100 | 0), digit(lo / 10 | 0), digit(lo),
+    );
+  };
 }
+
+/** The bulk workloads' keys: `key:` and `i` in 12 digits, 16 bytes. */
+export const bulkKey = keyMaker("key:");
 
 // The plain spelling of the same keys, checked at load where a digit rolls over: a wrong key
 // would still be written and read back alike, so the bulk GET's value check cannot catch it.
-for (const i of [0, 9, 10, 99_999, 999_999, 1_000_000, 1_234_567, 10_000_000, 999_999_999_999]) {
-  if (bulkKey(i) !== `key:${String(i).padStart(12, "0")}`) throw new Error(`bench: bulkKey(${i}) is wrong`);
+for (const prefix of ["key:", "con:"]) {
+  const keyOf = keyMaker(prefix);
+  for (const i of [0, 9, 10, 99_999, 999_999, 1_000_000, 1_234_567, 10_000_000, 999_999_999_999]) {
+    if (keyOf(i) !== `${prefix}${String(i).padStart(12, "0")}`)
+      throw new Error(`bench: key ${prefix}${i} is wrong`);
+  }
 }
 const BULK_VALUE = "v".repeat(100);
 

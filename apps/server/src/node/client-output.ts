@@ -2,28 +2,13 @@ import type { Router } from "zeromq";
 import type { Logger } from "../logger.js";
 import type { ReplyFrames } from "../requests/answer.js";
 import type { ClientOutputStats } from "../requests/stats.js";
+import { HeldReplies, routingKey } from "./held-replies.js";
 
 /** A peer whose queue stays full is retried after this, then twice as late each time, up to the max. */
 const MIN_RETRY_MS = 1;
 const MAX_RETRY_MS = 64;
-/**
- * Dropped routing ids remembered, oldest forgotten first. libzmq never reuses an anonymous
- * routing id within a socket's life, so this only bounds the memory of many drops.
- */
-const MAX_DROPPED = 10_000;
-
-/** Replies held for one client, oldest (at `head`) first, and their bytes. */
-interface Backlog {
-  replies: ReplyFrames[];
-  /** Index of the oldest reply not yet sent: shift() would make draining a long backlog O(n²). */
-  head: number;
-  bytes: number;
-}
 
 type Outcome = "sent" | "full" | "gone";
-
-/** What a sent reply's slot holds until the backlog is compacted (so its buffers can be freed). */
-const EMPTY: ReplyFrames = [];
 
 /**
  * Every send of a node's ROUTER, and what each client has not taken yet, bounded in bytes like
@@ -44,11 +29,8 @@ const EMPTY: ReplyFrames = [];
  * they do not.
  */
 export class ClientOutput implements ClientOutputStats {
-  readonly #backlogs = new Map<string, Backlog>();
-  readonly #droppedIds = new Set<string>();
-  #queuedBytes = 0;
-  maxQueuedBytes = 0;
-  dropped = 0;
+  /** Replies waiting for clients whose queue was full, and the clients dropped. */
+  readonly #held: HeldReplies;
   /** The last send or retry: zeromq.js allows one send at a time, and order per client matters. */
   #last: Promise<void> = Promise.resolve();
   #retry: NodeJS.Timeout | NodeJS.Immediate | undefined;
@@ -61,17 +43,27 @@ export class ClientOutput implements ClientOutputStats {
    */
   constructor(
     private readonly socket: Router,
-    private readonly limitBytes: number,
+    limitBytes: number,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.#held = new HeldReplies(limitBytes, log);
+  }
 
   get queuedBytes(): number {
-    return this.#queuedBytes;
+    return this.#held.bytes;
+  }
+
+  get maxQueuedBytes(): number {
+    return this.#held.maxBytes;
+  }
+
+  get dropped(): number {
+    return this.#held.dropped;
   }
 
   /** Sends `frames` (routing id first) after every earlier send; never rejects. */
   send(frames: ReplyFrames): Promise<void> {
-    if (this.#queued === 0 && this.#backlogs.size === 0 && this.#droppedIds.size === 0) {
+    if (this.#queued === 0 && this.#held.clear) {
       // Nothing before it and nobody held back: straight to the socket, with no promise chain of
       // our own (the common case, once per reply).
       this.#queued++;
@@ -100,19 +92,15 @@ export class ClientOutput implements ClientOutputStats {
   readonly #failedAtOnce = (err: unknown): Promise<void> | undefined => {
     const frames = this.#inFlight!;
     this.#inFlight = undefined;
-    if (this.#outcome(err) === "full") {
-      // Held like any other: it and everything after it to this client wait their turn.
-      const backlog: Backlog = { replies: [], head: 0, bytes: 0 };
-      this.#backlogs.set(key(frames[0]!), backlog);
-      this.#hold(key(frames[0]!), backlog, frames);
-    }
+    // Held like any other: it and everything after it to this client wait their turn.
+    if (this.#outcome(err) === "full") this.#hold(frames);
     this.#queued--;
     return undefined;
   };
 
   /** True when `routingId`'s client was dropped: its requests get no answer. */
   isDropped(routingId: Buffer | undefined): boolean {
-    return this.#droppedIds.size > 0 && routingId !== undefined && this.#droppedIds.has(key(routingId));
+    return !this.#held.clear && routingId !== undefined && this.#held.isDropped(routingKey(routingId));
   }
 
   /**
@@ -121,7 +109,7 @@ export class ClientOutput implements ClientOutputStats {
    */
   async settle(timeoutMs: number): Promise<void> {
     await this.#last;
-    if (this.#backlogs.size > 0) {
+    if (this.#held.clients > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.#whenEmpty = resolve;
@@ -133,27 +121,22 @@ export class ClientOutput implements ClientOutputStats {
     clearTimeout(this.#retry as NodeJS.Timeout);
     clearImmediate(this.#retry as NodeJS.Immediate);
     this.#retry = undefined;
-    if (this.#backlogs.size > 0) {
-      this.log.warn({ clients: this.#backlogs.size, bytes: this.#queuedBytes }, "unread replies discarded");
-      for (const [id, backlog] of this.#backlogs) this.#forget(id, backlog);
+    if (this.#held.clients > 0) {
+      this.log.warn({ clients: this.#held.clients, bytes: this.#held.bytes }, "unread replies discarded");
+      for (const id of [...this.#held.holding()]) this.#held.forget(id);
     }
   }
 
   async #send(frames: ReplyFrames): Promise<void> {
-    if (this.#backlogs.size > 0 || this.#droppedIds.size > 0) {
-      const id = key(frames[0]!);
-      if (this.#droppedIds.has(id)) return;
-      const backlog = this.#backlogs.get(id);
-      if (backlog) {
-        this.#hold(id, backlog, frames);
+    if (!this.#held.clear) {
+      const id = routingKey(frames[0]!);
+      if (this.#held.isDropped(id)) return;
+      if (this.#held.isHolding(id)) {
+        this.#hold(frames);
         return;
       }
     }
-    if ((await this.#try(frames)) !== "full") return;
-    const id = key(frames[0]!);
-    const backlog: Backlog = { replies: [], head: 0, bytes: 0 };
-    this.#backlogs.set(id, backlog);
-    this.#hold(id, backlog, frames);
+    if ((await this.#try(frames)) === "full") this.#hold(frames);
   }
 
   async #try(frames: ReplyFrames): Promise<Outcome> {
@@ -174,37 +157,9 @@ export class ClientOutput implements ClientOutputStats {
     return "gone";
   }
 
-  #hold(id: string, backlog: Backlog, frames: ReplyFrames): void {
-    const size = sizeOf(frames);
-    if (backlog.bytes + size > this.limitBytes) {
-      this.#drop(id, backlog, size);
-      return;
-    }
-    backlog.replies.push(frames);
-    backlog.bytes += size;
-    this.#queuedBytes += size;
-    if (backlog.bytes > this.maxQueuedBytes) this.maxQueuedBytes = backlog.bytes;
+  #hold(frames: ReplyFrames): void {
+    this.#held.hold(routingKey(frames[0]!), frames);
     this.#scheduleRetry();
-  }
-
-  #drop(id: string, backlog: Backlog, refused: number): void {
-    this.log.warn(
-      {
-        client: Buffer.from(id, "latin1").toString("hex"),
-        unreadBytes: backlog.bytes + refused,
-        limitBytes: this.limitBytes,
-      },
-      "client dropped: it left more than --client-output-limit of replies unread; its requests are now ignored",
-    );
-    this.#forget(id, backlog);
-    this.#droppedIds.add(id);
-    if (this.#droppedIds.size > MAX_DROPPED) this.#droppedIds.delete(this.#droppedIds.values().next().value!);
-    this.dropped++;
-  }
-
-  #forget(id: string, backlog: Backlog): void {
-    this.#queuedBytes -= backlog.bytes;
-    this.#backlogs.delete(id);
   }
 
   #scheduleRetry(): void {
@@ -220,31 +175,21 @@ export class ClientOutput implements ClientOutputStats {
   async #flush(): Promise<void> {
     this.#retry = undefined;
     let moved = false;
-    for (const [id, backlog] of this.#backlogs) {
+    for (const id of this.#held.holding()) {
       for (;;) {
-        const next = backlog.replies[backlog.head];
-        if (next === undefined) {
-          this.#backlogs.delete(id);
-          break;
-        }
+        const next = this.#held.oldest(id);
+        if (next === undefined) break;
         const outcome = await this.#try(next);
         if (outcome === "full") break;
         if (outcome === "gone") {
-          this.#forget(id, backlog);
+          this.#held.forget(id);
           break;
         }
-        backlog.replies[backlog.head++] = EMPTY;
-        if (backlog.head > 1024 && backlog.head * 2 > backlog.replies.length) {
-          backlog.replies = backlog.replies.slice(backlog.head);
-          backlog.head = 0;
-        }
-        const size = sizeOf(next);
-        backlog.bytes -= size;
-        this.#queuedBytes -= size;
+        this.#held.sent(id);
         moved = true;
       }
     }
-    if (this.#backlogs.size === 0) {
+    if (this.#held.clients === 0) {
       this.#retryMs = MIN_RETRY_MS;
       this.#whenEmpty?.();
       return;
@@ -252,18 +197,4 @@ export class ClientOutput implements ClientOutputStats {
     this.#retryMs = moved ? 0 : Math.min(Math.max(this.#retryMs * 2, MIN_RETRY_MS), MAX_RETRY_MS);
     this.#scheduleRetry();
   }
-}
-
-/**
- * A routing id as a Map key: latin1 maps each byte to one char, so distinct ids stay distinct. A
- * reply's first frame is always the routing id its request came with, a Buffer.
- */
-function key(routingId: Buffer | string): string {
-  return (routingId as Buffer).toString("latin1");
-}
-
-function sizeOf(frames: ReplyFrames): number {
-  let n = 0;
-  for (const f of frames) n += typeof f === "string" ? Buffer.byteLength(f) : f.length;
-  return n;
 }

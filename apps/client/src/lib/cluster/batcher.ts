@@ -11,6 +11,7 @@ import {
   ZkvError,
 } from "@zkv/protocol";
 import type { NodeConnection, OutgoingRequest } from "./node-connection.js";
+import { SendQueue } from "./send-queue.js";
 
 /** A key operation, the only kind a BATCH carries. */
 export type KeyOp = Extract<OutgoingRequest, { op: "PUT" | "GET_ONE" | "DELETE" }>;
@@ -42,9 +43,8 @@ interface Queued {
  * them, `submit` waits. Each operation has its own deadline and its own result or error.
  */
 export class Batcher {
-  /** Queued operations from #head on: shift() on a long array is O(n), an index is O(1). */
-  #queue: Queued[] = [];
-  #head = 0;
+  /** Operations waiting to be sent; a sent one is no longer referenced from here. */
+  readonly #queue = new SendQueue<Queued>();
   readonly #spaceWaiters: Array<() => void> = [];
   #inFlight = 0;
   #scheduled = false;
@@ -83,7 +83,7 @@ export class Batcher {
   }
 
   #queued(): number {
-    return this.#queue.length - this.#head;
+    return this.#queue.size;
   }
 
   #schedule(): void {
@@ -117,9 +117,9 @@ export class Batcher {
     const batch: Queued[] = [];
     let bytes = 0;
     while (this.#queued() > 0 && batch.length < this.#maxOps) {
-      const next = this.#queue[this.#head]!;
+      const next = this.#queue.peek()!;
       if (batch.length > 0 && bytes + next.bytes > this.#maxBytes) break;
-      this.#head++;
+      this.#queue.take();
       if (next.deadline <= now) {
         next.reject(
           new ZkvError(ErrorCode.TIMEOUT, `${this.connection.nodeId}: timed out waiting to be sent`),
@@ -128,10 +128,6 @@ export class Batcher {
       }
       batch.push(next);
       bytes += next.bytes;
-    }
-    if (this.#head > 4096 && this.#head * 2 > this.#queue.length) {
-      this.#queue = this.#queue.slice(this.#head);
-      this.#head = 0;
     }
     return batch;
   }
