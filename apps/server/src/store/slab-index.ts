@@ -28,6 +28,11 @@ export class SlabIndex {
     buckets[b] = (h & ~mask) | (id + 1);
   }
 
+  /** Puts entry `id`, of hash `h`, in bucket `b`: the empty one a probe for its key just stopped at. */
+  placeAt(b: number, h: number, id: number): void {
+    this.buckets[b] = (h & ~this.mask) | (id + 1);
+  }
+
   /** Takes entry `id`, of hash `hashes[id]`, out of the index (`hashes`: every entry's hash). */
   remove(id: number, hashes: Uint32Array): void {
     const buckets = this.buckets;

@@ -38,11 +38,13 @@ export class SlabTable {
   readonly #freeIds: number[] = [];
   #nextId = 0;
   #size = 0;
-  /** Set by #hash: whether the key hashed last is all ASCII. */
+  /** Set by #hash: whether the key hashed last (#lastKey) is all ASCII. */
   #ascii = true;
-  /** The key find() hashed last and its hash: insert() after a miss does not hash it again. */
+  /** The key hashed last and its hash: insert() after find()'s miss does not hash it again. */
   #lastKey = "";
   #lastHash = 0;
+  /** The empty bucket that find() of #lastKey stopped at (-1: it found the key, or the index changed since). */
+  #lastBucket = -1;
 
   /** `chunks`: the arena's chunk sizes (tests make them small, to compact often). */
   constructor(chunks: ChunkSizes = DEFAULT_CHUNK_SIZES) {
@@ -66,9 +68,13 @@ export class SlabTable {
     const index = this.#index.buckets;
     const mask = this.#index.mask;
     const tag = h & ~mask;
+    this.#lastBucket = -1;
     for (let b = h & mask; ; b = (b + 1) & mask) {
       const e = index[b]!;
-      if (e === 0) return -1;
+      if (e === 0) {
+        this.#lastBucket = b;
+        return -1;
+      }
       if ((e & ~mask) === tag && this.#keyIs((e & mask) - 1, key)) return (e & mask) - 1;
     }
   }
@@ -80,12 +86,23 @@ export class SlabTable {
 
   /** Adds `key`, which must not be held, with its value (`utf8Bytes` long in UTF-8); returns its id. */
   insert(key: string, value: string, utf8Bytes: number, version: number): number {
-    if (this.#index.tooFull(this.#size + 1)) this.#index.grow(this.ids(), this.#hashes);
-    const h = key === this.#lastKey ? this.#lastHash : this.#hash(key);
+    const missed = key === this.#lastKey;
+    const h = missed ? this.#lastHash : this.#hash(key);
+    // #ascii is now `key`'s: so is the rest of what describes the key hashed last.
+    this.#lastKey = key;
+    this.#lastHash = h;
+    // After find()'s miss, the bucket it stopped at is where the key goes: no second probe.
+    let bucket = missed ? this.#lastBucket : -1;
+    this.#lastBucket = -1;
+    if (this.#index.tooFull(this.#size + 1)) {
+      this.#index.grow(this.ids(), this.#hashes);
+      bucket = -1;
+    }
     const id = this.#freeIds.pop() ?? this.#newId();
     this.#hashes[id] = h;
     this.#versions[id] = version;
-    this.#index.place(h, id);
+    if (bucket >= 0) this.#index.placeAt(bucket, h, id);
+    else this.#index.place(h, id);
     this.#size++;
     const keyWord = unitsWord(key, this.#ascii);
     const valueWord = unitsWord(value, utf8Bytes === value.length);
@@ -125,6 +142,7 @@ export class SlabTable {
   /** Removes entry `id`; its id is reused. */
   remove(id: number): void {
     this.#index.remove(id, this.#hashes);
+    this.#lastBucket = -1;
     const c = this.#places[2 * id]!;
     this.#arena.free(c, this.#arena.words[c]![(this.#places[2 * id + 1]! >>> 2) + SIZE]!);
     this.#places[2 * id] = -1;
