@@ -43,6 +43,19 @@ describe("versions", () => {
     expect(a < b && b < c && c > b + 1_000_000).toBe(true);
     expect(clock.next(c + 5)).toBe(c + 6);
   });
+
+  it("the wall clock's versions increase within a turn, and follow the wall clock from turn to turn", async () => {
+    // Date.now is read once per turn (a bulk PUT takes thousands of versions in one): each turn's
+    // versions must still start at its own wall time, and a turn's be distinct and increasing.
+    const clock = new HybridClock();
+    for (let turn = 0; turn < 3; turn++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      const wall = Date.now();
+      const versions = Array.from({ length: 1000 }, () => clock.next());
+      expect(versions[0]).toBeGreaterThanOrEqual(wall * 1000);
+      expect(versions.every((v, i) => i === 0 || v > versions[i - 1]!)).toBe(true);
+    }
+  });
 });
 
 describe("Replicator", () => {

@@ -1,4 +1,5 @@
 import { Arena, type ChunkSizes, DEFAULT_CHUNK_SIZES } from "./arena.js";
+import { SlabIndex } from "./slab-index.js";
 import {
   HEADER_BYTES,
   ID,
@@ -18,24 +19,15 @@ import {
 /**
  * A hash table from string keys to a value and a version, holding keys and values outside the
  * V8 heap: MemoryStore's storage. Each entry is a record in an Arena (slab-record.ts) and an id
- * indexing typed arrays (the key's hash, where the record is, the version); an open-addressing
- * index (linear probing, backward-shift deletion, at most 3/4 full) maps hashes to ids. Each
- * bucket holds its id and the hash's bits above the bucket number (a tag), so a probe passes the
- * other keys of its run without reading their hashes or records: at a million keys those reads
- * are cache misses, the most of what a lookup costs. The GC
- * sees a few dozen objects whatever the number of keys, and a key costs its bytes plus ~45.
+ * indexing typed arrays (the key's hash, where the record is, the version); a SlabIndex maps
+ * hashes to ids. The GC sees a few dozen objects whatever the number of keys, and a key costs its
+ * bytes plus ~45.
  * Keys hash with a per-table random seed, so no fixed set of keys collides on every node.
  */
 export class SlabTable {
   readonly #arena: Arena;
   readonly #seed = (Math.random() * 0x100000000) >>> 0;
-  /**
-   * Per bucket, 0 when empty, else the entry's id + 1 in the bits of `#mask` and its hash's other
-   * bits above them. Ids stay below the mask: the index grows before more keys are held than 3/4
-   * of its buckets, and ids are reused, so no id reaches the number of buckets.
-   */
-  #index = new Int32Array(16);
-  #mask = 15;
+  readonly #index = new SlabIndex();
   #hashes = new Uint32Array(8);
   /**
    * Where id's record is, side by side (one cache line, not two, per lookup at a million keys):
@@ -46,11 +38,13 @@ export class SlabTable {
   readonly #freeIds: number[] = [];
   #nextId = 0;
   #size = 0;
-  /** Set by #hash: whether the key hashed last is all ASCII. */
+  /** Set by #hash: whether the key hashed last (#lastKey) is all ASCII. */
   #ascii = true;
-  /** The key find() hashed last and its hash: insert() after a miss does not hash it again. */
+  /** The key hashed last and its hash: insert() after find()'s miss does not hash it again. */
   #lastKey = "";
   #lastHash = 0;
+  /** The empty bucket that find() of #lastKey stopped at (-1: it found the key, or the index changed since). */
+  #lastBucket = -1;
 
   /** `chunks`: the arena's chunk sizes (tests make them small, to compact often). */
   constructor(chunks: ChunkSizes = DEFAULT_CHUNK_SIZES) {
@@ -71,12 +65,16 @@ export class SlabTable {
     const h = this.#hash(key);
     this.#lastKey = key;
     this.#lastHash = h;
-    const index = this.#index;
-    const mask = this.#mask;
+    const index = this.#index.buckets;
+    const mask = this.#index.mask;
     const tag = h & ~mask;
+    this.#lastBucket = -1;
     for (let b = h & mask; ; b = (b + 1) & mask) {
       const e = index[b]!;
-      if (e === 0) return -1;
+      if (e === 0) {
+        this.#lastBucket = b;
+        return -1;
+      }
       if ((e & ~mask) === tag && this.#keyIs((e & mask) - 1, key)) return (e & mask) - 1;
     }
   }
@@ -88,12 +86,23 @@ export class SlabTable {
 
   /** Adds `key`, which must not be held, with its value (`utf8Bytes` long in UTF-8); returns its id. */
   insert(key: string, value: string, utf8Bytes: number, version: number): number {
-    if ((this.#size + 1) * 4 > this.#index.length * 3) this.#reindex(this.#index.length * 2);
-    const h = key === this.#lastKey ? this.#lastHash : this.#hash(key);
+    const missed = key === this.#lastKey;
+    const h = missed ? this.#lastHash : this.#hash(key);
+    // #ascii is now `key`'s: so is the rest of what describes the key hashed last.
+    this.#lastKey = key;
+    this.#lastHash = h;
+    // After find()'s miss, the bucket it stopped at is where the key goes: no second probe.
+    let bucket = missed ? this.#lastBucket : -1;
+    this.#lastBucket = -1;
+    if (this.#index.tooFull(this.#size + 1)) {
+      this.#index.grow(this.ids(), this.#hashes);
+      bucket = -1;
+    }
     const id = this.#freeIds.pop() ?? this.#newId();
     this.#hashes[id] = h;
     this.#versions[id] = version;
-    this.#place(h, id);
+    if (bucket >= 0) this.#index.placeAt(bucket, h, id);
+    else this.#index.place(h, id);
     this.#size++;
     const keyWord = unitsWord(key, this.#ascii);
     const valueWord = unitsWord(value, utf8Bytes === value.length);
@@ -132,19 +141,8 @@ export class SlabTable {
 
   /** Removes entry `id`; its id is reused. */
   remove(id: number): void {
-    const index = this.#index;
-    const mask = this.#mask;
-    let hole = this.#hashes[id]! & mask;
-    while ((index[hole]! & mask) !== id + 1) hole = (hole + 1) & mask;
-    // Backward shift: pull later entries of the probe run into the hole, so no tombstones pile up.
-    for (let j = (hole + 1) & mask; index[j] !== 0; j = (j + 1) & mask) {
-      const home = this.#hashes[(index[j]! & mask) - 1]! & mask;
-      if (((j - home) & mask) >= ((j - hole) & mask)) {
-        index[hole] = index[j]!;
-        hole = j;
-      }
-    }
-    index[hole] = 0;
+    this.#index.remove(id, this.#hashes);
+    this.#lastBucket = -1;
     const c = this.#places[2 * id]!;
     this.#arena.free(c, this.#arena.words[c]![(this.#places[2 * id + 1]! >>> 2) + SIZE]!);
     this.#places[2 * id] = -1;
@@ -190,14 +188,6 @@ export class SlabTable {
     return textIs(this.#arena.bytes[c]!, keyWord, offset + HEADER_BYTES, key);
   }
 
-  /** Puts entry `id`, of hash `h`, in the first free bucket of its probe run. */
-  #place(h: number, id: number): void {
-    const mask = this.#mask;
-    let b = h & mask;
-    while (this.#index[b] !== 0) b = (b + 1) & mask;
-    this.#index[b] = (h & ~mask) | (id + 1);
-  }
-
   /** Reserves a record for entry `id` and writes its header; returns the chunk (texts go after the header). */
   #record(id: number, keyWord: number, valueWord: number, size: number): RawBuffer {
     const arena = this.#arena;
@@ -237,12 +227,6 @@ export class SlabTable {
       this.#versions = grown(this.#versions, new Float64Array(n));
     }
     return id;
-  }
-
-  #reindex(buckets: number): void {
-    this.#index = new Int32Array(buckets);
-    this.#mask = buckets - 1;
-    for (const id of this.ids()) this.#place(this.#hashes[id]!, id);
   }
 
   /** Moves the live records out of every chunk the arena found mostly dead, and releases those chunks. */

@@ -53,14 +53,35 @@ export function newest(copies: Iterable<Versioned | undefined>): Versioned | und
 /** A node's hybrid logical clock. */
 export class HybridClock {
   #last = 0;
+  /** Date.now() as read in this turn; -1 until read (see #ms). */
+  #turnMs = -1;
+  readonly #endTurn = () => {
+    this.#turnMs = -1;
+  };
 
   constructor(private readonly nowMs: () => number = Date.now) {}
 
   /** A version above every one issued or observed here, and above `after` (the key's current one). */
   next(after = 0): number {
-    const v = Math.max(Math.floor(this.nowMs() * 1000), this.#last + 1, after + 1);
+    const v = Math.max(Math.floor(this.#ms() * 1000), this.#last + 1, after + 1);
     this.#last = v;
     return v;
+  }
+
+  /**
+   * The wall clock, read once per turn of the event loop (until the next microtask checkpoint)
+   * when it is Date.now: a call costs ~60 ns on the bench's VM, and a BATCH of 4000 PUTs took 4000
+   * versions in one turn. Within a turn the versions count up by 1 µs from its start (`#last + 1`),
+   * which is about what a put takes; the next turn starts from the wall clock again. An injected
+   * clock (tests) is read every time.
+   */
+  #ms(): number {
+    if (this.nowMs !== Date.now) return this.nowMs();
+    if (this.#turnMs < 0) {
+      this.#turnMs = Date.now();
+      queueMicrotask(this.#endTurn);
+    }
+    return this.#turnMs;
   }
 
   /** Remembers a version seen from another node, so later ones issued here are higher. */
