@@ -7,6 +7,7 @@ import {
   REPLICA_STATE_META,
 } from "@zkv/membership";
 import type { Logger } from "../logger.js";
+import { nodeEnv } from "./node-env.js";
 
 /** One node the launcher runs. */
 export interface NodeSpec {
@@ -133,7 +134,7 @@ export class ClusterLauncher {
       String(spec.port),
       ...this.options.nodeArgs,
     ];
-    const env = { ...process.env, ...this.options.env };
+    const env = nodeEnv(process.env, this.options.env);
     if (this.options.consul) env.CONSUL_HTTP_ADDR = formatConsulAddr(this.options.consul);
     // The IPC channel is how a node notices that its launcher died (see run-node's launcherGone).
     const child = spawn(process.execPath, args, { stdio: ["ignore", "inherit", "inherit", "ipc"], env });
