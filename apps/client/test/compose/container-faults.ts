@@ -24,6 +24,24 @@ async function docker(args: readonly string[]): Promise<string> {
   return result.stdout.trim();
 }
 
+/**
+ * `docker pause`, tried again while the runtime reports it could not freeze the container: the
+ * cgroup freezer gives up on a task it cannot stop in time (one in uninterruptible disk I/O, as a
+ * node's fsync under a loaded disk), and thaws the container again. Seen once in CI ("OCI runtime
+ * pause failed: unable to freeze"), which made the nemesis report a fault that never happened.
+ */
+async function pauseContainer(container: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await docker(["pause", container]);
+      return;
+    } catch (err) {
+      if (attempt >= 5 || !/unable to freeze/.test((err as Error).message)) throw err;
+      await delay(200);
+    }
+  }
+}
+
 export function containerFaults(stack: ComposeStack): ContainerFaults {
   const id = async (service: string) => {
     const found = await stack.containerId(service);
@@ -43,7 +61,7 @@ export function containerFaults(stack: ComposeStack): ContainerFaults {
     },
     async pause(service, forMs) {
       const container = await id(service);
-      await docker(["pause", container]);
+      await pauseContainer(container);
       await delay(forMs);
       await docker(["unpause", container]);
       await stack.healthy([service]);
