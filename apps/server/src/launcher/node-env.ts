@@ -7,8 +7,9 @@
  * blocks are the bulk messages it receives (~0.5 MiB each, freed at once) and the store's
  * arena chunks (64 KiB to 8 MiB, kept): after the first message is freed both land in the heap,
  * interleaved, and the messages' holes cannot be given back. `pnpm bench --only bulk`, 1M keys,
- * three alternated pairs of the whole bench with and without the variable: RSS per key 180–195
- * bytes with it, 251–310 without (live data 163–167 both), with the same CPU per op.
+ * three alternated pairs with and without this default: RSS per key 181.6–183.6 bytes with it,
+ * 252–310 without (live data 163–167 both), the same CPU per op, bulk throughput ~3% lower
+ * (every message mmapped and unmapped; docs/performance.md, Memory per key).
  */
 export function nodeEnv(base: NodeJS.ProcessEnv, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
   const env = { ...base, ...extra };
