@@ -1,9 +1,10 @@
 import { ClusterSettings, listMembers, REPLICA_STATE_META, replication } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
-import { ErrorCode, type ReplicaGetReply, type StatsReply, type ZkvError } from "@zkv/protocol";
+import { ErrorCode, type StatsReply, type ZkvError } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { runCli, spawnCli, startCluster, type TestCluster } from "./support/cluster.js";
+import { copiesOn } from "./support/replica-copies.js";
 
 const NODES = ["node-0", "node-1", "node-2"];
 
@@ -27,12 +28,6 @@ async function connect(consul: TestConsul): Promise<ZkvClient> {
     20_000,
   );
   return client;
-}
-
-/** Each key's copy on `node` (REPLICA_GET: its own copy, tombstones included, no quorum, no repair). */
-async function copiesOn(client: ZkvClient, node: string, keys: readonly string[]) {
-  const reply = (await client.request(node, { op: "REPLICA_GET", keys: [...keys] })) as ReplicaGetReply;
-  return new Map(reply.entries.map((e) => [e.key, { value: e.value ?? null, version: e.version }]));
 }
 
 /** Keys whose copy on some replica is missing, another version than the others', or not `expected`. */

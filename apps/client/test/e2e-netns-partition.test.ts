@@ -1,6 +1,5 @@
 import { ClusterSettings, listMembers, REPLICA_STATE_META, replication } from "@zkv/membership";
 import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
-import type { ReplicaGetReply } from "@zkv/protocol";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { coordinatorOf } from "../src/lib/cluster/coordinator.js";
@@ -8,7 +7,8 @@ import { runCli } from "./support/cluster.js";
 import { createNetnsLab, type NetnsHost, type NetnsLab, netnsUnavailableReason } from "./support/netns.js";
 import { type NetnsNode, startNetnsNodes, stopNetnsNode } from "./support/netns-nodes.js";
 import { cutOff, cutOffClients, cutOffConsul, reconnect } from "./support/netns-partition.js";
-import { lostWrites, repeatUntilStopped } from "./support/workload.js";
+import { copiesOn } from "./support/replica-copies.js";
+import { lostWrites, startWorkload, type WorkloadReport } from "./support/workload.js";
 
 /**
  * Partitions nobody pictured in the other tests, each cutting the node that coordinates every key
@@ -34,17 +34,17 @@ async function unreachableGauge(host: NetnsHost): Promise<number> {
 const skipReason = netnsUnavailableReason();
 if (skipReason) console.warn(`e2e-netns-partition skipped: ${skipReason}`);
 
-/** Each node's copy (value and version) of `keys`, read with REPLICA_GET: no quorum, no repair. */
-async function copiesOn(client: ZkvClient, node: string, keys: readonly string[]) {
-  const reply = (await client.request(node, { op: "REPLICA_GET", keys: [...keys] })) as ReplicaGetReply;
-  return new Map(reply.entries.map((e) => [e.key, `${e.value}@${e.version}`]));
-}
-
-/** Keys whose copies differ between the nodes, or are missing on one. */
+/** Keys whose copies (value and version) differ between the nodes, or are missing on one. */
 async function disagreeing(client: ZkvClient, keys: readonly string[]): Promise<string[]> {
   const ids = Array.from({ length: NODES }, (_, i) => `node-${i}`);
   const copies = await Promise.all(ids.map((id) => copiesOn(client, id, keys)));
-  return keys.filter((k) => copies.some((c) => c.get(k) === undefined || c.get(k) !== copies[0]!.get(k)));
+  const copy = (c: (typeof copies)[number], k: string) => {
+    const found = c.get(k);
+    return found && `${found.value}@${found.version}`;
+  };
+  return keys.filter((k) =>
+    copies.some((c) => copy(c, k) === undefined || copy(c, k) !== copy(copies[0]!, k)),
+  );
 }
 
 describe.skipIf(skipReason !== undefined)(
@@ -85,11 +85,9 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     /**
-     * Traffic on the cluster while `cutCoordinator` cuts the node that coordinates every key (they
-     * all share one replica set) one way or another: two writers overwrite KEYS keys with
-     * increasing numbers, a reader checks it never reads a key older than what was acknowledged
-     * before the read began. The cut holds until 300 writes and a bulk load were acknowledged
-     * through the others. Then: nothing acknowledged lost, and every key at the same version on
+     * Traffic on the cluster (startWorkload's writer and reader) while `cutCoordinator` cuts the
+     * node that coordinates every key (they all share one replica set) one way or another. The
+     * cut holds until 300 writes and a bulk load were acknowledged through the others. Then: nothing acknowledged lost, and every key at the same version on
      * all three nodes, the cut one included, with no repair command.
      */
     async function survivesCut(
@@ -112,45 +110,24 @@ describe.skipIf(skipReason !== undefined)(
         expect((await eventually(() => client.put(`${name}-first`, "x"), 20_000)).node).toBe(coordinator);
         const host = lab!.hosts[Number(coordinator.slice("node-".length))]!;
 
-        const latest = new Map<string, number>();
-        let acked = 0;
-        const stale: string[] = [];
-        let seq = 0;
-        const traffic = repeatUntilStopped(async (loop) => {
-          if (loop === 2) {
-            const known = [...latest.keys()];
-            const key = known[Math.floor(Math.random() * known.length)];
-            if (key === undefined) return void (await new Promise((r) => setTimeout(r, 5)));
-            const floor = latest.get(key)!;
-            const value = await client.get(key);
-            if (value === undefined || Number(value) < floor) stale.push(`${key}: ${value} < ${floor}`);
-            return;
-          }
-          const n = ++seq;
-          const key = `${name}-${n % KEYS}`;
-          try {
-            await client.put(key, String(n));
-          } catch (err) {
-            await new Promise((r) => setTimeout(r, 5)); // a fast failure must not spin
-            throw err;
-          }
-          if ((latest.get(key) ?? 0) < n) latest.set(key, n);
-          acked++;
-        }, 3);
+        // A writer overwrites KEYS keys with increasing numbers; a reader checks it never reads a
+        // key older than what was acknowledged before the read began.
+        const traffic = startWorkload(client, `${name}-`, KEYS);
+        const failures = () => JSON.stringify(Object.fromEntries(traffic.failures));
 
         let ackedWhileCut = 0;
+        let report: WorkloadReport;
         try {
-          await eventually(() => acked >= 200, 20_000);
+          await eventually(() => traffic.acked >= 200, 20_000);
           cutCoordinator(host);
           try {
-            const before = acked;
-            await eventually(() => acked - before >= 300, 30_000, 50).catch((err: Error) => {
-              const failures = JSON.stringify(Object.fromEntries(traffic.failures));
+            const before = traffic.acked;
+            await eventually(() => traffic.acked - before >= 300, 30_000, 50).catch((err: Error) => {
               throw new Error(
-                `${err.message}: ${acked - before} acknowledged while cut; failures ${failures}`,
+                `${err.message}: ${traffic.acked - before} acknowledged while cut; failures ${failures()}`,
               );
             });
-            ackedWhileCut = acked - before;
+            ackedWhileCut = traffic.acked - before;
             // Bulk too: every entry the cut node refuses goes again, through a replica that can.
             const bulk = Array.from({ length: 500 }, (_, i) => [`${name}-bulk-${i}`, `b${i}`] as const);
             await client.putMany(bulk);
@@ -163,18 +140,18 @@ describe.skipIf(skipReason !== undefined)(
           } finally {
             reconnect(host);
           }
-          const after = acked;
-          await eventually(() => acked - after >= 100, 30_000, 50);
+          const after = traffic.acked;
+          await eventually(() => traffic.acked - after >= 100, 30_000, 50);
         } finally {
-          await traffic.stop();
+          report = await traffic.stop();
         }
         console.info(
           `e2e-netns-partition (${name}): ${coordinator} cut; ${ackedWhileCut} writes acknowledged meanwhile, ` +
-            `${acked} in all, failures ${JSON.stringify(Object.fromEntries(traffic.failures))}`,
+            `${report.acked} in all, failures ${failures()}`,
         );
-        expect(stale).toEqual([]);
-        expect(await lostWrites(client, latest)).toEqual([]);
-        const keys = [...latest.keys()];
+        expect(report.staleReads).toEqual([]);
+        expect(await lostWrites(client, report.latest)).toEqual([]);
+        const keys = [...report.latest.keys()];
         await eventually(async () => (await disagreeing(client, keys)).length === 0, 60_000, 500);
       } finally {
         await client.close();

@@ -65,6 +65,12 @@ export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
     }
   })();
   return {
+    /** Writes acknowledged so far, while it runs. */
+    get acked(): number {
+      return acked;
+    },
+    /** Why writes failed so far, while it runs. */
+    failures: failures as ReadonlyMap<string, number>,
     async stop(): Promise<WorkloadReport> {
       running = false;
       await Promise.all([writer, reader]);
