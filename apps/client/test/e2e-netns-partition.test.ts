@@ -1,13 +1,13 @@
-import { ClusterSettings, listMembers, REPLICA_STATE_META, replication } from "@zkv/membership";
-import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { listMembers, REPLICA_STATE_META } from "@zkv/membership";
+import { eventually } from "@zkv/membership/testing";
+import { describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { coordinatorOf } from "../src/lib/cluster/coordinator.js";
 import { runCli } from "./support/cluster.js";
-import { createNetnsLab, type NetnsHost, type NetnsLab, netnsUnavailableReason } from "./support/netns.js";
-import { type NetnsNode, startNetnsNodes, stopNetnsNode } from "./support/netns-nodes.js";
+import { type NetnsHost, netnsUnavailableReason } from "./support/netns.js";
+import { useNetnsCluster } from "./support/netns-cluster.js";
 import { cutOff, cutOffClients, cutOffConsul, reconnect } from "./support/netns-partition.js";
-import { copiesOn } from "./support/replica-copies.js";
+import { disagreeingKeys } from "./support/replica-copies.js";
 import { lostWrites, startWorkload, type WorkloadReport } from "./support/workload.js";
 
 /**
@@ -34,54 +34,16 @@ async function unreachableGauge(host: NetnsHost): Promise<number> {
 const skipReason = netnsUnavailableReason();
 if (skipReason) console.warn(`e2e-netns-partition skipped: ${skipReason}`);
 
-/** Keys whose copies (value and version) differ between the nodes, or are missing on one. */
-async function disagreeing(client: ZkvClient, keys: readonly string[]): Promise<string[]> {
-  const ids = Array.from({ length: NODES }, (_, i) => `node-${i}`);
-  const copies = await Promise.all(ids.map((id) => copiesOn(client, id, keys)));
-  const copy = (c: (typeof copies)[number], k: string) => {
-    const found = c.get(k);
-    return found && `${found.value}@${found.version}`;
-  };
-  return keys.filter((k) =>
-    copies.some((c) => copy(c, k) === undefined || copy(c, k) !== copy(copies[0]!, k)),
-  );
-}
-
 describe.skipIf(skipReason !== undefined)(
   skipReason
     ? `partitions that Consul does not see (skipped: ${skipReason})`
     : "partitions that Consul does not see",
   () => {
-    let lab: NetnsLab | undefined;
-    let consul: TestConsul | undefined;
-    let nodes: NetnsNode[] = [];
-
-    beforeAll(async () => {
-      lab = createNetnsLab(NODES);
-      consul = await startTestConsul({ address: lab.hostAddress });
-      const settings = new ClusterSettings(consul.config);
-      await settings.setClusterSize(NODES);
-      await settings.setReplication(replication(3));
-      nodes = await startNetnsNodes(lab, consul, PORT, [
-        ...["--anti-entropy-interval", "1"],
-        ...["--metrics-port", String(METRICS_PORT)],
-      ]);
-    });
-
-    afterAll(async () => {
-      try {
-        for (const host of lab?.hosts ?? []) {
-          try {
-            reconnect(host);
-          } catch {
-            // a lab that failed half-built: destroy() removes what there is
-          }
-        }
-        await Promise.all(nodes.map(stopNetnsNode));
-        await consul?.stop();
-      } finally {
-        lab?.destroy();
-      }
+    const fx = useNetnsCluster({
+      nodes: NODES,
+      copies: 3,
+      port: PORT,
+      args: ["--anti-entropy-interval", "1", "--metrics-port", String(METRICS_PORT)],
     });
 
     /**
@@ -96,7 +58,7 @@ describe.skipIf(skipReason !== undefined)(
       whileCut: (coordinator: string) => Promise<void> = async () => {},
       healthWhileCut: "passing" | "critical" = "passing",
     ): Promise<void> {
-      const client = await ZkvClient.connect({ consul: consul!.config, timeoutMs: 3000 });
+      const client = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 3000 });
       try {
         await eventually(
           () =>
@@ -108,7 +70,7 @@ describe.skipIf(skipReason !== undefined)(
         );
         const coordinator = coordinatorOf(client.replicasOf("any"), () => true);
         expect((await eventually(() => client.put(`${name}-first`, "x"), 20_000)).node).toBe(coordinator);
-        const host = lab!.hosts[Number(coordinator.slice("node-".length))]!;
+        const host = fx.lab.hosts[Number(coordinator.slice("node-".length))]!;
 
         // A writer overwrites KEYS keys with increasing numbers; a reader checks it never reads a
         // key older than what was acknowledged before the read began.
@@ -134,7 +96,7 @@ describe.skipIf(skipReason !== undefined)(
             expect(await client.getMany(bulk.map(([k]) => k))).toEqual(bulk.map(([, v]) => v));
             await whileCut(coordinator);
             const health = Object.fromEntries(
-              (await listMembers(consul!.config)).map((m) => [m.id, m.health]),
+              (await listMembers(fx.consul.config)).map((m) => [m.id, m.health]),
             );
             expect(health[coordinator]).toBe(healthWhileCut);
           } finally {
@@ -152,7 +114,8 @@ describe.skipIf(skipReason !== undefined)(
         expect(report.staleReads).toEqual([]);
         expect(await lostWrites(client, report.latest)).toEqual([]);
         const keys = [...report.latest.keys()];
-        await eventually(async () => (await disagreeing(client, keys)).length === 0, 60_000, 500);
+        const ids = Array.from({ length: NODES }, (_, i) => `node-${i}`);
+        await eventually(async () => (await disagreeingKeys(client, ids, keys)).length === 0, 60_000, 500);
       } finally {
         await client.close();
       }
@@ -164,25 +127,25 @@ describe.skipIf(skipReason !== undefined)(
         (host) =>
           cutOff(
             host,
-            lab!.hosts.filter((h) => h !== host),
+            fx.lab.hosts.filter((h) => h !== host),
           ),
         async (coordinator) => {
           // Consul shows every node passing; each side of the cut says it cannot reach the other.
           const others = ["node-0", "node-1", "node-2"].filter((id) => id !== coordinator);
-          const nodes = await runCli(["nodes"], consul!.env);
+          const nodes = await runCli(["nodes"], fx.consul.env);
           expect(nodes.code, nodes.stderr).toBe(0);
           expect(nodes.stderr).toContain(
             `${coordinator} cannot reach ${others.join(", ")}, which Consul shows passing`,
           );
           for (const other of others) expect(nodes.stderr).toContain(`${other} cannot reach ${coordinator},`);
           // And Prometheus: 2 on the cut node, 1 on each of the others.
-          const gauges = await Promise.all(lab!.hosts.map(unreachableGauge));
-          expect(gauges).toEqual(lab!.hosts.map((_, i) => (`node-${i}` === coordinator ? 2 : 1)));
+          const gauges = await Promise.all(fx.lab.hosts.map(unreachableGauge));
+          expect(gauges).toEqual(fx.lab.hosts.map((_, i) => (`node-${i}` === coordinator ? 2 : 1)));
         },
       );
       // Healed: nobody reports a cut any more.
       await eventually(async () => {
-        const nodes = await runCli(["nodes", "--json"], consul!.env);
+        const nodes = await runCli(["nodes", "--json"], fx.consul.env);
         const { members } = JSON.parse(nodes.stdout) as {
           members: Array<{ stats?: { unreachablePeers?: string[] } }>;
         };
@@ -191,24 +154,24 @@ describe.skipIf(skipReason !== undefined)(
     });
 
     it("a coordinator cut off from the client only: the other two serve, nothing acknowledged is lost", async () => {
-      await survivesCut("client", (host) => cutOffClients(host, lab!.hostAddress, PORT));
+      await survivesCut("client", (host) => cutOffClients(host, fx.lab.hostAddress, PORT));
     });
 
     it("a coordinator cut off from Consul only: it turns critical, the other two serve, nothing acknowledged is lost, it catches up", async () => {
       await survivesCut(
         "consul",
-        (host) => cutOffConsul(host, consul!.config.host, consul!.config.port),
+        (host) => cutOffConsul(host, fx.consul.config.host, fx.consul.config.port),
         async (coordinator) => {
           // Its heartbeat cannot get through: critical, and passing again once the cut heals.
           await eventually(async () => {
-            const members = await listMembers(consul!.config);
+            const members = await listMembers(fx.consul.config);
             return members.find((m) => m.id === coordinator)?.health === "critical";
           }, 15_000);
         },
         "critical",
       );
       await eventually(async () => {
-        const members = await listMembers(consul!.config);
+        const members = await listMembers(fx.consul.config);
         return members.length === NODES && members.every((m) => m.health === "passing");
       }, 15_000);
     });
