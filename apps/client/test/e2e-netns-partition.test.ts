@@ -7,7 +7,7 @@ import { runCli } from "./support/cluster.js";
 import { type NetnsHost, netnsUnavailableReason } from "./support/netns.js";
 import { useNetnsCluster } from "./support/netns-cluster.js";
 import { cutOff, cutOffClients, cutOffConsul, reconnect } from "./support/netns-partition.js";
-import { disagreeingKeys } from "./support/replica-copies.js";
+import { keysOffTheirReplicas } from "./support/replica-copies.js";
 import { lostWrites, startWorkload, type WorkloadReport } from "./support/workload.js";
 
 /**
@@ -115,7 +115,11 @@ describe.skipIf(skipReason !== undefined)(
         expect(await lostWrites(client, report.latest)).toEqual([]);
         const keys = [...report.latest.keys()];
         const ids = Array.from({ length: NODES }, (_, i) => `node-${i}`);
-        await eventually(async () => (await disagreeingKeys(client, ids, keys)).length === 0, 60_000, 500);
+        await eventually(
+          async () => (await keysOffTheirReplicas(client, ids, keys)).length === 0,
+          60_000,
+          500,
+        );
       } finally {
         await client.close();
       }

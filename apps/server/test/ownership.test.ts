@@ -214,3 +214,21 @@ describe("ClusterView during a change of the replication factor", () => {
     expectError(view.decide("50", undefined, new MemoryStore()), ErrorCode.WRONG_NODE, "a");
   });
 });
+
+describe("ClusterView during a rebalance", () => {
+  it("lists a key's current replicas then the ones it gains, and counts the gained ones for the quorum", () => {
+    const view = new ClusterView("a");
+    view.setPlacement(3, current);
+    view.setReplication({ n: 2, w: 2, readN: 2, r: 2, nextN: 2, tag: "", changing: false });
+    expect(view.gainedReplicasOf("250")).toBe(0);
+    view.beginMigration("run-1", 3, current, next);
+    // 250: a, b now; c, a next: c is gained. 150: b, a now; b, c next: c is gained. 50: a, b both.
+    expect(view.replicasOf("250")).toEqual(["a", "b", "c"]);
+    expect(view.gainedReplicasOf("250")).toBe(1);
+    expect(view.gainedReplicasOf("250", true)).toBe(1);
+    expect(view.replicasOf("50")).toEqual(["a", "b"]);
+    expect(view.gainedReplicasOf("50")).toBe(0);
+    view.setPlacement(4, next);
+    expect(view.gainedReplicasOf("250")).toBe(0);
+  });
+});

@@ -2,7 +2,7 @@ import type { ChildProcess } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { listMembers } from "@zkv/membership";
 import { eventually, type TestConsul, untrackPid } from "@zkv/membership/testing";
-import type { NetnsLab } from "./netns.js";
+import type { NetnsHost, NetnsLab } from "./netns.js";
 
 const SERVER_MAIN = fileURLToPath(new URL("../../../server/src/main.ts", import.meta.url));
 
@@ -15,36 +15,51 @@ export interface NetnsNode {
 }
 
 /**
- * Starts `node-<i>` in the lab's host i, all on the same `port`, each binding 0.0.0.0 in its
- * namespace and advertising its host's address in Consul; resolves once Consul shows every node
- * passing. A node that exits meanwhile fails the start at once, with every node's output.
+ * Starts node `id` in `host` on `port`, binding 0.0.0.0 in its namespace and advertising the
+ * host's address in Consul. Does not wait for it to register.
+ */
+export function spawnNetnsNode(
+  lab: NetnsLab,
+  host: NetnsHost,
+  id: string,
+  consul: TestConsul,
+  port: number,
+  extraArgs: readonly string[] = [],
+): NetnsNode {
+  const child = lab.spawnNode(
+    host,
+    [
+      "--import",
+      "tsx",
+      SERVER_MAIN,
+      ...["--node-id", id, "--port", String(port), "--host", "0.0.0.0"],
+      ...["--advertise", host.address, "--ttl", "2", "--log-level", "warn"],
+      ...extraArgs,
+    ],
+    consul.env,
+  );
+  let output = "";
+  const collect = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
+  child.stdout?.on("data", collect);
+  child.stderr?.on("data", collect);
+  return { id, child, output: () => output };
+}
+
+/**
+ * Starts `node-<i>` in each of the lab's first `count` hosts (all of them by default), all on the
+ * same `port`; resolves once Consul shows every node passing. A node that exits meanwhile fails
+ * the start at once, with every node's output.
  */
 export async function startNetnsNodes(
   lab: NetnsLab,
   consul: TestConsul,
   port: number,
   extraArgs: readonly string[] = [],
+  count = lab.hosts.length,
 ): Promise<NetnsNode[]> {
-  const nodes = lab.hosts.map((host, i): NetnsNode => {
-    const id = `node-${i}`;
-    const child = lab.spawnNode(
-      host,
-      [
-        "--import",
-        "tsx",
-        SERVER_MAIN,
-        ...["--node-id", id, "--port", String(port), "--host", "0.0.0.0"],
-        ...["--advertise", host.address, "--ttl", "2", "--log-level", "warn"],
-        ...extraArgs,
-      ],
-      consul.env,
-    );
-    let output = "";
-    const collect = (d: Buffer) => (output = (output + d.toString()).slice(-20_000));
-    child.stdout?.on("data", collect);
-    child.stderr?.on("data", collect);
-    return { id, child, output: () => output };
-  });
+  const nodes = lab.hosts
+    .slice(0, count)
+    .map((host, i) => spawnNetnsNode(lab, host, `node-${i}`, consul, port, extraArgs));
   let onExit: (reason: Error) => void = () => {};
   const earlyExit = new Promise<never>((_, reject) => (onExit = reject));
   earlyExit.catch(() => {});

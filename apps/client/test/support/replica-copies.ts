@@ -10,18 +10,26 @@ export async function copiesOn(client: ZkvClient, node: string, keys: readonly s
   return new Map(reply.entries.map((e) => [e.key, { value: e.value ?? null, version: e.version }]));
 }
 
-/** Those of `keys` whose copies (value and version) differ between `nodes`, or are missing on one. */
-export async function disagreeingKeys(
+/**
+ * Those of `keys` not held exactly by their replicas (`client.replicasOf`), alike: a copy missing
+ * on one of them, two of them differing in value or version, or a live copy on any other of
+ * `members`.
+ */
+export async function keysOffTheirReplicas(
   client: ZkvClient,
-  nodes: readonly string[],
+  members: readonly string[],
   keys: readonly string[],
 ): Promise<string[]> {
-  const copies = await Promise.all(nodes.map((id) => copiesOn(client, id, keys)));
-  const copy = (c: (typeof copies)[number], k: string) => {
-    const found = c.get(k);
-    return found && `${found.value}@${found.version}`;
-  };
-  return keys.filter((k) =>
-    copies.some((c) => copy(c, k) === undefined || copy(c, k) !== copy(copies[0]!, k)),
+  const held = new Map(
+    await Promise.all(members.map(async (id) => [id, await copiesOn(client, id, keys)] as const)),
   );
+  return keys.filter((key) => {
+    const replicas = client.replicasOf(key);
+    const copies = replicas.map((id) => {
+      const copy = held.get(id)?.get(key);
+      return copy && `${copy.value}@${copy.version}`;
+    });
+    if (copies.some((c) => c === undefined || c !== copies[0])) return true;
+    return members.some((id) => !replicas.includes(id) && (held.get(id)?.get(key)?.value ?? null) !== null);
+  });
 }

@@ -71,6 +71,8 @@ export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
     },
     /** Why writes failed so far, while it runs. */
     failures: failures as ReadonlyMap<string, number>,
+    /** Reads so far that returned something older than acknowledged, while it runs. */
+    staleReads: staleReads as readonly string[],
     async stop(): Promise<WorkloadReport> {
       running = false;
       await Promise.all([writer, reader]);

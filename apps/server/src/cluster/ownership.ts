@@ -89,6 +89,20 @@ export class ClusterView {
     return this.#listOf(key, this.#replication.nextN);
   }
 
+  /**
+   * During a rebalance, how many of the replicas `replicasOf(key)` (or, for a read,
+   * `readReplicasOf(key)`) lists only the next placement names: a quorum counted over both lists
+   * needs that many answers more to hold w (or r) replicas of each. 0 otherwise.
+   */
+  gainedReplicasOf(key: string, read = false): number {
+    if (this.#current === undefined || this.#migration === undefined) return 0;
+    const n = read ? this.#replication.readN : this.#replication.n;
+    const now = this.#current.preferenceList(key, n);
+    let gained = 0;
+    for (const id of this.#migration.next.preferenceList(key, n)) if (!now.includes(id)) gained++;
+    return gained;
+  }
+
   #listOf(key: string, n: number): string[] | undefined {
     const now = this.#current?.preferenceList(key, n);
     const next = this.#migration?.next.preferenceList(key, n);

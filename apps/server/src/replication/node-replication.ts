@@ -99,6 +99,7 @@ export class NodeReplication {
       batcher: new PeerBatcher(this.#peers, REPLICA_TIMEOUT_MS),
       replicasOf,
       readReplicasOf: (key) => o.cluster.readReplicasOf(key) ?? [o.nodeId],
+      gainedReplicasOf: (key, read) => o.cluster.gainedReplicasOf(key, read),
       settings: () => o.cluster.replication,
       timeoutMs: REPLICA_TIMEOUT_MS,
       clock: store.clock,

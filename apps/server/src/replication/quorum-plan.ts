@@ -10,28 +10,45 @@ export interface Planner {
   readonly peers: PeerStates;
 }
 
-/** A key's replicas other than this node, and how many must answer (`w` or `r`, this node included). */
-function quorumOf(self: string, replicas: readonly string[], wanted: number, what: "w" | "r") {
-  if (wanted > replicas.length) {
-    throw new ZkvError(
-      ErrorCode.INVALID_REQUEST,
-      `${what}=${wanted} exceeds the key's ${replicas.length} replicas`,
-      {
-        field: what,
-      },
-    );
+/**
+ * A key's replicas other than this node, and how many must answer (this node included): `w` or
+ * `r`, plus `gained` during a rebalance. Then `replicas` are the current placement's followed by
+ * the `gained` ones only the next placement names, and answers from w + gained of them include
+ * w of each placement whichever they are: a write acknowledged during the move is on w replicas
+ * of the placement that follows it, and a read of r during the move meets every write
+ * acknowledged before it.
+ */
+function quorumOf(
+  self: string,
+  replicas: readonly string[],
+  wanted: number,
+  what: "w" | "r",
+  gained: number,
+) {
+  const placed = replicas.length - gained;
+  if (wanted > placed) {
+    throw new ZkvError(ErrorCode.INVALID_REQUEST, `${what}=${wanted} exceeds the key's ${placed} replicas`, {
+      field: what,
+    });
   }
-  return { others: replicas.filter((p) => p !== self), needed: wanted };
+  return { others: replicas.filter((p) => p !== self), needed: wanted + gained };
 }
 
 /**
  * Who a write of `key` with quorum `w` goes to; refuses before anything is written: WRONG_NODE
  * when this node does not replicate the key (any more), NOT_ENOUGH_REPLICAS when too few of its
- * replicas are up and serving.
+ * replicas are up and serving. `gained`: during a rebalance, how many of `replicas` (the last
+ * ones) only the next placement names (see quorumOf).
  */
-export function planWrite(key: string, replicas: readonly string[], w: number, p: Planner): WritePlan {
+export function planWrite(
+  key: string,
+  replicas: readonly string[],
+  w: number,
+  p: Planner,
+  gained = 0,
+): WritePlan {
   if (!replicas.includes(p.self)) throw notAReplica(key, replicas);
-  const { others, needed } = quorumOf(p.self, replicas, w, "w");
+  const { others, needed } = quorumOf(p.self, replicas, w, "w", gained);
   const { up, bootstrapping, count } = countable(p.serving, others, p.peers);
   if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
   return { others, needed, self: p.serving, up };
@@ -47,10 +64,16 @@ export interface ReadPlan {
 /**
  * Who a read of `key` with quorum `r` asks, or NOT_ENOUGH_REPLICAS before asking anyone. A node
  * outside the replicas reads follow (a new one, still being copied to) asks them, and its own
- * copy does not count.
+ * copy does not count. `gained` as for planWrite.
  */
-export function planRead(key: string, replicas: readonly string[], r: number, p: Planner): ReadPlan {
-  const { others, needed } = quorumOf(p.self, replicas, r, "r");
+export function planRead(
+  key: string,
+  replicas: readonly string[],
+  r: number,
+  p: Planner,
+  gained = 0,
+): ReadPlan {
+  const { others, needed } = quorumOf(p.self, replicas, r, "r", gained);
   const self = p.serving && replicas.includes(p.self);
   const { up, bootstrapping, count } = countable(self, others, p.peers);
   if (count < needed) throw notEnough(key, needed, count, bootstrapping, "read");

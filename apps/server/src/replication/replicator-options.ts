@@ -44,6 +44,12 @@ export interface ReplicatorOptions {
   readonly replicasOf: (key: string) => readonly string[];
   /** The replicas a read asks, when not all of them (while the replication factor changes). */
   readonly readReplicasOf?: (key: string) => readonly string[];
+  /**
+   * During a rebalance, how many of the key's replicas (those of `replicasOf`, or of
+   * `readReplicasOf` for a read) only the next placement names; each adds one to the quorum.
+   * Default: none.
+   */
+  readonly gainedReplicasOf?: (key: string, read: boolean) => number;
   readonly settings: () => ReplicationSettings;
   readonly timeoutMs: number;
   /** The node's clock (its store's), so every write on the node is versioned by one clock. */

@@ -153,7 +153,8 @@ export class Replicator {
 
   /** Who a write of `key` goes to; refuses (WRONG_NODE, NOT_ENOUGH_REPLICAS) before anything is written. */
   #writePlan(key: string, w: number | undefined, replicas = this.o.replicasOf(key)): WritePlan {
-    return planWrite(key, replicas, w ?? this.o.settings().w, this.#planner());
+    const gained = this.o.gainedReplicasOf?.(key, false) ?? 0;
+    return planWrite(key, replicas, w ?? this.o.settings().w, this.#planner(), gained);
   }
 
   /**
@@ -179,7 +180,8 @@ export class Replicator {
   /** Reads with quorum `r`: the newest copy among the replicas asked (undefined: none has it). */
   async read(key: string, r?: number): Promise<Versioned | undefined> {
     const replicas = (this.o.readReplicasOf ?? this.o.replicasOf)(key);
-    const { up, needed, self } = planRead(key, replicas, r ?? this.o.settings().r, this.#planner());
+    const gained = this.o.gainedReplicasOf?.(key, true) ?? 0;
+    const { up, needed, self } = planRead(key, replicas, r ?? this.o.settings().r, this.#planner(), gained);
     const local = this.o.store.copy(key);
     if (needed <= 1 && self) return local;
     const asks = new Map(up.map((p) => [p, this.o.batcher.read(p, key)] as const));
