@@ -37,6 +37,24 @@ describe("requestFrame", () => {
     );
   });
 
+  it("gives a write (PUT, DELETE, BATCH) its deadline before the id, and no other op one", () => {
+    fc.assert(
+      fc.property(
+        requests,
+        fc.integer({ min: 1, max: 1e9 }),
+        fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
+        (request, id, deadline) => {
+          const frame = requestFrame(request, id, deadline);
+          const write = request.op === "PUT" || request.op === "DELETE";
+          expect(frame).toBe(JSON.stringify(write ? { ...request, deadline, id } : { ...request, id }));
+        },
+      ),
+    );
+    expect(requestFrame({ op: "BATCH", ops: [] }, 7, 42)).toBe(
+      '{"op":"BATCH","ops":[],"deadline":42,"id":7}',
+    );
+  });
+
   it("keeps the seed's payloads: a PUT a node decodes as the same request, id included", () => {
     const frame = requestFrame({ op: "PUT", key: "k", value: "v" }, 7);
     expect(frame).toBe('{"op":"PUT","key":"k","value":"v","id":7}');

@@ -58,6 +58,26 @@ describe("handleRequest", () => {
     expect(handleNow({ op: "GET_ONE", key: "k" }, ctx)).toMatchObject({ error: { code: "NOT_FOUND" } });
   });
 
+  it("applies nothing of a write that arrives after its deadline, and answers TIMEOUT", () => {
+    const ctx = context();
+    handleNow({ op: "PUT", key: "k", value: "first" }, ctx);
+    const past = Date.now() - 1000;
+    for (const late of [
+      { op: "PUT", key: "k", value: "late", deadline: past, id: 1 },
+      { op: "DELETE", key: "k", deadline: past, id: 2 },
+      { op: "BATCH", columns: { ops: "P", keys: ["k"], values: ["late"] }, deadline: past, id: 3 },
+    ] as Request[]) {
+      const reply = handleNow(late, ctx) as { error: { code: string; message: string }; id: number };
+      expect(reply.error.code).toBe(ErrorCode.TIMEOUT);
+      expect(reply.error.message).toMatch(/after its deadline.*nothing was applied/);
+      expect(reply.id).toBe(late.id);
+    }
+    expect(ctx.store.get("k")).toBe("first");
+    // In time, the same write lands.
+    handleNow({ op: "PUT", key: "k", value: "in time", deadline: Date.now() + 60_000 }, ctx);
+    expect(ctx.store.get("k")).toBe("in time");
+  });
+
   it("answers PING with the node id", () => {
     const reply = handleNow({ op: "PING", id: "p" }, context());
     expect(reply).toStrictEqual({ ok: true, node: "node-1", id: "p" });

@@ -13,7 +13,7 @@ type BatchRequest = Extract<Request, { op: "BATCH" }>;
  * words the error. A property test holds the two together.
  */
 export function fastBatch(value: unknown): BatchRequest | undefined {
-  const count = envelopeFields(value, "BATCH");
+  const count = envelopeFields(value, "BATCH", true);
   const fields = value as Record<string, unknown>;
   if (count < 0 || Object.keys(fields).length !== count + 1) return undefined;
   const ops = own(fields, "ops");

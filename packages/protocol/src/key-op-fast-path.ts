@@ -1,5 +1,5 @@
 import { own } from "./own-fields.js";
-import { isRequestId, isWellFormedText } from "./schemas/common.js";
+import { isDeadline, isRequestId, isWellFormedText } from "./schemas/common.js";
 import type { DeleteRequest, GetOneRequest, PutRequest } from "./schemas/key-ops.js";
 
 /** The requests {@link fastKeyOp} decodes. */
@@ -38,6 +38,12 @@ export function fastKeyOp(value: unknown): KeyOpRequest | undefined {
     const asking = fields.asking;
     if (typeof asking !== "boolean") return undefined;
     request.asking = asking;
+    count++;
+  }
+  if (op !== "GET_ONE" && Object.hasOwn(fields, "deadline")) {
+    const deadline = fields.deadline;
+    if (!isDeadline(deadline)) return undefined;
+    (request as PutRequest | DeleteRequest).deadline = deadline;
     count++;
   }
   if (Object.hasOwn(fields, "id")) {

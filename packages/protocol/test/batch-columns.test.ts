@@ -96,6 +96,7 @@ describe("BATCH columns", () => {
         ops: fc.oneof(fc.array(fc.anything(), { maxLength: 3 }), fc.anything()),
         columns: fc.oneof(columnsLike, fc.anything()),
         id: fc.oneof(fc.integer(), fc.string({ maxLength: 70 }), fc.anything()),
+        deadline: fc.oneof(fc.nat(), fc.integer(), fc.anything()),
         extra: fc.anything(),
       },
       { requiredKeys: [] },

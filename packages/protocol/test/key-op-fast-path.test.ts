@@ -38,6 +38,7 @@ const nearKeyOp = fc.record(
     ifAbsent: fc.oneof(fc.boolean(), fieldValue),
     ifVersion: fc.oneof(fc.nat(), fieldValue),
     withVersion: fc.oneof(fc.boolean(), fieldValue),
+    deadline: fc.oneof(fc.nat(), fc.integer(), fieldValue),
     id: fc.oneof(fc.integer(), fc.string({ maxLength: 80 }), fieldValue),
     extra: fieldValue,
   },
@@ -66,6 +67,14 @@ describe("fastKeyOp", () => {
       fc.property(plain, fc.option(fc.boolean(), { nil: undefined }), (op, asking) => {
         const value = asking === undefined ? op : { ...op, asking };
         expect(fastKeyOp(JSON.parse(JSON.stringify(value)))).toEqual(value);
+      }),
+    );
+    // What zkv's client sends: a write with its deadline.
+    fc.assert(
+      fc.property(plain, fc.nat(), (op, deadline) => {
+        const value = { ...op, deadline };
+        const expected = op.op === "GET_ONE" ? undefined : value;
+        expect(fastKeyOp(JSON.parse(JSON.stringify(value)))).toEqual(expected);
       }),
     );
   });

@@ -20,8 +20,15 @@ export interface WorkloadReport {
  * write that fails is not acknowledged, so it may or may not land; one that succeeded must never
  * be lost or go back in time.
  */
-export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
+export function startWorkload(
+  client: ZkvClient,
+  prefix: string,
+  keys = 500,
+  /** Called at once with each stale read's key and the node that acknowledged its last write. */
+  onStale: (key: string, ackedBy: string | undefined) => void = () => {},
+) {
   const latest = new Map<string, number>();
+  const ackedBy = new Map<string, string>();
   const staleReads: string[] = [];
   let acked = 0;
   let failedWrites = 0;
@@ -32,8 +39,9 @@ export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
     for (let seq = 1; running; seq++) {
       const key = `${prefix}${seq % keys}`;
       try {
-        await client.put(key, String(seq));
+        const { node } = await client.put(key, String(seq));
         latest.set(key, seq);
+        ackedBy.set(key, node);
         acked++;
       } catch (err) {
         failedWrites++;
@@ -56,8 +64,10 @@ export function startWorkload(client: ZkvClient, prefix: string, keys = 500) {
       try {
         const value = await client.get(key);
         reads++;
-        if (value === undefined || Number(value) < floor)
+        if (value === undefined || Number(value) < floor) {
           staleReads.push(`${key}: read ${value}, acknowledged ${floor}`);
+          onStale(key, ackedBy.get(key));
+        }
       } catch {
         // a failed read says nothing about durability
         await new Promise((r) => setTimeout(r, 1));

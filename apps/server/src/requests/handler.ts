@@ -14,6 +14,7 @@ import { type HandoffContext, handoff, trim } from "../replication/handoff.js";
 import { coordinates, type ReplicaContext, replicaOp } from "../replication/replica-ops.js";
 import type { Store } from "../store/index.js";
 import { batchColumns } from "./batch-columns.js";
+import { pastDeadline } from "./deadline.js";
 import { getAllPage } from "./get-all.js";
 import { localKeyOp } from "./local-key-ops.js";
 import { INVALID_OP, type RequestObserver } from "./observer.js";
@@ -58,6 +59,8 @@ export interface HandlerContext {
  */
 export function handleRequest(request: Request, ctx: HandlerContext): Reply | Promise<Reply> {
   const id = request.id;
+  const late = "deadline" in request ? pastDeadline(request.deadline) : undefined;
+  if (late) return toErrorReply(late, id);
   if ("key" in request) {
     const decision = ctx.cluster?.decide(request.key, request.asking, ctx.store) ?? "serve";
     if (decision !== "serve") return toErrorReply(decision, id);

@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { OptionalRequestIdSchema as id } from "./common.js";
+import { OptionalDeadlineSchema as deadline, OptionalRequestIdSchema as id } from "./common.js";
 
 /** Most operations one BATCH may carry. */
 export const MAX_BATCH_OPS = 10_000;
@@ -60,6 +60,7 @@ export const BatchRequestSchema = z
     op: z.literal("BATCH"),
     ops: z.array(z.unknown()).min(1).max(MAX_BATCH_OPS).optional(),
     columns: BatchColumnsSchema.optional(),
+    deadline,
     id,
   })
   .refine((r) => (r.ops === undefined) !== (r.columns === undefined), {

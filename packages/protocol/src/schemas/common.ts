@@ -22,6 +22,20 @@ export type RequestId = z.infer<typeof RequestIdSchema>;
 export const OptionalRequestIdSchema = RequestIdSchema.optional();
 
 /**
+ * When the client gives up on a write (PUT, DELETE, BATCH): ms since the epoch. A node that
+ * receives the request later applies nothing and answers TIMEOUT. Why: a write delayed in the
+ * network (a partition that heals, TCP retransmitting it seconds later) would otherwise land
+ * after the writes the client made since, with a newer version, and undo them. Absent: no
+ * deadline (the seed's form). Clocks are assumed in step, as versions already assume.
+ */
+export const OptionalDeadlineSchema = z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional();
+
+/** What {@link OptionalDeadlineSchema} accepts when present, for the hand-written fast paths. */
+export function isDeadline(value: unknown): value is number {
+  return Number.isSafeInteger(value) && (value as number) >= 0;
+}
+
+/**
  * Keys are arbitrary strings, the empty string included. Byte limits are
  * runtime configuration, so they are enforced by `decodeRequest`, not here.
  */

@@ -1,6 +1,12 @@
 import { z } from "zod";
 import { tryDecodeCursor } from "../cursor.js";
-import { OptionalRequestIdSchema as id, KeySchema, StoredKeySchema, StoredValueSchema } from "./common.js";
+import {
+  OptionalDeadlineSchema as deadline,
+  OptionalRequestIdSchema as id,
+  KeySchema,
+  StoredKeySchema,
+  StoredValueSchema,
+} from "./common.js";
 import { VersionSchema } from "./replication.js";
 
 // The key ops: the seed's PUT, GET_ONE and GET_ALL, and DELETE, with their additive fields.
@@ -48,6 +54,7 @@ export const PutRequestSchema = z
     version: VersionSchema.optional(),
     asking,
     w: quorum,
+    deadline,
     id,
   })
   .refine((r) => r.ttl === undefined || r.expiresAt === undefined, {
@@ -85,6 +92,7 @@ export const DeleteRequestSchema = z.object({
   key: KeySchema,
   asking,
   w: quorum,
+  deadline,
   id,
 });
 

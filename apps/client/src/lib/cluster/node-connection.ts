@@ -114,8 +114,8 @@ export class NodeConnection {
       );
     }
     const id = this.#nextId++;
-    const frame = requestFrame(request, id);
     const deadline = Date.now() + timeoutMs;
+    const frame = requestFrame(request, id, deadline);
     return new Promise<Reply>((resolve, reject) => {
       this.#pending.set(id, { op: request.op, resolve, reject, deadline, timeoutMs });
       this.#deadlines.arm(deadline);
