@@ -1,6 +1,5 @@
 import { ErrorCode, isConditional, type Reply, ZkvError } from "@zkv/protocol";
 import type { ClusterView } from "../cluster/cluster-view.js";
-import { coordinatorOf } from "../cluster/coordinator.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
 
 /** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
@@ -14,7 +13,7 @@ export interface Routed {
 
 /**
  * Sends a key request to its coordinator (its owner, or with replication the replica
- * coordinatorOf picks; a conditional write always to its owner, which alone decides it) and follows the cluster through a rebalance: WRONG_NODE
+ * ClusterView.coordinatorOf picks; a conditional write always to its owner, which alone decides it) and follows the cluster through a rebalance: WRONG_NODE
  * (our placement is stale) goes to the named owner, ASK (the key moved mid-rebalance) goes to
  * the named node with `asking`, TRY_AGAIN (the key is being copied) is retried after a short
  * pause, and a node that vanished is retried where the placement now puts the key, or, with
@@ -30,7 +29,7 @@ export function routeToOwner(cluster: ClusterView, key: string, request: Outgoin
     target =
       cluster.replication.n === 1 || isConditional(request)
         ? cluster.ownerOf(key)
-        : coordinatorOf(cluster.replicasOf(key), cluster.nodes.isUp);
+        : cluster.coordinatorOf(key);
   } catch (err) {
     return Promise.reject(err);
   }
