@@ -1,6 +1,7 @@
 import { ErrorCode, isConditional, type Reply, ZkvError } from "@zkv/protocol";
 import type { ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
+import { turnNow } from "../cluster/turn-clock.js";
 
 /** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
 const MAX_REDIRECTS = 8;
@@ -23,7 +24,7 @@ export interface Routed {
 export function routeToOwner(cluster: ClusterView, key: string, request: OutgoingRequest): Promise<Routed> {
   // The first attempt is a plain promise (most requests need no other): the retry loop, an
   // async function with its extra turns, runs only after a redirect or a failure.
-  const deadline = Date.now() + cluster.nodes.timeoutMs;
+  const deadline = turnNow() + cluster.nodes.timeoutMs;
   let target: string;
   try {
     target =
