@@ -22,6 +22,22 @@ export interface Routed {
  * coordinator could not reach enough replicas (NOT_ENOUGH_REPLICAS: nothing was written).
  */
 export function routeToOwner(cluster: ClusterView, key: string, request: OutgoingRequest): Promise<Routed> {
+  return routeKey(cluster, key, request, routed);
+}
+
+const routed = (reply: Reply, node: string): Routed => ({ reply, node });
+
+/**
+ * routeToOwner, handing the reply and the node that gave it to `answer`, whose result the promise
+ * resolves to: what a caller makes of the reply is made in the same promise job, with no Routed
+ * object and no await of its own (put() under 50 callers: one promise and one job fewer per op).
+ */
+export function routeKey<T>(
+  cluster: ClusterView,
+  key: string,
+  request: OutgoingRequest,
+  answer: (reply: Reply, node: string) => T,
+): Promise<T> {
   // The first attempt is a plain promise (most requests need no other): the retry loop, an
   // async function with its extra turns, runs only after a redirect or a failure.
   const deadline = turnNow() + cluster.nodes.timeoutMs;
@@ -35,8 +51,9 @@ export function routeToOwner(cluster: ClusterView, key: string, request: Outgoin
     return Promise.reject(err);
   }
   return cluster.nodes.send(target, request).then(
-    (reply) => ({ reply, node: target }),
-    (err: unknown) => redirected(cluster, key, request, target, err, deadline),
+    (reply) => answer(reply, target),
+    (err: unknown) =>
+      redirected(cluster, key, request, target, err, deadline).then(({ reply, node }) => answer(reply, node)),
   );
 }
 
