@@ -14,12 +14,13 @@ export interface Routed {
 
 /**
  * Sends a key request to its coordinator (its owner, or with replication the replica
- * ClusterView.coordinatorOf picks; a conditional write always to its owner, which alone decides it) and follows the cluster through a rebalance: WRONG_NODE
- * (our placement is stale) goes to the named owner, ASK (the key moved mid-rebalance) goes to
- * the named node with `asking`, TRY_AGAIN (the key is being copied) is retried after a short
- * pause, and a node that vanished is retried where the placement now puts the key, or, with
- * replication, on the key's next replica; so is, on a replica that is up, a request whose
- * coordinator could not reach enough replicas (NOT_ENOUGH_REPLICAS: nothing was written).
+ * ClusterView.coordinatorOf picks; a conditional write always to its owner, which alone decides
+ * it) and follows the cluster through a rebalance: WRONG_NODE (our placement is stale) goes to
+ * the named owner, ASK (the key moved mid-rebalance) goes to the named node with `asking`,
+ * TRY_AGAIN (the key is being copied) is retried after a short pause, and a node that vanished
+ * is retried where the placement now puts the key, or, with replication, on the key's next
+ * replica; so is, on a replica that is up, a request whose coordinator could not reach enough
+ * replicas (NOT_ENOUGH_REPLICAS: nothing was written).
  */
 export function routeToOwner(cluster: ClusterView, key: string, request: OutgoingRequest): Promise<Routed> {
   return routeKey(cluster, key, request, routed);
