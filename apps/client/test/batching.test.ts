@@ -77,6 +77,42 @@ describe("the auto-batching client", () => {
     expect(await client.getMany(["good-1", "good-2"])).toEqual(["a", "b"]);
   });
 
+  it("settles a batch of PUTs that all succeeded from its {done:n}, and fails only the bad PUT of one", async () => {
+    const { client } = await nodeAndClient();
+    const puts = Array.from({ length: 50 }, (_, i) => client.put(`all-${i}`, `v${i}`));
+    expect(await Promise.all(puts)).toEqual(Array.from({ length: 50 }, () => ({ node: "node-0" })));
+    const results = await Promise.allSettled([
+      client.put("p-1", "a"),
+      client.put("x".repeat(5000), "too long a key"),
+      client.put("p-2", "b"),
+    ]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(((results[1] as PromiseRejectedResult).reason as ZkvError).code).toBe(ErrorCode.TOO_LARGE);
+    expect(await client.getMany(["all-0", "all-49", "p-1", "p-2"])).toEqual(["v0", "v49", "a", "b"]);
+  });
+
+  it("takes a {done} that does not count every PUT of its batch as a failure of each", async () => {
+    const { socket: short, port } = await fakeNode(opened);
+    void (async () => {
+      for await (const [identity, body] of short) {
+        const { id, columns } = JSON.parse(body!.toString()) as { id: number; columns: { ops: string } };
+        await short.send([identity!, JSON.stringify({ done: columns.ops.length - 1, id })]);
+      }
+    })().catch(() => {});
+    const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
+    opened.push(client);
+    const results = await Promise.allSettled([
+      client.put("a", "1"),
+      client.put("b", "2"),
+      client.put("c", "3"),
+    ]);
+    expect(results.map((r) => (r.status === "rejected" ? (r.reason as ZkvError).code : "ok"))).toEqual([
+      ErrorCode.INTERNAL,
+      ErrorCode.INTERNAL,
+      ErrorCode.INTERNAL,
+    ]);
+  });
+
   it("times out every operation of a batch the node never answers", async () => {
     const { port } = await fakeNode(opened); // never answers
     const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 300 });

@@ -1,7 +1,7 @@
 import { createPlacement } from "@zkv/hashring";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { coordinatorOf } from "../src/lib/cluster/coordinator.js";
+import { coordinatorOf, RankedReplicas } from "../src/lib/cluster/coordinator.js";
 
 /** Pure unit tests: which replica coordinates a key, no cluster, no processes. */
 
@@ -85,5 +85,33 @@ describe("coordinatorOf", () => {
       expect(coordinated.size).toBe(ids.length);
       for (const count of coordinated.values()) expect(count).toBeLessThan(3000);
     }
+  });
+});
+
+describe("RankedReplicas", () => {
+  it("picks what coordinatorOf picks for its set, whoever is up and in any order", () => {
+    fc.assert(
+      fc.property(replicaSets, fc.infiniteStream(fc.nat()), ({ replicas, up }, seeds) => {
+        const isUp = upOf(replicas, up);
+        const ranked = new RankedReplicas([...replicas].sort(() => (seeds.next().value % 3) - 1));
+        if (up.some(Boolean)) expect(ranked.firstUp(isUp)).toBe(coordinatorOf(replicas, isUp));
+        else expect(ranked.firstUp(isUp)).toBeUndefined();
+      }),
+    );
+  });
+
+  it("picks every member of a 3-node cluster in turn as the ones before it go down", () => {
+    const members = ["node-0", "node-1", "node-2"];
+    const ranked = new RankedReplicas(members);
+    const down = new Set<string>();
+    const picked: string[] = [];
+    for (let i = 0; i < members.length; i++) {
+      const chosen = ranked.firstUp((id) => !down.has(id))!;
+      expect(chosen).toBe(coordinatorOf(members, (id) => !down.has(id)));
+      picked.push(chosen);
+      down.add(chosen);
+    }
+    expect(new Set(picked).size).toBe(3);
+    expect(ranked.firstUp((id) => !down.has(id))).toBeUndefined();
   });
 });

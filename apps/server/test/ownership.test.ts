@@ -1,5 +1,6 @@
 import { createPlacement, type Placement } from "@zkv/hashring";
 import { ErrorCode, ZkvError } from "@zkv/protocol";
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { Migration } from "../src/cluster/migration.js";
 import { ClusterView, type Decision } from "../src/cluster/ownership.js";
@@ -230,5 +231,29 @@ describe("ClusterView during a rebalance", () => {
     expect(view.gainedReplicasOf("50")).toBe(0);
     view.setPlacement(4, next);
     expect(view.gainedReplicasOf("250")).toBe(0);
+  });
+});
+
+describe("ClusterView.decide with replication", () => {
+  it("serves exactly the keys whose replicas include this node, for any n (a copy on every member or not)", () => {
+    fc.assert(
+      fc.property(
+        fc.constantFrom("a", "b", "c", "d"),
+        fc.integer({ min: 2, max: 4 }),
+        fc.array(fc.nat({ max: 400 }), { minLength: 1, maxLength: 20 }),
+        (self, n, keys) => {
+          const view = new ClusterView(self);
+          view.setPlacement(0, next);
+          view.replicas = n;
+          const store = new MemoryStore();
+          for (const key of keys.map(String)) {
+            const replicas = view.replicasOf(key)!;
+            const decision = view.decide(key, undefined, store);
+            if (replicas.includes(self)) expect(decision).toBe("serve");
+            else expectError(decision, ErrorCode.WRONG_NODE, replicas[0]);
+          }
+        },
+      ),
+    );
   });
 });

@@ -162,7 +162,11 @@ export class ClusterView {
     if (this.#current === undefined) return "serve";
     if (this.#replication.n > 1) {
       // Replicas move by handoff and trim, not by fences: a node serves every key it holds a
-      // copy of now or will hold after the rebalance.
+      // copy of now or will hold after the rebalance. With n at least the members and no
+      // rebalance, every key's replicas are all of them: no lookup of the key (keyReplicas' rule).
+      const nodes = this.#current.nodes;
+      if (this.#migration === undefined && this.#replication.n >= nodes.length && nodes.includes(this.self))
+        return "serve";
       const replicas = this.replicasOf(key)!;
       if (replicas.includes(this.self)) return "serve";
       return new ZkvError(ErrorCode.WRONG_NODE, `key belongs to ${replicas.join(", ")}`, {

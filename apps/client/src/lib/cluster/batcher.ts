@@ -1,4 +1,5 @@
 import {
+  type BatchColumns,
   type BatchColumnsReply,
   type BatchReply,
   ErrorCode,
@@ -12,6 +13,7 @@ import {
 } from "@zkv/protocol";
 import type { NodeConnection, OutgoingRequest } from "./node-connection.js";
 import { SendQueue } from "./send-queue.js";
+import { turnNow } from "./turn-clock.js";
 
 /** A key operation, the only kind a BATCH carries. */
 export type KeyOp = Extract<OutgoingRequest, { op: "PUT" | "GET_ONE" | "DELETE" }>;
@@ -25,6 +27,27 @@ export interface BatcherOptions {
   readonly window?: number;
   /** Operations queued beyond the window before callers are made to wait. Default 100,000. */
   readonly maxQueued?: number;
+}
+
+/** What #batch answers for a batch of plain PUTs that all succeeded: each gets PUT_OK. */
+const ALL_PUTS_DONE = Symbol("every PUT done");
+/** A plain PUT's reply (what repliesOfColumns gives each); shared, as nothing changes it. */
+const PUT_OK: Reply = Object.freeze({ ok: true as const });
+
+/**
+ * True when `reply` acknowledges every op of `columns` and each is a plain PUT: a node answers
+ * such a batch `{"done":n}` and nothing else when every write succeeded, so the callers are
+ * settled without a reply array or a look for errors (the 50 callers' every round).
+ */
+function allPutsDone(columns: BatchColumns, reply: BatchColumnsReply): boolean {
+  return (
+    reply.done === columns.ops.length &&
+    columns.values?.length === columns.ops.length &&
+    reply.errors === undefined &&
+    reply.rows === undefined &&
+    reply.values === undefined &&
+    reply.deleted === undefined
+  );
 }
 
 interface Queued {
@@ -74,7 +97,7 @@ export class Batcher {
         this.submit(op, timeoutMs),
       );
     }
-    const deadline = Date.now() + timeoutMs;
+    const deadline = turnNow() + timeoutMs;
     return new Promise<Reply>((resolve, reject) => {
       const bytes = op.key.length + ("value" in op ? op.value.length : 0) + 32;
       this.#queue.push({ op, bytes, deadline, resolve, reject });
@@ -146,11 +169,15 @@ export class Batcher {
 
   async #sendMany(batch: Queued[], timeout: number): Promise<void> {
     const ops = batch.map((q) => q.op);
-    let replies: readonly unknown[];
+    let replies: readonly unknown[] | typeof ALL_PUTS_DONE;
     try {
       replies = await this.#batch(ops, timeout);
     } catch (err) {
       for (const q of batch) q.reject(err as ZkvError);
+      return;
+    }
+    if (replies === ALL_PUTS_DONE) {
+      for (const q of batch) q.resolve(PUT_OK);
       return;
     }
     batch.forEach((q, i) => {
@@ -166,12 +193,12 @@ export class Batcher {
    * Sends `ops` as one BATCH and returns the reply each got: in columns (no object per op on the
    * wire), or, to a node that does not know columns (an older zkv, mid-upgrade), one object each.
    */
-  async #batch(ops: KeyOp[], timeout: number): Promise<readonly unknown[]> {
+  async #batch(ops: KeyOp[], timeout: number): Promise<readonly unknown[] | typeof ALL_PUTS_DONE> {
     if (!this.#rowsOnly) {
       const columns = encodeBatchColumns(ops);
       try {
-        const reply = await this.connection.request({ op: "BATCH", columns }, timeout);
-        return repliesOfColumns(columns, reply as BatchColumnsReply);
+        const reply = (await this.connection.request({ op: "BATCH", columns }, timeout)) as BatchColumnsReply;
+        return allPutsDone(columns, reply) ? ALL_PUTS_DONE : repliesOfColumns(columns, reply);
       } catch (err) {
         // An older node requires `ops`: it refuses the whole BATCH, so nothing was applied.
         if (!(err instanceof ZkvError && err.code === ErrorCode.INVALID_REQUEST && err.field === "ops"))

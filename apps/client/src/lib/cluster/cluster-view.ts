@@ -14,6 +14,7 @@ import {
   type ReplicationRecord,
 } from "@zkv/membership";
 import { CurveKeyError, ErrorCode, ZkvError } from "@zkv/protocol";
+import { coordinatorOf, RankedReplicas } from "./coordinator.js";
 import { NodePool } from "./node-pool.js";
 import { placementFor, placementKey, staticMembers } from "./placement.js";
 import type { ClientCurve } from "./security.js";
@@ -61,6 +62,8 @@ export class ClusterView {
   #replication: ReplicationRecord;
   /** Replicas a key is routed to: during a change of n, the old and new ones together. */
   #routingN: number;
+  /** The members ranked as coordinators of a key held by all of them (see coordinatorOf). */
+  #everyMember: RankedReplicas | undefined;
   readonly #listeners = new Set<() => void>();
   #closing: Promise<void> | undefined;
 
@@ -170,6 +173,22 @@ export class ClusterView {
     if (n === 1) return [this.ownerOf(key)];
     if (!this.#placement) throw new ZkvError(ErrorCode.NODE_UNAVAILABLE, "the cluster has no members");
     return this.#placement.preferenceList(key, n);
+  }
+
+  /**
+   * The replica that coordinates `key` (see coordinatorOf): when every member holds every key
+   * (n at least the members), from the members ranked once per placement, with no lookup of the
+   * key; otherwise from the key's own replicas.
+   */
+  coordinatorOf(key: string): string {
+    const placement = this.#placement;
+    if (placement !== undefined && this.#routingN >= placement.nodes.length && placement.nodes.length > 1) {
+      if (this.#everyMember?.replicas !== placement.nodes)
+        this.#everyMember = new RankedReplicas(placement.nodes);
+      const chosen = this.#everyMember.firstUp(this.nodes.isUp);
+      if (chosen !== undefined) return chosen;
+    }
+    return coordinatorOf(this.replicasOf(key), this.nodes.isUp);
   }
 
   /** The node that owns `key`, as registered (NODE_UNAVAILABLE when it is not registered). */

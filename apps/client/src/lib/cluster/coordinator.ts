@@ -28,13 +28,12 @@ function idHash(id: string): number {
  */
 export function coordinatorOf(replicas: readonly string[], isUp: (id: string) => boolean): string {
   if (replicas.length === 1) return replicas[0]!;
-  let set = 0;
-  for (const id of replicas) set ^= idHash(id);
+  const set = setSeed(replicas);
   let best: string | undefined;
   let bestScore = -1;
   for (const id of replicas) {
     if (!isUp(id)) continue;
-    const score = hash32(id, set) >>> 0; // the id hashed with the set as seed: rendezvous
+    const score = rendezvousScore(id, set);
     // Equal scores (a 32-bit collision) fall to the smaller id, so the order never matters.
     if (score > bestScore || (score === bestScore && id < best!)) {
       best = id;
@@ -42,4 +41,40 @@ export function coordinatorOf(replicas: readonly string[], isUp: (id: string) =>
     }
   }
   return best ?? replicas[0]!;
+}
+
+/**
+ * coordinatorOf for one replica set asked again and again: its members ranked once, so a pick is
+ * the first of them that is up, with no hashing. For a cluster that keeps a copy on every member
+ * (every key's set is all of them), where hashing the key for its preference list and the set
+ * for its coordinator was a tenth of the client's CPU per op under 50 callers.
+ */
+export class RankedReplicas {
+  /** Best first: the order coordinatorOf's scores give them. */
+  readonly #ranked: readonly string[];
+
+  constructor(readonly replicas: readonly string[]) {
+    const set = setSeed(replicas);
+    const scored = replicas.map((id) => ({ id, score: rendezvousScore(id, set) }));
+    scored.sort((a, b) => b.score - a.score || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    this.#ranked = scored.map((s) => s.id);
+  }
+
+  /** What coordinatorOf(replicas, isUp) picks when some replica is up; undefined when none is. */
+  firstUp(isUp: (id: string) => boolean): string | undefined {
+    for (const id of this.#ranked) if (isUp(id)) return id;
+    return undefined;
+  }
+}
+
+/** The replica set's own hash: the seed its members are ranked with. Independent of order. */
+function setSeed(replicas: readonly string[]): number {
+  let set = 0;
+  for (const id of replicas) set ^= idHash(id);
+  return set;
+}
+
+/** The id hashed with the set as seed: rendezvous. */
+function rendezvousScore(id: string, set: number): number {
+  return hash32(id, set) >>> 0;
 }

@@ -4,7 +4,7 @@ import { type ClusterOptions, ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
 import { BulkRun } from "./bulk.js";
 import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
-import { routeToOwner } from "./redirects.js";
+import { routeKey, routeToOwner } from "./redirects.js";
 import { type KeyCopies, scanCluster, scanCopies, scanNode } from "./scan.js";
 import { type RestoreCounts, readVersions, restoreEntries, type VersionedEntry } from "./versioned-bulk.js";
 
@@ -98,11 +98,14 @@ export class ZkvClient {
    * (conditional writes), the new version; rejects with CONFLICT when a condition failed and
    * OUT_OF_MEMORY when the node is full.
    */
-  async put(key: string, value: string, options?: PutOptions): Promise<PutResult> {
-    const request = { ...putRequest(key, value, options), ...this.#writeQuorum };
-    const { reply, node } = await routeToOwner(this.#cluster, key, request);
-    const { version } = reply as { version?: number };
-    return version === undefined ? { node } : { node, version };
+  put(key: string, value: string, options?: PutOptions): Promise<PutResult> {
+    // Not async: the result is made in the reply's own promise job (see routeKey).
+    try {
+      const request = { ...putRequest(key, value, options), ...this.#writeQuorum };
+      return routeKey(this.#cluster, key, request, putResult);
+    } catch (err) {
+      return Promise.reject(err);
+    }
   }
 
   /** The value with its version (and expiry), for a compare-and-set; undefined when the key does not exist. */
@@ -241,4 +244,10 @@ export class ZkvClient {
   [Symbol.asyncDispose](): Promise<void> {
     return this.close();
   }
+}
+
+/** What put() resolves to, from the reply and the node that gave it. */
+function putResult(reply: Reply, node: string): PutResult {
+  const { version } = reply as { version?: number };
+  return version === undefined ? { node } : { node, version };
 }

@@ -1,7 +1,7 @@
 import { ErrorCode, isConditional, type Reply, ZkvError } from "@zkv/protocol";
 import type { ClusterView } from "../cluster/cluster-view.js";
-import { coordinatorOf } from "../cluster/coordinator.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
+import { turnNow } from "../cluster/turn-clock.js";
 
 /** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
 const MAX_REDIRECTS = 8;
@@ -14,29 +14,47 @@ export interface Routed {
 
 /**
  * Sends a key request to its coordinator (its owner, or with replication the replica
- * coordinatorOf picks; a conditional write always to its owner, which alone decides it) and follows the cluster through a rebalance: WRONG_NODE
- * (our placement is stale) goes to the named owner, ASK (the key moved mid-rebalance) goes to
- * the named node with `asking`, TRY_AGAIN (the key is being copied) is retried after a short
- * pause, and a node that vanished is retried where the placement now puts the key, or, with
- * replication, on the key's next replica; so is, on a replica that is up, a request whose
- * coordinator could not reach enough replicas (NOT_ENOUGH_REPLICAS: nothing was written).
+ * ClusterView.coordinatorOf picks; a conditional write always to its owner, which alone decides
+ * it) and follows the cluster through a rebalance: WRONG_NODE (our placement is stale) goes to
+ * the named owner, ASK (the key moved mid-rebalance) goes to the named node with `asking`,
+ * TRY_AGAIN (the key is being copied) is retried after a short pause, and a node that vanished
+ * is retried where the placement now puts the key, or, with replication, on the key's next
+ * replica; so is, on a replica that is up, a request whose coordinator could not reach enough
+ * replicas (NOT_ENOUGH_REPLICAS: nothing was written).
  */
 export function routeToOwner(cluster: ClusterView, key: string, request: OutgoingRequest): Promise<Routed> {
+  return routeKey(cluster, key, request, routed);
+}
+
+const routed = (reply: Reply, node: string): Routed => ({ reply, node });
+
+/**
+ * routeToOwner, handing the reply and the node that gave it to `answer`, whose result the promise
+ * resolves to: what a caller makes of the reply is made in the same promise job, with no Routed
+ * object and no await of its own (put() under 50 callers: one promise and one job fewer per op).
+ */
+export function routeKey<T>(
+  cluster: ClusterView,
+  key: string,
+  request: OutgoingRequest,
+  answer: (reply: Reply, node: string) => T,
+): Promise<T> {
   // The first attempt is a plain promise (most requests need no other): the retry loop, an
   // async function with its extra turns, runs only after a redirect or a failure.
-  const deadline = Date.now() + cluster.nodes.timeoutMs;
+  const deadline = turnNow() + cluster.nodes.timeoutMs;
   let target: string;
   try {
     target =
       cluster.replication.n === 1 || isConditional(request)
         ? cluster.ownerOf(key)
-        : coordinatorOf(cluster.replicasOf(key), cluster.nodes.isUp);
+        : cluster.coordinatorOf(key);
   } catch (err) {
     return Promise.reject(err);
   }
   return cluster.nodes.send(target, request).then(
-    (reply) => ({ reply, node: target }),
-    (err: unknown) => redirected(cluster, key, request, target, err, deadline),
+    (reply) => answer(reply, target),
+    (err: unknown) =>
+      redirected(cluster, key, request, target, err, deadline).then(({ reply, node }) => answer(reply, node)),
   );
 }
 
