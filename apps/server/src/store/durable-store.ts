@@ -4,11 +4,11 @@ import { openDataDir } from "./data-dir-engine.js";
 import { StoreClosedError } from "./errors.js";
 import { type HintLog, HintTable } from "./hint-table.js";
 import { LmdbTables } from "./lmdb-tables.js";
+import { loadEntries } from "./load-entries.js";
 import type { DataDirLock } from "./lock.js";
 import { LogSyncs } from "./log-syncs.js";
 import { MemoryStore } from "./memory-store.js";
 import {
-  decodeRecord,
   encodeKey,
   encodeLongEntry,
   encodeTombstone,
@@ -16,7 +16,6 @@ import {
   keyBytes,
   longKey,
   MAX_DIRECT_KEY_BYTES,
-  RecordKind,
 } from "./record.js";
 import type { Entry, Store, StoredEntry } from "./store.js";
 import type { SyncPolicy } from "./sync-policy.js";
@@ -85,20 +84,9 @@ export class DurableStore implements Store {
   static open(options: DurableStoreOptions): Promise<DurableStore> {
     return openDataDir(options.dir, options.fsync, ({ lock, root, log }) => {
       const store = new DurableStore(options, lock, root, log);
-      store.#load();
+      loadEntries(store.#tables, store.#mem);
       return store;
     });
-  }
-
-  #load(): void {
-    for (const { key, record } of this.#tables.entries()) this.#restore(key, record);
-  }
-
-  /** Versions come back as they were (the clock observes them); an expired entry too, for reclaim. */
-  #restore(key: string, bytes: Buffer): void {
-    const record = decodeRecord(bytes);
-    if (record.kind === RecordKind.VALUE) this.#mem.put(key, record.value, record.expiresAt, record.version);
-    else this.#mem.apply(key, { value: undefined, version: record.version });
   }
 
   now(): number {
