@@ -157,15 +157,21 @@ describe("WriteLog", () => {
       fc.property(
         fc.array(step, { minLength: 1, maxLength: 40 }),
         fc.integer({ min: 64, max: 1024 }),
-        (steps, rotateBytes) => {
+        fc.boolean(),
+        (steps, rotateBytes, preallocate) => {
           const dir = nextDir();
           let generation = 1;
           let applied = 0; // LMDB's mark
-          let log = WriteLog.open(dir, { generation, rotateBytes }).log;
+          let log = WriteLog.open(dir, { generation, rotateBytes, preallocate }).log;
           const flushed: Array<{ flush: number; writes: LoggedWrite[] }> = [];
           const reopen = () => {
             log.close();
-            const opened = WriteLog.open(dir, { applied, generation: ++generation, rotateBytes });
+            const opened = WriteLog.open(dir, {
+              applied,
+              generation: ++generation,
+              rotateBytes,
+              preallocate,
+            });
             expect(opened.writes).toEqual(flushed.filter((f) => f.flush > applied).flatMap((f) => f.writes));
             log = opened.log;
             applied = log.flushed; // the open's replay records it

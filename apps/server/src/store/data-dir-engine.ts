@@ -53,7 +53,11 @@ export async function openDataDir<T>(
     // with a log gives it back under any policy; a legacy log (batch-*.log) too, once.
     const marks = readLogMarks(root);
     const generation = marks.generation + 1;
-    const opened = WriteLog.open(dir, { applied: marks.applied, generation });
+    const opened = WriteLog.open(dir, {
+      applied: marks.applied,
+      generation,
+      preallocate: fsync === "always",
+    });
     log = opened.log;
     await replay(root, [...legacyWrites(dir), ...opened.writes], { applied: log.flushed, generation });
     removeLegacyLog(dir);

@@ -31,6 +31,12 @@ export interface WriteLogOptions {
   /** This open's generation, above every earlier one's (the engine keeps the count). */
   readonly generation?: number;
   readonly rotateBytes?: number;
+  /**
+   * Whether a file's blocks are written (with zeros) before the frames that fill them: under
+   * `always`, so an fdatasync of a frame commits no metadata. Under `batch` no fdatasync waits
+   * on the log, and zeros would only be more bytes for the disk.
+   */
+  readonly preallocate?: boolean;
 }
 
 /**
@@ -41,9 +47,10 @@ export interface WriteLogOptions {
  * fsynced; under `always` syncFiles() fsyncs it before the reply (LogSyncs).
  *
  * Each flush is one frame with a CRC, its flush number and the open's generation. The files are
- * reused in place, never truncated: their blocks are written (with zeros) ahead of the frames,
- * so an fdatasync of a frame writes its blocks and nothing of the file system's metadata (an
- * appended file's also commits the journal: two flushes of the disk instead of one). A file is
+ * reused in place, never truncated (a write() into cached pages costs less than an append), and
+ * under `always` their blocks are written with zeros ahead of the frames, so an fdatasync of a
+ * frame writes its blocks and nothing of the file system's metadata (an appended file's also
+ * commits the journal: two flushes of the disk instead of one). A file is
  * written from its start again once the engine has flushed a commit that took in every frame it
  * holds (release()): that commit also records the last flush number it took in, and a replay
  * skips frames up to it. Frames left from a file's earlier uses are never replayed: a file's
@@ -52,7 +59,7 @@ export interface WriteLogOptions {
  */
 export class WriteLog {
   readonly #fds: number[];
-  /** Bytes of each file written with zeros or frames: it is never shorter. */
+  /** Under `preallocate`, bytes of each file written with zeros or frames: it is never shorter. */
   readonly #allocated: number[];
   /** Where each file's next frame goes: 0 once released. */
   readonly #sizes: number[] = [0, 0];
@@ -70,6 +77,7 @@ export class WriteLog {
     flushes: number,
     private readonly generation: number,
     private readonly rotateBytes: number,
+    private readonly preallocate: boolean,
   ) {
     this.#fds = fds;
     this.#allocated = fds.map((fd) => fstatSync(fd).size);
@@ -94,7 +102,13 @@ export class WriteLog {
     // An fsynced frame must still be found after a power loss: its file's name too.
     if (created) syncDir(dir);
     const { writes, last } = unappliedWrites(files, options.applied ?? 0);
-    const log = new WriteLog(fds, last, options.generation ?? 1, options.rotateBytes ?? ROTATE_BYTES);
+    const log = new WriteLog(
+      fds,
+      last,
+      options.generation ?? 1,
+      options.rotateBytes ?? ROTATE_BYTES,
+      options.preallocate ?? false,
+    );
     return { log, writes };
   }
 
@@ -134,7 +148,7 @@ export class WriteLog {
     const flush = this.#flushes + 1;
     sealFrame(bytes, flush, this.generation);
     try {
-      this.#grow(file, at + bytes.length);
+      if (this.preallocate) this.#grow(file, at + bytes.length);
       const written = writeSync(this.#fds[file]!, bytes, 0, bytes.length, at);
       if (written !== bytes.length)
         throw new Error(`write-ahead log: wrote ${written} of ${bytes.length} bytes`);
