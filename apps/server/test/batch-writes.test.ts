@@ -46,7 +46,7 @@ describe("BatchWrites (--fsync batch)", () => {
     held.finishSync();
     await vi.advanceTimersByTimeAsync(0);
     expect(release).toHaveBeenCalledWith(log.flushed);
-    log.shut();
+    log.close();
   });
 
   it("keeps the log's writes, to be replayed, when LMDB's commit of them fails, and says so", async () => {
@@ -67,7 +67,7 @@ describe("BatchWrites (--fsync batch)", () => {
     expect(failures).toEqual([new Error("MDB_MAP_FULL")]);
     await batch.close(() => failures.length > 0);
     const reopened = WriteLog.open(dir);
-    reopened.log.shut();
+    reopened.log.close();
     expect(reopened.writes).toEqual([{ table: 0, key: Buffer.from("a"), record: Buffer.from("v") }]);
   });
 });

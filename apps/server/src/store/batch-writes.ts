@@ -8,14 +8,15 @@ import type { WriteLog } from "./write-log.js";
 const BATCH_COMMIT_MS = 20;
 
 /** What BatchWrites needs of its store. */
-export type BatchEngine = Omit<LogEngine, "commitDurably">;
+export type BatchEngine = LogEngine;
 
 /**
- * `--fsync batch`'s side of a DurableStore: every write goes to the write-ahead log first, which
- * flush() hands to the OS (one write()) before a reply; every BATCH_COMMIT_MS, LMDB commits the
- * writes logged meanwhile, read straight from the log's buffers (no object per write lives
- * until then), and the log lets go of them once LMDB has flushed them. So a reply never waits
- * for LMDB, and the log only ever holds what LMDB may lack.
+ * The write-ahead log side of a DurableStore under `--fsync batch` and `always`: every write goes
+ * to the log first, which flush() hands to the OS (one write()) before a reply (under `always`,
+ * LogSyncs then fsyncs it); every BATCH_COMMIT_MS, LMDB commits the writes logged meanwhile, read
+ * straight from the log's buffers (no object per write lives until then), and the log lets go of
+ * them once LMDB has flushed them. So a reply never waits for LMDB, and the log only ever holds
+ * what LMDB may lack.
  */
 export class BatchWrites {
   #timer: NodeJS.Timeout | undefined;
@@ -29,9 +30,14 @@ export class BatchWrites {
    */
   #releases: Promise<void> = Promise.resolve();
 
+  /**
+   * `flushEachTurn`: whether writes no request syncs (a background reclaim) reach the OS within a
+   * turn (`batch`); under `always` LogSyncs flushes before each fsync, and a commit flushes too.
+   */
   constructor(
     private readonly log: WriteLog,
     private readonly engine: BatchEngine,
+    private readonly flushEachTurn = true,
   ) {}
 
   write(table: number, key: Buffer, record: Buffer | undefined): void {
@@ -49,7 +55,7 @@ export class BatchWrites {
 
   #schedule(): void {
     // A write no request syncs (a background reclaim) still reaches the OS within a turn.
-    if (!this.log.dirty) setImmediate(this.flush);
+    if (this.flushEachTurn && !this.log.dirty) setImmediate(this.flush);
     if (this.#uncommitted) return;
     this.#uncommitted = true;
     this.#timer = setTimeout(this.#commit, BATCH_COMMIT_MS);
@@ -72,8 +78,10 @@ export class BatchWrites {
     if (!this.#uncommitted) return;
     this.#uncommitted = false;
     this.flush(); // LMDB takes whole flushed frames only
+    // Every write logged so far is in this commit or an earlier one.
+    const logged = this.log.flushed;
     try {
-      this.engine.commit((visit) => this.log.drain(visit));
+      this.engine.commit((visit) => this.log.drain(visit), logged);
     } catch (err) {
       // The store's failure (it fails sync() from then on); the log keeps the writes, for the
       // next open to replay.
@@ -81,8 +89,6 @@ export class BatchWrites {
       this.engine.fail(err);
       return;
     }
-    // Every write logged so far is in this commit or an earlier one.
-    const logged = this.log.flushed;
     this.#releases = this.#releases
       .then(() => this.engine.syncDisk())
       .then(
@@ -94,15 +100,15 @@ export class BatchWrites {
   };
 
   /**
-   * Flushes the log, has LMDB commit what is left and, once LMDB has flushed it all, empties the
-   * log (unless something failed: then it stays, to be replayed at the next open).
+   * Flushes the log, has LMDB commit what is left (and record the log's last flush as applied)
+   * and waits until LMDB has flushed it all (unless something failed: then the log holds what
+   * LMDB lacks, to be replayed at the next open).
    */
   async close(failed: () => boolean): Promise<void> {
     this.flush();
     if (!failed()) this.#commit();
     await this.#releases; // every commit in, fsynced, and no fsync left running when LMDB closes
     this.#closed = true;
-    if (failed()) this.log.shut();
-    else this.log.close();
+    this.log.close();
   }
 }

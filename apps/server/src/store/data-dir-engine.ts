@@ -2,16 +2,17 @@ import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { open, type RootDatabase } from "lmdb";
 import { DataDirError } from "./errors.js";
-import { replay } from "./lmdb-tables.js";
+import { readLogMarks, replay } from "./lmdb-tables.js";
 import { DataDirLock } from "./lock.js";
 import type { SyncPolicy } from "./sync-policy.js";
 import { WriteLog } from "./write-log.js";
+import { legacyWrites, removeLegacyLog } from "./write-log-replay.js";
 
 /** The format of the records in a data dir; a dir written in another format is refused. */
 const FORMAT = 1;
 const FORMAT_KEY = Buffer.from("format");
 
-/** A data dir's engine, open: its lock, its LMDB environment and, under `batch`, its write-ahead log. */
+/** A data dir's engine, open: its lock, its LMDB environment and, under `batch` and `always`, its write-ahead log. */
 export interface DataDirEngine {
   readonly lock: DataDirLock;
   readonly root: RootDatabase<Buffer, Buffer>;
@@ -47,16 +48,27 @@ export async function openDataDir<T>(
       separateFlushed: true,
       noSync: fsync === "off",
     });
-    // Under batch the log holds what LMDB may not have yet: replayed (and made durable) first.
-    // It is always opened, so a dir last used with batch gives its log back under any policy.
-    const opened = WriteLog.open(dir);
-    await replay(root, opened.writes);
-    if (fsync === "batch") log = opened.log;
-    else opened.log.close();
+    // The log holds what LMDB may not have yet: replayed (and made durable) first, with a new
+    // generation for this open's frames. It is opened under every policy, so a dir last used
+    // with a log gives it back under any policy; a legacy log (batch-*.log) too, once.
+    const marks = readLogMarks(root);
+    const generation = marks.generation + 1;
+    const opened = WriteLog.open(dir, {
+      applied: marks.applied,
+      generation,
+      preallocate: fsync === "always",
+    });
+    log = opened.log;
+    await replay(root, [...legacyWrites(dir), ...opened.writes], { applied: log.flushed, generation });
+    removeLegacyLog(dir);
+    if (fsync === "off") {
+      log.close();
+      log = undefined;
+    }
     await checkFormat(root, dir);
     return use({ lock, root, log });
   } catch (err) {
-    log?.shut();
+    log?.close();
     await root?.close().catch(() => {});
     lock.release();
     if (err instanceof DataDirError) throw err;

@@ -1,14 +1,14 @@
 import type { RootDatabase } from "lmdb";
-import { AlwaysWrites } from "./always-writes.js";
 import { BatchWrites } from "./batch-writes.js";
 import { openDataDir } from "./data-dir-engine.js";
 import { StoreClosedError } from "./errors.js";
 import { type HintLog, HintTable } from "./hint-table.js";
 import { LmdbTables } from "./lmdb-tables.js";
+import { loadEntries } from "./load-entries.js";
 import type { DataDirLock } from "./lock.js";
+import { LogSyncs } from "./log-syncs.js";
 import { MemoryStore } from "./memory-store.js";
 import {
-  decodeRecord,
   encodeKey,
   encodeLongEntry,
   encodeTombstone,
@@ -16,7 +16,6 @@ import {
   keyBytes,
   longKey,
   MAX_DIRECT_KEY_BYTES,
-  RecordKind,
 } from "./record.js";
 import type { Entry, Store, StoredEntry } from "./store.js";
 import type { SyncPolicy } from "./sync-policy.js";
@@ -37,9 +36,10 @@ export interface DurableStoreOptions {
 /**
  * Every entry in memory (a MemoryStore answers all reads, at memory speed and in UTF-16 order)
  * and on disk in LMDB, which only ever writes: each put or delete goes to the engine at once
- * (under `batch`, to the write-ahead log at once and to LMDB within 20 ms: BatchWrites), writes
- * of one event turn share one transaction (LMDB's own event-turn batching, i.e. group commit),
- * and `sync()` tells when they are durable under the policy. Opening loads the whole dir
+ * (under `batch` and `always`, to the write-ahead log at once and to LMDB within 20 ms:
+ * BatchWrites; under `off`, writes of one event turn share one LMDB transaction), and `sync()`
+ * tells when they are durable under the policy (under `always`, once the log is fsynced:
+ * LogSyncs). Opening loads the whole dir
  * back into memory, so `size` and `bytes` are right after a restart. The dataset must fit in
  * memory, as with Redis: the engine is for surviving restarts, not for holding more than RAM.
  */
@@ -52,12 +52,10 @@ export class DurableStore implements Store {
   readonly #options: DurableStoreOptions;
   /** `off` only: the commit the latest write joined (lmdb-js shares one promise per transaction). */
   #last: Promise<boolean> | undefined;
-  /** `batch` only: the write-ahead log in front of LMDB. */
-  readonly #batch: BatchWrites | undefined;
-  /** `always` only: the group commit. */
-  readonly #always: AlwaysWrites | undefined;
-  /** Where writes go under `batch` and `always`: laid out in a LogBuffer, LMDB commits from it. */
-  readonly #logged: BatchWrites | AlwaysWrites | undefined;
+  /** `batch` and `always`: the write-ahead log in front of LMDB, which commits from its buffers. */
+  readonly #logged: BatchWrites | undefined;
+  /** `always` only: the group commit of the log's fsyncs. */
+  readonly #logSyncs: LogSyncs | undefined;
   #failure: unknown;
   #closing: Promise<void> | undefined;
   #hints: HintTable | undefined;
@@ -71,9 +69,12 @@ export class DurableStore implements Store {
     this.#options = options;
     this.#tables = new LmdbTables(root);
     const engine = this.#tables.logEngine((err) => this.#fail(err));
-    this.#batch = log && new BatchWrites(log, engine);
-    this.#always = options.fsync === "always" ? new AlwaysWrites(engine) : undefined;
-    this.#logged = this.#batch ?? this.#always;
+    const always = options.fsync === "always";
+    this.#logged = log && new BatchWrites(log, engine, !always);
+    this.#logSyncs =
+      log && always
+        ? new LogSyncs(log, { flush: this.#logged!.flush, failure: () => this.#failure, fail: engine.fail })
+        : undefined;
     this.#mem = new MemoryStore(options.now ? { now: options.now } : {});
     this.#lock = lock;
     this.#root = root;
@@ -83,20 +84,9 @@ export class DurableStore implements Store {
   static open(options: DurableStoreOptions): Promise<DurableStore> {
     return openDataDir(options.dir, options.fsync, ({ lock, root, log }) => {
       const store = new DurableStore(options, lock, root, log);
-      store.#load();
+      loadEntries(store.#tables, store.#mem);
       return store;
     });
-  }
-
-  #load(): void {
-    for (const { key, record } of this.#tables.entries()) this.#restore(key, record);
-  }
-
-  /** Versions come back as they were (the clock observes them); an expired entry too, for reclaim. */
-  #restore(key: string, bytes: Buffer): void {
-    const record = decodeRecord(bytes);
-    if (record.kind === RecordKind.VALUE) this.#mem.put(key, record.value, record.expiresAt, record.version);
-    else this.#mem.apply(key, { value: undefined, version: record.version });
   }
 
   now(): number {
@@ -183,7 +173,7 @@ export class DurableStore implements Store {
     else this.#engineWrite(LONG, longKey(k), encodeLongEntry(k, record));
   }
 
-  /** One write (record undefined: a removal) to LMDB, and under `batch` to the log first. */
+  /** One write (record undefined: a removal) to LMDB, and under `batch` and `always` to the log first. */
   #engineWrite(table: number, key: Buffer, record: Buffer | undefined): void {
     if (this.#logged) this.#logged.write(table, key, record);
     else this.#track(this.#tables.write(table, key, record));
@@ -216,9 +206,9 @@ export class DurableStore implements Store {
 
   sync(): Promise<void> | undefined {
     if (this.#closing !== undefined) throw new StoreClosedError("sync");
-    this.#batch?.flush();
+    if (this.#logSyncs === undefined) this.#logged?.flush();
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    return this.#always?.sync();
+    return this.#logSyncs?.sync();
   }
 
   /**
@@ -229,8 +219,8 @@ export class DurableStore implements Store {
   close(): Promise<void> {
     this.#closing ??= this.#mem.close().then(async () => {
       try {
-        await this.#batch?.close(() => this.#failure !== undefined);
-        await this.#always?.close();
+        await this.#logSyncs?.close();
+        await this.#logged?.close(() => this.#failure !== undefined);
       } finally {
         await this.#root.close().finally(() => this.#lock.release());
       }

@@ -6,6 +6,37 @@ import { DATA_TABLE, LONG_TABLE, type LoggedBytes, type LoggedWrite } from "./wr
 /** The tables of a data dir's LMDB environment, in the order of the numbers a logged write names them by. */
 const TABLE_NAMES = ["data", "long", "hints"] as const;
 
+/**
+ * In the `meta` table, where LMDB stands against the write-ahead log: the last flush number its
+ * commits took in (written in the same transaction as those writes), and the count of opens
+ * that used a log (each open's frames carry its own number: WriteLog).
+ */
+const APPLIED_KEY = Buffer.from("log-applied");
+const GENERATION_KEY = Buffer.from("log-generation");
+
+/** Where LMDB stands against the write-ahead log (see APPLIED_KEY). */
+export interface LogMarks {
+  readonly applied: number;
+  readonly generation: number;
+}
+
+function openMeta(root: RootDatabase<Buffer, Buffer>): Database<Buffer, Buffer> {
+  return root.openDB<Buffer, Buffer>({ name: "meta", keyEncoding: "binary", encoding: "binary" });
+}
+
+const f64 = (n: number) => {
+  const b = Buffer.allocUnsafe(8);
+  b.writeDoubleLE(n);
+  return b;
+};
+
+/** The marks LMDB holds (0 and 0 in a dir never written through a log). */
+export function readLogMarks(root: RootDatabase<Buffer, Buffer>): LogMarks {
+  const meta = openMeta(root);
+  const read = (key: Buffer) => meta.get(key)?.readDoubleLE(0) ?? 0;
+  return { applied: read(APPLIED_KEY), generation: read(GENERATION_KEY) };
+}
+
 /** A table's handle: binary keys and values (LMDB keeps their names in the root table). */
 function openTable(root: RootDatabase<Buffer, Buffer>, table: number): Database<Buffer, Buffer> {
   return root.openDB<Buffer, Buffer>({
@@ -54,9 +85,13 @@ export class LmdbTables {
   readonly #tables: Array<Database<Buffer, Buffer> | undefined>;
   /** The same tables, with LOGGED_KEYS: what commitLogged() writes through. */
   readonly #logged: Array<LoggedTable | undefined> = [];
+  readonly #meta: Database<Buffer, Buffer>;
+  /** The applied mark's bytes, rewritten for each commit (LMDB copies them). */
+  readonly #applied = Buffer.alloc(8);
 
   constructor(root: RootDatabase<Buffer, Buffer>) {
     this.#root = root;
+    this.#meta = openMeta(root);
     this.#tables = [openTable(root, DATA_TABLE), openTable(root, LONG_TABLE), undefined];
   }
 
@@ -72,11 +107,10 @@ export class LmdbTables {
     for (const { value } of this.table(LONG_TABLE).getRange({})) yield decodeLongEntry(value);
   }
 
-  /** What BatchWrites and AlwaysWrites commit through: these tables, and `fail` told of what failed. */
+  /** What BatchWrites commits through: these tables, and `fail` told of what failed. */
   logEngine(fail: (err: unknown) => void): LogEngine {
     return {
-      commit: (drain) => this.commitLogged(drain),
-      commitDurably: (drain) => this.commitLogged(drain, true),
+      commit: (drain, applied) => this.commitLogged(drain, applied),
       syncDisk: () => this.syncDisk(),
       fail,
     };
@@ -95,19 +129,17 @@ export class LmdbTables {
   }
 
   /**
-   * Commits every write `drain` shows in one transaction, before returning; `durable`: fsynced
-   * too before returning (lmdb-js's synchronous commit without NO_SYNC_FLUSH). Without it the
-   * flag says the commit may return before its fsync, yet under lmdb-js's overlappingSync (on by
-   * default on Linux) a commit made on this thread still fsyncs here before returning: measured
-   * with perf and read in its mdb_txn_commit (lmdb 3.5.6).
+   * Commits every write `drain` shows, and `applied` (the log's last flush among them), in one
+   * transaction, before returning. The flag says the commit may return before its fsync, yet
+   * under lmdb-js's overlappingSync (on by default on Linux) a commit made on this thread still
+   * fsyncs here before returning: measured with perf and read in its mdb_txn_commit (lmdb 3.5.6).
    */
-  commitLogged(drain: (visit: (write: LoggedBytes) => void) => void, durable = false): void {
-    this.#root.transactionSync(
-      () => drain(this.#applyLogged),
-      durable
-        ? TransactionFlags.SYNCHRONOUS_COMMIT
-        : TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH,
-    );
+  commitLogged(drain: (visit: (write: LoggedBytes) => void) => void, applied: number): void {
+    this.#root.transactionSync(() => {
+      drain(this.#applyLogged);
+      this.#applied.writeDoubleLE(applied);
+      this.#meta.putSync(APPLIED_KEY, this.#applied);
+    }, TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH);
   }
 
   readonly #applyLogged = (write: LoggedBytes): void => {
@@ -134,22 +166,26 @@ export class LmdbTables {
 }
 
 /**
- * Applies a write-ahead log's writes to LMDB in one transaction and waits for it to be fsynced,
- * so the log can be emptied: they are the suffix of LMDB's own writes that it may have lost, in
- * order, so replaying all of them, even those it has, ends in the state the writes left.
+ * Applies a write-ahead log's writes to LMDB in one transaction, with the log's new marks, and
+ * waits for it to be fsynced, so the log's files can be reused: the writes are the suffix of
+ * LMDB's own writes that it may have lost, in order, so replaying all of them, even those it
+ * has, ends in the state the writes left.
  */
 export async function replay(
   root: RootDatabase<Buffer, Buffer>,
   writes: readonly LoggedWrite[],
+  marks: LogMarks,
 ): Promise<void> {
-  if (writes.length === 0) return;
   const tables = TABLE_NAMES.map((_, table) => openTable(root, table));
+  const meta = openMeta(root);
   await root.transaction(() => {
     for (const { table, key, record } of writes) {
       const db = tables[table]!;
       if (record === undefined) db.removeSync(key);
       else db.putSync(key, record);
     }
+    meta.putSync(APPLIED_KEY, f64(marks.applied));
+    meta.putSync(GENERATION_KEY, f64(marks.generation));
   });
   await root.flushed;
 }

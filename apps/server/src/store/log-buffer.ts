@@ -5,11 +5,10 @@ import { DATA_TABLE, FRAME_START, type LoggedBytes, visitFrames, WRITE_FIXED } f
 export interface LogEngine {
   /**
    * Commits, in one LMDB transaction before it returns, every write `drain` shows (in the
-   * buffer's bytes: LMDB copies them); throws what the commit threw.
+   * buffer's bytes: LMDB copies them), and `applied`, the log's last flush number they include,
+   * with them; throws what the commit threw.
    */
-  commit(drain: (visit: (write: LoggedBytes) => void) => void): void;
-  /** As commit(), and fsynced before it returns; throws what the commit or the fsync threw. */
-  commitDurably(drain: (visit: (write: LoggedBytes) => void) => void): void;
+  commit(drain: (visit: (write: LoggedBytes) => void) => void, applied: number): void;
   /** fsyncs everything committed so far (LMDB's env sync, off the main thread). */
   syncDisk(): Promise<void>;
   /** Told of a log write, a commit or an fsync that failed; the store fails its sync() from then on. */

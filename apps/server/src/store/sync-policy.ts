@@ -1,6 +1,9 @@
 /**
  * When a write counts as durable (`--fsync`), like Redis' appendfsync always / everysec / no:
- * - `always`: once its commit is fsynced; survives a process crash and an OS crash or power loss.
+ * - `always`: once it is fsynced; survives a process crash and an OS crash or power loss. Each
+ *   write goes to the write-ahead log (as under `batch`), and the reply waits for an fdatasync of
+ *   the log (LogSyncs: one at a time, shared by every write that arrived meanwhile, as Redis'
+ *   appendfsync always shares one per event-loop turn); LMDB commits behind, as under `batch`.
  * - `batch`: once it is in the OS: each write also goes to a write-ahead log (WriteLog), which
  *   sync() hands to the OS with one write() before the reply, without waiting for LMDB; LMDB
  *   takes the writes of 20 ms in one commit (BatchWrites) and fsyncs it off the reply path (on

@@ -2,9 +2,10 @@ import { crc32 } from "node:zlib";
 
 /**
  * The write-ahead log's file format, read and written in place. A flush is one frame: body
- * length (u32), CRC-32 of the body (u32), then the body: the flush number (f64) and its writes,
- * each table (u8), key length (u32), key, record length (i32, -1: a removal), record. All
- * little-endian.
+ * length (u32), CRC-32 of the body (u32), then the body: the flush number (f64), the log's
+ * generation (f64: one per open of the data dir) and its writes, each table (u8), key length
+ * (u32), key, record length (i32, -1: a removal), record. All little-endian. The legacy format
+ * (`batch-*.log`, before files were reused in place) had no generation.
  */
 export const FRAME_HEADER = 8;
 
@@ -14,8 +15,11 @@ export const LONG_TABLE = 1;
 export const HINTS_TABLE = 2;
 
 const FLUSH_NUMBER = 8;
+const GENERATION = 8;
 /** Bytes before a frame's first write. */
-export const FRAME_START = FRAME_HEADER + FLUSH_NUMBER;
+export const FRAME_START = FRAME_HEADER + FLUSH_NUMBER + GENERATION;
+/** The same in the legacy format. */
+export const LEGACY_FRAME_START = FRAME_HEADER + FLUSH_NUMBER;
 /** Bytes of a write besides its key and record. */
 export const WRITE_FIXED = 1 + 4 + 4;
 
@@ -41,10 +45,18 @@ export interface LoggedBytes {
   recordEnd: number;
 }
 
+/** One frame read back: its flush number, its generation (0 in the legacy format) and its writes. */
+export interface LoggedFrame {
+  readonly flush: number;
+  readonly generation: number;
+  readonly writes: LoggedWrite[];
+}
+
 /** Fills in a frame's header, from its flush number to its CRC: `frame` is the whole frame. */
-export function sealFrame(frame: Buffer, flush: number): void {
+export function sealFrame(frame: Buffer, flush: number, generation: number): void {
   frame.writeUInt32LE(frame.length - FRAME_HEADER, 0);
   frame.writeDoubleLE(flush, FRAME_HEADER);
+  frame.writeDoubleLE(generation, FRAME_HEADER + FLUSH_NUMBER);
   frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER)), 4);
 }
 
@@ -76,33 +88,59 @@ export function visitFrames(
   }
 }
 
-/** The writes of one file's frames, in order, up to the first frame that is torn or corrupt. */
-export function parseFrames(bytes: Buffer): Array<{ flush: number; write: LoggedWrite }> {
-  const out: Array<{ flush: number; write: LoggedWrite }> = [];
+/**
+ * The frames of one file from its start, up to the first that is torn or corrupt (`start`: the
+ * format's FRAME_START). A frame that does not add up is as good as torn.
+ */
+export function parseFrames(bytes: Buffer, start = FRAME_START): LoggedFrame[] {
+  const out: LoggedFrame[] = [];
   let at = 0;
-  while (at + FRAME_START <= bytes.length) {
+  while (at + start <= bytes.length) {
     const end = at + FRAME_HEADER + bytes.readUInt32LE(at);
-    if (end > bytes.length || crc32(bytes.subarray(at + FRAME_HEADER, end)) !== bytes.readUInt32LE(at + 4))
-      break;
+    if (end < at + start || end > bytes.length) break;
+    if (crc32(bytes.subarray(at + FRAME_HEADER, end)) !== bytes.readUInt32LE(at + 4)) break;
+    const writes = parseWrites(bytes, at + start, end);
+    if (writes === undefined) break;
     const flush = bytes.readDoubleLE(at + FRAME_HEADER);
-    const writes: Array<{ flush: number; write: LoggedWrite }> = [];
-    let w = at + FRAME_START;
-    while (w + WRITE_FIXED <= end) {
-      const table = bytes.readUInt8(w);
-      const keyLength = bytes.readUInt32LE(w + 1);
-      if (w + WRITE_FIXED + keyLength > end) break;
-      const key = Buffer.from(bytes.subarray(w + 5, w + 5 + keyLength));
-      const recordLength = bytes.readInt32LE(w + 5 + keyLength);
-      const recordAt = w + WRITE_FIXED + keyLength;
-      if (recordAt + Math.max(0, recordLength) > end) break;
-      const record =
-        recordLength < 0 ? undefined : Buffer.from(bytes.subarray(recordAt, recordAt + recordLength));
-      writes.push({ flush, write: { table, key, record } });
-      w = recordAt + Math.max(0, recordLength);
-    }
-    if (w !== end) break; // a frame that does not add up is as good as torn
-    out.push(...writes);
+    const generation = start === FRAME_START ? bytes.readDoubleLE(at + FRAME_HEADER + FLUSH_NUMBER) : 0;
+    out.push({ flush, generation, writes });
     at = end;
   }
   return out;
+}
+
+/**
+ * The frames a file reused in place holds for its current use: from its start, while each is of
+ * the first one's generation and numbered one past the one before. Whatever follows (frames of
+ * the file's earlier uses, this generation's or an older one's) is stale and never replayed.
+ */
+export function currentFrames(frames: readonly LoggedFrame[]): LoggedFrame[] {
+  let n = 0;
+  while (
+    n < frames.length &&
+    (n === 0 ||
+      (frames[n]!.generation === frames[0]!.generation && frames[n]!.flush === frames[n - 1]!.flush + 1))
+  )
+    n++;
+  return frames.slice(0, n);
+}
+
+/** The writes in bytes[from, end), or undefined when they do not add up to exactly that. */
+function parseWrites(bytes: Buffer, from: number, end: number): LoggedWrite[] | undefined {
+  const writes: LoggedWrite[] = [];
+  let w = from;
+  while (w + WRITE_FIXED <= end) {
+    const table = bytes.readUInt8(w);
+    const keyLength = bytes.readUInt32LE(w + 1);
+    if (w + WRITE_FIXED + keyLength > end) return undefined;
+    const key = Buffer.from(bytes.subarray(w + 5, w + 5 + keyLength));
+    const recordLength = bytes.readInt32LE(w + 5 + keyLength);
+    const recordAt = w + WRITE_FIXED + keyLength;
+    if (recordAt + Math.max(0, recordLength) > end) return undefined;
+    const record =
+      recordLength < 0 ? undefined : Buffer.from(bytes.subarray(recordAt, recordAt + recordLength));
+    writes.push({ table, key, record });
+    w = recordAt + Math.max(0, recordLength);
+  }
+  return w === end ? writes : undefined;
 }

@@ -1,30 +1,72 @@
-import { closeSync, ftruncateSync, openSync, readFileSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  constants,
+  existsSync,
+  fdatasync,
+  fstatSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import { LogBuffer } from "./log-buffer.js";
-import { type LoggedBytes, type LoggedWrite, parseFrames, sealFrame } from "./write-log-frames.js";
+import { type LoggedBytes, type LoggedWrite, sealFrame } from "./write-log-frames.js";
+import { unappliedWrites } from "./write-log-replay.js";
 
-/** The log's two files: one takes writes while the other waits to be emptied. */
-const FILES = ["batch-0.log", "batch-1.log"] as const;
-/** Size past which writes move to the other file (once it is empty). */
+/** The log's two files: one takes writes while the other waits to be applied. */
+const FILES = ["wal-0.log", "wal-1.log"] as const;
+/** Size past which writes move to the other file (once it is free again). */
 const ROTATE_BYTES = 16 * 1024 * 1024;
+/** A file grows by zeros written ahead of its frames: at least this much, at most the next. */
+const MIN_GROWTH = 64 * 1024;
+const MAX_GROWTH = 4 * 1024 * 1024;
 
 export type { LoggedBytes, LoggedWrite } from "./write-log-frames.js";
 
+/** Where a log stands in its engine: what it was opened with. */
+export interface WriteLogOptions {
+  /** The last flush number the engine's commits took in (0: none). */
+  readonly applied?: number;
+  /** This open's generation, above every earlier one's (the engine keeps the count). */
+  readonly generation?: number;
+  readonly rotateBytes?: number;
+  /**
+   * Whether a file's blocks are written (with zeros) before the frames that fill them: under
+   * `always`, so an fdatasync of a frame commits no metadata. Under `batch` no fdatasync waits
+   * on the log, and zeros would only be more bytes for the disk.
+   */
+  readonly preallocate?: boolean;
+}
+
 /**
- * `--fsync batch`'s write-ahead log: every write the store hands its engine is also appended
- * here, and flush() puts what was appended into the OS with one write() before the node
- * replies, so a reply never waits for an engine commit, yet a process crash loses nothing
- * acknowledged: the next open replays the log into the engine. Nothing here is fsynced; the
- * engine's own background fsync is what an OS crash falls back on, so a file is emptied only
- * once the engine has flushed every write it holds (release()), and the log then replays the
- * whole suffix the engine may lack, in order. Each flush is one frame with a CRC, so a torn tail
- * (an OS crash mid-write) ends the replay at the last whole flush.
+ * The write-ahead log of `--fsync batch` and `always`: every write the store hands its engine is
+ * also appended here, and flush() puts what was appended into the OS with one write() before the
+ * node replies, so a reply never waits for an engine commit, yet a process crash loses nothing
+ * acknowledged: the next open replays the log into the engine. Under `batch` nothing here is
+ * fsynced; under `always` syncFiles() fsyncs it before the reply (LogSyncs).
+ *
+ * Each flush is one frame with a CRC, its flush number and the open's generation. The files are
+ * reused in place, never truncated (a write() into cached pages costs less than an append), and
+ * under `always` their blocks are written with zeros ahead of the frames, so an fdatasync of a
+ * frame writes its blocks and nothing of the file system's metadata (an appended file's also
+ * commits the journal: two flushes of the disk instead of one). A file is
+ * written from its start again once the engine has flushed a commit that took in every frame it
+ * holds (release()): that commit also records the last flush number it took in, and a replay
+ * skips frames up to it. Frames left from a file's earlier uses are never replayed: a file's
+ * frames count only from its start, while each is of the first one's generation and numbered one
+ * past the one before (currentFrames).
  */
 export class WriteLog {
   readonly #fds: number[];
-  readonly #sizes: number[];
+  /** Under `preallocate`, bytes of each file written with zeros or frames: it is never shorter. */
+  readonly #allocated: number[];
+  /** Where each file's next frame goes: 0 once released. */
+  readonly #sizes: number[] = [0, 0];
   /** The last flush number written to each file. */
   readonly #last: number[] = [0, 0];
+  /** Whether each file was written since the last syncFiles(). */
+  readonly #unsynced: boolean[] = [false, false];
   #active = 0;
   #flushes: number;
   /** The writes appended, by frame: one frame per flush, kept until drained. */
@@ -32,35 +74,42 @@ export class WriteLog {
 
   private constructor(
     fds: number[],
-    sizes: number[],
     flushes: number,
+    private readonly generation: number,
     private readonly rotateBytes: number,
+    private readonly preallocate: boolean,
   ) {
     this.#fds = fds;
-    this.#sizes = sizes;
+    this.#allocated = fds.map((fd) => fstatSync(fd).size);
     this.#flushes = flushes;
   }
 
   /**
-   * Opens the log in `dir` and returns it with the writes it holds, oldest first: what the
-   * engine may lack after a crash, to be applied before anything else and then released.
+   * Opens the log in `dir` and returns it with the writes it holds that the engine may lack,
+   * oldest first: to be applied (and `flushed` recorded as applied) before anything else.
    */
-  static open(dir: string, rotateBytes = ROTATE_BYTES): { log: WriteLog; writes: LoggedWrite[] } {
-    const found: Array<{ flush: number; write: LoggedWrite }> = [];
+  static open(dir: string, options: WriteLogOptions = {}): { log: WriteLog; writes: LoggedWrite[] } {
     const fds: number[] = [];
-    const sizes: number[] = [];
+    const files: Buffer[] = [];
+    let created = false;
     for (const name of FILES) {
       const path = join(dir, name);
-      const fd = openSync(path, "a+");
+      created ||= !existsSync(path);
+      const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
       fds.push(fd);
-      const bytes = readFileSync(path);
-      sizes.push(bytes.length);
-      found.push(...parseFrames(bytes));
+      files.push(readFileSync(fd));
     }
-    // Each flush went whole to one file; a stable sort keeps a flush's writes in their order.
-    found.sort((a, b) => a.flush - b.flush);
-    const flushes = found.length === 0 ? 0 : found[found.length - 1]!.flush;
-    return { log: new WriteLog(fds, sizes, flushes, rotateBytes), writes: found.map((f) => f.write) };
+    // An fsynced frame must still be found after a power loss: its file's name too.
+    if (created) syncDir(dir);
+    const { writes, last } = unappliedWrites(files, options.applied ?? 0);
+    const log = new WriteLog(
+      fds,
+      last,
+      options.generation ?? 1,
+      options.rotateBytes ?? ROTATE_BYTES,
+      options.preallocate ?? false,
+    );
+    return { log, writes };
   }
 
   /** Adds one write to the next flush. */
@@ -84,20 +133,23 @@ export class WriteLog {
   }
 
   /**
-   * Puts every write appended so far into the OS as one frame (one write() call) and returns its
-   * flush number, for release(); 0 when there was nothing to write. Throws what the write threw
-   * (the frame is then dropped: its writes were never acknowledged).
+   * Puts every write appended so far into the OS as one frame (one write() call, and one more
+   * when the file must grow first) and returns its flush number, for release(); 0 when there
+   * was nothing to write. Throws what the write threw (the frame is then dropped: its writes
+   * were never acknowledged).
    */
   flush(): number {
     const bytes = this.#buffer.openFrame();
     if (bytes === undefined) return 0;
     const other = 1 - this.#active;
     if (this.#sizes[this.#active]! >= this.rotateBytes && this.#sizes[other] === 0) this.#active = other;
+    const file = this.#active;
+    const at = this.#sizes[file]!;
     const flush = this.#flushes + 1;
-    sealFrame(bytes, flush);
-    let written: number;
+    sealFrame(bytes, flush, this.generation);
     try {
-      written = writeSync(this.#fds[this.#active]!, bytes);
+      if (this.preallocate) this.#grow(file, at + bytes.length);
+      const written = writeSync(this.#fds[file]!, bytes, 0, bytes.length, at);
       if (written !== bytes.length)
         throw new Error(`write-ahead log: wrote ${written} of ${bytes.length} bytes`);
     } catch (err) {
@@ -105,9 +157,37 @@ export class WriteLog {
       throw err;
     }
     this.#buffer.closeFrame();
-    this.#sizes[this.#active]! += written;
-    this.#last[this.#active] = this.#flushes = flush;
+    this.#sizes[file] = at + bytes.length;
+    this.#unsynced[file] = true;
+    this.#last[file] = this.#flushes = flush;
     return flush;
+  }
+
+  /** Writes zeros past a file's end so it holds `size` bytes and more (their blocks allocated now, once). */
+  #grow(file: number, size: number): void {
+    const allocated = this.#allocated[file]!;
+    if (size <= allocated) return;
+    const growth = Math.min(MAX_GROWTH, Math.max(MIN_GROWTH, allocated));
+    const zeros = Buffer.alloc(Math.ceil((size - allocated) / growth) * growth);
+    const written = writeSync(this.#fds[file]!, zeros, 0, zeros.length, allocated);
+    this.#allocated[file] = allocated + written;
+    if (written !== zeros.length)
+      throw new Error(`write-ahead log: grew by ${written} of ${zeros.length} bytes`);
+  }
+
+  /**
+   * fdatasyncs every file written since the last call (in libuv's pool, off the event loop):
+   * once it resolves, every write flushed before the call is on disk.
+   */
+  syncFiles(): Promise<void> {
+    const fds = this.#fds.filter((_, i) => this.#unsynced[i]);
+    this.#unsynced.fill(false);
+    return Promise.all(
+      fds.map(
+        (fd) =>
+          new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
+      ),
+    ).then(() => {});
   }
 
   /** Shows `visit` every write flushed since the last drain, then lets go of them (LogBuffer.drain). */
@@ -115,23 +195,25 @@ export class WriteLog {
     this.#buffer.drain(visit);
   }
 
-  /** The engine has flushed every write up to flush number `upTo`: files holding nothing newer are emptied. */
+  /**
+   * The engine has flushed a commit that took in every write up to flush number `upTo` (and
+   * recorded it): files holding nothing newer are written from their start again.
+   */
   release(upTo: number): void {
-    for (let i = 0; i < FILES.length; i++) {
-      if (this.#sizes[i] === 0 || this.#last[i]! > upTo) continue;
-      ftruncateSync(this.#fds[i]!, 0);
-      this.#sizes[i] = 0;
-    }
+    for (let i = 0; i < FILES.length; i++) if (this.#last[i]! <= upTo) this.#sizes[i] = 0;
   }
 
-  /** Empties both files (everything is in the engine and flushed) and closes them. */
+  /** Closes the files as they are (what they hold past the engine's record is replayed at the next open). */
   close(): void {
-    for (const fd of this.#fds) ftruncateSync(fd, 0);
-    this.shut();
-  }
-
-  /** Closes the files as they are (what they hold is replayed at the next open). */
-  shut(): void {
     for (const fd of this.#fds) closeSync(fd);
+  }
+}
+
+function syncDir(dir: string): void {
+  const fd = openSync(dir, constants.O_RDONLY);
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }
