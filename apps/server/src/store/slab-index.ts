@@ -21,11 +21,7 @@ export class SlabIndex {
 
   /** Puts entry `id`, of hash `h`, in the first free bucket of its probe run. */
   place(h: number, id: number): void {
-    const buckets = this.buckets;
-    const mask = this.mask;
-    let b = h & mask;
-    while (buckets[b] !== 0) b = (b + 1) & mask;
-    buckets[b] = (h & ~mask) | (id + 1);
+    placeIn(this.buckets, this.mask, h, id);
   }
 
   /** Puts entry `id`, of hash `h`, in bucket `b`: the empty one a probe for its key just stopped at. */
@@ -50,10 +46,36 @@ export class SlabIndex {
     buckets[hole] = 0;
   }
 
-  /** Twice the buckets, holding the ids `ids` gives (`hashes`: every entry's hash). */
-  grow(ids: Iterable<number>, hashes: Uint32Array): void {
-    this.buckets = new Int32Array(this.buckets.length * 2);
-    this.mask = this.buckets.length - 1;
-    for (const id of ids) this.place(hashes[id]!, id);
+  /**
+   * Twice the buckets, holding the same entries (`hashes`: every entry's hash). The old buckets
+   * are read in order, so an entry's new home (its old one, or that plus the old size) moves
+   * forward with them: the new buckets are written in two runs rather than at random. Placing
+   * the entries in id order wrote a bucket of a table larger than the cache at random per entry,
+   * and iterated a generator: 0.15–0.7 µs per put at a million keys in process, against
+   * 0.08–0.17 this way (docs/performance.md).
+   */
+  grow(hashes: Uint32Array): void {
+    const old = this.buckets;
+    const oldMask = this.mask;
+    const buckets = new Int32Array(old.length * 2);
+    const mask = buckets.length - 1;
+    // Start after an empty bucket (at most 3/4 are full), so no probe run is split at the wrap.
+    let start = 0;
+    while (old[start] !== 0) start++;
+    for (let k = 1; k <= old.length; k++) {
+      const e = old[(start + k) & oldMask]!;
+      if (e === 0) continue;
+      const id = (e & oldMask) - 1;
+      placeIn(buckets, mask, hashes[id]!, id);
+    }
+    this.buckets = buckets;
+    this.mask = mask;
   }
+}
+
+/** Puts entry `id`, of hash `h`, in the first free bucket of its probe run in `buckets`. */
+function placeIn(buckets: Int32Array, mask: number, h: number, id: number): void {
+  let b = h & mask;
+  while (buckets[b] !== 0) b = (b + 1) & mask;
+  buckets[b] = (h & ~mask) | (id + 1);
 }

@@ -95,7 +95,7 @@ export class SlabTable {
     let bucket = missed ? this.#lastBucket : -1;
     this.#lastBucket = -1;
     if (this.#index.tooFull(this.#size + 1)) {
-      this.#index.grow(this.ids(), this.#hashes);
+      this.#index.grow(this.#hashes);
       bucket = -1;
     }
     const id = this.#freeIds.pop() ?? this.#newId();
