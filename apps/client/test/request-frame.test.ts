@@ -23,6 +23,15 @@ const requests: fc.Arbitrary<{ op: string }> = fc.oneof(
   ),
   fc.record({ op: fc.constant("DELETE" as const), key: fc.string() }),
   fc.constant({ op: "PING" as const }),
+  // BATCHes in columns, around the size above which the frame is made in one stringify.
+  fc.tuple(fc.constantFrom(1, 50, 1000, 1001, 4000), fc.string({ unit: "binary" })).map(([n, text]) => ({
+    op: "BATCH" as const,
+    columns: {
+      ops: "P".repeat(n),
+      keys: Array.from({ length: n }, (_, i) => `${text}${i}`),
+      values: Array.from({ length: n }, (_, i) => `${i}${text}`),
+    },
+  })),
   fc.constant({ op: "GET_ALL" as const }),
 );
 
@@ -45,7 +54,7 @@ describe("requestFrame", () => {
         fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
         (request, id, deadline) => {
           const frame = requestFrame(request, id, deadline);
-          const write = request.op === "PUT" || request.op === "DELETE";
+          const write = request.op === "PUT" || request.op === "DELETE" || request.op === "BATCH";
           expect(frame).toBe(JSON.stringify(write ? { ...request, deadline, id } : { ...request, id }));
         },
       ),

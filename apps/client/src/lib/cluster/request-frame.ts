@@ -14,8 +14,15 @@ export function requestFrame<R extends { readonly op: string }>(
   id: number,
   deadline?: number,
 ): string {
+  const withDeadline = deadline !== undefined && CARRIES_DEADLINE.has(request.op);
+  // A putMany/getMany BATCH (up to 4000 entries, ~500 KB): the appended text is a cons string of
+  // a slice of the JSON, which zeromq.js flattens into one more copy before encoding it. Made
+  // with the id in one stringify instead, a 4000-PUT frame costs ~50 ns an entry less (~300
+  // against ~350, in a loop); at 50 entries the spread costs ~10 ns an entry more.
+  if (isLargeBatch(request))
+    return JSON.stringify(withDeadline ? { ...request, deadline, id } : { ...request, id });
   const json = JSON.stringify(request);
-  if (deadline === undefined || !CARRIES_DEADLINE.has(request.op)) return `${json.slice(0, -1)},"id":${id}}`;
+  if (!withDeadline) return `${json.slice(0, -1)},"id":${id}}`;
   return `${json.slice(0, -1)},"deadline":${deadline},"id":${id}}`;
 }
 
@@ -24,3 +31,12 @@ export function requestFrame<R extends { readonly op: string }>(
  * must never land after the writes its client made since it gave up on it.
  */
 const CARRIES_DEADLINE: ReadonlySet<string> = new Set(["PUT", "DELETE", "BATCH"]);
+
+/** Entries above which a BATCH's frame is made in one stringify (see requestFrame). */
+const LARGE_BATCH = 1000;
+
+function isLargeBatch(request: { readonly op: string }): boolean {
+  if (request.op !== "BATCH") return false;
+  const columns = (request as { columns?: { ops?: unknown } }).columns;
+  return typeof columns?.ops === "string" && columns.ops.length > LARGE_BATCH;
+}
