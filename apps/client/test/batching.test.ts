@@ -166,6 +166,19 @@ describe("the auto-batching client", () => {
     expect(values).toEqual(keys.map((_, i) => `v${i}`));
   });
 
+  it("reads getMany's values of any text back as written, whether their reply has escapes or not", async () => {
+    const { client } = await nodeAndClient();
+    const plain = ["", "v", "é😀ж", " {],n ", "x".repeat(300)];
+    const escaped = ['a"b', "back\\slash", "line\nbreak", "\u0001", "tab\there"];
+    const entries = [...plain, ...escaped].map((value, i) => [`esc-${i}`, value] as const);
+    await client.putMany(entries);
+    // Each reply alone: the plain ones are read by slicing the reply's text, the escaped ones by JSON.parse.
+    for (const group of [plain, escaped, [...plain, ...escaped]]) {
+      const keys = group.map((v) => `esc-${[...plain, ...escaped].indexOf(v)}`);
+      expect(await client.getMany([...keys, "esc-missing"])).toEqual([...group, undefined]);
+    }
+  });
+
   it("falls back to one object per op for a node that predates columns, and rejects malformed results", async () => {
     // An older node: it requires `ops` (refusing the whole BATCH, so nothing applied), and this
     // one also answers with malformed results.
