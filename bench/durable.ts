@@ -84,7 +84,13 @@ export async function durableRows(
     });
     return [row(`concurrent_ops_fsync_${policy}`, con, rCon), row(`bulk_put_fsync_${policy}`, put, rPut)];
   } finally {
-    // A killed Redis's AOF-rewrite child may still be writing here: retry rather than fail the run.
-    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
+    // A killed Redis's AOF-rewrite child may still be writing here (it outlives its parent by
+    // seconds on a busy disk): retry, and if it is still at it, leave the dir and say so rather
+    // than lose the whole run's figures.
+    try {
+      rmSync(dir, { recursive: true, force: true, maxRetries: 25, retryDelay: 400 });
+    } catch (err) {
+      console.error(`bench: could not remove ${dir}: ${(err as Error).message}`);
+    }
   }
 }
