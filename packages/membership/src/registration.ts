@@ -19,6 +19,13 @@ export interface RegistrationOptions {
   readonly logger?: MembershipLogger;
   /** Per-request timeout, so a hung agent never stalls the node. Default 5 s. */
   readonly requestTimeoutMs?: number;
+  /**
+   * Run when Consul answers again after heartbeats failed, before the check passes again: what
+   * the node may have missed meanwhile (the placement) is read first, so nobody routes to it while
+   * its view is stale (its watches' queries may hang for their whole wait after a partition). A
+   * rejection keeps the check failing; the next heartbeat tries again.
+   */
+  readonly catchUp?: () => Promise<void>;
 }
 
 /**
@@ -133,6 +140,7 @@ export class NodeRegistration {
   async #beatOnce(): Promise<void> {
     if (this.#state !== "running") return;
     try {
+      if (!this.#healthy) await this.options.catchUp?.();
       try {
         if (this.#metaStale) {
           await this.#register();

@@ -165,6 +165,52 @@ describe("node registration and membership push", () => {
     watcher.close();
   });
 
+  it("after Consul was out of reach, catches up before passing its check again, and stays critical while it cannot", async () => {
+    const calls: number[] = [];
+    let catchUpFails = true;
+    const reg = new NodeRegistration({
+      consul: consul.config,
+      nodeId: "node-7",
+      address: "127.0.0.1",
+      port: 2007,
+      ttlSeconds: 1,
+      requestTimeoutMs: 300,
+      catchUp: async () => {
+        calls.push(Date.now());
+        if (catchUpFails) throw new Error("the placement could not be read yet");
+      },
+    });
+    const health = async () => (await listMembers(consul.config)).find((m) => m.id === "node-7")?.health;
+    await reg.start();
+    await new Promise((r) => setTimeout(r, 800));
+    expect(calls).toEqual([]); // a heartbeat that never failed catches nothing up
+
+    consul.pause();
+    try {
+      await new Promise((r) => setTimeout(r, 1500)); // heartbeats time out meanwhile
+    } finally {
+      consul.resume();
+    }
+    // Consul is back, but the node could not catch up: its check lapses and stays critical. (A
+    // heartbeat sent into the paused agent is answered on resume and may pass the check once
+    // more, for one TTL: wait that out before watching.)
+    await eventually(() => calls.length >= 2, 10_000);
+    await new Promise((r) => setTimeout(r, 1500));
+    const seen: Array<string | undefined> = [];
+    for (let i = 0; i < 5; i++) {
+      seen.push(await health());
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    expect(seen).toEqual(Array(5).fill("critical"));
+    // Caught up: passing again.
+    catchUpFails = false;
+    await eventually(async () => (await health()) === "passing", 10_000);
+    const settled = calls.length;
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(calls.length).toBe(settled); // and no more catching up while healthy
+    await reg.close();
+  });
+
   it("registers again after the agent lost its state (agent restart)", async () => {
     const reg = new NodeRegistration({
       consul: consul.config,

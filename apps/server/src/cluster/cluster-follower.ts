@@ -56,6 +56,18 @@ export class ClusterFollower extends EventEmitter<{ removed: []; replication: []
     });
   }
 
+  /**
+   * Reads the placement and the replication records now and adopts them, not waiting for the
+   * watches: after Consul was out of reach their queries may hang for their whole wait (30 s)
+   * while the records moved on (a rebalance committed meanwhile).
+   */
+  async refresh(): Promise<void> {
+    const settings = new ClusterSettings(this.consul);
+    const [placement, replication] = await Promise.all([settings.placement(), settings.replicationRecord()]);
+    if (placement) this.#apply(placement);
+    this.#adopt(replication.record);
+  }
+
   close(): void {
     this.#watch?.close();
     this.#replicationWatch?.close();

@@ -86,6 +86,8 @@ export class ClusterMember {
         ...meta,
         [REPLICA_STATE_META]: this.replication.state,
       },
+      // Back from a partition: passing again only once the placement is the cluster's current one.
+      catchUp: () => this.#follower.refresh(),
     });
     await this.#follower.start();
     await this.replication.start();
