@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { type BatchEngine, BatchWrites } from "../src/store/batch-writes.js";
+import { BatchWrites } from "../src/store/batch-writes.js";
+import type { LogEngine } from "../src/store/log-buffer.js";
 import { WriteLog } from "../src/store/write-log.js";
 
 const root = mkdtempSync(join(tmpdir(), "zkv-batch-writes-test-"));
@@ -14,7 +15,7 @@ function engineWithHeldSync() {
   const applied: string[] = [];
   let finishSync: () => void = () => {};
   let syncs = 0;
-  const engine: BatchEngine = {
+  const engine: LogEngine = {
     commit: (drain) => drain((w) => void applied.push(w.bytes.toString("latin1", w.keyStart, w.keyEnd))),
     syncDisk: () => {
       syncs++;

@@ -7,9 +7,6 @@ import type { WriteLog } from "./write-log.js";
  */
 const BATCH_COMMIT_MS = 20;
 
-/** What BatchWrites needs of its store. */
-export type BatchEngine = LogEngine;
-
 /**
  * The write-ahead log side of a DurableStore under `--fsync batch` and `always`: every write goes
  * to the log first, which flush() hands to the OS (one write()) before a reply (under `always`,
@@ -36,7 +33,7 @@ export class BatchWrites {
    */
   constructor(
     private readonly log: WriteLog,
-    private readonly engine: BatchEngine,
+    private readonly engine: LogEngine,
     private readonly flushEachTurn = true,
   ) {}
 
