@@ -2,51 +2,78 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it, vi } from "vitest";
-import { BatchWrites } from "../src/store/batch-writes.js";
-import type { LogEngine } from "../src/store/log-buffer.js";
+import { BatchWrites, type LogEngine } from "../src/store/batch-writes.js";
 import { WriteLog } from "../src/store/write-log.js";
+import { type LoggedBytes, visitFrames } from "../src/store/write-log-frames.js";
 
 const root = mkdtempSync(join(tmpdir(), "zkv-batch-writes-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 afterEach(() => vi.useRealTimers());
 
-/** An engine whose commits are done when they return and whose disk sync waits until told. */
-function engineWithHeldSync() {
-  const applied: string[] = [];
-  let finishSync: () => void = () => {};
-  let syncs = 0;
+/** The keys (latin1) of the writes in some frames. */
+function keysOf(frames: Buffer): string[] {
+  const keys: string[] = [];
+  const at: LoggedBytes = { bytes: frames, table: 0, keyStart: 0, keyEnd: 0, recordStart: 0, recordEnd: 0 };
+  visitFrames(frames, 0, frames.length, at, (w) =>
+    keys.push(w.bytes.toString("latin1", w.keyStart, w.keyEnd)),
+  );
+  return keys;
+}
+
+/** An engine that takes each commit's frames and settles it only when told. */
+function engineWithHeldCommits() {
+  const commits: Array<{ keys: string[]; applied: number; done: () => void; failed: (err: Error) => void }> =
+    [];
   const engine: LogEngine = {
-    commit: (drain) => drain((w) => void applied.push(w.bytes.toString("latin1", w.keyStart, w.keyEnd))),
-    syncDisk: () => {
-      syncs++;
-      return new Promise<void>((resolve) => {
-        finishSync = resolve;
-      });
-    },
+    commit: (frames, applied) =>
+      new Promise<void>((done, failed) => commits.push({ keys: keysOf(frames), applied, done, failed })),
     fail: (err) => {
       throw err;
     },
+    close: () => Promise.resolve(),
   };
-  return { engine, applied, syncs: () => syncs, finishSync: () => finishSync() };
+  return { engine, commits };
 }
 
 describe("BatchWrites (--fsync batch)", () => {
-  it("keeps the log's writes until LMDB's commit of them is fsynced, not merely committed", async () => {
+  it("keeps the log's writes until the engine says their commit is on disk", async () => {
     vi.useFakeTimers();
     const { log } = WriteLog.open(mkdtempSync(join(root, "run-")));
     const release = vi.spyOn(log, "release");
-    const held = engineWithHeldSync();
+    const held = engineWithHeldCommits();
     const batch = new BatchWrites(log, held.engine);
     for (const key of ["a", "b", "c"]) batch.write(0, Buffer.from(key), Buffer.from("v"));
     batch.flush();
-    await vi.advanceTimersByTimeAsync(100); // past the commit interval: LMDB has the writes
-    expect(held.applied).toEqual(["a", "b", "c"]);
-    expect(held.syncs()).toBe(1);
-    // Committed but not on disk: an OS crash now would lose them from LMDB, so the log keeps them.
+    await vi.advanceTimersByTimeAsync(100); // past the commit interval: the engine has the writes
+    expect(held.commits.map((c) => c.keys)).toEqual([["a", "b", "c"]]);
+    // Asked for but not on disk: an OS crash now would lose them from LMDB, so the log keeps them.
     expect(release).not.toHaveBeenCalled();
-    held.finishSync();
+    held.commits[0]!.done();
     await vi.advanceTimersByTimeAsync(0);
     expect(release).toHaveBeenCalledWith(log.flushed);
+    log.close();
+  });
+
+  it("runs one commit at a time: writes logged during one go in the next, once it is on disk", async () => {
+    vi.useFakeTimers();
+    const { log } = WriteLog.open(mkdtempSync(join(root, "run-")));
+    const release = vi.spyOn(log, "release");
+    const held = engineWithHeldCommits();
+    const batch = new BatchWrites(log, held.engine);
+    batch.write(0, Buffer.from("a"), Buffer.from("v"));
+    await vi.advanceTimersByTimeAsync(100);
+    const first = log.flushed;
+    for (const key of ["b", "c"]) batch.write(0, Buffer.from(key), Buffer.from("v"));
+    batch.flush();
+    await vi.advanceTimersByTimeAsync(1000); // a slow disk: the first commit is still under way
+    expect(held.commits.map((c) => c.keys)).toEqual([["a"]]);
+    held.commits[0]!.done();
+    await vi.advanceTimersByTimeAsync(100);
+    expect(release).toHaveBeenLastCalledWith(first);
+    expect(held.commits.map((c) => c.keys)).toEqual([["a"], ["b", "c"]]);
+    held.commits[1]!.done();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(release).toHaveBeenLastCalledWith(log.flushed);
     log.close();
   });
 
@@ -56,11 +83,9 @@ describe("BatchWrites (--fsync batch)", () => {
     const { log } = WriteLog.open(dir);
     const failures: unknown[] = [];
     const batch = new BatchWrites(log, {
-      commit: () => {
-        throw new Error("MDB_MAP_FULL");
-      },
-      syncDisk: () => Promise.resolve(),
+      commit: () => Promise.reject(new Error("MDB_MAP_FULL")),
       fail: (err) => void failures.push(err),
+      close: () => Promise.resolve(),
     });
     batch.write(0, Buffer.from("a"), Buffer.from("v"));
     batch.flush();

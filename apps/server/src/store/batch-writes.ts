@@ -1,5 +1,18 @@
-import type { LogEngine } from "./log-buffer.js";
 import type { WriteLog } from "./write-log.js";
+
+/** What commits a write-ahead log's frames to LMDB and makes them durable: LmdbCommitter. */
+export interface LogEngine {
+  /**
+   * Commits every write of `frames` (whole frames, in a Buffer the engine may keep) and
+   * `applied`, the log's last flush number among them, in one LMDB transaction; resolves once
+   * that is on disk, rejects with what failed. Commits are made in the order asked.
+   */
+  commit(frames: Buffer, applied: number): Promise<void>;
+  /** Told of a log write, a commit or an fsync that failed; the store fails its sync() from then on. */
+  fail(err: unknown): void;
+  /** Lets the commits asked so far finish, then lets go of LMDB; idempotent. */
+  close(): Promise<void>;
+}
 
 /**
  * Under `batch`, how long LMDB's writes are gathered into one commit (and one fsync). The log
@@ -10,22 +23,20 @@ const BATCH_COMMIT_MS = 20;
 /**
  * The write-ahead log side of a DurableStore under `--fsync batch` and `always`: every write goes
  * to the log first, which flush() hands to the OS (one write()) before a reply (under `always`,
- * LogSyncs then fsyncs it); every BATCH_COMMIT_MS, LMDB commits the writes logged meanwhile, read
- * straight from the log's buffers (no object per write lives until then), and the log lets go of
- * them once LMDB has flushed them. So a reply never waits for LMDB, and the log only ever holds
- * what LMDB may lack.
+ * LogSyncs then fsyncs it); every BATCH_COMMIT_MS, the engine commits the frames logged meanwhile
+ * (on its own thread: LmdbCommitter), and the log lets go of them once they are on disk. So a
+ * reply never waits for LMDB, and the log only ever holds what LMDB may lack. One commit is
+ * under way at a time: writes logged meanwhile wait for the next, which starts when it ends.
  */
 export class BatchWrites {
   #timer: NodeJS.Timeout | undefined;
-  /** Writes appended since the last commit. */
+  /** Writes appended since the last commit began. */
   #uncommitted = false;
   #closed = false;
-  /**
-   * Releases, one after another: each waits for an fsync of everything committed by then, and
-   * only then lets the log go of what that commit holds. (lmdb-js's own `flushed` promise is not
-   * relied on: the log is what stands between a write and its loss.)
-   */
-  #releases: Promise<void> = Promise.resolve();
+  /** The commit under way, settled (never rejected) once it is on disk or has failed. */
+  #committing: Promise<void> | undefined;
+  /** When the latest commit began (performance.now()). */
+  #began = 0;
 
   /**
    * `flushEachTurn`: whether writes no request syncs (a background reclaim) reach the OS within a
@@ -55,7 +66,7 @@ export class BatchWrites {
     if (this.flushEachTurn && !this.log.dirty) setImmediate(this.flush);
     if (this.#uncommitted) return;
     this.#uncommitted = true;
-    this.#timer = setTimeout(this.#commit, BATCH_COMMIT_MS);
+    if (this.#committing === undefined) this.#timer = setTimeout(this.#commit, BATCH_COMMIT_MS);
   }
 
   /** Hands the writes logged since the last call to the OS (one write()). */
@@ -69,43 +80,49 @@ export class BatchWrites {
     }
   };
 
-  /** Has LMDB commit the writes logged so far; the log lets go of them once LMDB has flushed them. */
+  /** Has the engine commit the writes logged so far; the log lets go of them once they are on disk. */
   readonly #commit = (): void => {
     clearTimeout(this.#timer);
-    if (!this.#uncommitted) return;
+    if (!this.#uncommitted || this.#committing !== undefined || this.#closed) return;
     this.#uncommitted = false;
     this.flush(); // LMDB takes whole flushed frames only
     // Every write logged so far is in this commit or an earlier one.
     const logged = this.log.flushed;
-    try {
-      this.engine.commit((visit) => this.log.drain(visit), logged);
-    } catch (err) {
-      // The store's failure (it fails sync() from then on); the log keeps the writes, for the
-      // next open to replay.
-      this.#closed = true;
-      this.engine.fail(err);
-      return;
-    }
-    this.#releases = this.#releases
-      .then(() => this.engine.syncDisk())
-      .then(
-        () => {
-          if (!this.#closed) this.log.release(logged);
-        },
-        (err: unknown) => this.engine.fail(err),
-      );
+    const frames = this.log.take();
+    if (frames === undefined) return;
+    this.#began = performance.now();
+    this.#committing = this.engine.commit(frames, logged).then(
+      () => {
+        this.#committing = undefined;
+        if (this.#closed) return;
+        this.log.release(logged);
+        // Writes logged during this commit go in the next, BATCH_COMMIT_MS after this one began.
+        if (this.#uncommitted)
+          this.#timer = setTimeout(this.#commit, BATCH_COMMIT_MS - (performance.now() - this.#began));
+      },
+      (err: unknown) => {
+        // The store's failure (it fails sync() from then on); the log keeps the writes, for the
+        // next open to replay.
+        this.#committing = undefined;
+        this.#closed = true;
+        this.engine.fail(err);
+      },
+    );
   };
 
   /**
-   * Flushes the log, has LMDB commit what is left (and record the log's last flush as applied)
-   * and waits until LMDB has flushed it all (unless something failed: then the log holds what
-   * LMDB lacks, to be replayed at the next open).
+   * Flushes the log, has the engine commit what is left (and record the log's last flush as
+   * applied) and waits until it is on disk (unless something failed: then the log holds what
+   * LMDB lacks, to be replayed at the next open), then closes log and engine.
    */
   async close(failed: () => boolean): Promise<void> {
     this.flush();
+    while (this.#committing !== undefined) await this.#committing;
     if (!failed()) this.#commit();
-    await this.#releases; // every commit in, fsynced, and no fsync left running when LMDB closes
+    while (this.#committing !== undefined) await this.#committing;
     this.#closed = true;
+    clearTimeout(this.#timer);
     this.log.close();
+    await this.engine.close();
   }
 }

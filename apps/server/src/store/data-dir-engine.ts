@@ -1,8 +1,7 @@
 import { mkdirSync } from "node:fs";
-import { join } from "node:path";
-import { open, type RootDatabase } from "lmdb";
+import type { RootDatabase } from "lmdb";
 import { DataDirError } from "./errors.js";
-import { readLogMarks, replay } from "./lmdb-tables.js";
+import { openEnvironment, readLogMarks, replay } from "./lmdb-tables.js";
 import { DataDirLock } from "./lock.js";
 import type { SyncPolicy } from "./sync-policy.js";
 import { WriteLog } from "./write-log.js";
@@ -40,14 +39,7 @@ export async function openDataDir<T>(
   let root: RootDatabase<Buffer, Buffer> | undefined;
   let log: WriteLog | undefined;
   try {
-    root = open<Buffer, Buffer>({
-      path: join(dir, "data.mdb"),
-      keyEncoding: "binary",
-      encoding: "binary",
-      compression: false,
-      separateFlushed: true,
-      noSync: fsync === "off",
-    });
+    root = openEnvironment(dir, fsync === "off");
     // The log holds what LMDB may not have yet: replayed (and made durable) first, with a new
     // generation for this open's frames. It is opened under every policy, so a dir last used
     // with a log gives it back under any policy; a legacy log (batch-*.log) too, once.

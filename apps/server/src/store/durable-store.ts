@@ -3,6 +3,7 @@ import { BatchWrites } from "./batch-writes.js";
 import { openDataDir } from "./data-dir-engine.js";
 import { StoreClosedError } from "./errors.js";
 import { type HintLog, HintTable } from "./hint-table.js";
+import { LmdbCommitter } from "./lmdb-committer.js";
 import { LmdbTables } from "./lmdb-tables.js";
 import { loadEntries } from "./load-entries.js";
 import type { DataDirLock } from "./lock.js";
@@ -36,8 +37,8 @@ export interface DurableStoreOptions {
 /**
  * Every entry in memory (a MemoryStore answers all reads, at memory speed and in UTF-16 order)
  * and on disk in LMDB, which only ever writes: each put or delete goes to the engine at once
- * (under `batch` and `always`, to the write-ahead log at once and to LMDB within 20 ms:
- * BatchWrites; under `off`, writes of one event turn share one LMDB transaction), and `sync()`
+ * (under `batch` and `always`, to the write-ahead log at once and to LMDB within 20 ms, on a
+ * thread of its own: BatchWrites, LmdbCommitter; under `off`, writes of one event turn share one LMDB transaction), and `sync()`
  * tells when they are durable under the policy (under `always`, once the log is fsynced:
  * LogSyncs). Opening loads the whole dir
  * back into memory, so `size` and `bytes` are right after a restart. The dataset must fit in
@@ -68,12 +69,12 @@ export class DurableStore implements Store {
   ) {
     this.#options = options;
     this.#tables = new LmdbTables(root);
-    const engine = this.#tables.logEngine((err) => this.#fail(err));
     const always = options.fsync === "always";
-    this.#logged = log && new BatchWrites(log, engine, !always);
+    const engine = log && new LmdbCommitter(options.dir, (err) => this.#fail(err));
+    this.#logged = log && new BatchWrites(log, engine!, !always);
     this.#logSyncs =
       log && always
-        ? new LogSyncs(log, { flush: this.#logged!.flush, failure: () => this.#failure, fail: engine.fail })
+        ? new LogSyncs(log, { flush: this.#logged!.flush, failure: () => this.#failure, fail: engine!.fail })
         : undefined;
     this.#mem = new MemoryStore(options.now ? { now: options.now } : {});
     this.#lock = lock;

@@ -1,7 +1,13 @@
-import { type Database, type RootDatabase, TransactionFlags } from "lmdb";
-import type { LogEngine } from "./log-buffer.js";
+import { join } from "node:path";
+import { type Database, open, type RootDatabase, TransactionFlags } from "lmdb";
 import { decodeKey, decodeLongEntry } from "./record.js";
-import { DATA_TABLE, LONG_TABLE, type LoggedBytes, type LoggedWrite } from "./write-log-frames.js";
+import {
+  DATA_TABLE,
+  LONG_TABLE,
+  type LoggedBytes,
+  type LoggedWrite,
+  visitFrames,
+} from "./write-log-frames.js";
 
 /** The tables of a data dir's LMDB environment, in the order of the numbers a logged write names them by. */
 const TABLE_NAMES = ["data", "long", "hints"] as const;
@@ -18,6 +24,21 @@ const GENERATION_KEY = Buffer.from("log-generation");
 export interface LogMarks {
   readonly applied: number;
   readonly generation: number;
+}
+
+/**
+ * A data dir's LMDB environment, opened the same way on every thread that uses it (the node's
+ * and the commit worker's: lmdb-js shares one environment per path within a process).
+ */
+export function openEnvironment(dir: string, noSync: boolean): RootDatabase<Buffer, Buffer> {
+  return open<Buffer, Buffer>({
+    path: join(dir, "data.mdb"),
+    keyEncoding: "binary",
+    encoding: "binary",
+    compression: false,
+    separateFlushed: true,
+    noSync,
+  });
 }
 
 function openMeta(root: RootDatabase<Buffer, Buffer>): Database<Buffer, Buffer> {
@@ -78,7 +99,7 @@ interface LoggedTable {
  * The `data`, `long` and `hints` tables of one environment (hints opened on first use, so a node
  * that never records one does not create the table), and the two ways a write reaches them:
  * write(), one async put or remove (lmdb-js batches those of an event turn into one commit), and
- * commitLogged(), a synchronous commit of writes read straight out of the write-ahead log.
+ * commitLogged(), a synchronous commit of frames of the write-ahead log, read where they lie.
  */
 export class LmdbTables {
   readonly #root: RootDatabase<Buffer, Buffer>;
@@ -88,6 +109,15 @@ export class LmdbTables {
   readonly #meta: Database<Buffer, Buffer>;
   /** The applied mark's bytes, rewritten for each commit (LMDB copies them). */
   readonly #applied = Buffer.alloc(8);
+  /** Where commitLogged() stands in its frames: one object, moved from write to write. */
+  readonly #cursor: LoggedBytes = {
+    bytes: this.#applied,
+    table: 0,
+    keyStart: 0,
+    keyEnd: 0,
+    recordStart: 0,
+    recordEnd: 0,
+  };
 
   constructor(root: RootDatabase<Buffer, Buffer>) {
     this.#root = root;
@@ -107,15 +137,6 @@ export class LmdbTables {
     for (const { value } of this.table(LONG_TABLE).getRange({})) yield decodeLongEntry(value);
   }
 
-  /** What BatchWrites commits through: these tables, and `fail` told of what failed. */
-  logEngine(fail: (err: unknown) => void): LogEngine {
-    return {
-      commit: (drain, applied) => this.commitLogged(drain, applied),
-      syncDisk: () => this.syncDisk(),
-      fail,
-    };
-  }
-
   /** One put (record undefined: a removal); returns lmdb-js's promise of its commit. */
   write(table: number, key: Buffer, record: Buffer | undefined): Promise<boolean> {
     const db = this.table(table);
@@ -129,14 +150,15 @@ export class LmdbTables {
   }
 
   /**
-   * Commits every write `drain` shows, and `applied` (the log's last flush among them), in one
-   * transaction, before returning. The flag says the commit may return before its fsync, yet
-   * under lmdb-js's overlappingSync (on by default on Linux) a commit made on this thread still
-   * fsyncs here before returning: measured with perf and read in its mdb_txn_commit (lmdb 3.5.6).
+   * Commits every write of `frames` (whole frames of the write-ahead log) and `applied` (the
+   * log's last flush among them) in one transaction, before returning. The flag says the commit
+   * may return before its fsync, yet under lmdb-js's overlappingSync (on by default on Linux) a
+   * commit made on this thread still fsyncs here before returning: measured with perf and read
+   * in its mdb_txn_commit (lmdb 3.5.6). Run on the commit worker's thread (lmdb-commit-worker.ts).
    */
-  commitLogged(drain: (visit: (write: LoggedBytes) => void) => void, applied: number): void {
+  commitLogged(frames: Buffer, applied: number): void {
     this.#root.transactionSync(() => {
-      drain(this.#applyLogged);
+      visitFrames(frames, 0, frames.length, this.#cursor, this.#applyLogged);
       this.#applied.writeDoubleLE(applied);
       this.#meta.putSync(APPLIED_KEY, this.#applied);
     }, TransactionFlags.SYNCHRONOUS_COMMIT | TransactionFlags.NO_SYNC_FLUSH);

@@ -1,48 +1,25 @@
 import { keyBytes, maxValueBytes, writeKeyAt, writeValueAt } from "./record.js";
-import { DATA_TABLE, FRAME_START, type LoggedBytes, visitFrames, WRITE_FIXED } from "./write-log-frames.js";
+import { DATA_TABLE, FRAME_START, WRITE_FIXED } from "./write-log-frames.js";
 
-/** What commits a LogBuffer's writes to LMDB, and makes them durable: the store's side. */
-export interface LogEngine {
-  /**
-   * Commits, in one LMDB transaction before it returns, every write `drain` shows (in the
-   * buffer's bytes: LMDB copies them), and `applied`, the log's last flush number they include,
-   * with them; throws what the commit threw.
-   */
-  commit(drain: (visit: (write: LoggedBytes) => void) => void, applied: number): void;
-  /** fsyncs everything committed so far (LMDB's env sync, off the main thread). */
-  syncDisk(): Promise<void>;
-  /** Told of a log write, a commit or an fsync that failed; the store fails its sync() from then on. */
-  fail(err: unknown): void;
-}
-
-/** Writes are framed into buffers of this size, reused once the engine has them. */
+/** Writes are framed into buffers of this size, reused once taken. */
 const BUFFER_BYTES = 1024 * 1024;
 
 /**
  * Engine writes laid out in frames (write-log-frames.ts), in memory: what a write-ahead log
- * flushes to its file a frame at a time, and what LMDB then commits straight from these bytes
- * (drain()), so a write has no object of its own while it waits for its commit. A frame is
- * open while writes are appended to it, then closed (by a flush); closed frames stay until
- * drained.
+ * flushes to its file a frame at a time, and hands LMDB's committer a copy of (take()), so a
+ * write has no object of its own while it waits for its commit. A frame is open while
+ * writes are appended to it, then closed (by a flush); closed frames stay until taken.
  */
 export class LogBuffer {
   /**
    * Writes are laid into #buffer up to #used; the open frame starts at #frame (-1: none).
-   * Closed frames stay, from #undrained on (and in #older, for earlier buffers), until drained.
+   * Closed frames stay, from #untaken on (and in #older, for earlier buffers), until taken.
    */
   #buffer = Buffer.allocUnsafeSlow(BUFFER_BYTES);
   #used = 0;
   #frame = -1;
-  #undrained = 0;
+  #untaken = 0;
   #older: Array<{ bytes: Buffer; start: number; end: number }> = [];
-  readonly #cursor: LoggedBytes = {
-    bytes: this.#buffer,
-    table: 0,
-    keyStart: 0,
-    keyEnd: 0,
-    recordStart: 0,
-    recordEnd: 0,
-  };
 
   /** Adds one write (record undefined: a removal) to the open frame. */
   append(table: number, key: Buffer, record: Buffer | undefined): void {
@@ -84,7 +61,7 @@ export class LogBuffer {
     return this.#frame < 0 ? undefined : this.#buffer.subarray(this.#frame, this.#used);
   }
 
-  /** Closes the open frame (its length set), for drain() to show. */
+  /** Closes the open frame (its length set), for take() to hand over. */
   closeFrame(): void {
     if (this.#frame < 0) return;
     this.#buffer.writeUInt32LE(this.#used - this.#frame - 8, this.#frame);
@@ -99,20 +76,25 @@ export class LogBuffer {
   }
 
   /**
-   * Shows `visit` every write of the closed frames not drained yet, oldest first, then lets go of
-   * them (their bytes are reused): the engine must have copied what it needs by the time visit
-   * returns. `visit` is shown one LoggedBytes object, updated from write to write.
+   * The closed frames not taken yet, oldest first, copied into one Buffer of their own (its
+   * byteOffset 0: an ArrayBuffer to itself, which can be handed to another thread), or undefined
+   * when there are none; their bytes here are reused from now on.
    */
-  drain(visit: (write: LoggedBytes) => void): void {
+  take(): Buffer | undefined {
     const end = this.#frame < 0 ? this.#used : this.#frame;
-    try {
-      for (const { bytes, start, end } of this.#older) visitFrames(bytes, start, end, this.#cursor, visit);
-      visitFrames(this.#buffer, this.#undrained, end, this.#cursor, visit);
-    } finally {
-      this.#older = [];
-      if (this.#frame < 0) this.#used = 0; // nothing kept: the buffer starts over
-      this.#undrained = Math.max(this.#frame, 0); // an open frame is drained once closed
+    let size = end - this.#untaken;
+    for (const older of this.#older) size += older.end - older.start;
+    let frames: Buffer | undefined;
+    if (size > 0) {
+      frames = Buffer.allocUnsafeSlow(size);
+      let at = 0;
+      for (const older of this.#older) at += older.bytes.copy(frames, at, older.start, older.end);
+      this.#buffer.copy(frames, at, this.#untaken, end);
     }
+    this.#older = [];
+    if (this.#frame < 0) this.#used = 0; // nothing kept: the buffer starts over
+    this.#untaken = Math.max(this.#frame, 0); // an open frame is taken once closed
+    return frames;
   }
 
   /** The buffer, with room at #used for one write of `size` bytes in an open frame. */
@@ -127,18 +109,18 @@ export class LogBuffer {
 
   /**
    * Moves to a new buffer with room for `size` more bytes, carrying the open frame over (a frame
-   * is one write() call); the closed frames not yet drained stay where they are, in #older.
+   * is one write() call); the closed frames not yet taken stay where they are, in #older.
    */
   #grow(size: number): void {
     const old = this.#buffer;
     const open = this.#frame < 0 ? this.#used : this.#frame;
-    if (open > this.#undrained) this.#older.push({ bytes: old, start: this.#undrained, end: open });
+    if (open > this.#untaken) this.#older.push({ bytes: old, start: this.#untaken, end: open });
     const carried = this.#used - open;
     // Twice what the open frame needs: a frame outgrowing its buffer is copied a few times, not once a write.
     this.#buffer = Buffer.allocUnsafeSlow(Math.max(BUFFER_BYTES, 2 * (carried + size)));
     old.copy(this.#buffer, 0, open, this.#used);
     if (this.#frame >= 0) this.#frame = 0;
     this.#used = carried;
-    this.#undrained = 0;
+    this.#untaken = 0;
   }
 }

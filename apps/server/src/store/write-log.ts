@@ -11,7 +11,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { LogBuffer } from "./log-buffer.js";
-import { type LoggedBytes, type LoggedWrite, sealFrame } from "./write-log-frames.js";
+import { type LoggedWrite, sealFrame } from "./write-log-frames.js";
 import { unappliedWrites } from "./write-log-replay.js";
 
 /** The log's two files: one takes writes while the other waits to be applied. */
@@ -69,7 +69,7 @@ export class WriteLog {
   readonly #unsynced: boolean[] = [false, false];
   #active = 0;
   #flushes: number;
-  /** The writes appended, by frame: one frame per flush, kept until drained. */
+  /** The writes appended, by frame: one frame per flush, kept until taken. */
   readonly #buffer = new LogBuffer();
 
   private constructor(
@@ -190,9 +190,9 @@ export class WriteLog {
     ).then(() => {});
   }
 
-  /** Shows `visit` every write flushed since the last drain, then lets go of them (LogBuffer.drain). */
-  drain(visit: (write: LoggedBytes) => void): void {
-    this.#buffer.drain(visit);
+  /** The frames flushed since the last take, in a Buffer of their own (LogBuffer.take). */
+  take(): Buffer | undefined {
+    return this.#buffer.take();
   }
 
   /**
