@@ -123,6 +123,26 @@ describe("DurableStore sync", () => {
     expect(again.copy("k1")).toEqual({ value: undefined, version: gone });
   });
 
+  it.each(["batch", "always"] as const)(
+    "with %s, LMDB itself holds what was written, without the log",
+    async (policy) => {
+      const dir = nextDir();
+      const store = await open(dir, policy);
+      for (let i = 0; i < 500; i++) {
+        store.put(`k${i}`, `v${i}`);
+        if (i % 100 === 99) await store.sync(); // a few commits' worth, as requests would
+      }
+      await store.close();
+      // The log replays what LMDB lacks, so with it gone only LMDB's commits (on their own
+      // thread) can have kept the writes.
+      for (const file of ["wal-0.log", "wal-1.log"]) rmSync(join(dir, file), { force: true });
+      const again = await open(dir);
+      expect(again.size).toBe(500);
+      expect(again.get("k0")).toBe("v0");
+      expect(again.get("k499")).toBe("v499");
+    },
+  );
+
   it("with off, sync() never makes anyone wait", async () => {
     const store = await open(nextDir(), "off");
     store.put("k", "v");
