@@ -90,6 +90,10 @@ export function printResults({ keys, nodes, loadAtStart, results, cpuRows, floor
   }
   if (cpuRows.zeromq_floor)
     console.log('zeromq_floor: the echo below, "client" its DEALER, "node" the echo process');
+  if (cpuRows.concurrent_floor)
+    console.log(
+      "concurrent_floor: 50 waiting callers over zeromq.js, JSON columns and a Map (bench/lockstep-floor.ts): no zkv",
+    );
   if (floor) {
     console.log(
       `\nzeromq.js alone (echo between two processes, no zkv): p50 ${floor.p50ms.toFixed(3)} ms, p99 ${floor.p99ms.toFixed(3)} ms`,

@@ -16,7 +16,8 @@
  *      primary with two replicas attached (the price of surviving a crashed machine)
  * --scale runs only 3 and 4 at each size instead (a fresh node and Redis per size), to show how
  * throughput and bytes per key change with the number of keys.
- * Also measures the transport's floor: a bare zeromq.js round trip between two processes.
+ * Also measures the transport's floor: a bare zeromq.js round trip between two processes; and the
+ * 50-caller row's: the same callers over zeromq.js, JSON and a Map, with nothing of zkv (lockstep-floor.ts).
  * Prints one table (ratio > 1 means zkv is better), then the CPU each side spent per op (client
  * and server processes, user + system, all threads), and writes both to bench/results.json.
  */
@@ -25,6 +26,7 @@ import { cpus, loadavg } from "node:os";
 import { fileURLToPath } from "node:url";
 import { measureCpu, measureRedisCpu } from "./cpu.js";
 import { durableRows } from "./durable.js";
+import { lockstepFloor } from "./lockstep-floor.js";
 import { benchOptions } from "./options.js";
 import { findRedis, flushRedis, redisBenchmark, redisMemory, startRedis } from "./redis.js";
 import { replicatedRows } from "./replicated.js";
@@ -87,6 +89,10 @@ try {
     const rCon = redisRun(conN, ["-t", "set", "-c", "50", "-n", String(conN), "-d", "100"]);
     results.concurrent_ops = row(con.result, rCon?.result.SET?.rps ?? null, "ops/s", true);
     cpuRows.concurrent_ops = { zkv: con.cpu, redis: rCon?.cpu };
+    step(`    the same 50 callers over zeromq.js and JSON alone (lockstep floor), ${conN} PUTs`);
+    const lockstep = await lockstepFloor(50, conN);
+    results.concurrent_floor = row(lockstep.opsPerSec, rCon?.result.SET?.rps ?? null, "ops/s", true);
+    cpuRows.concurrent_floor = { zkv: lockstep.cpu };
   }
 
   if (want("bulk")) {
