@@ -26,7 +26,13 @@ import {
   exitCodeFor,
   ZkvError,
 } from "@zkv/protocol";
-import { DataDirError, LaunchRefusedError, RecordFormatError, StoreClosedError } from "@zkv/server";
+import {
+  DataDirError,
+  LaunchRefusedError,
+  RecordFormatError,
+  StoreClosedError,
+  StoreCommitError,
+} from "@zkv/server";
 import { describe, expect, it } from "vitest";
 import { BackupFormatError } from "../src/backup/format.js";
 import { RebalanceError } from "../src/rebalance/plan.js";
@@ -127,6 +133,7 @@ const CLASSES: Record<string, { readonly errors: () => Error[]; readonly exit: (
   },
   RecordFormatError: { errors: () => [new RecordFormatError("x")], exit: () => ExitCode.FAILURE },
   StoreClosedError: { errors: () => [new StoreClosedError("put")], exit: () => ExitCode.FAILURE },
+  StoreCommitError: { errors: () => [new StoreCommitError("MDB_MAP_FULL")], exit: () => ExitCode.FAILURE },
 };
 
 /** Error classes with no code of their own, and why they need none. */

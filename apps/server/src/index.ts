@@ -24,6 +24,7 @@ export {
   RecordFormatError,
   type Store,
   StoreClosedError,
+  StoreCommitError,
   SYNC_POLICIES,
   type SyncPolicy,
 } from "./store/index.js";

@@ -2,7 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { LmdbCommitError, LmdbCommitter } from "../src/store/lmdb-committer.js";
+import { StoreCommitError } from "../src/store/errors.js";
+import { LmdbCommitter } from "../src/store/lmdb-committer.js";
 import { openEnvironment, readLogMarks } from "../src/store/lmdb-tables.js";
 import { WriteLog } from "../src/store/write-log.js";
 import { DATA_TABLE } from "../src/store/write-log-frames.js";
@@ -80,7 +81,7 @@ describe("LmdbCommitter: the write-ahead log's commits to LMDB, on a thread of i
       ]),
       2,
     );
-    await expect(refused).rejects.toBeInstanceOf(LmdbCommitError);
+    await expect(refused).rejects.toBeInstanceOf(StoreCommitError);
     await expect(refused).rejects.toThrow(/key/i);
     await expect(committer.commit(framesOf(log, [["later", "1"]]), 3)).rejects.toBe(
       await refused.catch((err: unknown) => err),
@@ -101,7 +102,7 @@ describe("LmdbCommitter: the write-ahead log's commits to LMDB, on a thread of i
       undefined,
     ]);
     await expect(pending).resolves.toBeUndefined();
-    await expect(committer.commit(framesOf(log, [["b", "1"]]), 2)).rejects.toBeInstanceOf(LmdbCommitError);
+    await expect(committer.commit(framesOf(log, [["b", "1"]]), 2)).rejects.toBeInstanceOf(StoreCommitError);
     log.close();
     expect((await readBack(dir)).rows).toEqual([["a", "1"]]);
   });

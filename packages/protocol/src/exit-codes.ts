@@ -99,6 +99,7 @@ export const EXIT_CODE_BY_ERROR: Readonly<Record<string, ExitCode>> = {
   DATA_DIR_UNUSABLE: ExitCode.CANT_CREATE,
   BAD_RECORD: ExitCode.FAILURE,
   STORE_CLOSED: ExitCode.FAILURE,
+  STORE_COMMIT_FAILED: ExitCode.FAILURE,
 };
 
 /** The `code` of any zkv error (every zkv error class has one), or undefined. */

@@ -34,3 +34,20 @@ export class StoreClosedError extends Error {
     super(`the store is closed: cannot ${operation}`);
   }
 }
+
+/**
+ * A commit of the write-ahead log to LMDB that failed (disk full, I/O error), or the commit
+ * worker's death: the store fails every later sync(), and the log keeps the writes for the next
+ * open to replay. The message is LMDB's (or the worker's); `reason`, LMDB's own code if it gave one.
+ */
+export class StoreCommitError extends Error {
+  readonly code = "STORE_COMMIT_FAILED";
+  override readonly name = "StoreCommitError";
+
+  constructor(
+    message: string,
+    readonly reason?: string,
+  ) {
+    super(message);
+  }
+}

@@ -3,21 +3,12 @@ import { dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 import type { LogEngine } from "./batch-writes.js";
+import { StoreCommitError } from "./errors.js";
 
 /** What the main thread asks of the commit worker: a commit of `frames`, or (none) to close. */
 export type CommitRequest = { frames: Uint8Array; applied: number } | { frames?: undefined };
 /** The worker's answer to one commit, in the order asked. */
 export type CommitReply = { committed: number } | { error: { message: string; code?: string } };
-
-/** An LMDB commit the worker could not make (the message and code are the worker's). */
-export class LmdbCommitError extends Error {
-  readonly code: string | undefined;
-  constructor(message: string, code?: string) {
-    super(message);
-    this.name = "LmdbCommitError";
-    this.code = code;
-  }
-}
 
 /**
  * Commits the write-ahead log's frames to LMDB on a worker thread of its own
@@ -43,14 +34,14 @@ export class LmdbCommitter implements LogEngine {
     this.#worker.on("error", (err) => this.#stop(err));
     this.#worker.on("exit", (code) => {
       this.#exited = true;
-      this.#stop(new LmdbCommitError(`the LMDB commit worker exited (code ${code})`));
+      this.#stop(new StoreCommitError(`the LMDB commit worker exited (code ${code})`));
     });
   }
 
   commit(frames: Buffer, applied: number): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#closing !== undefined)
-      return Promise.reject(new LmdbCommitError("the LMDB committer is closed"));
+      return Promise.reject(new StoreCommitError("the LMDB committer is closed"));
     return new Promise((resolve, reject) => {
       if (this.#waiting.push({ resolve, reject }) === 1) this.#worker.ref();
       const request: CommitRequest = { frames, applied };
@@ -77,7 +68,7 @@ export class LmdbCommitter implements LogEngine {
       waiting?.resolve();
       return;
     }
-    const err = new LmdbCommitError(reply.error.message, reply.error.code);
+    const err = new StoreCommitError(reply.error.message, reply.error.code);
     this.#stop(err);
     waiting?.reject(err);
   }
