@@ -77,6 +77,37 @@ describe("BatchWrites (--fsync batch)", () => {
     log.close();
   });
 
+  it("holds replies back while LMDB is far behind the log, and lets them go once it has caught up", async () => {
+    vi.useFakeTimers();
+    const { log } = WriteLog.open(mkdtempSync(join(root, "run-")));
+    const held = engineWithHeldCommits();
+    const batch = new BatchWrites(log, held.engine, true, 1000); // a backlog of 1000 bytes at most
+    const value = Buffer.alloc(100, "v");
+    batch.write(0, Buffer.from("small"), value);
+    batch.flush();
+    expect(batch.room()).toBeUndefined(); // well under the bound: nothing waits
+    for (let i = 0; i < 20; i++) batch.write(0, Buffer.from(`k${i}`), value);
+    batch.flush();
+    await vi.advanceTimersByTimeAsync(100); // the commit is under way, and the disk is slow
+    let roomy = false;
+    void batch.room()?.then(() => {
+      roomy = true;
+    });
+    for (let i = 20; i < 40; i++) batch.write(0, Buffer.from(`k${i}`), value);
+    batch.flush();
+    await vi.advanceTimersByTimeAsync(1000);
+    expect(roomy).toBe(false);
+    held.commits[0]!.done(); // what the first commit took is on disk, but not what came since
+    await vi.advanceTimersByTimeAsync(100);
+    expect(roomy).toBe(false);
+    expect(held.commits).toHaveLength(2);
+    held.commits[1]!.done();
+    await vi.advanceTimersByTimeAsync(0);
+    expect(roomy).toBe(true);
+    expect(batch.room()).toBeUndefined();
+    log.close();
+  });
+
   it("keeps the log's writes, to be replayed, when LMDB's commit of them fails, and says so", async () => {
     vi.useFakeTimers();
     const dir = mkdtempSync(join(root, "run-"));

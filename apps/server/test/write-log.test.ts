@@ -238,7 +238,9 @@ describe("WriteLog", () => {
             flushed.push(...unflushed.splice(0));
           } else if (s === "take") {
             const seen: string[] = [];
+            const untaken = log.untakenBytes;
             const frames = log.take() ?? Buffer.alloc(0);
+            expect(frames.length).toBe(untaken); // what room() weighs is what a commit takes
             visitFrames(frames, 0, frames.length, cursor(), (w) => seen.push(summary(copyOf(w))));
             expect(seen).toEqual(flushed.splice(0).map(summary));
           } else if ("append" in s) {

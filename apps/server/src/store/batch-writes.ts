@@ -21,6 +21,12 @@ export interface LogEngine {
 const BATCH_COMMIT_MS = 20;
 
 /**
+ * Bytes logged but not yet committed past which replies wait for LMDB (room()): the log's
+ * buffers and files hold at most about this much more than LMDB.
+ */
+const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
+
+/**
  * The write-ahead log side of a DurableStore under `--fsync batch` and `always`: every write goes
  * to the log first, which flush() hands to the OS (one write()) before a reply (under `always`,
  * LogSyncs then fsyncs it); every BATCH_COMMIT_MS, the engine commits the frames logged meanwhile
@@ -37,6 +43,10 @@ export class BatchWrites {
   #committing: Promise<void> | undefined;
   /** When the latest commit began (performance.now()). */
   #began = 0;
+  /** The bytes of the commit under way. */
+  #committingBytes = 0;
+  /** Callers of room() waiting for the backlog to fall under the bound. */
+  #roomWaiters: Array<() => void> = [];
 
   /**
    * `flushEachTurn`: whether writes no request syncs (a background reclaim) reach the OS within a
@@ -46,7 +56,29 @@ export class BatchWrites {
     private readonly log: WriteLog,
     private readonly engine: LogEngine,
     private readonly flushEachTurn = true,
+    private readonly maxBacklogBytes = MAX_BACKLOG_BYTES,
   ) {}
+
+  /**
+   * undefined while LMDB keeps up with the log; else a promise that resolves once what is logged
+   * but not yet committed is back under the bound. A reply waits for it, so writes coming faster
+   * than LMDB (or the disk under it) takes them slow their writers down, instead of growing the
+   * log's memory and files without bound, as the main thread's own commits once did by stopping.
+   */
+  room(): Promise<void> | undefined {
+    if (this.#backlogBytes() <= this.maxBacklogBytes || this.#closed) return undefined;
+    return new Promise<void>((resolve) => this.#roomWaiters.push(resolve));
+  }
+
+  #backlogBytes(): number {
+    return this.#committingBytes + this.log.untakenBytes;
+  }
+
+  #wakeRoomWaiters(): void {
+    if (this.#roomWaiters.length === 0) return;
+    if (!this.#closed && this.#backlogBytes() > this.maxBacklogBytes) return;
+    for (const wake of this.#roomWaiters.splice(0)) wake();
+  }
 
   write(table: number, key: Buffer, record: Buffer | undefined): void {
     if (this.#closed) return; // the log failed: the store refuses to call anything durable again
@@ -91,9 +123,12 @@ export class BatchWrites {
     const frames = this.log.take();
     if (frames === undefined) return;
     this.#began = performance.now();
+    this.#committingBytes = frames.length;
     this.#committing = this.engine.commit(frames, logged).then(
       () => {
         this.#committing = undefined;
+        this.#committingBytes = 0;
+        this.#wakeRoomWaiters();
         if (this.#closed) return;
         this.log.release(logged);
         // Writes logged during this commit go in the next, BATCH_COMMIT_MS after this one began.
@@ -106,6 +141,7 @@ export class BatchWrites {
         this.#committing = undefined;
         this.#closed = true;
         this.engine.fail(err);
+        this.#wakeRoomWaiters(); // to find the store failed
       },
     );
   };
@@ -122,6 +158,7 @@ export class BatchWrites {
     while (this.#committing !== undefined) await this.#committing;
     this.#closed = true;
     clearTimeout(this.#timer);
+    this.#wakeRoomWaiters();
     this.log.close();
     await this.engine.close();
   }

@@ -38,9 +38,10 @@ export interface DurableStoreOptions {
  * Every entry in memory (a MemoryStore answers all reads, at memory speed and in UTF-16 order)
  * and on disk in LMDB, which only ever writes: each put or delete goes to the engine at once
  * (under `batch` and `always`, to the write-ahead log at once and to LMDB within 20 ms, on a
- * thread of its own: BatchWrites, LmdbCommitter; under `off`, writes of one event turn share one LMDB transaction), and `sync()`
- * tells when they are durable under the policy (under `always`, once the log is fsynced:
- * LogSyncs). Opening loads the whole dir
+ * thread of its own: BatchWrites, LmdbCommitter; under `off`, writes of one event turn share
+ * one LMDB transaction), and `sync()` tells when they are durable under the policy (under
+ * `always`, once the log is fsynced: LogSyncs; under either, later while LMDB is far behind
+ * the log). Opening loads the whole dir
  * back into memory, so `size` and `bytes` are right after a restart. The dataset must fit in
  * memory, as with Redis: the engine is for surviving restarts, not for holding more than RAM.
  */
@@ -209,7 +210,13 @@ export class DurableStore implements Store {
     if (this.#closing !== undefined) throw new StoreClosedError("sync");
     if (this.#logSyncs === undefined) this.#logged?.flush();
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    return this.#logSyncs?.sync();
+    const synced = this.#logSyncs?.sync();
+    // LMDB far behind the log: the reply also waits until it has caught up (BatchWrites.room).
+    const room = this.#logged?.room();
+    if (room === undefined) return synced;
+    return Promise.all([synced, room]).then(() => {
+      if (this.#failure !== undefined) throw this.#failure;
+    });
   }
 
   /**

@@ -75,6 +75,13 @@ export class LogBuffer {
     this.#frame = -1;
   }
 
+  /** Bytes of the closed frames not taken yet. */
+  get untakenBytes(): number {
+    let size = (this.#frame < 0 ? this.#used : this.#frame) - this.#untaken;
+    for (const older of this.#older) size += older.end - older.start;
+    return size;
+  }
+
   /**
    * The closed frames not taken yet, oldest first, copied into one Buffer of their own (its
    * byteOffset 0: an ArrayBuffer to itself, which can be handed to another thread), or undefined

@@ -190,6 +190,11 @@ export class WriteLog {
     ).then(() => {});
   }
 
+  /** Bytes flushed since the last take. */
+  get untakenBytes(): number {
+    return this.#buffer.untakenBytes;
+  }
+
   /** The frames flushed since the last take, in a Buffer of their own (LogBuffer.take). */
   take(): Buffer | undefined {
     return this.#buffer.take();
