@@ -31,8 +31,9 @@ const MAX_BACKLOG_BYTES = 64 * 1024 * 1024;
  * to the log first, which flush() hands to the OS (one write()) before a reply (under `always`,
  * LogSyncs then fsyncs it); every BATCH_COMMIT_MS, the engine commits the frames logged meanwhile
  * (on its own thread: LmdbCommitter), and the log lets go of them once they are on disk. So a
- * reply never waits for LMDB, and the log only ever holds what LMDB may lack. One commit is
- * under way at a time: writes logged meanwhile wait for the next, which starts when it ends.
+ * reply waits for LMDB only when it falls far behind (room()), and the log only ever holds what
+ * LMDB may lack. One commit is under way at a time: writes logged meanwhile wait for the next,
+ * which starts when it ends.
  */
 export class BatchWrites {
   #timer: NodeJS.Timeout | undefined;
