@@ -89,8 +89,7 @@ export class LogBuffer {
    */
   take(): Buffer | undefined {
     const end = this.#frame < 0 ? this.#used : this.#frame;
-    let size = end - this.#untaken;
-    for (const older of this.#older) size += older.end - older.start;
+    const size = this.untakenBytes;
     let frames: Buffer | undefined;
     if (size > 0) {
       frames = Buffer.allocUnsafeSlow(size);
