@@ -7,10 +7,8 @@
  * the next message. So the two processes take turns, as client and node do under zkv's
  * concurrent row: zkv's ops/s there cannot go above this, whatever the store or the routing do.
  */
-import { type ChildProcess, spawn } from "node:child_process";
-import { freePortRange } from "@zkv/membership/testing";
-import { Dealer } from "zeromq";
 import { type CpuPerOp, processCpuSeconds, selfCpuSeconds } from "./cpu.js";
+import { scriptPeer } from "./zeromq-floor.js";
 import { keyMaker } from "./zkv.js";
 
 const NODE = `
@@ -32,18 +30,8 @@ export async function lockstepFloor(
   callers: number,
   n: number,
 ): Promise<{ opsPerSec: number; cpu: CpuPerOp }> {
-  const port = await freePortRange(1);
-  const node: ChildProcess = spawn(process.execPath, ["-e", NODE, String(port)], {
-    stdio: ["ignore", "pipe", "inherit"],
-    cwd: new URL(".", import.meta.url),
-  });
-  const dealer = new Dealer({ linger: 0 });
+  const { peer: node, dealer, stop } = await scriptPeer(NODE, "floor node");
   try {
-    await new Promise<void>((resolve, reject) => {
-      node.stdout?.once("data", () => resolve());
-      node.once("exit", (code) => reject(new Error(`floor node exited ${code}`)));
-    });
-    dealer.connect(`tcp://127.0.0.1:${port}`);
     const waiting = new Map<number, Array<() => void>>();
     let keys: string[] = [];
     let values: string[] = [];
@@ -96,7 +84,6 @@ export async function lockstepFloor(
     await receiving.catch(() => {});
     return { opsPerSec: n / seconds, cpu };
   } finally {
-    if (!dealer.closed) dealer.close();
-    node.kill("SIGKILL");
+    stop();
   }
 }

@@ -26,18 +26,8 @@ export async function zeromqRoundTrip(
   n: number,
   warmUp = 100,
 ): Promise<{ p50ms: number; p99ms: number; cpu: CpuPerOp }> {
-  const port = await freePortRange(1);
-  const echo: ChildProcess = spawn(process.execPath, ["-e", ECHO, String(port)], {
-    stdio: ["ignore", "pipe", "inherit"],
-    cwd: new URL(".", import.meta.url),
-  });
-  const dealer = new Dealer({ linger: 0 });
+  const { peer: echo, dealer, stop } = await scriptPeer(ECHO, "echo server");
   try {
-    await new Promise<void>((resolve, reject) => {
-      echo.stdout?.once("data", () => resolve());
-      echo.once("exit", (code) => reject(new Error(`echo server exited ${code}`)));
-    });
-    dealer.connect(`tcp://127.0.0.1:${port}`);
     const body = Buffer.alloc(100, "x");
     const lat: number[] = [];
     let client0 = 0;
@@ -59,7 +49,38 @@ export async function zeromqRoundTrip(
     lat.sort((a, b) => a - b);
     return { p50ms: percentile(lat, 50), p99ms: percentile(lat, 99), cpu };
   } finally {
-    dealer.close();
-    echo.kill("SIGKILL");
+    stop();
   }
+}
+
+/**
+ * Another Node process running `script` (CommonJS; its port in argv[1]), which binds a ROUTER
+ * there and prints a line once bound, and a DEALER here connected to it; stop() closes the
+ * DEALER and kills the process (idempotent).
+ */
+export async function scriptPeer(
+  script: string,
+  what: string,
+): Promise<{ peer: ChildProcess; dealer: Dealer; stop(): void }> {
+  const port = await freePortRange(1);
+  const peer = spawn(process.execPath, ["-e", script, String(port)], {
+    stdio: ["ignore", "pipe", "inherit"],
+    cwd: new URL(".", import.meta.url),
+  });
+  const dealer = new Dealer({ linger: 0 });
+  const stop = () => {
+    if (!dealer.closed) dealer.close();
+    peer.kill("SIGKILL");
+  };
+  try {
+    await new Promise<void>((resolve, reject) => {
+      peer.stdout?.once("data", () => resolve());
+      peer.once("exit", (code) => reject(new Error(`${what} exited ${code}`)));
+    });
+  } catch (err) {
+    stop();
+    throw err;
+  }
+  dealer.connect(`tcp://127.0.0.1:${port}`);
+  return { peer, dealer, stop };
 }
