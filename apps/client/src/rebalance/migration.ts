@@ -1,9 +1,7 @@
 import type { DesiredNode, HashingMode, PlacementRecord } from "@zkv/membership";
 import type { PlacementSpec } from "@zkv/protocol";
 import type { ZkvClient } from "../lib/requests/client.js";
-
-/** Admin requests move up to a message of data: give them more time than a key request. */
-export const OP_TIMEOUT_MS = 30_000;
+import { adminRequest, OP_TIMEOUT_MS } from "./admin-request.js";
 
 /** A placement as the MIGRATION op carries it. */
 const spec = (hashing: HashingMode, nodes: readonly DesiredNode[]): PlacementSpec => ({
@@ -28,18 +26,14 @@ export async function announce(
   const placement = spec(hashing, t.next);
   await Promise.all(
     everyone.map((node) =>
-      client.request(
-        node,
-        {
-          op: "MIGRATION",
-          phase: "begin",
-          run: t.run,
-          epoch: record.epoch,
-          placement,
-          current: spec(hashing, record.members),
-        },
-        OP_TIMEOUT_MS,
-      ),
+      adminRequest(client, node, {
+        op: "MIGRATION",
+        phase: "begin",
+        run: t.run,
+        epoch: record.epoch,
+        placement,
+        current: spec(hashing, record.members),
+      }),
     ),
   );
 }

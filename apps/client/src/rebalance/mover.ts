@@ -2,8 +2,9 @@ import { createPlacement, type Placement, planRebalance } from "@zkv/hashring";
 import type { HashingMode, PlacementRecord } from "@zkv/membership";
 import type { MigrateCountReply, MigrateFetchReply, MovedEntry } from "@zkv/protocol";
 import type { ZkvClient } from "../lib/requests/client.js";
+import { adminRequest, retriedLikeAdmin } from "./admin-request.js";
 import { failpoint } from "./failpoint.js";
-import { announce, OP_TIMEOUT_MS } from "./migration.js";
+import { announce } from "./migration.js";
 
 /** Keys fetched, imported and committed per round trip. */
 const BATCH_KEYS = 2000;
@@ -58,8 +59,11 @@ export async function moveData(
   let scanned = 0;
   const perNode = await Promise.all(
     record.members.map(async (m) => {
-      const held: string[] = [];
-      for await (const kv of client.scanNode(m.id, 10_000)) held.push(kv.key);
+      const held = await retriedLikeAdmin(async () => {
+        const keys: string[] = [];
+        for await (const kv of client.scanNode(m.id, 10_000)) keys.push(kv.key);
+        return keys;
+      });
       scanned += held.length;
       onProgress({ phase: "scanning", done: scanned, total: scanned });
       return held;
@@ -109,11 +113,11 @@ async function moveKeys(
 ): Promise<number> {
   let moved = 0;
   for (let offset = 0; offset < keys.length; ) {
-    const fetched = (await client.request(
-      from,
-      { op: "MIGRATE_FETCH", run, keys: keys.slice(offset) },
-      OP_TIMEOUT_MS,
-    )) as MigrateFetchReply;
+    const fetched = (await adminRequest(client, from, {
+      op: "MIGRATE_FETCH",
+      run,
+      keys: keys.slice(offset),
+    })) as MigrateFetchReply;
     if (fetched.fetched === 0) throw new Error(`${from} made no progress fetching keys`);
     offset += fetched.fetched;
     moved += await transfer(client, run, from, to, fetched.entries);
@@ -129,15 +133,15 @@ async function transfer(
   entries: readonly MovedEntry[],
 ): Promise<number> {
   if (entries.length === 0) return 0;
-  const imported = (await client.request(
-    to,
-    { op: "IMPORT", run, entries: [...entries] },
-    OP_TIMEOUT_MS,
-  )) as MigrateCountReply;
+  const imported = (await adminRequest(client, to, {
+    op: "IMPORT",
+    run,
+    entries: [...entries],
+  })) as MigrateCountReply;
   if (imported.count !== entries.length)
     throw new Error(`${to} acknowledged ${imported.count} of ${entries.length} entries`);
   failpoint("after-import");
-  await client.request(from, { op: "MIGRATE_COMMIT", run, keys: entries.map((e) => e.key) }, OP_TIMEOUT_MS);
+  await adminRequest(client, from, { op: "MIGRATE_COMMIT", run, keys: entries.map((e) => e.key) });
   failpoint("after-commit");
   return entries.length;
 }
@@ -153,11 +157,12 @@ async function sweep(
   let swept = 0;
   for (const from of sources) {
     for (;;) {
-      const reply = (await client.request(
-        from,
-        { op: "MIGRATE_FETCH", run, sweep: true, limit: BATCH_KEYS },
-        OP_TIMEOUT_MS,
-      )) as MigrateFetchReply;
+      const reply = (await adminRequest(client, from, {
+        op: "MIGRATE_FETCH",
+        run,
+        sweep: true,
+        limit: BATCH_KEYS,
+      })) as MigrateFetchReply;
       if (reply.entries.length === 0) break;
       const byOwner = new Map<string, MovedEntry[]>();
       for (const e of reply.entries) {

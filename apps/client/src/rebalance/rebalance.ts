@@ -118,6 +118,7 @@ export async function rebalance(options: RebalanceOptions): Promise<RebalanceRes
           [...moving.members, ...t.next].every((n) => client.members.some((m) => m.id === n.id && usable(m))),
         30_000,
       );
+      failpoint("before-move");
       const moved = await (replicated ? moveReplicas : moveData)(client, moving, hashing, onProgress);
       // The record first, then the nodes: a node must never be ahead of the record, or a re-run
       // after a failure here would find the nodes refusing its (older) epoch.

@@ -1,19 +1,12 @@
 import type { HashingMode, PlacementRecord } from "@zkv/membership";
 import type { MigrateCountReply, ReplicaHandoffReply, StatsReply } from "@zkv/protocol";
 import type { ZkvClient } from "../lib/requests/client.js";
-import { withRetries } from "../lib/retry/with-retries.js";
-import { announce, OP_TIMEOUT_MS } from "./migration.js";
+import { adminRequest } from "./admin-request.js";
+import { announce } from "./migration.js";
 import type { MoveProgress, MoveResult } from "./mover.js";
 
 /** Keys one REPLICA_HANDOFF call goes through. */
 const HANDOFF_KEYS = 2000;
-/**
- * How long a call is retried: a replica restarting, paused or cut off for a few seconds
- * mid-handoff fails calls, and a later one resumes where it stopped. Past this the run exits
- * (NODE_UNAVAILABLE, 69) and a re-run resumes.
- */
-const PATIENCE_MS = 30_000;
-const patience = { patienceMs: PATIENCE_MS };
 
 /**
  * Moves replicas for a cluster with more than one copy per key: every node of the current
@@ -54,9 +47,7 @@ export async function handOffAll(
   onProgress: (p: MoveProgress) => void = () => {},
 ): Promise<{ scanned: number; pushed: number }> {
   const counts = await Promise.all(
-    sources.map((id) =>
-      client.request(id, { op: "STATS" }, OP_TIMEOUT_MS).then((r) => (r as StatsReply).keys),
-    ),
+    sources.map((id) => adminRequest(client, id, { op: "STATS" }).then((r) => (r as StatsReply).keys)),
   );
   const total = counts.reduce((a, b) => a + b, 0);
   let scanned = 0;
@@ -66,15 +57,12 @@ export async function handOffAll(
     sources.map(async (id) => {
       let after: string | undefined;
       do {
-        const reply = await withRetries(
-          () =>
-            client.request(
-              id,
-              { op: "REPLICA_HANDOFF", run, limit: HANDOFF_KEYS, ...(after === undefined ? {} : { after }) },
-              OP_TIMEOUT_MS,
-            ),
-          patience,
-        );
+        const reply = await adminRequest(client, id, {
+          op: "REPLICA_HANDOFF",
+          run,
+          limit: HANDOFF_KEYS,
+          ...(after === undefined ? {} : { after }),
+        });
         const r = reply as ReplicaHandoffReply;
         scanned += r.scanned;
         pushed += r.pushed;
@@ -90,9 +78,7 @@ export async function handOffAll(
 export async function trimReplicas(client: ZkvClient, nodes: readonly string[]): Promise<number> {
   const counts = await Promise.all(
     nodes.map((node) =>
-      withRetries(() => client.request(node, { op: "TRIM" }, OP_TIMEOUT_MS), patience).then(
-        (r) => (r as MigrateCountReply).count,
-      ),
+      adminRequest(client, node, { op: "TRIM" }).then((r) => (r as MigrateCountReply).count),
     ),
   );
   return counts.reduce((a, b) => a + b, 0);

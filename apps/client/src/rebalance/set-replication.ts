@@ -10,9 +10,9 @@ import {
 import type { StatsReply } from "@zkv/protocol";
 import type { ClientCurve } from "../lib/cluster/security.js";
 import type { ZkvClient } from "../lib/requests/client.js";
+import { adminRequest } from "./admin-request.js";
 import { failpoint } from "./failpoint.js";
 import { lockedRun } from "./locked-run.js";
-import { OP_TIMEOUT_MS } from "./migration.js";
 import { RebalanceError } from "./plan.js";
 import { ProgressReporter, type RunEvent } from "./progress.js";
 import { withClient } from "./rebalance.js";
@@ -196,9 +196,7 @@ export async function planReplication(consul: ConsulConfig, wanted: ReplicationT
   const { record } = await settings.replicationRecord();
   return withClient({ consul, ...(curve ? { curve } : {}) }, async (client) => {
     const counts = await Promise.all(
-      members.map((id) =>
-        client.request(id, { op: "STATS" }, OP_TIMEOUT_MS).then((s) => (s as StatsReply).keys),
-      ),
+      members.map((id) => adminRequest(client, id, { op: "STATS" }).then((s) => (s as StatsReply).keys)),
     );
     const keys = Math.round(counts.reduce((a, b) => a + b, 0) / record.n);
     const during = effectiveReplication({
