@@ -106,6 +106,33 @@ describe("a coordinator with bootstrapping replicas (n=3, w=2, r=2)", () => {
     await expect(cluster.get("a").write("k", "w")).rejects.toMatchObject({ code: ErrorCode.QUORUM_TIMEOUT });
   });
 
+  it("asks replicas Consul still shows bootstrapping before refusing: once they serve, writes and reads go through", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    // A launch: b and c have bootstrapped and said so, and a's watch of Consul has not caught up.
+    cluster.announced.add("b").add("c");
+    await cluster.get("a").write("k", "v");
+    expect(cluster.stores.get("b")!.get("k")?.value).toBe("v");
+    expect((await cluster.get("a").read("k"))?.value).toBe("v");
+    const batch = await cluster.get("a").writeBatch([
+      { key: "k1", value: "1" },
+      { key: "k2", value: "2" },
+    ]);
+    expect(batch.every((r) => !(r instanceof Error))).toBe(true);
+  });
+
+  it("asks again a replica that answered it was bootstrapping, once a write is refused for want of it", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    restartEmpty(["b"], true);
+    await cluster.get("a").write("k", "v1"); // b takes it, answering that it bootstraps
+    cluster.down.add("c");
+    // b finishes, and Consul says so; a remembers b's answer, and a write refused before it is
+    // sent tells a nothing new: without asking, every write would be refused while c is down.
+    cluster.bootstrapping.delete("b");
+    cluster.announced.delete("b");
+    await cluster.get("a").write("k", "v2");
+    expect(cluster.stores.get("b")!.get("k")?.value).toBe("v2");
+  });
+
   it("never reads NOT_FOUND for an acknowledged key, whichever replicas restarted empty (property)", async () => {
     const ids = ["a", "b", "c"];
     await fc.assert(

@@ -8,9 +8,7 @@ import {
   trackProcessGroup,
   untrackPid,
 } from "@zkv/membership/testing";
-import { ErrorCode, ZkvError } from "@zkv/protocol";
 import { startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
-import { ZkvClient } from "../../src/index.js";
 
 const SERVER_MAIN = fileURLToPath(new URL("../../../server/src/main.ts", import.meta.url));
 const CLIENT_MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
@@ -52,7 +50,6 @@ export async function startReplicatedCluster(
     await settings.setClusterSize(size);
     await settings.setReplication(replication(n));
     const cluster = await startCluster(consul.env, args);
-    await quorumsAnswered(consul);
     return {
       consul,
       cluster,
@@ -64,31 +61,6 @@ export async function startReplicatedCluster(
   } catch (err) {
     await consul.stop();
     throw err;
-  }
-}
-
-/**
- * Waits until a read finds its quorum. The launcher is ready once Consul shows every node
- * serving, but a node's own view of the others follows a moment later (a blocking query, a
- * peer link): a write in that moment can meet NOT_ENOUGH_REPLICAS on every replica (seen once
- * in CI, 2026-12-06; left for the product to close). The tests using this are about what comes
- * after a launch, so they start once it has passed; a read writes nothing, so they start clean.
- */
-async function quorumsAnswered(consul: TestConsul): Promise<void> {
-  const client = await ZkvClient.connect({ consul: consul.config });
-  try {
-    for (const deadline = Date.now() + 15_000; ; ) {
-      try {
-        await client.get("zkv-test:quorums-answered");
-        return;
-      } catch (err) {
-        const transient = err instanceof ZkvError && err.code === ErrorCode.NOT_ENOUGH_REPLICAS;
-        if (!transient || Date.now() > deadline) throw err;
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  } finally {
-    await client.close();
   }
 }
 

@@ -6,6 +6,7 @@ import { awaitQuorum } from "./quorum.js";
 import { type Planner, planRead, planWrite } from "./quorum-plan.js";
 import { notEnough, quorumTimeout } from "./replica-errors.js";
 import type { BatchWrite, ReplicatorOptions, WritePlan, WriteResult } from "./replicator-options.js";
+import { UnsureReplicas } from "./unsure-replicas.js";
 import { awaitWriteQuorums } from "./write-quorums.js";
 
 export type {
@@ -30,9 +31,11 @@ export type {
 export class Replicator {
   readonly clock: HybridClock;
   readonly hints: Hints;
+  readonly #unsure: UnsureReplicas;
 
   constructor(private readonly o: ReplicatorOptions) {
     this.clock = o.clock ?? new HybridClock();
+    this.#unsure = new UnsureReplicas(o.self, o.peers, o.batcher);
     this.hints = new Hints({
       store: o.store,
       peers: o.peers,
@@ -60,6 +63,33 @@ export class Replicator {
    * peer, not per write), and one timer covers the batch.
    */
   writeBatch(writes: readonly BatchWrite[], w?: number): Promise<Array<WriteResult | ZkvError>> {
+    const refused: number[] = [];
+    const first = this.#writeOnce(writes, w, refused);
+    if (refused.length === 0) return first;
+    // Some writes were refused while a replica they need may be serving already: ask, and if one
+    // is, try them once more. Nothing of a refused write was applied, so the retry is its first try.
+    const retried = refused.map((i) => writes[i]!);
+    return this.#unsure.ask(retried, this.o.replicasOf).then(async (changed) => {
+      const results = await first;
+      if (!changed) return results;
+      const again = await this.#writeOnce(retried, w);
+      refused.forEach((i, j) => {
+        results[i] = again[j]!;
+      });
+      return results;
+    });
+  }
+
+  /**
+   * writeBatch's one pass. With `refused` given, the writes refused with NOT_ENOUGH_REPLICAS
+   * while a replica was only thought to be bootstrapping are listed there (their results left
+   * for the caller): a second pass may find that replica serving.
+   */
+  #writeOnce(
+    writes: readonly BatchWrite[],
+    w: number | undefined,
+    refused?: number[],
+  ): Promise<Array<WriteResult | ZkvError>> {
     const n = writes.length;
     const results = new Array<WriteResult | ZkvError>(n);
     const needed = new Int32Array(n);
@@ -83,6 +113,8 @@ export class Replicator {
         }
       } catch (err) {
         results[i] = err as ZkvError;
+        if (refused !== undefined && this.#unsure.refusedFor(err, this.o.replicasOf(writes[i]!.key)))
+          refused.push(i);
         continue;
       }
       // A PUT's reply does not tell whether the key existed: only a deletion reads the held copy.
@@ -133,7 +165,7 @@ export class Replicator {
    * version the key holds here now.
    */
   async restore(key: string, copy: Versioned, w?: number): Promise<{ applied: boolean; version: number }> {
-    const plan = this.#writePlan(key, w);
+    const plan = await this.#planned(key, this.o.replicasOf(key), () => this.#writePlan(key, w));
     this.clock.observe(copy.version);
     const applied = this.o.store.apply(key, copy);
     const held = applied ? copy : (this.o.store.copy(key) ?? copy);
@@ -181,7 +213,9 @@ export class Replicator {
   async read(key: string, r?: number): Promise<Versioned | undefined> {
     const replicas = (this.o.readReplicasOf ?? this.o.replicasOf)(key);
     const gained = this.o.gainedReplicasOf?.(key, true) ?? 0;
-    const { up, needed, self } = planRead(key, replicas, r ?? this.o.settings().r, this.#planner(), gained);
+    const { up, needed, self } = await this.#planned(key, replicas, () =>
+      planRead(key, replicas, r ?? this.o.settings().r, this.#planner(), gained),
+    );
     const local = this.o.store.copy(key);
     if (needed <= 1 && self) return local;
     const asks = new Map(up.map((p) => [p, this.o.batcher.read(p, key)] as const));
@@ -238,6 +272,21 @@ export class Replicator {
       if (supersedes(best, theirs.copy)) {
         this.o.batcher.replicate(p, key, best).catch(() => this.hints.add(p, key));
       }
+    }
+  }
+
+  /**
+   * `plan()` for `key`, whose `replicas` it plans over; or, when it refuses for want of serving
+   * replicas while one of them is only thought to be bootstrapping, plan() again once that
+   * replica has been asked and says it serves (see UnsureReplicas).
+   */
+  async #planned<T>(key: string, replicas: readonly string[], plan: () => T): Promise<T> {
+    try {
+      return plan();
+    } catch (err) {
+      if (!this.#unsure.refusedFor(err, replicas)) throw err;
+      if (!(await this.#unsure.ask([{ key }], () => replicas))) throw err;
+      return plan();
     }
   }
 

@@ -21,6 +21,8 @@ export class FakeCluster {
   readonly bootstrapping = new Set<string>();
   /** Whom coordinators believe bootstrapping (Consul meta) before any answer says otherwise. */
   readonly announced = new Set<string>();
+  /** What each coordinator's peers last answered: serving or not (as PeerLinks remembers it). */
+  readonly answered = new Map<string, Map<string, boolean>>();
 
   constructor(
     readonly ids: string[],
@@ -40,11 +42,22 @@ export class FakeCluster {
           return true;
         },
       };
-      const transport = { request: (peer: string, req: PeerRequest) => this.#deliver(peer, req) };
+      const answered = new Map<string, boolean>();
+      this.answered.set(self, answered);
+      const transport = {
+        request: async (peer: string, req: PeerRequest) => {
+          const reply = await this.#deliver(peer, req);
+          answered.set(peer, (reply as { bootstrapping?: boolean }).bootstrapping !== true);
+          return reply;
+        },
+      };
       const replicator = new Replicator({
         self,
         store,
-        peers: { isUp: (p) => !this.down.has(p), isServing: (p) => !this.announced.has(p) },
+        peers: {
+          isUp: (p) => !this.down.has(p),
+          isServing: (p) => answered.get(p) ?? !this.announced.has(p),
+        },
         serving: () => !this.bootstrapping.has(self),
         batcher: new PeerBatcher(transport, 200),
         replicasOf: () => ids.slice(0, settings.n),
