@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -105,5 +105,18 @@ describe("LmdbCommitter: the write-ahead log's commits to LMDB, on a thread of i
     await expect(committer.commit(framesOf(log, [["b", "1"]]), 2)).rejects.toBeInstanceOf(StoreCommitError);
     log.close();
     expect((await readBack(dir)).rows).toEqual([["a", "1"]]);
+  });
+
+  it("refuses every commit with STORE_COMMIT_FAILED when the worker cannot open LMDB", async () => {
+    const dir = mkdtempSync(join(root, "run-"));
+    const { log } = WriteLog.open(dir);
+    const notADir = join(dir, "a-file");
+    writeFileSync(notADir, "");
+    const committer = new LmdbCommitter(notADir, () => {});
+    const refused = committer.commit(framesOf(log, [["a", "1"]]), 1);
+    await expect(refused).rejects.toBeInstanceOf(StoreCommitError);
+    await expect(refused).rejects.toMatchObject({ code: "STORE_COMMIT_FAILED" });
+    await committer.close();
+    log.close();
   });
 });

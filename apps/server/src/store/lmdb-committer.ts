@@ -31,7 +31,12 @@ export class LmdbCommitter implements LogEngine {
     this.#worker = startWorker(dir);
     this.#worker.unref(); // kept alive only while a commit is under way: see commit()
     this.#worker.on("message", (reply: CommitReply) => this.#answer(reply));
-    this.#worker.on("error", (err) => this.#stop(err));
+    // The worker threw (it could not load, or open LMDB): the one error class, its cause kept.
+    this.#worker.on("error", (err) => {
+      const failure = new StoreCommitError(`the LMDB commit worker failed: ${err.message}`);
+      failure.cause = err;
+      this.#stop(failure);
+    });
     this.#worker.on("exit", (code) => {
       this.#exited = true;
       this.#stop(new StoreCommitError(`the LMDB commit worker exited (code ${code})`));
