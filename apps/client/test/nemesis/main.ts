@@ -23,20 +23,50 @@ import {
 import { runSchedule } from "./run.js";
 import { describeSchedule, generateSchedule } from "./schedule.js";
 
-const { values } = parseArgs({
-  args: process.argv.slice(2).filter((a) => a !== "--"),
-  options: {
-    seed: { type: "string" },
-    schedules: { type: "string" },
-    minutes: { type: "string" },
-    quiet: { type: "boolean", default: false },
-    compose: { type: "boolean", default: false },
-  },
-});
+const USAGE = `usage: pnpm nemesis [--compose] [--seed S[,S2…]] [--schedules K] [--minutes N] [--quiet]
+
+Runs randomized schedules of cluster operations and faults against real Consul and node
+processes, and checks that nothing acknowledged is lost and nothing stays stuck.
+
+  --seed S[,S2…]   replay these schedules (each run prints its seed)
+  --schedules K    run K schedules (from --seed on, or random seeds)
+  --minutes N      run new seeds until N minutes are up
+  --quiet          print each schedule's result line, not its steps
+  --compose        the docker-compose schedules (container faults); exit 69 without Docker
+  --help           this text
+
+Exit: 0 every schedule passed, 1 one failed, 2 bad usage, 69 no Docker engine (--compose).`;
+
+function parseOptions() {
+  try {
+    return parseArgs({
+      args: process.argv.slice(2).filter((a) => a !== "--"),
+      options: {
+        seed: { type: "string" },
+        schedules: { type: "string" },
+        minutes: { type: "string" },
+        quiet: { type: "boolean", default: false },
+        compose: { type: "boolean", default: false },
+        help: { type: "boolean", default: false },
+      },
+    }).values;
+  } catch (err) {
+    console.error(`nemesis: ${(err as Error).message}\n\n${USAGE}`);
+    process.exit(2);
+  }
+}
+const values = parseOptions();
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const number = (name: string, raw: string | undefined) => {
   if (raw === undefined) return undefined;
   const n = Number(raw);
-  if (!Number.isFinite(n) || n < 0) throw new Error(`--${name} must be a non-negative number, got ${raw}`);
+  if (!Number.isFinite(n) || n < 0) {
+    console.error(`nemesis: --${name} must be a non-negative number, got ${raw}\n\n${USAGE}`);
+    process.exit(2);
+  }
   return n;
 };
 const seeds = values.seed?.split(",").map((s) => number("seed", s)!) ?? [];
