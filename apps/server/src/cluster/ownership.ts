@@ -89,6 +89,11 @@ export class ClusterView {
     return this.#listOf(key, this.#replication.nextN);
   }
 
+  /** During a rebalance, the replicas the next placement gives `key`; undefined otherwise. */
+  nextPlacementReplicasOf(key: string): string[] | undefined {
+    return this.#migration?.next.preferenceList(key, this.#replication.n);
+  }
+
   /**
    * During a rebalance, how many of the replicas `replicasOf(key)` (or, for a read,
    * `readReplicasOf(key)`) lists only the next placement names: a quorum counted over both lists

@@ -100,6 +100,7 @@ export class NodeReplication {
       replicasOf,
       readReplicasOf: (key) => o.cluster.readReplicasOf(key) ?? [o.nodeId],
       gainedReplicasOf: (key, read) => o.cluster.gainedReplicasOf(key, read),
+      nextPlacementReplicasOf: (key) => o.cluster.nextPlacementReplicasOf(key),
       settings: () => o.cluster.replication,
       timeoutMs: REPLICA_TIMEOUT_MS,
       clock: store.clock,

@@ -46,12 +46,42 @@ export function planWrite(
   w: number,
   p: Planner,
   gained = 0,
+  next?: readonly string[],
 ): WritePlan {
   if (!replicas.includes(p.self)) throw notAReplica(key, replicas);
   const { others, needed } = quorumOf(p.self, replicas, w, "w", gained);
   const { up, bootstrapping, count } = countable(p.serving, others, p.peers);
+  if (gained > 0 && next !== undefined) return splitPlan(key, replicas, w, p, gained, next, others, up);
   if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
   return { others, needed, self: p.serving, up };
+}
+
+/**
+ * planWrite during a rebalance when the next placement's replicas are known: the write needs w
+ * replicas of the current placement and w of the next, counted apart (a replica of both counts
+ * for both), rather than w + gained of the two together. That sum guarantees the same without
+ * knowing which is which, but it also refuses a write that has w of each: with one current
+ * replica down and the joining node still bootstrapping, every write to its keys was refused.
+ */
+function splitPlan(
+  key: string,
+  replicas: readonly string[],
+  w: number,
+  p: Planner,
+  gained: number,
+  next: readonly string[],
+  others: readonly string[],
+  up: readonly string[],
+): WritePlan {
+  const current = replicas.slice(0, replicas.length - gained);
+  const counts = (id: string) => (id === p.self ? p.serving : up.includes(id) && p.peers.isServing(id));
+  const inCurrent = current.filter(counts).length;
+  const inNext = next.filter(counts).length;
+  if (inCurrent < w || inNext < w) {
+    const booting = up.filter((id) => !p.peers.isServing(id));
+    throw notEnough(key, w, Math.min(inCurrent, inNext), booting, "write", "of each placement");
+  }
+  return { others, needed: w + gained, self: p.serving, up, split: { current, next, w } };
 }
 
 /** A read's plan: the peers to ask, how many answers it needs, and whether this node's copy counts. */

@@ -4,11 +4,12 @@ import { ErrorCode, ZkvError } from "@zkv/protocol";
  * A write whose copies went out but too few replicas acknowledged it in time: not
  * NOT_ENOUGH_REPLICAS, since the write may still become visible.
  */
-export function quorumTimeout(acked: number, needed: number, uncounted: number): ZkvError {
+export function quorumTimeout(acked: number, needed: number, uncounted: number, among?: string): ZkvError {
   const booting = uncounted > 0 ? ` (${uncounted} more are bootstrapping)` : "";
+  const of = among === undefined ? "" : ` ${among}`;
   return new ZkvError(
     ErrorCode.QUORUM_TIMEOUT,
-    `only ${acked} of ${needed} replicas acknowledged the write in time${booting}`,
+    `only ${acked} of ${needed} replicas${of} acknowledged the write in time${booting}`,
   );
 }
 
@@ -18,13 +19,16 @@ export function notEnough(
   serving: number,
   bootstrapping: readonly string[],
   what: "write" | "read",
+  /** Whose replicas `needed` counts, when not the key's as one set. */
+  among?: string,
 ): ZkvError {
   const shown = JSON.stringify(key).slice(0, 80);
   const booting = bootstrapping.length > 0 ? ` (${bootstrapping.join(", ")} bootstrapping)` : "";
   const tail = what === "write" ? "; nothing was written" : "";
+  const of = among === undefined ? "" : ` ${among}`;
   return new ZkvError(
     ErrorCode.NOT_ENOUGH_REPLICAS,
-    `${what} of ${shown} needs ${needed} replicas, ${serving} reachable and serving${booting}${tail}`,
+    `${what} of ${shown} needs ${needed} replicas${of}, ${serving} reachable and serving${booting}${tail}`,
   );
 }
 

@@ -50,6 +50,12 @@ export interface ReplicatorOptions {
    * Default: none.
    */
   readonly gainedReplicasOf?: (key: string, read: boolean) => number;
+  /**
+   * During a rebalance, the replicas the next placement gives `key`: a write then needs w of them
+   * and w of the current placement's, counted apart (see planWrite). Without it, or undefined,
+   * w + gained of the two together.
+   */
+  readonly nextPlacementReplicasOf?: (key: string) => readonly string[] | undefined;
   readonly settings: () => ReplicationSettings;
   readonly timeoutMs: number;
   /** The node's clock (its store's), so every write on the node is versioned by one clock. */
@@ -67,4 +73,13 @@ export interface WritePlan {
   readonly needed: number;
   /** Whether this node counts toward the quorum (false while it bootstraps). */
   readonly self: boolean;
+  /** During a rebalance: the write needs `w` of `current` and `w` of `next`, counted apart. */
+  readonly split?: QuorumSplit;
+}
+
+/** A key's replicas in the current and the next placement, and the quorum each must give. */
+export interface QuorumSplit {
+  readonly current: readonly string[];
+  readonly next: readonly string[];
+  readonly w: number;
 }

@@ -6,6 +6,7 @@ import { awaitQuorum } from "./quorum.js";
 import { type Planner, planRead, planWrite } from "./quorum-plan.js";
 import { notEnough, quorumTimeout } from "./replica-errors.js";
 import type { BatchWrite, ReplicatorOptions, WritePlan, WriteResult } from "./replicator-options.js";
+import { SplitQuorums } from "./split-quorums.js";
 import { UnsureReplicas } from "./unsure-replicas.js";
 import { awaitWriteQuorums } from "./write-quorums.js";
 
@@ -101,6 +102,9 @@ export class Replicator {
     // Keys whose replicas are the very same list share one plan (the whole batch, when every
     // member holds every key): the peers' states do not change during this synchronous loop.
     let planned: { replicas: readonly string[]; plan: WritePlan } | undefined;
+    // A write whose quorum is split between two placements (during a rebalance) waits through two
+    // slots past the batch's own, one per placement; its own slot needs nothing.
+    const splits = new SplitQuorums(n);
     for (let i = 0; i < n; i++) {
       const { key, value, expiresAt } = writes[i]!;
       let plan: WritePlan;
@@ -108,7 +112,7 @@ export class Replicator {
         const replicas = this.o.replicasOf(key);
         if (planned?.replicas === replicas) plan = planned.plan;
         else {
-          plan = this.#writePlan(key, w, replicas);
+          plan = this.#writePlan(key, w, replicas, true);
           planned = { replicas, plan };
         }
       } catch (err) {
@@ -125,6 +129,7 @@ export class Replicator {
       this.o.store.apply(key, copy);
       for (const p of plan.others) if (!plan.up.includes(p)) this.hints.add(p, key);
       const entry = entryOf(key, copy); // one object for every peer: the batcher encodes it once
+      const split = plan.split === undefined ? undefined : splits.add(i, plan, this.o.self);
       for (const p of plan.up) {
         let send = perPeer.get(p);
         if (send === undefined) {
@@ -132,13 +137,14 @@ export class Replicator {
           perPeer.set(p, send);
         }
         send.entries.push(entry);
-        send.writes.push(i);
+        if (split === undefined) send.writes.push(i);
+        else splits.carry(split, p, send.writes);
       }
       results[i] = { existed: isLive(before, now), version };
       selves[i] = plan.self ? 1 : 0;
-      needed[i] = plan.needed - selves[i]!;
-      asked[i] = plan.up.length;
-      if (needed[i]! > 0) waiting = true;
+      needed[i] = split === undefined ? plan.needed - selves[i]! : 0;
+      asked[i] = split === undefined ? plan.up.length : 0;
+      if (needed[i]! > 0 || split?.waits === true) waiting = true;
     }
     const sends = [...perPeer].map(([peer, { entries, writes: carried }]) => {
       const sent = this.o.batcher.replicateMany(peer, entries);
@@ -148,12 +154,18 @@ export class Replicator {
       return { sent, writes: carried };
     });
     if (!waiting) return Promise.resolve(results);
-    return awaitWriteQuorums(sends, needed, asked, this.o.timeoutMs).then((quorums) => {
-      quorums.forEach((q, i) => {
-        if (q.ok || results[i] instanceof Error) return;
-        const self = selves[i]!;
-        results[i] = quorumTimeout(self + q.answered - q.uncounted, self + needed[i]!, q.uncounted);
-      });
+    const slots = splits.slots(needed, asked);
+    return awaitWriteQuorums(sends, slots.needed, slots.asked, this.o.timeoutMs).then((quorums) => {
+      for (let i = 0; i < n; i++) {
+        if (results[i] instanceof Error) continue;
+        const failed = splits.failure(i, quorums);
+        if (failed !== undefined) results[i] = failed;
+        else if (!quorums[i]!.ok) {
+          const q = quorums[i]!;
+          const self = selves[i]!;
+          results[i] = quorumTimeout(self + q.answered - q.uncounted, self + needed[i]!, q.uncounted);
+        }
+      }
       return results;
     });
   }
@@ -184,9 +196,15 @@ export class Replicator {
   }
 
   /** Who a write of `key` goes to; refuses (WRONG_NODE, NOT_ENOUGH_REPLICAS) before anything is written. */
-  #writePlan(key: string, w: number | undefined, replicas = this.o.replicasOf(key)): WritePlan {
+  #writePlan(
+    key: string,
+    w: number | undefined,
+    replicas = this.o.replicasOf(key),
+    split = false,
+  ): WritePlan {
     const gained = this.o.gainedReplicasOf?.(key, false) ?? 0;
-    return planWrite(key, replicas, w ?? this.o.settings().w, this.#planner(), gained);
+    const next = split && gained > 0 ? this.o.nextPlacementReplicasOf?.(key) : undefined;
+    return planWrite(key, replicas, w ?? this.o.settings().w, this.#planner(), gained, next);
   }
 
   /**

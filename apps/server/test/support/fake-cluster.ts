@@ -16,11 +16,13 @@ export class FakeCluster {
   /** Each node's conditional writes; the key's primary is the first id, as in a preference list. */
   readonly conditionals = new Map<string, ConditionalWrites>();
   readonly down = new Set<string>();
-  /** Up by every sign, but never answers. */
+  /** Up by every sign, but never answers: its requests time out, as PeerLinks' do. */
   readonly silent = new Set<string>();
   readonly bootstrapping = new Set<string>();
   /** Whom coordinators believe bootstrapping (Consul meta) before any answer says otherwise. */
   readonly announced = new Set<string>();
+  /** A rebalance under way (see migrate()): every key's replicas now and in the next placement. */
+  moving: { readonly current: string[]; readonly next: string[] } | undefined;
   /** What each coordinator's peers last answered: serving or not (as PeerLinks remembers it). */
   readonly answered = new Map<string, Map<string, boolean>>();
 
@@ -45,8 +47,8 @@ export class FakeCluster {
       const answered = new Map<string, boolean>();
       this.answered.set(self, answered);
       const transport = {
-        request: async (peer: string, req: PeerRequest) => {
-          const reply = await this.#deliver(peer, req);
+        request: async (peer: string, req: PeerRequest, timeoutMs: number) => {
+          const reply = await this.#deliver(peer, req, timeoutMs);
           answered.set(peer, (reply as { bootstrapping?: boolean }).bootstrapping !== true);
           return reply;
         },
@@ -60,7 +62,18 @@ export class FakeCluster {
         },
         serving: () => !this.bootstrapping.has(self),
         batcher: new PeerBatcher(transport, 200),
-        replicasOf: () => ids.slice(0, settings.n),
+        replicasOf: () =>
+          this.moving === undefined
+            ? ids.slice(0, settings.n)
+            : [
+                ...this.moving.current,
+                ...this.moving.next.filter((id) => !this.moving!.current.includes(id)),
+              ],
+        gainedReplicasOf: () =>
+          this.moving === undefined
+            ? 0
+            : this.moving.next.filter((id) => !this.moving!.current.includes(id)).length,
+        nextPlacementReplicasOf: () => this.moving?.next,
         readReplicasOf: () => ids.slice(0, readN),
         settings: () => settings,
         timeoutMs: 200,
@@ -74,13 +87,22 @@ export class FakeCluster {
     }
   }
 
+  /** Starts a rebalance: every key's replicas are `current`, and will be `next` (as a node sees it). */
+  migrate(current: string[], next: string[]): void {
+    this.moving = { current, next };
+  }
+
   get(id: string): Replicator {
     return this.replicators.get(id)!;
   }
 
-  async #deliver(peer: string, req: PeerRequest): Promise<Reply> {
+  async #deliver(peer: string, req: PeerRequest, timeoutMs: number): Promise<Reply> {
     if (this.down.has(peer)) throw new Error(`${peer} is down`);
-    if (this.silent.has(peer)) return new Promise<Reply>(() => {});
+    if (this.silent.has(peer)) {
+      return new Promise<Reply>((_, reject) =>
+        setTimeout(() => reject(new Error(`${peer} did not answer`)), timeoutMs),
+      );
+    }
     const target = this.get(peer);
     const map = this.stores.get(peer)!;
     const flag = this.bootstrapping.has(peer) ? { bootstrapping: true as const } : {};
