@@ -1,14 +1,13 @@
-import { ErrorCode, type VersionedEntry, ZkvError } from "@zkv/protocol";
-import { HybridClock, isLive, newest, supersedes, type Versioned } from "../store/index.js";
+import { ErrorCode, ZkvError } from "@zkv/protocol";
+import { HybridClock, newest, supersedes, type Versioned } from "../store/index.js";
 import { Hints } from "./hints.js";
-import { entryOf, type PeerCopy } from "./peer-batcher.js";
+import type { PeerCopy } from "./peer-batcher.js";
 import { awaitQuorum } from "./quorum.js";
 import { type Planner, planRead, planWrite } from "./quorum-plan.js";
 import { notEnough, quorumTimeout } from "./replica-errors.js";
 import type { BatchWrite, ReplicatorOptions, WritePlan, WriteResult } from "./replicator-options.js";
-import { SplitQuorums } from "./split-quorums.js";
 import { UnsureReplicas } from "./unsure-replicas.js";
-import { awaitWriteQuorums } from "./write-quorums.js";
+import { type WritePassContext, writePass } from "./write-pass.js";
 
 export type {
   BatchWrite,
@@ -33,6 +32,8 @@ export class Replicator {
   readonly clock: HybridClock;
   readonly hints: Hints;
   readonly #unsure: UnsureReplicas;
+  /** What writePass uses of this replicator. */
+  readonly #pass: WritePassContext;
 
   constructor(private readonly o: ReplicatorOptions) {
     this.clock = o.clock ?? new HybridClock();
@@ -44,6 +45,13 @@ export class Replicator {
       replicasOf: o.replicasOf,
       ...o.hints,
     });
+    this.#pass = {
+      o,
+      clock: this.clock,
+      hints: this.hints,
+      unsure: this.#unsure,
+      plan: (key, w, replicas, split) => this.#writePlan(key, w, replicas, split),
+    };
   }
 
   /**
@@ -65,7 +73,7 @@ export class Replicator {
    */
   writeBatch(writes: readonly BatchWrite[], w?: number): Promise<Array<WriteResult | ZkvError>> {
     const refused: number[] = [];
-    const first = this.#writeOnce(writes, w, refused);
+    const first = writePass(this.#pass, writes, w, refused);
     if (refused.length === 0) return first;
     // Some writes were refused while a replica they need may be serving already: ask, and if one
     // is, try them once more. Nothing of a refused write was applied, so the retry is its first try.
@@ -73,99 +81,10 @@ export class Replicator {
     return this.#unsure.ask(retried, this.o.replicasOf).then(async (changed) => {
       const results = await first;
       if (!changed) return results;
-      const again = await this.#writeOnce(retried, w);
+      const again = await writePass(this.#pass, retried, w);
       refused.forEach((i, j) => {
         results[i] = again[j]!;
       });
-      return results;
-    });
-  }
-
-  /**
-   * writeBatch's one pass. With `refused` given, the writes refused with NOT_ENOUGH_REPLICAS
-   * while a replica was only thought to be bootstrapping are listed there (their results left
-   * for the caller): a second pass may find that replica serving.
-   */
-  #writeOnce(
-    writes: readonly BatchWrite[],
-    w: number | undefined,
-    refused?: number[],
-  ): Promise<Array<WriteResult | ZkvError>> {
-    const n = writes.length;
-    const results = new Array<WriteResult | ZkvError>(n);
-    const needed = new Int32Array(n);
-    const asked = new Int32Array(n);
-    const selves = new Uint8Array(n); // 1 when this node's copy counts toward the write's quorum
-    const now = (this.o.now ?? Date.now)();
-    const perPeer = new Map<string, { entries: VersionedEntry[]; writes: number[] }>();
-    let waiting = false;
-    // Keys whose replicas are the very same list share one plan (the whole batch, when every
-    // member holds every key): the peers' states do not change during this synchronous loop.
-    let planned: { replicas: readonly string[]; plan: WritePlan } | undefined;
-    // A write whose quorum is split between two placements (during a rebalance) waits through two
-    // slots past the batch's own, one per placement; its own slot needs nothing.
-    const splits = new SplitQuorums(n);
-    for (let i = 0; i < n; i++) {
-      const { key, value, expiresAt } = writes[i]!;
-      let plan: WritePlan;
-      try {
-        const replicas = this.o.replicasOf(key);
-        if (planned?.replicas === replicas) plan = planned.plan;
-        else {
-          plan = this.#writePlan(key, w, replicas, true);
-          planned = { replicas, plan };
-        }
-      } catch (err) {
-        results[i] = err as ZkvError;
-        if (refused !== undefined && this.#unsure.refusedFor(err, this.o.replicasOf(writes[i]!.key)))
-          refused.push(i);
-        continue;
-      }
-      // A PUT's reply does not tell whether the key existed: only a deletion reads the held copy.
-      const before = value === undefined ? this.o.store.copy(key) : undefined;
-      const version = this.clock.next(before === undefined ? this.o.store.versionOf(key) : before.version);
-      const copy: Versioned =
-        value !== undefined && expiresAt !== undefined ? { value, version, expiresAt } : { value, version };
-      this.o.store.apply(key, copy);
-      for (const p of plan.others) if (!plan.up.includes(p)) this.hints.add(p, key);
-      const entry = entryOf(key, copy); // one object for every peer: the batcher encodes it once
-      const split = plan.split === undefined ? undefined : splits.add(i, plan, this.o.self);
-      for (const p of plan.up) {
-        let send = perPeer.get(p);
-        if (send === undefined) {
-          send = { entries: [], writes: [] };
-          perPeer.set(p, send);
-        }
-        send.entries.push(entry);
-        if (split === undefined) send.writes.push(i);
-        else splits.carry(split, p, send.writes);
-      }
-      results[i] = { existed: isLive(before, now), version };
-      selves[i] = plan.self ? 1 : 0;
-      needed[i] = split === undefined ? plan.needed - selves[i]! : 0;
-      asked[i] = split === undefined ? plan.up.length : 0;
-      if (needed[i]! > 0 || split?.waits === true) waiting = true;
-    }
-    const sends = [...perPeer].map(([peer, { entries, writes: carried }]) => {
-      const sent = this.o.batcher.replicateMany(peer, entries);
-      sent.catch(() => {
-        for (const e of entries) this.hints.add(peer, e.key);
-      });
-      return { sent, writes: carried };
-    });
-    if (!waiting) return Promise.resolve(results);
-    const slots = splits.slots(needed, asked);
-    return awaitWriteQuorums(sends, slots.needed, slots.asked, this.o.timeoutMs).then((quorums) => {
-      for (let i = 0; i < n; i++) {
-        if (results[i] instanceof Error) continue;
-        const failed = splits.failure(i, quorums);
-        if (failed !== undefined) results[i] = failed;
-        else if (!quorums[i]!.ok) {
-          const q = quorums[i]!;
-          const self = selves[i]!;
-          results[i] = quorumTimeout(self + q.answered - q.uncounted, self + needed[i]!, q.uncounted);
-        }
-      }
       return results;
     });
   }
