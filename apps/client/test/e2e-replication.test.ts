@@ -24,6 +24,7 @@ function startWriters(client: ZkvClient, prefix: string) {
   return {
     acked,
     failures: loop.failures,
+    samples: loop.samples,
     get unknown() {
       return [...loop.failures.values()].reduce((a, b) => a + b, 0);
     },
@@ -194,6 +195,7 @@ describe("replication (n=3, w=2, r=2)", () => {
     console.log(
       `replicated add + remove: ${acked.size} acknowledged, ${lost} lost, ${unknown} unknown; ${add.stdout.trim()} ${remove.stdout.trim()}`,
       Object.fromEntries(writers.failures),
+      Object.fromEntries(writers.samples),
     );
     expect(lost).toBe(0);
     // Trimmed: each node holds exactly the keys whose replicas include it.

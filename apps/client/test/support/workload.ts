@@ -118,6 +118,8 @@ export async function lostWrites(client: ZkvClient, latest: ReadonlyMap<string, 
  */
 export function repeatUntilStopped(step: (loop: number, i: number) => Promise<void>, loops = 1) {
   const failures = new Map<string, number>();
+  /** The first message of each code, so a run's log says why its writes failed. */
+  const samples = new Map<string, string>();
   let running = true;
   const loopsDone = Array.from({ length: loops }, async (_, loop) => {
     for (let i = 0; running; i++) {
@@ -126,11 +128,13 @@ export function repeatUntilStopped(step: (loop: number, i: number) => Promise<vo
       } catch (err) {
         const code = errorCodeOf(err) ?? String(err);
         failures.set(code, (failures.get(code) ?? 0) + 1);
+        if (!samples.has(code)) samples.set(code, (err as Error).message ?? String(err));
       }
     }
   });
   return {
     failures: failures as ReadonlyMap<string, number>,
+    samples: samples as ReadonlyMap<string, string>,
     async stop(): Promise<void> {
       running = false;
       await Promise.all(loopsDone);
