@@ -3,7 +3,7 @@ import { HybridClock, newest, supersedes, type Versioned } from "../store/index.
 import { Hints } from "./hints.js";
 import type { PeerCopy } from "./peer-batcher.js";
 import { awaitQuorum } from "./quorum.js";
-import { type Planner, planRead, planWrite } from "./quorum-plan.js";
+import { type Planner, planRead, planWrite, type ReadPlan } from "./quorum-plan.js";
 import { notEnough, quorumTimeout } from "./replica-errors.js";
 import type { BatchWrite, ReplicatorOptions, WritePlan, WriteResult } from "./replicator-options.js";
 import { UnsureReplicas } from "./unsure-replicas.js";
@@ -96,7 +96,12 @@ export class Replicator {
    * version the key holds here now.
    */
   async restore(key: string, copy: Versioned, w?: number): Promise<{ applied: boolean; version: number }> {
-    const plan = await this.#planned(key, this.o.replicasOf(key), () => this.#writePlan(key, w));
+    let plan: WritePlan;
+    try {
+      plan = this.#writePlan(key, w);
+    } catch (err) {
+      plan = await this.#replanned(err, key, this.o.replicasOf(key), () => this.#writePlan(key, w));
+    }
     this.clock.observe(copy.version);
     const applied = this.o.store.apply(key, copy);
     const held = applied ? copy : (this.o.store.copy(key) ?? copy);
@@ -150,9 +155,14 @@ export class Replicator {
   async read(key: string, r?: number): Promise<Versioned | undefined> {
     const replicas = (this.o.readReplicasOf ?? this.o.replicasOf)(key);
     const gained = this.o.gainedReplicasOf?.(key, true) ?? 0;
-    const { up, needed, self } = await this.#planned(key, replicas, () =>
-      planRead(key, replicas, r ?? this.o.settings().r, this.#planner(), gained),
-    );
+    const planOf = () => planRead(key, replicas, r ?? this.o.settings().r, this.#planner(), gained);
+    let plan: ReadPlan;
+    try {
+      plan = planOf();
+    } catch (err) {
+      plan = await this.#replanned(err, key, replicas, planOf);
+    }
+    const { up, needed, self } = plan;
     const local = this.o.store.copy(key);
     if (needed <= 1 && self) return local;
     const asks = new Map(up.map((p) => [p, this.o.batcher.read(p, key)] as const));
@@ -213,18 +223,15 @@ export class Replicator {
   }
 
   /**
-   * `plan()` for `key`, whose `replicas` it plans over; or, when it refuses for want of serving
+   * After `plan()` for `key` (over `replicas`) threw `err`: when it refused for want of serving
    * replicas while one of them is only thought to be bootstrapping, plan() again once that
-   * replica has been asked and says it serves (see UnsureReplicas).
+   * replica has been asked and says it serves (see UnsureReplicas); else `err` stands. Called
+   * only on a refusal, so a plan that succeeds costs no promise.
    */
-  async #planned<T>(key: string, replicas: readonly string[], plan: () => T): Promise<T> {
-    try {
-      return plan();
-    } catch (err) {
-      if (!this.#unsure.refusedFor(err, replicas)) throw err;
-      if (!(await this.#unsure.ask([{ key }], () => replicas))) throw err;
-      return plan();
-    }
+  async #replanned<T>(err: unknown, key: string, replicas: readonly string[], plan: () => T): Promise<T> {
+    if (!this.#unsure.refusedFor(err, replicas)) throw err;
+    if (!(await this.#unsure.ask([{ key }], () => replicas))) throw err;
+    return plan();
   }
 
   #planner(): Planner {

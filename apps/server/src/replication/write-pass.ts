@@ -47,9 +47,9 @@ export function writePass(
   const splits = new SplitQuorums(n);
   for (let i = 0; i < n; i++) {
     const { key, value, expiresAt } = writes[i]!;
+    const replicas = ctx.o.replicasOf(key);
     let plan: WritePlan;
     try {
-      const replicas = ctx.o.replicasOf(key);
       if (planned?.replicas === replicas) plan = planned.plan;
       else {
         plan = ctx.plan(key, w, replicas, true);
@@ -57,8 +57,7 @@ export function writePass(
       }
     } catch (err) {
       results[i] = err as ZkvError;
-      if (refused !== undefined && ctx.unsure.refusedFor(err, ctx.o.replicasOf(writes[i]!.key)))
-        refused.push(i);
+      if (refused !== undefined && ctx.unsure.refusedFor(err, replicas)) refused.push(i);
       continue;
     }
     // A PUT's reply does not tell whether the key existed: only a deletion reads the held copy.
