@@ -10,7 +10,10 @@ import { MemoryStore } from "../src/store/index.js";
 
 const placement = createPlacement("ring", ["a", "b", "c"]);
 
-/** Node a of a 3-node cluster with n=2 holding `keys` keys, its trees following its writes. */
+/**
+ * Node a of a 3-node cluster with n=2 holding `keys` keys, its trees following its writes. Slices
+ * of a large build are one chunk each, so their number does not hang on this machine's speed.
+ */
 function node(keys: number) {
   const cluster = new ClusterView("a");
   cluster.setPlacement(4, placement);
@@ -18,7 +21,7 @@ function node(keys: number) {
   const trees = new RangeTrees();
   const store = new TrackedStore(new MemoryStore(), (k, before, after) => trees.update(k, before, after));
   for (let i = 0; i < keys; i++) store.put(`key-${i}`, `value-${i}`);
-  const keeper = new TreeKeeper({ store, trees, cluster, logger: pino({ level: "silent" }) });
+  const keeper = new TreeKeeper({ store, trees, cluster, logger: pino({ level: "silent" }), sliceMs: 0 });
   return { cluster, trees, store, keeper };
 }
 

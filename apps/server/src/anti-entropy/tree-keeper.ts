@@ -15,6 +15,8 @@ export interface TreeKeeperOptions {
   readonly trees: RangeTrees;
   readonly cluster: ClusterView;
   readonly logger: Logger;
+  /** CPU per slice of a large build (default BUILD_SLICE_MS); 0 gives one chunk per slice. */
+  readonly sliceMs?: number;
 }
 
 /**
@@ -68,10 +70,11 @@ export class TreeKeeper {
 
   async #buildInSlices(started: number): Promise<void> {
     const { trees, store } = this.o;
+    const sliceMs = this.o.sliceMs ?? BUILD_SLICE_MS;
     try {
       while (!this.#closed && trees.building !== undefined) {
         await new Promise((resolve) => setImmediate(resolve));
-        if (trees.stepRebuild(store, BUILD_SLICE_MS) && trees.building === undefined) this.#logBuilt(started);
+        if (trees.stepRebuild(store, sliceMs) && trees.building === undefined) this.#logBuilt(started);
       }
     } catch (err) {
       // The store failed or closed under the build: no half-built trees, the next comparison
