@@ -3,22 +3,42 @@
 // start without pnpm or tsx (a quarter of a second or less instead of several seconds):
 //   apps/client/dist/cli/zkv.mjs         the `zkv` CLI          (apps/client/src/main.ts)
 //   apps/server/dist/cli/zkv-server.mjs  the launcher and node  (apps/server/src/main.ts)
+//   apps/server/dist/cli/lmdb-commit-worker.js  the thread a node with --data-dir commits on
 // Each sits two folders below its package, like the sources it is built from, so paths resolved
 // relative to a source file (the dashboard's web/ folder) hold for the bundle too. Packages with
 // native addons (and pino, which loads its transports by file name) stay outside the bundle and
 // are found in the package's node_modules, as they are when running from source.
+// `--dir A/B` writes them to A/B/ in each package instead of dist/cli/: the test runs build their
+// own copy in .test-programs/<pid>/ (test-support/build-programs.ts), so they never overwrite or
+// run a user's build, and `pnpm deploy` (which copies dist/) never picks theirs up.
 import { chmodSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { build } from "esbuild";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dirFlag = process.argv.indexOf("--dir");
+const dir = dirFlag >= 0 ? process.argv[dirFlag + 1] : "dist/cli";
+// Two folders below the package, no more and no fewer (see above).
+if (!dir || !/^[\w.-]+\/[\w.-]+$/.test(dir) || dir.split("/").includes("..")) {
+  process.stderr.write(
+    "usage: build-cli.mjs [--dir A/B]   (two folders under each package; default dist/cli)\n",
+  );
+  process.exit(2);
+}
 const programs = [
-  { entry: "apps/client/src/main.ts", out: "apps/client/dist/cli/zkv.mjs" },
-  { entry: "apps/server/src/main.ts", out: "apps/server/dist/cli/zkv-server.mjs" },
+  { entry: "apps/client/src/main.ts", out: `apps/client/${dir}/zkv.mjs` },
+  { entry: "apps/server/src/main.ts", out: `apps/server/${dir}/zkv-server.mjs` },
+  // A node with --data-dir commits to LMDB on a worker thread, which it starts from this file
+  // beside its own (lmdb-committer.ts): without it, every write of such a node failed.
+  {
+    entry: "apps/server/src/store/lmdb-commit-worker.ts",
+    out: `apps/server/${dir}/lmdb-commit-worker.js`,
+    library: true,
+  },
 ];
 
-for (const { entry, out } of programs) {
+for (const { entry, out, library } of programs) {
   const outfile = join(root, out);
   await build({
     entryPoints: [join(root, entry)],
@@ -34,6 +54,6 @@ for (const { entry, out } of programs) {
     },
     logLevel: "warning",
   });
-  chmodSync(outfile, 0o755);
+  if (!library) chmodSync(outfile, 0o755);
   process.stderr.write(`built ${out}\n`);
 }
