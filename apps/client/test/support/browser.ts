@@ -2,9 +2,8 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 import { eventually, trackPid, untrackPid } from "@zkv/membership/testing";
+import { programArgv } from "@zkv/server/testing";
 import { type Browser, chromium } from "playwright-core";
-
-const CLIENT_MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
 
 /**
  * Debian's chromium: playwright's own browser download is not available on these machines, so
@@ -37,7 +36,7 @@ export interface TestDashboard {
 
 /** Runs `zkv dashboard --port 0` as a user would and waits for the URL it prints. */
 export async function startDashboard(env: Record<string, string>): Promise<TestDashboard> {
-  const child = spawn(process.execPath, ["--import", "tsx", CLIENT_MAIN, "dashboard", "--port", "0"], {
+  const child = spawn(process.execPath, [...programArgv("client"), "dashboard", "--port", "0"], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
   });

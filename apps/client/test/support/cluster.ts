@@ -1,5 +1,4 @@
 import { type ChildProcess, spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { ClusterSettings, replication } from "@zkv/membership";
 import {
   startTestConsul,
@@ -8,10 +7,7 @@ import {
   trackProcessGroup,
   untrackPid,
 } from "@zkv/membership/testing";
-import { startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
-
-const SERVER_MAIN = fileURLToPath(new URL("../../../server/src/main.ts", import.meta.url));
-const CLIENT_MAIN = fileURLToPath(new URL("../../src/main.ts", import.meta.url));
+import { programArgv, startZkvCluster, type ZkvTestCluster } from "@zkv/server/testing";
 
 /** A launcher and its nodes (one process group) started by a test: @zkv/server/testing's cluster. */
 export type TestCluster = ZkvTestCluster;
@@ -82,7 +78,7 @@ export function spawnCli(
   args: readonly string[],
   env: Record<string, string>,
 ): { readonly child: ChildProcess; readonly outcome: Promise<CliOutcome> } {
-  return spawnMain(CLIENT_MAIN, args, env);
+  return spawnMain("client", args, env);
 }
 
 /**
@@ -94,18 +90,18 @@ export function runServer(
   env: Record<string, string>,
   timeoutMs = 30_000,
 ): Promise<CliOutcome> {
-  const { child, outcome } = spawnMain(SERVER_MAIN, args, env, true);
+  const { child, outcome } = spawnMain("server", args, env, true);
   const timer = setTimeout(() => process.kill(-child.pid!, "SIGKILL"), timeoutMs);
   return outcome.finally(() => clearTimeout(timer));
 }
 
 function spawnMain(
-  main: string,
+  program: "server" | "client",
   args: readonly string[],
   env: Record<string, string>,
   group = false,
 ): { readonly child: ChildProcess; readonly outcome: Promise<CliOutcome> } {
-  const child = spawn(process.execPath, ["--import", "tsx", main, ...args], {
+  const child = spawn(process.execPath, [...programArgv(program), ...args], {
     env: { ...process.env, ...env },
     stdio: ["ignore", "pipe", "pipe"],
     detached: group,

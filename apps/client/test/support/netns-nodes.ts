@@ -1,10 +1,8 @@
 import type { ChildProcess } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { listMembers } from "@zkv/membership";
 import { eventually, type TestConsul, untrackPid } from "@zkv/membership/testing";
+import { programArgv } from "@zkv/server/testing";
 import type { NetnsHost, NetnsLab } from "./netns.js";
-
-const SERVER_MAIN = fileURLToPath(new URL("../../../server/src/main.ts", import.meta.url));
 
 /** A zkv node process running in one host of a NetnsLab. */
 export interface NetnsNode {
@@ -29,9 +27,7 @@ export function spawnNetnsNode(
   const child = lab.spawnNode(
     host,
     [
-      "--import",
-      "tsx",
-      SERVER_MAIN,
+      ...programArgv("server"),
       ...["--node-id", id, "--port", String(port), "--host", "0.0.0.0"],
       ...["--advertise", host.address, "--ttl", "2", "--log-level", "warn"],
       ...extraArgs,

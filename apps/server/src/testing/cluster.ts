@@ -1,9 +1,8 @@
 import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { freePortRange, trackProcessGroup, untrackPid } from "@zkv/membership/testing";
+import { programArgv } from "./programs.js";
 
-const SERVER_MAIN = fileURLToPath(new URL("../main.ts", import.meta.url));
 /** Output kept per process: enough for any failure message, bounded for hour-long benches. */
 const OUTPUT_LIMIT = 1 << 20;
 
@@ -37,9 +36,7 @@ export interface ZkvServerProcess {
 export function spawnZkvServer(args: readonly string[], options: ZkvServerOptions = {}): ZkvServerProcess {
   const argv = [
     ...(options.nodeFlags ?? []),
-    "--import",
-    "tsx",
-    SERVER_MAIN,
+    ...programArgv("server"),
     "--log-level",
     options.logLevel ?? "warn",
     ...args,

@@ -10,3 +10,4 @@ export {
   type ZkvServerProcess,
   type ZkvTestCluster,
 } from "./cluster.js";
+export { programArgv } from "./programs.js";
