@@ -91,46 +91,53 @@ describe("a coordinator with bootstrapping replicas (n=3, w=2, r=2)", () => {
     }
   });
 
-  it("sends a write to a bootstrapping replica but does not count its ack toward w", async () => {
+  it("counts a bootstrapping replica's ack toward w (its copy is real) but never its answer to a read", async () => {
     cluster = new FakeCluster(["a", "b", "c"]);
+    await cluster.get("a").write("k", "v1");
     restartEmpty(["b"], true);
     cluster.down.add("c");
+    // a and b hold it: acknowledged, though b is still taking its copies from the others.
+    await cluster.get("a").write("k", "v2");
+    expect(cluster.stores.get("b")!.get("k")?.value).toBe("v2");
+    await cluster.get("b").write("j", "1"); // a bootstrapping coordinator's own copy counts too
+    expect(cluster.stores.get("a")!.get("j")?.value).toBe("1");
+    // A read needs two serving replicas: b's empty store must not answer for the keys it lacks.
+    await expect(cluster.get("a").read("k")).rejects.toMatchObject({ code: ErrorCode.NOT_ENOUGH_REPLICAS });
+    cluster.down.delete("c");
+    expect((await cluster.get("c").read("k"))?.value).toBe("v2");
+  });
+
+  it("refuses a write that fewer than w reachable replicas would hold, and writes nothing", async () => {
+    cluster = new FakeCluster(["a", "b", "c"]);
+    restartEmpty(["b"], true);
+    cluster.down.add("b").add("c");
     await expect(cluster.get("a").write("k", "v")).rejects.toMatchObject({
       code: ErrorCode.NOT_ENOUGH_REPLICAS,
     });
-    cluster.down.delete("c");
-    await cluster.get("a").write("k", "v");
-    expect(cluster.stores.get("b")!.get("k")?.value).toBe("v"); // it takes the writes meanwhile
-    cluster.announced.clear(); // Consul is behind: only b's answer tells
-    cluster.silent.add("c");
+    for (const store of cluster.stores.values()) expect(store.has("k")).toBe(false);
+    cluster.down.delete("b");
+    cluster.silent.add("b"); // up by every sign, but it never answers
     await expect(cluster.get("a").write("k", "w")).rejects.toMatchObject({ code: ErrorCode.QUORUM_TIMEOUT });
   });
 
-  it("asks replicas Consul still shows bootstrapping before refusing: once they serve, writes and reads go through", async () => {
+  it("asks replicas Consul still shows bootstrapping before refusing a read: once they serve, reads go through", async () => {
     cluster = new FakeCluster(["a", "b", "c"]);
+    await cluster.get("a").write("k", "v");
     // A launch: b and c have bootstrapped and said so, and a's watch of Consul has not caught up.
     cluster.announced.add("b").add("c");
-    await cluster.get("a").write("k", "v");
-    expect(cluster.stores.get("b")!.get("k")?.value).toBe("v");
     expect((await cluster.get("a").read("k"))?.value).toBe("v");
-    const batch = await cluster.get("a").writeBatch([
-      { key: "k1", value: "1" },
-      { key: "k2", value: "2" },
-    ]);
-    expect(batch.every((r) => !(r instanceof Error))).toBe(true);
   });
 
-  it("asks again a replica that answered it was bootstrapping, once a write is refused for want of it", async () => {
+  it("asks again a replica that answered it was bootstrapping, once a read is refused for want of it", async () => {
     cluster = new FakeCluster(["a", "b", "c"]);
     restartEmpty(["b"], true);
     await cluster.get("a").write("k", "v1"); // b takes it, answering that it bootstraps
     cluster.down.add("c");
-    // b finishes, and Consul says so; a remembers b's answer, and a write refused before it is
-    // sent tells a nothing new: without asking, every write would be refused while c is down.
+    // b finishes, and Consul says so; a remembers b's answer, and a read refused before it is
+    // sent tells a nothing new: without asking, every read would be refused while c is down.
     cluster.bootstrapping.delete("b");
     cluster.announced.delete("b");
-    await cluster.get("a").write("k", "v2");
-    expect(cluster.stores.get("b")!.get("k")?.value).toBe("v2");
+    expect((await cluster.get("a").read("k"))?.value).toBe("v1");
   });
 
   it("never reads NOT_FOUND for an acknowledged key, whichever replicas restarted empty (property)", async () => {

@@ -4,9 +4,10 @@ import type { Logger } from "../logger.js";
 /**
  * A replicating node's state. `bootstrapping`: it started without the copies it should hold (no
  * data dir, or one never completed) and is taking them from the other replicas; it applies every
- * write and repair it is sent, but its answers count toward no quorum. `serving`: it holds what
- * it should (as far as its replicas could tell it); it counts. A node only ever moves from the
- * first to the second, once per process (Cassandra's joining/normal, without the token moves).
+ * write and repair it is sent, and its acks count toward a write's quorum (what it keeps is real),
+ * but its answers to reads count toward none. `serving`: it holds what it should (as far as its
+ * replicas could tell it); its reads count too. A node only ever moves from the first to the
+ * second, once per process (Cassandra's joining/normal, without the token moves).
  */
 export type ReplicaState = "bootstrapping" | "serving";
 

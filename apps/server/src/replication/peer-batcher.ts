@@ -1,10 +1,4 @@
-import {
-  type ReplicaGetReply,
-  type ReplicateReply,
-  type Reply,
-  replicateColumnsOf,
-  type VersionedEntry,
-} from "@zkv/protocol";
+import { type ReplicaGetReply, type Reply, replicateColumnsOf, type VersionedEntry } from "@zkv/protocol";
 import { copyOf, type Versioned } from "../store/index.js";
 import type { PeerRequest } from "./peer-links.js";
 
@@ -39,15 +33,14 @@ export interface PeerCopy {
 
 /**
  * Copies sent together, answered together: the waiter settles once every REPLICATE carrying one
- * of them has been answered (rejects at the first failure), with whether every ack counted.
+ * of them has been answered (rejects at the first failure).
  */
 interface CopyGroup {
   /** Index just past the group's last copy in its outbox. */
   readonly end: number;
-  readonly waiter: Waiter<boolean>;
+  readonly waiter: Waiter<void>;
   /** Messages carrying some of its copies that have not been answered yet. */
   messages: number;
-  counts: boolean;
   failed: boolean;
 }
 
@@ -74,21 +67,21 @@ export class PeerBatcher {
   ) {}
 
   /**
-   * Sends `copy` of `key` to `peer`; resolves once the peer has applied it, to whether its ack
-   * counts toward a write quorum (false: the peer is bootstrapping).
+   * Sends `copy` of `key` to `peer`; resolves once the peer has applied it (kept it, or held a
+   * newer one), bootstrapping or not: every such ack counts toward a write quorum.
    */
-  replicate(peer: string, key: string, copy: Versioned): Promise<boolean> {
+  replicate(peer: string, key: string, copy: Versioned): Promise<void> {
     return this.replicateMany(peer, [entryOf(key, copy)]);
   }
 
   /**
    * Sends many copies to `peer` (in as many REPLICATE messages as they need); resolves once the
-   * peer has applied them all, to whether every ack counts, or rejects when one message failed.
+   * peer has applied them all, or rejects when one message failed.
    * One promise for the lot, which is what lets a coordinator account a batch's quorum per peer
    * message rather than per write.
    */
-  replicateMany(peer: string, entries: readonly VersionedEntry[]): Promise<boolean> {
-    if (entries.length === 0) return Promise.resolve(true);
+  replicateMany(peer: string, entries: readonly VersionedEntry[]): Promise<void> {
+    if (entries.length === 0) return Promise.resolve();
     const box = this.#outbox(peer);
     for (const e of entries) box.copies.push(e);
     return new Promise((resolve, reject) =>
@@ -96,7 +89,6 @@ export class PeerBatcher {
         end: box.copies.length,
         waiter: { resolve, reject },
         messages: 0,
-        counts: true,
         failed: false,
       }),
     );
@@ -164,12 +156,8 @@ export class PeerBatcher {
   ): void {
     const { request, body } = encodingOf(entries, encoded);
     this.transport.request(peer, request, this.timeoutMs, body).then(
-      (reply) => {
-        const counts = (reply as ReplicateReply).bootstrapping !== true;
-        for (const g of groups) {
-          g.counts &&= counts;
-          if (--g.messages === 0 && !g.failed) g.waiter.resolve(g.counts);
-        }
+      () => {
+        for (const g of groups) if (--g.messages === 0 && !g.failed) g.waiter.resolve();
       },
       (err: unknown) => {
         for (const g of groups) {

@@ -37,8 +37,15 @@ function quorumOf(
 /**
  * Who a write of `key` with quorum `w` goes to; refuses before anything is written: WRONG_NODE
  * when this node does not replicate the key (any more), NOT_ENOUGH_REPLICAS when too few of its
- * replicas are up and serving. `gained`: during a rebalance, how many of `replicas` (the last
- * ones) only the next placement names (see quorumOf).
+ * replicas are up. `gained`: during a rebalance, how many of `replicas` (the last ones) only the
+ * next placement names (see quorumOf).
+ *
+ * Every replica that takes the write counts toward `w`, a bootstrapping one (this node or a
+ * peer) too: its copy is real, it keeps it (its pull from the others only ever adds newer
+ * copies, and a data dir it restarts with is kept), and only reads, which its missing copies
+ * would mislead, leave it out. As Cassandra counts a joining node's acks toward a write. Before,
+ * with one replica down, every write to a key whose other replica was still bootstrapping was
+ * refused: a whole add's worth of writes, the joining node bootstrapping throughout.
  */
 export function planWrite(
   key: string,
@@ -50,10 +57,10 @@ export function planWrite(
 ): WritePlan {
   if (!replicas.includes(p.self)) throw notAReplica(key, replicas);
   const { others, needed } = quorumOf(p.self, replicas, w, "w", gained);
-  const { up, bootstrapping, count } = countable(p.serving, others, p.peers);
+  const up = others.filter((o) => p.peers.isUp(o));
   if (gained > 0 && next !== undefined) return splitPlan(key, replicas, w, p, gained, next, others, up);
-  if (count < needed) throw notEnough(key, needed, count, bootstrapping, "write");
-  return { others, needed, self: p.serving, up };
+  if (1 + up.length < needed) throw notEnough(key, needed, 1 + up.length, [], "write");
+  return { others, needed, up };
 }
 
 /**
@@ -74,14 +81,13 @@ function splitPlan(
   up: readonly string[],
 ): WritePlan {
   const current = replicas.slice(0, replicas.length - gained);
-  const counts = (id: string) => (id === p.self ? p.serving : up.includes(id) && p.peers.isServing(id));
+  const counts = (id: string) => id === p.self || up.includes(id);
   const inCurrent = current.filter(counts).length;
   const inNext = next.filter(counts).length;
   if (inCurrent < w || inNext < w) {
-    const booting = up.filter((id) => !p.peers.isServing(id));
-    throw notEnough(key, w, Math.min(inCurrent, inNext), booting, "write", "of each placement");
+    throw notEnough(key, w, Math.min(inCurrent, inNext), [], "write", "of each placement");
   }
-  return { others, needed: w + gained, self: p.serving, up, split: { current, next, w } };
+  return { others, needed: w + gained, up, split: { current, next, w } };
 }
 
 /** A read's plan: the peers to ask, how many answers it needs, and whether this node's copy counts. */

@@ -80,9 +80,10 @@ export interface PeerStates {
 }
 
 /**
- * The replicas of a key that can count toward a quorum now: this node if it serves, and each of
- * `others` that is up and serving. `up` are the others to send to (bootstrapping ones included:
- * they take writes and read repair, they just do not count); `bootstrapping` names those left out.
+ * The replicas of a key that can count toward a read quorum now: this node if it serves, and
+ * each of `others` that is up and serving. `up` are the others to ask (bootstrapping ones
+ * included: their copies take part in "newest wins", they just do not count); `bootstrapping`
+ * names those left out. (A write counts every replica up: see planWrite.)
  */
 export function countable(selfServing: boolean, others: readonly string[], peers: PeerStates) {
   const up = others.filter((p) => peers.isUp(p));

@@ -4,19 +4,19 @@ import { ErrorCode, ZkvError } from "@zkv/protocol";
  * A write whose copies went out but too few replicas acknowledged it in time: not
  * NOT_ENOUGH_REPLICAS, since the write may still become visible.
  */
-export function quorumTimeout(acked: number, needed: number, uncounted: number, among?: string): ZkvError {
-  const booting = uncounted > 0 ? ` (${uncounted} more are bootstrapping)` : "";
+export function quorumTimeout(acked: number, needed: number, among?: string): ZkvError {
   const of = among === undefined ? "" : ` ${among}`;
   return new ZkvError(
     ErrorCode.QUORUM_TIMEOUT,
-    `only ${acked} of ${needed} replicas${of} acknowledged the write in time${booting}`,
+    `only ${acked} of ${needed} replicas${of} acknowledged the write in time`,
   );
 }
 
 export function notEnough(
   key: string,
   needed: number,
-  serving: number,
+  /** Replicas that would count: for a read, reachable and serving; for a write, reachable. */
+  counted: number,
   bootstrapping: readonly string[],
   what: "write" | "read",
   /** Whose replicas `needed` counts, when not the key's as one set. */
@@ -26,9 +26,10 @@ export function notEnough(
   const booting = bootstrapping.length > 0 ? ` (${bootstrapping.join(", ")} bootstrapping)` : "";
   const tail = what === "write" ? "; nothing was written" : "";
   const of = among === undefined ? "" : ` ${among}`;
+  const which = what === "write" ? "reachable" : "reachable and serving";
   return new ZkvError(
     ErrorCode.NOT_ENOUGH_REPLICAS,
-    `${what} of ${shown} needs ${needed} replicas${of}, ${serving} reachable and serving${booting}${tail}`,
+    `${what} of ${shown} needs ${needed} replicas${of}, ${counted} ${which}${booting}${tail}`,
   );
 }
 

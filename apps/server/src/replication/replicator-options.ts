@@ -70,9 +70,8 @@ export interface ReplicatorOptions {
 export interface WritePlan {
   readonly others: readonly string[];
   readonly up: readonly string[];
+  /** Acknowledgements the write needs, this node's own copy included (it always counts). */
   readonly needed: number;
-  /** Whether this node counts toward the quorum (false while it bootstraps). */
-  readonly self: boolean;
   /** During a rebalance: the write needs `w` of `current` and `w` of `next`, counted apart. */
   readonly split?: QuorumSplit;
 }

@@ -25,8 +25,9 @@ export type {
  * a replica known to be down: with too few up, it refuses before writing anything.
  *
  * A bootstrapping replica (this node, or a peer that says so) is sent every write and every
- * repair, but counts toward neither quorum: it may not yet hold what it should, so its missing
- * copy means nothing. Too few serving replicas: NOT_ENOUGH_REPLICAS, never a wrong NOT_FOUND.
+ * repair, and its ack counts toward `w`: the copy it keeps is real. It counts toward no read: it
+ * may not yet hold what it should, so its missing copy means nothing. Too few serving replicas
+ * for a read: NOT_ENOUGH_REPLICAS, never a wrong NOT_FOUND.
  */
 export class Replicator {
   readonly clock: HybridClock;
@@ -49,7 +50,6 @@ export class Replicator {
       o,
       clock: this.clock,
       hints: this.hints,
-      unsure: this.#unsure,
       plan: (key, w, replicas, split) => this.#writePlan(key, w, replicas, split),
     };
   }
@@ -72,21 +72,7 @@ export class Replicator {
    * peer, not per write), and one timer covers the batch.
    */
   writeBatch(writes: readonly BatchWrite[], w?: number): Promise<Array<WriteResult | ZkvError>> {
-    const refused: number[] = [];
-    const first = writePass(this.#pass, writes, w, refused);
-    if (refused.length === 0) return first;
-    // Some writes were refused while a replica they need may be serving already: ask, and if one
-    // is, try them once more. Nothing of a refused write was applied, so the retry is its first try.
-    const retried = refused.map((i) => writes[i]!);
-    return this.#unsure.ask(retried, this.o.replicasOf).then(async (changed) => {
-      const results = await first;
-      if (!changed) return results;
-      const again = await writePass(this.#pass, retried, w);
-      refused.forEach((i, j) => {
-        results[i] = again[j]!;
-      });
-      return results;
-    });
+    return writePass(this.#pass, writes, w);
   }
 
   /**
@@ -96,12 +82,7 @@ export class Replicator {
    * version the key holds here now.
    */
   async restore(key: string, copy: Versioned, w?: number): Promise<{ applied: boolean; version: number }> {
-    let plan: WritePlan;
-    try {
-      plan = this.#writePlan(key, w);
-    } catch (err) {
-      plan = await this.#replanned(err, key, this.o.replicasOf(key), () => this.#writePlan(key, w));
-    }
+    const plan = this.#writePlan(key, w);
     this.clock.observe(copy.version);
     const applied = this.o.store.apply(key, copy);
     const held = applied ? copy : (this.o.store.copy(key) ?? copy);
@@ -135,7 +116,7 @@ export class Replicator {
    * Sends `copy`, applied here already, to the key's other replicas (a hint for each one down or
    * failing) and waits until `needed` of them, this one included, hold it.
    */
-  async #spread(key: string, copy: Versioned, { others, needed, self, up }: WritePlan): Promise<void> {
+  async #spread(key: string, copy: Versioned, { others, needed, up }: WritePlan): Promise<void> {
     for (const p of others) if (!up.includes(p)) this.hints.add(p, key);
     const sends = new Map(
       up.map((p) => {
@@ -144,11 +125,8 @@ export class Replicator {
         return [p, sent] as const;
       }),
     );
-    const selfCount = self ? 1 : 0;
-    const outcome = await awaitQuorum(sends, needed - selfCount, this.o.timeoutMs, undefined, (c) => c);
-    if (!outcome.ok) {
-      throw quorumTimeout(selfCount + outcome.answers.size - outcome.uncounted, needed, outcome.uncounted);
-    }
+    const outcome = await awaitQuorum(sends, needed - 1, this.o.timeoutMs);
+    if (!outcome.ok) throw quorumTimeout(1 + outcome.answers.size, needed);
   }
 
   /** Reads with quorum `r`: the newest copy among the replicas asked (undefined: none has it). */

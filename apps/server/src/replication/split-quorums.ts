@@ -8,7 +8,7 @@ export interface SplitWrite {
   readonly next: number;
   readonly plan: WritePlan;
   readonly waits: boolean;
-  /** Whether this node's own copy counts, in the current placement and in the next. */
+  /** Whether this node is a replica (its copy counting), in the current placement and in the next. */
   readonly selfCounts: readonly [number, number];
 }
 
@@ -30,7 +30,7 @@ export class SplitQuorums {
   add(i: number, plan: WritePlan, self: string): SplitWrite {
     const { current, next, w } = plan.split!;
     const slot = this.batch + this.#needed.length;
-    const selfIn = (members: readonly string[]) => (plan.self && members.includes(self) ? 1 : 0);
+    const selfIn = (members: readonly string[]) => (members.includes(self) ? 1 : 0);
     const selfCounts = [selfIn(current), selfIn(next)] as const;
     this.#needed.push(w - selfCounts[0], w - selfCounts[1]);
     this.#asked.push(
@@ -71,7 +71,6 @@ export class SplitQuorums {
     if (current.ok && next.ok) return undefined;
     const short = current.ok ? next : current;
     const self = split.selfCounts[current.ok ? 1 : 0];
-    const acked = self + short.answered - short.uncounted;
-    return quorumTimeout(acked, split.plan.split!.w, short.uncounted, "of each placement");
+    return quorumTimeout(self + short.answered, split.plan.split!.w, "of each placement");
   }
 }

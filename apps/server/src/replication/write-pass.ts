@@ -5,7 +5,6 @@ import { entryOf } from "./peer-batcher.js";
 import { quorumTimeout } from "./replica-errors.js";
 import type { BatchWrite, ReplicatorOptions, WritePlan, WriteResult } from "./replicator-options.js";
 import { SplitQuorums } from "./split-quorums.js";
-import type { UnsureReplicas } from "./unsure-replicas.js";
 import { awaitWriteQuorums } from "./write-quorums.js";
 
 /** What a pass of writes uses of its Replicator. */
@@ -13,29 +12,24 @@ export interface WritePassContext {
   readonly o: ReplicatorOptions;
   readonly clock: HybridClock;
   readonly hints: Hints;
-  readonly unsure: UnsureReplicas;
   /** The write plan of a key (split between placements during a move). */
   plan(key: string, w: number | undefined, replicas: readonly string[], split: boolean): WritePlan;
 }
 
 /**
- * One pass of Replicator.writeBatch: each write versioned, applied here and sent to its other
- * replicas (hints for those down), one message per peer and one quorum wait for the batch.
- * With `refused` given, the writes refused with NOT_ENOUGH_REPLICAS while a replica was only
- * thought to be bootstrapping are listed there (their results left for the caller): a second
- * pass may find that replica serving.
+ * Replicator.writeBatch: each write versioned, applied here and sent to its other replicas
+ * (hints for those down), one message per peer and one quorum wait for the batch. This node's
+ * copy counts toward each write's quorum, as does every replica's ack (see planWrite).
  */
 export function writePass(
   ctx: WritePassContext,
   writes: readonly BatchWrite[],
   w: number | undefined,
-  refused?: number[],
 ): Promise<Array<WriteResult | ZkvError>> {
   const n = writes.length;
   const results = new Array<WriteResult | ZkvError>(n);
   const needed = new Int32Array(n);
   const asked = new Int32Array(n);
-  const selves = new Uint8Array(n); // 1 when this node's copy counts toward the write's quorum
   const now = (ctx.o.now ?? Date.now)();
   const perPeer = new Map<string, { entries: VersionedEntry[]; writes: number[] }>();
   let waiting = false;
@@ -57,7 +51,6 @@ export function writePass(
       }
     } catch (err) {
       results[i] = err as ZkvError;
-      if (refused !== undefined && ctx.unsure.refusedFor(err, replicas)) refused.push(i);
       continue;
     }
     // A PUT's reply does not tell whether the key existed: only a deletion reads the held copy.
@@ -80,8 +73,7 @@ export function writePass(
       else splits.carry(split, p, send.writes);
     }
     results[i] = { existed: isLive(before, now), version };
-    selves[i] = plan.self ? 1 : 0;
-    needed[i] = split === undefined ? plan.needed - selves[i]! : 0;
+    needed[i] = split === undefined ? plan.needed - 1 : 0;
     asked[i] = split === undefined ? plan.up.length : 0;
     if (needed[i]! > 0 || split?.waits === true) waiting = true;
   }
@@ -99,11 +91,7 @@ export function writePass(
       if (results[i] instanceof Error) continue;
       const failed = splits.failure(i, quorums);
       if (failed !== undefined) results[i] = failed;
-      else if (!quorums[i]!.ok) {
-        const q = quorums[i]!;
-        const self = selves[i]!;
-        results[i] = quorumTimeout(self + q.answered - q.uncounted, self + needed[i]!, q.uncounted);
-      }
+      else if (!quorums[i]!.ok) results[i] = quorumTimeout(1 + quorums[i]!.answered, 1 + needed[i]!);
     }
     return results;
   });

@@ -1,25 +1,23 @@
 /** What became of one write's quorum wait. */
 export interface WriteQuorum {
-  /** Enough peers acknowledged, in counting ways. */
+  /** Enough peers acknowledged. */
   readonly ok: boolean;
-  /** Peers that answered in time, counted or not. */
+  /** Peers that acknowledged in time. */
   readonly answered: number;
-  /** Of those, the ones that do not count (bootstrapping). */
-  readonly uncounted: number;
 }
 
 /** The one promise for all copies sent to one peer, and the writes (indexes) they carry. */
 export interface PeerSend {
-  readonly sent: Promise<boolean>;
+  readonly sent: Promise<unknown>;
   readonly writes: readonly number[];
 }
 
 /**
  * Waits for every write of a batch to reach its quorum, accounting acknowledgements per peer
  * message rather than per write: `sends` holds one promise per peer, for all the copies sent to
- * it, resolving to whether its acks count. Write i needs `needed[i]` counted acks out of the
- * `asked[i]` peers it was sent to (needed ≤ 0: it has its quorum already). Resolves once every
- * write has its quorum or cannot reach it any more (its peers failed or do not count), or at the
+ * it, resolving once it acknowledged them. Write i needs `needed[i]` acks out of the `asked[i]`
+ * peers it was sent to (needed ≤ 0: it has its quorum already). Resolves once every write has
+ * its quorum or cannot reach it any more (too many of its peers failed), or at the
  * deadline, with one outcome per write; never rejects. One timer for the whole batch, however
  * many writes it holds.
  */
@@ -30,9 +28,8 @@ export function awaitWriteQuorums(
   timeoutMs: number,
 ): Promise<WriteQuorum[]> {
   const n = needed.length;
-  const counted = new Int32Array(n);
   const answered = new Int32Array(n);
-  const lost = new Int32Array(n); // failed, or answered without counting
+  const lost = new Int32Array(n); // failed
   const decided = new Uint8Array(n);
   let open = 0;
   for (let i = 0; i < n; i++) {
@@ -40,11 +37,7 @@ export function awaitWriteQuorums(
     else open++;
   }
   const outcomes = () =>
-    Array.from(needed, (need, i) => ({
-      ok: counted[i]! >= need,
-      answered: answered[i]!,
-      uncounted: answered[i]! - counted[i]!,
-    }));
+    Array.from(needed, (need, i) => ({ ok: answered[i]! >= need, answered: answered[i]! }));
   if (open === 0) return Promise.resolve(outcomes());
   return new Promise((resolve) => {
     let settled = false;
@@ -60,14 +53,11 @@ export function awaitWriteQuorums(
     };
     for (const { sent, writes } of sends) {
       sent.then(
-        (counts) => {
+        () => {
           if (settled) return;
           for (const i of writes) {
             answered[i]!++;
-            if (counts) counted[i]!++;
-            else lost[i]!++;
-            if (decided[i]) continue;
-            if (counted[i]! >= needed[i]! || asked[i]! - lost[i]! < needed[i]!) decide(i);
+            if (!decided[i] && answered[i]! >= needed[i]!) decide(i);
           }
         },
         () => {

@@ -3,7 +3,7 @@ import { ConditionalWrites } from "../../src/replication/conditional.js";
 import { PeerBatcher } from "../../src/replication/peer-batcher.js";
 import type { PeerRequest } from "../../src/replication/peer-links.js";
 import { Replicator } from "../../src/replication/replicator.js";
-import { copyOf, supersedes, type Versioned } from "../../src/store/versions.js";
+import { copyOf, HybridClock, supersedes, type Versioned } from "../../src/store/versions.js";
 
 /**
  * N in-process replicas wired by a fake transport that can lose or black-hole peers, and mark
@@ -31,6 +31,8 @@ export class FakeCluster {
     settings = { n: 3, w: 2, r: 2 },
     /** Replicas reads ask (the first readN ids): fewer than n while the factor rises. */
     readN = settings.n,
+    /** Each node's wall clock (default Date.now): a test may make time pass between operations. */
+    nowMs?: () => number,
   ) {
     for (const self of ids) {
       const map = new Map<string, Versioned>();
@@ -77,6 +79,7 @@ export class FakeCluster {
         readReplicasOf: () => ids.slice(0, readN),
         settings: () => settings,
         timeoutMs: 200,
+        clock: nowMs === undefined ? undefined : new HybridClock(nowMs),
       });
       this.replicators.set(self, replicator);
       const conditionalStore = { now: Date.now, copy: store.copy, bytes: 0, reclaim: () => 0 };
