@@ -49,15 +49,18 @@ describe("limits that protect a node", () => {
       for (let i = 0; i < 20_000; i++)
         await flooder.send([EMPTY, frame(JSON.stringify({ op: "PUT", key: `f${i}`, value }))]);
     })();
-    const latencies: number[] = [];
+    // How far the flood had got when each PING was answered: counted in flood messages the node
+    // applied, not in milliseconds, so a slow or loaded machine changes nothing.
+    const behind: number[] = [];
     for (let i = 0; i < 20; i++) {
-      const started = performance.now();
       expect(await call(polite, { op: "PING", id: i })).toMatchObject({ ok: true, id: i });
-      latencies.push(performance.now() - started);
+      behind.push(node.store.size);
     }
     await flood;
-    latencies.sort((a, b) => a - b);
-    // Fair queueing: each PING waits behind at most one flood message per turn, not the whole flood.
-    expect(latencies[10]).toBeLessThan(200);
+    // Fair queueing: a PING waits behind one turn's read of the flood (about 500 messages), not
+    // behind everything the flooder has queued (20,000 at most; the first PING already met its
+    // head start).
+    expect(behind[0]).toBeLessThan(5_000);
+    for (let i = 1; i < behind.length; i++) expect(behind[i]! - behind[i - 1]!).toBeLessThan(2_000);
   });
 });
