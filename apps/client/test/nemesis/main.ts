@@ -8,6 +8,7 @@
  */
 import { parseArgs } from "node:util";
 import setupPidDir from "@zkv/membership/testing/global-setup";
+import buildPrograms from "../../../../test-support/build-programs.js";
 import { dockerUnavailable } from "../compose/availability.js";
 import { composeFailureReport, runComposeSchedule } from "./compose/run.js";
 import { describeComposeSchedule, generateComposeSchedule } from "./compose/schedule.js";
@@ -77,7 +78,14 @@ const count =
 const deadline = minutes === undefined ? Number.POSITIVE_INFINITY : Date.now() + minutes * 60_000;
 
 // The same pid bookkeeping as a vitest run: whatever a schedule leaves behind is killed on exit.
-const teardown = setupPidDir();
+const removePids = setupPidDir();
+// And the same programs: zkv-server and zkv compiled once, not each process from its sources
+// (the compose schedules run the images instead).
+const removePrograms = values.compose ? () => {} : buildPrograms();
+const teardown = () => {
+  removePrograms();
+  removePids();
+};
 for (const sig of ["SIGINT", "SIGTERM"] as const) {
   process.once(sig, () => {
     teardown();

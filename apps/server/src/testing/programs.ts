@@ -9,8 +9,8 @@ const BUILT = { server: "ZKV_TEST_SERVER_MAIN", client: "ZKV_TEST_CLIENT_MAIN" }
 
 /**
  * The arguments after `node` that run `zkv-server` or `zkv`: the copy the test run compiled
- * (test-support/build-programs.ts names it in the environment), else its sources through tsx,
- * as for a helper used outside vitest (`pnpm nemesis`, the benches).
+ * (test-support/build-programs.ts names it in the environment; `pnpm nemesis` runs it too),
+ * else its sources through tsx, as for the benches.
  */
 export function programArgv(program: "server" | "client"): string[] {
   const built = process.env[BUILT[program]];
