@@ -1,7 +1,7 @@
 import { createPlacement } from "@zkv/hashring";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { coordinatorOf, RankedReplicas } from "../src/lib/cluster/coordinator.js";
+import { coordinatorOf, RankedReplicas, servingCoordinatorOf } from "../src/lib/cluster/coordinator.js";
 
 /** Pure unit tests: which replica coordinates a key, no cluster, no processes. */
 
@@ -85,6 +85,47 @@ describe("coordinatorOf", () => {
       expect(coordinated.size).toBe(ids.length);
       for (const count of coordinated.values()) expect(count).toBeLessThan(3000);
     }
+  });
+});
+
+describe("servingCoordinatorOf", () => {
+  /** A replica set, who is up, and who of those is bootstrapping (up but not serving). */
+  const withStates = replicaSets.chain(({ replicas, up }) =>
+    fc.record({
+      replicas: fc.constant(replicas),
+      up: fc.constant(up),
+      booting: fc.array(fc.boolean(), { minLength: replicas.length, maxLength: replicas.length }),
+    }),
+  );
+
+  it("picks a serving replica while one is up, else one that is up, else the owner", () => {
+    fc.assert(
+      fc.property(withStates, fc.infiniteStream(fc.nat()), ({ replicas, up, booting }, seeds) => {
+        const isUp = upOf(replicas, up);
+        const serves = upOf(
+          replicas,
+          up.map((u, i) => u && !booting[i]),
+        );
+        const chosen = servingCoordinatorOf(replicas, serves, isUp);
+        if (replicas.some(serves)) expect(serves(chosen)).toBe(true);
+        else expect(chosen).toBe(coordinatorOf(replicas, isUp));
+        // Every client, whatever order its preference list comes in, picks the same node.
+        const shuffled = [...replicas].sort(() => (seeds.next().value % 3) - 1);
+        if (replicas.some(isUp)) expect(servingCoordinatorOf(shuffled, serves, isUp)).toBe(chosen);
+        // What the ranked form picks for a cluster whose members hold every key.
+        const ranked = new RankedReplicas(replicas);
+        if (replicas.some(isUp)) expect(ranked.firstUp(serves) ?? ranked.firstUp(isUp)).toBe(chosen);
+      }),
+    );
+  });
+
+  it("changes nothing while every replica serves", () => {
+    fc.assert(
+      fc.property(replicaSets, ({ replicas, up }) => {
+        const isUp = upOf(replicas, up);
+        expect(servingCoordinatorOf(replicas, isUp, isUp)).toBe(coordinatorOf(replicas, isUp));
+      }),
+    );
   });
 });
 

@@ -14,7 +14,7 @@ import {
   type ReplicationRecord,
 } from "@zkv/membership";
 import { CurveKeyError, ErrorCode, ZkvError } from "@zkv/protocol";
-import { coordinatorOf, RankedReplicas } from "./coordinator.js";
+import { RankedReplicas, servingCoordinatorOf } from "./coordinator.js";
 import { NodePool } from "./node-pool.js";
 import { placementFor, placementKey, staticMembers } from "./placement.js";
 import type { ClientCurve } from "./security.js";
@@ -176,19 +176,21 @@ export class ClusterView {
   }
 
   /**
-   * The replica that coordinates `key` (see coordinatorOf): when every member holds every key
-   * (n at least the members), from the members ranked once per placement, with no lookup of the
-   * key; otherwise from the key's own replicas.
+   * The replica that coordinates `key` (see coordinatorOf), one that serves while any does (see
+   * servingCoordinatorOf): when every member holds every key (n at least the members), from the
+   * members ranked once per placement, with no lookup of the key; otherwise from the key's own
+   * replicas.
    */
   coordinatorOf(key: string): string {
     const placement = this.#placement;
     if (placement !== undefined && this.#routingN >= placement.nodes.length && placement.nodes.length > 1) {
       if (this.#everyMember?.replicas !== placement.nodes)
         this.#everyMember = new RankedReplicas(placement.nodes);
-      const chosen = this.#everyMember.firstUp(this.nodes.isUp);
+      const chosen =
+        this.#everyMember.firstUp(this.nodes.serves) ?? this.#everyMember.firstUp(this.nodes.isUp);
       if (chosen !== undefined) return chosen;
     }
-    return coordinatorOf(this.replicasOf(key), this.nodes.isUp);
+    return servingCoordinatorOf(this.replicasOf(key), this.nodes.serves, this.nodes.isUp);
   }
 
   /** The node that owns `key`, as registered (NODE_UNAVAILABLE when it is not registered). */

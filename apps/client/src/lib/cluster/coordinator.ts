@@ -44,6 +44,24 @@ export function coordinatorOf(replicas: readonly string[], isUp: (id: string) =>
 }
 
 /**
+ * coordinatorOf among the replicas that `serve` (up and not bootstrapping), else among those up.
+ * A bootstrapping replica takes writes, and its ack counts, but it coordinates worse: its own
+ * copy counts toward no read, so each read waits for r others, and it versions a write without
+ * the key's last version in hand (its clock, not the key's copy, keeps the order). So while
+ * another replica of the key serves, that one coordinates; all clients seeing the same states
+ * from Consul still pick the same node.
+ */
+export function servingCoordinatorOf(
+  replicas: readonly string[],
+  serves: (id: string) => boolean,
+  isUp: (id: string) => boolean,
+): string {
+  if (replicas.length === 1) return replicas[0]!;
+  const chosen = coordinatorOf(replicas, serves);
+  return serves(chosen) ? chosen : coordinatorOf(replicas, isUp);
+}
+
+/**
  * coordinatorOf for one replica set asked again and again: its members ranked once, so a pick is
  * the first of them that is up, with no hashing. For a cluster that keeps a copy on every member
  * (every key's set is all of them), where hashing the key for its preference list and the set

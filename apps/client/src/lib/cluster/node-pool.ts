@@ -1,4 +1,4 @@
-import type { Member } from "@zkv/membership";
+import { type Member, REPLICA_STATE_META } from "@zkv/membership";
 import { ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
 import { Batcher, type KeyOp } from "./batcher.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
@@ -50,6 +50,13 @@ export class NodePool {
       !this.#refused.has(nodeId)
     );
   };
+
+  /**
+   * isUp, and not bootstrapping as far as Consul says (service meta `state`): a replica that
+   * coordinates as well as it can (see servingCoordinatorOf).
+   */
+  readonly serves = (nodeId: string): boolean =>
+    this.isUp(nodeId) && this.#members.get(nodeId)!.meta[REPLICA_STATE_META] !== "bootstrapping";
 
   /** Sends one request to one node, key operations batched; error replies reject with their ZkvError. */
   send(nodeId: string, request: OutgoingRequest, timeoutMs = this.timeoutMs): Promise<Reply> {
