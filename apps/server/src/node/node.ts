@@ -4,7 +4,7 @@ import { Router } from "zeromq";
 import type { ClusterView } from "../cluster/ownership.js";
 import type { Logger } from "../logger.js";
 import { answer } from "../requests/answer.js";
-import type { HandlerContext } from "../requests/handler.js";
+import type { HandlerContext } from "../requests/handler-context.js";
 import { CurveGuard } from "../security/curve-guard.js";
 import { MemoryStore, Reclaimer, type Store } from "../store/index.js";
 import { ClientOutput } from "./client-output.js";

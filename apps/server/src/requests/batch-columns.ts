@@ -11,7 +11,7 @@ import {
 } from "@zkv/protocol";
 import { coordinates } from "../replication/replica-ops.js";
 import { type ElementAnswer, elementOf } from "./batch-element.js";
-import type { HandlerContext } from "./handler.js";
+import type { HandlerContext } from "./handler-context.js";
 import { applyDelete, applyPut } from "./local-key-ops.js";
 import { INVALID_OP } from "./observer.js";
 import { replicatedColumns } from "./replicated-columns.js";

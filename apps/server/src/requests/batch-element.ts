@@ -1,5 +1,5 @@
 import { type BatchColumns, decodeBatchColumns, type Reply } from "@zkv/protocol";
-import type { HandlerContext } from "./handler.js";
+import type { HandlerContext } from "./handler-context.js";
 
 /** Answers one element of a BATCH as a request of its own (validation, routing, metrics included). */
 export type ElementAnswer = (element: unknown, ctx: HandlerContext) => Reply | Promise<Reply>;

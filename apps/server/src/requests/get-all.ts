@@ -5,7 +5,7 @@ import {
   type GetAllReply,
   type GetAllRequest,
 } from "@zkv/protocol";
-import type { HandlerContext } from "./handler.js";
+import type { HandlerContext } from "./handler-context.js";
 
 /** Room left in a GET_ALL reply for the envelope: `{"collection":[…],"cursor":"…","id":…}`. */
 const PAGE_ENVELOPE_BYTES = 512;

@@ -1,54 +1,18 @@
-import {
-  decodeBatchOp,
-  ErrorCode,
-  type Limits,
-  type Reply,
-  type Request,
-  toErrorReply,
-  ZkvError,
-} from "@zkv/protocol";
+import { decodeBatchOp, ErrorCode, type Reply, type Request, toErrorReply, ZkvError } from "@zkv/protocol";
 import { antiEntropyOp } from "../anti-entropy/ae-ops.js";
 import { importEntries, migrateCommit, migrateFetch, migration } from "../cluster/cluster-ops.js";
-import type { ClusterView } from "../cluster/ownership.js";
 import { type HandoffContext, handoff, trim } from "../replication/handoff.js";
-import { coordinates, type ReplicaContext, replicaOp } from "../replication/replica-ops.js";
-import type { Store } from "../store/index.js";
+import { coordinates, replicaOp } from "../replication/replica-ops.js";
 import { batchColumns } from "./batch-columns.js";
 import { pastDeadline } from "./deadline.js";
 import { getAllPage } from "./get-all.js";
+import type { HandlerContext } from "./handler-context.js";
 import { localKeyOp } from "./local-key-ops.js";
-import { INVALID_OP, type RequestObserver } from "./observer.js";
+import { INVALID_OP } from "./observer.js";
 import { replicatedKeyOp } from "./replicated-key-ops.js";
-import { type ClientOutputStats, type MemoryProbe, type NodeCounters, stats } from "./stats.js";
+import { stats } from "./stats.js";
 
-/** What request handling needs to know about the node it runs in. */
-export interface HandlerContext {
-  readonly nodeId: string;
-  readonly store: Store;
-  readonly limits: Limits;
-  /** Who owns what; without one (unit tests, static clusters) every key is served here. */
-  readonly cluster?: ClusterView;
-  /** The node's counters, for STATS. */
-  readonly counters?: NodeCounters;
-  /** The memory of the node's process, for STATS. */
-  readonly memory?: MemoryProbe;
-  /** Replies the node holds for clients that do not take them, for STATS. */
-  readonly output?: ClientOutputStats;
-  /**
-   * Told of each BATCH element and of keys moved by rebalancing. Single requests are counted by
-   * the caller, which alone sees the errors they throw.
-   */
-  readonly metrics?: RequestObserver;
-  /**
-   * Set on a node of a managed cluster: coordinates key ops while the cluster replicates (see
-   * ReplicaContext.active) and answers the coordinators' REPLICATE / REPLICA_GET.
-   */
-  readonly replication?: ReplicaContext;
-  /** The node's memory budget for `store.bytes` (`--max-memory`); unlimited when absent. */
-  readonly maxBytes?: number;
-  /** Reclaimed keys leave tombstones (a replicated cluster). */
-  readonly keepTombstones?: boolean;
-}
+export type { HandlerContext };
 
 /**
  * Applies one decoded request to the store and returns its reply. Pure apart from the store and

@@ -10,7 +10,7 @@ import {
 import type { BatchWrite, WriteResult } from "../replication/replicator.js";
 import { checkBudget, growthOf, makeRoom } from "../store/index.js";
 import { type ElementAnswer, elementOf } from "./batch-element.js";
-import type { HandlerContext } from "./handler.js";
+import type { HandlerContext } from "./handler-context.js";
 
 const PUT_OK: Reply = Object.freeze({ ok: true as const });
 const DELETED: Reply = Object.freeze({ ok: true as const, deleted: true });
