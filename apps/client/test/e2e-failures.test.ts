@@ -27,6 +27,13 @@ describe("failures", () => {
     await new ClusterSettings(consul.config).setClusterSize(4);
     // A short TTL so "critical" is reached in seconds, as a test can afford.
     cluster = await startCluster(consul.env, ["--ttl", "2"]);
+    // Under load a node has been seen missing from Consul for a few seconds just after "ready"
+    // (a CI run of 2026-12-07: node-0 and then node-1 absent while the tests began; also seen in
+    // session 4, see e2e-installed-cli). Not what this file tests, so it waits; the cause is open.
+    await eventually(
+      async () => (await listMembers(consul.config)).filter((m) => m.health === "passing").length === 4,
+      30_000,
+    );
   });
   afterEach(async () => {
     await client?.close();
