@@ -208,7 +208,7 @@ export class Replicator {
    */
   async #replanned<T>(err: unknown, key: string, replicas: readonly string[], plan: () => T): Promise<T> {
     if (!this.#unsure.refusedFor(err, replicas)) throw err;
-    if (!(await this.#unsure.ask([{ key }], () => replicas))) throw err;
+    if (!(await this.#unsure.ask(key, replicas))) throw err;
     return plan();
   }
 

@@ -6,8 +6,9 @@ import type { PeerStates } from "./quorum.js";
  * Replicas a coordinator thinks are bootstrapping while they may be serving already. What it
  * thinks comes from Consul's meta, which its watch learns a moment after the replica says so
  * (right after a launch, every replica at once), or from the replica's last answer, which a
- * refused write never sends anything to correct. Before such a refusal stands, the coordinator
- * asks them: their answer says, and the peer links remember it.
+ * refused read never sends anything to correct. Before such a refusal of a read stands, the
+ * coordinator asks them: their answer says, and the peer links remember it. (A write counts a
+ * bootstrapping replica's ack, so no write is refused for want of a serving one.)
  */
 export class UnsureReplicas {
   constructor(
@@ -29,17 +30,11 @@ export class UnsureReplicas {
   }
 
   /**
-   * Asks each unsure replica of the `writes`' keys for its copy of one of them (a read: nothing
-   * changes there); resolves true when one answers that it serves.
+   * Asks each unsure one of `key`'s `replicas` for its copy of it (a read: nothing changes
+   * there); resolves true when one answers that it serves.
    */
-  async ask(
-    writes: ReadonlyArray<{ readonly key: string }>,
-    replicasOf: (key: string) => readonly string[],
-  ): Promise<boolean> {
-    const asks = new Map<string, string>();
-    for (const { key } of writes)
-      for (const p of this.among(replicasOf(key))) if (!asks.has(p)) asks.set(p, key);
-    const answers = await Promise.allSettled([...asks].map(([p, key]) => this.batcher.read(p, key)));
+  async ask(key: string, replicas: readonly string[]): Promise<boolean> {
+    const answers = await Promise.allSettled(this.among(replicas).map((p) => this.batcher.read(p, key)));
     return answers.some((a) => a.status === "fulfilled" && a.value.counts);
   }
 }
