@@ -3,7 +3,6 @@
 // start without pnpm or tsx (a quarter of a second or less instead of several seconds):
 //   apps/client/dist/cli/zkv.mjs         the `zkv` CLI          (apps/client/src/main.ts)
 //   apps/server/dist/cli/zkv-server.mjs  the launcher and node  (apps/server/src/main.ts)
-//   apps/server/dist/cli/lmdb-commit-worker.js  the thread a node with --data-dir commits on
 // Each sits two folders below its package, like the sources it is built from, so paths resolved
 // relative to a source file (the dashboard's web/ folder) hold for the bundle too. Packages with
 // native addons (and pino, which loads its transports by file name) stay outside the bundle and
@@ -29,16 +28,9 @@ if (!dir || !/^[\w.-]+\/[\w.-]+$/.test(dir) || dir.split("/").includes("..")) {
 const programs = [
   { entry: "apps/client/src/main.ts", out: `apps/client/${dir}/zkv.mjs` },
   { entry: "apps/server/src/main.ts", out: `apps/server/${dir}/zkv-server.mjs` },
-  // A node with --data-dir commits to LMDB on a worker thread, which it starts from this file
-  // beside its own (lmdb-committer.ts): without it, every write of such a node failed.
-  {
-    entry: "apps/server/src/store/lmdb-commit-worker.ts",
-    out: `apps/server/${dir}/lmdb-commit-worker.js`,
-    library: true,
-  },
 ];
 
-for (const { entry, out, library } of programs) {
+for (const { entry, out } of programs) {
   const outfile = join(root, out);
   await build({
     entryPoints: [join(root, entry)],
@@ -54,6 +46,6 @@ for (const { entry, out, library } of programs) {
     },
     logLevel: "warning",
   });
-  if (!library) chmodSync(outfile, 0o755);
+  chmodSync(outfile, 0o755);
   process.stderr.write(`built ${out}\n`);
 }

@@ -35,7 +35,7 @@ function heldLog() {
     flush: () => {
       if (!log.dirty || store.failure !== undefined) return;
       if (flushFails)
-        store.failure = new Error("ENOSPC"); // what BatchWrites.flush reports
+        store.failure = new Error("ENOSPC"); // what LogWriter.flush reports
       else log.flush();
     },
     failure: () => store.failure,

@@ -5,13 +5,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { encodeKey, encodeValue } from "../src/store/record.js";
-import {
-  type LoggedBytes,
-  type LoggedWrite,
-  WriteLog,
-  type WriteLogOptions,
-} from "../src/store/write-log.js";
-import { visitFrames } from "../src/store/write-log-frames.js";
+import { type LoggedWrite, WriteLog, type WriteLogOptions } from "../src/store/write-log.js";
 
 const root = mkdtempSync(join(tmpdir(), "zkv-write-log-test-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
@@ -162,7 +156,7 @@ describe("WriteLog", () => {
         (steps, rotateBytes, preallocate) => {
           const dir = nextDir();
           let generation = 1;
-          let applied = 0; // LMDB's mark
+          let applied = 0; // the snapshot's mark
           let log = WriteLog.open(dir, { generation, rotateBytes, preallocate }).log;
           const flushed: Array<{ flush: number; writes: LoggedWrite[] }> = [];
           const reopen = () => {
@@ -175,13 +169,12 @@ describe("WriteLog", () => {
             });
             expect(opened.writes).toEqual(flushed.filter((f) => f.flush > applied).flatMap((f) => f.writes));
             log = opened.log;
-            applied = log.flushed; // the open's replay records it
+            applied = log.flushed; // the open's snapshot covers it all
           };
           for (const s of steps) {
             if (s === "reopen") reopen();
             else if (s === "apply") {
-              applied = log.flushed; // a commit took in every flushed write, then was fsynced
-              log.take();
+              applied = log.flushed; // a snapshot covering every flushed write is in place
               log.release(applied);
             } else {
               for (const w of s.flush) log.append(w.table, w.key, w.record);
@@ -214,7 +207,7 @@ describe("WriteLog", () => {
     );
   });
 
-  it("hands over every flushed write once, in order, and none still unflushed, across the buffers it outgrows", () => {
+  it("gives back every flushed write, in order, and none still unflushed, across the buffers it outgrows", () => {
     // A value of 350k chars may take 3 bytes a char, more room than the log's 1 MiB buffer has:
     // each one moves the log to a new buffer, mid-frame.
     const value = fc.oneof(
@@ -225,24 +218,17 @@ describe("WriteLog", () => {
       write.map((w) => ({ append: w })),
       fc.tuple(fc.string({ maxLength: 20 }), value).map(([key, v]) => ({ appendValue: { key, value: v } })),
       fc.constant("flush" as const),
-      fc.constant("take" as const),
     );
     fc.assert(
       fc.property(fc.array(step, { minLength: 10, maxLength: 40 }), (steps) => {
-        const { log } = WriteLog.open(nextDir());
+        const dir = nextDir();
+        const { log } = WriteLog.open(dir);
         const unflushed: LoggedWrite[] = [];
         const flushed: LoggedWrite[] = [];
         for (const s of steps) {
           if (s === "flush") {
             log.flush();
             flushed.push(...unflushed.splice(0));
-          } else if (s === "take") {
-            const seen: string[] = [];
-            const untaken = log.untakenBytes;
-            const frames = log.take() ?? Buffer.alloc(0);
-            expect(frames.length).toBe(untaken); // what room() weighs is what a commit takes
-            visitFrames(frames, 0, frames.length, cursor(), (w) => seen.push(summary(copyOf(w))));
-            expect(seen).toEqual(flushed.splice(0).map(summary));
           } else if ("append" in s) {
             log.append(s.append.table, s.append.key, s.append.record);
             unflushed.push(s.append);
@@ -256,6 +242,7 @@ describe("WriteLog", () => {
           }
         }
         log.close();
+        expect(replayed(dir).map(summary)).toEqual(flushed.map(summary));
       }),
       { numRuns: 30 },
     );
@@ -266,23 +253,4 @@ describe("WriteLog", () => {
 function summary({ table, key, record }: LoggedWrite): string {
   const digest = (b: Buffer) => createHash("sha256").update(b).digest("hex");
   return `${table} ${digest(key)} ${record === undefined ? "removal" : digest(record)}`;
-}
-
-/** A place for visitFrames to show writes in. */
-const cursor = (): LoggedBytes => ({
-  bytes: Buffer.alloc(0),
-  table: 0,
-  keyStart: 0,
-  keyEnd: 0,
-  recordStart: 0,
-  recordEnd: 0,
-});
-
-/** A write shown by visitFrames as the LoggedWrite it stands for (its bytes copied). */
-function copyOf(w: LoggedBytes): LoggedWrite {
-  return {
-    table: w.table,
-    key: Buffer.from(w.bytes.subarray(w.keyStart, w.keyEnd)),
-    record: w.recordStart < 0 ? undefined : Buffer.from(w.bytes.subarray(w.recordStart, w.recordEnd)),
-  };
 }

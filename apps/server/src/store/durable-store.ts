@@ -1,13 +1,12 @@
-import type { RootDatabase } from "lmdb";
-import { BatchWrites } from "./batch-writes.js";
-import { openDataDir } from "./data-dir-engine.js";
-import { StoreClosedError } from "./errors.js";
-import { type HintLog, HintTable } from "./hint-table.js";
-import { LmdbCommitter } from "./lmdb-committer.js";
-import { LmdbTables } from "./lmdb-tables.js";
-import { loadEntries } from "./load-entries.js";
-import type { DataDirLock } from "./lock.js";
+import { mkdirSync } from "node:fs";
+import { CHECKPOINT_MIN_BYTES, Checkpoints } from "./checkpoints.js";
+import { DataDirError, StoreClosedError, StoreCommitError } from "./errors.js";
+import { type HintLog, HintSet } from "./hint-set.js";
+import { holdsLmdb, migrateLmdbDir } from "./lmdb-migration.js";
+import { DataDirLock } from "./lock.js";
+import { readGeneration, writeGeneration } from "./log-generation.js";
 import { LogSyncs } from "./log-syncs.js";
+import { LogWriter } from "./log-writer.js";
 import { MemoryStore } from "./memory-store.js";
 import {
   encodeKey,
@@ -18,77 +17,129 @@ import {
   longKey,
   MAX_DIRECT_KEY_BYTES,
 } from "./record.js";
+import { WriteRestorer } from "./restore-writes.js";
+import { readSnapshot, type SnapshotWriter } from "./snapshot-file.js";
 import type { Entry, Store, StoredEntry } from "./store.js";
 import type { SyncPolicy } from "./sync-policy.js";
 import { type HybridClock, supersedes, type Versioned } from "./versions.js";
-import type { WriteLog } from "./write-log.js";
+import { WriteLog } from "./write-log.js";
 import { DATA_TABLE as DATA, HINTS_TABLE as HINTS, LONG_TABLE as LONG } from "./write-log-frames.js";
 
 export interface DurableStoreOptions {
   /** This store's own dir (a node uses `<data-dir>/<node-id>`); created when missing. */
   readonly dir: string;
   readonly fsync: SyncPolicy;
-  /** Told when a commit fails (disk full, I/O error); `sync()` rejects from then on. */
+  /** Told when a write to disk fails (disk full, I/O error); `sync()` rejects from then on. */
   readonly onError?: (err: unknown) => void;
   /** The store's clock, ms since the epoch (default Date.now), for expiry and versions. */
   readonly now?: () => number;
+  /** The log's least growth between snapshots (default CHECKPOINT_MIN_BYTES; tests make it small). */
+  readonly checkpointBytes?: number;
+  /** Entry ids a snapshot goes through per event-loop turn (tests make it small, to interleave writes). */
+  readonly snapshotSliceIds?: number;
 }
+
+/** Under `batch`, how long the log's writes stay in the OS before an fdatasync. */
+const BATCH_SYNC_MS = 20;
 
 /**
  * Every entry in memory (a MemoryStore answers all reads, at memory speed and in UTF-16 order)
- * and on disk in LMDB, which only ever writes: each put or delete goes to the engine at once
- * (under `batch` and `always`, to the write-ahead log at once and to LMDB within 20 ms, on a
- * thread of its own: BatchWrites, LmdbCommitter; under `off`, writes of one event turn share
- * one LMDB transaction), and `sync()` tells when they are durable under the policy (under
- * `always`, once the log is fsynced: LogSyncs; under either, later while LMDB is far behind
- * the log). Opening loads the whole dir
- * back into memory, so `size` and `bytes` are right after a restart. The dataset must fit in
- * memory, as with Redis: the engine is for surviving restarts, not for holding more than RAM.
+ * and on disk as a snapshot plus a write-ahead log, as Redis keeps an RDB file and an AOF: each
+ * put or delete is appended to the log at once (LogWriter) and in the OS before the reply;
+ * `sync()` says when it is durable under the policy (under `always`, once the log is fsynced:
+ * LogSyncs). Once the log has grown enough, a snapshot of every entry is written beside it, a
+ * slice per event-loop turn, and the log lets go of what it covers (Checkpoints). Opening loads
+ * the snapshot and replays the log past it, then, when the log held anything past it, takes a
+ * snapshot at once, so the log starts over. The dataset must fit in memory, as with Redis: the
+ * disk is for surviving restarts, not for holding more than RAM.
  */
 export class DurableStore implements Store {
   readonly #mem: MemoryStore;
   readonly #lock: DataDirLock;
-  readonly #root: RootDatabase<Buffer, Buffer>;
-  /** `data` holds keys up to MAX_DIRECT_KEY_BYTES, by their encoding (in UTF-16 order); `long` the rest. */
-  readonly #tables: LmdbTables;
+  readonly #log: WriteLog;
   readonly #options: DurableStoreOptions;
-  /** `off` only: the commit the latest write joined (lmdb-js shares one promise per transaction). */
-  #last: Promise<boolean> | undefined;
-  /** `batch` and `always`: the write-ahead log in front of LMDB, which commits from its buffers. */
-  readonly #logged: BatchWrites | undefined;
+  readonly #writer: LogWriter;
   /** `always` only: the group commit of the log's fsyncs. */
   readonly #logSyncs: LogSyncs | undefined;
+  readonly #checkpoints: Checkpoints;
+  readonly #hints: HintSet;
   #failure: unknown;
   #closing: Promise<void> | undefined;
-  #hints: HintTable | undefined;
 
   private constructor(
     options: DurableStoreOptions,
     lock: DataDirLock,
-    root: RootDatabase<Buffer, Buffer>,
-    log: WriteLog | undefined,
+    log: WriteLog,
+    mem: MemoryStore,
+    hints: HintSet,
   ) {
     this.#options = options;
-    this.#tables = new LmdbTables(root);
-    const always = options.fsync === "always";
-    const engine = log && new LmdbCommitter(options.dir, (err) => this.#fail(err));
-    this.#logged = log && new BatchWrites(log, engine!, !always);
-    this.#logSyncs =
-      log && always
-        ? new LogSyncs(log, { flush: this.#logged!.flush, failure: () => this.#failure, fail: engine!.fail })
-        : undefined;
-    this.#mem = new MemoryStore(options.now ? { now: options.now } : {});
     this.#lock = lock;
-    this.#root = root;
+    this.#log = log;
+    this.#mem = mem;
+    this.#hints = hints;
+    const fail = (err: unknown) => this.#fail(err);
+    this.#checkpoints = new Checkpoints(
+      log,
+      {
+        dir: options.dir,
+        syncLog: options.fsync !== "off",
+        flush: () => this.#writer.flush(),
+        writeEntries: (writer, from, count) => this.#writeEntries(writer, from, count),
+        writeRest: (writer) => this.#writeRest(writer),
+        fail,
+      },
+      options.checkpointBytes ?? CHECKPOINT_MIN_BYTES,
+      options.snapshotSliceIds,
+    );
+    this.#writer = new LogWriter(
+      log,
+      { fail, flushed: () => this.#checkpoints.maybeStart() },
+      options.fsync === "batch" ? BATCH_SYNC_MS : undefined,
+    );
+    this.#logSyncs =
+      options.fsync === "always"
+        ? new LogSyncs(log, { flush: this.#writer.flush, failure: () => this.#failure, fail })
+        : undefined;
   }
 
-  /** Locks the dir, opens (or creates) the engine and loads every entry into memory. */
-  static open(options: DurableStoreOptions): Promise<DurableStore> {
-    return openDataDir(options.dir, options.fsync, ({ lock, root, log }) => {
-      const store = new DurableStore(options, lock, root, log);
-      loadEntries(store.#tables, store.#mem);
+  /** Locks the dir and loads it: its snapshot, then the log's writes past it (see the class). */
+  static async open(options: DurableStoreOptions): Promise<DurableStore> {
+    const { dir } = options;
+    try {
+      mkdirSync(dir, { recursive: true });
+    } catch (err) {
+      throw new DataDirError("DATA_DIR_UNUSABLE", dir, `cannot create ${dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const lock = DataDirLock.acquire(dir);
+    let log: WriteLog | undefined;
+    try {
+      if (holdsLmdb(dir)) await migrateLmdbDir(dir);
+      const mem = new MemoryStore(options.now ? { now: options.now } : {});
+      let store: DurableStore | undefined;
+      const hints = new HintSet((row, key) => store!.#engineWrite(HINTS, row, key));
+      const restorer = new WriteRestorer(mem, hints);
+      const applied = readSnapshot(dir, restorer.apply) ?? 0;
+      const generation = readGeneration(dir) + 1;
+      writeGeneration(dir, generation);
+      const opened = WriteLog.open(dir, { applied, generation, preallocate: options.fsync === "always" });
+      log = opened.log;
+      for (const write of opened.writes) restorer.apply(write);
+      store = new DurableStore(options, lock, log, mem, hints);
+      // This open's frames go to the log's files from their start: past the snapshot, the
+      // files must hold nothing still wanted (nor frames a replay has to skip for good).
+      if (log.flushed > applied) await store.#checkpoints.now();
       return store;
-    });
+    } catch (err) {
+      log?.close();
+      lock.release();
+      if (err instanceof DataDirError) throw err;
+      throw new DataDirError("DATA_DIR_UNUSABLE", dir, `cannot open ${dir}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
   }
 
   now(): number {
@@ -134,11 +185,8 @@ export class DurableStore implements Store {
     return this.#mem.tombstoneKeys();
   }
 
-  /** The node's hints, in a `hints` table beside the data (an older node ignores the table). */
+  /** The node's hints, kept as the entries are (HintSet). */
   hintLog(): HintLog {
-    this.#hints ??= new HintTable(this.#tables.table(HINTS), (row, value) =>
-      this.#engineWrite(HINTS, row, value),
-    );
     return this.#hints;
   }
 
@@ -162,10 +210,9 @@ export class DurableStore implements Store {
     return gone.length;
   }
 
-  /** Under `batch` and `always`, a value with a short key is laid into a LogBuffer as it is, with no Buffer of its own. */
+  /** A value with a short key is laid into the log as it is, with no Buffer of its own. */
   #writeValue(key: string, value: string, version: number, expiresAt: number | undefined): void {
-    if (this.#logged && keyBytes(key) <= MAX_DIRECT_KEY_BYTES)
-      this.#logged.writeValue(key, value, version, expiresAt);
+    if (keyBytes(key) <= MAX_DIRECT_KEY_BYTES) this.#writer.writeValue(key, value, version, expiresAt);
     else this.#write(key, encodeValue(value, version, expiresAt));
   }
 
@@ -175,10 +222,9 @@ export class DurableStore implements Store {
     else this.#engineWrite(LONG, longKey(k), encodeLongEntry(k, record));
   }
 
-  /** One write (record undefined: a removal) to LMDB, and under `batch` and `always` to the log first. */
+  /** One write to the log (record undefined: a removal). */
   #engineWrite(table: number, key: Buffer, record: Buffer | undefined): void {
-    if (this.#logged) this.#logged.write(table, key, record);
-    else this.#track(this.#tables.write(table, key, record));
+    this.#writer.write(table, key, record);
   }
 
   delete(key: string): boolean {
@@ -192,6 +238,32 @@ export class DurableStore implements Store {
     const k = encodeKey(key);
     if (k.length <= MAX_DIRECT_KEY_BYTES) this.#engineWrite(DATA, k, undefined);
     else this.#engineWrite(LONG, longKey(k), undefined);
+  }
+
+  /** A snapshot's slice: the entries with ids in [from, from + count), as the log writes them. */
+  #writeEntries(writer: SnapshotWriter, from: number, count: number): number {
+    return this.#mem.visitEntries(from, count, (key, value, version, expiresAt) => {
+      if (keyBytes(key) <= MAX_DIRECT_KEY_BYTES) writer.buffer.appendValue(key, value, version, expiresAt);
+      else {
+        const k = encodeKey(key);
+        writer.buffer.append(LONG, longKey(k), encodeLongEntry(k, encodeValue(value, version, expiresAt)));
+      }
+      writer.added();
+    });
+  }
+
+  /** A snapshot's last slice: the tombstones and the hints. */
+  #writeRest(writer: SnapshotWriter): void {
+    this.#mem.visitTombstones((key, version) => {
+      const k = encodeKey(key);
+      if (k.length <= MAX_DIRECT_KEY_BYTES) writer.buffer.append(DATA, k, encodeTombstone(version));
+      else writer.buffer.append(LONG, longKey(k), encodeLongEntry(k, encodeTombstone(version)));
+      writer.added();
+    });
+    this.#hints.visit((row, encodedKey) => {
+      writer.buffer.append(HINTS, row, encodedKey);
+      writer.added();
+    });
   }
 
   get size(): number {
@@ -208,43 +280,45 @@ export class DurableStore implements Store {
 
   sync(): Promise<void> | undefined {
     if (this.#closing !== undefined) throw new StoreClosedError("sync");
-    if (this.#logSyncs === undefined) this.#logged?.flush();
+    if (this.#logSyncs !== undefined) {
+      if (this.#failure !== undefined) return Promise.reject(this.#failure);
+      return this.#logSyncs.sync();
+    }
+    this.#writer.flush(); // `batch` and `off`: in the OS before the reply
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const synced = this.#logSyncs?.sync();
-    // LMDB far behind the log: the reply also waits until it has caught up (BatchWrites.room).
-    const room = this.#logged?.room();
-    if (room === undefined) return synced;
-    return Promise.all([synced, room]).then(() => {
-      if (this.#failure !== undefined) throw this.#failure;
-    });
+    return undefined;
   }
 
   /**
-   * Commits what is pending, releases engine and lock; idempotent. From now on every other call
-   * throws StoreClosedError (the memory half refuses first): a write reaching a closing lmdb
-   * would throw later, outside any caller, and end the process.
+   * Flushes (and, unless `off`, fsyncs) the log, stops a snapshot under way, releases the files
+   * and the lock; idempotent. From now on every other call throws StoreClosedError (the memory
+   * half refuses first).
    */
   close(): Promise<void> {
-    this.#closing ??= this.#mem.close().then(async () => {
+    if (this.#closing !== undefined) return this.#closing;
+    const snapshotStopped = this.#checkpoints.close(); // before the memory half refuses its slices
+    this.#closing = this.#mem.close().then(async () => {
       try {
         await this.#logSyncs?.close();
-        await this.#logged?.close(() => this.#failure !== undefined);
+        await snapshotStopped;
+        await this.#writer.close(this.#options.fsync !== "off" && this.#failure === undefined);
       } finally {
-        await this.#root.close().finally(() => this.#lock.release());
+        this.#log.close();
+        this.#lock.release();
       }
     });
     return this.#closing;
   }
 
-  #track(commit: Promise<boolean>): void {
-    if (commit === this.#last) return;
-    this.#last = commit;
-    // One handler per transaction: a failed commit must neither go unnoticed nor crash the node.
-    commit.catch((err: unknown) => this.#fail(err));
-  }
-
   #fail(err: unknown): void {
-    this.#failure ??= err;
-    this.#options.onError?.(err);
+    if (this.#failure !== undefined) return;
+    const { message, code } = err as { message?: string; code?: unknown };
+    const failure = new StoreCommitError(
+      `writing ${this.#options.dir} failed: ${String(message ?? err)}`,
+      typeof code === "string" ? code : undefined,
+    );
+    failure.cause = err;
+    this.#failure = failure;
+    this.#options.onError?.(failure);
   }
 }

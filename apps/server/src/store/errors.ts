@@ -36,9 +36,9 @@ export class StoreClosedError extends Error {
 }
 
 /**
- * A commit of the write-ahead log to LMDB that failed (disk full, I/O error), or the commit
- * worker's death: the store fails every later sync(), and the log keeps the writes for the next
- * open to replay. The message is LMDB's (or the worker's); `reason`, LMDB's own code if it gave one.
+ * A write to the data dir that failed (disk full, I/O error): of the write-ahead log, an fsync
+ * of it, or a snapshot. The store fails every later sync(), and what is on disk stays as it was
+ * for the next open. `reason`: the system's code (ENOSPC, EIO) when it gave one.
  */
 export class StoreCommitError extends Error {
   readonly code = "STORE_COMMIT_FAILED";

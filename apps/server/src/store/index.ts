@@ -5,7 +5,7 @@
 export { hasCompleteMarker, writeCompleteMarker } from "./data-dir-marker.js";
 export { DurableStore, type DurableStoreOptions } from "./durable-store.js";
 export { DataDirError, type DataDirErrorCode, StoreClosedError, StoreCommitError } from "./errors.js";
-export type { HintLog } from "./hint-table.js";
+export type { HintLog } from "./hint-set.js";
 export { LOCK_FILE } from "./lock.js";
 export { MemoryStore, type MemoryStoreOptions } from "./memory-store.js";
 export { DEFAULT_SYNC_POLICY, keysHeld, nodeDir, openNodeStore, retireNodeDir } from "./node-store.js";

@@ -10,8 +10,7 @@ export const LOCK_FILE = "zkv.lock";
 
 /**
  * An exclusive claim on a data dir: a kernel lock on the file `zkv.lock`, taken through a file
- * descriptor kept open while the store is. LMDB itself lets many processes share an environment,
- * but two zkv nodes on one dir would each hold their own in-memory copy and overwrite each other's
+ * descriptor kept open while the store is. Two zkv nodes on one dir would each hold their own in-memory copy and overwrite each other's
  * writes, so the second is refused.
  *
  * The lock is an open file description lock (Linux `F_OFD_SETLK`, via fs-native-extensions): the

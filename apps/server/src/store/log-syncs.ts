@@ -32,8 +32,7 @@ export interface LogSyncEngine {
 
 /**
  * `--fsync always` on top of the write-ahead log, a group commit as Redis' appendfsync always
- * does it: a reply waits for an fdatasync of the log (an append-only file), not for an LMDB
- * commit, which follows in the background as under `batch`. The writes of an event turn go to
+ * does it: a reply waits for an fdatasync of the log (an append-only file). The writes of an event turn go to
  * the log with one write() at its end and share one fdatasync; one runs at a time, and writes
  * arriving meanwhile wait for the next, which starts as soon as it ends: the busier the node, the
  * more writes share one.

@@ -121,6 +121,35 @@ export class MemoryStore implements Store {
     yield* this.#tombstones.keys();
   }
 
+  /**
+   * Shows `visit` each entry whose id is in [from, from + count), expired ones included, and
+   * returns the id to go on from (-1 once past the last): a snapshot written a slice at a time.
+   * An entry written between slices may be shown or not, or shown twice (deleted and added again
+   * under another id); the write-ahead log replayed over the snapshot settles every such one.
+   */
+  visitEntries(
+    from: number,
+    count: number,
+    visit: (key: string, value: string, version: number, expiresAt: number | undefined) => void,
+  ): number {
+    this.#ensureOpen("read entries");
+    const table = this.#table;
+    const end = Math.min(from + count, table.idLimit);
+    const expiring = this.#expiry.size > 0;
+    for (let id = from; id < end; id++) {
+      if (!table.inUse(id)) continue;
+      const key = table.keyOf(id);
+      visit(key, table.valueOf(id), table.versionOf(id), expiring ? this.#expiry.get(key) : undefined);
+    }
+    return end < table.idLimit ? end : -1;
+  }
+
+  /** Shows `visit` every tombstone: a deleted key and its version. */
+  visitTombstones(visit: (key: string, version: number) => void): void {
+    this.#ensureOpen("read tombstones");
+    for (const [key, version] of this.#tombstones) visit(key, version);
+  }
+
   drop(key: string): void {
     this.#ensureOpen("drop");
     this.#remove(key);

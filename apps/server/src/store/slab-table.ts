@@ -176,6 +176,16 @@ export class SlabTable {
     return readText(this.#arena.bytes[c] as RawBuffer, keyWord, offset + HEADER_BYTES);
   }
 
+  /** One past the highest id ever handed out: ids in use are below it. */
+  get idLimit(): number {
+    return this.#nextId;
+  }
+
+  /** Whether `id` (below idLimit) is an entry's. */
+  inUse(id: number): boolean {
+    return this.#places[2 * id]! >= 0;
+  }
+
   /** The ids in use. One inserted while the iteration is paused may be visited or not. */
   *ids(): Iterable<number> {
     for (let id = 0; id < this.#nextId; id++) if (this.#places[2 * id]! >= 0) yield id;

@@ -1,4 +1,4 @@
-import type { HintLog } from "./hint-table.js";
+import type { HintLog } from "./hint-set.js";
 import type { HybridClock, Versioned } from "./versions.js";
 
 /** One stored entry. */

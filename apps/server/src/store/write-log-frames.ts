@@ -9,7 +9,7 @@ import { crc32 } from "node:zlib";
  */
 export const FRAME_HEADER = 8;
 
-/** The tables a logged write goes to: LMDB's `data`, `long` and `hints` (see LmdbTables). */
+/** The tables a logged write goes to: `data` (entries), `long` (entries whose key is long) and `hints`. */
 export const DATA_TABLE = 0;
 export const LONG_TABLE = 1;
 export const HINTS_TABLE = 2;
@@ -23,26 +23,11 @@ export const LEGACY_FRAME_START = FRAME_HEADER + FLUSH_NUMBER;
 /** Bytes of a write besides its key and record. */
 export const WRITE_FIXED = 1 + 4 + 4;
 
-/** One engine write as logged: its table, its key as stored, and its record (undefined: a removal). */
+/** One write as logged: its table, its key as stored, and its record (undefined: a removal). */
 export interface LoggedWrite {
   readonly table: number;
   readonly key: Buffer;
   readonly record: Buffer | undefined;
-}
-
-/**
- * One logged write where it lies in a log buffer, as WriteLog.drain shows it: one object reused
- * from write to write, so handing a window's writes to the engine allocates nothing per write.
- * Offsets are into `bytes` itself (whose byteOffset is 0).
- */
-export interface LoggedBytes {
-  bytes: Buffer;
-  table: number;
-  keyStart: number;
-  keyEnd: number;
-  /** -1: a removal. */
-  recordStart: number;
-  recordEnd: number;
 }
 
 /** One frame read back: its flush number, its generation (0 in the legacy format) and its writes. */
@@ -58,34 +43,6 @@ export function sealFrame(frame: Buffer, flush: number, generation: number): voi
   frame.writeDoubleLE(flush, FRAME_HEADER);
   frame.writeDoubleLE(generation, FRAME_HEADER + FLUSH_NUMBER);
   frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER)), 4);
-}
-
-/**
- * Shows `visit` every write of the whole frames in bytes[from, to), in order (frames this
- * process wrote: their lengths are trusted, not checked).
- */
-export function visitFrames(
-  bytes: Buffer,
-  from: number,
-  to: number,
-  at: LoggedBytes,
-  visit: (write: LoggedBytes) => void,
-): void {
-  at.bytes = bytes;
-  for (let frame = from; frame < to; ) {
-    const end = frame + FRAME_HEADER + bytes.readUInt32LE(frame);
-    for (let w = frame + FRAME_START; w < end; ) {
-      at.table = bytes[w]!;
-      at.keyStart = w + 5;
-      at.keyEnd = at.keyStart + bytes.readUInt32LE(w + 1);
-      const recordLength = bytes.readInt32LE(at.keyEnd);
-      at.recordStart = recordLength < 0 ? -1 : at.keyEnd + 4;
-      at.recordEnd = at.keyEnd + 4 + Math.max(0, recordLength);
-      w = at.recordEnd;
-      visit(at);
-    }
-    frame = end;
-  }
 }
 
 /**

@@ -12,8 +12,8 @@ import {
 const LEGACY_FILES = ["batch-0.log", "batch-1.log"] as const;
 
 /**
- * What a log's files (their bytes) hold that the engine may lack: the writes of each file's
- * current frames numbered past `applied` (the last flush the engine's commits took in, recorded
+ * What a log's files (their bytes) hold past a snapshot: the writes of each file's
+ * current frames numbered past `applied` (the last flush the snapshot covers, recorded
  * with them), oldest first, up to the first number missing (an OS crash may lose a flush that
  * was not fsynced: what follows it is dropped, so a replay is always a prefix, in order).
  * `last`: the highest flush number found, applied or not (the next flush is numbered past it).
@@ -48,7 +48,7 @@ export function legacyWrites(dir: string): LoggedWrite[] {
   return frames.flatMap((f) => f.writes);
 }
 
-/** Removes a legacy log, once what it held is in the engine and fsynced. */
+/** Removes a legacy log, once what it held is in LMDB and fsynced (lmdb-migration.ts). */
 export function removeLegacyLog(dir: string): void {
   for (const name of LEGACY_FILES) rmSync(join(dir, name), { force: true });
 }

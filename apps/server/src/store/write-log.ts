@@ -4,17 +4,17 @@ import {
   existsSync,
   fdatasync,
   fstatSync,
-  fsyncSync,
   openSync,
   readFileSync,
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
 import { LogBuffer } from "./log-buffer.js";
+import { syncDir } from "./sync-dir.js";
 import { type LoggedWrite, sealFrame } from "./write-log-frames.js";
 import { unappliedWrites } from "./write-log-replay.js";
 
-/** The log's two files: one takes writes while the other waits to be applied. */
+/** The log's two files: one takes writes while the other waits for a snapshot to cover it. */
 const FILES = ["wal-0.log", "wal-1.log"] as const;
 /** Size past which writes move to the other file (once it is free again). */
 const ROTATE_BYTES = 16 * 1024 * 1024;
@@ -22,13 +22,13 @@ const ROTATE_BYTES = 16 * 1024 * 1024;
 const MIN_GROWTH = 64 * 1024;
 const MAX_GROWTH = 4 * 1024 * 1024;
 
-export type { LoggedBytes, LoggedWrite } from "./write-log-frames.js";
+export type { LoggedWrite } from "./write-log-frames.js";
 
-/** Where a log stands in its engine: what it was opened with. */
+/** Where a log stands against its store's snapshot: what it was opened with. */
 export interface WriteLogOptions {
-  /** The last flush number the engine's commits took in (0: none). */
+  /** The last flush number the snapshot covers (0: none). */
   readonly applied?: number;
-  /** This open's generation, above every earlier one's (the engine keeps the count). */
+  /** This open's generation, above every earlier one's (log-generation.ts keeps the count). */
   readonly generation?: number;
   readonly rotateBytes?: number;
   /**
@@ -40,20 +40,19 @@ export interface WriteLogOptions {
 }
 
 /**
- * The write-ahead log of `--fsync batch` and `always`: every write the store hands its engine is
- * also appended here, and flush() puts what was appended into the OS with one write() before the
- * node replies, so a reply never waits for an engine commit, yet a process crash loses nothing
- * acknowledged: the next open replays the log into the engine. Under `batch` nothing here is
- * fsynced; under `always` syncFiles() fsyncs it before the reply (LogSyncs).
+ * A DurableStore's write-ahead log: every write is appended here, and flush() puts what was
+ * appended into the OS with one write() before the node replies, so a process crash loses nothing
+ * acknowledged: the next open replays the log over the store's snapshot. Under `batch` the store
+ * fdatasyncs it in the background (LogWriter); under `always` before the reply (LogSyncs).
  *
  * Each flush is one frame with a CRC, its flush number and the open's generation. The files are
  * reused in place, never truncated (a write() into cached pages costs less than an append), and
  * under `always` their blocks are written with zeros ahead of the frames, so an fdatasync of a
  * frame writes its blocks and nothing of the file system's metadata (an appended file's also
- * commits the journal: two flushes of the disk instead of one). A file is
- * written from its start again once the engine has flushed a commit that took in every frame it
- * holds (release()): that commit also records the last flush number it took in, and a replay
- * skips frames up to it. Frames left from a file's earlier uses are never replayed: a file's
+ * commits the journal: two flushes of the disk instead of one). A file is written from its
+ * start again once a snapshot covers every frame it holds (release()): the snapshot names the
+ * last flush number it covers, and a replay skips frames up to it. Frames left from a file's
+ * earlier uses are never replayed: a file's
  * frames count only from its start, while each is of the first one's generation and numbered one
  * past the one before (currentFrames).
  */
@@ -69,8 +68,12 @@ export class WriteLog {
   readonly #unsynced: boolean[] = [false, false];
   #active = 0;
   #flushes: number;
-  /** The writes appended, by frame: one frame per flush, kept until taken. */
+  /** The writes appended since the last flush: the next frame. */
   readonly #buffer = new LogBuffer();
+  /** Bytes flushed since the log was opened. */
+  #written = 0;
+  /** Every fdatasync started so far, settled: a later syncFiles() also waits for those still running. */
+  #syncing: Promise<void> = Promise.resolve();
 
   private constructor(
     fds: number[],
@@ -85,7 +88,7 @@ export class WriteLog {
   }
 
   /**
-   * Opens the log in `dir` and returns it with the writes it holds that the engine may lack,
+   * Opens the log in `dir` and returns it with the writes it holds past the snapshot,
    * oldest first: to be applied (and `flushed` recorded as applied) before anything else.
    */
   static open(dir: string, options: WriteLogOptions = {}): { log: WriteLog; writes: LoggedWrite[] } {
@@ -156,7 +159,8 @@ export class WriteLog {
       this.#buffer.dropFrame();
       throw err;
     }
-    this.#buffer.closeFrame();
+    this.#buffer.dropFrame();
+    this.#written += bytes.length;
     this.#sizes[file] = at + bytes.length;
     this.#unsynced[file] = true;
     this.#last[file] = this.#flushes = flush;
@@ -175,50 +179,40 @@ export class WriteLog {
       throw new Error(`write-ahead log: grew by ${written} of ${zeros.length} bytes`);
   }
 
+  /** Bytes flushed since the log was opened: what a snapshot engine measures the log's growth by. */
+  get written(): number {
+    return this.#written;
+  }
+
   /**
    * fdatasyncs every file written since the last call (in libuv's pool, off the event loop):
-   * once it resolves, every write flushed before the call is on disk.
+   * once it resolves, every write flushed before the call is on disk. It also waits for the
+   * fdatasyncs earlier calls started (a file one of them is still syncing is not synced again).
    */
   syncFiles(): Promise<void> {
     const fds = this.#fds.filter((_, i) => this.#unsynced[i]);
     this.#unsynced.fill(false);
-    return Promise.all(
-      fds.map(
+    const synced = Promise.all([
+      this.#syncing,
+      ...fds.map(
         (fd) =>
           new Promise<void>((resolve, reject) => fdatasync(fd, (err) => (err ? reject(err) : resolve()))),
       ),
-    ).then(() => {});
-  }
-
-  /** Bytes flushed since the last take. */
-  get untakenBytes(): number {
-    return this.#buffer.untakenBytes;
-  }
-
-  /** The frames flushed since the last take, in a Buffer of their own (LogBuffer.take). */
-  take(): Buffer | undefined {
-    return this.#buffer.take();
+    ]).then(() => {});
+    this.#syncing = synced.catch(() => {});
+    return synced;
   }
 
   /**
-   * The engine has flushed a commit that took in every write up to flush number `upTo` (and
-   * recorded it): files holding nothing newer are written from their start again.
+   * A snapshot covering every write up to flush number `upTo` is in place: files holding nothing
+   * newer are written from their start again.
    */
   release(upTo: number): void {
     for (let i = 0; i < FILES.length; i++) if (this.#last[i]! <= upTo) this.#sizes[i] = 0;
   }
 
-  /** Closes the files as they are (what they hold past the engine's record is replayed at the next open). */
+  /** Closes the files as they are (what they hold past the snapshot is replayed at the next open). */
   close(): void {
     for (const fd of this.#fds) closeSync(fd);
-  }
-}
-
-function syncDir(dir: string): void {
-  const fd = openSync(dir, constants.O_RDONLY);
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
   }
 }

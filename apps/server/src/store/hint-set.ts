@@ -1,5 +1,4 @@
 import { createHash } from "node:crypto";
-import type { Database } from "lmdb";
 import { decodeKey, encodeKey } from "./record.js";
 
 /**
@@ -34,34 +33,49 @@ export function replicaOfRow(row: Buffer): string {
 }
 
 /**
- * The hints of a durable node, in a table of its own in the node's LMDB environment (beside the
- * data, so a hint recorded with a write commits in the write's transaction). `write` is the
- * store's, the way its own writes go (under `batch`, through its write-ahead log): a failed
- * commit is the store's failure, and `sync()` covers hint writes too.
+ * The hints of a durable node, held in memory and kept on disk the way its entries are: each
+ * add or remove is a write of the `hints` table to the store's write-ahead log (so `sync()`
+ * covers it, as it covers a write recorded in the same turn), and every snapshot holds them all.
+ * An open gives them back through restore().
  */
-export class HintTable implements HintLog {
-  constructor(
-    private readonly table: Database<Buffer, Buffer>,
-    private readonly write: (row: Buffer, value: Buffer | undefined) => void,
-  ) {}
+export class HintSet implements HintLog {
+  /** Rows by their row key (latin1): the row key itself, the replica, the user key. */
+  readonly #rows = new Map<string, { row: Buffer; replica: string; key: string }>();
+
+  constructor(private readonly write: (row: Buffer, encodedKey: Buffer | undefined) => void) {}
+
+  /** A hint row as a snapshot or the log holds it (encodedKey undefined: removed). */
+  restore(row: Buffer, encodedKey: Buffer | undefined): void {
+    const id = row.toString("latin1");
+    if (encodedKey === undefined) this.#rows.delete(id);
+    else this.#rows.set(id, { row, replica: replicaOfRow(row), key: decodeKey(encodedKey) });
+  }
 
   load(): Map<string, Set<string>> {
     const byReplica = new Map<string, Set<string>>();
-    for (const { key, value } of this.table.getRange({})) {
-      const replica = replicaOfRow(key);
+    for (const { replica, key } of this.#rows.values()) {
       const keys = byReplica.get(replica) ?? new Set<string>();
       if (keys.size === 0) byReplica.set(replica, keys);
-      keys.add(decodeKey(value));
+      keys.add(key);
     }
     return byReplica;
   }
 
   add(replica: string, key: string): void {
     const encoded = encodeKey(key);
-    this.write(hintRowKey(replica, encoded), encoded);
+    const row = hintRowKey(replica, encoded);
+    this.#rows.set(row.toString("latin1"), { row, replica, key });
+    this.write(row, encoded);
   }
 
   remove(replica: string, key: string): void {
-    this.write(hintRowKey(replica, encodeKey(key)), undefined);
+    const row = hintRowKey(replica, encodeKey(key));
+    this.#rows.delete(row.toString("latin1"));
+    this.write(row, undefined);
+  }
+
+  /** Shows `visit` every hint row and its encoded key: what a snapshot holds. */
+  visit(visit: (row: Buffer, encodedKey: Buffer) => void): void {
+    for (const { row, key } of this.#rows.values()) visit(row, encodeKey(key));
   }
 }

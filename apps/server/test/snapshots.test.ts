@@ -1,0 +1,179 @@
+import { spawn } from "node:child_process";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import fc from "fast-check";
+import { afterAll, describe, expect, it } from "vitest";
+import { DataDirError, DurableStore, type SyncPolicy } from "../src/store/index.js";
+import type { Versioned } from "../src/store/versions.js";
+
+const WRITE_UNTIL_KILLED = fileURLToPath(new URL("./support/write-until-killed.ts", import.meta.url));
+const root = mkdtempSync(join(tmpdir(), "zkv-snapshots-test-"));
+let dirs = 0;
+const nextDir = () => join(root, String(dirs++));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+/** A store that starts a snapshot at nearly every flush and takes it a few entries per turn. */
+const openBusy = (dir: string, fsync: SyncPolicy) =>
+  DurableStore.open({ dir, fsync, checkpointBytes: 256, snapshotSliceIds: 3 });
+
+const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+type Op =
+  | { kind: "put"; key: string; value: string; ttl: boolean }
+  | { kind: "delete"; key: string }
+  | { kind: "tombstone"; key: string }
+  | { kind: "drop"; key: string }
+  | { kind: "hint"; key: string; remove: boolean }
+  | { kind: "turn" };
+
+const key = fc.oneof(
+  { weight: 9, arbitrary: fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `k${i}`)) },
+  { weight: 1, arbitrary: fc.constantFrom("l".repeat(1200), `${"é".repeat(1100)}x`) },
+);
+const op: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 6,
+    arbitrary: fc.record({ kind: fc.constant("put"), key, value: fc.string(), ttl: fc.boolean() }),
+  },
+  { weight: 2, arbitrary: fc.record({ kind: fc.constant("delete"), key }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("tombstone"), key }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("drop"), key }) },
+  { weight: 1, arbitrary: fc.record({ kind: fc.constant("hint"), key, remove: fc.boolean() }) },
+  { weight: 4, arbitrary: fc.constant({ kind: "turn" as const }) },
+);
+
+describe("snapshots taken while writes go on", () => {
+  it.each(["batch", "off", "always"] as const)(
+    "with %s, a reopened store holds exactly what the writes left, whatever a snapshot caught of them",
+    async (policy) => {
+      await fc.assert(
+        fc.asyncProperty(fc.array(op, { maxLength: 120 }), async (ops) => {
+          const dir = nextDir();
+          const store = await openBusy(dir, policy);
+          const hints = new Map<string, boolean>();
+          const later = Date.now() + 3_600_000;
+          for (const o of ops) {
+            if (o.kind === "put") store.put(o.key, o.value, o.ttl ? later : undefined);
+            else if (o.kind === "delete") store.delete(o.key);
+            else if (o.kind === "tombstone")
+              store.apply(o.key, { value: undefined, version: (store.versionOf(o.key) ?? 0) + 1 });
+            else if (o.kind === "drop") store.drop(o.key);
+            else if (o.kind === "hint") {
+              if (o.remove) store.hintLog().remove("node-1", o.key);
+              else store.hintLog().add("node-1", o.key);
+              hints.set(o.key, !o.remove);
+            } else {
+              await store.sync();
+              await turn();
+            }
+          }
+          const expected = new Map<string, Versioned | undefined>();
+          for (const k of new Set([...store.keys()])) expected.set(k, store.copy(k));
+          await store.close();
+          const again = await openBusy(dir, policy);
+          try {
+            expect(new Set(again.keys())).toEqual(new Set(expected.keys()));
+            for (const [k, copy] of expected) expect(again.copy(k)).toEqual(copy);
+            const held = again.hintLog().load().get("node-1") ?? new Set();
+            expect(held).toEqual(new Set([...hints].filter(([, on]) => on).map(([k]) => k)));
+          } finally {
+            await again.close();
+          }
+        }),
+        { numRuns: policy === "always" ? 15 : 40 },
+      );
+    },
+  );
+});
+
+/** Runs write-until-killed until it has acked `rounds` rounds, SIGKILLs it; the rounds acked. */
+function writeThenKill(dir: string, policy: SyncPolicy, rounds: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ["--import", "tsx", WRITE_UNTIL_KILLED, dir, policy]);
+    let acked = -1;
+    let out = "";
+    let err = "";
+    child.stderr.on("data", (d) => {
+      err += d;
+    });
+    child.stdout.on("data", (d: Buffer) => {
+      out += d.toString();
+      const lines = out.split("\n");
+      out = lines.pop()!;
+      for (const line of lines) acked = Number(line.split(" ")[1]);
+      if (acked >= rounds) child.kill("SIGKILL");
+    });
+    child.on("exit", (code, signal) =>
+      signal === "SIGKILL" ? resolve(acked) : reject(new Error(`exited ${code}: ${err}`)),
+    );
+  });
+}
+
+describe("a node killed while it writes and snapshots", () => {
+  it.each(["batch", "always", "off"] as const)(
+    "with %s, a reopened store holds every acknowledged write, and nothing that was never written",
+    async (policy) => {
+      for (const rounds of [5, 40, 150]) {
+        const dir = nextDir();
+        const acked = await writeThenKill(dir, policy, rounds);
+        if (rounds === 150) expect(existsSync(join(dir, "snapshot")), "a snapshot was taken").toBe(true);
+        // What each key held once round `acked` was acknowledged: the rounds are deterministic.
+        const least = new Map<string, number | undefined>();
+        for (let round = 0; round <= acked; round++) {
+          for (let i = 0; i < 40; i++) least.set(`k${(i * 7 + round * 37) % 300}`, round);
+          least.set(`k${(round * 11) % 300}`, undefined);
+        }
+        const store = await DurableStore.open({ dir, fsync: policy });
+        try {
+          for (const [k, round] of least) {
+            const value = store.get(k);
+            // Later rounds, written but not acknowledged, may be there too; never anything older.
+            if (round !== undefined) expect(Number(value), k).toBeGreaterThanOrEqual(round);
+            if (value !== undefined) expect(Number(value), k).toBeLessThanOrEqual(acked + 1);
+          }
+          const hinted = store.hintLog().load().get("node-1") ?? new Set();
+          for (let round = 0; round <= acked; round++) expect(hinted.has(`r${round}`)).toBe(true);
+        } finally {
+          await store.close();
+        }
+      }
+    },
+    60_000,
+  );
+});
+
+describe("a damaged snapshot", () => {
+  it("is refused with DATA_DIR_UNUSABLE, not served as an empty store", async () => {
+    const dir = nextDir();
+    const store = await DurableStore.open({ dir, fsync: "batch" });
+    for (let i = 0; i < 100; i++) store.put(`k${i}`, `v${i}`);
+    await store.close();
+    await (await DurableStore.open({ dir, fsync: "batch" })).close(); // snapshots it all
+    const path = join(dir, "snapshot");
+    const bytes = readFileSync(path);
+    bytes[bytes.length >> 1]! ^= 0xff;
+    writeFileSync(path, bytes);
+    const failure = await DurableStore.open({ dir, fsync: "batch" }).catch((e: unknown) => e);
+    expect(failure).toBeInstanceOf(DataDirError);
+    expect((failure as DataDirError).code).toBe("DATA_DIR_UNUSABLE");
+    expect((failure as Error).message).toMatch(/snapshot .* is damaged/);
+  });
+
+  it("cut short is refused too, and an unfinished one left by a crash is ignored", async () => {
+    const dir = nextDir();
+    const store = await DurableStore.open({ dir, fsync: "batch" });
+    store.put("k", "v");
+    await store.close();
+    await (await DurableStore.open({ dir, fsync: "batch" })).close();
+    writeFileSync(join(dir, "snapshot.writing"), "half a snapshot");
+    const again = await DurableStore.open({ dir, fsync: "batch" });
+    expect(again.get("k")).toBe("v");
+    await again.close();
+    const path = join(dir, "snapshot");
+    writeFileSync(path, readFileSync(path).subarray(0, 40));
+    const failure = await DurableStore.open({ dir, fsync: "batch" }).catch((e: unknown) => e);
+    expect((failure as DataDirError).code).toBe("DATA_DIR_UNUSABLE");
+  });
+});
