@@ -124,9 +124,8 @@ export class DurableStore implements Store {
       const applied = readSnapshot(dir, restorer.apply) ?? 0;
       const generation = readGeneration(dir) + 1;
       writeGeneration(dir, generation);
-      const opened = WriteLog.open(dir, { applied, generation, preallocate: options.fsync === "always" });
-      log = opened.log;
-      for (const write of opened.writes) restorer.apply(write);
+      const preallocate = options.fsync === "always";
+      log = WriteLog.open(dir, { applied, generation, preallocate }, restorer.apply).log;
       store = new DurableStore(options, lock, log, mem, hints);
       // This open's frames go to the log's files from their start: past the snapshot, the
       // files must hold nothing still wanted (nor frames a replay has to skip for good).

@@ -20,7 +20,8 @@ export class WriteRestorer {
 
   readonly apply = (write: LoggedWrite): void => {
     const { table, key, record } = write;
-    if (table === HINTS_TABLE) this.hints.restore(key, record);
+    // Copied: `key` may be a view of a whole log file's bytes, which a kept row would pin.
+    if (table === HINTS_TABLE) this.hints.restore(Buffer.from(key), record);
     else if (table === DATA_TABLE) this.#restore(decodeKey(key), record);
     else if (table === LONG_TABLE) {
       const row = key.toString("latin1");

@@ -14,7 +14,14 @@ import { join } from "node:path";
 import { DataDirError } from "./errors.js";
 import { LogBuffer } from "./log-buffer.js";
 import { syncDir } from "./sync-dir.js";
-import { FRAME_HEADER, FRAME_START, type LoggedWrite, parseFrames, sealFrame } from "./write-log-frames.js";
+import {
+  FRAME_HEADER,
+  FRAME_START,
+  type LoggedWrite,
+  scanFrames,
+  sealFrame,
+  visitWrites,
+} from "./write-log-frames.js";
 
 /** A data dir's snapshot: every entry and hint as of a flush number of its write-ahead log. */
 export const SNAPSHOT_FILE = "snapshot";
@@ -138,10 +145,10 @@ export function readSnapshot(dir: string, visit: (write: LoggedWrite) => void): 
       const head = readAt(fd, at, FRAME_HEADER, size);
       if (head === undefined) throw damaged(dir, `it ends at byte ${at}, before its last frame`);
       const frame = readAt(fd, at, FRAME_HEADER + head.readUInt32LE(0), size);
-      const [parsed] = frame === undefined ? [] : parseFrames(frame);
-      if (parsed === undefined || parsed.flush !== number) throw damaged(dir, `frame ${number} is corrupt`);
-      if (parsed.writes.length === 0) return applied;
-      for (const write of parsed.writes) visit(write);
+      const [span] = frame === undefined ? [] : scanFrames(frame);
+      if (span === undefined || span.flush !== number) throw damaged(dir, `frame ${number} is corrupt`);
+      if (span.from === span.end) return applied; // the empty frame that ends it
+      visitWrites(frame!, span.from, span.end, visit);
       at += frame!.length;
     }
   } finally {

@@ -45,25 +45,43 @@ export function sealFrame(frame: Buffer, flush: number, generation: number): voi
   frame.writeUInt32LE(crc32(frame.subarray(FRAME_HEADER)), 4);
 }
 
+/** Where one frame lies in a file's bytes, and its number and generation (0 in the legacy format). */
+export interface FrameSpan {
+  /** Its first write, and its end. */
+  readonly from: number;
+  readonly end: number;
+  readonly flush: number;
+  readonly generation: number;
+}
+
 /**
  * The frames of one file from its start, up to the first that is torn or corrupt (`start`: the
- * format's FRAME_START). A frame that does not add up is as good as torn.
+ * format's FRAME_START): where each lies, its writes not read yet (visitWrites). A frame that
+ * does not add up is as good as torn.
  */
-export function parseFrames(bytes: Buffer, start = FRAME_START): LoggedFrame[] {
-  const out: LoggedFrame[] = [];
+export function scanFrames(bytes: Buffer, start = FRAME_START): FrameSpan[] {
+  const out: FrameSpan[] = [];
   let at = 0;
   while (at + start <= bytes.length) {
     const end = at + FRAME_HEADER + bytes.readUInt32LE(at);
     if (end < at + start || end > bytes.length) break;
     if (crc32(bytes.subarray(at + FRAME_HEADER, end)) !== bytes.readUInt32LE(at + 4)) break;
-    const writes = parseWrites(bytes, at + start, end);
-    if (writes === undefined) break;
+    if (!visitWrites(bytes, at + start, end)) break;
     const flush = bytes.readDoubleLE(at + FRAME_HEADER);
     const generation = start === FRAME_START ? bytes.readDoubleLE(at + FRAME_HEADER + FLUSH_NUMBER) : 0;
-    out.push({ flush, generation, writes });
+    out.push({ from: at + start, end, flush, generation });
     at = end;
   }
   return out;
+}
+
+/** The frames of one file, as scanFrames finds them, with their writes (copied out of `bytes`). */
+export function parseFrames(bytes: Buffer, start = FRAME_START): LoggedFrame[] {
+  return scanFrames(bytes, start).map(({ from, end, flush, generation }) => {
+    const writes: LoggedWrite[] = [];
+    visitWrites(bytes, from, end, (w) => writes.push(copyWrite(w)));
+    return { flush, generation, writes };
+  });
 }
 
 /**
@@ -71,7 +89,9 @@ export function parseFrames(bytes: Buffer, start = FRAME_START): LoggedFrame[] {
  * the first one's generation and numbered one past the one before. Whatever follows (frames of
  * the file's earlier uses, this generation's or an older one's) is stale and never replayed.
  */
-export function currentFrames(frames: readonly LoggedFrame[]): LoggedFrame[] {
+export function currentFrames<F extends { readonly flush: number; readonly generation: number }>(
+  frames: readonly F[],
+): F[] {
   let n = 0;
   while (
     n < frames.length &&
@@ -82,22 +102,36 @@ export function currentFrames(frames: readonly LoggedFrame[]): LoggedFrame[] {
   return frames.slice(0, n);
 }
 
-/** The writes in bytes[from, end), or undefined when they do not add up to exactly that. */
-function parseWrites(bytes: Buffer, from: number, end: number): LoggedWrite[] | undefined {
-  const writes: LoggedWrite[] = [];
+/**
+ * Shows `visit` (when given) each write in bytes[from, end), in order, its key and record views
+ * of `bytes` (copy what is kept: copyWrite); false when the writes do not add up to exactly that
+ * range (then a frame is corrupt: call it without `visit` first).
+ */
+export function visitWrites(
+  bytes: Buffer,
+  from: number,
+  end: number,
+  visit?: (write: LoggedWrite) => void,
+): boolean {
   let w = from;
   while (w + WRITE_FIXED <= end) {
-    const table = bytes.readUInt8(w);
+    const table = bytes[w]!;
     const keyLength = bytes.readUInt32LE(w + 1);
-    if (w + WRITE_FIXED + keyLength > end) return undefined;
-    const key = Buffer.from(bytes.subarray(w + 5, w + 5 + keyLength));
+    if (w + WRITE_FIXED + keyLength > end) return false;
     const recordLength = bytes.readInt32LE(w + 5 + keyLength);
     const recordAt = w + WRITE_FIXED + keyLength;
-    if (recordAt + Math.max(0, recordLength) > end) return undefined;
-    const record =
-      recordLength < 0 ? undefined : Buffer.from(bytes.subarray(recordAt, recordAt + recordLength));
-    writes.push({ table, key, record });
+    if (recordAt + Math.max(0, recordLength) > end) return false;
+    visit?.({
+      table,
+      key: bytes.subarray(w + 5, w + 5 + keyLength),
+      record: recordLength < 0 ? undefined : bytes.subarray(recordAt, recordAt + recordLength),
+    });
     w = recordAt + Math.max(0, recordLength);
   }
-  return w === end ? writes : undefined;
+  return w === end;
+}
+
+/** A write whose key and record are Buffers of their own. */
+export function copyWrite({ table, key, record }: LoggedWrite): LoggedWrite {
+  return { table, key: Buffer.from(key), record: record === undefined ? undefined : Buffer.from(record) };
 }

@@ -1,35 +1,43 @@
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import {
+  copyWrite,
   currentFrames,
   LEGACY_FRAME_START,
-  type LoggedFrame,
   type LoggedWrite,
   parseFrames,
+  scanFrames,
+  visitWrites,
 } from "./write-log-frames.js";
 
 /** The legacy log's files (appended to, and truncated once applied), read once and removed. */
 const LEGACY_FILES = ["batch-0.log", "batch-1.log"] as const;
 
 /**
- * What a log's files (their bytes) hold past a snapshot: the writes of each file's
- * current frames numbered past `applied` (the last flush the snapshot covers, recorded
- * with them), oldest first, up to the first number missing (an OS crash may lose a flush that
- * was not fsynced: what follows it is dropped, so a replay is always a prefix, in order).
- * `last`: the highest flush number found, applied or not (the next flush is numbered past it).
+ * What a log's files (their bytes) hold past a snapshot: the writes of each file's current
+ * frames numbered past `applied` (the last flush the snapshot covers, recorded with it), oldest
+ * first, up to the first number missing (an OS crash may lose a flush that was not fsynced: what
+ * follows it is dropped, so a replay is always a prefix, in order). `visit` sees them one by one,
+ * as views of the files' bytes, so a log of gigabytes is replayed without an object per write
+ * kept; without it they are copied into `writes`. `last`: the highest flush number found,
+ * applied or not (the next flush is numbered past it).
  */
 export function unappliedWrites(
   files: readonly Buffer[],
   applied: number,
+  visit?: (write: LoggedWrite) => void,
 ): { writes: LoggedWrite[]; last: number } {
-  const frames: LoggedFrame[] = files.flatMap((bytes) => currentFrames(parseFrames(bytes)));
+  const frames = files.flatMap((bytes, file) =>
+    currentFrames(scanFrames(bytes)).map((frame) => ({ ...frame, file })),
+  );
   frames.sort((a, b) => a.flush - b.flush);
   const writes: LoggedWrite[] = [];
+  const take = visit ?? ((write: LoggedWrite) => writes.push(copyWrite(write)));
   let next = applied + 1;
   for (const frame of frames) {
     if (frame.flush < next) continue;
     if (frame.flush > next) break;
-    writes.push(...frame.writes);
+    visitWrites(files[frame.file]!, frame.from, frame.end, take);
     next++;
   }
   const last = frames.length === 0 ? applied : Math.max(applied, frames[frames.length - 1]!.flush);

@@ -88,10 +88,15 @@ export class WriteLog {
   }
 
   /**
-   * Opens the log in `dir` and returns it with the writes it holds past the snapshot,
-   * oldest first: to be applied (and `flushed` recorded as applied) before anything else.
+   * Opens the log in `dir` with the writes it holds past the snapshot, oldest first, to be
+   * applied before anything else: shown to `visit` one by one (views of the files' bytes), or,
+   * without it, returned.
    */
-  static open(dir: string, options: WriteLogOptions = {}): { log: WriteLog; writes: LoggedWrite[] } {
+  static open(
+    dir: string,
+    options: WriteLogOptions = {},
+    visit?: (write: LoggedWrite) => void,
+  ): { log: WriteLog; writes: LoggedWrite[] } {
     const fds: number[] = [];
     const files: Buffer[] = [];
     let created = false;
@@ -104,7 +109,7 @@ export class WriteLog {
     }
     // An fsynced frame must still be found after a power loss: its file's name too.
     if (created) syncDir(dir);
-    const { writes, last } = unappliedWrites(files, options.applied ?? 0);
+    const { writes, last } = unappliedWrites(files, options.applied ?? 0, visit);
     const log = new WriteLog(
       fds,
       last,
