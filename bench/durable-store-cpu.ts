@@ -1,10 +1,11 @@
 /**
  * `node --import tsx bench/durable-store-cpu.ts [--keys N] [--fsync batch|always|off|memory] [--src DIR]
- * [--per-message N]`: what a durable store costs per put, in process (no sockets): CPU of every
+ * [--per-message N] [--checkpoint-bytes N]`: what a durable store costs per put, in process (no sockets): CPU of every
  * thread (process.cpuUsage) per put of a 16-byte key and a 100-byte value, in messages of 1000 puts
  * (`--per-message`) and a sync() each, as a bulk load's BATCHes arrive, until every write is
  * committed and fsynced (close()). `--per-message 50` is the 50-caller row's round: the next
- * message only once this one's sync() has resolved.
+ * message only once this one's sync() has resolved. `--checkpoint-bytes` sets the log's growth
+ * between snapshots (a huge one: the log's cost alone, with no snapshot).
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -19,6 +20,7 @@ const { values: options } = parseArgs({
     // Another checkout's store, to compare a change against main in alternation.
     src: { type: "string", default: "../apps/server/src/store" },
     "per-message": { type: "string", default: "1000" },
+    "checkpoint-bytes": { type: "string" },
   },
 });
 const keys = Number(options.keys);
@@ -46,8 +48,12 @@ const mainThreadCpu = () => {
   return (Number(fields[11]) + Number(fields[12])) * 10_000;
 };
 try {
+  const checkpoint = options["checkpoint-bytes"];
+  const checkpointBytes = checkpoint === undefined ? {} : { checkpointBytes: Number(checkpoint) };
   const store: Store =
-    fsync === "memory" ? new MemoryStore() : await DurableStore.open({ dir: join(dir, "node"), fsync });
+    fsync === "memory"
+      ? new MemoryStore()
+      : await DurableStore.open({ dir: join(dir, "node"), fsync, ...checkpointBytes });
   const t = cpu();
   const tMain = mainThreadCpu();
   const wall = performance.now();

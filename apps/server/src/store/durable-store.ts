@@ -18,6 +18,7 @@ import {
   MAX_DIRECT_KEY_BYTES,
 } from "./record.js";
 import { WriteRestorer } from "./restore-writes.js";
+import { copyAsLogWrite, recordKey, recordValue } from "./slab-log-write.js";
 import { readSnapshot, type SnapshotWriter } from "./snapshot-file.js";
 import type { Entry, Store, StoredEntry } from "./store.js";
 import type { SyncPolicy } from "./sync-policy.js";
@@ -239,13 +240,20 @@ export class DurableStore implements Store {
     else this.#engineWrite(LONG, longKey(k), undefined);
   }
 
-  /** A snapshot's slice: the entries with ids in [from, from + count), as the log writes them. */
+  /**
+   * A snapshot's slice: the entries with ids in [from, from + count), as the log writes them;
+   * copied from their records' bytes when they can be (copyAsLogWrite), else from their strings.
+   */
   #writeEntries(writer: SnapshotWriter, from: number, count: number): number {
-    return this.#mem.visitEntries(from, count, (key, value, version, expiresAt) => {
-      if (keyBytes(key) <= MAX_DIRECT_KEY_BYTES) writer.buffer.appendValue(key, value, version, expiresAt);
-      else {
-        const k = encodeKey(key);
-        writer.buffer.append(LONG, longKey(k), encodeLongEntry(k, encodeValue(value, version, expiresAt)));
+    return this.#mem.visitRecords(from, count, (chunk, offset, version, expiresAt) => {
+      if (expiresAt !== undefined || !copyAsLogWrite(writer.buffer, chunk, offset, version)) {
+        const key = recordKey(chunk, offset);
+        const value = recordValue(chunk, offset);
+        if (keyBytes(key) <= MAX_DIRECT_KEY_BYTES) writer.buffer.appendValue(key, value, version, expiresAt);
+        else {
+          const k = encodeKey(key);
+          writer.buffer.append(LONG, longKey(k), encodeLongEntry(k, encodeValue(value, version, expiresAt)));
+        }
       }
       writer.added();
     });

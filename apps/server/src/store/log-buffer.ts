@@ -46,6 +46,24 @@ export class LogBuffer {
     this.#used = end;
   }
 
+  /**
+   * The buffer, with room for a write of up to `size` bytes at `end`, for a caller that lays the
+   * write's bytes itself (slab-log-write.ts) and then calls extend() with where they end.
+   */
+  reserve(size: number): Buffer {
+    return this.#room(size);
+  }
+
+  /** Where the open frame's bytes end: where reserve()'s room starts. */
+  get end(): number {
+    return this.#used;
+  }
+
+  /** Takes the bytes laid from `end` up to `to` into the open frame. */
+  extend(to: number): void {
+    this.#used = to;
+  }
+
   /** True when writes were appended since the open frame was last dropped. */
   get open(): boolean {
     return this.#frame >= 0;

@@ -1,5 +1,6 @@
 import { StoreClosedError } from "./errors.js";
 import { ExpiryIndex } from "./expiry-index.js";
+import type { RawBuffer } from "./slab-record.js";
 import { SlabTable } from "./slab-table.js";
 import type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
 import { HybridClock, supersedes, type Versioned } from "./versions.js";
@@ -122,15 +123,17 @@ export class MemoryStore implements Store {
   }
 
   /**
-   * Shows `visit` each entry whose id is in [from, from + count), expired ones included, and
-   * returns the id to go on from (-1 once past the last): a snapshot written a slice at a time.
-   * An entry written between slices may be shown or not, or shown twice (deleted and added again
-   * under another id); the write-ahead log replayed over the snapshot settles every such one.
+   * Shows `visit` each entry whose id is in [from, from + count), expired ones included, as its
+   * record where it lies (a chunk and an offset: slab-record.ts), its version and its expiry,
+   * and returns the id to go on from (-1 once past the last): a snapshot written a slice at a
+   * time, copied from the records' bytes. An entry written between slices may be shown or not,
+   * or shown twice (deleted and added again under another id); the write-ahead log replayed over
+   * the snapshot settles every such one. The chunk is only valid during the call.
    */
-  visitEntries(
+  visitRecords(
     from: number,
     count: number,
-    visit: (key: string, value: string, version: number, expiresAt: number | undefined) => void,
+    visit: (chunk: RawBuffer, offset: number, version: number, expiresAt: number | undefined) => void,
   ): number {
     this.#ensureOpen("read entries");
     const table = this.#table;
@@ -138,8 +141,8 @@ export class MemoryStore implements Store {
     const expiring = this.#expiry.size > 0;
     for (let id = from; id < end; id++) {
       if (!table.inUse(id)) continue;
-      const key = table.keyOf(id);
-      visit(key, table.valueOf(id), table.versionOf(id), expiring ? this.#expiry.get(key) : undefined);
+      const expiresAt = expiring ? this.#expiry.get(table.keyOf(id)) : undefined;
+      visit(table.chunkOf(id), table.offsetOf(id), table.versionOf(id), expiresAt);
     }
     return end < table.idLimit ? end : -1;
   }

@@ -181,6 +181,16 @@ export class SlabTable {
     return this.#nextId;
   }
 
+  /** The chunk entry `id`'s record lies in (its layout: slab-record.ts), for copying it out whole. */
+  chunkOf(id: number): RawBuffer {
+    return this.#arena.bytes[this.#places[2 * id]!] as RawBuffer;
+  }
+
+  /** Where in chunkOf(id) the record starts. */
+  offsetOf(id: number): number {
+    return this.#places[2 * id + 1]!;
+  }
+
   /** Whether `id` (below idLimit) is an entry's. */
   inUse(id: number): boolean {
     return this.#places[2 * id]! >= 0;
