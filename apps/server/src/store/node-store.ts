@@ -31,7 +31,8 @@ export async function openNodeStore(
   const store = await DurableStore.open({
     dir,
     fsync: policy,
-    onError: (err) => log.error({ err, dir }, "commit failed; every write is answered INTERNAL from now on"),
+    onError: (err) =>
+      log.error({ err, dir }, "writing the data dir failed; every write is answered INTERNAL from now on"),
   });
   const ms = Math.round(performance.now() - started);
   log.info({ dir, fsync: policy, keys: store.size, bytes: store.bytes, ms }, "data dir loaded");
