@@ -91,6 +91,9 @@ export interface ZkvClusterOptions extends ZkvServerOptions {
   readonly readyTimeoutMs?: number;
 }
 
+/** What a launcher prints once every node serves (run-launcher.ts). */
+const READY_LINE = /\bnodes ready \(/;
+
 /**
  * Starts a launcher (a Consul cluster unless `args` has --nodes) and resolves once it prints
  * "ready"; a launcher that exits or never gets ready is killed with its nodes and rejects.
@@ -100,7 +103,9 @@ export async function startZkvCluster(options: ZkvClusterOptions = {}): Promise<
   const proc = spawnZkvServer(["--base-port", String(basePort), ...(options.args ?? [])], options);
   const deadline = Date.now() + (options.readyTimeoutMs ?? 60_000);
   for (;;) {
-    if (/ready/.test(proc.output())) break;
+    // The launcher's own line ("cluster of 4 nodes ready (hashing: …"), not any output that
+    // says "ready": "nodes not ready after 30000 ms" is how it fails.
+    if (READY_LINE.test(proc.output())) break;
     const ended = proc.child.exitCode ?? proc.child.signalCode;
     const problem =
       ended !== null
