@@ -1,8 +1,12 @@
+import { mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { eventually, freePorts } from "@zkv/membership/testing";
 import { describe, expect, it } from "vitest";
 import { createLogger } from "../src/logger.js";
 import { ZkvNode } from "../src/node/node.js";
+import { DurableStore } from "../src/store/index.js";
 import { call, EMPTY, expectEnvelope, frame } from "./helpers.js";
 import { useMetricsNodes } from "./support/metrics-nodes.js";
 import { Scrape, scrape } from "./support/prometheus-scrape.js";
@@ -108,6 +112,37 @@ describe("a node's Prometheus endpoint", () => {
     const again = await scrape(node.metricsPort!);
     expect(again.value("zkv_requests_total", { op: "PUT", outcome: "ok" })).toBe(n + 10);
     expect(again.value("zkv_request_duration_seconds_count", { op: "BATCH" })).toBe(2);
+  });
+
+  it("with a data dir, reports its write-ahead log and snapshots; without one, none of that", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "zkv-metrics-disk-"));
+    try {
+      const store = await DurableStore.open({ dir, fsync: "batch" });
+      const node = await startNode({ store });
+      const before = await scrape(node.metricsPort!);
+      expect(before.value("zkv_wal_bytes")).toBe(0);
+      expect(before.value("zkv_snapshots_total")).toBe(0);
+      const dealer = harness.dealer(node);
+      for (let i = 0; i < 20; i++)
+        expect(await call(dealer, { op: "PUT", key: `k${i}`, value: "v".repeat(100) })).toEqual({ ok: true });
+      const after = await scrape(node.metricsPort!);
+      expect(after.value("zkv_wal_bytes")).toBeGreaterThan(20 * 100);
+      expect(after.has("zkv_snapshot_bytes")).toBe(true);
+      expect(after.has("zkv_snapshot_duration_seconds")).toBe(true);
+      await node.close();
+      // Opened again, the store snapshots the log it finds before serving: one snapshot, an empty log.
+      const again = await startNode({ store: await DurableStore.open({ dir, fsync: "batch" }) });
+      const reopened = await scrape(again.metricsPort!);
+      expect(reopened.value("zkv_snapshots_total")).toBe(1);
+      expect(reopened.value("zkv_snapshot_bytes")).toBeGreaterThan(20 * 100);
+      expect(reopened.value("zkv_wal_bytes")).toBe(0);
+      const inMemory = await scrape((await startNode()).metricsPort!);
+      expect(inMemory.has("zkv_wal_bytes")).toBe(false);
+      expect(inMemory.has("zkv_snapshots_total")).toBe(false);
+    } finally {
+      await Promise.all(nodes.splice(0).map((n) => n.close()));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it("serves /metrics only", async () => {

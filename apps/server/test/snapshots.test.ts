@@ -88,6 +88,41 @@ describe("snapshots taken while writes go on", () => {
   );
 });
 
+describe("a store's disk stats", () => {
+  it("count the log since the last snapshot began, and the snapshots taken, with their size", async () => {
+    const dir = nextDir();
+    const store = await DurableStore.open({
+      dir,
+      fsync: "batch",
+      checkpointBytes: 4096,
+      snapshotSliceIds: 64,
+    });
+    try {
+      expect(store.diskStats()).toEqual({
+        logBytes: 0,
+        snapshots: 0,
+        snapshotBytes: 0,
+        lastSnapshotSeconds: 0,
+      });
+      // Rounds until two snapshots are done (each waits for its fsyncs), 2,000 rounds at most.
+      let rounds = 0;
+      while (store.diskStats().snapshots < 2 && rounds < 2000) {
+        for (let i = 0; i < 20; i++) store.put(`k${i}`, `${rounds}`.repeat(20));
+        store.sync();
+        await new Promise((resolve) => setTimeout(resolve, 1));
+        rounds++;
+      }
+      const stats = store.diskStats();
+      expect(stats.snapshots).toBeGreaterThanOrEqual(2);
+      expect(stats.snapshotBytes).toBeGreaterThan(20 * 20);
+      expect(stats.lastSnapshotSeconds).toBeGreaterThan(0);
+      expect(stats.logBytes).toBeLessThan(rounds * 20 * 20); // cut short: far from all that was written
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 /** Runs write-until-killed until it has acked `rounds` rounds, SIGKILLs it; the rounds acked. */
 function writeThenKill(dir: string, policy: SyncPolicy, rounds: number): Promise<number> {
   return new Promise((resolve, reject) => {

@@ -3,8 +3,9 @@ import { Counter, collectDefaultMetrics, Gauge, Registry } from "prom-client";
 import type { AntiEntropyStats } from "../anti-entropy/anti-entropy.js";
 import type { MessageObserver } from "../requests/observer.js";
 import type { ClientOutputStats } from "../requests/stats.js";
-import type { Store } from "../store/index.js";
+import type { DiskStats, Store } from "../store/index.js";
 import { registerAntiEntropy } from "./anti-entropy-metrics.js";
+import { registerDisk } from "./disk-metrics.js";
 import { LatencyHistogram } from "./latency-histogram.js";
 
 /**
@@ -17,6 +18,18 @@ const DURATION_BUCKETS = [
 
 /** How far a node's metrics port lies above its ZeroMQ port by default (node on 2000 → 9000). */
 export const METRICS_PORT_OFFSET = 7000;
+
+/** What else a node's metrics read, at scrape time. */
+export interface MetricSources {
+  /** The node's replies held for slow clients, and the clients dropped. */
+  readonly output?: ClientOutputStats;
+  /** With replication: what the node's anti-entropy compared and repaired. */
+  readonly antiEntropy?: AntiEntropyStats;
+  /** With replication: the members Consul shows passing that this node cannot reach (a cut Consul does not see). */
+  readonly unreachablePeers?: () => readonly string[];
+  /** With a data dir: its write-ahead log and snapshots. */
+  readonly disk?: () => DiskStats;
+}
 
 /** One `zkv_requests_total` series: its labels, built once, and a plain count. */
 interface RequestCell {
@@ -45,19 +58,9 @@ export class NodeMetrics implements MessageObserver {
    * @param processMetrics also register prom-client's default process metrics (CPU, memory,
    *   event loop lag, GC). They start observers that live as long as the process, so only a
    *   node that actually serves its metrics asks for them.
-   * @param output the node's replies held for slow clients, and the clients dropped.
-   * @param antiEntropy with replication: what the node's anti-entropy compared and repaired.
-   * @param unreachablePeers with replication: the members Consul shows passing that this node
-   *   cannot reach (a cut Consul does not see).
    */
-  constructor(
-    store: Store,
-    nodeId: string,
-    processMetrics: boolean,
-    output?: ClientOutputStats,
-    antiEntropy?: AntiEntropyStats,
-    unreachablePeers?: () => readonly string[],
-  ) {
+  constructor(store: Store, nodeId: string, processMetrics: boolean, sources: MetricSources = {}) {
+    const { output, antiEntropy, unreachablePeers, disk } = sources;
     const registers = [this.registry];
     this.registry.setDefaultLabels({ node: nodeId });
     const requests = this.#requests;
@@ -119,6 +122,7 @@ export class NodeMetrics implements MessageObserver {
       },
     });
     if (antiEntropy) registerAntiEntropy(antiEntropy, registers);
+    if (disk) registerDisk(disk, registers);
     if (unreachablePeers)
       new Gauge({
         name: "zkv_peers_unreachable",

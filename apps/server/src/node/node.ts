@@ -64,7 +64,7 @@ export class ZkvNode {
   readonly startedAt = Date.now();
 
   constructor(private readonly options: NodeOptions) {
-    const store = options.store ?? new MemoryStore();
+    const store: Store = options.store ?? new MemoryStore();
     this.limits = options.limits ?? DEFAULT_LIMITS;
     this.#log = options.logger;
     this.#member = options.consul ? new ClusterMember(options, options.consul, store) : undefined;
@@ -85,14 +85,12 @@ export class ZkvNode {
     this.output = new ClientOutput(this.#socket, socketLimits.maxReplyBytesPerPeer, this.#log);
     this.#replies = new ReplySender(this.output);
     const metricsPort = options.metricsPort || undefined;
-    this.metrics = new NodeMetrics(
-      this.store,
-      options.nodeId,
-      metricsPort !== undefined,
-      this.output,
-      this.#member?.replication?.antiEntropy,
-      this.#member?.replication?.context.unreachablePeers,
-    );
+    this.metrics = new NodeMetrics(this.store, options.nodeId, metricsPort !== undefined, {
+      output: this.output,
+      antiEntropy: this.#member?.replication?.antiEntropy,
+      unreachablePeers: this.#member?.replication?.context.unreachablePeers,
+      disk: store.diskStats?.bind(store),
+    });
     this.#metricsServer =
       metricsPort === undefined
         ? undefined

@@ -1,4 +1,5 @@
 import { SnapshotWriter } from "./snapshot-file.js";
+import type { DiskStats } from "./store.js";
 import type { WriteLog } from "./write-log.js";
 
 /** The log grows by at least this much between snapshots (and by the last snapshot's size, if more). */
@@ -44,6 +45,8 @@ export class Checkpoints {
   #writtenAtLast: number;
   /** The last snapshot's bytes. */
   #lastBytes = 0;
+  #finished = 0;
+  #lastSeconds = 0;
 
   constructor(
     private readonly log: WriteLog,
@@ -57,6 +60,16 @@ export class Checkpoints {
   /** Whether a snapshot is being written. */
   get running(): boolean {
     return this.#running !== undefined;
+  }
+
+  /** The log's growth since the last snapshot began, and the snapshots finished. */
+  stats(): DiskStats {
+    return {
+      logBytes: this.log.written - this.#writtenAtLast,
+      snapshots: this.#finished,
+      snapshotBytes: this.#lastBytes,
+      lastSnapshotSeconds: this.#lastSeconds,
+    };
   }
 
   /** Called after each flush: starts a snapshot, a slice per turn, once the log has grown enough. */
@@ -77,6 +90,7 @@ export class Checkpoints {
   }
 
   async #run(sliced: boolean): Promise<void> {
+    const began = performance.now();
     this.#writtenAtLast = this.log.written; // first: the flush below must not start another
     this.store.flush();
     const applied = this.log.flushed;
@@ -103,6 +117,8 @@ export class Checkpoints {
       throw err;
     }
     this.#lastBytes = writer.bytes;
+    this.#lastSeconds = (performance.now() - began) / 1000;
+    this.#finished++;
     this.log.release(applied);
   }
 

@@ -20,7 +20,7 @@ import {
 import { WriteRestorer } from "./restore-writes.js";
 import { copyAsLogWrite, recordKey, recordValue } from "./slab-log-write.js";
 import { readSnapshot, type SnapshotWriter } from "./snapshot-file.js";
-import type { Entry, Store, StoredEntry } from "./store.js";
+import type { DiskStats, Entry, Store, StoredEntry } from "./store.js";
 import type { SyncPolicy } from "./sync-policy.js";
 import { type HybridClock, supersedes, type Versioned } from "./versions.js";
 import { WriteLog } from "./write-log.js";
@@ -183,6 +183,10 @@ export class DurableStore implements Store {
 
   tombstoneKeys(): Iterable<string> {
     return this.#mem.tombstoneKeys();
+  }
+
+  diskStats(): DiskStats {
+    return this.#checkpoints.stats();
   }
 
   /** The node's hints, kept as the entries are (HintSet). */

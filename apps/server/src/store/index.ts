@@ -21,7 +21,7 @@ export {
   RecordKind,
   type StoredRecord,
 } from "./record.js";
-export type { Entry, Reclaimed, Store, StoredEntry } from "./store.js";
+export type { DiskStats, Entry, Reclaimed, Store, StoredEntry } from "./store.js";
 export { SYNC_POLICIES, type SyncPolicy } from "./sync-policy.js";
 export { copyOf, HybridClock, isLive, newest, supersedes, type Versioned } from "./versions.js";
 export {

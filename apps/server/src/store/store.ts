@@ -21,6 +21,18 @@ export interface Reclaimed {
   readonly version: number;
 }
 
+/** Where a durable store's disk stands: its write-ahead log since the last snapshot, and its snapshots. */
+export interface DiskStats {
+  /** Bytes written to the log since the last snapshot began. */
+  readonly logBytes: number;
+  /** Snapshots finished since the store was opened (the one its open takes included). */
+  readonly snapshots: number;
+  /** The last snapshot's bytes (0 before the first since the open). */
+  readonly snapshotBytes: number;
+  /** How long the last snapshot took, in seconds (0 before the first). */
+  readonly lastSnapshotSeconds: number;
+}
+
 /**
  * Where a node keeps its data. Small on purpose, so a durable engine can replace the in-memory
  * one without touching the request path. Reads are synchronous and see every write made before
@@ -86,6 +98,8 @@ export interface Store {
    * absent on a store that keeps nothing across restarts (hints then live in memory only).
    */
   hintLog?(): HintLog;
+  /** A durable store's write-ahead log and snapshots, for metrics; absent on a store in memory. */
+  diskStats?(): DiskStats;
   /** Commits what is pending and releases the engine (and its data-dir lock); idempotent. */
   close(): Promise<void>;
 }
