@@ -57,11 +57,6 @@ export class Checkpoints {
     this.#writtenAtLast = log.written;
   }
 
-  /** Whether a snapshot is being written. */
-  get running(): boolean {
-    return this.#running !== undefined;
-  }
-
   /** The log's growth since the last snapshot began, and the snapshots finished. */
   stats(): DiskStats {
     return {
