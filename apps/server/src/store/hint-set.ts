@@ -18,7 +18,8 @@ export interface HintLog {
 /**
  * A hint's row in the `hints` table: [replica id bytes: uint16 BE][replica id, UTF-8]
  * [SHA-256 of the encoded key]. Hashed so every row key has a bounded length whatever the user
- * key's (LMDB caps keys at MAX_DIRECT_KEY_BYTES); the encoded key itself is the row's value.
+ * key's (LMDB, which held the rows before snapshots, capped keys at MAX_DIRECT_KEY_BYTES; the
+ * format stays, so a migrated dir's rows read the same); the encoded key itself is the row's value.
  */
 export function hintRowKey(replica: string, encodedKey: Buffer): Buffer {
   const id = Buffer.from(replica, "utf8");
