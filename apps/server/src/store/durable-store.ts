@@ -2,21 +2,14 @@ import { mkdirSync } from "node:fs";
 import { CHECKPOINT_MIN_BYTES, Checkpoints } from "./checkpoints.js";
 import { DataDirError, StoreClosedError, StoreCommitError } from "./errors.js";
 import { type HintLog, HintSet } from "./hint-set.js";
+import { appendEntry, appendRecord } from "./keyed-writes.js";
 import { holdsLmdb, migrateLmdbDir } from "./lmdb-migration.js";
 import { DataDirLock } from "./lock.js";
 import { readGeneration, writeGeneration } from "./log-generation.js";
 import { LogSyncs } from "./log-syncs.js";
 import { LogWriter } from "./log-writer.js";
 import { MemoryStore } from "./memory-store.js";
-import {
-  encodeKey,
-  encodeLongEntry,
-  encodeTombstone,
-  encodeValue,
-  keyBytes,
-  longKey,
-  MAX_DIRECT_KEY_BYTES,
-} from "./record.js";
+import { encodeTombstone } from "./record.js";
 import { WriteRestorer } from "./restore-writes.js";
 import { copyAsLogWrite, recordKey, recordValue } from "./slab-log-write.js";
 import { readSnapshot, type SnapshotWriter } from "./snapshot-file.js";
@@ -24,7 +17,7 @@ import type { DiskStats, Entry, Store, StoredEntry } from "./store.js";
 import type { SyncPolicy } from "./sync-policy.js";
 import { type HybridClock, supersedes, type Versioned } from "./versions.js";
 import { WriteLog } from "./write-log.js";
-import { DATA_TABLE as DATA, HINTS_TABLE as HINTS, LONG_TABLE as LONG } from "./write-log-frames.js";
+import { HINTS_TABLE as HINTS } from "./write-log-frames.js";
 
 export interface DurableStoreOptions {
   /** This store's own dir (a node uses `<data-dir>/<node-id>`); created when missing. */
@@ -120,7 +113,7 @@ export class DurableStore implements Store {
       if (holdsLmdb(dir)) await migrateLmdbDir(dir);
       const mem = new MemoryStore(options.now ? { now: options.now } : {});
       let store: DurableStore | undefined;
-      const hints = new HintSet((row, key) => store!.#engineWrite(HINTS, row, key));
+      const hints = new HintSet((row, key) => store!.#writer.append(HINTS, row, key));
       const restorer = new WriteRestorer(mem, hints);
       const applied = readSnapshot(dir, restorer.apply) ?? 0;
       const generation = readGeneration(dir) + 1;
@@ -160,7 +153,7 @@ export class DurableStore implements Store {
 
   put(key: string, value: string, expiresAt?: number, version?: number): number {
     const v = this.#mem.put(key, value, expiresAt, version);
-    this.#writeValue(key, value, v, expiresAt);
+    appendEntry(this.#writer, key, value, v, expiresAt);
     return v;
   }
 
@@ -176,8 +169,8 @@ export class DurableStore implements Store {
   apply(key: string, copy: Versioned): boolean {
     if (!supersedes(copy, this.#mem.copy(key))) return false;
     this.#mem.apply(key, copy);
-    if (copy.value === undefined) this.#write(key, encodeTombstone(copy.version));
-    else this.#writeValue(key, copy.value, copy.version, copy.expiresAt);
+    if (copy.value === undefined) appendRecord(this.#writer, key, encodeTombstone(copy.version));
+    else appendEntry(this.#writer, key, copy.value, copy.version, copy.expiresAt);
     return true;
   }
 
@@ -201,47 +194,23 @@ export class DurableStore implements Store {
   drop(key: string): void {
     if (this.#mem.copy(key) === undefined) return;
     this.#mem.drop(key);
-    this.#remove(key);
+    appendRecord(this.#writer, key, undefined);
   }
 
   /** Reclaims in memory, then on disk the same way: removed, or a tombstone written. */
   reclaim(max: number, keepTombstones: boolean): number {
     const gone = this.#mem.reclaimKeys(max, keepTombstones);
     for (const { key, version } of gone) {
-      if (keepTombstones) this.#write(key, encodeTombstone(version));
-      else this.#remove(key);
+      appendRecord(this.#writer, key, keepTombstones ? encodeTombstone(version) : undefined);
     }
     return gone.length;
-  }
-
-  /** A value with a short key is laid into the log as it is, with no Buffer of its own. */
-  #writeValue(key: string, value: string, version: number, expiresAt: number | undefined): void {
-    if (keyBytes(key) <= MAX_DIRECT_KEY_BYTES) this.#writer.writeValue(key, value, version, expiresAt);
-    else this.#write(key, encodeValue(value, version, expiresAt));
-  }
-
-  #write(key: string, record: Buffer): void {
-    const k = encodeKey(key);
-    if (k.length <= MAX_DIRECT_KEY_BYTES) this.#engineWrite(DATA, k, record);
-    else this.#engineWrite(LONG, longKey(k), encodeLongEntry(k, record));
-  }
-
-  /** One write to the log (record undefined: a removal). */
-  #engineWrite(table: number, key: Buffer, record: Buffer | undefined): void {
-    this.#writer.write(table, key, record);
   }
 
   delete(key: string): boolean {
     const held = this.#mem.copy(key)?.value !== undefined; // an expired value is still on disk
     const live = this.#mem.delete(key);
-    if (held) this.#remove(key);
+    if (held) appendRecord(this.#writer, key, undefined);
     return live;
-  }
-
-  #remove(key: string): void {
-    const k = encodeKey(key);
-    if (k.length <= MAX_DIRECT_KEY_BYTES) this.#engineWrite(DATA, k, undefined);
-    else this.#engineWrite(LONG, longKey(k), undefined);
   }
 
   /**
@@ -250,15 +219,8 @@ export class DurableStore implements Store {
    */
   #writeEntries(writer: SnapshotWriter, from: number, count: number): number {
     return this.#mem.visitRecords(from, count, (chunk, offset, version, expiresAt) => {
-      if (expiresAt !== undefined || !copyAsLogWrite(writer.buffer, chunk, offset, version)) {
-        const key = recordKey(chunk, offset);
-        const value = recordValue(chunk, offset);
-        if (keyBytes(key) <= MAX_DIRECT_KEY_BYTES) writer.buffer.appendValue(key, value, version, expiresAt);
-        else {
-          const k = encodeKey(key);
-          writer.buffer.append(LONG, longKey(k), encodeLongEntry(k, encodeValue(value, version, expiresAt)));
-        }
-      }
+      if (expiresAt !== undefined || !copyAsLogWrite(writer.buffer, chunk, offset, version))
+        appendEntry(writer.buffer, recordKey(chunk, offset), recordValue(chunk, offset), version, expiresAt);
       writer.added();
     });
   }
@@ -266,9 +228,7 @@ export class DurableStore implements Store {
   /** A snapshot's last slice: the tombstones and the hints. */
   #writeRest(writer: SnapshotWriter): void {
     this.#mem.visitTombstones((key, version) => {
-      const k = encodeKey(key);
-      if (k.length <= MAX_DIRECT_KEY_BYTES) writer.buffer.append(DATA, k, encodeTombstone(version));
-      else writer.buffer.append(LONG, longKey(k), encodeLongEntry(k, encodeTombstone(version)));
+      appendRecord(writer.buffer, key, encodeTombstone(version));
       writer.added();
     });
     this.#hints.visit((row, encodedKey) => {

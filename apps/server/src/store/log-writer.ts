@@ -1,3 +1,4 @@
+import type { WriteSink } from "./keyed-writes.js";
 import type { WriteLog } from "./write-log.js";
 
 /** What LogWriter tells its store. */
@@ -15,7 +16,7 @@ export interface LogWriterEvents {
  * in libuv's pool, at most that long after a flush: what an OS crash may lose. Under `always`
  * LogSyncs fsyncs before each reply instead; under `off` nothing is fsynced.
  */
-export class LogWriter {
+export class LogWriter implements WriteSink {
   #closed = false;
   #timer: NodeJS.Timeout | undefined;
 
@@ -25,14 +26,14 @@ export class LogWriter {
     private readonly syncEveryMs?: number,
   ) {}
 
-  write(table: number, key: Buffer, record: Buffer | undefined): void {
+  append(table: number, key: Buffer, record: Buffer | undefined): void {
     if (this.#closed) return; // the log failed: the store refuses to call anything durable again
     if (!this.log.dirty) setImmediate(this.flush);
     this.log.append(table, key, record);
   }
 
   /** A value's write to the `data` table, encoded straight into the log (see WriteLog.appendValue). */
-  writeValue(key: string, value: string, version: number, expiresAt: number | undefined): void {
+  appendValue(key: string, value: string, version: number, expiresAt: number | undefined): void {
     if (this.#closed) return;
     if (!this.log.dirty) setImmediate(this.flush);
     this.log.appendValue(key, value, version, expiresAt);
