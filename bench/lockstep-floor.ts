@@ -70,7 +70,7 @@ export async function lockstepFloor(
         }),
       );
     };
-    await run(Math.min(n, 50_000)); // warm-up, as zkv's concurrent rows have served the single row first
+    await run(Math.min(n, 50_000)); // warm-up, as zkv's concurrent rows are warmed up
     const client0 = selfCpuSeconds();
     const node0 = processCpuSeconds(node.pid!);
     const start = performance.now();
