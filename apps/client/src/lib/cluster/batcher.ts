@@ -29,8 +29,6 @@ export interface BatcherOptions {
   readonly maxQueued?: number;
 }
 
-/** What #batch answers for a batch of plain PUTs that all succeeded: each gets PUT_OK. */
-const ALL_PUTS_DONE = Symbol("every PUT done");
 /** A plain PUT's reply (what repliesOfColumns gives each); shared, as nothing changes it. */
 const PUT_OK: Reply = Object.freeze({ ok: true as const });
 
@@ -50,12 +48,49 @@ function allPutsDone(columns: BatchColumns, reply: BatchColumnsReply): boolean {
   );
 }
 
+/**
+ * What a caller makes of a key op's outcome, run where the batcher settles the op: its reply
+ * turned into the caller's result, its failure into a retry elsewhere (or the error). One object
+ * per kind of call, not per op (the op, its node and deadline are passed in): a caller that
+ * chained `.then` on submit's promise instead would cost every op one more promise, promise job
+ * and two closures (routeKey, under 50 callers, once per PUT).
+ */
+export interface Outcome<T> {
+  answer(reply: Reply, node: string): T;
+  recover(err: unknown, request: OutgoingRequest, node: string, deadline: number): Promise<T>;
+}
+
 interface Queued {
   readonly op: KeyOp;
   readonly bytes: number;
   readonly deadline: number;
-  resolve(reply: Reply): void;
-  reject(err: ZkvError): void;
+  readonly outcome: Outcome<unknown> | undefined;
+  resolve(result: unknown): void;
+  reject(err: unknown): void;
+}
+
+/** Settles `q` with its reply, through its outcome when it has one. */
+function succeed(q: Queued, reply: Reply, node: string): void {
+  if (q.outcome === undefined) {
+    q.resolve(reply);
+    return;
+  }
+  try {
+    q.resolve(q.outcome.answer(reply, node));
+  } catch (err) {
+    q.reject(err);
+  }
+}
+
+/**
+ * Settles `q` with its failure: rejected, or whatever its outcome recovers. Recovery starts in a
+ * promise job of its own, as a rejection handler would: a retry it sends at once must not reach
+ * this batcher's queue while #take or a settling loop is still going through it.
+ */
+function fail(q: Queued, err: unknown, node: string): void {
+  const outcome = q.outcome;
+  if (outcome === undefined) q.reject(err);
+  else queueMicrotask(() => q.resolve(outcome.recover(err, q.op, node, q.deadline)));
 }
 
 /**
@@ -88,19 +123,25 @@ export class Batcher {
     this.#maxQueued = options.maxQueued ?? 100_000;
   }
 
-  /** Queues one operation; resolves with its reply, rejects with its ZkvError. */
-  submit(op: KeyOp, timeoutMs: number): Promise<Reply> {
+  /**
+   * Queues one operation; resolves with its reply, rejects with its ZkvError. With `outcome`,
+   * resolves with what outcome.answer makes of the reply, or what outcome.recover makes of the
+   * failure (timeouts in the queue included).
+   */
+  submit(op: KeyOp, timeoutMs: number): Promise<Reply>;
+  submit<T>(op: KeyOp, timeoutMs: number, outcome: Outcome<T>): Promise<T>;
+  submit(op: KeyOp, timeoutMs: number, outcome?: Outcome<unknown>): Promise<unknown> {
     // Not async: on the common path (room in the queue) the caller's promise is the one the
     // reply settles, with no wrapper promise and its extra turns per operation.
     if (this.#queued() >= this.#maxQueued) {
       return new Promise<void>((resolve) => this.#spaceWaiters.push(resolve)).then(() =>
-        this.submit(op, timeoutMs),
+        outcome === undefined ? this.submit(op, timeoutMs) : this.submit(op, timeoutMs, outcome),
       );
     }
     const deadline = turnNow() + timeoutMs;
-    return new Promise<Reply>((resolve, reject) => {
+    return new Promise((resolve, reject) => {
       const bytes = op.key.length + ("value" in op ? op.value.length : 0) + 32;
-      this.#queue.push({ op, bytes, deadline, resolve, reject });
+      this.#queue.push({ op, bytes, deadline, outcome, resolve, reject });
       this.#schedule();
     });
   }
@@ -144,9 +185,11 @@ export class Batcher {
       if (batch.length > 0 && bytes + next.bytes > this.#maxBytes) break;
       this.#queue.take();
       if (next.deadline <= now) {
-        next.reject(
-          new ZkvError(ErrorCode.TIMEOUT, `${this.connection.nodeId}: timed out waiting to be sent`),
+        const late = new ZkvError(
+          ErrorCode.TIMEOUT,
+          `${this.connection.nodeId}: timed out waiting to be sent`,
         );
+        fail(next, late, this.connection.nodeId);
         continue;
       }
       batch.push(next);
@@ -162,51 +205,72 @@ export class Batcher {
     if (batch.length === 1) {
       // Not through an async function: a lone op's reply reaches its caller one promise sooner.
       const [only] = batch as [Queued];
-      return this.connection.request(only.op, timeout).then(only.resolve, only.reject);
+      const node = this.connection.nodeId;
+      return this.connection.request(only.op, timeout).then(
+        (reply) => succeed(only, reply, node),
+        (err: unknown) => fail(only, err, node),
+      );
     }
     return this.#sendMany(batch, timeout);
   }
 
-  async #sendMany(batch: Queued[], timeout: number): Promise<void> {
+  /**
+   * Sends `batch` as one BATCH and settles each op with its result: in columns (no object per op
+   * on the wire), or, to a node that does not know columns (an older zkv, mid-upgrade), one
+   * object each. Not async: the reply settles the ops in the promise job that delivers it, with
+   * no further turns (50 callers wait on every round).
+   */
+  #sendMany(batch: Queued[], timeout: number): Promise<void> {
     const ops = batch.map((q) => q.op);
-    let replies: readonly unknown[] | typeof ALL_PUTS_DONE;
-    try {
-      replies = await this.#batch(ops, timeout);
-    } catch (err) {
-      for (const q of batch) q.reject(err as ZkvError);
-      return;
-    }
-    if (replies === ALL_PUTS_DONE) {
-      for (const q of batch) q.resolve(PUT_OK);
-      return;
-    }
+    const node = this.connection.nodeId;
+    if (this.#rowsOnly) return this.#sendRows(batch, ops, timeout);
+    const columns = encodeBatchColumns(ops);
+    return this.connection.request({ op: "BATCH", columns }, timeout).then(
+      (reply) => {
+        const done = reply as BatchColumnsReply;
+        if (allPutsDone(columns, done)) {
+          for (const q of batch) succeed(q, PUT_OK, node);
+          return;
+        }
+        let replies: readonly unknown[];
+        try {
+          replies = repliesOfColumns(columns, done);
+        } catch (err) {
+          for (const q of batch) fail(q, err, node);
+          return;
+        }
+        this.#settleEach(batch, replies);
+      },
+      (err: unknown) => {
+        // An older node requires `ops`: it refuses the whole BATCH, so nothing was applied.
+        if (err instanceof ZkvError && err.code === ErrorCode.INVALID_REQUEST && err.field === "ops") {
+          this.#rowsOnly = true;
+          return this.#sendRows(batch, ops, timeout);
+        }
+        for (const q of batch) fail(q, err, node);
+      },
+    );
+  }
+
+  /** `batch` as a BATCH of one object per op, for a node that predates columns. */
+  #sendRows(batch: Queued[], ops: KeyOp[], timeout: number): Promise<void> {
+    return this.connection.request({ op: "BATCH", ops }, timeout).then(
+      (reply) => this.#settleEach(batch, (reply as BatchReply).results),
+      (err: unknown) => {
+        for (const q of batch) fail(q, err, this.connection.nodeId);
+      },
+    );
+  }
+
+  /** Settles each op of `batch` with its own result in `replies`: an error reply rejects it. */
+  #settleEach(batch: Queued[], replies: readonly unknown[]): void {
+    const node = this.connection.nodeId;
     batch.forEach((q, i) => {
       const result = replies[i];
       if (typeof result !== "object" || result === null) {
-        q.reject(new ZkvError(ErrorCode.INTERNAL, "BATCH reply has a missing or malformed result"));
-      } else if ("error" in result) q.reject(errorFromReply(result as ErrorReply));
-      else q.resolve(result as Reply);
+        fail(q, new ZkvError(ErrorCode.INTERNAL, "BATCH reply has a missing or malformed result"), node);
+      } else if ("error" in result) fail(q, errorFromReply(result as ErrorReply), node);
+      else succeed(q, result as Reply, node);
     });
-  }
-
-  /**
-   * Sends `ops` as one BATCH and returns the reply each got: in columns (no object per op on the
-   * wire), or, to a node that does not know columns (an older zkv, mid-upgrade), one object each.
-   */
-  async #batch(ops: KeyOp[], timeout: number): Promise<readonly unknown[] | typeof ALL_PUTS_DONE> {
-    if (!this.#rowsOnly) {
-      const columns = encodeBatchColumns(ops);
-      try {
-        const reply = (await this.connection.request({ op: "BATCH", columns }, timeout)) as BatchColumnsReply;
-        return allPutsDone(columns, reply) ? ALL_PUTS_DONE : repliesOfColumns(columns, reply);
-      } catch (err) {
-        // An older node requires `ops`: it refuses the whole BATCH, so nothing was applied.
-        if (!(err instanceof ZkvError && err.code === ErrorCode.INVALID_REQUEST && err.field === "ops"))
-          throw err;
-        this.#rowsOnly = true;
-      }
-    }
-    const reply = await this.connection.request({ op: "BATCH", ops }, timeout);
-    return (reply as BatchReply).results;
   }
 }

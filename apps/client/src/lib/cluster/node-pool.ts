@@ -1,8 +1,9 @@
 import { type Member, REPLICA_STATE_META } from "@zkv/membership";
 import { ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
-import { Batcher, type KeyOp } from "./batcher.js";
+import { Batcher, type KeyOp, type Outcome } from "./batcher.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
 import { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";
+import { turnNow } from "./turn-clock.js";
 
 /**
  * One connection per member, kept in step with membership: a new node is connected, a gone one
@@ -59,27 +60,65 @@ export class NodePool {
     this.isUp(nodeId) && this.#members.get(nodeId)!.meta[REPLICA_STATE_META] !== "bootstrapping";
 
   /** Sends one request to one node, key operations batched; error replies reject with their ZkvError. */
-  send(nodeId: string, request: OutgoingRequest, timeoutMs = this.timeoutMs): Promise<Reply> {
-    if (this.#closed) return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, "client is closed"));
-    const refusal = this.#refused.get(nodeId);
-    if (refusal) return Promise.reject(new ZkvError(ErrorCode.AUTH_FAILED, refusal));
-    const member = this.#members.get(nodeId);
+  send(nodeId: string, request: OutgoingRequest, timeoutMs?: number): Promise<Reply>;
+  /**
+   * Sends one request and resolves with what `outcome` makes of its reply or of its failure
+   * (error replies, and a node this pool cannot send to, included): see Outcome.
+   */
+  send<T>(nodeId: string, request: OutgoingRequest, timeoutMs: number, outcome: Outcome<T>): Promise<T>;
+  send(
+    nodeId: string,
+    request: OutgoingRequest,
+    timeoutMs = this.timeoutMs,
+    outcome?: Outcome<unknown>,
+  ): Promise<unknown> {
     const connection = this.#connections.get(nodeId);
-    if (!member || !connection) {
-      return Promise.reject(new ZkvError(ErrorCode.NODE_UNAVAILABLE, `node ${nodeId} is not a member`));
-    }
-    if (member.health === "critical") {
-      return Promise.reject(
-        new ZkvError(
-          ErrorCode.NODE_UNAVAILABLE,
-          `node ${nodeId} is critical in Consul; its keys are unavailable`,
-        ),
-      );
+    const member = this.#members.get(nodeId);
+    // One lookup of each map on the common path (a member, connected, not critical, nobody
+    // refused); #refusal words why not.
+    const sendable =
+      connection !== undefined &&
+      member !== undefined &&
+      member.health !== "critical" &&
+      this.#refused.size === 0 &&
+      !this.#closed;
+    const refused = sendable ? undefined : this.#refusal(nodeId);
+    if (refused !== undefined) {
+      return outcome === undefined
+        ? Promise.reject(refused)
+        : outcome.recover(refused, request, nodeId, turnNow() + timeoutMs);
     }
     if (request.op === "PUT" || request.op === "GET_ONE" || request.op === "DELETE") {
-      return this.#batchers.get(connection)!.submit(request as KeyOp, timeoutMs);
+      const batcher = this.#batchers.get(connection!)!;
+      return outcome === undefined
+        ? batcher.submit(request as KeyOp, timeoutMs)
+        : batcher.submit(request as KeyOp, timeoutMs, outcome);
     }
-    return connection.request(request, timeoutMs);
+    const sent = connection!.request(request, timeoutMs);
+    if (outcome === undefined) return sent;
+    const deadline = turnNow() + timeoutMs;
+    return sent.then(
+      (reply) => outcome.answer(reply, nodeId),
+      (err: unknown) => outcome.recover(err, request, nodeId, deadline),
+    );
+  }
+
+  /** Why a request to `nodeId` fails at once, or undefined when it can be sent. */
+  #refusal(nodeId: string): ZkvError | undefined {
+    if (this.#closed) return new ZkvError(ErrorCode.NODE_UNAVAILABLE, "client is closed");
+    const refusal = this.#refused.get(nodeId);
+    if (refusal) return new ZkvError(ErrorCode.AUTH_FAILED, refusal);
+    const member = this.#members.get(nodeId);
+    if (!member || !this.#connections.has(nodeId)) {
+      return new ZkvError(ErrorCode.NODE_UNAVAILABLE, `node ${nodeId} is not a member`);
+    }
+    if (member.health === "critical") {
+      return new ZkvError(
+        ErrorCode.NODE_UNAVAILABLE,
+        `node ${nodeId} is critical in Consul; its keys are unavailable`,
+      );
+    }
+    return undefined;
   }
 
   /**

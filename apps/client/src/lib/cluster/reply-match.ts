@@ -8,7 +8,7 @@ import {
   validateReply,
   type ZkvError,
 } from "@zkv/protocol";
-import { okReplyId } from "./ok-reply.js";
+import { doneReply, okReplyId } from "./ok-reply.js";
 
 /** A request in flight on a connection, waiting for its reply. */
 export interface Pending {
@@ -32,6 +32,14 @@ export function settleReply(body: Buffer, pending: Map<number, Pending>): void {
     // Exactly what validateReply makes of it, with no string, JSON.parse or check.
     pending.delete(okId);
     acked.resolve({ ok: true, id: okId });
+    return;
+  }
+  const done = okId === 0 ? doneReply(body) : undefined;
+  const batch = done === undefined ? undefined : pending.get(done.id);
+  if (batch?.op === "BATCH") {
+    // The same: what validateReply makes of a BATCH's `{"done":n,"id":…}`.
+    pending.delete(done!.id);
+    batch.resolve(done!);
     return;
   }
   // Parse once, find the request by id, then check the shape against that request's op only.

@@ -191,7 +191,7 @@ export class BulkRun {
     const op: KeyOp =
       this.letter === "P" ? { op: "PUT", key, value: chunk.values[j]! } : { op: "GET_ONE", key };
     this.#retries.push(
-      routeToOwner(this.cluster, key, op).then(
+      routeToOwner(this.cluster, op).then(
         ({ reply }) => {
           if (this.letter === "G") this.found![chunk.positions[j]!] = (reply as { value?: string }).value;
         },

@@ -4,7 +4,7 @@ import { type ClusterOptions, ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
 import { BulkRun } from "./bulk.js";
 import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
-import { routeKey, routeToOwner } from "./redirects.js";
+import { RoutedOutcome, routeKey, routeToOwner } from "./redirects.js";
 import { type KeyCopies, scanCluster, scanCopies, scanNode } from "./scan.js";
 import { type RestoreCounts, readVersions, restoreEntries, type VersionedEntry } from "./versioned-bulk.js";
 
@@ -30,6 +30,8 @@ export class ZkvClient {
   /** Extra fields of every write and read: this client's quorums, when it sets them. */
   readonly #writeQuorum: { w?: number };
   readonly #readQuorum: { r?: number };
+  /** How every put() ends: its PutResult made from the reply (see RoutedOutcome). */
+  readonly #putOutcome: RoutedOutcome<PutResult>;
   #closing: Promise<void> | undefined;
   readonly #closed: Promise<void>;
   #markClosed: () => void = () => {};
@@ -38,6 +40,7 @@ export class ZkvClient {
     this.#cluster = cluster;
     this.#writeQuorum = options.w === undefined ? {} : { w: options.w };
     this.#readQuorum = options.r === undefined ? {} : { r: options.r };
+    this.#putOutcome = new RoutedOutcome(cluster, putResult);
     this.#closed = new Promise((resolve) => {
       this.#markClosed = resolve;
     });
@@ -99,10 +102,11 @@ export class ZkvClient {
    * OUT_OF_MEMORY when the node is full.
    */
   put(key: string, value: string, options?: PutOptions): Promise<PutResult> {
-    // Not async: the result is made in the reply's own promise job (see routeKey).
+    // Not async: the result is made where the batcher settles the op (see RoutedOutcome).
     try {
-      const request = { ...putRequest(key, value, options), ...this.#writeQuorum };
-      return routeKey(this.#cluster, key, request, putResult);
+      const request = putRequest(key, value, options);
+      if (this.#writeQuorum.w !== undefined) request.w = this.#writeQuorum.w;
+      return routeKey(this.#cluster, request, this.#putOutcome);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -112,7 +116,7 @@ export class ZkvClient {
   async getWithVersion(key: string): Promise<VersionedValue | undefined> {
     try {
       const request = { op: "GET_ONE" as const, key, withVersion: true, ...this.#readQuorum };
-      const { reply } = await routeToOwner(this.#cluster, key, request);
+      const { reply } = await routeToOwner(this.#cluster, request);
       const { value, version, expiresAt } = reply as GetOneReply;
       if (version === undefined) throw new ZkvError(ErrorCode.INTERNAL, "the node sent no version");
       return expiresAt === undefined ? { value, version } : { value, version, expiresAt };
@@ -125,7 +129,7 @@ export class ZkvClient {
   /** The value, or undefined when the key does not exist. */
   async get(key: string): Promise<string | undefined> {
     try {
-      const { reply } = await routeToOwner(this.#cluster, key, { op: "GET_ONE", key, ...this.#readQuorum });
+      const { reply } = await routeToOwner(this.#cluster, { op: "GET_ONE", key, ...this.#readQuorum });
       return (reply as { value: string }).value;
     } catch (err) {
       if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) return undefined;
@@ -135,7 +139,7 @@ export class ZkvClient {
 
   /** True when the key existed. */
   async delete(key: string): Promise<boolean> {
-    const { reply } = await routeToOwner(this.#cluster, key, { op: "DELETE", key, ...this.#writeQuorum });
+    const { reply } = await routeToOwner(this.#cluster, { op: "DELETE", key, ...this.#writeQuorum });
     return (reply as { deleted: boolean }).deleted;
   }
 

@@ -32,8 +32,9 @@ export interface VersionedValue {
 }
 
 /** The PUT for `put(key, value, options)`; a conditional one asks for the new version. */
-export function putRequest(key: string, value: string, options: PutOptions = {}): Omit<PutRequest, "id"> {
+export function putRequest(key: string, value: string, options?: PutOptions): Omit<PutRequest, "id"> {
   const request: Omit<PutRequest, "id"> = { op: "PUT", key, value };
+  if (options === undefined) return request; // a plain put: no options object made to be read
   if (options.ttl !== undefined) request.ttl = options.ttl;
   if (options.expiresAt !== undefined) request.expiresAt = options.expiresAt;
   if (options.ifAbsent) request.ifAbsent = true;

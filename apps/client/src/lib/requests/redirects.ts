@@ -1,7 +1,7 @@
 import { ErrorCode, isConditional, type Reply, ZkvError } from "@zkv/protocol";
+import type { KeyOp, Outcome } from "../cluster/batcher.js";
 import type { ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
-import { turnNow } from "../cluster/turn-clock.js";
 
 /** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
 const MAX_REDIRECTS = 8;
@@ -22,40 +22,49 @@ export interface Routed {
  * replica; so is, on a replica that is up, a request whose coordinator could not reach enough
  * replicas (NOT_ENOUGH_REPLICAS: nothing was written).
  */
-export function routeToOwner(cluster: ClusterView, key: string, request: OutgoingRequest): Promise<Routed> {
-  return routeKey(cluster, key, request, routed);
+export function routeToOwner(cluster: ClusterView, request: KeyOp): Promise<Routed> {
+  return routeKey(cluster, request, new RoutedOutcome(cluster, routed));
 }
 
 const routed = (reply: Reply, node: string): Routed => ({ reply, node });
 
 /**
- * routeToOwner, handing the reply and the node that gave it to `answer`, whose result the promise
- * resolves to: what a caller makes of the reply is made in the same promise job, with no Routed
- * object and no await of its own (put() under 50 callers: one promise and one job fewer per op).
+ * How a routed key request ends: its reply handed, with the node that gave it, to `answer`
+ * (whose result the caller's promise resolves to), and a failure followed through redirects and
+ * failovers (below). One per kind of call, made once: the batcher settles each op through it
+ * with no promise, promise job or closure of the op's own (put() under 50 callers).
  */
-export function routeKey<T>(
-  cluster: ClusterView,
-  key: string,
-  request: OutgoingRequest,
-  answer: (reply: Reply, node: string) => T,
-): Promise<T> {
+export class RoutedOutcome<T> implements Outcome<T> {
+  constructor(
+    private readonly cluster: ClusterView,
+    readonly answer: (reply: Reply, node: string) => T,
+  ) {}
+
+  recover(err: unknown, request: OutgoingRequest, node: string, deadline: number): Promise<T> {
+    const { key } = request as KeyOp;
+    return redirected(this.cluster, key, request, node, err, deadline).then((r) =>
+      this.answer(r.reply, r.node),
+    );
+  }
+}
+
+/**
+ * Sends a key request to its coordinator and resolves with what `outcome` makes of the reply,
+ * after whatever redirects and retries it took (see routeToOwner).
+ */
+export function routeKey<T>(cluster: ClusterView, request: KeyOp, outcome: RoutedOutcome<T>): Promise<T> {
   // The first attempt is a plain promise (most requests need no other): the retry loop, an
   // async function with its extra turns, runs only after a redirect or a failure.
-  const deadline = turnNow() + cluster.nodes.timeoutMs;
   let target: string;
   try {
     target =
-      cluster.replication.n === 1 || isConditional(request)
-        ? cluster.ownerOf(key)
-        : cluster.coordinatorOf(key);
+      cluster.replicationRecord.n === 1 || isConditional(request)
+        ? cluster.ownerOf(request.key)
+        : cluster.coordinatorOf(request.key);
   } catch (err) {
     return Promise.reject(err);
   }
-  return cluster.nodes.send(target, request).then(
-    (reply) => answer(reply, target),
-    (err: unknown) =>
-      redirected(cluster, key, request, target, err, deadline).then(({ reply, node }) => answer(reply, node)),
-  );
+  return cluster.nodes.send(target, request, cluster.nodes.timeoutMs, outcome);
 }
 
 async function redirected(

@@ -37,7 +37,7 @@ export async function runBulk(
   let first: unknown;
   let done = 0;
   const single = (op: KeyOp) =>
-    routeToOwner(cluster, op.key, op).then(
+    routeToOwner(cluster, op).then(
       (r) => onResult(op, r.reply),
       (err: unknown) => {
         if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) onResult(op, undefined);
