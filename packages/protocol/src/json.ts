@@ -1,3 +1,4 @@
+import { isAscii } from "node:buffer";
 import { ErrorCode, ZkvError } from "./errors.js";
 
 /** Result of {@link parseJsonSafe}: errors are values so hot paths never pay for exceptions. */
@@ -116,6 +117,10 @@ const strictUtf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * character, which JSON.parse then rejects, so the bytes mean exactly one thing.
  */
 export function decodeUtf8(bytes: Uint8Array): string | undefined {
+  // ASCII is its own UTF-8 and its own Latin-1: checked with SIMD and copied as one-byte
+  // characters, it skips the strict decoder's per-call setup (every request and reply is ASCII
+  // unless a key or value is not).
+  if (bytes instanceof Buffer && isAscii(bytes)) return bytes.toString("latin1");
   try {
     return strictUtf8.decode(bytes);
   } catch {

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { ErrorCode, parseJsonSafe } from "../src/index.js";
+import { decodeUtf8 } from "../src/json.js";
 
 /** Reference depth of a parsed JSON value: every array or object adds one level. */
 function depthOf(value: unknown): number {
@@ -69,5 +70,37 @@ describe("parseJsonSafe", () => {
     expect(parseJsonSafe(huge, 32).ok).toBe(false);
     expect(parseJsonSafe(`"${"\\\\".repeat(500_000)}"${"]".repeat(10)}`, 32).ok).toBe(false);
     expect(parseJsonSafe(`${'"\\"'.repeat(300_000)}"`, 32).ok).toBe(false);
+  });
+});
+
+describe("decodeUtf8", () => {
+  const strict = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
+  const reference = (bytes: Uint8Array): string | undefined => {
+    try {
+      return strict.decode(bytes);
+    } catch {
+      return undefined;
+    }
+  };
+  // Mostly ASCII (the fast path), with some bytes past 0x7f: valid UTF-8 or not.
+  const bytes = fc.oneof(
+    fc.uint8Array({ max: 0x7f, maxLength: 300 }),
+    fc.uint8Array({ maxLength: 300 }),
+    fc.string({ unit: "binary", maxLength: 100 }).map((s) => new TextEncoder().encode(s)),
+  );
+
+  it("reads Buffers and plain byte arrays exactly as the strict decoder does", () => {
+    fc.assert(
+      fc.property(bytes, (raw) => {
+        expect(decodeUtf8(Buffer.from(raw))).toBe(reference(raw));
+        expect(decodeUtf8(raw)).toBe(reference(raw));
+      }),
+    );
+  });
+
+  it("refuses invalid UTF-8 however much ASCII is around it", () => {
+    const bad = Buffer.concat([Buffer.from('{"key":"'), Buffer.from([0xc3, 0x28]), Buffer.from('"}')]);
+    expect(decodeUtf8(bad)).toBeUndefined();
+    expect(decodeUtf8(Buffer.from('{"key":"k"}'))).toBe('{"key":"k"}');
   });
 });
