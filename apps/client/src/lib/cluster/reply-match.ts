@@ -9,6 +9,7 @@ import {
   type ZkvError,
 } from "@zkv/protocol";
 import { doneReply, okReplyId } from "./ok-reply.js";
+import { PIECEWISE_BYTES, parseValuesReply } from "./values-reply.js";
 
 /** A request in flight on a connection, waiting for its reply. */
 export interface Pending {
@@ -43,7 +44,12 @@ export function settleReply(body: Buffer, pending: Map<number, Pending>): void {
     return;
   }
   // Parse once, find the request by id, then check the shape against that request's op only.
-  const parsed = parseJsonSafe(body.toString("utf8"), DEFAULT_LIMITS.maxJsonDepth);
+  const value =
+    body.length >= PIECEWISE_BYTES ? parseValuesReply(body, DEFAULT_LIMITS.maxJsonDepth) : undefined;
+  const parsed =
+    value === undefined
+      ? parseJsonSafe(body.toString("utf8"), DEFAULT_LIMITS.maxJsonDepth)
+      : { ok: true as const, value };
   if (!parsed.ok) return; // not a zkv reply: nothing to match it to
   const id = (parsed.value as { id?: unknown } | null)?.id;
   const request = typeof id === "number" ? pending.get(id) : undefined;
