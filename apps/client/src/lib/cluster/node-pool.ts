@@ -1,7 +1,8 @@
 import { type Member, REPLICA_STATE_META } from "@zkv/membership";
 import { ErrorCode, type Reply, ZkvError } from "@zkv/protocol";
-import { Batcher, type KeyOp, type Outcome } from "./batcher.js";
+import { Batcher, type KeyOp } from "./batcher.js";
 import { NodeConnection, type OutgoingRequest } from "./node-connection.js";
+import type { Outcome } from "./outcome.js";
 import { type ClientCurve, type NodeSecurity, nodeSecurity } from "./security.js";
 import { turnNow } from "./turn-clock.js";
 

@@ -1,7 +1,8 @@
 import { ErrorCode, isConditional, type Reply, ZkvError } from "@zkv/protocol";
-import type { KeyOp, Outcome } from "../cluster/batcher.js";
+import type { KeyOp } from "../cluster/batcher.js";
 import type { ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
+import type { Outcome } from "../cluster/outcome.js";
 
 /** Redirects (WRONG_NODE, ASK) one request may follow before giving up: a loop means a bug. */
 const MAX_REDIRECTS = 8;
