@@ -48,7 +48,20 @@ export interface TestConsulOptions {
    * in `config` and `env`. Default true, so every suite proves that policy is enough.
    */
   readonly acl?: boolean;
+  /**
+   * Picks the agent's four ports (HTTP, serf LAN, serf WAN, server RPC). Default: four free ports
+   * from the kernel. For tests of what happens when one is taken before the agent binds it.
+   */
+  readonly ports?: () => Promise<number[]>;
 }
+
+/**
+ * Agents started, on new ports each time, when one exits because a port it was given was taken
+ * meanwhile: free ports are found by binding and releasing them, so another process (a test
+ * running beside this one, any outgoing connection) can take one before the agent binds it.
+ * hashicorp/consul's sdk/testutil retries the same way.
+ */
+const PORT_ATTEMPTS = 5;
 
 /**
  * Starts a real dev agent bound to 127.0.0.1 (or `options.address`) on free ports (HTTP, serf LAN/WAN, server RPC; DNS
@@ -59,9 +72,23 @@ export interface TestConsulOptions {
  * handed out, and again after restart().
  */
 export async function startTestConsul(options: TestConsulOptions = {}): Promise<TestConsul> {
+  const pick = options.ports ?? (() => freePorts(4));
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn((await pick()) as [number, number, number, number], options);
+    } catch (err) {
+      if (attempt >= PORT_ATTEMPTS || !/address already in use/.test((err as Error).message)) throw err;
+    }
+  }
+}
+
+/** startTestConsul on the given ports: fails (the agent stopped) when it cannot bind one. */
+async function startOn(
+  [http, serfLan, serfWan, server]: [number, number, number, number],
+  options: TestConsulOptions,
+): Promise<TestConsul> {
   const bin = findConsulBinary();
   const address = options.address ?? "127.0.0.1";
-  const [http, serfLan, serfWan, server] = (await freePorts(4)) as [number, number, number, number];
   const args = [
     "agent",
     "-dev",
