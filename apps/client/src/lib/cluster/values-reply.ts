@@ -1,14 +1,12 @@
 import { decodeUtf8, parseJsonSafe } from "@zkv/protocol";
+import { CLOSE, DONE_PREFIX, digitsEnd, integerIn, startsWith } from "./reply-bytes.js";
 
-/** `{"done":` and `"values":[`: how a node's reply to a BATCH of reads (getMany) begins. */
-const DONE_PREFIX = Buffer.from('{"done":');
+/** `,"values":[`: after the `done` of a node's reply to a BATCH of reads (getMany). */
 const VALUES_INFIX = Buffer.from(',"values":[');
 /** `],"id":`: how such a reply ends, before its id and the closing brace. */
 const ID_SUFFIX = Buffer.from('],"id":');
 /** Between two strings of the values array: where a piece may end (see parseValuesReply). */
 const STRING_BOUNDARY = Buffer.from('","');
-const ZERO = 0x30;
-const NINE = 0x39;
 
 /**
  * Replies at least this long are read in pieces: V8 puts a string over 128 KiB in its
@@ -44,10 +42,10 @@ export function parseValuesReply(
   const doneEnd = digitsEnd(body, DONE_PREFIX.length);
   if (doneEnd < 0 || !startsWith(body, VALUES_INFIX, doneEnd)) return undefined;
   const idAt = body.lastIndexOf(ID_SUFFIX);
-  if (idAt < doneEnd || digitsEnd(body, idAt + ID_SUFFIX.length) !== body.length - 1) return undefined;
-  if (body[body.length - 1] !== 0x7d) return undefined;
-  const done = Number(body.toString("latin1", DONE_PREFIX.length, doneEnd));
-  const id = Number(body.toString("latin1", idAt + ID_SUFFIX.length, body.length - 1));
+  const idEnd = digitsEnd(body, idAt + ID_SUFFIX.length);
+  if (idAt < doneEnd || idEnd !== body.length - 1 || body[idEnd] !== CLOSE) return undefined;
+  const done = integerIn(body, DONE_PREFIX.length, doneEnd);
+  const id = integerIn(body, idAt + ID_SUFFIX.length, idEnd);
   const values: unknown[] = [];
   const end = idAt; // the values array's `]`
   let from = doneEnd + VALUES_INFIX.length;
@@ -69,19 +67,4 @@ function pieceOf(body: Buffer, from: number, to: number, maxDepth: number): unkn
   // One level for the array around the piece, as the reply's array (inside its object) had two.
   const parsed = parseJsonSafe(`[${text}]`, maxDepth - 1);
   return parsed.ok && Array.isArray(parsed.value) ? parsed.value : undefined;
-}
-
-function startsWith(body: Buffer, prefix: Buffer, at: number): boolean {
-  if (body.length < at + prefix.length) return false;
-  for (let i = 0; i < prefix.length; i++) if (body[at + i] !== prefix[i]) return false;
-  return true;
-}
-
-/** Where the run of 1–15 digits at `at` ends (no leading zero but "0" itself), or -1. */
-function digitsEnd(body: Buffer, at: number): number {
-  let i = at;
-  while (i < body.length && i - at <= 15 && body[i]! >= ZERO && body[i]! <= NINE) i++;
-  const n = i - at;
-  if (n === 0 || n > 15 || (n > 1 && body[at] === ZERO)) return -1;
-  return i;
 }
