@@ -20,8 +20,11 @@ describe("parseValuesReply", () => {
         fc.integer({ min: 1, max: 64 }),
         (done, values, id, pieceBytes) => {
           const body = encodeReply({ done, values, id } as never);
+          const sent = Buffer.from(body);
           const read = parseValuesReply(body, DEPTH, pieceBytes);
           if (read !== undefined) expect(read).toEqual(JSON.parse(body.toString()));
+          // Read or not, the reply's bytes are as they came: the general way may read them next.
+          expect(body.equals(sent)).toBe(true);
         },
       ),
     );
@@ -61,6 +64,13 @@ describe("parseValuesReply", () => {
     expect(
       parseValuesReply(Buffer.from('{"done":1,"values":[{"a":"x","b":"y"}],"id":3}'), DEPTH, 2),
     ).toBeUndefined();
+  });
+
+  it("leaves a reply whose count is not its values' number to the general way", () => {
+    for (const done of [0, 1, 3, 2 ** 40]) {
+      const body = Buffer.from(`{"done":${done},"values":["a","b"],"id":3}`);
+      expect(parseValuesReply(body, DEPTH, 2)).toBeUndefined();
+    }
   });
 
   it("refuses invalid UTF-8 and nesting past the limit, as the general way does", () => {
