@@ -94,6 +94,10 @@ export function printResults({ keys, nodes, loadAtStart, results, cpuRows, floor
     console.log(
       "concurrent_floor: 50 waiting callers over zeromq.js, JSON columns and a Map (bench/lockstep-floor.ts): no zkv",
     );
+  if (cpuRows.bulk_get_many)
+    console.log(
+      "bulk_get_many: the same keys read with getMany in 50k-key calls, each holding its values until it resolves",
+    );
   if (floor) {
     console.log(
       `\nzeromq.js alone (echo between two processes, no zkv): p50 ${floor.p50ms.toFixed(3)} ms, p99 ${floor.p99ms.toFixed(3)} ms`,

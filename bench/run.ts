@@ -33,7 +33,7 @@ import { replicatedRows } from "./replicated.js";
 import { type CpuRows, type Floor, printResults, type Row, row } from "./results-table.js";
 import { formatScale, scaleRows } from "./scale.js";
 import { zeromqRoundTrip } from "./zeromq-floor.js";
-import { bulkGet, bulkPut, concurrent, sequential, startZkv } from "./zkv.js";
+import { bulkGet, bulkGetMany, bulkPut, concurrent, sequential, startZkv } from "./zkv.js";
 
 const { quick, keys, nodes, want, ...options } = benchOptions(process.argv.slice(2));
 const seqN = quick ? 5_000 : 20_000;
@@ -107,6 +107,8 @@ try {
     const progress = (what: string, done: number) => step(`    ${what} ${Math.min(done, keys)}/${keys}`);
     const put = await measureCpu(zkv.nodePids, keys, () => bulkPut(zkv.client, keys, progress));
     const get = await measureCpu(zkv.nodePids, keys, () => bulkGet(zkv.client, keys, progress));
+    step(`    bulk GET again with getMany, ${keys} keys`);
+    const getMany = await measureCpu(zkv.nodePids, keys, () => bulkGetMany(zkv.client, keys));
     // SET then GET in two runs, so each has its own CPU figures; GET reads the keys SET wrote.
     const pipelined = ["-P", "16", "-n", String(keys), "-r", String(keys), "-d", "100"];
     const rPut = redisRun(keys, ["-t", "set", ...pipelined]);
@@ -115,6 +117,8 @@ try {
     results.bulk_get = row(get.result, rGet?.result.GET?.rps ?? null, "ops/s", true);
     cpuRows.bulk_put = { zkv: put.cpu, redis: rPut?.cpu };
     cpuRows.bulk_get = { zkv: get.cpu, redis: rGet?.cpu };
+    results.bulk_get_many = row(getMany.result, rGet?.result.GET?.rps ?? null, "ops/s", true);
+    cpuRows.bulk_get_many = { zkv: getMany.cpu, redis: rGet?.cpu };
 
     step("4/6 memory per key");
     const heapPerKey = ((await zkv.liveHeap()) - heapBefore) / keys;

@@ -6,6 +6,7 @@
 export { NodeConnection } from "./lib/cluster/node-connection.js";
 export { placementFor, staticMembers } from "./lib/cluster/placement.js";
 export { type ClientCurve, type NodeSecurity, nodeSecurity } from "./lib/cluster/security.js";
+export type { EntrySink } from "./lib/requests/bulk.js";
 export { type ClientOptions, type ClusterSource, ZkvClient } from "./lib/requests/client.js";
 export { type LoadOptions, type LoadResult, runLoad } from "./lib/requests/load.js";
 export { mergeSorted } from "./lib/requests/merge.js";

@@ -1,4 +1,4 @@
-import { type BatchColumnsReply, ErrorCode, type ErrorReply, errorFromReply, ZkvError } from "@zkv/protocol";
+import { type BatchColumnsReply, type ColumnError, ErrorCode, errorFromReply, ZkvError } from "@zkv/protocol";
 import type { KeyOp } from "../cluster/batcher.js";
 import type { ClusterView } from "../cluster/cluster-view.js";
 import { routeToOwner } from "./redirects.js";
@@ -35,6 +35,9 @@ export const RETRY_SINGLY = new Set<string>([
   ErrorCode.NOT_ENOUGH_REPLICAS,
 ]);
 
+/** getEach/getMany's sink: a key's value (undefined when it does not exist) and its position. */
+export type EntrySink = (key: string, value: string | undefined, index: number) => void;
+
 /**
  * One owner's operations waiting to go: their keys, and each PUT's value or each GET's position;
  * `units`, what the message (for a GET, its reply) is expected to weigh.
@@ -69,15 +72,15 @@ export class BulkRun {
   #valueGuess = FIRST_VALUE_GUESS;
 
   /**
-   * @param letter P (putMany: each entry a key and value) or G (getMany: each key's value is put
-   *   at its position in `found`, undefined when the key does not exist).
+   * @param letter P (putMany: each entry a key and value) or G (getEach/getMany: each key's value
+   *   goes to `found` with the key's position, undefined when the key does not exist).
    */
   constructor(
     private readonly cluster: ClusterView,
     private readonly letter: "P" | "G",
     window: number,
     private readonly onProgress?: (done: number) => void,
-    private readonly found?: Array<string | undefined>,
+    private readonly found?: EntrySink,
   ) {
     this.#slots = new Window(window * ENTRIES_PER_SLOT);
   }
@@ -142,39 +145,64 @@ export class BulkRun {
       });
   }
 
-  /** Takes a node's answer to one chunk: the values of GETs, and any entry that failed. */
+  /** True once an entry failed for good (or the sink threw): finish() will reject. */
+  get failed(): boolean {
+    return this.#first !== undefined;
+  }
+
+  /**
+   * Takes a node's answer to one chunk: the values of GETs, and any entry that failed. The sink
+   * throwing fails the run rather than the message (whose entries would then be read again).
+   */
   #settle(chunk: Chunk, reply: BatchColumnsReply): void {
-    if (!this.#take(chunk, reply)) {
-      this.#first ??= new ZkvError(ErrorCode.INTERNAL, "BATCH reply does not fit the batch it answers");
+    try {
+      if (!this.#take(chunk, reply)) {
+        this.#first ??= new ZkvError(ErrorCode.INTERNAL, "BATCH reply does not fit the batch it answers");
+      }
+    } catch (err) {
+      this.#first ??= err;
     }
   }
 
-  /** #settle's work; false when the reply does not fit the chunk (a node that lies, or a bug). */
+  /**
+   * #settle's work; false when the reply does not fit the chunk (a node that lies, or a bug),
+   * found out before any value reaches the sink. A GET's null is "not found" unless an error
+   * names its entry (retried alone, or failing the run), so every key gets exactly one answer.
+   */
   #take(chunk: Chunk, reply: BatchColumnsReply): boolean {
     const n = chunk.keys.length;
     if (reply.done !== n) return false;
-    if (this.letter === "G") {
-      const values = reply.values;
-      if (!Array.isArray(values) || values.length !== n) return false;
-      let units = 0;
-      let read = 0;
-      for (let j = 0; j < n; j++) {
-        const value = values[j];
-        if (typeof value === "string") {
-          this.found![chunk.positions[j]!] = value;
-          units += value.length;
-          read++;
-        } else if (value !== null) return false;
-      }
-      this.#weigh(units, read);
-    }
-    for (const entry of reply.errors ?? []) {
-      const { at, error } = (entry ?? {}) as { at?: unknown; error?: ErrorReply["error"] };
-      if (typeof at !== "number" || at < 0 || at >= n || typeof error?.code !== "string") return false;
+    const values = this.letter === "G" ? reply.values : undefined;
+    if (this.letter === "G" && !fitsValues(values, n)) return false;
+    const errors = reply.errors ?? [];
+    if (!errors.every((entry) => fitsError(entry, n))) return false;
+    let unanswered: Set<number> | undefined;
+    for (const { at, error } of errors as ColumnError[]) {
+      if (error.code === ErrorCode.NOT_FOUND) continue;
+      unanswered ??= new Set();
+      unanswered.add(at);
       if (RETRY_SINGLY.has(error.code)) this.#retry(chunk, at);
-      else if (error.code !== ErrorCode.NOT_FOUND) this.#first ??= errorFromReply({ error });
+      else this.#first ??= errorFromReply({ error });
     }
+    if (values !== undefined) this.#deliver(chunk, values as Array<string | null>, unanswered);
     return true;
+  }
+
+  /** A GET chunk's values to the sink, but those of the `unanswered` entries. */
+  #deliver(chunk: Chunk, values: ReadonlyArray<string | null>, unanswered: Set<number> | undefined): void {
+    let units = 0;
+    let read = 0;
+    for (let j = 0; j < values.length; j++) {
+      const value = values[j];
+      if (typeof value === "string") {
+        this.found!(chunk.keys[j]!, value, chunk.positions[j]!);
+        units += value.length;
+        read++;
+      } else if (unanswered === undefined || !unanswered.has(j)) {
+        this.found!(chunk.keys[j]!, undefined, chunk.positions[j]!);
+      }
+    }
+    this.#weigh(units, read);
   }
 
   /** Values read: the next GETs' replies are expected to weigh what these did on average. */
@@ -193,14 +221,30 @@ export class BulkRun {
     this.#retries.push(
       routeToOwner(this.cluster, op).then(
         ({ reply }) => {
-          if (this.letter === "G") this.found![chunk.positions[j]!] = (reply as { value?: string }).value;
+          if (this.letter === "G") this.found!(key, (reply as { value?: string }).value, chunk.positions[j]!);
         },
         (err: unknown) => {
           if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) {
-            if (this.letter === "G") this.found![chunk.positions[j]!] = undefined;
+            if (this.letter === "G") this.found!(key, undefined, chunk.positions[j]!);
           } else this.#first ??= err;
         },
       ),
     );
   }
+}
+
+/** A GET reply's `values`: one string or null per entry. */
+function fitsValues(values: unknown, n: number): boolean {
+  if (!Array.isArray(values) || values.length !== n) return false;
+  for (let j = 0; j < n; j++) {
+    const value: unknown = values[j];
+    if (typeof value !== "string" && value !== null) return false;
+  }
+  return true;
+}
+
+/** One entry of a reply's `errors`: the index of an entry of the chunk, and an error with a code. */
+function fitsError(entry: unknown, n: number): boolean {
+  const { at, error } = (entry ?? {}) as { at?: unknown; error?: { code?: unknown } };
+  return Number.isInteger(at) && (at as number) >= 0 && (at as number) < n && typeof error?.code === "string";
 }

@@ -2,7 +2,7 @@ import type { HashingMode, Member, PlacementRecord, Replication } from "@zkv/mem
 import { ErrorCode, type GetOneReply, type KeyValue, type Reply, ZkvError } from "@zkv/protocol";
 import { type ClusterOptions, ClusterView } from "../cluster/cluster-view.js";
 import type { OutgoingRequest } from "../cluster/node-connection.js";
-import { BulkRun } from "./bulk.js";
+import { BulkRun, type EntrySink } from "./bulk.js";
 import { type PutOptions, type PutResult, putRequest, type VersionedValue } from "./put-options.js";
 import { RoutedOutcome, routeKey, routeToOwner } from "./redirects.js";
 import { type KeyCopies, scanCluster, scanCopies, scanNode } from "./scan.js";
@@ -163,16 +163,45 @@ export class ZkvClient {
     await run.finish();
   }
 
-  /** Reads many keys in bulk, like putMany; undefined for keys that do not exist. */
+  /**
+   * Reads many keys in bulk, like putMany, and resolves to their values in the keys' order
+   * (undefined for keys that do not exist). It holds every value until it resolves: for more
+   * keys than that suits, getEach hands each value over as it comes instead.
+   */
   async getMany(keys: readonly string[], window = 16): Promise<Array<string | undefined>> {
     const values = new Array<string | undefined>(keys.length);
-    const run = new BulkRun(this.#cluster, "G", window, undefined, values);
-    for (let i = 0; i < keys.length; i++) {
-      const full = run.add(keys[i]!, "", i);
+    await this.getEach(
+      keys,
+      (_key, value, index) => {
+        values[index] = value;
+      },
+      undefined,
+      window,
+    );
+    return values;
+  }
+
+  /**
+   * Reads many keys in bulk, like putMany, and hands each key's value (undefined when it does
+   * not exist) to `onEntry` with the key and its position in `keys`, as its node's reply comes:
+   * in no set order, each key once. Nothing is collected, so memory stays bounded for any number
+   * of keys, from any iterable. Stops taking keys once a read failed for good or `onEntry`
+   * threw, and rejects with the first such error once what was sent has settled.
+   */
+  async getEach(
+    keys: Iterable<string>,
+    onEntry: EntrySink,
+    onProgress?: (done: number) => void,
+    window = 16,
+  ): Promise<void> {
+    const run = new BulkRun(this.#cluster, "G", window, onProgress, onEntry);
+    let index = 0;
+    for (const key of keys) {
+      if (run.failed) break;
+      const full = run.add(key, "", index++);
       if (full) await full;
     }
     await run.finish();
-    return values;
   }
 
   /**

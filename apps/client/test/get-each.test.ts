@@ -1,0 +1,109 @@
+import { ErrorCode } from "@zkv/protocol";
+import { afterEach, describe, expect, it } from "vitest";
+import { ZkvClient } from "../src/index.js";
+import { fakeNode, inProcessNode, type Opened } from "./support/in-process.js";
+
+const opened: Opened = [];
+afterEach(async () => {
+  for (const o of opened.splice(0).reverse()) await o.close();
+});
+
+async function nodeAndClient() {
+  const { port } = await inProcessNode(opened);
+  const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 5000 });
+  opened.push(client);
+  return client;
+}
+
+/** Each answer getEach gave: the key's value and its position, by key, and how many per key. */
+function recorder() {
+  const seen = new Map<string, { value: string | undefined; index: number; times: number }>();
+  const onEntry = (key: string, value: string | undefined, index: number) => {
+    const before = seen.get(key);
+    seen.set(key, { value, index, times: (before?.times ?? 0) + 1 });
+  };
+  return { seen, onEntry };
+}
+
+describe("getEach", () => {
+  it("answers every key of any iterable once, with its value or undefined and its position", async () => {
+    const client = await nodeAndClient();
+    await client.putMany(
+      (function* () {
+        for (let i = 0; i < 40_000; i += 1) yield [`e-${i}`, `v${i}`] as const;
+      })(),
+    );
+    // Every fourth key was never written; the keys come from a generator, never an array.
+    function* keys() {
+      for (let i = 0; i < 40_000; i += 1) yield `e-${i % 4 === 3 ? `gone-${i}` : i}`;
+    }
+    const { seen, onEntry } = recorder();
+    let progress = 0;
+    await client.getEach(
+      keys(),
+      onEntry,
+      (done) => {
+        progress = done;
+      },
+      4,
+    );
+    expect(progress).toBe(40_000);
+    expect(seen.size).toBe(40_000);
+    let i = 0;
+    for (const key of keys()) {
+      const want = i % 4 === 3 ? undefined : `v${i}`;
+      expect(seen.get(key)).toEqual({ value: want, index: i, times: 1 });
+      i += 1;
+    }
+  });
+
+  it("stops taking keys once onEntry throws, rejects with its error, and the client keeps working", async () => {
+    const client = await nodeAndClient();
+    await client.put("k", "v");
+    let taken = 0;
+    function* keys() {
+      for (let i = 0; i < 1_000_000; i += 1) {
+        taken += 1;
+        yield i === 0 ? "k" : `missing-${i}`;
+      }
+    }
+    const boom = new Error("caller's bug");
+    await expect(
+      client.getEach(keys(), () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    // At most the window's keys (16,000) and a message being filled were taken, not a million.
+    expect(taken).toBeLessThan(30_000);
+    expect(await client.get("k")).toBe("v");
+  });
+
+  it("gives an entry its node sent back to be retried the retry's answer, never undefined first", async () => {
+    // A node that answers a BATCH of GETs with a value for the second key and TRY_AGAIN for the
+    // first (a null in its values), and each single GET_ONE with the key's value.
+    const { socket, port } = await fakeNode(opened);
+    void (async () => {
+      for await (const [identity, body] of socket) {
+        const request = JSON.parse(body!.toString()) as { id: number; op: string; key?: string };
+        const reply =
+          request.op === "BATCH"
+            ? {
+                done: 2,
+                values: [null, "second"],
+                errors: [{ at: 0, error: { code: ErrorCode.TRY_AGAIN, message: "moving" } }],
+                id: request.id,
+              }
+            : { key: request.key, value: "first, again", id: request.id };
+        await socket.send([identity!, JSON.stringify(reply)]);
+      }
+    })().catch(() => {});
+    const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
+    opened.push(client);
+    const { seen, onEntry } = recorder();
+    await client.getEach(["a", "b"], onEntry);
+    expect(Object.fromEntries(seen)).toEqual({
+      a: { value: "first, again", index: 0, times: 1 },
+      b: { value: "second", index: 1, times: 1 },
+    });
+  });
+});
