@@ -33,7 +33,7 @@ import { replicatedRows } from "./replicated.js";
 import { type CpuRows, type Floor, printResults, type Row, row } from "./results-table.js";
 import { formatScale, scaleRows } from "./scale.js";
 import { zeromqRoundTrip } from "./zeromq-floor.js";
-import { bulkGet, bulkGetMany, bulkPut, concurrent, sequential, startZkv } from "./zkv.js";
+import { bulkGet, bulkGetMany, bulkPut, bulkWarmUp, concurrent, sequential, startZkv } from "./zkv.js";
 
 const { quick, keys, nodes, want, ...options } = benchOptions(process.argv.slice(2));
 const seqN = quick ? 5_000 : 20_000;
@@ -43,8 +43,8 @@ const seqN = quick ? 5_000 : 20_000;
  */
 const SINGLE_WARM_UP = 1000;
 const conN = quick ? 50_000 : 200_000;
-const durableConN = quick ? 20_000 : 100_000;
-const durableBulkN = Math.min(keys, quick ? 100_000 : 500_000);
+const durableConN = quick ? 50_000 : 100_000;
+const durableBulkN = Math.min(keys, 500_000);
 const step = (what: string) => console.error(`bench: ${what}`);
 const loadAtStart = loadavg();
 const cpuRows: CpuRows = {};
@@ -100,6 +100,9 @@ try {
 
   if (want("bulk")) {
     if (redis) flushRedis(redis.port);
+    // A full run's bulk rows take seconds each, a quick run's a fraction of one, most of it with
+    // the bulk paths not yet compiled: warmed up first, a quick run shows what a full one does.
+    if (quick) await bulkWarmUp(zkv.client);
     const rssBefore = zkv.rss();
     const heapBefore = await zkv.liveHeap();
     const redisBefore = redis && redisMemory(redis.port);
