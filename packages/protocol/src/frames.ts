@@ -1,5 +1,7 @@
 import { ErrorCode, ZkvError } from "./errors.js";
 import { decodeUtf8, parseJsonSafe } from "./json.js";
+import { PIECEWISE_BYTES } from "./json-bytes.js";
+import { parseLargeBatch } from "./large-batch.js";
 import type { Limits } from "./limits.js";
 
 /** Result of {@link parseFrames}: the parsed JSON value, or the wire error explaining why not. */
@@ -8,7 +10,8 @@ export type FramesResult = { ok: true; value: unknown } | { ok: false; error: Zk
 /**
  * Frames → parsed JSON, applying the framing rules shared by requests and
  * replies in the cheapest order: frame count, byte size (before touching
- * the bytes), strict UTF-8, nesting depth, then one `JSON.parse`.
+ * the bytes), strict UTF-8, nesting depth, then one `JSON.parse` (or, for a
+ * large BATCH in columns, its arrays a piece at a time: parseLargeBatch).
  *
  * Why shared: server and client must refuse exactly the same malformed
  * messages with exactly the same codes. Never throws.
@@ -23,6 +26,11 @@ export function parseFrames(frames: readonly Uint8Array[] | Uint8Array, limits: 
   }
   if (frame.byteLength > limits.maxMessageBytes) {
     return fail(ErrorCode.TOO_LARGE, `message exceeds ${limits.maxMessageBytes} bytes`);
+  }
+  if (frame.byteLength >= PIECEWISE_BYTES && frame instanceof Buffer) {
+    // A large BATCH from zkv's own client (putMany's messages): its arrays read in pieces.
+    const batch = parseLargeBatch(frame, limits.maxJsonDepth);
+    if (batch !== undefined) return { ok: true, value: batch };
   }
   const text = decodeUtf8(frame);
   if (text === undefined) {

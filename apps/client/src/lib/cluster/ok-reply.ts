@@ -1,4 +1,5 @@
-import { CLOSE, DONE_PREFIX, digitsEnd, integerIn, startsWith } from "./reply-bytes.js";
+import { digitsEnd, integerIn, startsWith } from "@zkv/protocol";
+import { CLOSE, DONE_PREFIX } from "./reply-bytes.js";
 
 /** `{"ok":true,"id":` in bytes: how a node's reply to a plain PUT begins. */
 const PREFIX = Buffer.from('{"ok":true,"id":');
