@@ -78,32 +78,46 @@ describe("getEach", () => {
     expect(await client.get("k")).toBe("v");
   });
 
-  it("gives an entry its node sent back to be retried the retry's answer, never undefined first", async () => {
-    // A node that answers a BATCH of GETs with a value for the second key and TRY_AGAIN for the
-    // first (a null in its values), and each single GET_ONE with the key's value.
+  it("gives an entry its node sent back to be retried the retry's answer alone, whatever the batch held for it", async () => {
+    // A node that answers a BATCH of GETs with TRY_AGAIN for its first and last keys (a null in
+    // its values for one, a stale string for the other), and each single GET_ONE with a value.
     const { socket, port } = await fakeNode(opened);
     void (async () => {
       for await (const [identity, body] of socket) {
-        const request = JSON.parse(body!.toString()) as { id: number; op: string; key?: string };
+        const request = JSON.parse(body!.toString()) as {
+          id: number;
+          op: string;
+          key?: string;
+          columns?: { keys: string[] };
+        };
+        const again = { code: ErrorCode.TRY_AGAIN, message: "moving" };
+        const keys = request.columns?.keys ?? [];
+        // The retries come alone (GET_ONE) or, sent in one turn, batched together.
         const reply =
-          request.op === "BATCH"
-            ? {
-                done: 2,
-                values: [null, "second"],
-                errors: [{ at: 0, error: { code: ErrorCode.TRY_AGAIN, message: "moving" } }],
-                id: request.id,
-              }
-            : { key: request.key, value: "first, again", id: request.id };
+          request.op !== "BATCH"
+            ? { key: request.key, value: `${request.key}, again`, id: request.id }
+            : keys.length === 3
+              ? {
+                  done: 3,
+                  values: [null, "second", "stale"],
+                  errors: [
+                    { at: 0, error: again },
+                    { at: 2, error: again },
+                  ],
+                  id: request.id,
+                }
+              : { done: keys.length, values: keys.map((key) => `${key}, again`), id: request.id };
         await socket.send([identity!, JSON.stringify(reply)]);
       }
     })().catch(() => {});
     const client = await ZkvClient.connect({ static: { nodes: 1, basePort: port }, timeoutMs: 2000 });
     opened.push(client);
     const { seen, onEntry } = recorder();
-    await client.getEach(["a", "b"], onEntry);
+    await client.getEach(["a", "b", "c"], onEntry);
     expect(Object.fromEntries(seen)).toEqual({
-      a: { value: "first, again", index: 0, times: 1 },
+      a: { value: "a, again", index: 0, times: 1 },
       b: { value: "second", index: 1, times: 1 },
+      c: { value: "c, again", index: 2, times: 1 },
     });
   });
 });

@@ -194,13 +194,12 @@ export class BulkRun {
     let read = 0;
     for (let j = 0; j < values.length; j++) {
       const value = values[j];
+      if (unanswered?.has(j)) continue;
       if (typeof value === "string") {
         this.found!(chunk.keys[j]!, value, chunk.positions[j]!);
         units += value.length;
         read++;
-      } else if (unanswered === undefined || !unanswered.has(j)) {
-        this.found!(chunk.keys[j]!, undefined, chunk.positions[j]!);
-      }
+      } else this.found!(chunk.keys[j]!, undefined, chunk.positions[j]!);
     }
     this.#weigh(units, read);
   }
@@ -213,6 +212,15 @@ export class BulkRun {
     this.#valueGuess = Math.max(1, this.#valueUnits / this.#valuesRead);
   }
 
+  /** A retried GET's answer to the sink; the sink throwing fails the run, as in #settle. */
+  #give(key: string, value: string | undefined, position: number): void {
+    try {
+      this.found!(key, value, position);
+    } catch (err) {
+      this.#first ??= err;
+    }
+  }
+
   /** Entry `j` of `chunk` again, alone, through the routing that follows redirects. */
   #retry(chunk: Chunk, j: number): void {
     const key = chunk.keys[j]!;
@@ -221,11 +229,11 @@ export class BulkRun {
     this.#retries.push(
       routeToOwner(this.cluster, op).then(
         ({ reply }) => {
-          if (this.letter === "G") this.found!(key, (reply as { value?: string }).value, chunk.positions[j]!);
+          if (this.letter === "G") this.#give(key, (reply as { value?: string }).value, chunk.positions[j]!);
         },
         (err: unknown) => {
           if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) {
-            if (this.letter === "G") this.found!(key, undefined, chunk.positions[j]!);
+            if (this.letter === "G") this.#give(key, undefined, chunk.positions[j]!);
           } else this.#first ??= err;
         },
       ),
