@@ -109,9 +109,13 @@ export class BulkRun {
     return this.#send(owner, chunk);
   }
 
-  /** Sends what is left, waits for every message and retry, and rejects with the first failure. */
+  /**
+   * Sends what is left, waits for every message and retry, and rejects with the first failure.
+   * A read run that has failed sends nothing more: its caller gets the failure, not more values.
+   */
   async finish(): Promise<void> {
-    for (const [owner, chunk] of this.#pending) await this.#send(owner, chunk);
+    if (this.letter === "P" || !this.failed)
+      for (const [owner, chunk] of this.#pending) await this.#send(owner, chunk);
     this.#pending.clear();
     await this.#slots.drain();
     await Promise.all(this.#retries);
