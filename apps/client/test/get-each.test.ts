@@ -1,5 +1,7 @@
+import { freePortRange } from "@zkv/membership/testing";
 import { ErrorCode } from "@zkv/protocol";
 import { afterEach, describe, expect, it } from "vitest";
+import { Router } from "zeromq";
 import { ZkvClient } from "../src/index.js";
 import { fakeNode, inProcessNode, type Opened } from "./support/in-process.js";
 
@@ -76,6 +78,42 @@ describe("getEach", () => {
     // At most the window's keys (16,000) and a message being filled were taken, not a million.
     expect(taken).toBeLessThan(30_000);
     expect(await client.get("k")).toBe("v");
+  });
+
+  it("sends nothing more once onEntry threw, not even the messages it was filling for other nodes", async () => {
+    // Two fake nodes answering every GET with "v", counting the keys they are asked for.
+    const base = await freePortRange(2);
+    let asked = 0;
+    for (const port of [base, base + 1]) {
+      const socket = new Router();
+      await socket.bind(`tcp://127.0.0.1:${port}`);
+      opened.push(socket);
+      void (async () => {
+        for await (const [identity, body] of socket) {
+          const { id, columns } = JSON.parse(body!.toString()) as { id: number; columns: { keys: string[] } };
+          asked += columns.keys.length;
+          const reply = { done: columns.keys.length, values: columns.keys.map(() => "v"), id };
+          await socket.send([identity!, JSON.stringify(reply)]);
+        }
+      })().catch(() => {});
+    }
+    const client = await ZkvClient.connect({ static: { nodes: 2, basePort: base }, timeoutMs: 2000 });
+    opened.push(client);
+    let taken = 0;
+    function* keys() {
+      for (let i = 0; i < 1_000_000; i += 1) {
+        taken += 1;
+        yield `k-${i}`;
+      }
+    }
+    const boom = new Error("caller's bug");
+    await expect(
+      client.getEach(keys(), () => {
+        throw boom;
+      }),
+    ).rejects.toBe(boom);
+    // The last key taken was never added; the other node's message in the making never went.
+    expect(asked).toBeLessThan(taken - 1);
   });
 
   it("gives an entry its node sent back to be retried the retry's answer alone, whatever the batch held for it", async () => {
