@@ -22,8 +22,14 @@ export { type DecodeRequestResult, decodeBatchOp, decodeRequest } from "./decode
 export { errorFromReply, isErrorReply, toErrorReply } from "./error-reply.js";
 export { ERROR_CODES, ErrorCode, isZkvError, ZkvError, type ZkvErrorOptions } from "./errors.js";
 export { EXIT_CODE_BY_ERROR, ExitCode, errorCodeOf, exitCodeFor } from "./exit-codes.js";
-export { decodeUtf8, type JsonParseResult, parseJsonSafe } from "./json.js";
-export { digitsEnd, integerIn, PIECEWISE_BYTES, readArrayInPieces, startsWith } from "./json-bytes.js";
+export { CLOSE_OBJECT, decodeUtf8, type JsonParseResult, parseJsonSafe } from "./json.js";
+export {
+  digitsEnd,
+  integerIn,
+  PIECEWISE_BYTES,
+  readArrayInPieces,
+  startsWith,
+} from "./json-bytes.js";
 export { DEFAULT_LIMITS, effectivePageSize, type Limits, LimitsSchema, resolveLimits } from "./limits.js";
 export { copiesOfReplicate, replicateColumnsOf } from "./replicate-columns.js";
 export {

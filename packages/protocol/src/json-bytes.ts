@@ -1,4 +1,4 @@
-import { decodeUtf8, parseJsonSafe } from "./json.js";
+import { CLOSE_ARRAY, decodeUtf8, OPEN_ARRAY, parseJsonSafe } from "./json.js";
 
 /**
  * Reading JSON's bytes where its shape is known in advance (a node's large BATCH requests, a
@@ -8,8 +8,6 @@ import { decodeUtf8, parseJsonSafe } from "./json.js";
 
 const ZERO = 0x30;
 const NINE = 0x39;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
 /** Digits an integer read here may have: below 2^53, and what a node's counters reach. */
 const MAX_DIGITS = 15;
 /** Between two strings of an array: where a piece may end (see readArrayInPieces). */
@@ -91,8 +89,8 @@ export function readArrayInPieces(
 function pieceOf(body: Buffer, open: number, close: number, maxDepth: number): unknown[] | undefined {
   const before = body[open]!;
   const after = body[close]!;
-  body[open] = OPEN_BRACKET;
-  body[close] = CLOSE_BRACKET;
+  body[open] = OPEN_ARRAY;
+  body[close] = CLOSE_ARRAY;
   const text = decodeUtf8(body.subarray(open, close + 1));
   body[open] = before;
   body[close] = after;

@@ -6,10 +6,11 @@ export type JsonParseResult = { ok: true; value: unknown } | { ok: false; error:
 
 const QUOTE = 0x22;
 const BACKSLASH = 0x5c;
-const OPEN_ARRAY = 0x5b;
-const CLOSE_ARRAY = 0x5d;
+export const OPEN_ARRAY = 0x5b;
+export const CLOSE_ARRAY = 0x5d;
 const OPEN_OBJECT = 0x7b;
-const CLOSE_OBJECT = 0x7d;
+/** `}`: how a JSON object ends. */
+export const CLOSE_OBJECT = 0x7d;
 
 /** Outcome of the nesting scan. */
 type DepthVerdict = "ok" | "too-deep" | "unbalanced";

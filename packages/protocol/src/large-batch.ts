@@ -1,3 +1,4 @@
+import { CLOSE_OBJECT } from "./json.js";
 import { digitsEnd, integerIn, readArrayInPieces, startsWith } from "./json-bytes.js";
 
 /** How zkv's client writes a BATCH in columns (`requestFrame`: one stringify, keys in this order). */
@@ -8,7 +9,6 @@ const COLUMNS_END = Buffer.from("]}");
 const DEADLINE = Buffer.from(',"deadline":');
 const ID = Buffer.from(',"id":');
 const QUOTE = 0x22;
-const CLOSE = 0x7d; // }
 const A = 0x41;
 const Z = 0x5a;
 /** The request's object, its columns and their arrays. */
@@ -45,7 +45,7 @@ export function parseLargeBatch(body: Buffer, maxDepth: number, pieceBytes?: num
   const valuesFrom = keysEnd + VALUES.length;
 
   // The tail, read from the end: `,"id":N}` and, before it, `,"deadline":D` or nothing.
-  if (body[body.length - 1] !== CLOSE) return undefined;
+  if (body[body.length - 1] !== CLOSE_OBJECT) return undefined;
   const idAt = body.lastIndexOf(ID);
   if (idAt < valuesFrom || digitsEnd(body, idAt + ID.length) !== body.length - 1) return undefined;
   const id = integerIn(body, idAt + ID.length, body.length - 1);

@@ -1,5 +1,5 @@
-import { digitsEnd, integerIn, startsWith } from "@zkv/protocol";
-import { CLOSE, DONE_PREFIX } from "./reply-bytes.js";
+import { CLOSE_OBJECT, digitsEnd, integerIn, startsWith } from "@zkv/protocol";
+import { DONE_PREFIX } from "./reply-bytes.js";
 
 /** `{"ok":true,"id":` in bytes: how a node's reply to a plain PUT begins. */
 const PREFIX = Buffer.from('{"ok":true,"id":');
@@ -15,7 +15,7 @@ const ID_INFIX = Buffer.from(',"id":');
 export function okReplyId(body: Buffer): number {
   if (!startsWith(body, PREFIX, 0)) return 0;
   const end = digitsEnd(body, PREFIX.length);
-  if (end !== body.length - 1 || body[end] !== CLOSE) return 0;
+  if (end !== body.length - 1 || body[end] !== CLOSE_OBJECT) return 0;
   return integerIn(body, PREFIX.length, end);
 }
 
@@ -31,7 +31,7 @@ export function doneReply(body: Buffer): { done: number; id: number } | undefine
   if (doneEnd < 0 || !startsWith(body, ID_INFIX, doneEnd)) return undefined;
   const idAt = doneEnd + ID_INFIX.length;
   const end = digitsEnd(body, idAt);
-  if (end !== body.length - 1 || body[end] !== CLOSE) return undefined;
+  if (end !== body.length - 1 || body[end] !== CLOSE_OBJECT) return undefined;
   const id = integerIn(body, idAt, end);
   return id > 0 ? { done: integerIn(body, DONE_PREFIX.length, doneEnd), id } : undefined;
 }

@@ -3,13 +3,14 @@ import {
   errorFromReply,
   isErrorReply,
   type Op,
+  PIECEWISE_BYTES,
   parseJsonSafe,
   type Reply,
   validateReply,
   type ZkvError,
 } from "@zkv/protocol";
 import { doneReply, okReplyId } from "./ok-reply.js";
-import { PIECEWISE_BYTES, parseValuesReply } from "./values-reply.js";
+import { parseValuesReply } from "./values-reply.js";
 
 /** A request in flight on a connection, waiting for its reply. */
 export interface Pending {

@@ -1,16 +1,10 @@
-import { digitsEnd, integerIn, PIECEWISE_BYTES, readArrayInPieces, startsWith } from "@zkv/protocol";
-import { CLOSE, DONE_PREFIX } from "./reply-bytes.js";
+import { CLOSE_OBJECT, digitsEnd, integerIn, readArrayInPieces, startsWith } from "@zkv/protocol";
+import { DONE_PREFIX } from "./reply-bytes.js";
 
 /** `,"values":[`: after the `done` of a node's reply to a BATCH of reads (getMany). */
 const VALUES_INFIX = Buffer.from(',"values":[');
 /** `],"id":`: how such a reply ends, before its id and the closing brace. */
 const ID_SUFFIX = Buffer.from('],"id":');
-
-/**
- * A getMany reply of 4000 100-byte values is ~412 KB: turned into a string and parsed whole,
- * ~530 µs; in pieces of 96 KiB (readArrayInPieces), ~270 µs.
- */
-export { PIECEWISE_BYTES };
 
 /** What JSON.parse makes of `{"done":D,"values":[…],"id":N}`. */
 export interface ValuesReply {
@@ -23,7 +17,9 @@ export interface ValuesReply {
  * The reply `body` holds when its bytes are `{"done":D,"values":[…],"id":N}` (D and N plain
  * integers), its values array read a piece at a time (readArrayInPieces). Undefined for any
  * other bytes, for any piece that does not parse, and for a count that is not the values'
- * number: the general way then reads the reply as it is. `pieceBytes` is for tests.
+ * number: the general way then reads the reply as it is. A getMany reply of 4000 100-byte values
+ * is ~412 KB: turned into a string and parsed whole, ~530 µs; in pieces of 96 KiB, ~270 µs.
+ * `pieceBytes` is for tests.
  */
 export function parseValuesReply(
   body: Buffer,
@@ -35,7 +31,7 @@ export function parseValuesReply(
   if (doneEnd < 0 || !startsWith(body, VALUES_INFIX, doneEnd)) return undefined;
   const idAt = body.lastIndexOf(ID_SUFFIX);
   const idEnd = digitsEnd(body, idAt + ID_SUFFIX.length);
-  if (idAt < doneEnd || idEnd !== body.length - 1 || body[idEnd] !== CLOSE) return undefined;
+  if (idAt < doneEnd || idEnd !== body.length - 1 || body[idEnd] !== CLOSE_OBJECT) return undefined;
   const done = integerIn(body, DONE_PREFIX.length, doneEnd);
   const id = integerIn(body, idAt + ID_SUFFIX.length, idEnd);
   const from = doneEnd + VALUES_INFIX.length;
