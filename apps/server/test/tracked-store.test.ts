@@ -36,3 +36,23 @@ describe("TrackedStore.apply", () => {
     );
   });
 });
+
+describe("TrackedStore.stagePuts", () => {
+  it("stages only while the cluster keeps one copy; replicating, each write goes by put and is reported", () => {
+    let replicated = false;
+    const changes: string[] = [];
+    const tracked = new TrackedStore(
+      new MemoryStore({ now: () => 1_000 }),
+      (key) => changes.push(key),
+      () => replicated,
+    );
+    const inserts = tracked.stagePuts(["a", "b"], ["1", "2"]);
+    expect(inserts).toBeTypeOf("function");
+    inserts!();
+    expect([tracked.get("a"), tracked.get("b")]).toEqual(["1", "2"]);
+    expect(changes).toEqual([]); // one copy: no trees to follow
+    replicated = true;
+    expect(tracked.stagePuts(["c"], ["3"])).toBeUndefined();
+    expect(tracked.get("c")).toBeUndefined();
+  });
+});

@@ -40,6 +40,15 @@ export class TrackedStore implements Store {
     return after;
   }
 
+  /**
+   * Staged only while the cluster keeps one copy: its trees are then dropped
+   * (NodeReplication.followSetting) and built from the store again if it replicates later, so
+   * there is nothing to follow. Replicating, each write is reported, one by one.
+   */
+  stagePuts(keys: readonly string[], values: readonly string[]): (() => void) | undefined {
+    return this.replicated() ? undefined : this.inner.stagePuts?.(keys, values);
+  }
+
   delete(key: string): boolean {
     const before = this.inner.versionOf(key);
     const live = this.inner.delete(key);

@@ -9,6 +9,7 @@ import { CurveGuard } from "../security/curve-guard.js";
 import { MemoryStore, Reclaimer, type Store } from "../store/index.js";
 import { ClientOutput } from "./client-output.js";
 import { ClusterMember } from "./cluster-member.js";
+import { DeferredWrites } from "./deferred-writes.js";
 import { processMemory } from "./memory-probe.js";
 import { NodeMetrics } from "./metrics.js";
 import { MetricsServer } from "./metrics-server.js";
@@ -38,6 +39,7 @@ export class ZkvNode {
   readonly limits: Limits;
   readonly #socket: Router;
   readonly #replies: ReplySender;
+  readonly #deferred: DeferredWrites;
   /** What clients have not taken yet, bounded per client; STATS and /metrics report it. */
   readonly output: ClientOutput;
   readonly #log: Logger;
@@ -84,6 +86,7 @@ export class ZkvNode {
     );
     this.output = new ClientOutput(this.#socket, socketLimits.maxReplyBytesPerPeer, this.#log);
     this.#replies = new ReplySender(this.output);
+    this.#deferred = new DeferredWrites(this.#log);
     const metricsPort = options.metricsPort || undefined;
     this.metrics = new NodeMetrics(this.store, options.nodeId, metricsPort !== undefined, {
       output: this.output,
@@ -107,6 +110,7 @@ export class ZkvNode {
       ...(this.cluster ? { cluster: this.cluster } : {}),
       ...(replication ? { replication: replication.context } : {}),
       ...(options.maxBytes === undefined ? {} : { maxBytes: options.maxBytes }),
+      afterReply: this.#deferred.defer,
       // Followed, not fixed: the replication factor can change while the node runs.
       get keepTombstones() {
         return replication?.active ?? false;
@@ -223,6 +227,7 @@ export class ZkvNode {
       this.opsServed++;
       const { reply, ordered } = answer(frames, this.#handlerContext, this.metrics, this.#log);
       const wait = this.#replies.deliver(reply, ordered);
+      this.#deferred.run(); // after the reply is on its way; before anything else runs
       if (wait) await wait;
       // Draining answers until the socket has been quiet for IDLE_WAKE_MS (the receive above then
       // fails with EAGAIN), but under endless traffic only for so long. Stopping as soon as nothing

@@ -34,6 +34,10 @@ export function batchColumns(
   if (coordinates(ctx.replication)) return replicatedColumns(columns, ctx, element);
   const { ops, keys = [], values = [], rows = [] } = columns;
   const { store, limits, cluster, metrics } = ctx;
+  if (putsFirstAnswered(columns, ctx)) {
+    metrics?.count("PUT", "ok", ops.length);
+    return { done: ops.length };
+  }
   const out = new ColumnsReplyBuilder();
   let k = 0;
   let v = 0;
@@ -93,6 +97,42 @@ export function batchColumns(
     metrics.count("DELETE", "ok", deletes);
   }
   return out.build(ops.length);
+}
+
+/**
+ * A BATCH of nothing but plain PUTs that will all succeed is answered before its inserts, which
+ * run right after the reply is handed to the socket (HandlerContext.afterReply, Store.stagePuts):
+ * the client's next message is on its way while they run. True when it was so (staged); false
+ * when the batch goes the ordinary way: other ops, a refusal, a key this node does not serve or
+ * that is moving, or a memory budget the batch might not fit in (an overwrite grows the data by
+ * less than its key and value, so their sum bounds it).
+ */
+function putsFirstAnswered(columns: BatchColumns, ctx: HandlerContext): boolean {
+  const { store, afterReply, cluster, limits, maxBytes } = ctx;
+  const { ops, keys, values } = columns;
+  if (afterReply === undefined || store.stagePuts === undefined || cluster?.migration !== undefined)
+    return false;
+  if (
+    keys === undefined ||
+    values === undefined ||
+    keys.length !== ops.length ||
+    values.length !== ops.length
+  )
+    return false;
+  let bound = 0;
+  for (let i = 0; i < ops.length; i++) {
+    const key = keys[i];
+    const value = values[i];
+    if (ops[i] !== "P" || !acceptsPlainOp("P", key, value, limits)) return false;
+    if (cluster !== undefined && cluster.decide(key as string, undefined, store) !== "serve") return false;
+    if (maxBytes !== undefined)
+      bound += Buffer.byteLength(key as string) + Buffer.byteLength(value as string);
+  }
+  if (maxBytes !== undefined && store.bytes + bound > maxBytes) return false;
+  const inserts = store.stagePuts(keys as string[], values as string[]);
+  if (inserts === undefined) return false;
+  afterReply(inserts);
+  return true;
 }
 
 /** Why a P, G or D was refused: the error its element gets from decodeBatchOp. */

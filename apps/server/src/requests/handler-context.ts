@@ -32,4 +32,10 @@ export interface HandlerContext {
   readonly maxBytes?: number;
   /** Reclaimed keys leave tombstones (a replicated cluster). */
   readonly keepTombstones?: boolean;
+  /**
+   * Takes work to run right after this request's reply is handed to the socket, in the same
+   * turn (the serve loop's DeferredWrites): a BATCH of plain PUTs answers before its inserts
+   * (Store.stagePuts). Absent (unit tests calling handleRequest): everything is applied first.
+   */
+  readonly afterReply?: (work: () => void) => void;
 }

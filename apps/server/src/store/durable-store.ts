@@ -157,6 +157,24 @@ export class DurableStore implements Store {
     return v;
   }
 
+  /**
+   * The log first, so the reply's `sync()` covers the puts; the inserts once it has left
+   * (Store.stagePuts). Their versions come from the clock without reading each key's: every
+   * version held here was issued or observed by that clock, so its next one is above them all.
+   */
+  stagePuts(keys: readonly string[], values: readonly string[]): () => void {
+    if (this.#closing !== undefined) throw new StoreClosedError("put");
+    const versions = new Array<number>(keys.length);
+    for (let i = 0; i < keys.length; i++) {
+      const v = this.#mem.clock.next();
+      versions[i] = v;
+      appendEntry(this.#writer, keys[i]!, values[i]!, v, undefined);
+    }
+    return () => {
+      for (let i = 0; i < keys.length; i++) this.#mem.put(keys[i]!, values[i]!, undefined, versions[i]);
+    };
+  }
+
   copy(key: string): Versioned | undefined {
     return this.#mem.copy(key);
   }

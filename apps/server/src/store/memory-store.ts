@@ -76,6 +76,14 @@ export class MemoryStore implements Store {
     return v;
   }
 
+  /** Nothing to do before the reply: the puts, once it has left (Store.stagePuts). */
+  stagePuts(keys: readonly string[], values: readonly string[]): () => void {
+    this.#ensureOpen("put");
+    return () => {
+      for (let i = 0; i < keys.length; i++) this.put(keys[i]!, values[i]!);
+    };
+  }
+
   copy(key: string): Versioned | undefined {
     this.#ensureOpen("read a copy");
     const id = this.#table.find(key);

@@ -59,6 +59,16 @@ export interface Store {
    * version. Returns the version.
    */
   put(key: string, value: string, expiresAt?: number, version?: number): number;
+  /**
+   * Plain PUTs (no expiry, versions from the clock) whose reply may leave before they are in
+   * memory: does now what must come before any reply (a durable store lays them into its log, so
+   * the next `sync()` covers them) and returns the rest, the inserts. The caller runs that in the
+   * same synchronous turn, right after handing the reply to the socket, before anything else can
+   * touch the store, so no reader can tell; the node's round trip is then not held up by them.
+   * Each PUT ends as `put(keys[i], values[i])` would have. Throws StoreClosedError when closed.
+   * Absent, or undefined returned (nothing staged): the caller puts one by one.
+   */
+  stagePuts?(keys: readonly string[], values: readonly string[]): (() => void) | undefined;
   /** True when a live (unexpired) value existed. */
   delete(key: string): boolean;
   readonly size: number;
