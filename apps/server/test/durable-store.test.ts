@@ -77,7 +77,7 @@ describe("DurableStore sync", () => {
     ["always", "staged"],
     ["batch", "staged"],
   ] as const)(
-    "with %s, a process killed the moment sync() says durable loses nothing (%s; staged: before the inserts)",
+    "with %s, a process killed the moment sync() says durable loses nothing (written by %s; staged: killed before the inserts)",
     async (policy, how) => {
       const dir = nextDir();
       const run = spawnSync(process.execPath, ["--import", "tsx", CRASH_AFTER_SYNC, dir, policy, "500", how]);

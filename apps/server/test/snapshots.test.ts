@@ -1,12 +1,14 @@
 import { spawn } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { DataDirError, DurableStore, type SyncPolicy } from "../src/store/index.js";
+import { LogBuffer } from "../src/store/log-buffer.js";
 import type { Versioned } from "../src/store/versions.js";
+import { FRAME_START, sealFrame } from "../src/store/write-log-frames.js";
 
 const WRITE_UNTIL_KILLED = fileURLToPath(new URL("./support/write-until-killed.ts", import.meta.url));
 const root = mkdtempSync(join(tmpdir(), "zkv-snapshots-test-"));
@@ -176,6 +178,37 @@ describe("a node killed while it writes and snapshots", () => {
     },
     60_000,
   );
+});
+
+describe("a snapshot of format 1 (before slab runs)", () => {
+  it("still opens, with its entries, versions and expiries", async () => {
+    const dir = nextDir();
+    mkdirSync(dir, { recursive: true });
+    // As format 1 was written: MAGIC, the flush number covered, frames of the log's own writes,
+    // then an empty frame.
+    const header = Buffer.alloc(16);
+    header.write("ZKVSNAP\x01", "latin1");
+    header.writeDoubleLE(0, 8);
+    const buffer = new LogBuffer();
+    buffer.appendValue("k1", "v1", 1_700_000_000_000_001, undefined);
+    buffer.appendValue("ké", "v2", 1_700_000_000_000_002, 4_000_000_000_000);
+    const frame = Buffer.from(buffer.openFrame()!);
+    sealFrame(frame, 1, 0);
+    const end = Buffer.alloc(FRAME_START);
+    sealFrame(end, 2, 0);
+    writeFileSync(join(dir, "snapshot"), Buffer.concat([header, frame, end]));
+    const store = await DurableStore.open({ dir, fsync: "batch" });
+    expect([store.entry("k1"), store.entry("ké")]).toEqual([
+      { value: "v1", version: 1_700_000_000_000_001 },
+      { value: "v2", version: 1_700_000_000_000_002, expiresAt: 4_000_000_000_000 },
+    ]);
+    store.put("k3", "v3");
+    await store.close();
+    const again = await DurableStore.open({ dir, fsync: "batch" }); // the log grew: a snapshot, format 2
+    expect([again.size, again.get("k1"), again.get("k3")]).toEqual([3, "v1", "v3"]);
+    expect(readFileSync(join(dir, "snapshot")).subarray(0, 8).toString("latin1")).toBe("ZKVSNAP\x02");
+    await again.close();
+  });
 });
 
 describe("a damaged snapshot", () => {

@@ -11,7 +11,7 @@ import { LogWriter } from "./log-writer.js";
 import { MemoryStore } from "./memory-store.js";
 import { encodeTombstone } from "./record.js";
 import { WriteRestorer } from "./restore-writes.js";
-import { copyAsLogWrite, recordKey, recordValue } from "./slab-log-write.js";
+import { recordKey, recordValue, SlabRunWriter } from "./slab-runs.js";
 import { readSnapshot, type SnapshotWriter } from "./snapshot-file.js";
 import type { DiskStats, Entry, Store, StoredEntry } from "./store.js";
 import type { SyncPolicy } from "./sync-policy.js";
@@ -232,15 +232,19 @@ export class DurableStore implements Store {
   }
 
   /**
-   * A snapshot's slice: the entries with ids in [from, from + count), as the log writes them;
-   * copied from their records' bytes when they can be (copyAsLogWrite), else from their strings.
+   * A snapshot's slice: the entries with ids in [from, from + count), as runs of their records'
+   * bytes (SlabRunWriter); one with an expiry as the log writes it, from its strings.
    */
   #writeEntries(writer: SnapshotWriter, from: number, count: number): number {
-    return this.#mem.visitRecords(from, count, (chunk, offset, version, expiresAt) => {
-      if (expiresAt !== undefined || !copyAsLogWrite(writer.buffer, chunk, offset, version))
+    const runs = new SlabRunWriter(writer.buffer);
+    const next = this.#mem.visitRecords(from, count, (chunk, offset, version, expiresAt) => {
+      if (expiresAt === undefined) runs.add(chunk, offset, version);
+      else
         appendEntry(writer.buffer, recordKey(chunk, offset), recordValue(chunk, offset), version, expiresAt);
       writer.added();
     });
+    runs.flush(); // before the slice ends: records move between slices
+    return next;
   }
 
   /** A snapshot's last slice: the tombstones and the hints. */

@@ -1,7 +1,8 @@
 import type { HintSet } from "./hint-set.js";
 import type { MemoryStore } from "./memory-store.js";
 import { decodeKey, decodeLongEntry, decodeRecord, RecordFormatError, RecordKind } from "./record.js";
-import { DATA_TABLE, HINTS_TABLE, LONG_TABLE, type LoggedWrite } from "./write-log-frames.js";
+import { visitSlabRun } from "./slab-runs.js";
+import { DATA_TABLE, HINTS_TABLE, LONG_TABLE, type LoggedWrite, SLAB_RUN_TABLE } from "./write-log-frames.js";
 
 /**
  * Applies the writes an open reads back (a snapshot's, then the write-ahead log's past it) to the
@@ -23,6 +24,7 @@ export class WriteRestorer {
     // Copied: `key` may be a view of a whole log file's bytes, which a kept row would pin.
     if (table === HINTS_TABLE) this.hints.restore(Buffer.from(key), record);
     else if (table === DATA_TABLE) this.#restore(decodeKey(key), record);
+    else if (table === SLAB_RUN_TABLE && record !== undefined) visitSlabRun(record, this.#put);
     else if (table === LONG_TABLE) {
       const row = key.toString("latin1");
       if (record === undefined) {
@@ -35,6 +37,11 @@ export class WriteRestorer {
       this.#longKeys.set(row, entry.key);
       this.#restore(entry.key, entry.record);
     } else throw new RecordFormatError(`a write to table ${table}, which this node does not know`);
+  };
+
+  /** A snapshot's entry of a slab run: a value without expiry (those with one are laid as the log lays them). */
+  readonly #put = (key: string, value: string, version: number): void => {
+    this.mem.put(key, value, undefined, version);
   };
 
   #restore(key: string, bytes: Buffer | undefined): void {

@@ -27,8 +27,14 @@ import {
 export const SNAPSHOT_FILE = "snapshot";
 /** Where a snapshot is written until it is whole and fsynced; renamed over SNAPSHOT_FILE then. */
 const WRITING_FILE = "snapshot.writing";
-/** The file's first bytes: what it is, and its format (the last byte). */
-const MAGIC = Buffer.from("ZKVSNAP\x01", "latin1");
+/**
+ * The file's first bytes: what it is, and its format (the last byte). Format 2 may hold `slab
+ * run` writes (slab-runs.ts), which format 1 (written before them, still read) never does; a
+ * node that knows only format 1 refuses a format 2 file rather than misreading it.
+ */
+const MAGIC = Buffer.from("ZKVSNAP\x02", "latin1");
+/** The formats this node reads: MAGIC's first bytes, then one of these. */
+const FORMATS_READ = [1, 2];
 /** MAGIC, then the log's flush number the snapshot covers (f64 LE). */
 const HEADER_BYTES = MAGIC.length + 8;
 /** Frames are written once they hold this many bytes. */
@@ -136,7 +142,12 @@ export function readSnapshot(dir: string, visit: (write: LoggedWrite) => void): 
   try {
     const size = fstatSync(fd).size;
     const header = readAt(fd, 0, HEADER_BYTES, size);
-    if (header === undefined || !header.subarray(0, MAGIC.length).equals(MAGIC)) {
+    const kind = MAGIC.subarray(0, MAGIC.length - 1);
+    if (
+      header === undefined ||
+      !header.subarray(0, kind.length).equals(kind) ||
+      !FORMATS_READ.includes(header[kind.length]!)
+    ) {
       throw damaged(dir, "not a zkv snapshot of a format this node reads");
     }
     const applied = header.readDoubleLE(MAGIC.length);

@@ -13,6 +13,8 @@ export const FRAME_HEADER = 8;
 export const DATA_TABLE = 0;
 export const LONG_TABLE = 1;
 export const HINTS_TABLE = 2;
+/** Snapshots only (format 2): entries as runs of SlabTable records, with no key (slab-runs.ts). */
+export const SLAB_RUN_TABLE = 3;
 
 const FLUSH_NUMBER = 8;
 const GENERATION = 8;
