@@ -1,11 +1,12 @@
 /**
  * `node --import tsx bench/durable-store-cpu.ts [--keys N] [--fsync batch|always|off|memory] [--src DIR]
- * [--per-message N] [--checkpoint-bytes N]`: what a durable store costs per put, in process (no sockets): CPU of every
+ * [--per-message N] [--checkpoint-bytes N] [--staged]`: what a durable store costs per put, in process (no sockets): CPU of every
  * thread (process.cpuUsage) per put of a 16-byte key and a 100-byte value, in messages of 1000 puts
  * (`--per-message`) and a sync() each, as a bulk load's BATCHes arrive, until every write is
  * committed and fsynced (close()). `--per-message 50` is the 50-caller row's round: the next
  * message only once this one's sync() has resolved. `--checkpoint-bytes` sets the log's growth
- * between snapshots (a huge one: the log's cost alone, with no snapshot).
+ * between snapshots (a huge one: the log's cost alone, with no snapshot). `--staged`: each message
+ * as the node takes a BATCH of plain PUTs, staged (Store.stagePuts), synced, then inserted.
  */
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -21,6 +22,7 @@ const { values: options } = parseArgs({
     src: { type: "string", default: "../apps/server/src/store" },
     "per-message": { type: "string", default: "1000" },
     "checkpoint-bytes": { type: "string" },
+    staged: { type: "boolean", default: false },
   },
 });
 const keys = Number(options.keys);
@@ -60,9 +62,21 @@ try {
   let inFlight: Array<Promise<void> | undefined> = [];
   for (let i = 0; i < keys; i += PER_MESSAGE) {
     // Each value a fresh string, as a parsed request's would be.
-    for (let j = i; j < i + PER_MESSAGE && j < keys; j++)
-      store.put(key(j), value.slice(0, 99) + String(j % 10));
-    inFlight.push(store.sync());
+    if (options.staged && store.stagePuts) {
+      const ks: string[] = [];
+      const vs: string[] = [];
+      for (let j = i; j < i + PER_MESSAGE && j < keys; j++) {
+        ks.push(key(j));
+        vs.push(value.slice(0, 99) + String(j % 10));
+      }
+      const inserts = store.stagePuts(ks, vs);
+      inFlight.push(store.sync());
+      inserts?.();
+    } else {
+      for (let j = i; j < i + PER_MESSAGE && j < keys; j++)
+        store.put(key(j), value.slice(0, 99) + String(j % 10));
+      inFlight.push(store.sync());
+    }
     if (inFlight.length >= IN_FLIGHT) {
       await Promise.all(inFlight);
       inFlight = [];

@@ -174,11 +174,14 @@ describe("DurableStore stagePuts", () => {
     // A clock that stands still, so both stores issue the same versions; remote copies carry
     // versions far ahead of it, so a staged put's version must come from what the clock observed.
     const now = () => 1_700_000_000_000;
-    const key = fc.constantFrom("a", "b", "c", "é");
+    const keys = ["a", "b", "c", "é", "l".repeat(1000)]; // the last too long for a put run
+    const key = fc.constantFrom(...keys);
+    // Well-formed, as every PUT's value is (the protocol refuses a lone surrogate in one).
+    const value = fc.string({ unit: fc.constantFrom("v", "é", "\u{1f600}"), maxLength: 8 });
     const step = fc.oneof(
       fc.record({
         kind: fc.constant("puts" as const),
-        entries: fc.array(fc.tuple(key, fc.string()), { maxLength: 5 }),
+        entries: fc.array(fc.tuple(key, value), { maxLength: 5 }),
       }),
       fc.record({ kind: fc.constant("delete" as const), key }),
       fc.record({
@@ -207,7 +210,7 @@ describe("DurableStore stagePuts", () => {
           }
         }
         const held = (store: DurableStore) => ({
-          copies: ["a", "b", "c", "é"].map((k) => store.copy(k)),
+          copies: keys.map((k) => store.copy(k)),
           size: store.size,
           bytes: store.bytes,
         });

@@ -9,7 +9,7 @@ import { readGeneration, writeGeneration } from "./log-generation.js";
 import { LogSyncs } from "./log-syncs.js";
 import { LogWriter } from "./log-writer.js";
 import { MemoryStore } from "./memory-store.js";
-import { encodeTombstone } from "./record.js";
+import { encodeTombstone, keyBytes, MAX_DIRECT_KEY_BYTES } from "./record.js";
 import { WriteRestorer } from "./restore-writes.js";
 import { recordKey, recordValue, SlabRunWriter } from "./slab-runs.js";
 import { readSnapshot, type SnapshotWriter } from "./snapshot-file.js";
@@ -158,18 +158,23 @@ export class DurableStore implements Store {
   }
 
   /**
-   * The log first, so the reply's `sync()` covers the puts; the inserts once it has left
+   * The log first, as one `put run` write (put-run.ts) unless a key is too long for the `data`
+   * table, so the reply's `sync()` covers the puts; the inserts once it has left
    * (Store.stagePuts). Their versions come from the clock without reading each key's: every
    * version held here was issued or observed by that clock, so its next one is above them all.
    */
   stagePuts(keys: readonly string[], values: readonly string[]): () => void {
     if (this.#closing !== undefined) throw new StoreClosedError("put");
     const versions = new Array<number>(keys.length);
+    let short = true;
     for (let i = 0; i < keys.length; i++) {
-      const v = this.#mem.clock.next();
-      versions[i] = v;
-      appendEntry(this.#writer, keys[i]!, values[i]!, v, undefined);
+      versions[i] = this.#mem.clock.next();
+      if (keyBytes(keys[i]!) > MAX_DIRECT_KEY_BYTES) short = false;
     }
+    if (short) this.#writer.appendPutRun(keys, values, versions);
+    else
+      for (let i = 0; i < keys.length; i++)
+        appendEntry(this.#writer, keys[i]!, values[i]!, versions[i]!, undefined);
     return () => {
       for (let i = 0; i < keys.length; i++) this.#mem.put(keys[i]!, values[i]!, undefined, versions[i]);
     };

@@ -39,6 +39,13 @@ export class LogWriter implements WriteSink {
     this.log.appendValue(key, value, version, expiresAt);
   }
 
+  /** A BATCH's plain PUTs as one write (see WriteLog.appendPutRun). */
+  appendPutRun(keys: readonly string[], values: readonly string[], versions: readonly number[]): void {
+    if (this.#closed) return;
+    if (!this.log.dirty) setImmediate(this.flush);
+    this.log.appendPutRun(keys, values, versions);
+  }
+
   /** Hands the writes appended since the last call to the OS (one write()). */
   readonly flush = (): void => {
     if (!this.log.dirty || this.#closed) return;

@@ -1,8 +1,16 @@
 import type { HintSet } from "./hint-set.js";
 import type { MemoryStore } from "./memory-store.js";
+import { visitPutRun } from "./put-run.js";
 import { decodeKey, decodeLongEntry, decodeRecord, RecordFormatError, RecordKind } from "./record.js";
 import { visitSlabRun } from "./slab-runs.js";
-import { DATA_TABLE, HINTS_TABLE, LONG_TABLE, type LoggedWrite, SLAB_RUN_TABLE } from "./write-log-frames.js";
+import {
+  DATA_TABLE,
+  HINTS_TABLE,
+  LONG_TABLE,
+  type LoggedWrite,
+  PUT_RUN_TABLE,
+  SLAB_RUN_TABLE,
+} from "./write-log-frames.js";
 
 /**
  * Applies the writes an open reads back (a snapshot's, then the write-ahead log's past it) to the
@@ -25,6 +33,7 @@ export class WriteRestorer {
     if (table === HINTS_TABLE) this.hints.restore(Buffer.from(key), record);
     else if (table === DATA_TABLE) this.#restore(decodeKey(key), record);
     else if (table === SLAB_RUN_TABLE && record !== undefined) visitSlabRun(record, this.#put);
+    else if (table === PUT_RUN_TABLE && record !== undefined) visitPutRun(record, this.#put);
     else if (table === LONG_TABLE) {
       const row = key.toString("latin1");
       if (record === undefined) {
@@ -39,7 +48,7 @@ export class WriteRestorer {
     } else throw new RecordFormatError(`a write to table ${table}, which this node does not know`);
   };
 
-  /** A snapshot's entry of a slab run: a value without expiry (those with one are laid as the log lays them). */
+  /** An entry of a slab run or a put run: a value without expiry (those with one are laid as the log lays them). */
   readonly #put = (key: string, value: string, version: number): void => {
     this.mem.put(key, value, undefined, version);
   };

@@ -15,6 +15,8 @@ export const LONG_TABLE = 1;
 export const HINTS_TABLE = 2;
 /** Snapshots only (format 2): entries as runs of SlabTable records, with no key (slab-runs.ts). */
 export const SLAB_RUN_TABLE = 3;
+/** The log: a BATCH's plain PUTs in columns, with no key (put-run.ts). */
+export const PUT_RUN_TABLE = 4;
 
 const FLUSH_NUMBER = 8;
 const GENERATION = 8;

@@ -10,6 +10,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { LogBuffer } from "./log-buffer.js";
+import { layPutRun } from "./put-run.js";
 import { syncDir } from "./sync-dir.js";
 import { type LoggedWrite, sealFrame } from "./write-log-frames.js";
 import { unappliedWrites } from "./write-log-replay.js";
@@ -123,6 +124,11 @@ export class WriteLog {
   /** Adds one write to the next flush. */
   append(table: number, key: Buffer, record: Buffer | undefined): void {
     this.#buffer.append(table, key, record);
+  }
+
+  /** A BATCH's plain PUTs as one write (put-run.ts). */
+  appendPutRun(keys: readonly string[], values: readonly string[], versions: readonly number[]): void {
+    layPutRun(this.#buffer, keys, values, versions);
   }
 
   /** A value's write to the `data` table, encoded straight into the log (LogBuffer.appendValue). */
