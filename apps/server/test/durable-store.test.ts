@@ -238,6 +238,17 @@ describe("DurableStore stagePuts", () => {
     const again = await open(dir);
     expect([again.get("k1"), again.get("k2")]).toEqual(["v1", "v2"]);
   });
+
+  it("lays a BATCH of thousands of PUTs in several runs, all of them back after a reopen", async () => {
+    const dir = nextDir();
+    const store = await open(dir, "batch");
+    const keys = Array.from({ length: 1300 }, (_, i) => `k${i}`);
+    store.stagePuts(keys, keys.map((k) => `v-${k}`))();
+    await store.close();
+    const again = await open(dir);
+    expect(again.size).toBe(1300);
+    expect(keys.every((k) => again.get(k) === `v-${k}`)).toBe(true);
+  });
 });
 
 describe("data dir lock", () => {

@@ -23,19 +23,25 @@ describe("a BATCH's PUTs laid as one put run", () => {
     fc.assert(
       fc.property(
         fc.array(fc.tuple(text, text, fc.double({ min: 0, max: 2 ** 53, noNaN: true })), { maxLength: 40 }),
-        (puts) => {
+        fc.nat(),
+        (puts, cut) => {
           const buffer = new LogBuffer();
           buffer.appendValue("before", "x", 1, undefined); // runs sit among other writes
-          layPutRun(
-            buffer,
+          const columns = [
             puts.map(([k]) => k),
             puts.map(([, v]) => v),
             puts.map(([, , version]) => version),
-          );
-          const [, run] = writesOf(buffer);
-          expect([run!.table, run!.key.length]).toEqual([PUT_RUN_TABLE, 0]);
+          ] as const;
+          // In two runs, as a large BATCH is laid: [0, at) and [at, n).
+          const at = cut % (puts.length + 1);
+          layPutRun(buffer, ...columns, 0, at);
+          layPutRun(buffer, ...columns, at, puts.length);
+          const [, ...runs] = writesOf(buffer);
           const read: Array<[string, string, number]> = [];
-          visitPutRun(run!.record!, (key, value, version) => read.push([key, value, version]));
+          for (const run of runs) {
+            expect([run.table, run.key.length]).toEqual([PUT_RUN_TABLE, 0]);
+            visitPutRun(run.record!, (key, value, version) => read.push([key, value, version]));
+          }
           expect(read).toEqual(puts);
         },
       ),

@@ -33,6 +33,13 @@ export interface DurableStoreOptions {
   readonly snapshotSliceIds?: number;
 }
 
+/**
+ * PUTs per `put run` write. Its keys and its values are each joined into one string first, and a
+ * string over 128 KiB goes to V8's large-object pages, each fresh memory (a 4000-PUT BATCH of
+ * 100-byte values joined whole: ~400 KB): 512 PUTs of such values stay well under.
+ */
+const PUT_RUN_MAX = 512;
+
 /** Under `batch`, how long the log's writes stay in the OS before an fdatasync. */
 const BATCH_SYNC_MS = 20;
 
@@ -171,8 +178,10 @@ export class DurableStore implements Store {
       versions[i] = this.#mem.clock.next();
       if (keyBytes(keys[i]!) > MAX_DIRECT_KEY_BYTES) short = false;
     }
-    if (short) this.#writer.appendPutRun(keys, values, versions);
-    else
+    if (short) {
+      for (let from = 0; from < keys.length; from += PUT_RUN_MAX)
+        this.#writer.appendPutRun(keys, values, versions, from, Math.min(keys.length, from + PUT_RUN_MAX));
+    } else
       for (let i = 0; i < keys.length; i++)
         appendEntry(this.#writer, keys[i]!, values[i]!, versions[i]!, undefined);
     return () => {

@@ -40,10 +40,16 @@ export class LogWriter implements WriteSink {
   }
 
   /** A BATCH's plain PUTs as one write (see WriteLog.appendPutRun). */
-  appendPutRun(keys: readonly string[], values: readonly string[], versions: readonly number[]): void {
+  appendPutRun(
+    keys: readonly string[],
+    values: readonly string[],
+    versions: readonly number[],
+    from: number,
+    to: number,
+  ): void {
     if (this.#closed) return;
     if (!this.log.dirty) setImmediate(this.flush);
-    this.log.appendPutRun(keys, values, versions);
+    this.log.appendPutRun(keys, values, versions, from, to);
   }
 
   /** Hands the writes appended since the last call to the OS (one write()). */

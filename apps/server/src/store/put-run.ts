@@ -22,10 +22,12 @@ export function layPutRun(
   keys: readonly string[],
   values: readonly string[],
   versions: readonly number[],
+  from = 0,
+  to = keys.length,
 ): void {
-  const n = keys.length;
-  const keyText = keys.join("");
-  const valueText = values.join("");
+  const n = to - from;
+  const keyText = from === 0 && to === keys.length ? keys.join("") : keys.slice(from, to).join("");
+  const valueText = from === 0 && to === values.length ? values.join("") : values.slice(from, to).join("");
   // A text's UTF-8 is as long as the text only when every char is ASCII.
   const ascii =
     Buffer.byteLength(keyText) === keyText.length && Buffer.byteLength(valueText) === valueText.length;
@@ -38,9 +40,9 @@ export function layPutRun(
   out.writeInt32LE(length, at + 5);
   at = out.writeUInt32LE(n, at + WRITE_FIXED);
   out[at++] = ascii ? ASCII : 0;
-  for (let i = 0; i < n; i++) at = out.writeDoubleLE(versions[i]!, at);
-  for (let i = 0; i < n; i++) at = out.writeUInt32LE(keys[i]!.length, at);
-  for (let i = 0; i < n; i++) at = out.writeUInt32LE(values[i]!.length, at);
+  for (let i = from; i < to; i++) at = out.writeDoubleLE(versions[i]!, at);
+  for (let i = from; i < to; i++) at = out.writeUInt32LE(keys[i]!.length, at);
+  for (let i = from; i < to; i++) at = out.writeUInt32LE(values[i]!.length, at);
   at += ascii ? out.latin1Write(keyText, at) : out.ucs2Write(keyText, at);
   at += ascii ? out.latin1Write(valueText, at) : out.ucs2Write(valueText, at);
   buffer.extend(at);

@@ -126,9 +126,15 @@ export class WriteLog {
     this.#buffer.append(table, key, record);
   }
 
-  /** A BATCH's plain PUTs as one write (put-run.ts). */
-  appendPutRun(keys: readonly string[], values: readonly string[], versions: readonly number[]): void {
-    layPutRun(this.#buffer, keys, values, versions);
+  /** PUTs [from, to) of a BATCH's plain PUTs as one write (put-run.ts). */
+  appendPutRun(
+    keys: readonly string[],
+    values: readonly string[],
+    versions: readonly number[],
+    from: number,
+    to: number,
+  ): void {
+    layPutRun(this.#buffer, keys, values, versions, from, to);
   }
 
   /** A value's write to the `data` table, encoded straight into the log (LogBuffer.appendValue). */
