@@ -243,7 +243,10 @@ describe("DurableStore stagePuts", () => {
     const dir = nextDir();
     const store = await open(dir, "batch");
     const keys = Array.from({ length: 1300 }, (_, i) => `k${i}`);
-    store.stagePuts(keys, keys.map((k) => `v-${k}`))();
+    store.stagePuts(
+      keys,
+      keys.map((k) => `v-${k}`),
+    )();
     await store.close();
     const again = await open(dir);
     expect(again.size).toBe(1300);

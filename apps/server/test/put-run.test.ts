@@ -27,15 +27,15 @@ describe("a BATCH's PUTs laid as one put run", () => {
         (puts, cut) => {
           const buffer = new LogBuffer();
           buffer.appendValue("before", "x", 1, undefined); // runs sit among other writes
-          const columns = [
-            puts.map(([k]) => k),
-            puts.map(([, v]) => v),
-            puts.map(([, , version]) => version),
-          ] as const;
+          const columns = {
+            keys: puts.map(([k]) => k),
+            values: puts.map(([, v]) => v),
+            versions: puts.map(([, , version]) => version),
+          };
           // In two runs, as a large BATCH is laid: [0, at) and [at, n).
           const at = cut % (puts.length + 1);
-          layPutRun(buffer, ...columns, 0, at);
-          layPutRun(buffer, ...columns, at, puts.length);
+          layPutRun(buffer, { ...columns, from: 0, to: at });
+          layPutRun(buffer, { ...columns, from: at, to: puts.length });
           const [, ...runs] = writesOf(buffer);
           const read: Array<[string, string, number]> = [];
           for (const run of runs) {
@@ -51,7 +51,7 @@ describe("a BATCH's PUTs laid as one put run", () => {
 
   it("refuses a run whose lengths do not add up", () => {
     const buffer = new LogBuffer();
-    layPutRun(buffer, ["k1", "k2"], ["v1", "v2"], [1, 2]);
+    layPutRun(buffer, { keys: ["k1", "k2"], values: ["v1", "v2"], versions: [1, 2], from: 0, to: 2 });
     const record = Buffer.from(writesOf(buffer)[0]!.record!);
     expect(() => visitPutRun(record.subarray(0, record.length - 1), () => {})).toThrow(RecordFormatError);
     record.writeUInt32LE(3, 5 + 16); // the first key's length

@@ -179,8 +179,10 @@ export class DurableStore implements Store {
       if (keyBytes(keys[i]!) > MAX_DIRECT_KEY_BYTES) short = false;
     }
     if (short) {
-      for (let from = 0; from < keys.length; from += PUT_RUN_MAX)
-        this.#writer.appendPutRun(keys, values, versions, from, Math.min(keys.length, from + PUT_RUN_MAX));
+      for (let from = 0; from < keys.length; from += PUT_RUN_MAX) {
+        const to = Math.min(keys.length, from + PUT_RUN_MAX);
+        this.#writer.appendPutRun({ keys, values, versions, from, to });
+      }
     } else
       for (let i = 0; i < keys.length; i++)
         appendEntry(this.#writer, keys[i]!, values[i]!, versions[i]!, undefined);

@@ -1,4 +1,5 @@
 import type { WriteSink } from "./keyed-writes.js";
+import type { PutRun } from "./put-run.js";
 import type { WriteLog } from "./write-log.js";
 
 /** What LogWriter tells its store. */
@@ -40,16 +41,10 @@ export class LogWriter implements WriteSink {
   }
 
   /** A BATCH's plain PUTs as one write (see WriteLog.appendPutRun). */
-  appendPutRun(
-    keys: readonly string[],
-    values: readonly string[],
-    versions: readonly number[],
-    from: number,
-    to: number,
-  ): void {
+  appendPutRun(run: PutRun): void {
     if (this.#closed) return;
     if (!this.log.dirty) setImmediate(this.flush);
-    this.log.appendPutRun(keys, values, versions, from, to);
+    this.log.appendPutRun(run);
   }
 
   /** Hands the writes appended since the last call to the OS (one write()). */

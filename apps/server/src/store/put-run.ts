@@ -7,6 +7,15 @@ import { PUT_RUN_TABLE, WRITE_FIXED } from "./write-log-frames.js";
 const ASCII = 1;
 const HEAD = 5;
 
+/** PUTs [from, to) of a BATCH's columns, with their versions: what one put run holds. */
+export interface PutRun {
+  readonly keys: readonly string[];
+  readonly values: readonly string[];
+  readonly versions: readonly number[];
+  readonly from: number;
+  readonly to: number;
+}
+
 /**
  * Lays a BATCH's plain PUTs (Store.stagePuts) into the log as one `put run` write, in columns:
  * `count` (u32), whether the texts are ASCII (u8), each PUT's version (f64), each key's length and
@@ -17,14 +26,8 @@ const HEAD = 5;
  * only keys that fit the `data` table may go (a `long` key's row would not be known to its
  * removal when replayed: keep those to appendEntry).
  */
-export function layPutRun(
-  buffer: LogBuffer,
-  keys: readonly string[],
-  values: readonly string[],
-  versions: readonly number[],
-  from = 0,
-  to = keys.length,
-): void {
+export function layPutRun(buffer: LogBuffer, run: PutRun): void {
+  const { keys, values, versions, from, to } = run;
   const n = to - from;
   const keyText = from === 0 && to === keys.length ? keys.join("") : keys.slice(from, to).join("");
   const valueText = from === 0 && to === values.length ? values.join("") : values.slice(from, to).join("");

@@ -10,7 +10,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { LogBuffer } from "./log-buffer.js";
-import { layPutRun } from "./put-run.js";
+import { layPutRun, type PutRun } from "./put-run.js";
 import { syncDir } from "./sync-dir.js";
 import { type LoggedWrite, sealFrame } from "./write-log-frames.js";
 import { unappliedWrites } from "./write-log-replay.js";
@@ -126,15 +126,9 @@ export class WriteLog {
     this.#buffer.append(table, key, record);
   }
 
-  /** PUTs [from, to) of a BATCH's plain PUTs as one write (put-run.ts). */
-  appendPutRun(
-    keys: readonly string[],
-    values: readonly string[],
-    versions: readonly number[],
-    from: number,
-    to: number,
-  ): void {
-    layPutRun(this.#buffer, keys, values, versions, from, to);
+  /** Some of a BATCH's plain PUTs as one write (put-run.ts). */
+  appendPutRun(run: PutRun): void {
+    layPutRun(this.#buffer, run);
   }
 
   /** A value's write to the `data` table, encoded straight into the log (LogBuffer.appendValue). */
