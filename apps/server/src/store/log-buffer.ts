@@ -48,7 +48,7 @@ export class LogBuffer {
 
   /**
    * The buffer, with room for a write of up to `size` bytes at `end`, for a caller that lays the
-   * write's bytes itself (slab-log-write.ts) and then calls extend() with where they end.
+   * write's bytes itself (slab-runs.ts, put-run.ts) and then calls extend() with where they end.
    */
   reserve(size: number): Buffer {
     return this.#room(size);
