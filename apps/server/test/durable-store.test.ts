@@ -239,6 +239,28 @@ describe("DurableStore stagePuts", () => {
     expect([again.get("k1"), again.get("k2")]).toEqual(["v1", "v2"]);
   });
 
+  it("a snapshot that starts at the flush of a staged batch still ends with it: a reopen finds every key", async () => {
+    const dir = nextDir();
+    // A snapshot at every flush past 64 bytes of log: the staged batch's own flush starts one.
+    const store = await DurableStore.open({ dir, fsync: "batch", checkpointBytes: 64 });
+    opened.push(store);
+    store.put("before", "x");
+    const inserts = store.stagePuts(["a", "b"], ["v".repeat(100), "w".repeat(100)]);
+    expect(store.sync()).toBeUndefined(); // the reply would leave here
+    inserts();
+    for (let turns = 0; store.diskStats().snapshots < 1 && turns < 10_000; turns++) {
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    expect(store.diskStats().snapshots).toBe(1);
+    await store.close();
+    const again = await open(dir);
+    expect([again.get("before"), again.get("a"), again.get("b")]).toEqual([
+      "x",
+      "v".repeat(100),
+      "w".repeat(100),
+    ]);
+  });
+
   it("lays a BATCH of thousands of PUTs in several runs, all of them back after a reopen", async () => {
     const dir = nextDir();
     const store = await open(dir, "batch");

@@ -28,6 +28,7 @@ type Op =
   | { kind: "tombstone"; key: string }
   | { kind: "drop"; key: string }
   | { kind: "hint"; key: string; remove: boolean }
+  | { kind: "staged"; puts: Array<[string, string]> }
   | { kind: "turn" };
 
 const key = fc.oneof(
@@ -43,6 +44,13 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("tombstone"), key }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("drop"), key }) },
   { weight: 1, arbitrary: fc.record({ kind: fc.constant("hint"), key, remove: fc.boolean() }) },
+  {
+    weight: 3,
+    arbitrary: fc.record({
+      kind: fc.constant("staged"),
+      puts: fc.array(fc.tuple(key, fc.string()), { minLength: 1, maxLength: 4 }),
+    }),
+  },
   { weight: 4, arbitrary: fc.constant({ kind: "turn" as const }) },
 );
 
@@ -66,6 +74,15 @@ describe("snapshots taken while writes go on", () => {
               if (o.remove) store.hintLog().remove("node-1", o.key);
               else store.hintLog().add("node-1", o.key);
               hints.set(o.key, !o.remove);
+            } else if (o.kind === "staged") {
+              // As a node takes a BATCH of plain PUTs: staged, synced (the reply), then inserted.
+              const inserts = store.stagePuts(
+                o.puts.map(([k]) => k),
+                o.puts.map(([, v]) => v),
+              );
+              const durable = store.sync();
+              inserts();
+              await durable;
             } else {
               await store.sync();
               await turn();

@@ -67,11 +67,18 @@ export class Checkpoints {
     };
   }
 
-  /** Called after each flush: starts a snapshot, a slice per turn, once the log has grown enough. */
+  /**
+   * Called after each flush: starts a snapshot, a slice per turn, once the log has grown enough.
+   * It starts in a turn of its own, never inside the one that flushed: that may be a request's,
+   * whose staged PUTs (Store.stagePuts) are in the log but go into memory only after its reply,
+   * later in the turn. A first slice run there would miss them, while the flush number it names
+   * says the snapshot holds them, so a restart would replay neither.
+   */
   maybeStart(): void {
     if (this.#running !== undefined || this.#closed) return;
     if (this.log.written - this.#writtenAtLast < Math.max(this.minBytes, this.#lastBytes)) return;
-    this.#running = this.#run(true)
+    this.#running = new Promise<void>((resolve) => setImmediate(resolve))
+      .then(() => (this.#closed ? undefined : this.#run(true)))
       .catch((err: unknown) => this.store.fail(err))
       .finally(() => {
         this.#running = undefined;
