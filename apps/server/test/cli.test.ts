@@ -50,6 +50,19 @@ describe("the zkv-server command line", () => {
     expect([run.status, run.stderr]).toEqual([ExitCode.USAGE, expect.stringContaining("positive integer")]);
   });
 
+  it("--snapshot-every takes a size, and only with --data-dir (exit 2 otherwise)", () => {
+    const bad = zkvServer(["--data-dir", "/tmp/x", "--snapshot-every", "lots"]);
+    expect([bad.status, bad.stderr]).toEqual([
+      ExitCode.USAGE,
+      expect.stringContaining("--snapshot-every must be"),
+    ]);
+    const alone = zkvServer(["--snapshot-every", "4kb", "--nodes", "1"]);
+    expect([alone.status, alone.stderr]).toEqual([
+      ExitCode.USAGE,
+      expect.stringContaining("needs --data-dir"),
+    ]);
+  });
+
   it("an unusable CONSUL_HTTP_ADDR is a usage error (exit 2), as it is for zkv", () => {
     const run = zkvServer(["--cluster-size", "1"], { CONSUL_HTTP_ADDR: "ftp://consul:1" });
     expect([run.status, run.stderr]).toEqual([

@@ -66,6 +66,8 @@ export async function runSchedule(schedule: Schedule, options: RunOptions = {}):
     const flags = ["--ttl", String(NODE_TTL_SECONDS), "--hashing", mode.hashing];
     if (mode.replicas > 1) flags.push("--replicas", String(mode.replicas));
     if (dataDir) flags.push("--data-dir", dataDir, "--fsync", mode.fsync);
+    if (dataDir && mode.snapshotEvery !== undefined)
+      flags.push("--snapshot-every", String(mode.snapshotEvery));
     cluster = await startCluster(agent.env, [...flags, "--cluster-size", String(mode.initialSize)], {
       basePort,
     });

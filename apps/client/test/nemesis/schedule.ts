@@ -12,6 +12,11 @@ export interface Mode {
    * the OS. Neither may lose an acknowledged write to a process crash, which is all the nemesis makes.
    */
   readonly fsync: "always" | "batch";
+  /**
+   * With a data dir, half the time: `--snapshot-every` this many bytes, so snapshots start at
+   * nearly every flush and restarts load them (at the default 64 MB a schedule never takes one).
+   */
+  readonly snapshotEvery?: number;
   readonly initialSize: number;
 }
 
@@ -78,6 +83,10 @@ export const MAX_MEMBERS = 5;
  */
 /** Mixed into the seed for the fsync policy's own stream. */
 const FSYNC_STREAM = 0x5f5f;
+/** Mixed into the seed for the snapshot size's own stream. */
+const SNAPSHOT_STREAM = 0x5a5a;
+/** A small `--snapshot-every`: a snapshot every few flushes of a schedule's writes. */
+const SMALL_SNAPSHOTS = 4096;
 
 export function generateSchedule(seed: number): Schedule {
   const rng = new Prng(seed);
@@ -90,6 +99,9 @@ export function generateSchedule(seed: number): Schedule {
     initialSize: replicas === 1 ? rng.int(2, 3) : rng.int(3, 4),
     // A stream of its own, so that adding this choice left every earlier seed's schedule as it was.
     fsync: new Prng((seed ^ FSYNC_STREAM) >>> 0).pick(["always", "batch"] as const),
+    ...(new Prng((seed ^ SNAPSHOT_STREAM) >>> 0).pick([true, false])
+      ? { snapshotEvery: SMALL_SNAPSHOTS }
+      : {}),
   };
   const disk = mode.storage === "disk";
   let members = Array.from({ length: mode.initialSize }, (_, i) => `node-${i}`);
@@ -134,7 +146,8 @@ export function generateSchedule(seed: number): Schedule {
 /** The schedule as a reader checks it: the mode, then one line a step. */
 export function describeSchedule(schedule: Schedule): string {
   const { mode, workload } = schedule;
-  const storage = mode.storage === "disk" ? `--data-dir --fsync ${mode.fsync}` : "in memory";
+  const snapshots = mode.snapshotEvery === undefined ? "" : ` --snapshot-every ${mode.snapshotEvery}`;
+  const storage = mode.storage === "disk" ? `--data-dir --fsync ${mode.fsync}${snapshots}` : "in memory";
   const lines = [
     `seed ${schedule.seed}: n=${mode.replicas}, ${mode.hashing}, ${storage}, ${mode.initialSize} nodes, ` +
       `${workload.workers} clients (${workload.hotKeys} hot keys, ${workload.counters} CAS counters)`,

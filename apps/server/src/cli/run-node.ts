@@ -59,7 +59,7 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
     ? effectiveReplication((await new ClusterSettings(consul).replicationRecord()).record)
     : undefined;
   const store =
-    flags.dataDir === undefined ? undefined : await openNodeStore(flags.dataDir, nodeId, flags.fsync, log);
+    flags.dataDir === undefined ? undefined : await openNodeStore(flags.dataDir, nodeId, flags, log);
   // Memory only: always empty at start. A data dir: empty unless it was once complete.
   const dir = flags.dataDir === undefined ? undefined : nodeDir(flags.dataDir, nodeId);
   const startsEmpty = dir === undefined || !(await hasCompleteMarker(dir));

@@ -22,15 +22,16 @@ export function nodeDir(dataDir: string, nodeId: string): string {
 export async function openNodeStore(
   dataDir: string,
   nodeId: string,
-  fsync: SyncPolicy | undefined,
+  options: { readonly fsync?: SyncPolicy | undefined; readonly snapshotEvery?: number | undefined },
   log: Logger,
 ): Promise<DurableStore> {
   const dir = nodeDir(dataDir, nodeId);
-  const policy = fsync ?? DEFAULT_SYNC_POLICY;
+  const policy = options.fsync ?? DEFAULT_SYNC_POLICY;
   const started = performance.now();
   const store = await DurableStore.open({
     dir,
     fsync: policy,
+    ...(options.snapshotEvery === undefined ? {} : { checkpointBytes: options.snapshotEvery }),
     onError: (err) =>
       log.error({ err, dir }, "writing the data dir failed; every write is answered INTERNAL from now on"),
   });
