@@ -40,6 +40,8 @@ const IN_FLIGHT = PER_MESSAGE >= 1000 ? 16 : 1;
 const dir = mkdtempSync(join(tmpdir(), "zkv-durable-cpu-"));
 const key = (i: number) => `key:${String(i).padStart(12, "0")}`;
 const value = "v".repeat(100);
+/** Put `i`'s value: a fresh string each, as a parsed request's would be. */
+const putValue = (i: number) => value.slice(0, 99) + String(i % 10);
 const cpu = () => {
   const u = process.cpuUsage();
   return u.user + u.system;
@@ -61,20 +63,18 @@ try {
   const wall = performance.now();
   let inFlight: Array<Promise<void> | undefined> = [];
   for (let i = 0; i < keys; i += PER_MESSAGE) {
-    // Each value a fresh string, as a parsed request's would be.
     if (options.staged && store.stagePuts) {
       const ks: string[] = [];
       const vs: string[] = [];
       for (let j = i; j < i + PER_MESSAGE && j < keys; j++) {
         ks.push(key(j));
-        vs.push(value.slice(0, 99) + String(j % 10));
+        vs.push(putValue(j));
       }
       const inserts = store.stagePuts(ks, vs);
       inFlight.push(store.sync());
       inserts?.();
     } else {
-      for (let j = i; j < i + PER_MESSAGE && j < keys; j++)
-        store.put(key(j), value.slice(0, 99) + String(j % 10));
+      for (let j = i; j < i + PER_MESSAGE && j < keys; j++) store.put(key(j), putValue(j));
       inFlight.push(store.sync());
     }
     if (inFlight.length >= IN_FLIGHT) {

@@ -29,8 +29,8 @@ export interface PutRun {
 export function layPutRun(buffer: LogBuffer, run: PutRun): void {
   const { keys, values, versions, from, to } = run;
   const n = to - from;
-  const keyText = from === 0 && to === keys.length ? keys.join("") : keys.slice(from, to).join("");
-  const valueText = from === 0 && to === values.length ? values.join("") : values.slice(from, to).join("");
+  const keyText = keys.slice(from, to).join("");
+  const valueText = values.slice(from, to).join("");
   // A text's UTF-8 is as long as the text only when every char is ASCII.
   const ascii =
     Buffer.byteLength(keyText) === keyText.length && Buffer.byteLength(valueText) === valueText.length;
