@@ -1,7 +1,17 @@
 import type { HintSet } from "./hint-set.js";
 import type { MemoryStore } from "./memory-store.js";
 import { visitPutRun } from "./put-run.js";
-import { decodeKey, decodeLongEntry, decodeRecord, RecordFormatError, RecordKind } from "./record.js";
+import {
+  decodeKey,
+  decodeLongEntry,
+  decodeRecord,
+  encodeKey,
+  keyBytes,
+  longKey,
+  MAX_DIRECT_KEY_BYTES,
+  RecordFormatError,
+  RecordKind,
+} from "./record.js";
 import { visitSlabRun } from "./slab-runs.js";
 import {
   DATA_TABLE,
@@ -48,9 +58,15 @@ export class WriteRestorer {
     } else throw new RecordFormatError(`a write to table ${table}, which this node does not know`);
   };
 
-  /** An entry of a slab run or a put run: a value without expiry (those with one are laid as the log lays them). */
+  /**
+   * An entry of a slab run or a put run: a value without expiry (those with one are laid as the
+   * log lays them). A slab run holds long keys too, by themselves, so their `long` rows are
+   * noted here: a later removal in the log names only the row.
+   */
   readonly #put = (key: string, value: string, version: number): void => {
     this.mem.put(key, value, undefined, version);
+    if (keyBytes(key) > MAX_DIRECT_KEY_BYTES)
+      this.#longKeys.set(longKey(encodeKey(key)).toString("latin1"), key);
   };
 
   #restore(key: string, bytes: Buffer | undefined): void {
