@@ -1,10 +1,11 @@
-import { REPLICA_STATE_META } from "@zkv/membership";
+import { listMembers, type Member, REPLICA_STATE_META } from "@zkv/membership";
 import { eventually } from "@zkv/membership/testing";
 import { ErrorCode, errorCodeOf } from "@zkv/protocol";
 import { describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
 import { netnsUnavailableReason } from "./support/netns.js";
 import { useNetnsCluster } from "./support/netns-cluster.js";
+import { netnsDiagnostics } from "./support/netns-nodes.js";
 import { cutOffClients, reconnect } from "./support/netns-partition.js";
 import { copiesOn } from "./support/replica-copies.js";
 
@@ -28,14 +29,19 @@ describe.skipIf(skipReason !== undefined)(
     it("a PUT that timed out in a partition is refused when it arrives after its deadline: the later write stays", async () => {
       const client = await ZkvClient.connect({ consul: fx.consul.config, timeoutMs: 3000 });
       try {
-        await eventually(
-          () =>
-            client.members.length === 3 &&
-            client.members.every(
-              (m) => m.health === "passing" && m.meta[REPLICA_STATE_META] !== "bootstrapping",
-            ),
-          30_000,
-        );
+        await eventually(async () => {
+          const ready = (m: Member) =>
+            m.health === "passing" && m.meta[REPLICA_STATE_META] !== "bootstrapping";
+          if (client.members.length === 3 && client.members.every(ready)) return true;
+          // What each side sees, for a failure's message: a stale client view and a slow bootstrap differ here.
+          const seen = (ms: readonly Member[]) =>
+            ms.map((m) => `${m.id} ${m.health} ${m.meta[REPLICA_STATE_META] ?? "-"}`).join(", ") || "none";
+          throw new Error(
+            `the client sees ${seen(client.members)}; Consul has ${seen(await listMembers(fx.consul.config))}`,
+          );
+        }, 30_000).catch((err: Error) => {
+          throw new Error(`${err.message}\n${netnsDiagnostics(fx.consul, fx.nodes)}`);
+        });
         const key = "late-write";
         await eventually(() => client.put(key, "before"), 20_000);
         const [cut, other] = [fx.lab.hosts[0]!, "node-1"];
