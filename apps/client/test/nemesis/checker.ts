@@ -15,6 +15,17 @@ export interface Violation {
   readonly detail: string;
 }
 
+/** A violation on one line: a long key (the workload's long hot keys) by its head and length. */
+export function describeViolation(v: Violation): string {
+  const key =
+    v.key === undefined
+      ? ""
+      : v.key.length > 40
+        ? ` ${v.key.slice(0, 24)}…(${v.key.length} chars)`
+        : ` ${v.key}`;
+  return `${v.invariant}/${v.kind}${key}: ${v.detail}`;
+}
+
 /** What the final read of a key returned: a value (undefined: not found), or the read's failure. */
 export type FinalRead = { readonly value: string | undefined } | { readonly error: string };
 

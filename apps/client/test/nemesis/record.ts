@@ -1,4 +1,4 @@
-import type { Violation } from "./checker.js";
+import { describeViolation, type Violation } from "./checker.js";
 import type { History } from "./history.js";
 
 /** Violations shown in the timeline as they are found; the report lists them all by kind. */
@@ -29,8 +29,7 @@ export class RunRecord {
   readonly violation = (v: Violation): void => {
     this.violations.push(v);
     const count = this.violations.length;
-    if (count <= LIVE_VIOLATIONS)
-      this.note(`VIOLATION ${v.invariant}/${v.kind}${v.key ? ` ${v.key}` : ""}: ${v.detail}`);
+    if (count <= LIVE_VIOLATIONS) this.note(`VIOLATION ${describeViolation(v)}`);
     else if (count === LIVE_VIOLATIONS + 1) this.note("more violations: see the report");
   };
 

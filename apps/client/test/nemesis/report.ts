@@ -1,3 +1,4 @@
+import { describeViolation } from "./checker.js";
 import type { ScheduleResult } from "./run.js";
 import { describeSchedule } from "./schedule.js";
 
@@ -80,9 +81,7 @@ export function reportFailure(r: RunResult, style: ReportStyle): string {
     "failures:",
     ...Object.entries(h.errors).map(([cause, n]) => `  ${n} ${cause}`),
     `violations: ${r.violations.length} (${byKind(r)})`,
-    ...r.violations
-      .slice(0, SHOWN)
-      .map((v) => `  ${v.invariant}/${v.kind}${v.key ? ` ${v.key}` : ""}: ${v.detail}`),
+    ...r.violations.slice(0, SHOWN).map((v) => `  ${describeViolation(v)}`),
     ...(r.violations.length > SHOWN ? [`  … ${r.violations.length - SHOWN} more`] : []),
     "timeline:",
     ...r.timeline.map((l) => `  ${l}`),

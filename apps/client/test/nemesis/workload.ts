@@ -11,12 +11,19 @@ const BACKOFF_MS = 50;
 /** A bound on each client's operations, whatever the schedule's length. */
 const MAX_OPS_PER_CLIENT = 40_000;
 
+/**
+ * Hot key j; every fourth one too long for a durable node's `data` table (over 988 UTF-16
+ * units), so its writes, deletes and snapshots go the `long` table's way across restarts.
+ */
+const LONG_KEY_TAIL = "x".repeat(1000);
+export const hotKey = (j: number): string => (j % 4 === 3 ? `hot-${j}-${LONG_KEY_TAIL}` : `hot-${j}`);
+
 const codeOf = (err: unknown) => (err as { code?: string }).code ?? (err as Error).message ?? String(err);
 
 /**
  * Concurrent clients, each its own ZkvClient (its own sockets and Consul watches), each looping
  * over a seeded mix until stopped: a new key (`d<c>-<i>`), an overwrite of a shared hot key
- * (`hot-<j>`), a delete (of a hot key or of one of its own keys), and a compare-and-set
+ * (hotKey), a delete (of a hot key or of one of its own keys), and a compare-and-set
  * increment of a shared counter (`cas-<j>`). Every value is unique (`c<c>.<seq>`), so a read
  * names the write it saw. Everything is recorded in `history`. `cluster` is where they find the
  * nodes: Consul, or (a compose stack seen from the host) a static list of published ports.
@@ -45,10 +52,10 @@ export async function startClients(
         const key =
           ownKeys.length > 0 && mine.chance(0.5)
             ? mine.pick(ownKeys)
-            : `hot-${mine.int(0, shape.hotKeys - 1)}`;
+            : hotKey(mine.int(0, shape.hotKeys - 1));
         await write(history, key, undefined, () => client.delete(key));
       } else {
-        const key = kind === "distinct" ? `d${c}-${seq}` : `hot-${mine.int(0, shape.hotKeys - 1)}`;
+        const key = kind === "distinct" ? `d${c}-${seq}` : hotKey(mine.int(0, shape.hotKeys - 1));
         if (kind === "distinct") ownKeys.push(key);
         await write(history, key, value, () => client.put(key, value));
       }
