@@ -136,6 +136,7 @@ describe("a node's Prometheus endpoint", () => {
       expect(reopened.value("zkv_snapshots_total")).toBe(1);
       expect(reopened.value("zkv_snapshot_bytes")).toBeGreaterThan(20 * 100);
       expect(reopened.value("zkv_wal_bytes")).toBe(0);
+      expect(reopened.value("zkv_snapshot_in_progress")).toBe(0);
       const inMemory = await scrape((await startNode()).metricsPort!);
       expect(inMemory.has("zkv_wal_bytes")).toBe(false);
       expect(inMemory.has("zkv_snapshots_total")).toBe(false);

@@ -23,6 +23,9 @@ export function registerDisk(stats: () => DiskStats, registers: Registry[]): voi
     "How long the last snapshot took, first slice to rename (requests are served between slices)",
     (s) => s.lastSnapshotSeconds,
   );
+  gauge("zkv_snapshot_in_progress", "1 while a snapshot of the data dir is under way, else 0", (s) =>
+    s.snapshotting ? 1 : 0,
+  );
   new Counter({
     name: "zkv_snapshots_total",
     help: "Snapshots of the data dir finished since the node started (the one its start takes included)",

@@ -64,6 +64,7 @@ export class Checkpoints {
       snapshots: this.#finished,
       snapshotBytes: this.#lastBytes,
       lastSnapshotSeconds: this.#lastSeconds,
+      snapshotting: this.#running !== undefined,
     };
   }
 

@@ -31,6 +31,8 @@ export interface DiskStats {
   readonly snapshotBytes: number;
   /** How long the last snapshot took, in seconds (0 before the first). */
   readonly lastSnapshotSeconds: number;
+  /** A snapshot is under way (from the flush that starts it to its file's rename). */
+  readonly snapshotting: boolean;
 }
 
 /**
