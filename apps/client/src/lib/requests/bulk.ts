@@ -1,8 +1,6 @@
 import { type BatchColumnsReply, type ColumnError, ErrorCode, errorFromReply, ZkvError } from "@zkv/protocol";
-import type { KeyOp } from "../cluster/batcher.js";
 import type { ClusterView } from "../cluster/cluster-view.js";
-import { routeToOwner } from "./redirects.js";
-import { Window } from "./window.js";
+import { BulkMessages, RETRY_SINGLY } from "./bulk-messages.js";
 
 /**
  * Most entries per putMany/getMany message (a node takes MAX_BATCH_OPS). Per message each side
@@ -24,17 +22,6 @@ const BULK_UNITS = 1024 * 1024;
 const ENTRIES_PER_SLOT = 1000;
 /** Units a getMany reply's value is taken to weigh until replies tell: ~1000 keys a message. */
 const FIRST_VALUE_GUESS = 1024;
-/**
- * Per-entry errors of a bulk message that the entry is retried for, on its own, with routing
- * (which also takes NOT_ENOUGH_REPLICAS, nothing written, to another replica that is up).
- */
-export const RETRY_SINGLY = new Set<string>([
-  ErrorCode.WRONG_NODE,
-  ErrorCode.ASK,
-  ErrorCode.TRY_AGAIN,
-  ErrorCode.NOT_ENOUGH_REPLICAS,
-]);
-
 /** getEach/getMany's sink: a key's value (undefined when it does not exist) and its position. */
 export type EntrySink = (key: string, value: string | undefined, index: number) => void;
 
@@ -57,15 +44,12 @@ interface Chunk {
  * message of 4000 counts four), so memory stays bounded for any input size and no per-op
  * promise is made. A node acknowledges a message whose every entry
  * succeeded with one small reply. Entries a node redirects (a rebalance in progress), and every
- * entry of a message that failed as a whole, are retried one by one with routing. `finish()`
- * rejects with the first failure once all have settled.
+ * entry of a message that failed as a whole, are retried one by one with routing (BulkMessages).
+ * `finish()` rejects with the first failure once all have settled.
  */
 export class BulkRun {
-  readonly #slots: Window;
+  readonly #messages: BulkMessages;
   readonly #pending = new Map<string, Chunk>();
-  readonly #retries: Array<Promise<void>> = [];
-  #first: unknown;
-  #done = 0;
   /** getMany: the units of the values read so far and their number, for #valueGuess. */
   #valueUnits = 0;
   #valuesRead = 0;
@@ -79,10 +63,10 @@ export class BulkRun {
     private readonly cluster: ClusterView,
     private readonly letter: "P" | "G",
     window: number,
-    private readonly onProgress?: (done: number) => void,
+    onProgress?: (done: number) => void,
     private readonly found?: EntrySink,
   ) {
-    this.#slots = new Window(window * ENTRIES_PER_SLOT);
+    this.#messages = new BulkMessages(cluster, window * ENTRIES_PER_SLOT, onProgress);
   }
 
   /**
@@ -117,41 +101,31 @@ export class BulkRun {
     if (this.letter === "P" || !this.failed)
       for (const [owner, chunk] of this.#pending) await this.#send(owner, chunk);
     this.#pending.clear();
-    await this.#slots.drain();
-    await Promise.all(this.#retries);
-    if (this.#first !== undefined) throw this.#first;
+    await this.#messages.finish();
   }
 
-  async #send(owner: string, chunk: Chunk): Promise<void> {
+  #send(owner: string, chunk: Chunk): Promise<void> {
     const n = chunk.keys.length;
-    // At least a slot's worth, so no more than `window` messages are in flight either.
-    const slots = Math.max(n, ENTRIES_PER_SLOT);
-    await this.#slots.acquire(slots);
     const columns = {
       ops: this.letter.repeat(n),
       keys: chunk.keys,
       ...(this.letter === "P" ? { values: chunk.values } : {}),
     };
-    this.cluster.nodes
-      .send(owner, { op: "BATCH", columns })
-      .then(
-        (reply) => this.#settle(chunk, reply as BatchColumnsReply),
-        (err: unknown) => {
-          // The whole message failed (node down, timeout): each entry gets its own chance.
-          for (let j = 0; j < n; j++) this.#retry(chunk, j);
-          if (!(err instanceof ZkvError)) this.#first ??= err;
-        },
-      )
-      .finally(() => {
-        this.#slots.release(slots);
-        this.#done += n;
-        this.onProgress?.(this.#done);
-      });
+    // At least a slot's worth, so no more than `window` messages are in flight either.
+    const slots = Math.max(n, ENTRIES_PER_SLOT);
+    return this.#messages.send(
+      owner,
+      columns,
+      n,
+      slots,
+      (reply) => this.#settle(chunk, reply),
+      (j) => this.#retry(chunk, j),
+    );
   }
 
   /** True once an entry failed for good (or the sink threw): finish() will reject. */
   get failed(): boolean {
-    return this.#first !== undefined;
+    return this.#messages.failed;
   }
 
   /**
@@ -161,10 +135,12 @@ export class BulkRun {
   #settle(chunk: Chunk, reply: BatchColumnsReply): void {
     try {
       if (!this.#take(chunk, reply)) {
-        this.#first ??= new ZkvError(ErrorCode.INTERNAL, "BATCH reply does not fit the batch it answers");
+        this.#messages.fail(
+          new ZkvError(ErrorCode.INTERNAL, "BATCH reply does not fit the batch it answers"),
+        );
       }
     } catch (err) {
-      this.#first ??= err;
+      this.#messages.fail(err);
     }
   }
 
@@ -186,7 +162,7 @@ export class BulkRun {
       unanswered ??= new Set();
       unanswered.add(at);
       if (RETRY_SINGLY.has(error.code)) this.#retry(chunk, at);
-      else this.#first ??= errorFromReply({ error });
+      else this.#messages.fail(errorFromReply({ error }));
     }
     if (values !== undefined) this.#deliver(chunk, values as Array<string | null>, unanswered);
     return true;
@@ -221,27 +197,18 @@ export class BulkRun {
     try {
       this.found!(key, value, position);
     } catch (err) {
-      this.#first ??= err;
+      this.#messages.fail(err);
     }
   }
 
   /** Entry `j` of `chunk` again, alone, through the routing that follows redirects. */
   #retry(chunk: Chunk, j: number): void {
     const key = chunk.keys[j]!;
-    const op: KeyOp =
-      this.letter === "P" ? { op: "PUT", key, value: chunk.values[j]! } : { op: "GET_ONE", key };
-    this.#retries.push(
-      routeToOwner(this.cluster, op).then(
-        ({ reply }) => {
-          if (this.letter === "G") this.#give(key, (reply as { value?: string }).value, chunk.positions[j]!);
-        },
-        (err: unknown) => {
-          if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) {
-            if (this.letter === "G") this.#give(key, undefined, chunk.positions[j]!);
-          } else this.#first ??= err;
-        },
-      ),
-    );
+    if (this.letter === "P") this.#messages.retry({ op: "PUT", key, value: chunk.values[j]! }, () => {});
+    else
+      this.#messages.retry({ op: "GET_ONE", key }, (reply) =>
+        this.#give(key, (reply as { value?: string } | undefined)?.value, chunk.positions[j]!),
+      );
   }
 }
 

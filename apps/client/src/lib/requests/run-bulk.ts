@@ -1,18 +1,14 @@
 import {
-  type BatchColumnsReply,
   ErrorCode,
   type ErrorReply,
   encodeBatchColumns,
   errorFromReply,
   type Reply,
   repliesOfColumns,
-  ZkvError,
 } from "@zkv/protocol";
 import type { KeyOp } from "../cluster/batcher.js";
 import type { ClusterView } from "../cluster/cluster-view.js";
-import { RETRY_SINGLY } from "./bulk.js";
-import { routeToOwner } from "./redirects.js";
-import { Window } from "./window.js";
+import { BulkMessages, RETRY_SINGLY } from "./bulk-messages.js";
 
 /** Ops per BATCH message. */
 const BULK_BATCH = 1000;
@@ -22,7 +18,8 @@ const BULK_BATCH = 1000;
  * owner into BATCHes of 1000 (in columns, where such ops travel as rows), at most `window` in
  * flight; `onResult` gets each op's reply (undefined for NOT_FOUND). Redirected ops, and every op
  * of a message that failed whole, are retried one by one with routing. Rejects with the first
- * failure once all have settled. putMany/getMany use BulkRun, which makes no object per op.
+ * failure once all have settled (BulkMessages). putMany/getMany use BulkRun, which makes no
+ * object per op.
  */
 export async function runBulk(
   cluster: ClusterView,
@@ -31,54 +28,36 @@ export async function runBulk(
   onResult: (op: KeyOp, result: Reply | undefined) => void,
   onProgress?: (done: number) => void,
 ): Promise<void> {
-  const slots = new Window(window);
+  const messages = new BulkMessages(cluster, window, onProgress);
   const pending = new Map<string, KeyOp[]>();
-  const retries: Array<Promise<void>> = [];
-  let first: unknown;
-  let done = 0;
-  const single = (op: KeyOp) =>
-    routeToOwner(cluster, op).then(
-      (r) => onResult(op, r.reply),
-      (err: unknown) => {
-        if (err instanceof ZkvError && err.code === ErrorCode.NOT_FOUND) onResult(op, undefined);
-        else first ??= err;
-      },
-    );
+  const retry = (op: KeyOp) => messages.retry(op, (reply) => onResult(op, reply));
   const settle = (batch: readonly KeyOp[], results: readonly Reply[]) =>
     batch.forEach((op, i) => {
       const code = (results[i] as { error?: { code?: string } }).error?.code;
       if (code === undefined) onResult(op, results[i]);
       else if (code === ErrorCode.NOT_FOUND) onResult(op, undefined);
-      else if (RETRY_SINGLY.has(code)) retries.push(single(op));
-      else first ??= errorFromReply(results[i] as ErrorReply);
+      else if (RETRY_SINGLY.has(code)) retry(op);
+      else messages.fail(errorFromReply(results[i] as ErrorReply));
     });
-  const send = async (nodeId: string, batch: KeyOp[]) => {
-    await slots.acquire();
+  const send = (owner: string, batch: KeyOp[]) => {
     const columns = encodeBatchColumns(batch);
-    cluster.nodes
-      .send(nodeId, { op: "BATCH", columns })
-      .then(
-        (reply) => {
-          let results: Reply[];
-          try {
-            results = repliesOfColumns(columns, reply as BatchColumnsReply);
-          } catch (err) {
-            first ??= err; // INTERNAL: the reply does not fit the batch
-            return;
-          }
-          settle(batch, results);
-        },
-        (err: unknown) => {
-          // The whole message failed (node down, timeout): each entry gets its own chance.
-          for (const op of batch) retries.push(single(op));
-          if (!(err instanceof ZkvError)) first ??= err;
-        },
-      )
-      .finally(() => {
-        slots.release();
-        done += batch.length;
-        onProgress?.(done);
-      });
+    return messages.send(
+      owner,
+      columns,
+      batch.length,
+      1,
+      (reply) => {
+        let results: Reply[];
+        try {
+          results = repliesOfColumns(columns, reply);
+        } catch (err) {
+          messages.fail(err); // INTERNAL: the reply does not fit the batch
+          return;
+        }
+        settle(batch, results);
+      },
+      (j) => retry(batch[j]!),
+    );
   };
   for (const op of ops) {
     const owner = cluster.ownerOf(op.key);
@@ -91,7 +70,5 @@ export async function runBulk(
     }
   }
   for (const [owner, batch] of pending) await send(owner, batch);
-  await slots.drain();
-  await Promise.all(retries);
-  if (first !== undefined) throw first;
+  await messages.finish();
 }
