@@ -30,7 +30,8 @@ type Op =
   | { kind: "hint"; key: string; remove: boolean }
   | { kind: "staged"; puts: Array<[string, string]> }
   | { kind: "turn" }
-  | { kind: "settle" };
+  | { kind: "settle" }
+  | { kind: "restart" };
 
 const key = fc.oneof(
   { weight: 9, arbitrary: fc.constantFrom(...Array.from({ length: 12 }, (_, i) => `k${i}`)) },
@@ -54,6 +55,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   },
   { weight: 4, arbitrary: fc.constant({ kind: "turn" as const }) },
   { weight: 1, arbitrary: fc.constant({ kind: "settle" as const }) },
+  { weight: 1, arbitrary: fc.constant({ kind: "restart" as const }) },
 );
 
 /**
@@ -66,17 +68,44 @@ async function settle(store: DurableStore): Promise<void> {
     await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
+/**
+ * Closes `store`, opens its dir again and checks that the new store holds exactly what the old
+ * one did: every key's copy (tombstones and versions too) and the hints `hints` says are on.
+ */
+async function reopenChecked(
+  store: DurableStore,
+  dir: string,
+  policy: SyncPolicy,
+  hints: ReadonlyMap<string, boolean>,
+): Promise<DurableStore> {
+  const expected = new Map<string, Versioned | undefined>();
+  for (const k of new Set([...store.keys()])) expected.set(k, store.copy(k));
+  await store.close();
+  const again = await openBusy(dir, policy);
+  try {
+    expect(new Set(again.keys())).toEqual(new Set(expected.keys()));
+    for (const [k, copy] of expected) expect(again.copy(k)).toEqual(copy);
+    const held = again.hintLog().load().get("node-1") ?? new Set();
+    expect(held).toEqual(new Set([...hints].filter(([, on]) => on).map(([k]) => k)));
+  } catch (err) {
+    await again.close();
+    throw err;
+  }
+  return again;
+}
+
 describe("snapshots taken while writes go on", () => {
   it.each(["batch", "off", "always"] as const)(
-    "with %s, a reopened store holds exactly what the writes left, whatever a snapshot caught of them",
+    "with %s, a reopened store holds exactly what the writes left, whatever a snapshot caught of them, restart after restart",
     async (policy) => {
       const numRuns = policy === "always" ? 15 : 40;
-      let snapshotted = 0; // runs that finished a snapshot while writing
+      let snapshotted = 0; // stores (a run opens one per restart) that finished a snapshot while writing
       await fc.assert(
         // "max": short runs (fast-check's default size) rarely grew the log enough to snapshot.
         fc.asyncProperty(fc.array(op, { maxLength: 120, size: "max" }), async (ops) => {
           const dir = nextDir();
-          const store = await openBusy(dir, policy);
+          let store = await openBusy(dir, policy);
+          let openedWith = 0; // snapshots an open takes count too: only those after it tell
           const hints = new Map<string, boolean>();
           const later = Date.now() + 3_600_000;
           for (const o of ops) {
@@ -99,29 +128,24 @@ describe("snapshots taken while writes go on", () => {
               inserts();
               await durable;
             } else if (o.kind === "settle") await settle(store);
-            else {
+            else if (o.kind === "restart") {
+              if (store.diskStats().snapshots > openedWith) snapshotted++;
+              store = await reopenChecked(store, dir, policy, hints);
+              openedWith = store.diskStats().snapshots;
+            } else {
               await store.sync();
               await turn();
             }
           }
-          if (store.diskStats().snapshots > 0) snapshotted++;
-          const expected = new Map<string, Versioned | undefined>();
-          for (const k of new Set([...store.keys()])) expected.set(k, store.copy(k));
-          await store.close();
-          const again = await openBusy(dir, policy);
-          try {
-            expect(new Set(again.keys())).toEqual(new Set(expected.keys()));
-            for (const [k, copy] of expected) expect(again.copy(k)).toEqual(copy);
-            const held = again.hintLog().load().get("node-1") ?? new Set();
-            expect(held).toEqual(new Set([...hints].filter(([, on]) => on).map(([k]) => k)));
-          } finally {
-            await again.close();
-          }
+          if (store.diskStats().snapshots > openedWith) snapshotted++;
+          await (await reopenChecked(store, dir, policy, hints)).close();
         }),
         { numRuns },
       );
       // Else the property says little: a reopen that loads no snapshot only replays the log.
-      expect(snapshotted, "runs that finished a snapshot while writing").toBeGreaterThanOrEqual(numRuns / 4);
+      expect(snapshotted, "stores that finished a snapshot while writing").toBeGreaterThanOrEqual(
+        numRuns / 4,
+      );
     },
   );
 });
