@@ -125,7 +125,9 @@ function replicatedCluster(args: readonly string[]): { consul: TestConsul; clust
 }
 
 describe("zkv repair (n=3, w=2, background anti-entropy off)", () => {
-  const running = replicatedCluster(["--anti-entropy-interval", "0"]);
+  // A node waits 2 minutes, not 15 s, for a frozen replica while it bootstraps: the CLI that must
+  // find node-1 still bootstrapping starts in seconds alone, but took more than 15 s once in CI.
+  const running = replicatedCluster(["--anti-entropy-interval", "0", "--bootstrap-give-up", "120"]);
 
   it("after one repair, every key is on all 3 replicas at its newest version, deletions included", async () => {
     const client = await connect(running.consul);
@@ -170,7 +172,9 @@ describe("zkv repair (n=3, w=2, background anti-entropy off)", () => {
         stderr += chunk.toString();
       });
       // Before: the pairs with node-1 failed at once and the command exited 1.
-      await eventually(() => /node-1.*waiting/.test(stderr), 30_000);
+      await eventually(() => /node-1.*waiting/.test(stderr), 30_000).catch((err: Error) => {
+        throw new Error(`${err.message}; zkv repair printed: ${stderr || "nothing"}`);
+      });
       process.kill(frozen, "SIGCONT");
       const repair = await outcome;
       expect(repair.code, repair.stderr).toBe(0);

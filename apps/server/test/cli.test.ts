@@ -63,6 +63,17 @@ describe("the zkv-server command line", () => {
     ]);
   });
 
+  it("--bootstrap-give-up takes seconds above 0 (exit 2 otherwise), and says so in the help", () => {
+    for (const raw of ["0", "-3", "soon"]) {
+      const run = zkvServer(["--bootstrap-give-up", raw]);
+      expect([run.status, run.stderr]).toEqual([
+        ExitCode.USAGE,
+        expect.stringContaining("--bootstrap-give-up must be a number of seconds above 0"),
+      ]);
+    }
+    expect(zkvServer(["--help"]).stdout).toContain("--bootstrap-give-up <seconds>");
+  });
+
   it("an unusable CONSUL_HTTP_ADDR is a usage error (exit 2), as it is for zkv", () => {
     const run = zkvServer(["--cluster-size", "1"], { CONSUL_HTTP_ADDR: "ftp://consul:1" });
     expect([run.status, run.stderr]).toEqual([

@@ -28,6 +28,14 @@ const secondsOrZero = (what: string) => (raw: string) => {
   return n;
 };
 
+/** Seconds, fractions allowed, above 0. */
+const positiveSeconds = (what: string) => (raw: string) => {
+  const n = Number(raw);
+  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0)
+    throw new InvalidArgumentError(`${what} must be a number of seconds above 0`);
+  return n;
+};
+
 const portOrZero = (what: string) => (raw: string) => {
   const n = Number(raw);
   if (!Number.isInteger(n) || n < 0 || n > 65_535)
@@ -131,6 +139,14 @@ unusable or in use by another process, 77 Consul denied permission (CONSUL_HTTP_
       )
         .argParser(secondsOrZero("--anti-entropy-interval"))
         .env("ZKV_ANTI_ENTROPY_INTERVAL"),
+    )
+    .addOption(
+      new Option(
+        "--bootstrap-give-up <seconds>",
+        "with replication: how long a node that starts without its copies waits for a replica that is down or makes no progress, before it serves with what the others had (default 15)",
+      )
+        .argParser(positiveSeconds("--bootstrap-give-up"))
+        .env("ZKV_BOOTSTRAP_GIVE_UP"),
     )
     .option(
       "--metrics-port <port>",

@@ -24,6 +24,8 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   nodeArgs.push(...curveNodeArgs(flags), ...storageNodeArgs(flags), ...memoryNodeArgs(flags));
   if (flags.antiEntropyInterval !== undefined)
     nodeArgs.push("--anti-entropy-interval", String(flags.antiEntropyInterval));
+  if (flags.bootstrapGiveUp !== undefined)
+    nodeArgs.push("--bootstrap-give-up", String(flags.bootstrapGiveUp));
 
   if (flags.nodes !== undefined) {
     const nodes = nodeSpecs(flags.nodes, flags.basePort);

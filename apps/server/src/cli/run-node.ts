@@ -78,6 +78,9 @@ export async function runSingleNode(flags: ServerFlags, nodeId: string): Promise
     ...(flags.antiEntropyInterval === undefined
       ? {}
       : { antiEntropyIntervalMs: Math.round(flags.antiEntropyInterval * 1000) }),
+    ...(flags.bootstrapGiveUp === undefined
+      ? {}
+      : { bootstrapGiveUpMs: Math.round(flags.bootstrapGiveUp * 1000) }),
     ...(flags.clientOutputLimit === undefined
       ? {}
       : { socketLimits: { maxReplyBytesPerPeer: flags.clientOutputLimit } }),

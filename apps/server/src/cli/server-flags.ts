@@ -17,6 +17,8 @@ export interface ServerFlags extends CurveFlags, StorageFlags, LaunchFlags {
   clientOutputLimit?: number;
   /** --anti-entropy-interval, in seconds: pause between background anti-entropy passes; 0: off. */
   antiEntropyInterval?: number;
+  /** --bootstrap-give-up, in seconds: how long a bootstrapping node waits for a replica that makes no progress. */
+  bootstrapGiveUp?: number;
   logLevel: string;
 }
 
