@@ -63,12 +63,12 @@ describe("the zkv-server command line", () => {
     ]);
   });
 
-  it("--bootstrap-give-up takes seconds above 0 (exit 2 otherwise), and says so in the help", () => {
+  it("--bootstrap-give-up takes a positive number of seconds (exit 2 otherwise), and says so in the help", () => {
     for (const raw of ["0", "-3", "soon"]) {
       const run = zkvServer(["--bootstrap-give-up", raw]);
       expect([run.status, run.stderr]).toEqual([
         ExitCode.USAGE,
-        expect.stringContaining("--bootstrap-give-up must be a number of seconds above 0"),
+        expect.stringContaining("--bootstrap-give-up must be a positive number"),
       ]);
     }
     expect(zkvServer(["--help"]).stdout).toContain("--bootstrap-give-up <seconds>");

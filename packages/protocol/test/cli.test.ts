@@ -8,6 +8,7 @@ import {
   curveIdentityFromFlags,
   curveServerKeyFromFlags,
   positiveInt,
+  positiveNumber,
   versionRequested,
 } from "../src/cli/index.js";
 import { CurveKeyError } from "../src/index.js";
@@ -23,6 +24,12 @@ describe("the command lines' shared flags", () => {
     expect(positiveInt("--nodes")("3")).toBe(3);
     for (const bad of ["0", "-1", "1.5", "x", ""])
       expect(() => positiveInt("--nodes")(bad)).toThrow("--nodes must be a positive integer");
+  });
+
+  it("positiveNumber takes any number above 0, fractions too, and names the flag otherwise", () => {
+    expect([positiveNumber("--wait")("0.5"), positiveNumber("--wait")("120")]).toEqual([0.5, 120]);
+    for (const bad of ["0", "-1", "x", "", "Infinity"])
+      expect(() => positiveNumber("--wait")(bad)).toThrow("--wait must be a positive number");
   });
 
   it("--version is asked for only alone, so a command's own --version stays the command's", () => {

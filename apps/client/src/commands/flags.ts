@@ -2,7 +2,7 @@ import { HASHING_MODES, type HashingMode } from "@zkv/hashring";
 import { consulConfigFromEnv } from "@zkv/membership";
 import { ExitCode } from "@zkv/protocol";
 import { type CurveFlags, positiveInt } from "@zkv/protocol/cli";
-import { type Command, InvalidArgumentError, Option } from "commander";
+import { type Command, Option } from "commander";
 import { type ClientOptions, ZkvClient } from "../lib/requests/client.js";
 import { CliExit } from "./cli-exit.js";
 import { curveFromFlags } from "./curve.js";
@@ -21,13 +21,6 @@ export interface GlobalFlags extends CurveFlags {
 export function usage(message: string): CliExit {
   return new CliExit(ExitCode.USAGE, `error: ${message}`);
 }
-
-/** A parser for a flag that takes a positive number (fractions allowed). */
-export const positiveNumber = (what: string) => (raw: string) => {
-  const n = Number(raw);
-  if (!(n > 0) || !Number.isFinite(n)) throw new InvalidArgumentError(`${what} must be a positive number`);
-  return n;
-};
 
 /** Adds the options that say where the cluster is and how to talk to it (GlobalFlags). */
 export function addClientOptions(program: Command): Command {

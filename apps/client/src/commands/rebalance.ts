@@ -1,10 +1,9 @@
 import { consulConfigFromEnv } from "@zkv/membership";
-import type { CurveFlags } from "@zkv/protocol/cli";
+import { type CurveFlags, positiveNumber } from "@zkv/protocol/cli";
 import type { Command } from "commander";
 import type { MembershipChange } from "../rebalance/plan.js";
 import { planOnly, rebalance } from "../rebalance/rebalance.js";
 import { curveFromFlags } from "./curve.js";
-import { positiveNumber } from "./flags.js";
 import { err, out, table } from "./output.js";
 import { progressBar } from "./progress-bar.js";
 

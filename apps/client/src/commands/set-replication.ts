@@ -1,9 +1,8 @@
 import { consulConfigFromEnv } from "@zkv/membership";
-import type { CurveFlags } from "@zkv/protocol/cli";
+import { type CurveFlags, positiveNumber } from "@zkv/protocol/cli";
 import { type Command, InvalidArgumentError } from "commander";
 import { planReplication, type ReplicationTarget, setReplication } from "../rebalance/set-replication.js";
 import { curveFromFlags } from "./curve.js";
-import { positiveNumber } from "./flags.js";
 import { err, out } from "./output.js";
 import { progressBar } from "./progress-bar.js";
 

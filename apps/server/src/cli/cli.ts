@@ -6,6 +6,7 @@ import {
   exitQuietlyOnEpipe,
   packageVersion,
   positiveInt,
+  positiveNumber,
   versionRequested,
 } from "@zkv/protocol/cli";
 import { Command, CommanderError, InvalidArgumentError, Option } from "commander";
@@ -25,14 +26,6 @@ const secondsOrZero = (what: string) => (raw: string) => {
   const n = Number(raw);
   if (raw.trim() === "" || !Number.isFinite(n) || n < 0)
     throw new InvalidArgumentError(`${what} must be a number of seconds (0 turns it off)`);
-  return n;
-};
-
-/** Seconds, fractions allowed, above 0. */
-const positiveSeconds = (what: string) => (raw: string) => {
-  const n = Number(raw);
-  if (raw.trim() === "" || !Number.isFinite(n) || n <= 0)
-    throw new InvalidArgumentError(`${what} must be a number of seconds above 0`);
   return n;
 };
 
@@ -145,7 +138,7 @@ unusable or in use by another process, 77 Consul denied permission (CONSUL_HTTP_
         "--bootstrap-give-up <seconds>",
         "with replication: how long a node that starts without its copies waits for a replica that is down or makes no progress, before it serves with what the others had (default 15)",
       )
-        .argParser(positiveSeconds("--bootstrap-give-up"))
+        .argParser(positiveNumber("--bootstrap-give-up"))
         .env("ZKV_BOOTSTRAP_GIVE_UP"),
     )
     .option(

@@ -1,6 +1,6 @@
 /**
  * @zkv/protocol/cli: what the two command lines, `zkv` and `zkv-server`, promise their users
- * alike, next to the exit codes both end with (in the main entry): how an integer flag is
+ * alike, next to the exit codes both end with (in the main entry): how a numeric flag is
  * checked, the CURVE flags and where their keys may come from, the version, and output that
  * stops quietly when its reader goes away. A subpath of its own, so the library entry that
  * clients and nodes load never loads commander.
@@ -12,5 +12,5 @@ export {
   curveIdentityFromFlags,
   curveServerKeyFromFlags,
 } from "./curve-flags.js";
-export { positiveInt } from "./flag-parsers.js";
+export { positiveInt, positiveNumber } from "./flag-parsers.js";
 export { exitQuietlyOnEpipe, packageVersion, versionRequested } from "./process.js";
