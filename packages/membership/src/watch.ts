@@ -41,7 +41,11 @@ export class BlockingWatch<T> extends EventEmitter<{ change: [T]; error: [Error]
     this.#log = opts.logger ?? silentLogger;
   }
 
-  /** Reads the current value once (throws when Consul is unreachable), then watches for changes. */
+  /**
+   * Reads the current value once (throws when Consul is unreachable), then watches for changes.
+   * Listen to `change` before the next await: a change that comes while nobody listens is not
+   * told again (`current()` has it).
+   */
   async start(): Promise<T> {
     let first: T;
     try {

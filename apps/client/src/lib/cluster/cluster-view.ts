@@ -113,16 +113,21 @@ export class ClusterView {
       const logger = options.logger ? { logger: options.logger } : {};
       const watcher = new MembershipWatcher({ consul: options.consul, ...logger });
       view.#watcher = watcher;
-      const members = await watcher.start();
+      // Each watch is listened to as soon as it starts: a change that comes while the view is
+      // still reading the others would otherwise be dropped and the view kept stale until the
+      // next one (a node seen bootstrapping long after it served). The view adopts each watch's
+      // latest value at the end, so what arrives meanwhile is applied either way.
+      await watcher.start();
+      watcher.on("change", (m) => void view.#apply(m));
       const placementWatch = settings.watchPlacement(options.logger);
       view.#placementWatch = placementWatch;
-      view.#record = (await placementWatch.start()) ?? (await settings.placement());
-      watcher.on("change", (m) => void view.#apply(m));
-      placementWatch.on("change", (record) => {
-        if (!record) return;
-        view.#record = record;
+      const record = await placementWatch.start();
+      placementWatch.on("change", (next) => {
+        if (!next) return;
+        view.#record = next;
         void view.#apply(view.#members);
       });
+      view.#record ??= record ?? (await settings.placement());
       // Followed, as nodes follow it: `zkv set-replication` changes the factor while clients run.
       const replicationWatch = settings.watchReplication(options.logger);
       view.#replicationWatch = replicationWatch;
@@ -131,7 +136,7 @@ export class ClusterView {
         view.#followReplication(record);
         void view.#apply(view.#members);
       });
-      await view.#apply(members);
+      await view.#apply(watcher.current() ?? []);
     } catch (err) {
       await view.close(); // a watch already started would keep long-polling Consul
       throw err;
