@@ -1,69 +1,7 @@
-import { createServer, request, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
-import { NodeRegistration, REPLICA_STATE_META } from "@zkv/membership";
-import { eventually, startTestConsul, type TestConsul } from "@zkv/membership/testing";
+import { NodeRegistration, PLACEMENT_KEY, REPLICA_STATE_META } from "@zkv/membership";
+import { eventually, HoldingProxy, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
-
-/**
- * A proxy in front of Consul that can hold the next KV read and tells when a membership answer
- * with a given text went by: the test interleaves a membership change with the client's open.
- */
-class HoldingProxy {
-  readonly server: Server;
-  #armed = false;
-  #held: (() => void) | undefined;
-  #onHeld: (() => void) | undefined;
-  readonly #seen: string[] = [];
-
-  constructor(target: { host: string; port: number }) {
-    this.server = createServer((req, res) => {
-      const forward = () => {
-        const up = request(
-          { host: target.host, port: target.port, path: req.url, method: req.method, headers: req.headers },
-          (answer) => {
-            const chunks: Buffer[] = [];
-            answer.on("data", (c: Buffer) => chunks.push(c));
-            answer.on("end", () => {
-              const body = Buffer.concat(chunks);
-              if (req.url?.startsWith("/v1/health/service/")) this.#seen.push(body.toString());
-              res.writeHead(answer.statusCode ?? 502, answer.headers);
-              res.end(body);
-            });
-          },
-        );
-        up.on("error", () => res.destroy());
-        req.pipe(up);
-      };
-      if (req.url?.startsWith("/v1/health/service/")) this.#armed = true;
-      else if (this.#armed && req.url?.startsWith("/v1/kv/") && this.#onHeld) {
-        this.#armed = false;
-        this.#held = forward;
-        this.#onHeld();
-        this.#onHeld = undefined;
-        return;
-      }
-      forward();
-    });
-  }
-
-  /** Resolves once a KV read that follows the first membership read is held. */
-  holdNextKvRead(): Promise<void> {
-    return new Promise((resolve) => {
-      this.#onHeld = resolve;
-    });
-  }
-
-  release(): void {
-    this.#held?.();
-    this.#held = undefined;
-  }
-
-  /** Whether a membership answer matching `pattern` went back to the client. */
-  passed(pattern: RegExp): boolean {
-    return this.#seen.some((body) => pattern.test(body));
-  }
-}
 
 /**
  * A client opening its view reads membership, then placement and replication: a membership change
@@ -77,13 +15,11 @@ describe("a client's view of the members, opened while they change", () => {
 
   beforeAll(async () => {
     consul = await startTestConsul();
-    proxy = new HoldingProxy(consul.config);
-    await new Promise<void>((r) => proxy.server.listen(0, "127.0.0.1", () => r()));
+    proxy = await HoldingProxy.start(consul.config);
   });
 
   afterAll(async () => {
-    proxy?.server.closeAllConnections();
-    await new Promise((r) => proxy?.server.close(r));
+    await proxy?.close();
     await consul?.stop();
   });
 
@@ -97,15 +33,16 @@ describe("a client's view of the members, opened while they change", () => {
     });
     await node.start();
     try {
-      const held = proxy.holdNextKvRead();
-      const { port } = proxy.server.address() as AddressInfo;
-      const opening = ZkvClient.connect({
-        consul: { ...consul.config, host: "127.0.0.1", port },
-        connectTimeoutMs: 100,
-      });
+      // The view reads the placement after it started watching the members: held there.
+      const held = proxy.holdNext((path) => path === `/v1/kv/${PLACEMENT_KEY}`);
+      const opening = ZkvClient.connect({ consul: proxy.config, connectTimeoutMs: 100 });
       await held;
       await node.updateMeta({ [REPLICA_STATE_META]: "serving" });
-      await eventually(() => proxy.passed(new RegExp(`"${REPLICA_STATE_META}":\\s*"serving"`)), 10_000);
+      const serving = new RegExp(`"${REPLICA_STATE_META}":\\s*"serving"`);
+      await eventually(
+        () => proxy.answered((path) => path.startsWith("/v1/health/service/"), serving),
+        10_000,
+      );
       proxy.release();
       const client = await opening;
       try {

@@ -6,6 +6,7 @@
 export { ZKV_ACL_POLICY_FILE } from "./acl.js";
 export { CONSUL_VERSION, ConsulBinaryNotFoundError, findConsulBinary } from "./consul-binary.js";
 export { eventually } from "./eventually.js";
+export { HoldingProxy } from "./holding-proxy.js";
 export { trackPid, trackProcessGroup, untrackPid } from "./pids.js";
 export { freePortRange, freePorts } from "./ports.js";
 export { startTestConsul, type TestConsul, type TestConsulOptions } from "./test-consul.js";
