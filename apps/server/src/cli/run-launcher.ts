@@ -1,5 +1,11 @@
 import { fileURLToPath } from "node:url";
-import { ClusterSettings, consulConfigFromEnv, desiredNodes, formatConsulAddr } from "@zkv/membership";
+import {
+  ClusterSettings,
+  consulConfigFromEnv,
+  desiredNodes,
+  formatConsulAddr,
+  type PlacementRecord,
+} from "@zkv/membership";
 import { ExitCode } from "@zkv/protocol";
 import { clearStaleEntries, launchPlacement, refuseIfRunning } from "../launcher/launch-placement.js";
 import { ClusterLauncher } from "../launcher/launcher.js";
@@ -76,11 +82,10 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
   );
   // add-node arrives as a push: the placement record names a node nobody runs yet.
   const watch = settings.watchPlacement(log);
-  await watch.start();
   // Nodes that were members at some point: a removed one exits by itself once it has redirected
   // its stragglers; only a node that never became a member (a rolled-back add) is stopped here.
   const everMember = new Set(record.members.map((m) => m.id));
-  watch.on("change", (next) => {
+  const follow = (next: PlacementRecord | undefined) => {
     if (!next) return; // a Consul that lost its KV says nothing about what to run
     for (const m of next.members) everMember.add(m.id);
     const desired = desiredNodes(next);
@@ -94,7 +99,11 @@ export async function runLauncher(flags: ServerFlags): Promise<number> {
         launcher.unwant(id); // removed: it exits by itself
       else if (launcher.retire(id)) log.info({ node: id }, "stopping a node whose add was rolled back");
     }
-  });
+  };
+  // The record as it is now, not as it was before the nodes started: an add-node run meanwhile
+  // changed it, and the watch reports only later changes.
+  follow(await watch.start());
+  watch.on("change", follow);
   const signal = await stop;
   watch.close();
   return finish(launcher, signal, log);

@@ -50,7 +50,10 @@ export class ClusterFollower extends EventEmitter<{ removed: []; replication: []
     // Loaded: with no placement at all (no record, no cluster_size) the node serves every key.
     this.view.loaded = true;
     this.#watch = settings.watchPlacement(this.log);
-    await this.#watch.start();
+    // Read again by the watch: a change between the first read and this one is reported by no
+    // later event, so it is applied here.
+    const latest = await this.#watch.start();
+    if (latest) this.#apply(latest);
     this.#watch.on("change", (record) => {
       if (record) this.#apply(record);
     });
