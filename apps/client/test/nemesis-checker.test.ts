@@ -9,6 +9,7 @@ import {
 } from "./nemesis/checker.js";
 import { History } from "./nemesis/history.js";
 import { Prng } from "./nemesis/prng.js";
+import { checkRunReads } from "./nemesis/run-reads.js";
 import { generateSchedule } from "./nemesis/schedule.js";
 
 /** One writer's operations on key "k", one after another: op i runs from t=2i to t=2i+1. */
@@ -85,6 +86,67 @@ describe("nemesis checker: reads", () => {
           .sort((x, y) => x.at - y.at);
         const final = landed.length === 0 ? undefined : landed[landed.length - 1]!.value;
         expect(checkReads(sequential(ops), read(final))).toEqual([]);
+      }),
+    );
+  });
+});
+
+describe("nemesis checker: reads during the run", () => {
+  /** `sequential`'s history with one read of "k" from `at` to `at + 0.5`. */
+  const withRead = (history: History, value: string | undefined, at: number) => {
+    history.read("k", value, at, at + 0.5);
+    return checkRunReads(history);
+  };
+
+  it("flags a read that returned an overwritten value, or nothing once a write was acknowledged", () => {
+    // put a at 0-1, put b at 2-3
+    const ab = () =>
+      sequential([
+        { value: "a", acked: true },
+        { value: "b", acked: true },
+      ]);
+    expect(withRead(ab(), "b", 3.5)).toEqual([]);
+    expect(withRead(ab(), "a", 3.5)).toMatchObject([{ invariant: "read", key: "k", kind: "stale" }]);
+    expect(withRead(ab(), undefined, 1.5)).toMatchObject([{ kind: "stale" }]);
+    expect(withRead(ab(), "z", 3.5)).toMatchObject([{ kind: "phantom during the run" }]);
+    expect(withRead(ab(), "b", 1.2)).toMatchObject([{ kind: "from a later write" }]);
+  });
+
+  it("accepts a value whose write overlaps the read, absence before any acknowledgement, and a delete's absence", () => {
+    const ab = () =>
+      sequential([
+        { value: "a", acked: true },
+        { value: "b", acked: true },
+      ]);
+    expect(withRead(ab(), "a", 2.2)).toEqual([]); // b still in flight
+    expect(withRead(ab(), "b", 1.8)).toEqual([]); // b invoked before the read ended
+    expect(withRead(ab(), undefined, 0.5)).toEqual([]); // a not acknowledged yet
+    const deleted = sequential([
+      { value: "a", acked: true },
+      { value: undefined, acked: false },
+    ]);
+    expect(withRead(deleted, undefined, 5)).toEqual([]); // the failed delete may have landed
+  });
+
+  it("accepts every read of a sequential history that returns what had landed when it ran", () => {
+    const op = fc.record({
+      value: fc.option(fc.constant("v"), { nil: undefined }),
+      acked: fc.boolean(),
+      lateBy: fc.option(fc.nat(5), { nil: undefined }),
+    });
+    fc.assert(
+      fc.property(fc.array(op, { minLength: 1, maxLength: 12 }), fc.nat(13), (drawn, readAfter) => {
+        const ops = drawn.map((o, i) => ({ ...o, value: o.value && `${o.value}${i}` }));
+        // Ops i run 2i..2i+1; the read runs between op readAfter-1 and op readAfter.
+        const landed = ops
+          .map((o, i) => ({
+            value: o.value,
+            at: o.acked ? i : o.lateBy === undefined ? -1 : i + o.lateBy + 0.5,
+          }))
+          .filter((l) => l.at >= 0 && l.at < readAfter)
+          .sort((x, y) => x.at - y.at);
+        const seen = landed.length === 0 ? undefined : landed[landed.length - 1]!.value;
+        expect(withRead(sequential(ops), seen, 2 * readAfter - 0.75)).toEqual([]);
       }),
     );
   });

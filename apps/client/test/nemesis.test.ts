@@ -19,7 +19,7 @@ const SEEDS = [
 
 describe("nemesis (short run)", () => {
   it.each(SEEDS)(
-    "seed %i: nothing acknowledged lost, every key on its preference list, counters exact, the cluster not stuck",
+    "seed %i: nothing acknowledged lost, no stale read, every key on its preference list, counters exact, the cluster not stuck",
     async (seed) => {
       const schedule = generateSchedule(seed);
       console.log(describeSchedule(schedule));

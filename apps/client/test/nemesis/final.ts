@@ -5,6 +5,7 @@ import type { CliOutcome } from "../support/cluster.js";
 import { checkCounters, checkPlacement, checkReads, type FinalRead, type Violation } from "./checker.js";
 import type { History } from "./history.js";
 import { describeOutcome, runCommand, type Settler } from "./operator.js";
+import { checkRunReads } from "./run-reads.js";
 
 /** Reads in flight at once at the end; each key is tried a few times before it counts as unreadable. */
 const READ_WINDOW = 32;
@@ -89,7 +90,8 @@ export async function stopClients(
 }
 
 /**
- * The end of a schedule, faults healed and the cluster settled: (1) every key read back, (3)
+ * The end of a schedule, faults healed and the cluster settled: (1) the reads made during the
+ * run checked against the writes around them (at most 20 reported), every key read back, (3)
  * every counter, (2) every node scanned for where each key is, then (4) one add-node and one
  * remove-node that must both exit 0, after which (1) and (3) are read again.
  */
@@ -100,6 +102,9 @@ export async function finalCheck(history: History, options: FinalCheckOptions): 
     flagged.add(v.key);
     options.violation(v);
   };
+  const during = checkRunReads(history);
+  options.note(`reads during the run: ${history.reads.length}, ${during.length} violations`);
+  for (const v of during.slice(0, 20)) report(v);
   const keys = [...history.keys, ...history.counters.keys()];
   const reader = await access.connect();
   try {

@@ -15,6 +15,15 @@ export interface WriteOp {
   error?: string;
 }
 
+/** A read that succeeded during the run: what it returned, and when. */
+export interface ReadOp {
+  readonly key: string;
+  /** undefined: not found. */
+  readonly value: string | undefined;
+  readonly invokedAt: number;
+  readonly completedAt: number;
+}
+
 /** What the clients did to one CAS counter. */
 export interface CounterOps {
   /** Increments acknowledged. */
@@ -31,6 +40,8 @@ export interface HistorySummary {
   readonly casAcked: number;
   readonly casIndeterminate: number;
   readonly casConflicts: number;
+  /** Reads that succeeded during the run. */
+  readonly reads: number;
   /** Failures by code, split by cause: `CODE` for each code, `CODE: message` (ids and numbers generalised) for each cause. */
   readonly errors: Readonly<Record<string, number>>;
 }
@@ -40,6 +51,7 @@ export class History {
   readonly #writes = new Map<string, WriteOp[]>();
   readonly #counters = new Map<string, CounterOps>();
   readonly #errors = new Map<string, number>();
+  readonly #reads: ReadOp[] = [];
   #conflicts = 0;
 
   /** Records a write as invoked; call ok() or fail() with it when it completes. */
@@ -58,6 +70,16 @@ export class History {
   fail(op: WriteOp, code: string, message = code): void {
     op.error = code;
     this.#count(code, message);
+  }
+
+  /** Records a read that succeeded (one that failed says nothing of the key's value). */
+  read(key: string, value: string | undefined, invokedAt: number, completedAt = performance.now()): void {
+    this.#reads.push({ key, value, invokedAt, completedAt });
+  }
+
+  /** The reads that succeeded during the run, in the order they completed. */
+  get reads(): readonly ReadOp[] {
+    return this.#reads;
   }
 
   /** Declares a counter, so it is checked even if no increment was ever acknowledged. */
@@ -117,6 +139,7 @@ export class History {
       casAcked: counters.reduce((n, c) => n + c.acked, 0),
       casIndeterminate: counters.reduce((n, c) => n + c.indeterminate, 0),
       casConflicts: this.#conflicts,
+      reads: this.#reads.length,
       errors: Object.fromEntries([...this.#errors].sort(([a], [b]) => a.localeCompare(b))),
     };
   }

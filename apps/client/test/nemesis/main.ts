@@ -27,7 +27,7 @@ import { describeSchedule, generateSchedule } from "./schedule.js";
 const USAGE = `usage: pnpm nemesis [--compose] [--seed S[,S2…]] [--schedules K] [--minutes N] [--quiet]
 
 Runs randomized schedules of cluster operations and faults against real Consul and node
-processes, and checks that nothing acknowledged is lost and nothing stays stuck.
+processes, and checks that nothing acknowledged is lost, no read is stale and nothing stays stuck.
 
   --seed S[,S2…]   replay these schedules (each run prints its seed)
   --schedules K    run K schedules (from --seed on, or random seeds)

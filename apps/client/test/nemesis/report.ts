@@ -15,12 +15,23 @@ export interface Totals {
   operations: number;
   clientOps: number;
   acked: number;
+  /** Reads made during the runs, each checked against the writes around it. */
+  reads: number;
   lost: number;
   failedSeeds: number[];
 }
 
 export function emptyTotals(): Totals {
-  return { schedules: 0, failed: 0, operations: 0, clientOps: 0, acked: 0, lost: 0, failedSeeds: [] };
+  return {
+    schedules: 0,
+    failed: 0,
+    operations: 0,
+    clientOps: 0,
+    acked: 0,
+    reads: 0,
+    lost: 0,
+    failedSeeds: [],
+  };
 }
 
 export function addToTotals(totals: Totals, result: RunResult): void {
@@ -28,6 +39,7 @@ export function addToTotals(totals: Totals, result: RunResult): void {
   totals.operations += result.operations;
   totals.clientOps += result.clientOps;
   totals.acked += result.history.acked + result.history.casAcked;
+  totals.reads += result.history.reads;
   totals.lost += result.lost;
   if (result.violations.length > 0) {
     totals.failed++;
@@ -43,7 +55,7 @@ export function scheduleLine(r: RunResult): string {
   return (
     `seed ${r.schedule.seed}: ${verdict}; ${r.operations} operations, ${r.clientOps} client ops, ` +
     `${h.acked} writes acknowledged (${h.indeterminate} indeterminate), ${h.casAcked} CAS increments acknowledged ` +
-    `(${h.casIndeterminate} indeterminate), lost ${r.lost}, ${r.seconds.toFixed(1)} s`
+    `(${h.casIndeterminate} indeterminate), ${h.reads} reads checked, lost ${r.lost}, ${r.seconds.toFixed(1)} s`
   );
 }
 
@@ -51,7 +63,7 @@ export function totalsLine(t: Totals): string {
   const failed = t.failed > 0 ? `, failed seeds: ${t.failedSeeds.join(" ")}` : "";
   return (
     `total: ${t.schedules} schedules (${t.failed} failed), ${t.operations} operations, ${t.clientOps} client ops, ` +
-    `${t.acked} acknowledged writes and increments, lost ${t.lost}${failed}`
+    `${t.acked} acknowledged writes and increments, ${t.reads} reads checked, lost ${t.lost}${failed}`
   );
 }
 

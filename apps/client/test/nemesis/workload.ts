@@ -23,8 +23,8 @@ const codeOf = (err: unknown) => (err as { code?: string }).code ?? (err as Erro
 /**
  * Concurrent clients, each its own ZkvClient (its own sockets and Consul watches), each looping
  * over a seeded mix until stopped: a new key (`d<c>-<i>`), an overwrite of a shared hot key
- * (hotKey), a delete (of a hot key or of one of its own keys), and a compare-and-set
- * increment of a shared counter (`cas-<j>`). Every value is unique (`c<c>.<seq>`), so a read
+ * (hotKey), a delete (of a hot key or of one of its own keys), a read (of either), and a
+ * compare-and-set increment of a shared counter (`cas-<j>`). Every value is unique (`c<c>.<seq>`), so a read
  * names the write it saw. Everything is recorded in `history`. `cluster` is where they find the
  * nodes: Consul, or (a compose stack seen from the host) a static list of published ports.
  */
@@ -46,9 +46,15 @@ export async function startClients(
     for (let seq = 0; running && seq < MAX_OPS_PER_CLIENT; seq++) {
       operations++;
       const value = `c${c}.${seq}`;
-      const kind = mine.weighted({ distinct: 4, hot: 3, delete: 1, cas: 2 });
+      const kind = mine.weighted({ distinct: 4, hot: 3, delete: 1, cas: 2, read: 3 });
       if (kind === "cas") await increment(client, `cas-${mine.int(0, shape.counters - 1)}`, history);
-      else if (kind === "delete") {
+      else if (kind === "read") {
+        const key =
+          ownKeys.length > 0 && mine.chance(0.3)
+            ? mine.pick(ownKeys)
+            : hotKey(mine.int(0, shape.hotKeys - 1));
+        await read(history, key, () => client.get(key));
+      } else if (kind === "delete") {
         const key =
           ownKeys.length > 0 && mine.chance(0.5)
             ? mine.pick(ownKeys)
@@ -84,6 +90,16 @@ async function write(
     history.ok(op);
   } catch (err) {
     history.fail(op, codeOf(err), (err as Error).message);
+    await new Promise((r) => setTimeout(r, BACKOFF_MS));
+  }
+}
+
+/** A read, recorded when it succeeds: checkRunReads holds it to the writes around it. */
+async function read(history: History, key: string, run: () => Promise<string | undefined>): Promise<void> {
+  const invokedAt = performance.now();
+  try {
+    history.read(key, await run(), invokedAt);
+  } catch {
     await new Promise((r) => setTimeout(r, BACKOFF_MS));
   }
 }
