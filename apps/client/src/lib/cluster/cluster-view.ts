@@ -127,7 +127,9 @@ export class ClusterView {
         view.#record = next;
         void view.#apply(view.#members);
       });
-      view.#record ??= record ?? (await settings.placement());
+      // Read before the check: a record the watch told of during this read is newer.
+      const known = record ?? (await settings.placement());
+      view.#record ??= known;
       // Followed, as nodes follow it: `zkv set-replication` changes the factor while clients run.
       const replicationWatch = settings.watchReplication(options.logger);
       view.#replicationWatch = replicationWatch;
