@@ -10,6 +10,8 @@ const PACE_MS = 3;
 const BACKOFF_MS = 50;
 /** A bound on each client's operations, whatever the schedule's length. */
 const MAX_OPS_PER_CLIENT = 40_000;
+/** Keys in one putMany or getMany. */
+const BULK_KEYS = 8;
 
 /**
  * Hot key j; every fourth one too long for a durable node's `data` table (over 988 UTF-16
@@ -23,8 +25,9 @@ const codeOf = (err: unknown) => (err as { code?: string }).code ?? (err as Erro
 /**
  * Concurrent clients, each its own ZkvClient (its own sockets and Consul watches), each looping
  * over a seeded mix until stopped: a new key (`d<c>-<i>`), an overwrite of a shared hot key
- * (hotKey), a delete (of a hot key or of one of its own keys), a read (of either), and a
- * compare-and-set increment of a shared counter (`cas-<j>`). Every value is unique (`c<c>.<seq>`), so a read
+ * (hotKey), a delete (of a hot key or of one of its own keys), a read (of either), a putMany
+ * of new and hot keys and a getMany of either (the bulk path), and a compare-and-set increment
+ * of a shared counter (`cas-<j>`). Every value is unique (`c<c>.<seq>`), so a read
  * names the write it saw. Everything is recorded in `history`. `cluster` is where they find the
  * nodes: Consul, or (a compose stack seen from the host) a static list of published ports.
  */
@@ -46,24 +49,33 @@ export async function startClients(
     for (let seq = 0; running && seq < MAX_OPS_PER_CLIENT; seq++) {
       operations++;
       const value = `c${c}.${seq}`;
-      const kind = mine.weighted({ distinct: 4, hot: 3, delete: 1, cas: 2, read: 3 });
+      const kind = mine.weighted({ distinct: 4, hot: 3, delete: 1, cas: 2, read: 3, putMany: 1, getMany: 1 });
+      /** One of its own keys (with probability `own`, once it has some) or a hot key. */
+      const someKey = (own: number) =>
+        ownKeys.length > 0 && mine.chance(own) ? mine.pick(ownKeys) : hotKey(mine.int(0, shape.hotKeys - 1));
       if (kind === "cas") await increment(client, `cas-${mine.int(0, shape.counters - 1)}`, history);
       else if (kind === "read") {
-        const key =
-          ownKeys.length > 0 && mine.chance(0.3)
-            ? mine.pick(ownKeys)
-            : hotKey(mine.int(0, shape.hotKeys - 1));
-        await read(history, key, () => client.get(key));
+        const key = someKey(0.3);
+        await readMany(history, [key], async () => [await client.get(key)]);
+      } else if (kind === "getMany") {
+        const keys = [...new Set(Array.from({ length: BULK_KEYS }, () => someKey(0.5)))];
+        await readMany(history, keys, () => client.getMany(keys));
+      } else if (kind === "putMany") {
+        // New keys and hot ones, each once: the bulk path (BATCH) under the same faults.
+        const entries = new Map<string, string>();
+        for (let i = 0; i < BULK_KEYS; i++) {
+          const key = mine.chance(0.5) ? `b${c}-${seq}-${i}` : hotKey(mine.int(0, shape.hotKeys - 1));
+          if (!entries.has(key)) entries.set(key, `${value}.${i}`);
+        }
+        for (const key of entries.keys()) if (key.startsWith("b")) ownKeys.push(key);
+        await writeMany(history, [...entries], () => client.putMany(entries));
       } else if (kind === "delete") {
-        const key =
-          ownKeys.length > 0 && mine.chance(0.5)
-            ? mine.pick(ownKeys)
-            : hotKey(mine.int(0, shape.hotKeys - 1));
-        await write(history, key, undefined, () => client.delete(key));
+        const key = someKey(0.5);
+        await writeMany(history, [[key, undefined]], () => client.delete(key));
       } else {
         const key = kind === "distinct" ? `d${c}-${seq}` : hotKey(mine.int(0, shape.hotKeys - 1));
         if (kind === "distinct") ownKeys.push(key);
-        await write(history, key, value, () => client.put(key, value));
+        await writeMany(history, [[key, value]], () => client.put(key, value));
       }
       await new Promise((r) => setTimeout(r, PACE_MS));
     }
@@ -78,27 +90,38 @@ export async function startClients(
   };
 }
 
-async function write(
+/**
+ * Writes (a value, or undefined: a delete), invoked together and acknowledged together by one
+ * call; when it fails, each may or may not have landed.
+ */
+async function writeMany(
   history: History,
-  key: string,
-  value: string | undefined,
+  entries: ReadonlyArray<readonly [string, string | undefined]>,
   run: () => Promise<unknown>,
 ): Promise<void> {
-  const op = history.invoke(key, value);
+  const invokedAt = performance.now();
+  const ops = entries.map(([key, value]) => history.invoke(key, value, invokedAt));
   try {
     await run();
-    history.ok(op);
+    const at = performance.now();
+    for (const op of ops) history.ok(op, at);
   } catch (err) {
-    history.fail(op, codeOf(err), (err as Error).message);
+    for (const op of ops) history.fail(op, codeOf(err), (err as Error).message);
     await new Promise((r) => setTimeout(r, BACKOFF_MS));
   }
 }
 
-/** A read, recorded when it succeeds: checkRunReads holds it to the writes around it. */
-async function read(history: History, key: string, run: () => Promise<string | undefined>): Promise<void> {
+/** Reads by one call, each recorded when the call succeeds: checkRunReads holds them to the writes around them. */
+async function readMany(
+  history: History,
+  keys: readonly string[],
+  run: () => Promise<ReadonlyArray<string | undefined>>,
+): Promise<void> {
   const invokedAt = performance.now();
   try {
-    history.read(key, await run(), invokedAt);
+    const values = await run();
+    const at = performance.now();
+    for (const [i, key] of keys.entries()) history.read(key, values[i], invokedAt, at);
   } catch {
     await new Promise((r) => setTimeout(r, BACKOFF_MS));
   }
