@@ -1,4 +1,11 @@
-import { NodeRegistration, PLACEMENT_KEY, REPLICA_STATE_META } from "@zkv/membership";
+import {
+  CLUSTER_SIZE_KEY,
+  ClusterSettings,
+  initialPlacement,
+  NodeRegistration,
+  PLACEMENT_KEY,
+  REPLICA_STATE_META,
+} from "@zkv/membership";
 import { eventually, HoldingProxy, startTestConsul, type TestConsul } from "@zkv/membership/testing";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ZkvClient } from "../src/index.js";
@@ -55,6 +62,27 @@ describe("a client's view of the members, opened while they change", () => {
       }
     } finally {
       await node.close();
+    }
+  });
+
+  it("a placement record written while the client reads the cluster_size fallback is kept", async () => {
+    const settings = new ClusterSettings(consul.config);
+    await settings.setClusterSize(2);
+    // With no record yet, the view falls back to cluster_size after its placement watch started.
+    const held = proxy.holdNext((path) => path === `/v1/kv/${CLUSTER_SIZE_KEY}`);
+    const opening = ZkvClient.connect({ consul: proxy.config, connectTimeoutMs: 100 });
+    await held;
+    const record = { ...initialPlacement(3), epoch: 1 };
+    expect(await settings.writePlacement(record, 0)).toBe(true);
+    const pushed = new RegExp(`"Key":\\s*"${PLACEMENT_KEY}"`);
+    await eventually(() => proxy.answered((path) => path === `/v1/kv/${PLACEMENT_KEY}`, pushed), 10_000);
+    proxy.release();
+    const client = await opening;
+    try {
+      await eventually(() => client.placementRecord?.epoch === 1, 5_000).catch(() => undefined);
+      expect(client.placementRecord?.epoch).toBe(1);
+    } finally {
+      await client.close();
     }
   });
 });
