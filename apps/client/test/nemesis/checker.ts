@@ -136,13 +136,13 @@ export function checkPlacement(input: PlacementInput): Violation[] {
   return violations;
 }
 
-/** The writes of a key, briefly: the last few, oldest first, with their outcome. */
-function describeWrites(writes: readonly WriteOp[]): string {
-  const shown = writes.slice(-4).map((w) => {
+/** The writes of a key, briefly: the last `last`, oldest first, with their outcome and times. */
+export function describeWrites(writes: readonly WriteOp[], last = 4): string {
+  const shown = writes.slice(-last).map((w) => {
     const what = w.value === undefined ? "delete" : `put ${w.value}`;
     const outcome = w.completedAt !== undefined ? "ok" : (w.error ?? "in flight");
     const at = `${Math.round(w.invokedAt)}-${w.completedAt === undefined ? "?" : Math.round(w.completedAt)}`;
     return `${what} ${outcome} @${at}`;
   });
-  return `${writes.length > 4 ? "…, " : ""}${shown.join("; ")}`;
+  return `${writes.length > last ? "…, " : ""}${shown.join("; ")}`;
 }

@@ -1,4 +1,4 @@
-import type { Violation } from "./checker.js";
+import { describeWrites, type Violation } from "./checker.js";
 import type { History, ReadOp, WriteOp } from "./history.js";
 
 /**
@@ -91,17 +91,14 @@ export function checkRunReads(history: History): Violation[] {
   return violations;
 }
 
-const span = (op: { invokedAt: number; completedAt?: number }) =>
-  `${Math.round(op.invokedAt)}-${op.completedAt === undefined ? "?" : Math.round(op.completedAt)}`;
+const span = (read: ReadOp) => `${Math.round(read.invokedAt)}-${Math.round(read.completedAt)}`;
 
-/** The last three writes invoked before the read ended, with their outcome and times. */
+/** The last three writes invoked before the read ended. */
 function writesBefore(writes: readonly WriteOp[], read: ReadOp): string {
-  const before = writes.filter((w) => w.invokedAt < read.completedAt).slice(-3);
-  if (before.length === 0) return "none";
-  return before
-    .map(
-      (w) =>
-        `${w.value === undefined ? "delete" : `put ${w.value}`} ${w.completedAt !== undefined ? "ok" : (w.error ?? "in flight")} @${span(w)}`,
-    )
-    .join("; ");
+  return (
+    describeWrites(
+      writes.filter((w) => w.invokedAt < read.completedAt),
+      3,
+    ) || "none"
+  );
 }

@@ -50,9 +50,9 @@ export async function startClients(
       operations++;
       const value = `c${c}.${seq}`;
       const kind = mine.weighted({ distinct: 4, hot: 3, delete: 1, cas: 2, read: 3, putMany: 1, getMany: 1 });
+      const hot = () => hotKey(mine.int(0, shape.hotKeys - 1));
       /** One of its own keys (with probability `own`, once it has some) or a hot key. */
-      const someKey = (own: number) =>
-        ownKeys.length > 0 && mine.chance(own) ? mine.pick(ownKeys) : hotKey(mine.int(0, shape.hotKeys - 1));
+      const someKey = (own: number) => (ownKeys.length > 0 && mine.chance(own) ? mine.pick(ownKeys) : hot());
       if (kind === "cas") await increment(client, `cas-${mine.int(0, shape.counters - 1)}`, history);
       else if (kind === "read") {
         const key = someKey(0.3);
@@ -64,7 +64,7 @@ export async function startClients(
         // New keys and hot ones, each once: the bulk path (BATCH) under the same faults.
         const entries = new Map<string, string>();
         for (let i = 0; i < BULK_KEYS; i++) {
-          const key = mine.chance(0.5) ? `b${c}-${seq}-${i}` : hotKey(mine.int(0, shape.hotKeys - 1));
+          const key = mine.chance(0.5) ? `b${c}-${seq}-${i}` : hot();
           if (!entries.has(key)) entries.set(key, `${value}.${i}`);
         }
         for (const key of entries.keys()) if (key.startsWith("b")) ownKeys.push(key);
@@ -73,7 +73,7 @@ export async function startClients(
         const key = someKey(0.5);
         await writeMany(history, [[key, undefined]], () => client.delete(key));
       } else {
-        const key = kind === "distinct" ? `d${c}-${seq}` : hotKey(mine.int(0, shape.hotKeys - 1));
+        const key = kind === "distinct" ? `d${c}-${seq}` : hot();
         if (kind === "distinct") ownKeys.push(key);
         await writeMany(history, [[key, value]], () => client.put(key, value));
       }
